@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/okrmap/okrmap/engine/gen"
+	"github.com/okrmap/okrmap/engine/plan"
+)
+
+func (a *app) devCommand() *cobra.Command {
+	dev := &cobra.Command{
+		Use:   "dev",
+		Short: "Tools for developing and load-testing okrmap",
+		Args:  args(cobra.NoArgs),
+	}
+	var opts gen.Options
+	var format, output string
+	genCmd := &cobra.Command{
+		Use:   "gen --kpis N",
+		Short: "Generate a valid synthetic plan of any size",
+		Long: `Gen writes a valid, linked plan with N KPIs: per 10 KPIs an objective with
+three key results, per 50 an assumption, per 100 an investment, five teams
+and at least five business objectives. The same --seed gives the same plan.`,
+		Example: `  okrmap dev gen --kpis 1000 > plan.yaml
+  okrmap dev gen --kpis 100000 -o json -f big.json && okrmap apply big.json`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(format, "yaml", "json"); err != nil {
+				return err
+			}
+			p, err := gen.Plan(opts)
+			if err != nil {
+				return err
+			}
+			return writeOutput(a.stdout, output, func(w io.Writer) error { return plan.Write(w, p, format) })
+		},
+	}
+	genCmd.Flags().IntVar(&opts.KPIs, "kpis", 100, "number of KPIs")
+	genCmd.Flags().Uint64Var(&opts.Seed, "seed", 1, "random seed")
+	genCmd.Flags().StringVar(&opts.Period, "period", "2026-Q4", "period of the objectives")
+	genCmd.Flags().StringVarP(&format, "format", "o", "yaml", "yaml or json")
+	genCmd.Flags().StringVarP(&output, "file", "f", "", "write to this file instead of standard output")
+	dev.AddCommand(genCmd)
+	return dev
+}

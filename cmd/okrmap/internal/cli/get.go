@@ -1,0 +1,280 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/sqlite"
+)
+
+// listing is a kind's entities ready to print as a table, JSON or YAML.
+type listing struct {
+	header []string
+	rows   [][]string
+	items  []any
+	keys   []string // the entity key of each row, for filtering by KEY
+}
+
+func (l *listing) add(key string, item any, row ...string) {
+	l.keys = append(l.keys, key)
+	l.items = append(l.items, item)
+	l.rows = append(l.rows, row)
+}
+
+// kindLister builds the listing of one kind from the database.
+type kindLister struct {
+	names []string // first is canonical
+	build func(ctx context.Context, db *sqlite.DB, key string) (*listing, error)
+}
+
+// keyResultItem is a key result with its objective, for JSON and YAML.
+type keyResultItem struct {
+	Objective        string `json:"objective" yaml:"objective"`
+	engine.KeyResult `yaml:",inline"`
+}
+
+// linkItem is one KPI link, for JSON and YAML.
+type linkItem struct {
+	KPI         string `json:"kpi" yaml:"kpi"`
+	engine.Link `yaml:",inline"`
+}
+
+func fromPlan(build func(p *engine.Plan, l *listing)) func(context.Context, *sqlite.DB, string) (*listing, error) {
+	return func(ctx context.Context, db *sqlite.DB, _ string) (*listing, error) {
+		p, err := db.Plan(ctx)
+		if err != nil {
+			return nil, err
+		}
+		l := &listing{}
+		build(p, l)
+		return l, nil
+	}
+}
+
+var listers = []kindLister{
+	{[]string{"teams", "team"}, fromPlan(func(p *engine.Plan, l *listing) {
+		l.header = []string{"KEY", "NAME", "FUNCTION", "CADENCE"}
+		for _, t := range p.Teams {
+			l.add(t.Key, t, t.Key, t.Name, t.Function, t.Cadence)
+		}
+	})},
+	{[]string{"business-objectives", "business-objective", "business_objectives", "bo"}, fromPlan(func(p *engine.Plan, l *listing) {
+		l.header = []string{"KEY", "TITLE", "CATEGORY", "P&L LINE", "PERIOD", "OWNER", "REVIEWED"}
+		for _, b := range p.BusinessObjectives {
+			l.add(b.Key, b, b.Key, b.Title, b.Category, b.PnLLine, b.Period, b.Owner, b.ReviewedAt.String())
+		}
+	})},
+	{[]string{"objectives", "objective", "obj"}, fromPlan(func(p *engine.Plan, l *listing) {
+		l.header = []string{"KEY", "TITLE", "TEAM", "PERIOD", "PARENT", "STATUS", "KRS"}
+		for _, o := range p.Objectives {
+			l.add(o.Key, o, o.Key, o.Title, o.Team, o.Period, o.Parent, o.Status, strconv.Itoa(len(o.KeyResults)))
+		}
+	})},
+	{[]string{"key-results", "key-result", "key_results", "kr", "krs"}, fromPlan(func(p *engine.Plan, l *listing) {
+		l.header = []string{"KEY", "OBJECTIVE", "TITLE", "BASELINE", "TARGET", "CURRENT", "UNIT", "DUE", "PROGRESS", "SCORE"}
+		for _, o := range p.Objectives {
+			for _, kr := range o.KeyResults {
+				l.add(kr.Key, keyResultItem{o.Key, kr}, kr.Key, o.Key, kr.Title, num(kr.Baseline), num(kr.Target),
+					num(kr.Current), kr.Unit, kr.Due.String(), percent(kr.Progress()), num(kr.Score))
+			}
+		}
+	})},
+	{[]string{"kpis", "kpi"}, fromPlan(func(p *engine.Plan, l *listing) {
+		l.header = []string{"KEY", "NAME", "KIND", "CATEGORY", "UNIT", "TEAM", "FREQUENCY", "LINKS"}
+		for _, k := range p.KPIs {
+			l.add(k.Key, k, k.Key, k.Name, k.Kind, k.Category, k.Unit, k.Team, k.Frequency, strconv.Itoa(len(k.Links)))
+		}
+	})},
+	{[]string{"links", "link"}, fromPlan(func(p *engine.Plan, l *listing) {
+		l.header = []string{"KPI", "TO", "WEIGHT", "ASSUMPTIONS", "RATIONALE"}
+		for _, k := range p.KPIs {
+			for _, ln := range k.Links {
+				l.add(k.Key, linkItem{k.Key, ln}, k.Key, ln.To, num(ln.Weight), strings.Join(ln.Assumptions, ","), ln.Rationale)
+			}
+		}
+	})},
+	{[]string{"assumptions", "assumption"}, fromPlan(func(p *engine.Plan, l *listing) {
+		l.header = []string{"KEY", "STATUS", "OWNER", "REVIEW BY", "STATEMENT"}
+		for _, as := range p.Assumptions {
+			l.add(as.Key, as, as.Key, as.Status, as.Owner, as.ReviewBy.String(), as.Statement)
+		}
+	})},
+	{[]string{"investments", "investment"}, fromPlan(func(p *engine.Plan, l *listing) {
+		l.header = []string{"KEY", "NAME", "AMOUNT", "CURRENCY", "OBJECTIVE", "RETURN KPI", "RETURN"}
+		for _, in := range p.Investments {
+			kpi, ret := "", ""
+			if in.ExpectedReturn != nil {
+				kpi, ret = in.ExpectedReturn.KPI, num(&in.ExpectedReturn.Value)
+			}
+			l.add(in.Key, in, in.Key, in.Name, num(&in.Amount), in.Currency, in.Objective, kpi, ret)
+		}
+	})},
+	{[]string{"checkins", "checkin", "check-ins"}, func(ctx context.Context, db *sqlite.DB, key string) (*listing, error) {
+		cs, err := db.CheckIns(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		l := &listing{header: []string{"KEY RESULT", "AT", "VALUE", "CONFIDENCE", "AUTHOR", "NOTE"}}
+		for _, c := range cs {
+			l.add(c.KeyResult, c, c.KeyResult, c.At.Format(time.RFC3339), num(&c.Value), num(c.Confidence), c.Author, c.Note)
+		}
+		return l, nil
+	}},
+	{[]string{"measurements", "measurement"}, func(ctx context.Context, db *sqlite.DB, key string) (*listing, error) {
+		ms, err := db.Measurements(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		l := &listing{header: []string{"KPI", "AT", "VALUE", "AUTHOR", "NOTE"}}
+		for _, m := range ms {
+			l.add(m.KPI, m, m.KPI, m.At.Format(time.RFC3339), num(&m.Value), m.Author, m.Note)
+		}
+		return l, nil
+	}},
+}
+
+func kindNames() []string {
+	var names []string
+	for _, k := range listers {
+		names = append(names, k.names[0])
+	}
+	return names
+}
+
+func (a *app) getCommand() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "get KIND [KEY]",
+		Short: "List entities of one kind, or show one by key",
+		Long: `Get lists the entities of one kind from the database, or only those with KEY.
+For checkins and measurements KEY names the key result or KPI.
+
+Kinds: ` + strings.Join(kindNames(), ", ") + `.
+Singular names and the short forms bo, obj and kr work too.`,
+		Example: `  okrmap get kpis
+  okrmap get kr sme-sqls -o json
+  okrmap get measurements sourced-pipeline -o yaml`,
+		Args: args(cobra.RangeArgs(1, 2)),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			if len(args) == 0 {
+				return kindNames(), cobra.ShellCompDirectiveNoFileComp
+			}
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			i := slices.IndexFunc(listers, func(k kindLister) bool { return slices.Contains(k.names, strings.ToLower(args[0])) })
+			if i < 0 {
+				return usageError{fmt.Errorf("unknown kind %q; use one of: %s", args[0], strings.Join(kindNames(), ", "))}
+			}
+			if err := checkFormat(output, "table", "json", "yaml"); err != nil {
+				return err
+			}
+			key := ""
+			if len(args) == 2 {
+				key = args[1]
+			}
+			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
+				l, err := listers[i].build(ctx, db, key)
+				if err != nil {
+					return err
+				}
+				if key != "" {
+					l = l.only(key)
+					if len(l.items) == 0 {
+						return engine.Errorf(engine.ENOTFOUND, "no %s with key %q; run 'okrmap get %s' for the list", strings.TrimSuffix(listers[i].names[0], "s"), key, listers[i].names[0])
+					}
+				}
+				return l.print(a.stdout, output)
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
+	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func (l *listing) only(key string) *listing {
+	out := &listing{header: l.header}
+	for i, k := range l.keys {
+		if k == key {
+			out.add(k, l.items[i], l.rows[i]...)
+		}
+	}
+	return out
+}
+
+func (l *listing) print(w io.Writer, format string) error {
+	switch format {
+	case "json":
+		return writeJSON(w, l.items)
+	case "yaml":
+		return writeYAML(w, l.items)
+	}
+	if len(l.rows) == 0 {
+		_, err := fmt.Fprintln(w, "(none)")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(l.header, "\t"))
+	for _, r := range l.rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+func writeJSON(w io.Writer, v any) error {
+	if items, ok := v.([]any); ok && items == nil {
+		v = []any{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func writeYAML(w io.Writer, v any) error {
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	return enc.Close()
+}
+
+func checkFormat(format string, allowed ...string) error {
+	if !slices.Contains(allowed, format) {
+		return usageError{fmt.Errorf("unknown output format %q; use one of: %s", format, strings.Join(allowed, ", "))}
+	}
+	return nil
+}
+
+// num formats an optional number compactly; nil is "".
+func num(p *float64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*p, 'f', -1, 64)
+}
+
+func percent(x float64) string { return strconv.Itoa(int(x*100+0.5)) + "%" }
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

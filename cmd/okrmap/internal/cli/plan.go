@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/plan"
+	"github.com/okrmap/okrmap/engine/sqlite"
+)
+
+func (a *app) validateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate FILE...",
+		Short: "Check plan files without touching any database",
+		Long: `Validate checks plan files (YAML or JSON) against the plan schema and as a
+whole: unique keys, references that resolve, no parent or driver cycles, key
+results due inside their period. Files are checked together, so a team file
+may refer to keys in a company file given alongside it.
+
+Every problem is listed with file:line:column and the entity's key.
+Exit code 0 when the files are valid, 2 when they are not.`,
+		Example: `  okrmap validate examples/saas-b2b/*.yaml
+  okrmap validate company.yaml marketing.json`,
+		Args: args(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			set, err := plan.Load(files...)
+			if err != nil {
+				return err
+			}
+			if err := set.Validate(); err != nil {
+				return err
+			}
+			n := 0
+			set.Plan.EachEntity(func(engine.Kind, string, engine.Source) { n++ })
+			fmt.Fprintf(a.stdout, "valid: %d file%s, %d entities\n", len(files), plural(len(files)), n)
+			return nil
+		},
+	}
+}
+
+func (a *app) applyCommand() *cobra.Command {
+	var dryRun, verbose bool
+	cmd := &cobra.Command{
+		Use:   "apply FILE...",
+		Short: "Create or update entities from plan files, in one transaction",
+		Long: `Apply upserts every entity in the plan files by key, in one transaction, and
+prints what was created, updated and left unchanged per kind. Applying the
+same files twice changes nothing and says so. Entities the files do not
+mention are kept. A KPI's links are replaced by the links the file gives it.
+References may name entities already in the database.
+
+Nothing is written when any file is invalid: every problem is listed with
+file:line:column and the command exits with code 2.`,
+		Example: `  okrmap apply examples/saas-b2b/*.yaml
+  okrmap apply company.yaml marketing.yaml --dry-run
+  okrmap --db /var/lib/okrmap/okrmap.db apply plan.json`,
+		Args: args(cobra.MinimumNArgs(1)),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			set, err := plan.Load(files...)
+			if err != nil {
+				return err
+			}
+			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
+				cs, err := db.Apply(ctx, set.Plan, dryRun)
+				var probs engine.Problems
+				if errors.As(err, &probs) {
+					return set.Locate(probs)
+				}
+				if err != nil {
+					return err
+				}
+				a.printChanges(cs, dryRun, verbose)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would change and write nothing")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "list every created and updated key")
+	return cmd
+}
+
+func (a *app) printChanges(cs engine.Changes, dryRun, verbose bool) {
+	if dryRun {
+		fmt.Fprintln(a.stdout, "Dry run: nothing was written.")
+	}
+	fmt.Fprintf(a.stdout, "%-20s %9s %9s %9s\n", "KIND", "CREATED", "UPDATED", "UNCHANGED")
+	for _, k := range engine.Kinds {
+		c, u, n := cs.Count(k, engine.Created), cs.Count(k, engine.Updated), cs.Count(k, engine.Unchanged)
+		if c+u+n > 0 {
+			fmt.Fprintf(a.stdout, "%-20s %9d %9d %9d\n", k, c, u, n)
+		}
+	}
+	if verbose {
+		for _, c := range cs {
+			if c.Action != engine.Unchanged {
+				fmt.Fprintf(a.stdout, "%s %s %s\n", c.Action, c.Kind, c.Key)
+			}
+		}
+	}
+	switch {
+	case !cs.Changed():
+		fmt.Fprintln(a.stdout, "No changes: the database already matches the plan.")
+	case dryRun:
+		fmt.Fprintln(a.stdout, "Run without --dry-run to write these changes.")
+	}
+}

@@ -1,0 +1,207 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/csvimport"
+	"github.com/okrmap/okrmap/engine/sqlite"
+)
+
+// timeFlag is a --at flag: empty means now.
+func timeFlag(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := csvimport.ParseTime(s)
+	if err != nil {
+		return time.Time{}, usageError{err}
+	}
+	return t, nil
+}
+
+func (a *app) checkinCommand() *cobra.Command {
+	var value, confidence float64
+	var note, at string
+	cmd := &cobra.Command{
+		Use:   "checkin KEY_RESULT --value V",
+		Short: "Record progress on a key result",
+		Long: `Checkin appends a check-in to a key result's history and makes its value
+(and confidence, when given) the key result's current ones. Check-ins on a
+closed objective's key results are refused.`,
+		Example: `  okrmap checkin sme-sqls --value 3400
+  okrmap checkin sme-sqls --value 3650 --confidence 0.7 --note "webinar series landed"
+  okrmap checkin sme-sqls --value 3100 --at 2026-10-15`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			when, err := timeFlag(at)
+			if err != nil {
+				return err
+			}
+			c := engine.CheckIn{KeyResult: args[0], At: when, Value: value, Note: note, Author: a.cfg.Author}
+			if cmd.Flags().Changed("confidence") {
+				c.Confidence = &confidence
+			}
+			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
+				if err := db.CheckIn(ctx, c); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "checked in %s: %s\n", c.KeyResult, num(&value))
+				return nil
+			})
+		},
+	}
+	cmd.Flags().Float64Var(&value, "value", 0, "the key result's current value (required)")
+	cmd.Flags().Float64Var(&confidence, "confidence", 0, "confidence of reaching the target, 0 to 1")
+	cmd.Flags().StringVar(&note, "note", "", "what changed")
+	cmd.Flags().StringVar(&at, "at", "", "when, as a date or RFC 3339 time (default now)")
+	cmd.MarkFlagRequired("value")
+	return cmd
+}
+
+func (a *app) measureCommand() *cobra.Command {
+	var value float64
+	var note, at string
+	cmd := &cobra.Command{
+		Use:   "measure KPI --value V",
+		Short: "Record a KPI measurement",
+		Long:  `Measure appends one value to a KPI's measurement history.`,
+		Example: `  okrmap measure sourced-pipeline --value 1250000
+  okrmap measure cac --value 412 --at 2026-11-01`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			when, err := timeFlag(at)
+			if err != nil {
+				return err
+			}
+			m := engine.Measurement{KPI: args[0], At: when, Value: value, Note: note, Author: a.cfg.Author}
+			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
+				if err := db.Measure(ctx, m); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "measured %s: %s\n", m.KPI, num(&value))
+				return nil
+			})
+		},
+	}
+	cmd.Flags().Float64Var(&value, "value", 0, "the measured value (required)")
+	cmd.Flags().StringVar(&note, "note", "", "a note on the value")
+	cmd.Flags().StringVar(&at, "at", "", "when, as a date or RFC 3339 time (default now)")
+	cmd.MarkFlagRequired("value")
+	return cmd
+}
+
+func (a *app) importCommand() *cobra.Command {
+	imp := &cobra.Command{
+		Use:   "import",
+		Short: "Import history from files",
+		Args:  args(cobra.NoArgs),
+	}
+	imp.AddCommand(&cobra.Command{
+		Use:   "measurements FILE.csv",
+		Short: "Import KPI measurements from CSV, all or nothing",
+		Long: `Import measurements reads a CSV file whose header names the columns kpi, at
+and value (author and note are optional), checks every row, and records all
+of them in one transaction, or none when any row is wrong. Problems are
+listed by line and column. at is a date (2026-11-20) or an RFC 3339 time.
+Use - to read standard input.`,
+		Example: `  okrmap import measurements examples/saas-b2b/measurements.csv
+  export-from-warehouse | okrmap import measurements -`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			in := a.stdin
+			if name != "-" {
+				f, err := os.Open(name)
+				if err != nil {
+					return engine.Errorf(engine.EINVALID, "cannot read measurements: %v", err)
+				}
+				defer f.Close()
+				in = f
+			}
+			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
+				p, err := db.Plan(ctx)
+				if err != nil {
+					return err
+				}
+				g := engine.NewGraph(p)
+				ms, err := csvimport.Measurements(name, in, func(k string) bool { return g.KPIs[k] != nil })
+				if err != nil {
+					return err
+				}
+				if err := db.Measure(ctx, ms...); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "imported %d measurement%s\n", len(ms), plural(len(ms)))
+				return nil
+			})
+		},
+	})
+	return imp
+}
+
+func (a *app) quarterCommand() *cobra.Command {
+	q := &cobra.Command{
+		Use:   "quarter",
+		Short: "Close a period and roll unfinished work forward",
+		Args:  args(cobra.NoArgs),
+	}
+	var next string
+	closeCmd := &cobra.Command{
+		Use:   "close PERIOD",
+		Short: "Score every key result of a period and close its objectives",
+		Long: `Close scores every key result of the period's objectives from 0.0 to 1.0 and
+closes the objectives, in one transaction.
+
+Scores are linear from baseline to target, respecting direction, clamped to
+0-1: increase (current-baseline)/(target-baseline); decrease
+(baseline-current)/(baseline-target); maintain 1.0 within 5% of the target,
+falling to 0.0 at 25% away.
+
+With --roll-forward NEXT, each objective with unfinished key results (score
+below 1) is copied into NEXT with those key results, their current value as
+the new baseline and due at the end of NEXT. Copies get the period as a key
+suffix (win-sme becomes win-sme-2027-q1), and KPIs linked to the originals
+are linked to the copies. Closing again re-scores and creates no duplicates.`,
+		Example: `  okrmap quarter close 2026-Q4
+  okrmap quarter close 2026-Q4 --roll-forward 2027-Q1`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
+				res, err := db.CloseQuarter(ctx, args[0], next)
+				if err != nil {
+					return err
+				}
+				a.printClose(res)
+				return nil
+			})
+		},
+	}
+	closeCmd.Flags().StringVar(&next, "roll-forward", "", "copy unfinished objectives and key results into this period")
+	q.AddCommand(closeCmd)
+	return q
+}
+
+func (a *app) printClose(res *sqlite.CloseResult) {
+	fmt.Fprintf(a.stdout, "Closed %s: %d objective%s, %d key result%s scored.\n",
+		res.Period, len(res.Closed), plural(len(res.Closed)), len(res.Scores), plural(len(res.Scores)))
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "OBJECTIVE\tKEY RESULT\tSCORE")
+	for _, s := range res.Scores {
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\n", s.Objective, s.KeyResult, s.Score)
+	}
+	tw.Flush()
+	if res.Next == "" {
+		return
+	}
+	fmt.Fprintf(a.stdout, "Rolled forward into %s: %d entities, %d KPI links.\n", res.Next, len(res.Rolled), len(res.Links))
+	for _, r := range res.Rolled {
+		fmt.Fprintf(a.stdout, "  %s %s -> %s\n", r.Kind, r.From, r.To)
+	}
+}

@@ -1,0 +1,204 @@
+// Package cli is the okrmap command line: flags, configuration and wiring
+// around the engine. Each subcommand lives in its own file.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/okrmap/okrmap/cmd/okrmap/internal/config"
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/sqlite"
+)
+
+// Exit codes.
+const (
+	ExitOK       = 0 // success
+	ExitInput    = 2 // usage, configuration or input error; nothing was changed
+	ExitInternal = 3 // internal or environment failure
+)
+
+const exitCodesHelp = `Exit codes:
+  0  success
+  2  usage, configuration or input error (invalid plan, unknown key ...);
+     nothing was changed
+  3  internal or environment failure (disk full, database locked too long ...)`
+
+// usageError marks errors in how okrmap was called.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// exitCode maps an error to the process exit code. This is the only place
+// that does.
+func exitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var u usageError
+	if errors.As(err, &u) {
+		return ExitInput
+	}
+	switch engine.ErrorCode(err) {
+	case engine.EINVALID, engine.ENOTFOUND, engine.ECONFLICT:
+		return ExitInput
+	}
+	return ExitInternal
+}
+
+// app is what every command shares.
+type app struct {
+	cfg        config.Config
+	configFile string
+	stdin      io.Reader
+	stdout     io.Writer
+	stderr     io.Writer
+	log        *slog.Logger
+	now        func() time.Time
+}
+
+// Main runs okrmap with args (without the program name) and returns the exit
+// code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		var probs engine.Problems
+		if errors.As(err, &probs) {
+			for _, p := range probs {
+				fmt.Fprintln(stderr, p)
+			}
+			fmt.Fprintf(stderr, "okrmap: %d problem%s found; nothing was changed\n", len(probs), plural(len(probs)))
+		} else {
+			fmt.Fprintf(stderr, "okrmap: %v\n", err)
+		}
+	}
+	return exitCode(err)
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "okrmap",
+		Short: "Map KPIs to the objectives they should move, and keep the mapping honest",
+		Long: `okrmap keeps a company's business objectives, team objectives, key results and
+KPIs in SQLite, links every KPI to the objective it should move, and shows
+whether each KPI traces up to a business objective on a P&L line.
+
+Configuration comes from defaults, a config file (--config, or config.yaml in
+the user's config directory), OKRMAP_* environment variables and flags, each
+overriding the one before.
+
+` + exitCodesHelp,
+		Example: `  okrmap apply examples/saas-b2b/*.yaml
+  okrmap tree --period 2026-Q4
+  okrmap checkin sme-sqls --value 3400 --confidence 0.7
+  okrmap quarter close 2026-Q4 --roll-forward 2027-Q1`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("unknown command %q; run 'okrmap --help' for the list", args[0])}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return a.configure(cmd)
+		},
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w; see 'okrmap %s --help'", err, strings.TrimPrefix(cmd.CommandPath(), "okrmap "))}
+	})
+	pf := root.PersistentFlags()
+	pf.String("db", "", "SQLite database file (env OKRMAP_DB; default "+filepath.Join(config.DataDir(), "okrmap.db")+")")
+	pf.StringVar(&a.configFile, "config", os.Getenv("OKRMAP_CONFIG"), "config file (env OKRMAP_CONFIG)")
+	pf.String("log-level", "", "diagnostics on stderr: debug, info, warn or error (env OKRMAP_LOG_LEVEL)")
+
+	root.AddGroup(&cobra.Group{ID: "plan", Title: "Plans:"}, &cobra.Group{ID: "quarter", Title: "Running a quarter:"},
+		&cobra.Group{ID: "data", Title: "Database:"})
+	for _, c := range []*cobra.Command{a.validateCommand(), a.applyCommand(), a.getCommand(), a.treeCommand(), a.exportCommand()} {
+		c.GroupID = "plan"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{a.checkinCommand(), a.measureCommand(), a.importCommand(), a.quarterCommand()} {
+		c.GroupID = "quarter"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{a.initCommand(), a.backupCommand()} {
+		c.GroupID = "data"
+		root.AddCommand(c)
+	}
+	root.AddCommand(a.devCommand(), a.versionCommand())
+	return root
+}
+
+// configure loads the configuration and sets up logging.
+func (a *app) configure(cmd *cobra.Command) error {
+	cfg, err := config.Load(a.configFile, cmd.Flags(), map[string]string{"db": "db", "log-level": "log.level"})
+	if err != nil {
+		return usageError{err}
+	}
+	a.cfg = cfg
+	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.Log.Level]
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))
+	} else {
+		a.log = slog.New(slog.NewTextHandler(a.stderr, opts))
+	}
+	return nil
+}
+
+// open opens the configured database, creating and migrating it if needed.
+func (a *app) open(ctx context.Context) (*sqlite.DB, error) {
+	start := time.Now()
+	db, err := sqlite.Open(ctx, a.cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	a.log.Debug("opened database", "path", a.cfg.DB, "took", time.Since(start))
+	return db, nil
+}
+
+// withDB runs fn with the open database and closes it after.
+func (a *app) withDB(cmd *cobra.Command, fn func(ctx context.Context, db *sqlite.DB) error) error {
+	ctx := cmd.Context()
+	db, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(ctx, db)
+}
+
+// args wraps a cobra argument check so that its errors are usage errors.
+func args(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError{fmt.Errorf("%w; usage: %s", err, cmd.UseLine())}
+		}
+		return nil
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -1,0 +1,175 @@
+// Package config loads okrmap's configuration: defaults, then a config file,
+// then OKRMAP_* environment variables, then command-line flags, each
+// overriding the one before.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// EnvPrefix starts every environment variable okrmap reads. A key's
+// variable is the prefix, '_', and the key upper-cased with '.' as '_':
+// log.level is OKRMAP_LOG_LEVEL.
+const EnvPrefix = "OKRMAP"
+
+// Config is okrmap's configuration. config.example.yaml documents each key.
+type Config struct {
+	// DB is the SQLite database file.
+	DB string `mapstructure:"db"`
+	// Author is recorded on check-ins and measurements.
+	Author string `mapstructure:"author"`
+	Log    Log    `mapstructure:"log"`
+}
+
+// Log configures diagnostic logging on standard error.
+type Log struct {
+	Level  string `mapstructure:"level"`  // debug, info, warn or error
+	Format string `mapstructure:"format"` // text or json
+}
+
+// Defaults returns the configuration used when nothing else is set.
+func Defaults() Config {
+	return Config{
+		DB:     filepath.Join(DataDir(), "okrmap.db"),
+		Author: os.Getenv("USER"),
+		Log:    Log{Level: "warn", Format: "text"},
+	}
+}
+
+// Validate reports the first invalid value, naming its key.
+func (c Config) Validate() error {
+	if c.DB == "" {
+		return errors.New("db: set a database file path")
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		return fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	if !slices.Contains([]string{"text", "json"}, c.Log.Format) {
+		return fmt.Errorf("log.format: %q is not one of text, json", c.Log.Format)
+	}
+	return nil
+}
+
+// Load builds the configuration. file is an explicit config file ("" to
+// look for config.yaml in the user's config directory, which may be
+// absent). flagKeys binds flags of flags by name to keys; a flag overrides
+// only when the user set it.
+func Load(file string, flags *pflag.FlagSet, flagKeys map[string]string) (Config, error) {
+	v := viper.New()
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	def := Defaults()
+	for _, key := range Keys() {
+		v.SetDefault(key, lookup(def, key))
+		// Unmarshal sees only bound variables, so bind every key.
+		if err := v.BindEnv(key); err != nil {
+			return Config{}, err
+		}
+	}
+	for name, key := range flagKeys {
+		if f := flags.Lookup(name); f != nil {
+			if err := v.BindPFlag(key, f); err != nil {
+				return Config{}, err
+			}
+		}
+	}
+	if err := readFile(v, file); err != nil {
+		return Config{}, err
+	}
+	var c Config
+	if err := v.UnmarshalExact(&c); err != nil {
+		where := "configuration"
+		if f := v.ConfigFileUsed(); f != "" {
+			where = "config file " + f
+		}
+		return Config{}, fmt.Errorf("%s: %w", where, err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	return c, nil
+}
+
+func readFile(v *viper.Viper, file string) error {
+	if file == "" {
+		file = filepath.Join(ConfigDir(), "config.yaml")
+		if _, err := os.Stat(file); err != nil {
+			return nil
+		}
+	}
+	v.SetConfigFile(file)
+	if err := v.ReadInConfig(); err != nil {
+		return fmt.Errorf("config file %s: %w", file, err)
+	}
+	return nil
+}
+
+// Keys lists every configuration key, dotted, in struct order.
+func Keys() []string { return keys(reflect.TypeFor[Config](), "") }
+
+func keys(t reflect.Type, prefix string) []string {
+	var out []string
+	for f := range t.Fields() {
+		name := prefix + f.Tag.Get("mapstructure")
+		if f.Type.Kind() == reflect.Struct {
+			out = append(out, keys(f.Type, name+".")...)
+			continue
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+// lookup returns the value of a dotted key in c.
+func lookup(c Config, key string) any {
+	v := reflect.ValueOf(c)
+	for _, part := range strings.Split(key, ".") {
+		for i := range v.NumField() {
+			if v.Type().Field(i).Tag.Get("mapstructure") == part {
+				v = v.Field(i)
+				break
+			}
+		}
+	}
+	return v.Interface()
+}
+
+// DataDir is where okrmap keeps its database by default: $XDG_DATA_HOME/okrmap
+// or ~/.local/share/okrmap on Unix, the platform's equivalent elsewhere.
+func DataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "okrmap")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "okrmap-data"
+	}
+	switch runtime.GOOS {
+	case "darwin":
+		return filepath.Join(home, "Library", "Application Support", "okrmap")
+	case "windows":
+		if d := os.Getenv("LocalAppData"); d != "" {
+			return filepath.Join(d, "okrmap")
+		}
+	}
+	return filepath.Join(home, ".local", "share", "okrmap")
+}
+
+// ConfigDir is where okrmap looks for config.yaml when --config is not set.
+func ConfigDir() string {
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "."
+	}
+	return filepath.Join(d, "okrmap")
+}

@@ -1,0 +1,158 @@
+// Package gen generates valid, linked, realistic synthetic plans of any size
+// for benchmarks, load tests and demos.
+package gen
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/okrmap/okrmap/engine"
+)
+
+// Options shape a generated plan.
+type Options struct {
+	KPIs   int    // number of KPIs; other kinds scale with it
+	Seed   uint64 // same seed, same plan
+	Period string // quarter of the objectives; default 2026-Q4
+}
+
+var teams = []engine.Team{
+	{Key: "marketing", Name: "Marketing", Function: "marketing", Cadence: "weekly"},
+	{Key: "sales", Name: "Sales", Function: "sales", Cadence: "weekly"},
+	{Key: "product", Name: "Product", Function: "product", Cadence: "monthly"},
+	{Key: "finance", Name: "Finance", Function: "finance", Cadence: "monthly"},
+	{Key: "customer-success", Name: "Customer Success", Function: "customer_success", Cadence: "weekly"},
+}
+
+var anchors = []struct{ category, pnl, title string }{
+	{"revenue_growth", "revenue", "Grow recurring revenue"},
+	{"profitability", "gross_margin", "Lift gross margin"},
+	{"market_share", "revenue", "Win share in the mid-market"},
+	{"brand_equity", "brand_equity", "Become the recognised category leader"},
+	{"customer_experience", "retention", "Keep the customers we win"},
+}
+
+var segments = []string{"SME", "Mid-market", "Enterprise", "EMEA", "North America", "APAC", "Self-serve", "Partner", "Public sector", "Healthcare"}
+
+type metric struct {
+	name, unit, kind, category, direction string
+}
+
+var outcomes = []metric{
+	{"sourced pipeline", "USD", "outcome", "pipeline", "increase"},
+	{"influenced revenue", "USD", "outcome", "revenue", "increase"},
+	{"customer acquisition cost", "USD", "outcome", "efficiency", "decrease"},
+	{"net revenue retention", "percent", "outcome", "customer", "increase"},
+	{"win rate", "percent", "outcome", "pipeline", "increase"},
+	{"gross margin", "percent", "outcome", "finance", "increase"},
+	{"logo churn", "percent", "outcome", "customer", "decrease"},
+	{"net promoter score", "score", "outcome", "brand", "increase"},
+}
+
+var activities = []metric{
+	{"webinar registrations", "count", "activity", "pipeline", "increase"},
+	{"demo requests", "count", "activity", "pipeline", "increase"},
+	{"outbound calls", "count", "activity", "pipeline", "increase"},
+	{"email open rate", "percent", "activity", "brand", "increase"},
+	{"paid search clicks", "count", "activity", "pipeline", "increase"},
+	{"onboarding sessions", "count", "activity", "customer", "increase"},
+}
+
+var attributions = []string{"first_touch", "last_touch", "multi_touch", "data_driven"}
+
+// Plan returns a valid plan with about o.KPIs KPIs: per 10 KPIs one
+// objective with three key results; per 50 an assumption; per 100 an
+// investment; five teams and at least five business objectives. Outcome KPIs
+// link to key results; activity KPIs drive outcome KPIs.
+func Plan(o Options) (*engine.Plan, error) {
+	if o.KPIs < 1 {
+		return nil, engine.Errorf(engine.EINVALID, "generate at least one KPI")
+	}
+	if o.Period == "" {
+		o.Period = "2026-Q4"
+	}
+	per, err := engine.ParsePeriod(o.Period)
+	if err != nil {
+		return nil, engine.Errorf(engine.EINVALID, "%v", err)
+	}
+	r := rand.New(rand.NewPCG(o.Seed, 0x6f6b726d))
+	pick := func(n int) int { return r.IntN(n) }
+	f := func(x float64) *float64 { return &x }
+
+	p := &engine.Plan{Version: 1, Period: per.Name, Teams: append([]engine.Team(nil), teams...)}
+	nBO := max(len(anchors), o.KPIs/2000)
+	for i := range nBO {
+		a := anchors[i%len(anchors)]
+		p.BusinessObjectives = append(p.BusinessObjectives, engine.BusinessObjective{
+			Key: fmt.Sprintf("bo-%04d", i), Title: fmt.Sprintf("%s (%s)", a.title, segments[i%len(segments)]),
+			Category: a.category, PnLLine: a.pnl, Owner: "ceo@example.com", Period: fmt.Sprintf("FY%d", per.Start.Time().Year()),
+			ReviewedAt: per.Start.AddDays(-pick(120)),
+		})
+	}
+	nAssume := max(1, o.KPIs/50)
+	for i := range nAssume {
+		p.Assumptions = append(p.Assumptions, engine.Assumption{
+			Key: fmt.Sprintf("as-%05d", i), Statement: fmt.Sprintf("%s close rate stays above %d%%", segments[i%len(segments)], 10+pick(20)),
+			Owner: "finance@example.com", Status: []string{"untested", "holding", "holding", "invalidated"}[pick(4)],
+		})
+	}
+	nObj := max(1, o.KPIs/10)
+	var krKeys []string
+	for i := range nObj {
+		t := teams[i%len(teams)]
+		obj := engine.Objective{
+			Key: fmt.Sprintf("obj-%05d", i), Title: fmt.Sprintf("Win the %s segment", segments[pick(len(segments))]),
+			Team: t.Key, Owner: t.Key + "-lead@example.com", Period: per.Name, Parent: p.BusinessObjectives[i%nBO].Key,
+		}
+		if i >= nBO && pick(3) == 0 {
+			obj.Parent = fmt.Sprintf("obj-%05d", pick(i)) // a team objective under another
+		}
+		for j := range 3 {
+			m := outcomes[pick(len(outcomes))]
+			base := float64(100 + pick(10000))
+			target := base * 1.25
+			if m.direction == "decrease" {
+				target = base * 0.8
+			}
+			kr := engine.KeyResult{
+				Key: fmt.Sprintf("kr-%05d-%d", i, j), Title: fmt.Sprintf("%s %s", segments[pick(len(segments))], m.name),
+				Unit: m.unit, Baseline: f(base), Target: f(target), Direction: m.direction, Due: per.End,
+				Owner: obj.Owner, Commitment: "committed",
+			}
+			obj.KeyResults = append(obj.KeyResults, kr)
+			krKeys = append(krKeys, kr.Key)
+		}
+		p.Objectives = append(p.Objectives, obj)
+	}
+	var outcomeKeys []string
+	for i := range o.KPIs {
+		t := teams[pick(len(teams))]
+		k := engine.KPI{Key: fmt.Sprintf("kpi-%06d", i), Team: t.Key, Owner: t.Key + "-ops@example.com",
+			Frequency: []string{"daily", "weekly", "weekly", "monthly"}[pick(4)], Source: "warehouse"}
+		if len(outcomeKeys) == 0 || pick(5) < 3 {
+			m := outcomes[pick(len(outcomes))]
+			k.Name, k.Unit, k.Kind, k.Category, k.Direction = segments[pick(len(segments))]+" "+m.name, m.unit, m.kind, m.category, m.direction
+			if m.category == "revenue" || m.category == "pipeline" {
+				k.Attribution = attributions[pick(len(attributions))]
+			}
+			k.Links = []engine.Link{{To: krKeys[pick(len(krKeys))], Weight: f(float64(1+pick(10)) / 10),
+				Rationale: "moves the key result it reports on", Assumptions: []string{p.Assumptions[pick(nAssume)].Key}}}
+			outcomeKeys = append(outcomeKeys, k.Key)
+		} else {
+			m := activities[pick(len(activities))]
+			k.Name, k.Unit, k.Kind, k.Category, k.Direction = segments[pick(len(segments))]+" "+m.name, m.unit, m.kind, m.category, m.direction
+			// Driver links only point at earlier outcome KPIs: no cycles.
+			k.Links = []engine.Link{{To: outcomeKeys[pick(len(outcomeKeys))], Rationale: "leading indicator of the outcome"}}
+		}
+		p.KPIs = append(p.KPIs, k)
+	}
+	for i := range max(1, o.KPIs/100) {
+		obj := p.Objectives[pick(nObj)]
+		p.Investments = append(p.Investments, engine.Investment{
+			Key: fmt.Sprintf("inv-%05d", i), Name: fmt.Sprintf("%s programme %d", segments[pick(len(segments))], i),
+			Amount: float64(10000 + pick(500000)), Currency: "USD", Period: per.Name, Objective: obj.Key,
+			ExpectedReturn: &engine.ExpectedReturn{KPI: outcomeKeys[pick(len(outcomeKeys))], Value: float64(50000 + pick(2000000))},
+		})
+	}
+	return p, nil
+}

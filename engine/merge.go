@@ -1,0 +1,280 @@
+package engine
+
+import (
+	"fmt"
+	"reflect"
+)
+
+// Action says what applying a plan does to one entity.
+type Action string
+
+// Actions.
+const (
+	Created   Action = "created"
+	Updated   Action = "updated"
+	Unchanged Action = "unchanged"
+)
+
+// Change is what applying a plan does to one entity.
+type Change struct {
+	Kind   Kind
+	Key    string
+	Action Action
+}
+
+// Changes lists what applying a plan does, entity by entity.
+type Changes []Change
+
+// Count returns how many entities of kind get action.
+func (cs Changes) Count(kind Kind, action Action) int {
+	n := 0
+	for _, c := range cs {
+		if c.Kind == kind && c.Action == action {
+			n++
+		}
+	}
+	return n
+}
+
+// Changed reports whether any entity is created or updated.
+func (cs Changes) Changed() bool {
+	for _, c := range cs {
+		if c.Action != Unchanged {
+			return true
+		}
+	}
+	return false
+}
+
+// Merge upserts the entities of in into base by key and returns the result
+// with what changed. base is not modified. Links and key results belong to
+// their KPI and objective: an updated KPI has exactly the links in gives it.
+// Entities of base that in does not mention are kept. State that a plan may
+// leave out (objective status; key result current, confidence and score)
+// keeps base's value; a new objective is active.
+//
+// A key that base holds as another kind is a problem reported against in.
+func Merge(base, in *Plan) (*Plan, Changes, Problems) {
+	baseKinds := base.keyKinds()
+	var probs Problems
+	seen := map[string]Kind{}
+	in.EachEntity(func(kind Kind, key string, src Source) {
+		if k, dup := seen[key]; dup {
+			probs = append(probs, Problem{File: src.File, Path: src.Path + "/key", Key: key,
+				Msg: duplicateKey(key, k)})
+			return
+		}
+		seen[key] = kind
+		if k, ok := baseKinds[key]; ok && k != kind {
+			probs = append(probs, Problem{File: src.File, Path: src.Path + "/key", Key: key,
+				Msg: fmt.Sprintf("key %q is already a %s in the database; keys are unique across kinds, so choose another key", key, k)})
+		}
+	})
+	if len(probs) > 0 {
+		return nil, nil, probs
+	}
+
+	var cs Changes
+	out := &Plan{Version: in.Version, Period: in.Period}
+	out.Teams = mergeList(&cs, KindTeam, base.Teams, in.Teams, func(t Team) string { return t.Key }, nil)
+	out.BusinessObjectives = mergeList(&cs, KindBusinessObjective, base.BusinessObjectives, in.BusinessObjectives,
+		func(b BusinessObjective) string { return b.Key }, nil)
+	out.Objectives = mergeList(&cs, KindObjective, withoutKRs(base.Objectives), withoutKRs(in.Objectives),
+		func(o Objective) string { return o.Key },
+		func(old *Objective, o *Objective) {
+			switch {
+			case o.Status != "":
+			case old != nil:
+				o.Status = old.Status
+			default:
+				o.Status = "active"
+			}
+		})
+	krs := mergeList(&cs, KindKeyResult, base.keyResults(), in.keyResults(),
+		func(kr KeyResult) string { return kr.Key },
+		func(old *KeyResult, kr *KeyResult) {
+			if old == nil {
+				return
+			}
+			keep(&kr.Current, old.Current)
+			keep(&kr.Confidence, old.Confidence)
+			keep(&kr.Score, old.Score)
+		})
+	out.regroupKeyResults(krs)
+	out.KPIs = mergeList(&cs, KindKPI, base.KPIs, in.KPIs, func(k KPI) string { return k.Key }, nil)
+	out.Assumptions = mergeList(&cs, KindAssumption, base.Assumptions, in.Assumptions, func(a Assumption) string { return a.Key }, nil)
+	out.Investments = mergeList(&cs, KindInvestment, base.Investments, in.Investments, func(i Investment) string { return i.Key }, nil)
+	return out, cs, nil
+}
+
+func keep(dst **float64, old *float64) {
+	if *dst == nil {
+		*dst = old
+	}
+}
+
+// mergeList upserts in into base, keeping base's order and appending new
+// entities. fill, when set, completes an incoming entity from the stored one
+// (nil when the entity is new) before the two are compared.
+func mergeList[T any](cs *Changes, kind Kind, base, in []T, key func(T) string, fill func(old *T, t *T)) []T {
+	out := append([]T(nil), base...)
+	at := make(map[string]int, len(base))
+	for i, b := range base {
+		at[key(b)] = i
+	}
+	for _, t := range in {
+		k := key(t)
+		i, exists := at[k]
+		var old *T
+		if exists {
+			old = &out[i]
+		}
+		if fill != nil {
+			fill(old, &t)
+		}
+		switch {
+		case !exists:
+			at[k] = len(out)
+			out = append(out, t)
+			*cs = append(*cs, Change{kind, k, Created})
+		case sameEntity(*old, t):
+			*cs = append(*cs, Change{kind, k, Unchanged})
+		default:
+			out[i] = t
+			*cs = append(*cs, Change{kind, k, Updated})
+		}
+	}
+	return out
+}
+
+// sameEntity compares two entities, ignoring where they were read from and
+// treating empty and nil slices alike.
+func sameEntity(a, b any) bool {
+	return reflect.DeepEqual(canonical(reflect.ValueOf(a)), canonical(reflect.ValueOf(b)))
+}
+
+var sourceType = reflect.TypeFor[Source]()
+
+func canonical(v reflect.Value) any {
+	c := reflect.New(v.Type()).Elem()
+	c.Set(v)
+	clean(c)
+	return c.Interface()
+}
+
+// clean zeroes Source fields and turns empty slices into nil, in place.
+func clean(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Field(i)
+			if f.Type() == sourceType {
+				f.SetZero()
+				continue
+			}
+			if v.Type().Field(i).IsExported() {
+				clean(f)
+			}
+		}
+	case reflect.Slice:
+		if v.Len() == 0 {
+			v.SetZero()
+			return
+		}
+		if v.Type().Elem().Kind() == reflect.Struct {
+			cp := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+			reflect.Copy(cp, v)
+			for i := range cp.Len() {
+				clean(cp.Index(i))
+			}
+			v.Set(cp)
+		}
+	}
+}
+
+func withoutKRs(objs []Objective) []Objective {
+	out := make([]Objective, len(objs))
+	for i, o := range objs {
+		o.KeyResults = nil
+		out[i] = o
+	}
+	return out
+}
+
+// keyResults returns every key result with its Objective set.
+func (p *Plan) keyResults() []KeyResult {
+	var out []KeyResult
+	for _, o := range p.Objectives {
+		for _, kr := range o.KeyResults {
+			kr.Objective = o.Key
+			out = append(out, kr)
+		}
+	}
+	return out
+}
+
+// regroupKeyResults nests krs under their objectives, in krs order.
+func (p *Plan) regroupKeyResults(krs []KeyResult) {
+	at := make(map[string]int, len(p.Objectives))
+	for i, o := range p.Objectives {
+		at[o.Key] = i
+		p.Objectives[i].KeyResults = nil
+	}
+	for _, kr := range krs {
+		if i, ok := at[kr.Objective]; ok {
+			p.Objectives[i].KeyResults = append(p.Objectives[i].KeyResults, kr)
+		}
+	}
+}
+
+// EachEntity calls fn for every keyed entity, in plan order.
+func (p *Plan) EachEntity(fn func(kind Kind, key string, src Source)) {
+	for _, t := range p.Teams {
+		fn(KindTeam, t.Key, t.Src)
+	}
+	for _, b := range p.BusinessObjectives {
+		fn(KindBusinessObjective, b.Key, b.Src)
+	}
+	for _, o := range p.Objectives {
+		fn(KindObjective, o.Key, o.Src)
+		for _, kr := range o.KeyResults {
+			fn(KindKeyResult, kr.Key, kr.Src)
+		}
+	}
+	for _, k := range p.KPIs {
+		fn(KindKPI, k.Key, k.Src)
+	}
+	for _, a := range p.Assumptions {
+		fn(KindAssumption, a.Key, a.Src)
+	}
+	for _, i := range p.Investments {
+		fn(KindInvestment, i.Key, i.Src)
+	}
+}
+
+func (p *Plan) keyKinds() map[string]Kind {
+	m := map[string]Kind{}
+	p.EachEntity(func(kind Kind, key string, _ Source) { m[key] = kind })
+	return m
+}
+
+// Concat returns one plan holding the entities of all plans, in order; the
+// first non-empty version and period win.
+func Concat(plans ...*Plan) *Plan {
+	out := &Plan{}
+	for _, p := range plans {
+		if out.Version == 0 {
+			out.Version = p.Version
+		}
+		if out.Period == "" {
+			out.Period = p.Period
+		}
+		out.Teams = append(out.Teams, p.Teams...)
+		out.BusinessObjectives = append(out.BusinessObjectives, p.BusinessObjectives...)
+		out.Objectives = append(out.Objectives, p.Objectives...)
+		out.KPIs = append(out.KPIs, p.KPIs...)
+		out.Assumptions = append(out.Assumptions, p.Assumptions...)
+		out.Investments = append(out.Investments, p.Investments...)
+	}
+	return out
+}

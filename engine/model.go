@@ -1,0 +1,207 @@
+package engine
+
+import "time"
+
+// Kind names an entity kind. Keys share one namespace across all kinds.
+type Kind string
+
+// Entity kinds.
+const (
+	KindTeam              Kind = "team"
+	KindBusinessObjective Kind = "business_objective"
+	KindObjective         Kind = "objective"
+	KindKeyResult         Kind = "key_result"
+	KindKPI               Kind = "kpi"
+	KindAssumption        Kind = "assumption"
+	KindInvestment        Kind = "investment"
+)
+
+// Kinds lists every entity kind in the order a plan declares them.
+var Kinds = []Kind{KindTeam, KindBusinessObjective, KindObjective, KindKeyResult, KindKPI, KindAssumption, KindInvestment}
+
+// Enumerations. Plan files, the JSON Schema and validation use these lists.
+var (
+	Functions = []string{"marketing", "sales", "product", "finance", "customer_success",
+		"engineering", "operations", "people", "executive", "other"}
+	BusinessCategories = []string{"revenue_growth", "profitability", "market_share",
+		"brand_equity", "customer_experience"}
+	ObjectiveStatuses  = []string{"draft", "active", "closed"}
+	Directions         = []string{"increase", "decrease", "maintain"}
+	Commitments        = []string{"committed", "aspirational"}
+	KPIKinds           = []string{"outcome", "activity"}
+	KPICategories      = []string{"revenue", "pipeline", "brand", "customer", "efficiency", "product", "operations", "finance", "people"}
+	Frequencies        = []string{"daily", "weekly", "monthly", "quarterly"}
+	AttributionModels  = []string{"first_touch", "last_touch", "multi_touch", "data_driven"}
+	AssumptionStatuses = []string{"untested", "holding", "invalidated"}
+)
+
+// Source records where a plan entity was read from. It is not stored.
+type Source struct {
+	File string // the plan file
+	Path string // JSON pointer to the entity inside the file
+}
+
+// Plan is a set of entities: what a plan file declares, what apply writes,
+// and what export reads back. KeyResults nest in Objectives, Links in KPIs.
+type Plan struct {
+	Version            int                 `json:"version" yaml:"version"`
+	Period             string              `json:"period,omitempty" yaml:"period,omitempty"`
+	Teams              []Team              `json:"teams,omitempty" yaml:"teams,omitempty"`
+	BusinessObjectives []BusinessObjective `json:"business_objectives,omitempty" yaml:"business_objectives,omitempty"`
+	Objectives         []Objective         `json:"objectives,omitempty" yaml:"objectives,omitempty"`
+	KPIs               []KPI               `json:"kpis,omitempty" yaml:"kpis,omitempty"`
+	Assumptions        []Assumption        `json:"assumptions,omitempty" yaml:"assumptions,omitempty"`
+	Investments        []Investment        `json:"investments,omitempty" yaml:"investments,omitempty"`
+}
+
+// Team is a group that owns objectives and KPIs.
+type Team struct {
+	Key      string `json:"key" yaml:"key"`
+	Name     string `json:"name" yaml:"name"`
+	Function string `json:"function,omitempty" yaml:"function,omitempty"`
+	// Cadence is how often the team checks in on its key results.
+	Cadence string `json:"cadence,omitempty" yaml:"cadence,omitempty"`
+	Src     Source `json:"-" yaml:"-"`
+}
+
+// BusinessObjective is a company-level priority that sits on a P&L line.
+type BusinessObjective struct {
+	Key         string   `json:"key" yaml:"key"`
+	Title       string   `json:"title" yaml:"title"`
+	Description string   `json:"description,omitempty" yaml:"description,omitempty"`
+	Category    string   `json:"category,omitempty" yaml:"category,omitempty"`
+	PnLLine     string   `json:"pnl_line,omitempty" yaml:"pnl_line,omitempty"`
+	Owner       string   `json:"owner,omitempty" yaml:"owner,omitempty"`
+	Period      string   `json:"period,omitempty" yaml:"period,omitempty"`
+	Target      *float64 `json:"target,omitempty" yaml:"target,omitempty"`
+	Unit        string   `json:"unit,omitempty" yaml:"unit,omitempty"`
+	ReviewedAt  Date     `json:"reviewed_at,omitzero" yaml:"reviewed_at,omitempty"`
+	Src         Source   `json:"-" yaml:"-"`
+}
+
+// Objective is a team's OKR objective. Parent names another objective or a
+// business objective; parents form a tree.
+type Objective struct {
+	Key         string `json:"key" yaml:"key"`
+	Title       string `json:"title" yaml:"title"`
+	Description string `json:"description,omitempty" yaml:"description,omitempty"`
+	Team        string `json:"team,omitempty" yaml:"team,omitempty"`
+	Owner       string `json:"owner,omitempty" yaml:"owner,omitempty"`
+	Period      string `json:"period,omitempty" yaml:"period,omitempty"`
+	Parent      string `json:"parent,omitempty" yaml:"parent,omitempty"`
+	// StandaloneReason explains an objective that deliberately has no parent.
+	StandaloneReason string `json:"standalone_reason,omitempty" yaml:"standalone_reason,omitempty"`
+	// Status is draft, active or closed; left empty in a plan it keeps the
+	// stored value (active for a new objective).
+	Status     string      `json:"status,omitempty" yaml:"status,omitempty"`
+	KeyResults []KeyResult `json:"key_results,omitempty" yaml:"key_results,omitempty"`
+	Src        Source      `json:"-" yaml:"-"`
+}
+
+// KeyResult is a measurable result of an objective: baseline to target by due.
+// Current, Confidence and Score are state: left out of a plan they keep the
+// stored value; check-ins and quarter close update them.
+type KeyResult struct {
+	Key        string   `json:"key" yaml:"key"`
+	Title      string   `json:"title" yaml:"title"`
+	Owner      string   `json:"owner,omitempty" yaml:"owner,omitempty"`
+	Unit       string   `json:"unit,omitempty" yaml:"unit,omitempty"`
+	Baseline   *float64 `json:"baseline,omitempty" yaml:"baseline,omitempty"`
+	Target     *float64 `json:"target,omitempty" yaml:"target,omitempty"`
+	Direction  string   `json:"direction,omitempty" yaml:"direction,omitempty"`
+	Due        Date     `json:"due,omitzero" yaml:"due,omitempty"`
+	Commitment string   `json:"commitment,omitempty" yaml:"commitment,omitempty"`
+	Current    *float64 `json:"current,omitempty" yaml:"current,omitempty"`
+	Confidence *float64 `json:"confidence,omitempty" yaml:"confidence,omitempty"`
+	Score      *float64 `json:"score,omitempty" yaml:"score,omitempty"`
+	Objective  string   `json:"-" yaml:"-"` // set from the enclosing objective
+	Src        Source   `json:"-" yaml:"-"`
+}
+
+// KPI is an indicator a team tracks. Links say which objective it moves.
+type KPI struct {
+	Key         string      `json:"key" yaml:"key"`
+	Name        string      `json:"name" yaml:"name"`
+	Definition  string      `json:"definition,omitempty" yaml:"definition,omitempty"`
+	Unit        string      `json:"unit,omitempty" yaml:"unit,omitempty"`
+	Kind        string      `json:"kind,omitempty" yaml:"kind,omitempty"`
+	Category    string      `json:"category,omitempty" yaml:"category,omitempty"`
+	Owner       string      `json:"owner,omitempty" yaml:"owner,omitempty"`
+	Team        string      `json:"team,omitempty" yaml:"team,omitempty"`
+	Frequency   string      `json:"frequency,omitempty" yaml:"frequency,omitempty"`
+	Source      string      `json:"source,omitempty" yaml:"source,omitempty"`
+	Attribution string      `json:"attribution,omitempty" yaml:"attribution,omitempty"`
+	Direction   string      `json:"direction,omitempty" yaml:"direction,omitempty"`
+	Target      *float64    `json:"target,omitempty" yaml:"target,omitempty"`
+	Thresholds  *Thresholds `json:"thresholds,omitempty" yaml:"thresholds,omitempty"`
+	// Formula is an expression over other KPIs' keys (with - written as _).
+	Formula string   `json:"formula,omitempty" yaml:"formula,omitempty"`
+	Tags    []string `json:"tags,omitempty" yaml:"tags,omitempty"`
+	Links   []Link   `json:"links,omitempty" yaml:"links,omitempty"`
+	Src     Source   `json:"-" yaml:"-"`
+}
+
+// Thresholds are the values at which a KPI turns amber and red.
+type Thresholds struct {
+	Warning  *float64 `json:"warning,omitempty" yaml:"warning,omitempty"`
+	Critical *float64 `json:"critical,omitempty" yaml:"critical,omitempty"`
+}
+
+// Link says that moving a KPI moves the entity To: a key result, an
+// objective, a business objective, or another KPI (a driver link).
+type Link struct {
+	To          string   `json:"to" yaml:"to"`
+	Weight      *float64 `json:"weight,omitempty" yaml:"weight,omitempty"`
+	Rationale   string   `json:"rationale,omitempty" yaml:"rationale,omitempty"`
+	Assumptions []string `json:"assumptions,omitempty" yaml:"assumptions,omitempty"`
+	Src         Source   `json:"-" yaml:"-"`
+}
+
+// Assumption is a written-down belief a plan rests on.
+type Assumption struct {
+	Key       string `json:"key" yaml:"key"`
+	Statement string `json:"statement" yaml:"statement"`
+	Owner     string `json:"owner,omitempty" yaml:"owner,omitempty"`
+	Status    string `json:"status,omitempty" yaml:"status,omitempty"`
+	Evidence  string `json:"evidence,omitempty" yaml:"evidence,omitempty"`
+	ReviewBy  Date   `json:"review_by,omitzero" yaml:"review_by,omitempty"`
+	Src       Source `json:"-" yaml:"-"`
+}
+
+// Investment is a budget line with the return it is expected to bring.
+type Investment struct {
+	Key            string          `json:"key" yaml:"key"`
+	Name           string          `json:"name" yaml:"name"`
+	Amount         float64         `json:"amount" yaml:"amount"`
+	Currency       string          `json:"currency,omitempty" yaml:"currency,omitempty"`
+	Period         string          `json:"period,omitempty" yaml:"period,omitempty"`
+	Owner          string          `json:"owner,omitempty" yaml:"owner,omitempty"`
+	Objective      string          `json:"objective,omitempty" yaml:"objective,omitempty"`
+	ExpectedReturn *ExpectedReturn `json:"expected_return,omitempty" yaml:"expected_return,omitempty"`
+	Src            Source          `json:"-" yaml:"-"`
+}
+
+// ExpectedReturn is the KPI value an investment is expected to produce.
+type ExpectedReturn struct {
+	KPI   string  `json:"kpi" yaml:"kpi"`
+	Value float64 `json:"value" yaml:"value"`
+}
+
+// CheckIn is one progress report on a key result. Check-ins are append-only.
+type CheckIn struct {
+	KeyResult  string    `json:"key_result" yaml:"key_result"`
+	At         time.Time `json:"at" yaml:"at"`
+	Value      float64   `json:"value" yaml:"value"`
+	Confidence *float64  `json:"confidence,omitempty" yaml:"confidence,omitempty"`
+	Note       string    `json:"note,omitempty" yaml:"note,omitempty"`
+	Author     string    `json:"author,omitempty" yaml:"author,omitempty"`
+}
+
+// Measurement is one observed value of a KPI. Measurements are append-only.
+type Measurement struct {
+	KPI    string    `json:"kpi" yaml:"kpi"`
+	At     time.Time `json:"at" yaml:"at"`
+	Value  float64   `json:"value" yaml:"value"`
+	Author string    `json:"author,omitempty" yaml:"author,omitempty"`
+	Note   string    `json:"note,omitempty" yaml:"note,omitempty"`
+}

@@ -1,0 +1,478 @@
+// Package plan reads and writes okrmap plan files (YAML or JSON). Reading
+// checks each file against schemas/plan.schema.json and reports every
+// problem with its file, line and column.
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/schemas"
+)
+
+// MaxFileSize bounds one plan file; larger files are refused before parsing.
+const MaxFileSize = 512 << 20
+
+// Set is one or more plan files read together, with what is needed to point
+// later problems (from Validate or the store) at a file, line and column.
+type Set struct {
+	Plan  *engine.Plan          // every file's entities, in file order
+	roots map[string]*yaml.Node // file name -> document root
+}
+
+// Load reads plan files. A file that cannot be read, parsed or that breaks
+// the schema makes Load return engine.Problems naming all of them.
+func Load(paths ...string) (*Set, error) {
+	set := &Set{Plan: &engine.Plan{}, roots: map[string]*yaml.Node{}}
+	var plans []*engine.Plan
+	var probs engine.Problems
+	for _, path := range paths {
+		data, err := readFile(path)
+		if err != nil {
+			return nil, err
+		}
+		p, root, ps := parse(path, data)
+		probs = append(probs, ps...)
+		if p != nil {
+			plans = append(plans, p)
+			set.roots[path] = root
+		}
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	set.Plan = engine.Concat(plans...)
+	return set, nil
+}
+
+// Parse reads one plan file's content; name is used in problems.
+func Parse(name string, data []byte) (*Set, error) {
+	p, root, probs := parse(name, data)
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return &Set{Plan: p, roots: map[string]*yaml.Node{name: root}}, nil
+}
+
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, engine.Errorf(engine.EINVALID, "cannot read plan file: %v", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, engine.Errorf(engine.EINVALID, "cannot read plan file %s: %v", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, engine.Errorf(engine.EINVALID, "plan file %s is larger than %d MiB; split it into several files", path, MaxFileSize>>20)
+	}
+	return data, nil
+}
+
+// Validate checks the set as a whole (see engine.Plan.Validate) and returns
+// the problems located in their files, or nil.
+func (s *Set) Validate() error {
+	return s.Locate(s.Plan.Validate()).Err()
+}
+
+// Locate fills in line and column of problems that point into s's files.
+func (s *Set) Locate(ps engine.Problems) engine.Problems {
+	for i := range ps {
+		p := &ps[i]
+		root, ok := s.roots[p.File]
+		if !ok || p.Line > 0 {
+			continue
+		}
+		if n := lookup(root, p.Path); n != nil {
+			p.Line, p.Column = n.Line, n.Column
+		}
+	}
+	return ps
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
+
+func parse(name string, data []byte) (*engine.Plan, *yaml.Node, engine.Problems) {
+	fail := func(line int, format string, args ...any) (*engine.Plan, *yaml.Node, engine.Problems) {
+		return nil, nil, engine.Problems{{File: name, Line: line, Column: min(line, 1), Msg: fmt.Sprintf(format, args...)}}
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return fail(0, "the file is empty; a plan starts with 'version: 1'")
+		}
+		msg := err.Error()
+		line := 0
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = msg[len(m[0]):]
+		}
+		return fail(line, "not valid %s: %s", syntaxName(name), msg)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return fail(extra.Line, "a plan file holds one document; split the documents after '---' into separate files")
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return fail(root.Line, "a plan file is a mapping that starts with 'version: 1'")
+	}
+
+	val, err := toJSONValue(root, &budget{left: 64 * countNodes(root)})
+	if err != nil {
+		var pe *posError
+		if errors.As(err, &pe) {
+			return fail(pe.line, "%s", pe.msg)
+		}
+		return fail(0, "%v", err)
+	}
+	if probs := schemaProblems(name, root, val); len(probs) > 0 {
+		return nil, nil, probs
+	}
+	p := &engine.Plan{}
+	if err := root.Decode(p); err != nil {
+		return fail(0, "%v", err)
+	}
+	annotate(name, p)
+	return p, root, nil
+}
+
+func syntaxName(name string) string {
+	if strings.EqualFold(filepath.Ext(name), ".json") {
+		return "JSON"
+	}
+	return "YAML"
+}
+
+// annotate records where each entity came from and applies file defaults.
+func annotate(file string, p *engine.Plan) {
+	src := func(format string, args ...any) engine.Source {
+		return engine.Source{File: file, Path: fmt.Sprintf(format, args...)}
+	}
+	inherit := func(period *string) {
+		if *period == "" {
+			*period = p.Period
+		}
+	}
+	for i := range p.Teams {
+		p.Teams[i].Src = src("/teams/%d", i)
+	}
+	for i := range p.BusinessObjectives {
+		b := &p.BusinessObjectives[i]
+		b.Src = src("/business_objectives/%d", i)
+		inherit(&b.Period)
+	}
+	for i := range p.Objectives {
+		o := &p.Objectives[i]
+		o.Src = src("/objectives/%d", i)
+		inherit(&o.Period)
+		for j := range o.KeyResults {
+			o.KeyResults[j].Src = src("/objectives/%d/key_results/%d", i, j)
+			o.KeyResults[j].Objective = o.Key
+		}
+	}
+	for i := range p.KPIs {
+		k := &p.KPIs[i]
+		k.Src = src("/kpis/%d", i)
+		for j := range k.Links {
+			k.Links[j].Src = src("/kpis/%d/links/%d", i, j)
+		}
+	}
+	for i := range p.Assumptions {
+		p.Assumptions[i].Src = src("/assumptions/%d", i)
+	}
+	for i := range p.Investments {
+		in := &p.Investments[i]
+		in.Src = src("/investments/%d", i)
+		inherit(&in.Period)
+	}
+}
+
+// posError is a problem at a line of the file being parsed.
+type posError struct {
+	line int
+	msg  string
+}
+
+func (e *posError) Error() string { return e.msg }
+
+// budget bounds alias expansion so a small file cannot expand into a huge one.
+type budget struct{ left int }
+
+func countNodes(n *yaml.Node) int {
+	c := 1
+	for _, ch := range n.Content {
+		c += countNodes(ch)
+	}
+	return c
+}
+
+// toJSONValue converts a YAML node into the values encoding/json produces,
+// keeping dates as the strings they were written as.
+func toJSONValue(n *yaml.Node, b *budget) (any, error) {
+	if b.left--; b.left < 0 {
+		return nil, &posError{n.Line, "aliases expand the document too far; write the values out"}
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		return toJSONValue(n.Alias, b)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind != yaml.ScalarNode {
+				return nil, &posError{k.Line, "mapping keys must be plain strings"}
+			}
+			if k.Tag == "!!merge" {
+				return nil, &posError{k.Line, "merge keys (<<) are not supported in plan files; write the fields out"}
+			}
+			val, err := toJSONValue(v, b)
+			if err != nil {
+				return nil, err
+			}
+			m[k.Value] = val
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		s := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			v, err := toJSONValue(c, b)
+			if err != nil {
+				return nil, err
+			}
+			s[i] = v
+		}
+		return s, nil
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!null":
+			return nil, nil
+		case "!!bool":
+			var v bool
+			err := n.Decode(&v)
+			return v, err
+		case "!!int", "!!float":
+			var v float64
+			if err := n.Decode(&v); err != nil {
+				return nil, &posError{n.Line, fmt.Sprintf("%q is not a number", n.Value)}
+			}
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				return nil, &posError{n.Line, fmt.Sprintf("%q is not a finite number", n.Value)}
+			}
+			return json.Number(strconv.FormatFloat(v, 'g', -1, 64)), nil
+		}
+		return n.Value, nil
+	}
+	return nil, &posError{n.Line, "unsupported YAML node"}
+}
+
+var planSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	f, err := schemas.FS.Open("plan.schema.json")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		return nil, err
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	if err := c.AddResource(schemas.PlanURL, doc); err != nil {
+		return nil, err
+	}
+	return c.Compile(schemas.PlanURL)
+})
+
+var printer = message.NewPrinter(language.English)
+
+func schemaProblems(file string, root *yaml.Node, val any) engine.Problems {
+	sch, err := planSchema()
+	if err != nil {
+		return engine.Problems{{File: file, Msg: fmt.Sprintf("internal error: plan schema: %v", err)}}
+	}
+	err = sch.Validate(val)
+	var verr *jsonschema.ValidationError
+	if err == nil || !errors.As(err, &verr) {
+		if err != nil {
+			return engine.Problems{{File: file, Msg: err.Error()}}
+		}
+		return nil
+	}
+	var probs engine.Problems
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		probs = append(probs, schemaProblem(file, root, e)...)
+	}
+	walk(verr)
+	return probs
+}
+
+func schemaProblem(file string, root *yaml.Node, e *jsonschema.ValidationError) engine.Problems {
+	path := pointer(e.InstanceLocation)
+	at := func(path, msg string) engine.Problem {
+		p := engine.Problem{File: file, Path: path, Key: enclosingKey(root, path), Msg: msg}
+		if n := lookup(root, path); n != nil {
+			p.Line, p.Column = n.Line, n.Column
+		}
+		return p
+	}
+	field := "the plan"
+	if len(e.InstanceLocation) > 0 {
+		field = e.InstanceLocation[len(e.InstanceLocation)-1]
+	}
+	switch k := e.ErrorKind.(type) {
+	case *kind.AdditionalProperties:
+		var ps engine.Problems
+		for _, prop := range k.Properties {
+			p := at(path+"/"+escape(prop), fmt.Sprintf("unknown field %q; check its spelling against schemas/plan.schema.json", prop))
+			if n := lookupKey(root, path, prop); n != nil {
+				p.Line, p.Column = n.Line, n.Column
+			}
+			ps = append(ps, p)
+		}
+		return ps
+	case *kind.Required:
+		return engine.Problems{at(path, fmt.Sprintf("missing required field %s", strings.Join(quoteAll(k.Missing), ", ")))}
+	case *kind.Enum:
+		return engine.Problems{at(path, fmt.Sprintf("%s: %s", field, k.LocalizedString(printer)))}
+	case *kind.Const:
+		if path == "/version" {
+			return engine.Problems{at(path, "version must be 1, the only plan format version")}
+		}
+	case *kind.Pattern:
+		switch {
+		case strings.HasSuffix(k.Want, "FY[0-9]{4})$"):
+			return engine.Problems{at(path, fmt.Sprintf("%s %q is not a period; write a quarter (2026-Q4), a half (2026-H1), a month (2026-11) or a year (FY2026)", field, k.Got))}
+		case strings.HasPrefix(k.Want, "^[a-z0-9]"):
+			return engine.Problems{at(path, fmt.Sprintf("%s %q is not a valid key: use lower-case letters, digits, '-' and '_', starting with a letter or digit", field, k.Got))}
+		}
+	case *kind.Format:
+		if k.Want == "date" {
+			return engine.Problems{at(path, fmt.Sprintf("%s %v is not a date; write it as YYYY-MM-DD", field, k.Got))}
+		}
+	}
+	return engine.Problems{at(path, fmt.Sprintf("%s: %s", field, e.ErrorKind.LocalizedString(printer)))}
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
+}
+
+// pointer renders path tokens as a JSON pointer.
+func pointer(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(escape(t))
+	}
+	return b.String()
+}
+
+func escape(t string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(t, "~", "~0"), "/", "~1")
+}
+
+func unescape(t string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+}
+
+// lookup returns the node at a JSON pointer, or the deepest node on its way.
+func lookup(n *yaml.Node, path string) *yaml.Node {
+	for _, tok := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
+		if tok == "" {
+			continue
+		}
+		next := child(n, unescape(tok))
+		if next == nil {
+			return n
+		}
+		n = next
+	}
+	return n
+}
+
+func child(n *yaml.Node, tok string) *yaml.Node {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == tok {
+				return n.Content[i+1]
+			}
+		}
+	case yaml.SequenceNode:
+		if i, err := strconv.Atoi(tok); err == nil && i >= 0 && i < len(n.Content) {
+			return n.Content[i]
+		}
+	}
+	return nil
+}
+
+// lookupKey returns the key node of field in the mapping at path.
+func lookupKey(root *yaml.Node, path, field string) *yaml.Node {
+	n := lookup(root, path)
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == field {
+			return n.Content[i]
+		}
+	}
+	return nil
+}
+
+// enclosingKey returns the key of the innermost entity on path.
+func enclosingKey(root *yaml.Node, path string) string {
+	key := ""
+	n := root
+	for _, tok := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
+		if k := child(n, "key"); k != nil && k.Kind == yaml.ScalarNode {
+			key = k.Value
+		}
+		if n = child(n, unescape(tok)); n == nil {
+			break
+		}
+	}
+	if n != nil {
+		if k := child(n, "key"); k != nil && k.Kind == yaml.ScalarNode {
+			key = k.Value
+		}
+	}
+	return key
+}

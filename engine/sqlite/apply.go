@@ -1,0 +1,257 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/okrmap/okrmap/engine"
+)
+
+// Apply upserts the plan's entities by key in one transaction and returns
+// what it created, updated and left unchanged (see engine.Merge). The merged
+// model is validated first: on any problem Apply returns engine.Problems and
+// writes nothing. With dryRun it reports the changes and writes nothing.
+func (db *DB) Apply(ctx context.Context, p *engine.Plan, dryRun bool) (engine.Changes, error) {
+	var cs engine.Changes
+	run := db.write
+	if dryRun {
+		run = db.read
+	}
+	err := run(ctx, func(tx *sql.Tx) error {
+		snap, err := loadSnapshot(ctx, tx)
+		if err != nil {
+			return err
+		}
+		cs, err = applyTx(ctx, tx, snap, p, !dryRun)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// applyTx merges p into the snapshot, validates the result and, when write
+// is set, writes the created and updated entities.
+func applyTx(ctx context.Context, tx *sql.Tx, snap *snapshot, p *engine.Plan, write bool) (engine.Changes, error) {
+	merged, cs, probs := engine.Merge(snap.plan, p)
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	if probs := merged.Validate(); len(probs) > 0 {
+		return nil, probs
+	}
+	if !write || !cs.Changed() {
+		return cs, nil
+	}
+	w := &writer{ctx: ctx, tx: tx, ids: snap.ids, changed: map[string]bool{}}
+	for _, c := range cs {
+		if c.Action != engine.Unchanged {
+			w.changed[c.Key] = true
+		}
+	}
+	if err := w.entities(cs); err != nil {
+		return nil, err
+	}
+	if err := w.plan(merged); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+type writer struct {
+	ctx     context.Context
+	tx      *sql.Tx
+	ids     map[string]int64
+	changed map[string]bool
+}
+
+// entities inserts an entity row for every created key.
+func (w *writer) entities(cs engine.Changes) error {
+	st, err := w.tx.PrepareContext(w.ctx, "INSERT INTO entity (kind, key) VALUES (?, ?)")
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	defer st.Close()
+	for _, c := range cs {
+		if c.Action != engine.Created {
+			continue
+		}
+		res, err := st.ExecContext(w.ctx, string(c.Kind), c.Key)
+		if err != nil {
+			return fmt.Errorf("create %s %s: %w", c.Kind, c.Key, err)
+		}
+		if w.ids[c.Key], err = res.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// id returns the entity id of key, or NULL for "".
+func (w *writer) id(key string) sql.NullInt64 {
+	if key == "" {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: w.ids[key], Valid: true}
+}
+
+// upsert prepares an insert-or-update of table keyed by id.
+func (w *writer) upsert(table string, cols ...string) (*sql.Stmt, error) {
+	set := make([]string, len(cols))
+	for i, c := range cols {
+		set[i] = c + " = excluded." + c
+	}
+	q := fmt.Sprintf("INSERT INTO %s (id, %s) VALUES (?%s) ON CONFLICT (id) DO UPDATE SET %s",
+		table, strings.Join(cols, ", "), strings.Repeat(", ?", len(cols)), strings.Join(set, ", "))
+	st, err := w.tx.PrepareContext(w.ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %s: %w", table, err)
+	}
+	return st, nil
+}
+
+// rows writes each changed item of list with one prepared upsert.
+func rows[T any](w *writer, list []T, key func(T) string, table string, cols []string, args func(T) []any) error {
+	st, err := w.upsert(table, cols...)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, item := range list {
+		k := key(item)
+		if !w.changed[k] {
+			continue
+		}
+		if _, err := st.ExecContext(w.ctx, append([]any{w.ids[k]}, args(item)...)...); err != nil {
+			return fmt.Errorf("write %s %s: %w", table, k, err)
+		}
+	}
+	return nil
+}
+
+func (w *writer) plan(p *engine.Plan) error {
+	err := rows(w, p.Teams, func(t engine.Team) string { return t.Key },
+		"team", []string{"name", "function", "cadence"},
+		func(t engine.Team) []any { return []any{t.Name, t.Function, t.Cadence} })
+	if err != nil {
+		return err
+	}
+	err = rows(w, p.BusinessObjectives, func(b engine.BusinessObjective) string { return b.Key },
+		"business_objective", []string{"title", "description", "category", "pnl_line", "owner", "period", "target", "unit", "reviewed_at"},
+		func(b engine.BusinessObjective) []any {
+			return []any{b.Title, b.Description, b.Category, b.PnLLine, b.Owner, b.Period, nullFloat(b.Target), b.Unit, b.ReviewedAt.String()}
+		})
+	if err != nil {
+		return err
+	}
+	err = rows(w, p.Assumptions, func(a engine.Assumption) string { return a.Key },
+		"assumption", []string{"statement", "owner", "status", "evidence", "review_by"},
+		func(a engine.Assumption) []any {
+			return []any{a.Statement, a.Owner, a.Status, a.Evidence, a.ReviewBy.String()}
+		})
+	if err != nil {
+		return err
+	}
+	err = rows(w, p.Objectives, func(o engine.Objective) string { return o.Key },
+		"objective", []string{"title", "description", "team_id", "owner", "period", "parent_id", "standalone_reason", "status"},
+		func(o engine.Objective) []any {
+			return []any{o.Title, o.Description, w.id(o.Team), o.Owner, o.Period, w.id(o.Parent), o.StandaloneReason, o.Status}
+		})
+	if err != nil {
+		return err
+	}
+	var krs []engine.KeyResult
+	for _, o := range p.Objectives {
+		krs = append(krs, o.KeyResults...)
+	}
+	err = rows(w, krs, func(kr engine.KeyResult) string { return kr.Key },
+		"key_result", []string{"objective_id", "title", "owner", "unit", "baseline", "target", "direction", "due",
+			"commitment", "current", "confidence", "score"},
+		func(kr engine.KeyResult) []any {
+			return []any{w.ids[kr.Objective], kr.Title, kr.Owner, kr.Unit, nullFloat(kr.Baseline), nullFloat(kr.Target),
+				kr.Direction, kr.Due.String(), kr.Commitment, nullFloat(kr.Current), nullFloat(kr.Confidence), nullFloat(kr.Score)}
+		})
+	if err != nil {
+		return err
+	}
+	var tagErr error
+	err = rows(w, p.KPIs, func(k engine.KPI) string { return k.Key },
+		"kpi", []string{"name", "definition", "unit", "kind", "category", "owner", "team_id", "frequency", "source",
+			"attribution", "direction", "target", "warning", "critical", "formula", "tags"},
+		func(k engine.KPI) []any {
+			var warn, crit *float64
+			if k.Thresholds != nil {
+				warn, crit = k.Thresholds.Warning, k.Thresholds.Critical
+			}
+			tags := ""
+			if len(k.Tags) > 0 {
+				b, err := json.Marshal(k.Tags)
+				tagErr = err
+				tags = string(b)
+			}
+			return []any{k.Name, k.Definition, k.Unit, k.Kind, k.Category, k.Owner, w.id(k.Team), k.Frequency, k.Source,
+				k.Attribution, k.Direction, nullFloat(k.Target), nullFloat(warn), nullFloat(crit), k.Formula, tags}
+		})
+	if err != nil {
+		return err
+	}
+	if tagErr != nil {
+		return tagErr
+	}
+	if err := w.links(p.KPIs); err != nil {
+		return err
+	}
+	return rows(w, p.Investments, func(i engine.Investment) string { return i.Key },
+		"investment", []string{"name", "amount", "currency", "period", "owner", "objective_id", "return_kpi_id", "return_value"},
+		func(i engine.Investment) []any {
+			kpi, ret := sql.NullInt64{}, sql.NullFloat64{}
+			if r := i.ExpectedReturn; r != nil {
+				kpi, ret = w.id(r.KPI), sql.NullFloat64{Float64: r.Value, Valid: true}
+			}
+			return []any{i.Name, i.Amount, i.Currency, i.Period, i.Owner, w.id(i.Objective), kpi, ret}
+		})
+}
+
+// links replaces the links of every changed KPI.
+func (w *writer) links(kpis []engine.KPI) error {
+	del, err := w.tx.PrepareContext(w.ctx, "DELETE FROM link WHERE kpi_id = ?")
+	if err != nil {
+		return err
+	}
+	defer del.Close()
+	ins, err := w.tx.PrepareContext(w.ctx, "INSERT INTO link (kpi_id, to_id, pos, weight, rationale) VALUES (?, ?, ?, ?, ?)")
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	insA, err := w.tx.PrepareContext(w.ctx, "INSERT INTO link_assumption (kpi_id, to_id, pos, assumption_id) VALUES (?, ?, ?, ?)")
+	if err != nil {
+		return err
+	}
+	defer insA.Close()
+	for _, k := range kpis {
+		if !w.changed[k.Key] {
+			continue
+		}
+		id := w.ids[k.Key]
+		if _, err := del.ExecContext(w.ctx, id); err != nil {
+			return fmt.Errorf("replace links of %s: %w", k.Key, err)
+		}
+		for i, l := range k.Links {
+			to := w.ids[l.To]
+			if _, err := ins.ExecContext(w.ctx, id, to, i, nullFloat(l.Weight), l.Rationale); err != nil {
+				return fmt.Errorf("link %s -> %s: %w", k.Key, l.To, err)
+			}
+			for j, a := range l.Assumptions {
+				if _, err := insA.ExecContext(w.ctx, id, to, j, w.ids[a]); err != nil {
+					return fmt.Errorf("link %s -> %s: assumption %s: %w", k.Key, l.To, a, err)
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/okrmap/okrmap/engine"
+)
+
+// timeLayout is fixed-width in UTC, so stored times sort as text.
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// CheckIn records a check-in on a key result and makes its value and
+// confidence the key result's current ones, in one transaction. A zero At
+// means now. It fails with ENOTFOUND for an unknown key result and ECONFLICT
+// when the key result's objective is closed.
+func (db *DB) CheckIn(ctx context.Context, c engine.CheckIn) error {
+	if c.At.IsZero() {
+		c.At = db.Now()
+	}
+	if c.Confidence != nil && (*c.Confidence < 0 || *c.Confidence > 1) {
+		return engine.Errorf(engine.EINVALID, "confidence %g is out of range: use a number from 0 to 1", *c.Confidence)
+	}
+	return db.write(ctx, func(tx *sql.Tx) error {
+		var id int64
+		var status, objective string
+		err := tx.QueryRowContext(ctx, `SELECT kr.id, o.status, oe.key FROM key_result kr
+			JOIN entity e ON e.id = kr.id JOIN objective o ON o.id = kr.objective_id JOIN entity oe ON oe.id = o.id
+			WHERE e.key = ?`, c.KeyResult).Scan(&id, &status, &objective)
+		if errors.Is(err, sql.ErrNoRows) {
+			return engine.Errorf(engine.ENOTFOUND, "no key result %q; list them with 'okrmap get key-results'", c.KeyResult)
+		}
+		if err != nil {
+			return fmt.Errorf("check in %s: %w", c.KeyResult, err)
+		}
+		if status == "closed" {
+			return engine.Errorf(engine.ECONFLICT, "key result %q belongs to objective %q, which is closed; check in on the next period's key result", c.KeyResult, objective)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO checkin (key_result_id, at, value, confidence, note, author) VALUES (?, ?, ?, ?, ?, ?)",
+			id, c.At.UTC().Format(timeLayout), c.Value, nullFloat(c.Confidence), c.Note, c.Author); err != nil {
+			return fmt.Errorf("check in %s: %w", c.KeyResult, err)
+		}
+		// The latest check-in by time sets the current value, so a back-dated
+		// check-in does not overwrite a newer one.
+		_, err = tx.ExecContext(ctx, `UPDATE key_result SET
+			current = (SELECT value FROM checkin WHERE key_result_id = ?1 ORDER BY at DESC, id DESC LIMIT 1),
+			confidence = coalesce((SELECT confidence FROM checkin WHERE key_result_id = ?1 AND confidence IS NOT NULL
+				ORDER BY at DESC, id DESC LIMIT 1), confidence)
+			WHERE id = ?1`, id)
+		if err != nil {
+			return fmt.Errorf("check in %s: %w", c.KeyResult, err)
+		}
+		return nil
+	})
+}
+
+// Measure records KPI measurements in one transaction: all or none. A zero
+// At means now. An unknown KPI fails with ENOTFOUND and records nothing.
+func (db *DB) Measure(ctx context.Context, ms ...engine.Measurement) error {
+	now := db.Now()
+	return db.write(ctx, func(tx *sql.Tx) error {
+		ids := map[string]int64{}
+		err := each(ctx, tx, "SELECT id, key FROM entity WHERE kind = 'kpi'", func(r *sql.Rows) error {
+			var id int64
+			var key string
+			err := r.Scan(&id, &key)
+			ids[key] = id
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		st, err := tx.PrepareContext(ctx, "INSERT INTO measurement (kpi_id, at, value, author, note) VALUES (?, ?, ?, ?, ?)")
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, m := range ms {
+			id, ok := ids[m.KPI]
+			if !ok {
+				return engine.Errorf(engine.ENOTFOUND, "no KPI %q; list them with 'okrmap get kpis'", m.KPI)
+			}
+			at := m.At
+			if at.IsZero() {
+				at = now
+			}
+			if _, err := st.ExecContext(ctx, id, at.UTC().Format(timeLayout), m.Value, m.Author, m.Note); err != nil {
+				return fmt.Errorf("measure %s: %w", m.KPI, err)
+			}
+		}
+		return nil
+	})
+}
+
+// CheckIns returns a key result's check-ins, oldest first; all key results'
+// when key is "".
+func (db *DB) CheckIns(ctx context.Context, key string) ([]engine.CheckIn, error) {
+	var out []engine.CheckIn
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		return each(ctx, tx, `SELECT e.key, c.at, c.value, c.confidence, c.note, c.author FROM checkin c
+			JOIN entity e ON e.id = c.key_result_id WHERE ?1 = '' OR e.key = ?1 ORDER BY e.key, c.at, c.id`,
+			func(r *sql.Rows) error {
+				var c engine.CheckIn
+				var conf sql.NullFloat64
+				if err := r.Scan(&c.KeyResult, timestamp{&c.At}, &c.Value, &conf, &c.Note, &c.Author); err != nil {
+					return err
+				}
+				c.Confidence = float(conf)
+				out = append(out, c)
+				return nil
+			}, key)
+	})
+	return out, err
+}
+
+// Measurements returns a KPI's measurements, oldest first; all KPIs' when
+// key is "".
+func (db *DB) Measurements(ctx context.Context, key string) ([]engine.Measurement, error) {
+	var out []engine.Measurement
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		return each(ctx, tx, `SELECT e.key, m.at, m.value, m.author, m.note FROM measurement m
+			JOIN entity e ON e.id = m.kpi_id WHERE ?1 = '' OR e.key = ?1 ORDER BY e.key, m.at, m.id`,
+			func(r *sql.Rows) error {
+				var m engine.Measurement
+				if err := r.Scan(&m.KPI, timestamp{&m.At}, &m.Value, &m.Author, &m.Note); err != nil {
+					return err
+				}
+				out = append(out, m)
+				return nil
+			}, key)
+	})
+	return out, err
+}
+
+// LatestMeasurements returns each measured KPI's most recent measurement.
+func (db *DB) LatestMeasurements(ctx context.Context) (map[string]engine.Measurement, error) {
+	out := map[string]engine.Measurement{}
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		return each(ctx, tx, `SELECT e.key, m.at, m.value, m.author, m.note FROM measurement m
+			JOIN entity e ON e.id = m.kpi_id
+			WHERE m.id = (SELECT id FROM measurement WHERE kpi_id = m.kpi_id ORDER BY at DESC, id DESC LIMIT 1)`,
+			func(r *sql.Rows) error {
+				var m engine.Measurement
+				if err := r.Scan(&m.KPI, timestamp{&m.At}, &m.Value, &m.Author, &m.Note); err != nil {
+					return err
+				}
+				out[m.KPI] = m
+				return nil
+			})
+	})
+	return out, err
+}
+
+// timestamp scans an RFC 3339 TEXT column into a time.Time.
+type timestamp struct{ t *time.Time }
+
+func (s timestamp) Scan(v any) error {
+	text, ok := v.(string)
+	if b, isBytes := v.([]byte); isBytes {
+		text, ok = string(b), true
+	}
+	if !ok {
+		return fmt.Errorf("timestamp: unexpected %T", v)
+	}
+	t, err := time.Parse(timeLayout, text)
+	*s.t = t
+	return err
+}

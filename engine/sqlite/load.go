@@ -1,0 +1,270 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/okrmap/okrmap/engine"
+)
+
+// Plan returns every entity in the database, in the order they were created.
+func (db *DB) Plan(ctx context.Context) (*engine.Plan, error) {
+	var snap *snapshot
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		snap, err = loadSnapshot(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return snap.plan, nil
+}
+
+// snapshot is the stored model with the ids behind its keys.
+type snapshot struct {
+	plan *engine.Plan
+	ids  map[string]int64 // key -> entity id
+	kind map[string]engine.Kind
+}
+
+func loadSnapshot(ctx context.Context, tx *sql.Tx) (*snapshot, error) {
+	s := &snapshot{plan: &engine.Plan{Version: 1}, ids: map[string]int64{}, kind: map[string]engine.Kind{}}
+	keys := map[int64]string{}
+	err := each(ctx, tx, "SELECT id, kind, key FROM entity", func(r *sql.Rows) error {
+		var id int64
+		var kind, key string
+		if err := r.Scan(&id, &kind, &key); err != nil {
+			return err
+		}
+		keys[id], s.ids[key], s.kind[key] = key, id, engine.Kind(kind)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := s.plan
+	k := func(id sql.NullInt64) string {
+		if !id.Valid {
+			return ""
+		}
+		return keys[id.Int64]
+	}
+
+	err = each(ctx, tx, "SELECT id, name, function, cadence FROM team ORDER BY id", func(r *sql.Rows) error {
+		var t engine.Team
+		var id int64
+		if err := r.Scan(&id, &t.Name, &t.Function, &t.Cadence); err != nil {
+			return err
+		}
+		t.Key = keys[id]
+		p.Teams = append(p.Teams, t)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	err = each(ctx, tx, `SELECT id, title, description, category, pnl_line, owner, period, target, unit, reviewed_at
+		FROM business_objective ORDER BY id`, func(r *sql.Rows) error {
+		var b engine.BusinessObjective
+		var id int64
+		var target sql.NullFloat64
+		if err := r.Scan(&id, &b.Title, &b.Description, &b.Category, &b.PnLLine, &b.Owner, &b.Period, &target, &b.Unit, date{&b.ReviewedAt}); err != nil {
+			return err
+		}
+		b.Key, b.Target = keys[id], float(target)
+		p.BusinessObjectives = append(p.BusinessObjectives, b)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	objIndex := map[string]int{}
+	err = each(ctx, tx, `SELECT id, title, description, team_id, owner, period, parent_id, standalone_reason, status
+		FROM objective ORDER BY id`, func(r *sql.Rows) error {
+		var o engine.Objective
+		var id int64
+		var team, parent sql.NullInt64
+		if err := r.Scan(&id, &o.Title, &o.Description, &team, &o.Owner, &o.Period, &parent, &o.StandaloneReason, &o.Status); err != nil {
+			return err
+		}
+		o.Key, o.Team, o.Parent = keys[id], k(team), k(parent)
+		objIndex[o.Key] = len(p.Objectives)
+		p.Objectives = append(p.Objectives, o)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	err = each(ctx, tx, `SELECT id, objective_id, title, owner, unit, baseline, target, direction, due, commitment,
+		current, confidence, score FROM key_result ORDER BY id`, func(r *sql.Rows) error {
+		var kr engine.KeyResult
+		var id, obj int64
+		var baseline, target, current, confidence, score sql.NullFloat64
+		if err := r.Scan(&id, &obj, &kr.Title, &kr.Owner, &kr.Unit, &baseline, &target, &kr.Direction, date{&kr.Due},
+			&kr.Commitment, &current, &confidence, &score); err != nil {
+			return err
+		}
+		kr.Key, kr.Objective = keys[id], keys[obj]
+		kr.Baseline, kr.Target, kr.Current, kr.Confidence, kr.Score = float(baseline), float(target), float(current), float(confidence), float(score)
+		o := &p.Objectives[objIndex[kr.Objective]]
+		o.KeyResults = append(o.KeyResults, kr)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	kpiIndex := map[int64]int{}
+	err = each(ctx, tx, `SELECT id, name, definition, unit, kind, category, owner, team_id, frequency, source,
+		attribution, direction, target, warning, critical, formula, tags FROM kpi ORDER BY id`, func(r *sql.Rows) error {
+		var m engine.KPI
+		var id int64
+		var team sql.NullInt64
+		var target, warning, critical sql.NullFloat64
+		var tags string
+		if err := r.Scan(&id, &m.Name, &m.Definition, &m.Unit, &m.Kind, &m.Category, &m.Owner, &team, &m.Frequency,
+			&m.Source, &m.Attribution, &m.Direction, &target, &warning, &critical, &m.Formula, &tags); err != nil {
+			return err
+		}
+		m.Key, m.Team, m.Target = keys[id], k(team), float(target)
+		if warning.Valid || critical.Valid {
+			m.Thresholds = &engine.Thresholds{Warning: float(warning), Critical: float(critical)}
+		}
+		if tags != "" {
+			if err := json.Unmarshal([]byte(tags), &m.Tags); err != nil {
+				return fmt.Errorf("kpi %s: tags: %w", m.Key, err)
+			}
+		}
+		kpiIndex[id] = len(p.KPIs)
+		p.KPIs = append(p.KPIs, m)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	type linkID struct{ kpi, to int64 }
+	linkAt := map[linkID]*engine.Link{}
+	err = each(ctx, tx, "SELECT kpi_id, to_id, weight, rationale FROM link ORDER BY kpi_id, pos", func(r *sql.Rows) error {
+		var l engine.Link
+		var id linkID
+		var weight sql.NullFloat64
+		if err := r.Scan(&id.kpi, &id.to, &weight, &l.Rationale); err != nil {
+			return err
+		}
+		l.To, l.Weight = keys[id.to], float(weight)
+		m := &p.KPIs[kpiIndex[id.kpi]]
+		m.Links = append(m.Links, l)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range p.KPIs {
+		m := &p.KPIs[i]
+		for j := range m.Links {
+			linkAt[linkID{s.ids[m.Key], s.ids[m.Links[j].To]}] = &m.Links[j]
+		}
+	}
+	err = each(ctx, tx, "SELECT kpi_id, to_id, assumption_id FROM link_assumption ORDER BY kpi_id, to_id, pos", func(r *sql.Rows) error {
+		var id linkID
+		var a int64
+		if err := r.Scan(&id.kpi, &id.to, &a); err != nil {
+			return err
+		}
+		l := linkAt[id]
+		l.Assumptions = append(l.Assumptions, keys[a])
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	err = each(ctx, tx, "SELECT id, statement, owner, status, evidence, review_by FROM assumption ORDER BY id", func(r *sql.Rows) error {
+		var a engine.Assumption
+		var id int64
+		if err := r.Scan(&id, &a.Statement, &a.Owner, &a.Status, &a.Evidence, date{&a.ReviewBy}); err != nil {
+			return err
+		}
+		a.Key = keys[id]
+		p.Assumptions = append(p.Assumptions, a)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	err = each(ctx, tx, `SELECT id, name, amount, currency, period, owner, objective_id, return_kpi_id, return_value
+		FROM investment ORDER BY id`, func(r *sql.Rows) error {
+		var in engine.Investment
+		var id int64
+		var obj, kpi sql.NullInt64
+		var ret sql.NullFloat64
+		if err := r.Scan(&id, &in.Name, &in.Amount, &in.Currency, &in.Period, &in.Owner, &obj, &kpi, &ret); err != nil {
+			return err
+		}
+		in.Key, in.Objective = keys[id], k(obj)
+		if kpi.Valid {
+			in.ExpectedReturn = &engine.ExpectedReturn{KPI: keys[kpi.Int64], Value: ret.Float64}
+		}
+		p.Investments = append(p.Investments, in)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// each runs query and calls fn for every row.
+func each(ctx context.Context, tx *sql.Tx, query string, fn func(*sql.Rows) error, args ...any) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("query: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return fmt.Errorf("read row: %w", err)
+		}
+	}
+	return rows.Err()
+}
+
+func float(n sql.NullFloat64) *float64 {
+	if !n.Valid {
+		return nil
+	}
+	v := n.Float64
+	return &v
+}
+
+func nullFloat(p *float64) sql.NullFloat64 {
+	if p == nil {
+		return sql.NullFloat64{}
+	}
+	return sql.NullFloat64{Float64: *p, Valid: true}
+}
+
+// date scans a TEXT column holding YYYY-MM-DD or ” into an engine.Date.
+type date struct{ d *engine.Date }
+
+func (s date) Scan(v any) error {
+	var text string
+	switch x := v.(type) {
+	case nil:
+	case string:
+		text = x
+	case []byte:
+		text = string(x)
+	default:
+		return fmt.Errorf("date: unexpected %T", v)
+	}
+	return s.d.UnmarshalText([]byte(text))
+}

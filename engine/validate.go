@@ -1,0 +1,372 @@
+package engine
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+var keyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// ValidKey reports whether s is a usable key: lower-case letters, digits,
+// '-' and '_', starting with a letter or digit.
+func ValidKey(s string) bool { return len(s) <= 128 && keyPattern.MatchString(s) }
+
+// Validate checks the plan as a whole: keys unique across kinds, every
+// reference resolving to an entity of the right kind, no parent or driver
+// cycles, periods and enumerations valid, key results due inside their
+// objective's period. It returns every problem found, in plan order.
+func (p *Plan) Validate() Problems {
+	v := validator{plan: p, kinds: map[string]Kind{}}
+	v.collectKeys()
+	v.checkEntities()
+	v.checkParentCycles()
+	v.checkDriverCycles()
+	return v.problems
+}
+
+type validator struct {
+	plan     *Plan
+	kinds    map[string]Kind // key -> kind
+	problems Problems
+}
+
+func (v *validator) add(src Source, field, key, format string, args ...any) {
+	path := src.Path
+	if field != "" {
+		path += "/" + field
+	}
+	v.problems = append(v.problems, Problem{File: src.File, Path: path, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) declare(src Source, key string, kind Kind) {
+	if !ValidKey(key) {
+		v.add(src, "key", key, "key %q is not a valid key: use lower-case letters, digits, '-' and '_', starting with a letter or digit", key)
+		return
+	}
+	if prev, ok := v.kinds[key]; ok {
+		v.add(src, "key", key, "%s", duplicateKey(key, prev))
+		return
+	}
+	v.kinds[key] = kind
+}
+
+func duplicateKey(key string, prev Kind) string {
+	return fmt.Sprintf("duplicate key %q: it is already used by a %s; keys are unique across all kinds, so rename one", key, prev)
+}
+
+func (v *validator) collectKeys() {
+	p := v.plan
+	for _, t := range p.Teams {
+		v.declare(t.Src, t.Key, KindTeam)
+	}
+	for _, b := range p.BusinessObjectives {
+		v.declare(b.Src, b.Key, KindBusinessObjective)
+	}
+	for _, o := range p.Objectives {
+		v.declare(o.Src, o.Key, KindObjective)
+		for _, kr := range o.KeyResults {
+			v.declare(kr.Src, kr.Key, KindKeyResult)
+		}
+	}
+	for _, k := range p.KPIs {
+		v.declare(k.Src, k.Key, KindKPI)
+	}
+	for _, a := range p.Assumptions {
+		v.declare(a.Src, a.Key, KindAssumption)
+	}
+	for _, i := range p.Investments {
+		v.declare(i.Src, i.Key, KindInvestment)
+	}
+}
+
+// ref checks that ref names an entity of one of the wanted kinds.
+func (v *validator) ref(src Source, field, key, ref string, want ...Kind) {
+	if ref == "" {
+		return
+	}
+	got, ok := v.kinds[ref]
+	if ok && slices.Contains(want, got) {
+		return
+	}
+	names := make([]string, len(want))
+	for i, k := range want {
+		names[i] = string(k)
+	}
+	wanted := strings.Join(names, " or ")
+	if ok {
+		v.add(src, field, key, "%s %q is a %s, but must name a %s", lastField(field), ref, got, wanted)
+		return
+	}
+	msg := fmt.Sprintf("%s %q: no %s has this key; declare it or fix the spelling", lastField(field), ref, wanted)
+	if s := v.suggest(ref, want); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	v.add(src, field, key, "%s", msg)
+}
+
+// lastField returns the name in a field path: "kpi" for "expected_return/kpi",
+// "assumptions" for "assumptions/2".
+func lastField(field string) string {
+	parts := strings.Split(field, "/")
+	for i := len(parts) - 1; i > 0; i-- {
+		if strings.Trim(parts[i], "0123456789") != "" {
+			return parts[i]
+		}
+	}
+	return parts[0]
+}
+
+// suggest returns the closest declared key of a wanted kind, if close enough.
+func (v *validator) suggest(ref string, want []Kind) string {
+	best, bestDist := "", len(ref)/3+1
+	for key, kind := range v.kinds {
+		if !slices.Contains(want, kind) {
+			continue
+		}
+		if d := editDistance(ref, key, bestDist); d < bestDist || d == bestDist && best != "" && key < best {
+			best, bestDist = key, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b, or max+1 when it
+// exceeds max.
+func editDistance(a, b string, max int) int {
+	if d := len(a) - len(b); d > max || -d > max {
+		return max + 1
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func (v *validator) enum(src Source, field, key, value string, allowed []string) {
+	if value != "" && !slices.Contains(allowed, value) {
+		v.add(src, field, key, "%s %q is not one of: %s", field, value, strings.Join(allowed, ", "))
+	}
+}
+
+func (v *validator) period(src Source, key, name string) (Period, bool) {
+	if name == "" {
+		return Period{}, false
+	}
+	per, err := ParsePeriod(name)
+	if err != nil {
+		v.add(src, "period", key, "%v", err)
+		return Period{}, false
+	}
+	return per, true
+}
+
+func (v *validator) unit01(src Source, field, key string, x *float64) {
+	if x != nil && (*x < 0 || *x > 1) {
+		v.add(src, field, key, "%s %g is out of range: use a number from 0 to 1", field, *x)
+	}
+}
+
+func (v *validator) checkEntities() {
+	p := v.plan
+	for _, t := range p.Teams {
+		v.enum(t.Src, "function", t.Key, t.Function, Functions)
+		v.enum(t.Src, "cadence", t.Key, t.Cadence, Frequencies)
+	}
+	for _, b := range p.BusinessObjectives {
+		v.enum(b.Src, "category", b.Key, b.Category, BusinessCategories)
+		v.period(b.Src, b.Key, b.Period)
+	}
+	for _, o := range p.Objectives {
+		v.checkObjective(o)
+	}
+	for _, k := range p.KPIs {
+		v.checkKPI(k)
+	}
+	for _, a := range p.Assumptions {
+		v.enum(a.Src, "status", a.Key, a.Status, AssumptionStatuses)
+	}
+	for _, in := range p.Investments {
+		v.period(in.Src, in.Key, in.Period)
+		v.ref(in.Src, "objective", in.Key, in.Objective, KindObjective, KindBusinessObjective)
+		if in.Amount < 0 {
+			v.add(in.Src, "amount", in.Key, "amount %g is negative; budget lines are spend, enter a positive amount", in.Amount)
+		}
+		if in.ExpectedReturn != nil {
+			v.ref(in.Src, "expected_return/kpi", in.Key, in.ExpectedReturn.KPI, KindKPI)
+		}
+	}
+}
+
+func (v *validator) checkObjective(o Objective) {
+	v.ref(o.Src, "team", o.Key, o.Team, KindTeam)
+	v.ref(o.Src, "parent", o.Key, o.Parent, KindObjective, KindBusinessObjective)
+	if o.Parent == o.Key && o.Key != "" {
+		v.add(o.Src, "parent", o.Key, "objective %q is its own parent; name a business objective or another objective", o.Key)
+	}
+	v.enum(o.Src, "status", o.Key, o.Status, ObjectiveStatuses)
+	per, hasPeriod := v.period(o.Src, o.Key, o.Period)
+	if o.Period == "" {
+		v.add(o.Src, "period", o.Key, "objective has no period: set period on the objective or at the top of the plan file")
+	}
+	for _, kr := range o.KeyResults {
+		v.enum(kr.Src, "direction", kr.Key, kr.Direction, Directions)
+		v.enum(kr.Src, "commitment", kr.Key, kr.Commitment, Commitments)
+		v.unit01(kr.Src, "confidence", kr.Key, kr.Confidence)
+		v.unit01(kr.Src, "score", kr.Key, kr.Score)
+		if hasPeriod && !kr.Due.IsZero() && !per.Contains(kr.Due) {
+			v.add(kr.Src, "due", kr.Key, "due %s is outside the objective's period %s (%s to %s); move the date or the key result",
+				kr.Due, per.Name, per.Start, per.End)
+		}
+	}
+}
+
+func (v *validator) checkKPI(k KPI) {
+	v.ref(k.Src, "team", k.Key, k.Team, KindTeam)
+	v.enum(k.Src, "kind", k.Key, k.Kind, KPIKinds)
+	v.enum(k.Src, "category", k.Key, k.Category, KPICategories)
+	v.enum(k.Src, "frequency", k.Key, k.Frequency, Frequencies)
+	v.enum(k.Src, "attribution", k.Key, k.Attribution, AttributionModels)
+	v.enum(k.Src, "direction", k.Key, k.Direction, Directions)
+	seen := map[string]bool{}
+	for _, l := range k.Links {
+		v.ref(l.Src, "to", k.Key, l.To, KindKeyResult, KindObjective, KindBusinessObjective, KindKPI)
+		if l.To == k.Key {
+			v.add(l.Src, "to", k.Key, "KPI links to itself; a driver link must name another KPI")
+		}
+		if seen[l.To] {
+			v.add(l.Src, "to", k.Key, "KPI links to %q twice; keep one link", l.To)
+		}
+		seen[l.To] = true
+		v.unit01(l.Src, "weight", k.Key, l.Weight)
+		for i, a := range l.Assumptions {
+			v.ref(l.Src, fmt.Sprintf("assumptions/%d", i), k.Key, a, KindAssumption)
+		}
+	}
+}
+
+// checkParentCycles rejects objectives whose parent chain loops.
+func (v *validator) checkParentCycles() {
+	parent := map[string]string{}
+	src := map[string]Source{}
+	for _, o := range v.plan.Objectives {
+		if o.Parent != "" && o.Parent != o.Key {
+			parent[o.Key] = o.Parent
+			src[o.Key] = o.Src
+		}
+	}
+	for _, cycle := range findCycles(parent) {
+		v.add(src[cycle[0]], "parent", cycle[0], "objective parents form a cycle: %s; break it by giving one of them a business objective as parent",
+			strings.Join(append(cycle, cycle[0]), " -> "))
+	}
+}
+
+// checkDriverCycles rejects KPI driver links that loop (a drives b drives a).
+func (v *validator) checkDriverCycles() {
+	edges := map[string][]string{}
+	src := map[string]Source{}
+	for _, k := range v.plan.KPIs {
+		for _, l := range k.Links {
+			if v.kinds[l.To] == KindKPI && l.To != k.Key {
+				edges[k.Key] = append(edges[k.Key], l.To)
+				src[k.Key] = k.Src
+			}
+		}
+	}
+	for _, cycle := range findGraphCycles(edges) {
+		v.add(src[cycle[0]], "links", cycle[0], "KPI driver links form a cycle: %s; a KPI cannot drive itself, remove one link",
+			strings.Join(append(cycle, cycle[0]), " -> "))
+	}
+}
+
+// findCycles returns each cycle in a functional graph (one out-edge per node)
+// once, rotated to start at its smallest key, in key order.
+func findCycles(next map[string]string) [][]string {
+	edges := make(map[string][]string, len(next))
+	for k, n := range next {
+		edges[k] = []string{n}
+	}
+	return findGraphCycles(edges)
+}
+
+// findGraphCycles returns one cycle per strongly connected component that
+// has a cycle, rotated to start at its smallest key, sorted.
+func findGraphCycles(edges map[string][]string) [][]string {
+	const (
+		unvisited = iota
+		onStack
+		done
+	)
+	state := map[string]int{}
+	var cycles [][]string
+	nodes := make([]string, 0, len(edges))
+	for k := range edges {
+		nodes = append(nodes, k)
+	}
+	sort.Strings(nodes)
+	for _, start := range nodes {
+		if state[start] != unvisited {
+			continue
+		}
+		// Iterative DFS so deep driver chains cannot overflow the stack.
+		type frame struct {
+			node string
+			next int
+		}
+		stack := []frame{{start, 0}}
+		state[start] = onStack
+		for len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			out := edges[top.node]
+			if top.next == len(out) {
+				state[top.node] = done
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			n := out[top.next]
+			top.next++
+			switch state[n] {
+			case unvisited:
+				state[n] = onStack
+				stack = append(stack, frame{n, 0})
+			case onStack:
+				var cycle []string
+				for i := len(stack) - 1; i >= 0; i-- {
+					cycle = append(cycle, stack[i].node)
+					if stack[i].node == n {
+						break
+					}
+				}
+				slices.Reverse(cycle)
+				cycles = append(cycles, rotateMin(cycle))
+			}
+		}
+	}
+	sort.Slice(cycles, func(i, j int) bool { return cycles[i][0] < cycles[j][0] })
+	return cycles
+}
+
+func rotateMin(c []string) []string {
+	m := 0
+	for i := range c {
+		if c[i] < c[m] {
+			m = i
+		}
+	}
+	return append(append([]string{}, c[m:]...), c[:m]...)
+}

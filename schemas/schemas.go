@@ -1,0 +1,13 @@
+// Package schemas embeds the JSON Schemas of the files okrmap reads and
+// writes, so loaders validate against the same documents editors use.
+package schemas
+
+import "embed"
+
+// FS holds every *.schema.json file in this directory.
+//
+//go:embed *.schema.json
+var FS embed.FS
+
+// PlanURL is the $id of plan.schema.json.
+const PlanURL = "https://github.com/okrmap/okrmap/schemas/plan.schema.json"
