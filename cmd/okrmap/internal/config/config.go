@@ -94,6 +94,11 @@ func Load(file string, flags *pflag.FlagSet, flagKeys map[string]string) (Config
 		}
 		return Config{}, fmt.Errorf("%s: %w", where, err)
 	}
+	if rest, ok := strings.CutPrefix(c.DB, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			c.DB = filepath.Join(home, rest)
+		}
+	}
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
