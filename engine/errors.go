@@ -57,8 +57,10 @@ type Problem struct {
 func (p Problem) String() string {
 	var b strings.Builder
 	switch {
-	case p.File != "" && p.Line > 0:
+	case p.File != "" && p.Line > 0 && p.Column > 0:
 		fmt.Fprintf(&b, "%s:%d:%d: ", p.File, p.Line, p.Column)
+	case p.File != "" && p.Line > 0:
+		fmt.Fprintf(&b, "%s:%d: ", p.File, p.Line)
 	case p.File != "":
 		fmt.Fprintf(&b, "%s: ", p.File)
 	}

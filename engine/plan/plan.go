@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -108,55 +109,70 @@ func (s *Set) Locate(ps engine.Problems) engine.Problems {
 	return ps
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
-
 func parse(name string, data []byte) (*engine.Plan, *yaml.Node, engine.Problems) {
-	fail := func(line int, format string, args ...any) (*engine.Plan, *yaml.Node, engine.Problems) {
-		return nil, nil, engine.Problems{{File: name, Line: line, Column: min(line, 1), Msg: fmt.Sprintf(format, args...)}}
+	fail := func(line, col int, format string, args ...any) (*engine.Plan, *yaml.Node, engine.Problems) {
+		return nil, nil, engine.Problems{{File: name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}}
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return fail(0, "the file is empty; a plan starts with 'version: 1'")
+			return fail(0, 0, "the file is empty; a plan starts with 'version: 1'")
 		}
-		msg := err.Error()
-		line := 0
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			msg = msg[len(m[0]):]
-		}
-		return fail(line, "not valid %s: %s", syntaxName(name), msg)
+		return nil, nil, syntaxProblems(name, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return fail(extra.Line, "a plan file holds one document; split the documents after '---' into separate files")
+		return fail(extra.Line, 0, "a plan file holds one document; split the documents after '---' into separate files")
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
 	if root.Kind != yaml.MappingNode {
-		return fail(root.Line, "a plan file is a mapping that starts with 'version: 1'")
+		return fail(root.Line, root.Column, "a plan file is a mapping that starts with 'version: 1'")
 	}
 
 	val, err := toJSONValue(root, &budget{left: 64 * countNodes(root)})
 	if err != nil {
 		var pe *posError
 		if errors.As(err, &pe) {
-			return fail(pe.line, "%s", pe.msg)
+			return fail(pe.line, pe.col, "%s", pe.msg)
 		}
-		return fail(0, "%v", err)
+		return fail(0, 0, "%v", err)
 	}
 	if probs := schemaProblems(name, root, val); len(probs) > 0 {
 		return nil, nil, probs
 	}
 	p := &engine.Plan{}
 	if err := root.Decode(p); err != nil {
-		return fail(0, "%v", err)
+		return nil, nil, syntaxProblems(name, err)
 	}
 	annotate(name, p)
 	return p, root, nil
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
+
+// syntaxProblems turns a YAML parse or decode error into problems, one per
+// message, with the line the parser gives.
+func syntaxProblems(name string, err error) engine.Problems {
+	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	var ps engine.Problems
+	for _, msg := range msgs {
+		p := engine.Problem{File: name}
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			p.Line, _ = strconv.Atoi(m[1])
+			msg = msg[len(m[0]):]
+		}
+		p.Msg = fmt.Sprintf("not valid %s: %s", syntaxName(name), msg)
+		ps = append(ps, p)
+	}
+	return ps
 }
 
 func syntaxName(name string) string {
@@ -212,8 +228,8 @@ func annotate(file string, p *engine.Plan) {
 
 // posError is a problem at a line of the file being parsed.
 type posError struct {
-	line int
-	msg  string
+	line, col int
+	msg       string
 }
 
 func (e *posError) Error() string { return e.msg }
@@ -233,7 +249,7 @@ func countNodes(n *yaml.Node) int {
 // keeping dates as the strings they were written as.
 func toJSONValue(n *yaml.Node, b *budget) (any, error) {
 	if b.left--; b.left < 0 {
-		return nil, &posError{n.Line, "aliases expand the document too far; write the values out"}
+		return nil, &posError{n.Line, n.Column, "aliases expand the document too far; write the values out"}
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
@@ -243,10 +259,10 @@ func toJSONValue(n *yaml.Node, b *budget) (any, error) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Kind != yaml.ScalarNode {
-				return nil, &posError{k.Line, "mapping keys must be plain strings"}
+				return nil, &posError{k.Line, k.Column, "mapping keys must be plain strings"}
 			}
 			if k.Tag == "!!merge" {
-				return nil, &posError{k.Line, "merge keys (<<) are not supported in plan files; write the fields out"}
+				return nil, &posError{k.Line, k.Column, "merge keys (<<) are not supported in plan files; write the fields out"}
 			}
 			val, err := toJSONValue(v, b)
 			if err != nil {
@@ -276,16 +292,16 @@ func toJSONValue(n *yaml.Node, b *budget) (any, error) {
 		case "!!int", "!!float":
 			var v float64
 			if err := n.Decode(&v); err != nil {
-				return nil, &posError{n.Line, fmt.Sprintf("%q is not a number", n.Value)}
+				return nil, &posError{n.Line, n.Column, fmt.Sprintf("%q is not a number", n.Value)}
 			}
 			if math.IsInf(v, 0) || math.IsNaN(v) {
-				return nil, &posError{n.Line, fmt.Sprintf("%q is not a finite number", n.Value)}
+				return nil, &posError{n.Line, n.Column, fmt.Sprintf("%q is not a finite number", n.Value)}
 			}
 			return json.Number(strconv.FormatFloat(v, 'g', -1, 64)), nil
 		}
 		return n.Value, nil
 	}
-	return nil, &posError{n.Line, "unsupported YAML node"}
+	return nil, &posError{n.Line, n.Column, "unsupported YAML node"}
 }
 
 var planSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
@@ -375,12 +391,23 @@ func schemaProblem(file string, root *yaml.Node, e *jsonschema.ValidationError) 
 		case strings.HasPrefix(k.Want, "^[a-z0-9]"):
 			return engine.Problems{at(path, fmt.Sprintf("%s %q is not a valid key: use lower-case letters, digits, '-' and '_', starting with a letter or digit", field, k.Got))}
 		}
+	case *kind.Minimum:
+		return engine.Problems{at(path, fmt.Sprintf("%s %s is below the minimum %s", field, ratString(k.Got), ratString(k.Want)))}
+	case *kind.Maximum:
+		return engine.Problems{at(path, fmt.Sprintf("%s %s is above the maximum %s", field, ratString(k.Got), ratString(k.Want)))}
+	case *kind.Type:
+		return engine.Problems{at(path, fmt.Sprintf("%s must be %s, not %s", field, strings.Join(k.Want, " or "), k.Got))}
 	case *kind.Format:
 		if k.Want == "date" {
 			return engine.Problems{at(path, fmt.Sprintf("%s %v is not a date; write it as YYYY-MM-DD", field, k.Got))}
 		}
 	}
 	return engine.Problems{at(path, fmt.Sprintf("%s: %s", field, e.ErrorKind.LocalizedString(printer)))}
+}
+
+func ratString(r *big.Rat) string {
+	f, _ := r.Float64()
+	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 
 func quoteAll(ss []string) []string {

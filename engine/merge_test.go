@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func basePlan() *Plan {
+	return &Plan{
+		Version: 1,
+		Teams:   []Team{{Key: "marketing", Name: "Marketing"}},
+		Objectives: []Objective{{Key: "win-sme", Title: "Win SME", Team: "marketing", Period: "2026-Q4", Status: "closed",
+			KeyResults: []KeyResult{{Key: "sme-sqls", Title: "SQLs", Target: f(5000), Current: f(4000), Score: f(0.5), Objective: "win-sme"}}}},
+		KPIs: []KPI{{Key: "pipeline", Name: "Pipeline", Tags: []string{"a"}, Links: []Link{{To: "sme-sqls"}}}},
+	}
+}
+
+func TestMergeKeepsStateAndCountsChanges(t *testing.T) {
+	in := &Plan{
+		Teams: []Team{{Key: "marketing", Name: "Marketing", Src: Source{File: "x.yaml"}}},
+		Objectives: []Objective{{Key: "win-sme", Title: "Win SME", Team: "marketing", Period: "2026-Q4",
+			KeyResults: []KeyResult{{Key: "sme-sqls", Title: "SQLs renamed", Target: f(5000)}}}},
+		KPIs: []KPI{{Key: "pipeline", Name: "Pipeline", Tags: []string{"a"}, Links: []Link{{To: "sme-sqls", Src: Source{Path: "/kpis/0/links/0"}}}},
+			{Key: "new-kpi", Name: "New", Tags: []string{}}},
+	}
+	merged, cs, probs := Merge(basePlan(), in)
+	if probs != nil {
+		t.Fatal(probs)
+	}
+	want := map[string]Action{"marketing": Unchanged, "win-sme": Unchanged, "sme-sqls": Updated, "pipeline": Unchanged, "new-kpi": Created}
+	for _, c := range cs {
+		if want[c.Key] != c.Action {
+			t.Errorf("%s %s: %s, want %s", c.Kind, c.Key, c.Action, want[c.Key])
+		}
+	}
+	if len(cs) != len(want) {
+		t.Errorf("got %d changes, want %d: %v", len(cs), len(want), cs)
+	}
+	o := merged.Objectives[0]
+	if o.Status != "closed" {
+		t.Errorf("status left out of the plan became %q, want the stored closed", o.Status)
+	}
+	kr := o.KeyResults[0]
+	if kr.Title != "SQLs renamed" || *kr.Current != 4000 || *kr.Score != 0.5 {
+		t.Errorf("key result = %+v; want new title with stored current and score", kr)
+	}
+}
+
+func TestMergeNewObjectiveIsActive(t *testing.T) {
+	in := &Plan{Objectives: []Objective{{Key: "o2", Title: "Two", Period: "2026-Q4"}}}
+	merged, _, _ := Merge(&Plan{}, in)
+	if merged.Objectives[0].Status != "active" {
+		t.Errorf("new objective status %q, want active", merged.Objectives[0].Status)
+	}
+}
+
+func TestMergeMovesKeyResult(t *testing.T) {
+	base := basePlan()
+	base.Objectives = append(base.Objectives, Objective{Key: "other", Title: "Other", Period: "2026-Q4"})
+	in := &Plan{Objectives: []Objective{{Key: "other", Title: "Other", Period: "2026-Q4", Status: "active",
+		KeyResults: []KeyResult{{Key: "sme-sqls", Title: "SQLs", Target: f(5000)}}}}}
+	merged, _, _ := Merge(base, in)
+	if n := len(merged.Objectives[0].KeyResults); n != 0 {
+		t.Errorf("win-sme still has %d key results after sme-sqls moved", n)
+	}
+	if got := merged.Objectives[1].KeyResults; len(got) != 1 || got[0].Key != "sme-sqls" {
+		t.Errorf("other has key results %+v, want sme-sqls", got)
+	}
+}
+
+func TestMergeRejectsKindConflictAndDuplicates(t *testing.T) {
+	in := &Plan{
+		KPIs:        []KPI{{Key: "marketing", Name: "Clash", Src: Source{File: "a.yaml", Path: "/kpis/0"}}},
+		Assumptions: []Assumption{{Key: "dup", Statement: "x"}, {Key: "dup", Statement: "y", Src: Source{File: "a.yaml", Path: "/assumptions/1"}}},
+	}
+	_, _, probs := Merge(basePlan(), in)
+	if len(probs) != 2 {
+		t.Fatalf("got %d problems, want 2: %v", len(probs), probs)
+	}
+	if !strings.Contains(probs[0].Msg, "already a team in the database") || probs[0].Path != "/kpis/0/key" {
+		t.Errorf("kind conflict: %+v", probs[0])
+	}
+	if !strings.Contains(probs[1].Msg, "duplicate key") || probs[1].Path != "/assumptions/1/key" {
+		t.Errorf("duplicate: %+v", probs[1])
+	}
+}
+
+func TestSameEntityIgnoresSourceAndEmptySlices(t *testing.T) {
+	a := KPI{Key: "k", Tags: []string{}, Links: []Link{{To: "x", Assumptions: []string{}, Src: Source{File: "f"}}}}
+	b := KPI{Key: "k", Links: []Link{{To: "x"}}}
+	if !sameEntity(a, b) {
+		t.Error("entities differing only in Src and empty slices compare unequal")
+	}
+	b.Links[0].Rationale = "why"
+	if sameEntity(a, b) {
+		t.Error("entities with different link rationale compare equal")
+	}
+	if a.Links[0].Src.File != "f" {
+		t.Error("sameEntity modified its argument")
+	}
+}
+
+func TestFindGraphCycles(t *testing.T) {
+	edges := map[string][]string{"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"e"}, "e": {"d"}, "x": {"a"}}
+	got := findGraphCycles(edges)
+	want := [][]string{{"a", "b", "c"}, {"d", "e"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("cycles = %v, want %v", got, want)
+	}
+}
+
+func TestGraphReachesBusinessObjective(t *testing.T) {
+	p := &Plan{
+		BusinessObjectives: []BusinessObjective{{Key: "bo"}},
+		Objectives: []Objective{{Key: "top", Parent: "bo", KeyResults: []KeyResult{{Key: "kr"}}},
+			{Key: "child", Parent: "top"}, {Key: "loose"}},
+		KPIs: []KPI{
+			{Key: "direct", Links: []Link{{To: "kr"}}},
+			{Key: "driver", Links: []Link{{To: "direct"}}},
+			{Key: "via-child", Links: []Link{{To: "child"}}},
+			{Key: "stuck", Links: []Link{{To: "loose"}}},
+			{Key: "orphan"},
+		},
+	}
+	g := NewGraph(p)
+	for key, want := range map[string]bool{"direct": true, "driver": true, "via-child": true, "stuck": false, "orphan": false, "loose": false} {
+		if got := g.ReachesBusinessObjective(key); got != want {
+			t.Errorf("ReachesBusinessObjective(%s) = %v, want %v", key, got, want)
+		}
+	}
+}
