@@ -73,12 +73,14 @@ func Measurements(name string, r io.Reader, known func(kpi string) bool) ([]engi
 			continue
 		}
 		line, _ := cr.FieldPos(0)
+		// field returns a column's value and its 1-based position on the line.
 		field := func(c string) (string, int) {
-			i, ok := col[c]
-			if !ok || i >= len(rec) {
-				return "", i + 1
+			i := col[c]
+			if i >= len(rec) {
+				return "", 0
 			}
-			return strings.TrimSpace(rec[i]), i + 1
+			_, pos := cr.FieldPos(i)
+			return strings.TrimSpace(rec[i]), pos
 		}
 		m := engine.Measurement{}
 		var c int

@@ -40,6 +40,9 @@ closed objective's key results are refused.`,
   okrmap checkin sme-sqls --value 3100 --at 2026-10-15`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("value") {
+				return usageError{fmt.Errorf("--value is required; usage: %s", cmd.UseLine())}
+			}
 			when, err := timeFlag(at)
 			if err != nil {
 				return err
@@ -61,7 +64,6 @@ closed objective's key results are refused.`,
 	cmd.Flags().Float64Var(&confidence, "confidence", 0, "confidence of reaching the target, 0 to 1")
 	cmd.Flags().StringVar(&note, "note", "", "what changed")
 	cmd.Flags().StringVar(&at, "at", "", "when, as a date or RFC 3339 time (default now)")
-	cmd.MarkFlagRequired("value")
 	return cmd
 }
 
@@ -76,6 +78,9 @@ func (a *app) measureCommand() *cobra.Command {
   okrmap measure cac --value 412 --at 2026-11-01`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("value") {
+				return usageError{fmt.Errorf("--value is required; usage: %s", cmd.UseLine())}
+			}
 			when, err := timeFlag(at)
 			if err != nil {
 				return err
@@ -93,7 +98,6 @@ func (a *app) measureCommand() *cobra.Command {
 	cmd.Flags().Float64Var(&value, "value", 0, "the measured value (required)")
 	cmd.Flags().StringVar(&note, "note", "", "a note on the value")
 	cmd.Flags().StringVar(&at, "at", "", "when, as a date or RFC 3339 time (default now)")
-	cmd.MarkFlagRequired("value")
 	return cmd
 }
 

@@ -1,0 +1,244 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// env runs okrmap in-process against one temporary database.
+type env struct {
+	t   *testing.T
+	db  string
+	dir string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("OKRMAP_CONFIG", "")
+	t.Setenv("OKRMAP_DB", "")
+	t.Setenv("OKRMAP_AUTHOR", "tester")
+	dir := t.TempDir()
+	return &env{t: t, db: filepath.Join(dir, "okrmap.db"), dir: dir}
+}
+
+// run returns stdout, stderr and the exit code.
+func (e *env) run(stdin string, args ...string) (string, string, int) {
+	e.t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(context.Background(), append([]string{"--db", e.db}, args...), strings.NewReader(stdin), &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+// ok runs a command that must succeed and returns its stdout.
+func (e *env) ok(args ...string) string {
+	e.t.Helper()
+	out, errOut, code := e.run("", args...)
+	if code != ExitOK {
+		e.t.Fatalf("okrmap %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// fails runs a command that must exit with code and returns its stderr.
+func (e *env) fails(code int, args ...string) string {
+	e.t.Helper()
+	out, errOut, got := e.run("", args...)
+	if got != code {
+		e.t.Fatalf("okrmap %s: exit %d, want %d\n%s%s", strings.Join(args, " "), got, code, out, errOut)
+	}
+	return errOut
+}
+
+func (e *env) write(name, text string) string {
+	path := filepath.Join(e.dir, name)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	return path
+}
+
+func exampleFiles(t *testing.T) []string {
+	files, err := filepath.Glob("../../../../examples/saas-b2b/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatal("no example plans")
+	}
+	return files
+}
+
+func mustContain(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s does not contain %q:\n%s", what, w, text)
+		}
+	}
+}
+
+func TestQuarterWorkflow(t *testing.T) {
+	e := newEnv(t)
+	files := exampleFiles(t)
+
+	out := e.ok(append([]string{"validate"}, files...)...)
+	mustContain(t, "validate", out, "valid: 5 files")
+	if _, err := os.Stat(e.db); err == nil {
+		t.Fatal("validate created a database")
+	}
+
+	out = e.ok(append([]string{"apply", "--dry-run"}, files...)...)
+	mustContain(t, "dry run", out, "Dry run: nothing was written.", "kpi                         32         0         0")
+	out = e.ok(append([]string{"apply"}, files...)...)
+	mustContain(t, "apply", out, "kpi                         32         0         0")
+	out = e.ok(append([]string{"apply"}, files...)...)
+	mustContain(t, "second apply", out, "kpi                          0         0        32", "No changes: the database already matches the plan.")
+
+	out = e.ok("tree", "--period", "2026-q4")
+	mustContain(t, "tree", out, "P&L line: revenue", "└── grow-arr · Grow ARR from $31M to $40M",
+		"KR sme-sqls · SME sales-qualified leads: 3000 → 5000 count", "drives ↑ KPI mqls",
+		"KPIs that reach no business objective (1)", "email-open-rate · Newsletter email open rate [activity, brand, marketing] - linked to nothing")
+
+	e.ok("import", "measurements", "../../../../examples/saas-b2b/measurements.csv")
+	out = e.ok("get", "measurements", "nrr", "-o", "json")
+	var ms []map[string]any
+	if err := json.Unmarshal([]byte(out), &ms); err != nil || len(ms) != 1 || ms[0]["value"] != 104.6 {
+		t.Errorf("measurements of nrr: %v %s", err, out)
+	}
+	mustContain(t, "tree after import", e.ok("tree", "--team", "customer-success"), "nrr · Net revenue retention [outcome, customer, customer-success] latest 104.6 percent on 2026-10-31")
+
+	e.ok("checkin", "sme-sqls", "--value", "4000", "--confidence", "0.8", "--note", "webinars landed")
+	out = e.ok("get", "kr", "sme-sqls")
+	mustContain(t, "get kr", out, "sme-sqls", "4000", "50%")
+	out = e.ok("get", "checkins", "sme-sqls", "-o", "yaml")
+	mustContain(t, "checkins", out, "value: 4000", "confidence: 0.8", "author: tester", "note: webinars landed")
+	e.ok("measure", "sourced-pipeline", "--value", "8100000", "--at", "2026-11-20")
+
+	out = e.ok("quarter", "close", "2026-Q4", "--roll-forward", "2027-Q1")
+	mustContain(t, "close", out, "Closed 2026-Q4: 9 objectives, 21 key results scored.", "0.50",
+		"Rolled forward into 2027-Q1", "key_result sme-sqls -> sme-sqls-2027-q1")
+	e.fails(ExitInput, "checkin", "sme-sqls", "--value", "1")
+	e.ok("checkin", "sme-sqls-2027-q1", "--value", "4100")
+
+	export := filepath.Join(e.dir, "export.yaml")
+	e.ok("export", "-f", export)
+	fresh := newEnv(t)
+	fresh.ok("apply", export)
+	out = fresh.ok("apply", export)
+	mustContain(t, "re-applied export", out, "No changes")
+	mustContain(t, "export of Q1", e.ok("export", "--period", "2027-Q1", "-o", "json"), `"key": "mkt-pipeline-2027-q1"`)
+
+	backup := filepath.Join(e.dir, "backup.db")
+	e.ok("backup", backup)
+	if _, err := os.Stat(backup); err != nil {
+		t.Error(err)
+	}
+	e.fails(ExitInput, "backup", backup)
+}
+
+func TestInvalidPlanChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	before := e.ok("export")
+	bad := e.write("bad.yaml", `version: 1
+period: 2026-Q4
+teams: [{key: new-team, name: New}]
+kpis:
+  - key: sourced-pipeline
+    name: Renamed
+    links: [{to: mkt-sorced-pipeline}]
+`)
+	errOut := e.fails(ExitInput, "apply", bad)
+	mustContain(t, "apply error", errOut, bad+`:7:18: sourced-pipeline: to "mkt-sorced-pipeline": no key_result or objective or business_objective or kpi has this key; declare it or fix the spelling (did you mean "mkt-sourced-pipeline"?)`,
+		"1 problem found; nothing was changed")
+	if after := e.ok("export"); after != before {
+		t.Error("a failed apply changed the database")
+	}
+	errOut = e.fails(ExitInput, "validate", bad)
+	mustContain(t, "validate error", errOut, bad+":7:18:")
+}
+
+func TestUsageErrors(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"apply"}, "requires at least 1 arg"},
+		{[]string{"get", "widgets"}, `unknown kind "widgets"`},
+		{[]string{"get", "kpis", "-o", "xml"}, `unknown output format "xml"`},
+		{[]string{"tree", "--period", "Q9"}, `"Q9" is not a period`},
+		{[]string{"checkin", "x"}, "--value is required"},
+		{[]string{"apply", "--bogus", "x"}, "unknown flag: --bogus"},
+		{[]string{"get", "kpi", "nope"}, `no kpi with key "nope"`},
+		{[]string{"tree", "--team", "nope"}, `no team "nope"`},
+		{[]string{"import", "measurements", "/no/such.csv"}, "cannot read measurements"},
+		{[]string{"measure", "nope", "--value", "1"}, `no KPI "nope"`},
+		{[]string{"checkin", "x", "--value", "1", "--at", "soon"}, `"soon" is neither a date`},
+	}
+	for _, tt := range tests {
+		errOut := e.fails(ExitInput, tt.args...)
+		mustContain(t, strings.Join(tt.args, " "), errOut, tt.want)
+	}
+	t.Setenv("OKRMAP_LOG_LEVEL", "loud")
+	mustContain(t, "bad env", e.fails(ExitInput, "get", "kpis"), "log.level")
+}
+
+func TestImportIsAllOrNothing(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	_, errOut, code := e.run("kpi,at,value\nnrr,2026-11-01,105\nnope,2026-11-01,1\nnrr,later,2\n", "import", "measurements", "-")
+	if code != ExitInput {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	mustContain(t, "import errors", errOut, `-:3:1: no KPI "nope"`, `-:4:5: at "later"`, "2 problems found; nothing was changed")
+	if out := e.ok("get", "measurements"); !strings.Contains(out, "(none)") {
+		t.Errorf("a failed import recorded measurements:\n%s", out)
+	}
+}
+
+func TestNewerDatabaseIsRefused(t *testing.T) {
+	e := newEnv(t)
+	e.ok("init")
+	out := e.ok("init")
+	mustContain(t, "init", out, "database ready: "+e.db+" (schema version 2)")
+	// Pretend a newer okrmap migrated the database.
+	e.ok("backup", filepath.Join(e.dir, "x.db"))
+	setUserVersion(t, e.db, 99)
+	mustContain(t, "newer database", e.fails(ExitInput, "get", "kpis"), "schema version 99", "upgrade okrmap")
+}
+
+func TestConfigFile(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.write("config.yaml", "author: from-file\n")
+	e.ok("--config", cfg, "init")
+	e.ok("apply", e.write("p.yaml", "version: 1\nperiod: 2026-Q4\nobjectives: [{key: o, title: O, key_results: [{key: k, title: K}]}]\n"))
+	t.Setenv("OKRMAP_AUTHOR", "")
+	e.ok("--config", cfg, "checkin", "k", "--value", "1")
+	mustContain(t, "author from config", e.ok("get", "checkins"), "from-file")
+	bad := e.write("bad.yaml", "athor: x\n")
+	mustContain(t, "unknown config key", e.fails(ExitInput, "--config", bad, "init"), "athor")
+}
+
+func TestDevGen(t *testing.T) {
+	e := newEnv(t)
+	path := filepath.Join(e.dir, "gen.json")
+	e.ok("dev", "gen", "--kpis", "300", "-o", "json", "-f", path)
+	out := e.ok("apply", path)
+	mustContain(t, "apply generated", out, "kpi                        300")
+	mustContain(t, "tree of generated", e.ok("tree"), "Every KPI reaches a business objective.")
+}
+
+func TestHelpHasExamples(t *testing.T) {
+	e := newEnv(t)
+	for _, cmd := range [][]string{{"apply"}, {"validate"}, {"get"}, {"tree"}, {"checkin"}, {"measure"},
+		{"import", "measurements"}, {"quarter", "close"}, {"export"}, {"backup"}, {"init"}, {"dev", "gen"}} {
+		out := e.ok(append(cmd, "--help")...)
+		mustContain(t, strings.Join(cmd, " ")+" --help", out, "Examples:", "okrmap "+strings.Join(cmd, " "))
+	}
+	mustContain(t, "completion", e.ok("completion", "bash"), "__start_okrmap")
+}

@@ -1,0 +1,128 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func flags(args ...string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	fs.String("db", "", "")
+	fs.String("log-level", "", "")
+	fs.Parse(args)
+	return fs
+}
+
+var flagKeys = map[string]string{"db": "db", "log-level": "log.level"}
+
+func TestPrecedence(t *testing.T) {
+	file := writeConfig(t, "db: /file.db\nauthor: file-author\nlog:\n  level: info\n  format: json\n")
+	t.Setenv("OKRMAP_AUTHOR", "")
+	t.Setenv("OKRMAP_LOG_LEVEL", "")
+	t.Setenv("OKRMAP_DB", "")
+
+	c, err := Load(file, flags(), flagKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DB != "/file.db" || c.Author != "file-author" || c.Log.Level != "info" || c.Log.Format != "json" {
+		t.Errorf("file over defaults: %+v", c)
+	}
+
+	t.Setenv("OKRMAP_DB", "/env.db")
+	t.Setenv("OKRMAP_LOG_LEVEL", "error")
+	c, err = Load(file, flags(), flagKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DB != "/env.db" || c.Log.Level != "error" || c.Author != "file-author" {
+		t.Errorf("env over file: %+v", c)
+	}
+
+	c, err = Load(file, flags("--db", "/flag.db"), flagKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DB != "/flag.db" || c.Log.Level != "error" {
+		t.Errorf("flag over env: %+v", c)
+	}
+
+	t.Setenv("HOME", "/home/test")
+	t.Setenv("OKRMAP_DB", "~/okr.db")
+	if c, _ = Load(file, flags(), flagKeys); c.DB != "/home/test/okr.db" {
+		t.Errorf("~ expansion: %q", c.DB)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", "/data")
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir()) // no config.yaml there
+	t.Setenv("USER", "someone")
+	c, err := Load("", flags(), flagKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DB != "/data/okrmap/okrmap.db" || c.Author != "someone" || c.Log.Level != "warn" {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestBadFiles(t *testing.T) {
+	tests := map[string]string{
+		"dbb: x\n":                "dbb",
+		"log:\n  levl: info\n":    "levl",
+		"db: [1, 2]\n":            "db",
+		"log: loud\n":             "log",
+		"log:\n  level: chatty\n": "log.level",
+		"db: [unclosed\n":         "config file",
+	}
+	for text, want := range tests {
+		_, err := Load(writeConfig(t, text), flags(), flagKeys)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("config %q: error %v, want one naming %q", text, err, want)
+		}
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml"), flags(), flagKeys); err == nil {
+		t.Error("a missing explicit config file was accepted")
+	}
+}
+
+// TestExampleConfig loads config.example.yaml and checks it documents every
+// key.
+func TestExampleConfig(t *testing.T) {
+	path := "../../../../config.example.yaml"
+	t.Setenv("OKRMAP_DB", "")
+	t.Setenv("OKRMAP_LOG_LEVEL", "")
+	c, err := Load(path, flags(), flagKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Log.Level != Defaults().Log.Level || !strings.HasSuffix(c.DB, filepath.Join(".local", "share", "okrmap", "okrmap.db")) {
+		t.Errorf("example config: %+v", c)
+	}
+	text, _ := os.ReadFile(path)
+	for _, key := range Keys() {
+		leaf := key[strings.LastIndexByte(key, '.')+1:]
+		env := "OKRMAP_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+		if !strings.Contains(string(text), leaf+":") || !strings.Contains(string(text), env) {
+			t.Errorf("config.example.yaml does not document %s (%s)", key, env)
+		}
+	}
+	if !slices.Equal(Keys(), []string{"db", "author", "log.level", "log.format"}) {
+		t.Errorf("keys %v", Keys())
+	}
+}

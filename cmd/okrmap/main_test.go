@@ -1,0 +1,48 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBinary builds okrmap and runs the README's main job on the shipped
+// example: apply twice, then tree.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "okrmap")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	files, _ := filepath.Glob("../../examples/saas-b2b/*.yaml")
+	run := func(args ...string) (string, int) {
+		cmd := exec.Command(bin, append([]string{"--db", filepath.Join(dir, "demo.db")}, args...)...)
+		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "OKRMAP_CONFIG=")
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+	if out, code := run(append([]string{"apply"}, files...)...); code != 0 || !strings.Contains(out, "created") {
+		t.Fatalf("apply: exit %d\n%s", code, out)
+	}
+	if out, code := run(append([]string{"apply"}, files...)...); code != 0 || !strings.Contains(out, "No changes") {
+		t.Fatalf("second apply: exit %d\n%s", code, out)
+	}
+	if out, code := run("tree"); code != 0 || !strings.Contains(out, "P&L line: revenue") {
+		t.Fatalf("tree: exit %d\n%s", code, out)
+	}
+	if out, code := run("get", "widgets"); code != 2 || !strings.Contains(out, "okrmap: unknown kind") {
+		t.Fatalf("usage error: exit %d\n%s", code, out)
+	}
+}
