@@ -33,7 +33,7 @@ func TestBinary(t *testing.T) {
 		}
 		return string(out), code
 	}
-	if out, code := run(append([]string{"apply"}, files...)...); code != 0 || !strings.Contains(out, "created") {
+	if out, code := run(append([]string{"apply"}, files...)...); code != 0 || !strings.Contains(out, "kpi                         32") {
 		t.Fatalf("apply: exit %d\n%s", code, out)
 	}
 	if out, code := run(append([]string{"apply"}, files...)...); code != 0 || !strings.Contains(out, "No changes") {
