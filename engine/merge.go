@@ -117,7 +117,8 @@ func keep(dst **float64, old *float64) {
 // entities. fill, when set, completes an incoming entity from the stored one
 // (nil when the entity is new) before the two are compared.
 func mergeList[T any](cs *Changes, kind Kind, base, in []T, key func(T) string, fill func(old *T, t *T)) []T {
-	out := append([]T(nil), base...)
+	out := make([]T, len(base), len(base)+len(in))
+	copy(out, base)
 	at := make(map[string]int, len(base))
 	for i, b := range base {
 		at[key(b)] = i
@@ -150,46 +151,56 @@ func mergeList[T any](cs *Changes, kind Kind, base, in []T, key func(T) string, 
 // sameEntity compares two entities, ignoring where they were read from and
 // treating empty and nil slices alike.
 func sameEntity(a, b any) bool {
-	return reflect.DeepEqual(canonical(reflect.ValueOf(a)), canonical(reflect.ValueOf(b)))
+	return equalValues(reflect.ValueOf(a), reflect.ValueOf(b))
 }
 
-var sourceType = reflect.TypeFor[Source]()
+var (
+	sourceType = reflect.TypeFor[Source]()
+	dateType   = reflect.TypeFor[Date]()
+)
 
-func canonical(v reflect.Value) any {
-	c := reflect.New(v.Type()).Elem()
-	c.Set(v)
-	clean(c)
-	return c.Interface()
-}
-
-// clean zeroes Source fields and turns empty slices into nil, in place.
-func clean(v reflect.Value) {
-	switch v.Kind() {
+// equalValues compares the entity values a and b of the same type without
+// copying them. It covers the kinds entity types use.
+func equalValues(a, b reflect.Value) bool {
+	switch a.Kind() {
 	case reflect.Struct:
-		for i := range v.NumField() {
-			f := v.Field(i)
-			if f.Type() == sourceType {
-				f.SetZero()
-				continue
-			}
-			if v.Type().Field(i).IsExported() {
-				clean(f)
+		switch a.Type() {
+		case sourceType:
+			return true
+		case dateType:
+			return a.Interface().(Date).t.Equal(b.Interface().(Date).t)
+		}
+		for i := range a.NumField() {
+			if !equalValues(a.Field(i), b.Field(i)) {
+				return false
 			}
 		}
+		return true
 	case reflect.Slice:
-		if v.Len() == 0 {
-			v.SetZero()
-			return
+		if a.Len() != b.Len() {
+			return false
 		}
-		if v.Type().Elem().Kind() == reflect.Struct {
-			cp := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-			reflect.Copy(cp, v)
-			for i := range cp.Len() {
-				clean(cp.Index(i))
+		for i := range a.Len() {
+			if !equalValues(a.Index(i), b.Index(i)) {
+				return false
 			}
-			v.Set(cp)
 		}
+		return true
+	case reflect.Pointer:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() == b.IsNil()
+		}
+		return equalValues(a.Elem(), b.Elem())
+	case reflect.String:
+		return a.String() == b.String()
+	case reflect.Float64:
+		return a.Float() == b.Float()
+	case reflect.Int:
+		return a.Int() == b.Int()
+	case reflect.Bool:
+		return a.Bool() == b.Bool()
 	}
+	panic("equalValues: unsupported kind " + a.Kind().String())
 }
 
 func withoutKRs(objs []Objective) []Objective {

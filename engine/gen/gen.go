@@ -124,7 +124,8 @@ func Plan(o Options) (*engine.Plan, error) {
 		}
 		p.Objectives = append(p.Objectives, obj)
 	}
-	var outcomeKeys []string
+	outcomeKeys := make([]string, 0, o.KPIs)
+	p.KPIs = make([]engine.KPI, 0, o.KPIs)
 	for i := range o.KPIs {
 		t := teams[pick(len(teams))]
 		k := engine.KPI{Key: fmt.Sprintf("kpi-%06d", i), Team: t.Key, Owner: t.Key + "-ops@example.com",

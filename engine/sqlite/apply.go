@@ -47,10 +47,10 @@ func applyTx(ctx context.Context, tx *sql.Tx, snap *snapshot, p *engine.Plan, wr
 	if !write || !cs.Changed() {
 		return cs, nil
 	}
-	w := &writer{ctx: ctx, tx: tx, ids: snap.ids, changed: map[string]bool{}}
+	w := &writer{ctx: ctx, tx: tx, ids: snap.ids, changed: map[string]engine.Action{}}
 	for _, c := range cs {
 		if c.Action != engine.Unchanged {
-			w.changed[c.Key] = true
+			w.changed[c.Key] = c.Action
 		}
 	}
 	if err := w.entities(cs); err != nil {
@@ -66,7 +66,7 @@ type writer struct {
 	ctx     context.Context
 	tx      *sql.Tx
 	ids     map[string]int64
-	changed map[string]bool
+	changed map[string]engine.Action // created or updated keys
 }
 
 // entities inserts an entity row for every created key.
@@ -123,7 +123,7 @@ func rows[T any](w *writer, list []T, key func(T) string, table string, cols []s
 	defer st.Close()
 	for _, item := range list {
 		k := key(item)
-		if !w.changed[k] {
+		if w.changed[k] == "" {
 			continue
 		}
 		if _, err := st.ExecContext(w.ctx, append([]any{w.ids[k]}, args(item)...)...); err != nil {
@@ -234,12 +234,15 @@ func (w *writer) links(kpis []engine.KPI) error {
 	}
 	defer insA.Close()
 	for _, k := range kpis {
-		if !w.changed[k.Key] {
+		action := w.changed[k.Key]
+		if action == "" {
 			continue
 		}
 		id := w.ids[k.Key]
-		if _, err := del.ExecContext(w.ctx, id); err != nil {
-			return fmt.Errorf("replace links of %s: %w", k.Key, err)
+		if action == engine.Updated {
+			if _, err := del.ExecContext(w.ctx, id); err != nil {
+				return fmt.Errorf("replace links of %s: %w", k.Key, err)
+			}
 		}
 		for i, l := range k.Links {
 			to := w.ids[l.To]

@@ -33,6 +33,9 @@ const applicationID = 0x6f6b726d
 // busyTimeout is how long a connection waits for a lock before failing.
 const busyTimeout = 10 * time.Second
 
+// cacheKiB is each connection's page cache, as SQLite's negative cache_size.
+const cacheKiB = -32768
+
 // DB is an open okrmap database.
 type DB struct {
 	path string
@@ -85,8 +88,8 @@ func open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 // dsn builds a go-sqlite3 DSN. Pragmas set here apply to every pooled
 // connection, not just the first.
 func dsn(path string, extra string) string {
-	return fmt.Sprintf("%s?_journal_mode=WAL&_foreign_keys=1&_busy_timeout=%d&_synchronous=NORMAL&%s",
-		fileURI(path), busyTimeout.Milliseconds(), extra)
+	return fmt.Sprintf("%s?_journal_mode=WAL&_foreign_keys=1&_busy_timeout=%d&_synchronous=NORMAL&_cache_size=%d&%s",
+		fileURI(path), busyTimeout.Milliseconds(), cacheKiB, extra)
 }
 
 // fileURI turns a path into a SQLite file: URI, escaping what URIs reserve.

@@ -84,7 +84,7 @@ CREATE TABLE link (
     weight    REAL,
     rationale TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (kpi_id, to_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX link_to ON link (to_id);
 
 CREATE TABLE link_assumption (
@@ -94,7 +94,7 @@ CREATE TABLE link_assumption (
     assumption_id INTEGER NOT NULL REFERENCES assumption (id),
     PRIMARY KEY (kpi_id, to_id, assumption_id),
     FOREIGN KEY (kpi_id, to_id) REFERENCES link (kpi_id, to_id) ON DELETE CASCADE
-);
+) WITHOUT ROWID;
 CREATE INDEX link_assumption_assumption ON link_assumption (assumption_id);
 
 CREATE TABLE assumption (

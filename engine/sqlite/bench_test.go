@@ -1,0 +1,67 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/okrmap/okrmap/engine/gen"
+)
+
+// BenchmarkApply applies a generated plan into a new file database: the
+// first apply of a quarter. It reports entities written per second.
+func BenchmarkApply(b *testing.B) {
+	for _, n := range []int{1000, 100000} {
+		b.Run(fmt.Sprintf("kpis=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			p, err := gen.Plan(gen.Options{KPIs: n, Seed: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			entities := countEntities(p)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				b.StopTimer()
+				db, err := Open(ctx, filepath.Join(b.TempDir(), fmt.Sprintf("bench-%d.db", i)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if _, err := db.Apply(ctx, p, false); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				db.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(entities)*float64(b.N)/b.Elapsed().Seconds(), "entities/s")
+		})
+	}
+}
+
+// BenchmarkReapply applies an unchanged 100,000-KPI plan again: the load,
+// merge and validate path with nothing to write.
+func BenchmarkReapply(b *testing.B) {
+	ctx := context.Background()
+	p, _ := gen.Plan(gen.Options{KPIs: 100000, Seed: 1})
+	db, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Apply(ctx, p, false); err != nil {
+		b.Fatal(err)
+	}
+	entities := countEntities(p)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		cs, err := db.Apply(ctx, p, false)
+		if err != nil || cs.Changed() {
+			b.Fatalf("reapply: changed=%v err=%v", cs.Changed(), err)
+		}
+	}
+	b.ReportMetric(float64(entities)*float64(b.N)/b.Elapsed().Seconds(), "entities/s")
+}
