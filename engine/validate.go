@@ -58,28 +58,7 @@ func duplicateKey(key string, prev Kind) string {
 }
 
 func (v *validator) collectKeys() {
-	p := v.plan
-	for _, t := range p.Teams {
-		v.declare(t.Src, t.Key, KindTeam)
-	}
-	for _, b := range p.BusinessObjectives {
-		v.declare(b.Src, b.Key, KindBusinessObjective)
-	}
-	for _, o := range p.Objectives {
-		v.declare(o.Src, o.Key, KindObjective)
-		for _, kr := range o.KeyResults {
-			v.declare(kr.Src, kr.Key, KindKeyResult)
-		}
-	}
-	for _, k := range p.KPIs {
-		v.declare(k.Src, k.Key, KindKPI)
-	}
-	for _, a := range p.Assumptions {
-		v.declare(a.Src, a.Key, KindAssumption)
-	}
-	for _, i := range p.Investments {
-		v.declare(i.Src, i.Key, KindInvestment)
-	}
+	v.plan.EachEntity(func(kind Kind, key string, src Source) { v.declare(src, key, kind) })
 }
 
 // ref checks that ref names an entity of one of the wanted kinds.

@@ -14,12 +14,28 @@ import (
 	"github.com/okrmap/okrmap/engine/sqlite"
 )
 
-// timeFlag is a --at flag: empty means now.
-func timeFlag(s string) (time.Time, error) {
-	if s == "" {
+// recordFlags are the flags shared by commands that append history.
+type recordFlags struct {
+	value float64
+	note  string
+	at    string
+}
+
+func (f *recordFlags) register(cmd *cobra.Command, valueHelp string) {
+	cmd.Flags().Float64Var(&f.value, "value", 0, valueHelp+" (required)")
+	cmd.Flags().StringVar(&f.note, "note", "", "a note on the value")
+	cmd.Flags().StringVar(&f.at, "at", "", "when, as a date or RFC 3339 time (default now)")
+}
+
+// when checks that --value was given and returns --at (zero for now).
+func (f *recordFlags) when(cmd *cobra.Command) (time.Time, error) {
+	if !cmd.Flags().Changed("value") {
+		return time.Time{}, usageError{fmt.Errorf("--value is required; usage: %s", cmd.UseLine())}
+	}
+	if f.at == "" {
 		return time.Time{}, nil
 	}
-	t, err := csvimport.ParseTime(s)
+	t, err := csvimport.ParseTime(f.at)
 	if err != nil {
 		return time.Time{}, usageError{err}
 	}
@@ -27,8 +43,8 @@ func timeFlag(s string) (time.Time, error) {
 }
 
 func (a *app) checkinCommand() *cobra.Command {
-	var value, confidence float64
-	var note, at string
+	var f recordFlags
+	var confidence float64
 	cmd := &cobra.Command{
 		Use:   "checkin KEY_RESULT --value V",
 		Short: "Record progress on a key result",
@@ -40,14 +56,11 @@ closed objective's key results are refused.`,
   okrmap checkin sme-sqls --value 3100 --at 2026-10-15`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("value") {
-				return usageError{fmt.Errorf("--value is required; usage: %s", cmd.UseLine())}
-			}
-			when, err := timeFlag(at)
+			when, err := f.when(cmd)
 			if err != nil {
 				return err
 			}
-			c := engine.CheckIn{KeyResult: args[0], At: when, Value: value, Note: note, Author: a.cfg.Author}
+			c := engine.CheckIn{KeyResult: args[0], At: when, Value: f.value, Note: f.note, Author: a.cfg.Author}
 			if cmd.Flags().Changed("confidence") {
 				c.Confidence = &confidence
 			}
@@ -55,21 +68,18 @@ closed objective's key results are refused.`,
 				if err := db.CheckIn(ctx, c); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "checked in %s: %s\n", c.KeyResult, num(&value))
+				fmt.Fprintf(a.stdout, "checked in %s: %s\n", c.KeyResult, num(&c.Value))
 				return nil
 			})
 		},
 	}
-	cmd.Flags().Float64Var(&value, "value", 0, "the key result's current value (required)")
+	f.register(cmd, "the key result's current value")
 	cmd.Flags().Float64Var(&confidence, "confidence", 0, "confidence of reaching the target, 0 to 1")
-	cmd.Flags().StringVar(&note, "note", "", "what changed")
-	cmd.Flags().StringVar(&at, "at", "", "when, as a date or RFC 3339 time (default now)")
 	return cmd
 }
 
 func (a *app) measureCommand() *cobra.Command {
-	var value float64
-	var note, at string
+	var f recordFlags
 	cmd := &cobra.Command{
 		Use:   "measure KPI --value V",
 		Short: "Record a KPI measurement",
@@ -78,26 +88,21 @@ func (a *app) measureCommand() *cobra.Command {
   okrmap measure cac --value 412 --at 2026-11-01`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("value") {
-				return usageError{fmt.Errorf("--value is required; usage: %s", cmd.UseLine())}
-			}
-			when, err := timeFlag(at)
+			when, err := f.when(cmd)
 			if err != nil {
 				return err
 			}
-			m := engine.Measurement{KPI: args[0], At: when, Value: value, Note: note, Author: a.cfg.Author}
+			m := engine.Measurement{KPI: args[0], At: when, Value: f.value, Note: f.note, Author: a.cfg.Author}
 			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
 				if err := db.Measure(ctx, m); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "measured %s: %s\n", m.KPI, num(&value))
+				fmt.Fprintf(a.stdout, "measured %s: %s\n", m.KPI, num(&m.Value))
 				return nil
 			})
 		},
 	}
-	cmd.Flags().Float64Var(&value, "value", 0, "the measured value (required)")
-	cmd.Flags().StringVar(&note, "note", "", "a note on the value")
-	cmd.Flags().StringVar(&at, "at", "", "when, as a date or RFC 3339 time (default now)")
+	f.register(cmd, "the measured value")
 	return cmd
 }
 
