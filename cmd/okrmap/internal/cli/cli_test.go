@@ -201,6 +201,10 @@ func TestImportIsAllOrNothing(t *testing.T) {
 	}
 }
 
+func TestEmptyTree(t *testing.T) {
+	mustContain(t, "empty tree", newEnv(t).ok("tree"), "Apply a plan first")
+}
+
 func TestNewerDatabaseIsRefused(t *testing.T) {
 	e := newEnv(t)
 	e.ok("init")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -65,7 +66,9 @@ file:line:column and the command exits with code 2.`,
 				return err
 			}
 			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
+				start := time.Now()
 				cs, err := db.Apply(ctx, set.Plan, dryRun)
+				a.log.Debug("apply", "files", len(files), "entities", len(cs), "dry_run", dryRun, "took", time.Since(start))
 				var probs engine.Problems
 				if errors.As(err, &probs) {
 					return set.Locate(probs)

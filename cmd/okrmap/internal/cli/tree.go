@@ -103,6 +103,10 @@ func (t *treeView) markShown(key string, seen map[string]bool) bool {
 
 func (t *treeView) write(w io.Writer) {
 	g := t.g
+	if len(g.Plan.BusinessObjectives)+len(g.Plan.Objectives)+len(g.Plan.KPIs) == 0 {
+		fmt.Fprintln(w, "Nothing to show: the database holds no objectives or KPIs yet. Apply a plan first: okrmap apply FILE...")
+		return
+	}
 	t.shown = map[string]bool{}
 	seen := map[string]bool{}
 	for _, o := range g.Plan.Objectives {
