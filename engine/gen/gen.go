@@ -132,7 +132,7 @@ func Plan(o Options) (*engine.Plan, error) {
 			Frequency: []string{"daily", "weekly", "weekly", "monthly"}[pick(4)], Source: "warehouse"}
 		if len(outcomeKeys) == 0 || pick(5) < 3 {
 			m := outcomes[pick(len(outcomes))]
-			k.Name, k.Unit, k.Kind, k.Category, k.Direction = segments[pick(len(segments))]+" "+m.name, m.unit, m.kind, m.category, m.direction
+			k.Name, k.Unit, k.Kind, k.Category, k.Direction = fmt.Sprintf("%s %s %d", segments[pick(len(segments))], m.name, i), m.unit, m.kind, m.category, m.direction
 			if m.category == "revenue" || m.category == "pipeline" {
 				k.Attribution = attributions[pick(len(attributions))]
 			}
@@ -141,7 +141,7 @@ func Plan(o Options) (*engine.Plan, error) {
 			outcomeKeys = append(outcomeKeys, k.Key)
 		} else {
 			m := activities[pick(len(activities))]
-			k.Name, k.Unit, k.Kind, k.Category, k.Direction = segments[pick(len(segments))]+" "+m.name, m.unit, m.kind, m.category, m.direction
+			k.Name, k.Unit, k.Kind, k.Category, k.Direction = fmt.Sprintf("%s %s %d", segments[pick(len(segments))], m.name, i), m.unit, m.kind, m.category, m.direction
 			// Driver links only point at earlier outcome KPIs: no cycles.
 			k.Links = []engine.Link{{To: outcomeKeys[pick(len(outcomeKeys))], Rationale: "leading indicator of the outcome"}}
 		}

@@ -1,0 +1,42 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+)
+
+// Severities, most severe first.
+var Severities = []string{"error", "warning", "info"}
+
+// SeverityRank orders severities: error 3, warning 2, info 1, else 0.
+func SeverityRank(s string) int {
+	switch s {
+	case "error":
+		return 3
+	case "warning":
+		return 2
+	case "info":
+		return 1
+	}
+	return 0
+}
+
+// Finding is one rule's verdict on one entity.
+type Finding struct {
+	Rule     string   `json:"rule" yaml:"rule"`
+	Severity string   `json:"severity" yaml:"severity"`
+	Scope    string   `json:"scope" yaml:"scope"`
+	Entity   string   `json:"entity" yaml:"entity"` // the entity's key; "" for plan-wide rules
+	Message  string   `json:"message" yaml:"message"`
+	Fix      string   `json:"fix,omitempty" yaml:"fix,omitempty"`
+	Trace    []string `json:"trace,omitempty" yaml:"trace,omitempty"`
+	// Fingerprint identifies the finding across runs: rule, scope and entity,
+	// not the message text.
+	Fingerprint string `json:"fingerprint" yaml:"fingerprint"`
+}
+
+// Fingerprint returns the stable identity of a rule's finding on an entity.
+func Fingerprint(rule, scope, entity string) string {
+	h := sha256.Sum256([]byte(rule + "\x00" + scope + "\x00" + entity))
+	return hex.EncodeToString(h[:8])
+}

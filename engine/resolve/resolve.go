@@ -1,0 +1,585 @@
+// Package resolve turns a plan and its history into the read-only, typed
+// graph that rules and plugins judge: every KPI with its links, trace and
+// freshness; every objective with its key results, parent chain and KPIs;
+// key results with progress against the expected pace.
+//
+// Field tags name each field as rules write it: kpi.days_since_measurement.
+// Optional numbers come with a has_ flag (has_baseline, baseline).
+package resolve
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/formula"
+)
+
+// Input is what a graph is resolved from.
+type Input struct {
+	Plan     *engine.Plan
+	CheckIns []engine.CheckIn              // any order
+	Latest   map[string]engine.Measurement // KPI key -> latest measurement
+	Today    engine.Date
+}
+
+// Graph is the resolved model. Slices keep plan order.
+type Graph struct {
+	Today              time.Time            `expr:"today"`
+	Teams              []*Team              `expr:"teams"`
+	BusinessObjectives []*BusinessObjective `expr:"business_objectives"`
+	Objectives         []*Objective         `expr:"objectives"`
+	KeyResults         []*KeyResult         `expr:"key_results"`
+	KPIs               []*KPI               `expr:"kpis"`
+	Links              []*Link              `expr:"links"`
+	Assumptions        []*Assumption        `expr:"assumptions"`
+	Investments        []*Investment        `expr:"investments"`
+}
+
+// Team is a team with what it owns.
+type Team struct {
+	Key         string       `expr:"key"`
+	Name        string       `expr:"name"`
+	Function    string       `expr:"function"`
+	Cadence     string       `expr:"cadence"`
+	CadenceDays int          `expr:"cadence_days"` // 7 when no cadence is set
+	Objectives  []*Objective `expr:"objectives"`
+	KPIs        []*KPI       `expr:"kpis"`
+}
+
+// BusinessObjective is a company priority with what hangs under it.
+type BusinessObjective struct {
+	Key              string       `expr:"key"`
+	Title            string       `expr:"title"`
+	Category         string       `expr:"category"`
+	PnLLine          string       `expr:"pnl_line"`
+	Owner            string       `expr:"owner"`
+	Period           string       `expr:"period"`
+	HasTarget        bool         `expr:"has_target"`
+	Target           float64      `expr:"target"`
+	Reviewed         bool         `expr:"reviewed"`
+	ReviewedAt       time.Time    `expr:"reviewed_at"`
+	DaysSinceReview  int          `expr:"days_since_review"` // -1 when never reviewed
+	Objectives       []*Objective `expr:"objectives"`        // direct children
+	KPIs             []*KPI       `expr:"kpis"`              // KPIs linked to it directly
+	AllObjectiveKeys []string     `expr:"all_objectives"`    // every objective below it
+}
+
+// Objective is a team objective with its surroundings.
+type Objective struct {
+	Key               string       `expr:"key"`
+	Title             string       `expr:"title"`
+	Team              string       `expr:"team"`
+	Owner             string       `expr:"owner"`
+	Period            string       `expr:"period"`
+	Status            string       `expr:"status"`
+	StandaloneReason  string       `expr:"standalone_reason"`
+	PeriodStart       time.Time    `expr:"period_start"`
+	PeriodEnd         time.Time    `expr:"period_end"`
+	Parent            string       `expr:"parent"`
+	ParentKind        string       `expr:"parent_kind"`   // objective, business_objective or ""
+	ParentStatus      string       `expr:"parent_status"` // a parent objective's status
+	ParentPeriod      string       `expr:"parent_period"`
+	Ancestors         []string     `expr:"ancestors"`          // parent chain, nearest first
+	BusinessObjective string       `expr:"business_objective"` // the one the chain reaches, or ""
+	PnLLine           string       `expr:"pnl_line"`           // of that business objective
+	KeyResults        []*KeyResult `expr:"key_results"`
+	Children          []*Objective `expr:"children"`
+	KPIs              []*KPI       `expr:"kpis"` // linked to it or to its key results
+}
+
+// KeyResult is a key result with progress and rhythm.
+type KeyResult struct {
+	Key              string    `expr:"key"`
+	Title            string    `expr:"title"`
+	Objective        string    `expr:"objective"`
+	Team             string    `expr:"team"`
+	Owner            string    `expr:"owner"`
+	Unit             string    `expr:"unit"`
+	Direction        string    `expr:"direction"`
+	Commitment       string    `expr:"commitment"`
+	ObjectiveStatus  string    `expr:"objective_status"`
+	HasBaseline      bool      `expr:"has_baseline"`
+	Baseline         float64   `expr:"baseline"`
+	HasTarget        bool      `expr:"has_target"`
+	Target           float64   `expr:"target"`
+	HasCurrent       bool      `expr:"has_current"`
+	Current          float64   `expr:"current"`
+	HasConfidence    bool      `expr:"has_confidence"`
+	Confidence       float64   `expr:"confidence"`
+	HasDue           bool      `expr:"has_due"`
+	Due              time.Time `expr:"due"`
+	PeriodStart      time.Time `expr:"period_start"`
+	PeriodEnd        time.Time `expr:"period_end"`
+	Progress         float64   `expr:"progress"`          // 0-1, see engine.KeyResult.Progress
+	ExpectedProgress float64   `expr:"expected_progress"` // share of the time to due that has passed, 0-1
+	CheckIns         int       `expr:"checkins"`
+	DaysSinceCheckIn int       `expr:"days_since_checkin"` // -1 when never checked in
+	CadenceDays      int       `expr:"cadence_days"`       // the team's
+	KPIs             []*KPI    `expr:"kpis"`
+}
+
+// KPI is a KPI with its links, trace and freshness.
+type KPI struct {
+	Key         string   `expr:"key"`
+	Name        string   `expr:"name"`
+	Definition  string   `expr:"definition"`
+	Unit        string   `expr:"unit"`
+	Kind        string   `expr:"kind"` // outcome, activity or ""
+	Category    string   `expr:"category"`
+	Owner       string   `expr:"owner"`
+	Team        string   `expr:"team"`
+	Frequency   string   `expr:"frequency"`
+	Source      string   `expr:"source"`
+	Attribution string   `expr:"attribution"`
+	Direction   string   `expr:"direction"`
+	Formula     string   `expr:"formula"`
+	Tags        []string `expr:"tags"`
+	HasTarget   bool     `expr:"has_target"`
+	Target      float64  `expr:"target"`
+	// FormulaMissing names what the formula refers to that is no KPI;
+	// FormulaError says why the formula does not parse.
+	FormulaMissing []string `expr:"formula_missing"`
+	FormulaError   string   `expr:"formula_error"`
+	// NameConflicts are other KPIs with the same name (ignoring case) but
+	// another unit or owner.
+	NameConflicts []string `expr:"name_conflicts"`
+	Links         []*Link  `expr:"links"`
+	// Drives are the KPIs this one links to; DrivenBy those linking to it.
+	Drives   []*KPI `expr:"drives"`
+	DrivenBy []*KPI `expr:"driven_by"`
+	// KeyResults and Objectives are those linked directly (a key result's
+	// objective counts); BusinessObjectives those linked directly.
+	KeyResults         []*KeyResult `expr:"key_results"`
+	Objectives         []*Objective `expr:"objectives"`
+	BusinessObjectives []string     `expr:"business_objectives"`
+	// Trace: what the KPI reaches through links, driver links and parents.
+	Reaches              []string  `expr:"reaches"`         // business objective keys
+	PnLLines             []string  `expr:"pnl_lines"`       // their P&L lines
+	Trace                []string  `expr:"trace"`           // one path, KPI first
+	Aligned              bool      `expr:"aligned"`         // reaches a business objective with a P&L line
+	ReachesOutcome       bool      `expr:"reaches_outcome"` // a driver path reaches an aligned outcome KPI
+	Teams                []string  `expr:"teams"`           // teams of linked key results and objectives
+	WindowDays           int       `expr:"window_days"`     // from frequency; 31 when unset
+	HasMeasurement       bool      `expr:"has_measurement"`
+	Latest               float64   `expr:"latest"`
+	LatestAt             time.Time `expr:"latest_at"`
+	DaysSinceMeasurement int       `expr:"days_since_measurement"` // -1 when never measured
+}
+
+// Link is one KPI link.
+type Link struct {
+	KPI         string        `expr:"kpi"`
+	KPIKind     string        `expr:"kpi_kind"`
+	Team        string        `expr:"team"` // the KPI's team
+	To          string        `expr:"to"`
+	ToKind      string        `expr:"to_kind"`
+	ToStatus    string        `expr:"to_status"` // status of the objective it reaches, if any
+	HasWeight   bool          `expr:"has_weight"`
+	Weight      float64       `expr:"weight"`
+	Rationale   string        `expr:"rationale"`
+	Assumptions []*Assumption `expr:"assumptions"`
+	Invalidated []string      `expr:"invalidated"` // keys of invalidated assumptions it rests on
+}
+
+// Assumption is an assumption with how much rests on it.
+type Assumption struct {
+	Key         string    `expr:"key"`
+	Statement   string    `expr:"statement"`
+	Owner       string    `expr:"owner"`
+	Status      string    `expr:"status"`
+	Evidence    string    `expr:"evidence"`
+	HasReviewBy bool      `expr:"has_review_by"`
+	ReviewBy    time.Time `expr:"review_by"`
+	Links       int       `expr:"links"` // links resting on it
+}
+
+// Investment is a budget line with its return.
+type Investment struct {
+	Key               string  `expr:"key"`
+	Name              string  `expr:"name"`
+	Amount            float64 `expr:"amount"`
+	Currency          string  `expr:"currency"`
+	Period            string  `expr:"period"`
+	Owner             string  `expr:"owner"`
+	Objective         string  `expr:"objective"`
+	HasReturn         bool    `expr:"has_return"`
+	ReturnKPI         string  `expr:"return_kpi"`
+	ReturnValue       float64 `expr:"return_value"`
+	ReturnKPIMeasured bool    `expr:"return_kpi_measured"`
+}
+
+// FrequencyDays is how many days a frequency allows between measurements.
+func FrequencyDays(frequency string) int {
+	switch frequency {
+	case "daily":
+		return 1
+	case "weekly":
+		return 7
+	case "monthly":
+		return 31
+	case "quarterly":
+		return 92
+	}
+	return 31
+}
+
+// days returns whole days from a to b.
+func days(a, b time.Time) int { return int(math.Floor(b.Sub(a).Hours() / 24)) }
+
+// Resolve builds the graph. The plan should be valid; dangling references
+// are skipped, not followed.
+func Resolve(in Input) *Graph {
+	p := in.Plan
+	today := in.Today.Time()
+	g := &Graph{Today: today}
+	idx := engine.NewGraph(p)
+
+	teams := map[string]*Team{}
+	for _, t := range p.Teams {
+		cadence := 7
+		if t.Cadence != "" {
+			cadence = FrequencyDays(t.Cadence)
+		}
+		rt := &Team{Key: t.Key, Name: t.Name, Function: t.Function, Cadence: t.Cadence, CadenceDays: cadence}
+		teams[t.Key] = rt
+		g.Teams = append(g.Teams, rt)
+	}
+	bos := map[string]*BusinessObjective{}
+	for _, b := range p.BusinessObjectives {
+		rb := &BusinessObjective{Key: b.Key, Title: b.Title, Category: b.Category, PnLLine: b.PnLLine, Owner: b.Owner,
+			Period: b.Period, DaysSinceReview: -1}
+		if b.Target != nil {
+			rb.HasTarget, rb.Target = true, *b.Target
+		}
+		if !b.ReviewedAt.IsZero() {
+			rb.Reviewed, rb.ReviewedAt, rb.DaysSinceReview = true, b.ReviewedAt.Time(), days(b.ReviewedAt.Time(), today)
+		}
+		bos[b.Key] = rb
+		g.BusinessObjectives = append(g.BusinessObjectives, rb)
+	}
+	assumptions := map[string]*Assumption{}
+	for _, a := range p.Assumptions {
+		ra := &Assumption{Key: a.Key, Statement: a.Statement, Owner: a.Owner, Status: a.Status, Evidence: a.Evidence}
+		if !a.ReviewBy.IsZero() {
+			ra.HasReviewBy, ra.ReviewBy = true, a.ReviewBy.Time()
+		}
+		assumptions[a.Key] = ra
+		g.Assumptions = append(g.Assumptions, ra)
+	}
+
+	checkins := map[string][]engine.CheckIn{}
+	for _, c := range in.CheckIns {
+		checkins[c.KeyResult] = append(checkins[c.KeyResult], c)
+	}
+	objs := map[string]*Objective{}
+	krs := map[string]*KeyResult{}
+	for _, o := range p.Objectives {
+		ro := &Objective{Key: o.Key, Title: o.Title, Team: o.Team, Owner: o.Owner, Period: o.Period, Status: o.Status,
+			StandaloneReason: o.StandaloneReason, Parent: o.Parent}
+		if ro.Status == "" {
+			ro.Status = "active" // what apply stores for a new objective
+		}
+		if per, err := engine.ParsePeriod(o.Period); err == nil {
+			ro.PeriodStart, ro.PeriodEnd = per.Start.Time(), per.End.Time()
+		}
+		objs[o.Key] = ro
+		g.Objectives = append(g.Objectives, ro)
+		if t := teams[o.Team]; t != nil {
+			t.Objectives = append(t.Objectives, ro)
+		}
+		for _, kr := range o.KeyResults {
+			rk := resolveKR(kr, ro, checkins[kr.Key], today)
+			if t := teams[o.Team]; t != nil {
+				rk.CadenceDays = t.CadenceDays
+			} else {
+				rk.CadenceDays = 7
+			}
+			krs[kr.Key] = rk
+			ro.KeyResults = append(ro.KeyResults, rk)
+			g.KeyResults = append(g.KeyResults, rk)
+		}
+	}
+	for _, ro := range g.Objectives {
+		switch {
+		case objs[ro.Parent] != nil:
+			parent := objs[ro.Parent]
+			ro.ParentKind, ro.ParentStatus, ro.ParentPeriod = string(engine.KindObjective), parent.Status, parent.Period
+			parent.Children = append(parent.Children, ro)
+		case bos[ro.Parent] != nil:
+			ro.ParentKind, ro.ParentPeriod = string(engine.KindBusinessObjective), bos[ro.Parent].Period
+			bos[ro.Parent].Objectives = append(bos[ro.Parent].Objectives, ro)
+		}
+		seen := map[string]bool{ro.Key: true}
+		for key := ro.Parent; key != "" && !seen[key]; {
+			seen[key] = true
+			ro.Ancestors = append(ro.Ancestors, key)
+			if b := bos[key]; b != nil {
+				ro.BusinessObjective, ro.PnLLine = b.Key, b.PnLLine
+				b.AllObjectiveKeys = append(b.AllObjectiveKeys, ro.Key)
+				break
+			}
+			if o := objs[key]; o != nil {
+				key = o.Parent
+				continue
+			}
+			break
+		}
+	}
+
+	kpis := map[string]*KPI{}
+	for _, k := range p.KPIs {
+		rk := &KPI{Key: k.Key, Name: k.Name, Definition: k.Definition, Unit: k.Unit, Kind: k.Kind, Category: k.Category,
+			Owner: k.Owner, Team: k.Team, Frequency: k.Frequency, Source: k.Source, Attribution: k.Attribution,
+			Direction: k.Direction, Formula: k.Formula, Tags: k.Tags, WindowDays: FrequencyDays(k.Frequency),
+			DaysSinceMeasurement: -1}
+		if k.Target != nil {
+			rk.HasTarget, rk.Target = true, *k.Target
+		}
+		if m, ok := in.Latest[k.Key]; ok {
+			rk.HasMeasurement, rk.Latest, rk.LatestAt = true, m.Value, m.At
+			rk.DaysSinceMeasurement = days(m.At, today)
+		}
+		kpis[k.Key] = rk
+		g.KPIs = append(g.KPIs, rk)
+		if t := teams[k.Team]; t != nil {
+			t.KPIs = append(t.KPIs, rk)
+		}
+	}
+	for i, k := range p.KPIs {
+		rk := g.KPIs[i]
+		for _, l := range k.Links {
+			rl := &Link{KPI: k.Key, KPIKind: k.Kind, Team: k.Team, To: l.To, Rationale: l.Rationale}
+			if l.Weight != nil {
+				rl.HasWeight, rl.Weight = true, *l.Weight
+			}
+			for _, a := range l.Assumptions {
+				if ra := assumptions[a]; ra != nil {
+					ra.Links++
+					rl.Assumptions = append(rl.Assumptions, ra)
+					if ra.Status == "invalidated" {
+						rl.Invalidated = append(rl.Invalidated, ra.Key)
+					}
+				}
+			}
+			switch {
+			case krs[l.To] != nil:
+				kr := krs[l.To]
+				rl.ToKind, rl.ToStatus = string(engine.KindKeyResult), kr.ObjectiveStatus
+				rk.KeyResults = append(rk.KeyResults, kr)
+				kr.KPIs = append(kr.KPIs, rk)
+				addObjective(rk, objs[kr.Objective])
+			case objs[l.To] != nil:
+				rl.ToKind, rl.ToStatus = string(engine.KindObjective), objs[l.To].Status
+				addObjective(rk, objs[l.To])
+			case bos[l.To] != nil:
+				rl.ToKind = string(engine.KindBusinessObjective)
+				rk.BusinessObjectives = append(rk.BusinessObjectives, l.To)
+				bos[l.To].KPIs = append(bos[l.To].KPIs, rk)
+			case kpis[l.To] != nil:
+				rl.ToKind = string(engine.KindKPI)
+				rk.Drives = append(rk.Drives, kpis[l.To])
+				kpis[l.To].DrivenBy = append(kpis[l.To].DrivenBy, rk)
+			}
+			rk.Links = append(rk.Links, rl)
+			g.Links = append(g.Links, rl)
+		}
+	}
+	for _, rk := range g.KPIs {
+		t := tracer{objs: objs, bos: bos, kpis: kpis, idx: idx}
+		rk.Reaches, rk.Trace = t.trace(rk)
+		for _, b := range rk.Reaches {
+			if line := bos[b].PnLLine; line != "" && !slices.Contains(rk.PnLLines, line) {
+				rk.PnLLines = append(rk.PnLLines, line)
+			}
+		}
+		rk.Aligned = len(rk.PnLLines) > 0
+	}
+	for _, rk := range g.KPIs {
+		rk.ReachesOutcome = reachesOutcome(rk, map[string]bool{})
+	}
+	resolveFormulas(g.KPIs)
+	nameConflicts(g.KPIs)
+	for _, in := range p.Investments {
+		ri := &Investment{Key: in.Key, Name: in.Name, Amount: in.Amount, Currency: in.Currency, Period: in.Period,
+			Owner: in.Owner, Objective: in.Objective}
+		if r := in.ExpectedReturn; r != nil {
+			ri.HasReturn, ri.ReturnKPI, ri.ReturnValue = true, r.KPI, r.Value
+			ri.ReturnKPIMeasured = kpis[r.KPI] != nil && kpis[r.KPI].HasMeasurement
+		}
+		g.Investments = append(g.Investments, ri)
+	}
+	return g
+}
+
+// resolveFormulas records formula references that name no KPI.
+func resolveFormulas(kpis []*KPI) {
+	byName := make(map[string]bool, len(kpis))
+	for _, k := range kpis {
+		byName[formula.Name(k.Key)] = true
+	}
+	for _, k := range kpis {
+		if k.Formula == "" {
+			continue
+		}
+		names, err := formula.Names(k.Formula)
+		if err != nil {
+			k.FormulaError = err.Error()
+			continue
+		}
+		for _, n := range names {
+			if !byName[n] {
+				k.FormulaMissing = append(k.FormulaMissing, n)
+			}
+		}
+	}
+}
+
+// maxConflicts caps how many conflicting KPIs one KPI lists.
+const maxConflicts = 5
+
+// nameConflicts finds KPIs defined twice under one name with different
+// units or owners.
+func nameConflicts(kpis []*KPI) {
+	type definition struct{ unit, owner string }
+	byName := map[string][]*KPI{}
+	for _, k := range kpis {
+		n := strings.ToLower(strings.TrimSpace(k.Name))
+		byName[n] = append(byName[n], k)
+	}
+	for _, same := range byName {
+		var defs []definition
+		first := map[definition]string{} // definition -> first KPI key with it
+		for _, k := range same {
+			d := definition{k.Unit, k.Owner}
+			if _, ok := first[d]; !ok {
+				first[d] = k.Key
+				defs = append(defs, d)
+			}
+		}
+		if len(defs) < 2 {
+			continue
+		}
+		for _, k := range same {
+			for _, d := range defs {
+				if d != (definition{k.Unit, k.Owner}) && len(k.NameConflicts) < maxConflicts {
+					k.NameConflicts = append(k.NameConflicts, first[d])
+				}
+			}
+		}
+	}
+}
+
+func addObjective(k *KPI, o *Objective) {
+	if o == nil {
+		return
+	}
+	if !slices.Contains(k.Objectives, o) {
+		k.Objectives = append(k.Objectives, o)
+	}
+	if !slices.Contains(o.KPIs, k) {
+		o.KPIs = append(o.KPIs, k)
+	}
+	if o.Team != "" && !slices.Contains(k.Teams, o.Team) {
+		k.Teams = append(k.Teams, o.Team)
+	}
+}
+
+func resolveKR(kr engine.KeyResult, o *Objective, cs []engine.CheckIn, today time.Time) *KeyResult {
+	r := &KeyResult{Key: kr.Key, Title: kr.Title, Objective: o.Key, Team: o.Team, Owner: kr.Owner, Unit: kr.Unit,
+		Direction: kr.Direction, Commitment: kr.Commitment, ObjectiveStatus: o.Status,
+		PeriodStart: o.PeriodStart, PeriodEnd: o.PeriodEnd, Progress: kr.Progress(), CheckIns: len(cs), DaysSinceCheckIn: -1}
+	set := func(has *bool, v *float64, p *float64) {
+		if p != nil {
+			*has, *v = true, *p
+		}
+	}
+	set(&r.HasBaseline, &r.Baseline, kr.Baseline)
+	set(&r.HasTarget, &r.Target, kr.Target)
+	set(&r.HasCurrent, &r.Current, kr.Current)
+	set(&r.HasConfidence, &r.Confidence, kr.Confidence)
+	if !kr.Due.IsZero() {
+		r.HasDue, r.Due = true, kr.Due.Time()
+	}
+	end := r.PeriodEnd
+	if r.HasDue {
+		end = r.Due
+	}
+	if !r.PeriodStart.IsZero() && end.After(r.PeriodStart) {
+		r.ExpectedProgress = math.Max(0, math.Min(1, today.Sub(r.PeriodStart).Hours()/end.Sub(r.PeriodStart).Hours()))
+	}
+	var last time.Time
+	for _, c := range cs {
+		if c.At.After(last) {
+			last = c.At
+		}
+	}
+	if !last.IsZero() {
+		r.DaysSinceCheckIn = days(last, today)
+	}
+	return r
+}
+
+// tracer finds what a KPI reaches.
+type tracer struct {
+	objs map[string]*Objective
+	bos  map[string]*BusinessObjective
+	kpis map[string]*KPI
+	idx  *engine.Graph
+}
+
+// trace returns the business objectives k reaches, in link order, and the
+// first path found to one of them (or k's longest dead end).
+func (t tracer) trace(k *KPI) ([]string, []string) {
+	var reached []string
+	var best []string
+	var walk func(key string, path []string, seen map[string]bool)
+	walk = func(key string, path []string, seen map[string]bool) {
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		path = append(path, key)
+		if t.bos[key] != nil {
+			if !slices.Contains(reached, key) {
+				reached = append(reached, key)
+			}
+			if best == nil || t.bos[best[len(best)-1]] == nil {
+				best = slices.Clone(path)
+			}
+			return
+		}
+		if best == nil || t.bos[best[len(best)-1]] == nil && len(path) > len(best) {
+			best = slices.Clone(path)
+		}
+		switch {
+		case t.kpis[key] != nil:
+			for _, l := range t.kpis[key].Links {
+				walk(l.To, path, seen)
+			}
+		case t.idx.KeyResults[key] != nil:
+			walk(t.idx.KeyResults[key].Objective, path, seen)
+		case t.objs[key] != nil && t.objs[key].Parent != "":
+			walk(t.objs[key].Parent, path, seen)
+		}
+	}
+	walk(k.Key, nil, map[string]bool{})
+	return reached, best
+}
+
+// reachesOutcome reports whether k drives, directly or through other KPIs,
+// an aligned outcome KPI.
+func reachesOutcome(k *KPI, seen map[string]bool) bool {
+	if seen[k.Key] {
+		return false
+	}
+	seen[k.Key] = true
+	for _, d := range k.Drives {
+		if d.Kind == "outcome" && d.Aligned || reachesOutcome(d, seen) {
+			return true
+		}
+	}
+	return false
+}

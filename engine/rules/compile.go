@@ -1,0 +1,225 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/okrmap/okrmap/engine"
+)
+
+// MaxNodes bounds the size of one expression, so a hostile pack cannot
+// stall an audit with a giant expression.
+const MaxNodes = 2000
+
+// Rule is a compiled rule.
+type Rule struct {
+	ID       string
+	Name     string
+	Severity string
+	Scope    string
+	Tags     []string
+	Doc      string
+	Fix      string
+	Pack     string // the pack that defined it
+	When     string // source of the filter, "" for none
+	Assert   string
+	Message  string
+
+	when    *vm.Program
+	assert  *vm.Program
+	message []part
+}
+
+// part is a piece of a message template: literal text or an expression.
+type part struct {
+	text string
+	prog *vm.Program
+}
+
+// Set is a compiled, ready-to-run set of rules.
+type Set struct {
+	Rules   []*Rule // in pack order; disabled rules are left out
+	Packs   []*Pack // every pack involved, dependencies first
+	byScope map[string][]*Rule
+}
+
+// Compile merges packs (with the packs they extend) into one rule set and
+// compiles every expression against its scope's typed environment. Any
+// problem in any pack is reported with file, line, rule id and column, and
+// nothing is returned.
+func Compile(packs ...*Pack) (*Set, error) {
+	all, err := resolvePacks(packs)
+	if err != nil {
+		return nil, err
+	}
+	var order []string
+	specs := map[string]RuleSpec{}
+	owner := map[string]*Pack{}
+	disabled := map[string]bool{}
+	var probs engine.Problems
+	add := func(p *Pack, pos position, id, format string, args ...any) {
+		probs = append(probs, engine.Problem{File: p.File, Line: pos.line, Column: pos.col, Key: id, Msg: fmt.Sprintf(format, args...)})
+	}
+	for _, p := range all {
+		for _, r := range p.Rules {
+			prev, exists := specs[r.ID]
+			switch {
+			case exists && !r.Replace:
+				add(p, r.pos["id"], r.ID, "rule %q is already defined by pack %s; set replace: true to replace it", r.ID, owner[r.ID].Name)
+				continue
+			case !exists && r.Replace:
+				add(p, r.pos["replace"], r.ID, "replace: no rule %q in the packs this one extends", r.ID)
+				continue
+			case !exists:
+				order = append(order, r.ID)
+			case r.Severity == "":
+				r.Severity = prev.Severity
+			}
+			specs[r.ID], owner[r.ID] = r, p
+		}
+		for _, o := range p.Overrides {
+			r, ok := specs[o.ID]
+			if !ok {
+				add(p, o.pos["id"], o.ID, "override: no rule %q in this pack or the packs it extends", o.ID)
+				continue
+			}
+			if o.Severity != "" {
+				r.Severity = o.Severity
+				specs[o.ID] = r
+			}
+			disabled[o.ID] = o.Disabled
+		}
+	}
+	set := &Set{Packs: all, byScope: map[string][]*Rule{}}
+	for _, id := range order {
+		if disabled[id] {
+			continue
+		}
+		r, err := compileRule(specs[id], owner[id])
+		if err != nil {
+			var ps engine.Problems
+			if errors.As(err, &ps) {
+				probs = append(probs, ps...)
+				continue
+			}
+			return nil, err
+		}
+		set.Rules = append(set.Rules, r)
+		set.byScope[r.Scope] = append(set.byScope[r.Scope], r)
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return set, nil
+}
+
+// Rule returns the rule with id, or nil.
+func (s *Set) Rule(id string) *Rule {
+	for _, r := range s.Rules {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+func compileRule(spec RuleSpec, p *Pack) (*Rule, error) {
+	sc := scopes[spec.Scope]
+	r := &Rule{ID: spec.ID, Name: spec.Name, Severity: spec.Severity, Scope: spec.Scope, Tags: spec.Tags,
+		Doc: spec.Doc, Fix: spec.Fix, Pack: p.Name, When: spec.When, Assert: spec.Assert, Message: spec.Message}
+	var probs engine.Problems
+	compile := func(field, src string, offset int, ops ...expr.Option) *vm.Program {
+		opts := append([]expr.Option{expr.Env(sc.env), expr.MaxNodes(MaxNodes)}, functions...)
+		prog, err := expr.Compile(src, append(opts, ops...)...)
+		if err != nil {
+			probs = append(probs, exprProblem(p.File, spec, field, offset, err))
+		}
+		return prog
+	}
+	if strings.TrimSpace(spec.When) != "" {
+		r.when = compile("when", spec.When, 0, expr.AsBool())
+	}
+	r.assert = compile("assert", spec.Assert, 0, expr.AsBool())
+	parts, err := parseTemplate(spec.Message)
+	if err != nil {
+		pos := spec.pos["message"]
+		probs = append(probs, engine.Problem{File: p.File, Line: pos.line, Column: pos.col, Key: spec.ID, Msg: "message: " + err.Error()})
+	}
+	for _, pt := range parts {
+		if pt.src == "" {
+			r.message = append(r.message, part{text: pt.text})
+			continue
+		}
+		r.message = append(r.message, part{prog: compile("message", pt.src, pt.offset)})
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return r, nil
+}
+
+// exprProblem places an expr compile error in the pack file.
+func exprProblem(fileName string, spec RuleSpec, field string, offset int, err error) engine.Problem {
+	pos := spec.pos[field]
+	p := engine.Problem{File: fileName, Line: pos.line, Key: spec.ID, Msg: field + ": " + err.Error()}
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		p.Msg = field + ": " + fe.Message + fe.Snippet
+		switch {
+		case pos.block:
+			p.Line = pos.line + fe.Line
+		case fe.Line <= 1:
+			p.Column = pos.col + offset + fe.Column
+			if pos.quoted {
+				p.Column++
+			}
+		default:
+			p.Line = pos.line + fe.Line - 1
+		}
+	}
+	return p
+}
+
+type templatePart struct {
+	text   string
+	src    string // expression, when this part is one
+	offset int    // of src in the template
+}
+
+// parseTemplate splits "KPI {{ kpi.key }} is stale" into text and
+// expression parts.
+func parseTemplate(t string) ([]templatePart, error) {
+	var parts []templatePart
+	pos := 0
+	for {
+		i := strings.Index(t[pos:], "{{")
+		if i < 0 {
+			if strings.Contains(t[pos:], "}}") {
+				return nil, fmt.Errorf("'}}' without '{{' at offset %d", pos+strings.Index(t[pos:], "}}"))
+			}
+			if pos < len(t) {
+				parts = append(parts, templatePart{text: t[pos:]})
+			}
+			return parts, nil
+		}
+		if i > 0 {
+			parts = append(parts, templatePart{text: t[pos : pos+i]})
+		}
+		start := pos + i + 2
+		j := strings.Index(t[start:], "}}")
+		if j < 0 {
+			return nil, fmt.Errorf("'{{' at offset %d is not closed with '}}'", pos+i)
+		}
+		src := t[start : start+j]
+		if strings.TrimSpace(src) == "" {
+			return nil, fmt.Errorf("empty '{{ }}' at offset %d", pos+i)
+		}
+		parts = append(parts, templatePart{src: src, offset: start})
+		pos = start + j + 2
+	}
+}

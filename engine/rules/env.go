@@ -1,0 +1,206 @@
+package rules
+
+import (
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/resolve"
+)
+
+// Each scope evaluates its rules against one environment type: the entity
+// under the scope's name, the whole graph as plan, and today.
+
+type kpiEnv struct {
+	KPI   *resolve.KPI   `expr:"kpi"`
+	Plan  *resolve.Graph `expr:"plan"`
+	Today time.Time      `expr:"today"`
+}
+
+type keyResultEnv struct {
+	KeyResult *resolve.KeyResult `expr:"key_result"`
+	Plan      *resolve.Graph     `expr:"plan"`
+	Today     time.Time          `expr:"today"`
+}
+
+type objectiveEnv struct {
+	Objective *resolve.Objective `expr:"objective"`
+	Plan      *resolve.Graph     `expr:"plan"`
+	Today     time.Time          `expr:"today"`
+}
+
+type businessObjectiveEnv struct {
+	BusinessObjective *resolve.BusinessObjective `expr:"business_objective"`
+	Plan              *resolve.Graph             `expr:"plan"`
+	Today             time.Time                  `expr:"today"`
+}
+
+type linkEnv struct {
+	Link  *resolve.Link  `expr:"link"`
+	Plan  *resolve.Graph `expr:"plan"`
+	Today time.Time      `expr:"today"`
+}
+
+type teamEnv struct {
+	Team  *resolve.Team  `expr:"team"`
+	Plan  *resolve.Graph `expr:"plan"`
+	Today time.Time      `expr:"today"`
+}
+
+type assumptionEnv struct {
+	Assumption *resolve.Assumption `expr:"assumption"`
+	Plan       *resolve.Graph      `expr:"plan"`
+	Today      time.Time           `expr:"today"`
+}
+
+type investmentEnv struct {
+	Investment *resolve.Investment `expr:"investment"`
+	Plan       *resolve.Graph      `expr:"plan"`
+	Today      time.Time           `expr:"today"`
+}
+
+type planEnv struct {
+	Plan  *resolve.Graph `expr:"plan"`
+	Today time.Time      `expr:"today"`
+}
+
+// scope describes one rule scope: its environment and its entities.
+type scope struct {
+	name string
+	env  any // a zero environment, for compiling
+	// count returns how many entities g has in the scope.
+	count func(g *resolve.Graph) int
+	// bind returns an environment for entity i and its key and trace.
+	bind func(g *resolve.Graph, i int) (env any, key string, trace []string)
+}
+
+// Scopes lists the rule scopes in evaluation order.
+var Scopes = []string{"kpi", "key_result", "objective", "business_objective", "link", "team", "assumption", "investment", "plan"}
+
+var scopes = map[string]scope{
+	"kpi": {"kpi", kpiEnv{}, func(g *resolve.Graph) int { return len(g.KPIs) },
+		func(g *resolve.Graph, i int) (any, string, []string) {
+			k := g.KPIs[i]
+			return &kpiEnv{k, g, g.Today}, k.Key, k.Trace
+		}},
+	"key_result": {"key_result", keyResultEnv{}, func(g *resolve.Graph) int { return len(g.KeyResults) },
+		func(g *resolve.Graph, i int) (any, string, []string) {
+			k := g.KeyResults[i]
+			return &keyResultEnv{k, g, g.Today}, k.Key, nil
+		}},
+	"objective": {"objective", objectiveEnv{}, func(g *resolve.Graph) int { return len(g.Objectives) },
+		func(g *resolve.Graph, i int) (any, string, []string) {
+			o := g.Objectives[i]
+			return &objectiveEnv{o, g, g.Today}, o.Key, append([]string{o.Key}, o.Ancestors...)
+		}},
+	"business_objective": {"business_objective", businessObjectiveEnv{}, func(g *resolve.Graph) int { return len(g.BusinessObjectives) },
+		func(g *resolve.Graph, i int) (any, string, []string) {
+			b := g.BusinessObjectives[i]
+			return &businessObjectiveEnv{b, g, g.Today}, b.Key, nil
+		}},
+	"link": {"link", linkEnv{}, func(g *resolve.Graph) int { return len(g.Links) },
+		func(g *resolve.Graph, i int) (any, string, []string) {
+			l := g.Links[i]
+			return &linkEnv{l, g, g.Today}, l.KPI + "->" + l.To, []string{l.KPI, l.To}
+		}},
+	"team": {"team", teamEnv{}, func(g *resolve.Graph) int { return len(g.Teams) },
+		func(g *resolve.Graph, i int) (any, string, []string) {
+			return &teamEnv{g.Teams[i], g, g.Today}, g.Teams[i].Key, nil
+		}},
+	"assumption": {"assumption", assumptionEnv{}, func(g *resolve.Graph) int { return len(g.Assumptions) },
+		func(g *resolve.Graph, i int) (any, string, []string) {
+			return &assumptionEnv{g.Assumptions[i], g, g.Today}, g.Assumptions[i].Key, nil
+		}},
+	"investment": {"investment", investmentEnv{}, func(g *resolve.Graph) int { return len(g.Investments) },
+		func(g *resolve.Graph, i int) (any, string, []string) {
+			return &investmentEnv{g.Investments[i], g, g.Today}, g.Investments[i].Key, nil
+		}},
+	"plan": {"plan", planEnv{}, func(g *resolve.Graph) int { return 1 },
+		func(g *resolve.Graph, i int) (any, string, []string) { return &planEnv{g, g.Today}, "", nil }},
+}
+
+// functions are the helpers rules may call besides expr's builtins.
+var functions = []expr.Option{
+	// days_between(a, b): whole days from a to b.
+	expr.Function("days_between", func(args ...any) (any, error) {
+		return int(args[1].(time.Time).Sub(args[0].(time.Time)).Hours() / 24), nil
+	}, new(func(time.Time, time.Time) int)),
+	// ratio(a, b): a / b, or 0 when b is 0.
+	expr.Function("ratio", func(args ...any) (any, error) {
+		return Ratio(toFloat(args[0]), toFloat(args[1])), nil
+	}, new(func(float64, float64) float64), new(func(int, int) float64), new(func(float64, int) float64), new(func(int, float64) float64)),
+	// mentions(text, words): whether text contains any of the words or
+	// phrases, matching whole words by prefix, ignoring case.
+	expr.Function("mentions", func(args ...any) (any, error) {
+		words := make([]string, 0)
+		for _, w := range args[1].([]any) {
+			if s, ok := w.(string); ok {
+				words = append(words, s)
+			}
+		}
+		return Mentions(args[0].(string), words), nil
+	}, new(func(string, []any) bool)),
+	// period_covers(outer, inner): whether period inner lies within outer
+	// ("FY2026" covers "2026-Q4"); false when either is not a period.
+	expr.Function("period_covers", func(args ...any) (any, error) {
+		outer, err1 := engine.ParsePeriod(args[0].(string))
+		inner, err2 := engine.ParsePeriod(args[1].(string))
+		return err1 == nil && err2 == nil && outer.Covers(inner), nil
+	}, new(func(string, string) bool)),
+	// word_count(text): the number of words in text.
+	expr.Function("word_count", func(args ...any) (any, error) {
+		return len(words(args[0].(string))), nil
+	}, new(func(string) int)),
+}
+
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return 0
+}
+
+// Ratio returns a / b, or 0 when b is 0.
+func Ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// Mentions reports whether text contains one of phrases: each phrase's
+// words must appear consecutively in text as word prefixes, ignoring case
+// ("open rate" matches "email open rates").
+func Mentions(text string, phrases []string) bool {
+	tw := words(text)
+	for _, p := range phrases {
+		pw := words(p)
+		if len(pw) == 0 {
+			continue
+		}
+		for i := 0; i+len(pw) <= len(tw); i++ {
+			match := true
+			for j, w := range pw {
+				if !strings.HasPrefix(tw[i+j], w) {
+					match = false
+					break
+				}
+			}
+			if match {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func words(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127)
+	})
+}

@@ -1,0 +1,159 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/resolve"
+)
+
+// MemoryBudget bounds what one expression may allocate in the VM.
+const MemoryBudget = 1 << 20
+
+// chunk is how many entities a worker takes at a time.
+const chunk = 256
+
+// Evaluate runs every rule over g on all cores and returns the findings in
+// a fixed order: by scope, then entity (plan order), then rule (pack
+// order). A rule that fails at run time on an entity yields an error
+// finding for that rule and entity; evaluation goes on.
+func (s *Set) Evaluate(ctx context.Context, g *resolve.Graph) ([]engine.Finding, error) {
+	var out []engine.Finding
+	for _, name := range Scopes {
+		rules := s.byScope[name]
+		if len(rules) == 0 {
+			continue
+		}
+		sc := scopes[name]
+		n := sc.count(g)
+		results := make([][]engine.Finding, n)
+		jobs := make(chan int)
+		var wg sync.WaitGroup
+		workers := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				machine := &vm.VM{MemoryBudget: MemoryBudget}
+				for start := range jobs {
+					for i := start; i < min(start+chunk, n); i++ {
+						results[i] = evalEntity(machine, rules, sc, g, i)
+					}
+				}
+			}()
+		}
+	feed:
+		for start := 0; start < n; start += chunk {
+			select {
+			case jobs <- start:
+			case <-ctx.Done():
+				break feed
+			}
+		}
+		close(jobs)
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("evaluate rules: %w", err)
+		}
+		for _, fs := range results {
+			out = append(out, fs...)
+		}
+	}
+	return out, nil
+}
+
+func evalEntity(machine *vm.VM, rules []*Rule, sc scope, g *resolve.Graph, i int) []engine.Finding {
+	env, key, trace := sc.bind(g, i)
+	var out []engine.Finding
+	for _, r := range rules {
+		f, fired := r.eval(machine, env)
+		if !fired {
+			continue
+		}
+		f.Entity, f.Trace, f.Fingerprint = key, trace, engine.Fingerprint(r.ID, r.Scope, key)
+		out = append(out, f)
+	}
+	return out
+}
+
+// eval runs one rule on one environment. It reports a finding when the
+// filter passes and the assertion fails, or when either cannot run.
+func (r *Rule) eval(machine *vm.VM, env any) (engine.Finding, bool) {
+	f := engine.Finding{Rule: r.ID, Severity: r.Severity, Scope: r.Scope, Fix: r.Fix}
+	failed := func(stage string, err error) (engine.Finding, bool) {
+		f.Severity = "error"
+		f.Message = fmt.Sprintf("rule %s could not be evaluated (%s): %v", r.ID, stage, firstLine(err.Error()))
+		return f, true
+	}
+	if r.when != nil {
+		ok, err := machine.Run(r.when, env)
+		if err != nil {
+			return failed("when", err)
+		}
+		if !ok.(bool) {
+			return f, false
+		}
+	}
+	ok, err := machine.Run(r.assert, env)
+	if err != nil {
+		return failed("assert", err)
+	}
+	if ok.(bool) {
+		return f, false
+	}
+	var b strings.Builder
+	for _, p := range r.message {
+		if p.prog == nil {
+			b.WriteString(p.text)
+			continue
+		}
+		v, err := machine.Run(p.prog, env)
+		if err != nil {
+			b.WriteString("<" + firstLine(err.Error()) + ">")
+			continue
+		}
+		b.WriteString(format(v))
+	}
+	f.Message = b.String()
+	return f, true
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// format renders a value in a finding message.
+func format(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return strconv.FormatFloat(x, 'f', 0, 64)
+		}
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case time.Time:
+		return x.Format("2006-01-02")
+	case []string:
+		return strings.Join(x, ", ")
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = format(e)
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Sprint(v)
+}

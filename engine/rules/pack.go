@@ -1,0 +1,260 @@
+// Package rules loads rule packs, compiles their expr rules once against
+// typed environments, and evaluates them over a resolved graph.
+package rules
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/okrmap/okrmap/engine"
+)
+
+// Builtin is the name of the embedded default pack.
+const Builtin = "okrmap-default"
+
+//go:embed packs/okrmap-default.yaml
+var builtinFS embed.FS
+
+// RuleSpec is a rule as a pack file writes it.
+type RuleSpec struct {
+	ID       string   `yaml:"id"`
+	Name     string   `yaml:"name"`
+	Severity string   `yaml:"severity"`
+	Scope    string   `yaml:"scope"`
+	When     string   `yaml:"when"`
+	Assert   string   `yaml:"assert"`
+	Message  string   `yaml:"message"`
+	Tags     []string `yaml:"tags"`
+	Doc      string   `yaml:"doc"`
+	Fix      string   `yaml:"fix"`
+	// Replace lets a pack redefine a rule of a pack it extends.
+	Replace bool `yaml:"replace"`
+
+	pos map[string]position // field -> where its value starts
+}
+
+// Override changes a rule of an extended pack.
+type Override struct {
+	ID       string `yaml:"id"`
+	Severity string `yaml:"severity"`
+	Disabled bool   `yaml:"disabled"`
+
+	pos map[string]position
+}
+
+// Pack is a rule pack file.
+type Pack struct {
+	Name        string     `yaml:"pack"`
+	Version     string     `yaml:"version"`
+	Description string     `yaml:"description"`
+	Extends     []string   `yaml:"extends"`
+	Overrides   []Override `yaml:"overrides"`
+	Rules       []RuleSpec `yaml:"rules"`
+
+	File string `yaml:"-"` // where it was read from
+}
+
+// position is where a value starts in a pack file, and how its text maps
+// to file columns.
+type position struct {
+	line, col int
+	block     bool // a literal or folded block: text line n is file line+n
+	quoted    bool
+}
+
+// LoadBuiltin returns the embedded default pack.
+func LoadBuiltin() (*Pack, error) {
+	b, err := builtinFS.ReadFile("packs/okrmap-default.yaml")
+	if err != nil {
+		return nil, err
+	}
+	return ParsePack(Builtin+".yaml", b)
+}
+
+// LoadPack reads a pack file.
+func LoadPack(path string) (*Pack, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, engine.Errorf(engine.EINVALID, "cannot read rule pack: %v", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 16<<20))
+	if err != nil {
+		return nil, engine.Errorf(engine.EINVALID, "cannot read rule pack %s: %v", path, err)
+	}
+	return ParsePack(path, b)
+}
+
+// ParsePack reads a pack from its content; file names it in problems. It
+// checks the pack's shape; expressions are checked by Compile.
+func ParsePack(file string, data []byte) (*Pack, error) {
+	prob := func(line, col int, key, format string, args ...any) engine.Problems {
+		return engine.Problems{{File: file, Line: line, Column: col, Key: key, Msg: fmt.Sprintf(format, args...)}}
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, prob(0, 0, "", "the rule pack is empty; it starts with 'pack: NAME'")
+		}
+		return nil, prob(0, 0, "", "not valid YAML: %v", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, prob(root.Line, root.Column, "", "a rule pack is a mapping that starts with 'pack: NAME'")
+	}
+	p := &Pack{File: file}
+	if err := root.Decode(p); err != nil {
+		var probs engine.Problems
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, msg := range te.Errors {
+				probs = append(probs, engine.Problem{File: file, Msg: "rule pack: " + msg})
+			}
+			return nil, probs
+		}
+		return nil, prob(0, 0, "", "rule pack: %v", err)
+	}
+	rulesNode, overridesNode := child(root, "rules"), child(root, "overrides")
+	for i := range p.Rules {
+		p.Rules[i].pos = positions(item(rulesNode, i))
+	}
+	for i := range p.Overrides {
+		p.Overrides[i].pos = positions(item(overridesNode, i))
+	}
+	var probs engine.Problems
+	if p.Name == "" {
+		probs = append(probs, prob(root.Line, root.Column, "", "missing 'pack: NAME'")...)
+	}
+	seen := map[string]bool{}
+	for _, r := range p.Rules {
+		at := r.pos["id"]
+		switch {
+		case !engine.ValidKey(r.ID):
+			probs = append(probs, prob(at.line, at.col, r.ID, "rule id %q is not valid: use lower-case letters, digits, '-' and '_'", r.ID)...)
+		case seen[r.ID]:
+			probs = append(probs, prob(at.line, at.col, r.ID, "rule id %q appears twice in the pack", r.ID)...)
+		}
+		seen[r.ID] = true
+		if !r.Replace || r.Severity != "" {
+			if !slices.Contains(engine.Severities, r.Severity) {
+				at := r.pos["severity"]
+				probs = append(probs, prob(at.line, at.col, r.ID, "severity %q is not one of: %s", r.Severity, strings.Join(engine.Severities, ", "))...)
+			}
+		}
+		if _, ok := scopes[r.Scope]; !ok {
+			at := r.pos["scope"]
+			probs = append(probs, prob(at.line, at.col, r.ID, "scope %q is not one of: %s", r.Scope, strings.Join(Scopes, ", "))...)
+		}
+		for _, f := range []struct{ name, value string }{{"name", r.Name}, {"assert", r.Assert}, {"message", r.Message}} {
+			if strings.TrimSpace(f.value) == "" {
+				probs = append(probs, prob(at.line, at.col, r.ID, "rule has no %s", f.name)...)
+			}
+		}
+	}
+	for _, o := range p.Overrides {
+		if o.Severity != "" && !slices.Contains(engine.Severities, o.Severity) {
+			at := o.pos["severity"]
+			probs = append(probs, prob(at.line, at.col, o.ID, "severity %q is not one of: %s", o.Severity, strings.Join(engine.Severities, ", "))...)
+		}
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return p, nil
+}
+
+func child(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func item(n *yaml.Node, i int) *yaml.Node {
+	if n == nil || n.Kind != yaml.SequenceNode || i >= len(n.Content) {
+		return nil
+	}
+	return n.Content[i]
+}
+
+// positions records where each field's value starts in a rule mapping.
+func positions(n *yaml.Node) map[string]position {
+	out := map[string]position{}
+	if n == nil || n.Kind != yaml.MappingNode {
+		return out
+	}
+	out[""] = position{line: n.Line, col: n.Column}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		v := n.Content[i+1]
+		out[n.Content[i].Value] = position{
+			line:   v.Line,
+			col:    v.Column,
+			block:  v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0,
+			quoted: v.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0,
+		}
+	}
+	return out
+}
+
+// resolvePacks loads each pack's extends, depth first, and returns every
+// pack once in dependency order. Names are pack files, relative to the
+// extending pack, or "okrmap-default".
+func resolvePacks(packs []*Pack) ([]*Pack, error) {
+	var out []*Pack
+	seen := map[string]bool{}
+	var visit func(p *Pack, stack []string) error
+	visit = func(p *Pack, stack []string) error {
+		if slices.Contains(stack, p.Name) {
+			return engine.Errorf(engine.EINVALID, "rule packs extend each other in a cycle: %s -> %s", strings.Join(stack, " -> "), p.Name)
+		}
+		if seen[p.Name] {
+			return nil
+		}
+		for _, ext := range p.Extends {
+			var parent *Pack
+			var err error
+			if ext == Builtin {
+				parent, err = LoadBuiltin()
+			} else {
+				if !filepath.IsAbs(ext) {
+					ext = filepath.Join(filepath.Dir(p.File), ext)
+				}
+				parent, err = LoadPack(ext)
+			}
+			if err != nil {
+				return fmt.Errorf("%s extends %s: %w", p.File, ext, err)
+			}
+			if err := visit(parent, append(stack, p.Name)); err != nil {
+				return err
+			}
+		}
+		seen[p.Name] = true
+		out = append(out, p)
+		return nil
+	}
+	for _, p := range packs {
+		if err := visit(p, nil); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
