@@ -11,3 +11,6 @@ var FS embed.FS
 
 // PlanURL is the $id of plan.schema.json.
 const PlanURL = "https://github.com/okrmap/okrmap/schemas/plan.schema.json"
+
+// RulePackURL is the $id of rulepack.schema.json.
+const RulePackURL = "https://github.com/okrmap/okrmap/schemas/rulepack.schema.json"

@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -116,6 +117,22 @@ func Compile(packs ...*Pack) (*Set, error) {
 		return nil, probs
 	}
 	return set, nil
+}
+
+// WithoutTag returns the rules of s that do not carry tag, and the ids of
+// those left out.
+func (s *Set) WithoutTag(tag string) (*Set, []string) {
+	out := &Set{Packs: s.Packs, byScope: map[string][]*Rule{}}
+	var dropped []string
+	for _, r := range s.Rules {
+		if slices.Contains(r.Tags, tag) {
+			dropped = append(dropped, r.ID)
+			continue
+		}
+		out.Rules = append(out.Rules, r)
+		out.byScope[r.Scope] = append(out.byScope[r.Scope], r)
+	}
+	return out, dropped
 }
 
 // Rule returns the rule with id, or nil.

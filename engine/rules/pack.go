@@ -101,9 +101,7 @@ func ParsePack(file string, data []byte) (*Pack, error) {
 		return engine.Problems{{File: file, Line: line, Column: col, Key: key, Msg: fmt.Sprintf(format, args...)}}
 	}
 	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, prob(0, 0, "", "the rule pack is empty; it starts with 'pack: NAME'")
 		}
@@ -117,7 +115,9 @@ func ParsePack(file string, data []byte) (*Pack, error) {
 		return nil, prob(root.Line, root.Column, "", "a rule pack is a mapping that starts with 'pack: NAME'")
 	}
 	p := &Pack{File: file}
-	if err := root.Decode(p); err != nil {
+	strict := yaml.NewDecoder(bytes.NewReader(data))
+	strict.KnownFields(true) // an unknown key is an error that names it
+	if err := strict.Decode(p); err != nil {
 		var probs engine.Problems
 		var te *yaml.TypeError
 		if errors.As(err, &te) {

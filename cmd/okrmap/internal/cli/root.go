@@ -23,12 +23,14 @@ import (
 // Exit codes.
 const (
 	ExitOK       = 0 // success
+	ExitFindings = 1 // findings at or above --fail-on, or failing rule cases
 	ExitInput    = 2 // usage, configuration or input error; nothing was changed
 	ExitInternal = 3 // internal or environment failure
 )
 
 const exitCodesHelp = `Exit codes:
   0  success
+  1  findings at or above --fail-on (lint), or failing rule cases
   2  usage, configuration or input error (invalid plan, unknown key ...);
      nothing was changed
   3  internal or environment failure (disk full, database locked too long ...)`
@@ -48,6 +50,10 @@ func exitCode(err error) int {
 	var u usageError
 	if errors.As(err, &u) {
 		return ExitInput
+	}
+	var f findingsError
+	if errors.As(err, &f) {
+		return ExitFindings
 	}
 	switch engine.ErrorCode(err) {
 	case engine.EINVALID, engine.ENOTFOUND, engine.ECONFLICT:
@@ -129,10 +135,14 @@ overriding the one before.
 	pf.StringVar(&a.configFile, "config", os.Getenv("OKRMAP_CONFIG"), "config file (env OKRMAP_CONFIG)")
 	pf.String("log-level", "", "diagnostics on stderr: debug, info, warn or error (env OKRMAP_LOG_LEVEL)")
 
-	root.AddGroup(&cobra.Group{ID: "plan", Title: "Plans:"}, &cobra.Group{ID: "quarter", Title: "Running a quarter:"},
-		&cobra.Group{ID: "data", Title: "Database:"})
+	root.AddGroup(&cobra.Group{ID: "plan", Title: "Plans:"}, &cobra.Group{ID: "rules", Title: "Alignment rules:"},
+		&cobra.Group{ID: "quarter", Title: "Running a quarter:"}, &cobra.Group{ID: "data", Title: "Database:"})
 	for _, c := range []*cobra.Command{a.validateCommand(), a.applyCommand(), a.getCommand(), a.treeCommand(), a.exportCommand()} {
 		c.GroupID = "plan"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{a.lintCommand(), a.rulesCommand()} {
+		c.GroupID = "rules"
 		root.AddCommand(c)
 	}
 	for _, c := range []*cobra.Command{a.checkinCommand(), a.measureCommand(), a.importCommand(), a.quarterCommand()} {

@@ -28,7 +28,16 @@ type Config struct {
 	DB string `mapstructure:"db"`
 	// Author is recorded on check-ins and measurements.
 	Author string `mapstructure:"author"`
+	Rules  Rules  `mapstructure:"rules"`
 	Log    Log    `mapstructure:"log"`
+}
+
+// Rules says which rule packs lint and audits evaluate.
+type Rules struct {
+	// Builtin includes the embedded okrmap-default pack.
+	Builtin bool `mapstructure:"builtin"`
+	// Packs are rule pack files, evaluated after the built-in pack.
+	Packs []string `mapstructure:"packs"`
 }
 
 // Log configures diagnostic logging on standard error.
@@ -42,6 +51,7 @@ func Defaults() Config {
 	return Config{
 		DB:     filepath.Join(DataDir(), "okrmap.db"),
 		Author: os.Getenv("USER"),
+		Rules:  Rules{Builtin: true, Packs: []string{}},
 		Log:    Log{Level: "warn", Format: "text"},
 	}
 }
