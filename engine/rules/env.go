@@ -2,6 +2,7 @@ package rules
 
 import (
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -179,7 +180,7 @@ func Ratio(a, b float64) float64 {
 func Mentions(text string, phrases []string) bool {
 	tw := words(text)
 	for _, p := range phrases {
-		pw := words(p)
+		pw := phraseWords(p)
 		if len(pw) == 0 {
 			continue
 		}
@@ -197,6 +198,19 @@ func Mentions(text string, phrases []string) bool {
 		}
 	}
 	return false
+}
+
+// phraseCache holds tokenised phrases: rules pass the same constant word
+// lists for every entity.
+var phraseCache sync.Map // string -> []string
+
+func phraseWords(p string) []string {
+	if w, ok := phraseCache.Load(p); ok {
+		return w.([]string)
+	}
+	w := words(p)
+	phraseCache.Store(p, w)
+	return w
 }
 
 func words(s string) []string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,6 +65,11 @@ func (s *Set) Evaluate(ctx context.Context, g *resolve.Graph) ([]engine.Finding,
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("evaluate rules: %w", err)
 		}
+		total := len(out)
+		for _, fs := range results {
+			total += len(fs)
+		}
+		out = slices.Grow(out, total-len(out))
 		for _, fs := range results {
 			out = append(out, fs...)
 		}

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestLint(t *testing.T) {
+	e := newEnv(t)
+	files := exampleFiles(t)
+	out, errOut, code := e.run("", append([]string{"lint", "--today", "2026-11-20"}, files...)...)
+	if code != ExitFindings {
+		t.Fatalf("lint: exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	mustContain(t, "lint", out, "ERROR (5)", "kpi-unlinked", "KPI email-open-rate (Newsletter email open rate) is linked to nothing",
+		"kpi-opposite-directions", "13 findings: 5 errors, 5 warnings, 3 info", "Skipped 3 rules that judge check-in and measurement history")
+	mustContain(t, "lint stderr", errOut, "findings at or above --fail-on error")
+
+	out = e.ok(append([]string{"lint", "--today", "2026-11-20", "--fail-on", "never", "-o", "json"}, files...)...)
+	var fs []map[string]any
+	if err := json.Unmarshal([]byte(out), &fs); err != nil || len(fs) != 13 {
+		t.Fatalf("lint json: %d findings, %v", len(fs), err)
+	}
+	if fs[0]["fingerprint"] == "" || fs[0]["rule"] == nil {
+		t.Errorf("finding %v", fs[0])
+	}
+
+	clean := e.write("clean.yaml", `version: 1
+period: 2026-Q4
+business_objectives: [{key: bo, title: Grow, pnl_line: revenue, owner: ceo, reviewed_at: 2026-10-01}]
+`)
+	mustContain(t, "clean lint", e.ok("lint", "--today", "2026-11-20", clean), "No findings.")
+	mustContain(t, "bad fail-on", e.fails(ExitInput, "lint", "--fail-on", "sometimes", clean), `--fail-on "sometimes"`)
+	if _, err := json.Marshal(fs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRulesCommands(t *testing.T) {
+	e := newEnv(t)
+	out := e.ok("rules", "list")
+	mustContain(t, "rules list", out, "kpi-unlinked", "okrmap-default", "vertical-alignment")
+	if n := strings.Count(out, "\n") - 1; n < 25 {
+		t.Errorf("rules list shows %d rules", n)
+	}
+	mustContain(t, "rules show", e.ok("rules", "show", "kpi-unlinked"), "assert    len(kpi.links) > 0", "Fix: ")
+	e.fails(ExitInput, "rules", "show", "nope")
+
+	out = e.ok("rules", "test", "--cases", "../../../../engine/rules/testdata/default")
+	mustContain(t, "rules test", out, " passed, 0 failed")
+
+	mine := e.write("mine.yaml", `pack: mine
+extends: [okrmap-default]
+overrides: [{id: kpi-unlinked, severity: info}]
+rules:
+  - {id: kpi-needs-source, name: KPI without a source, severity: warning, scope: kpi,
+     assert: 'kpi.source != ""', message: "KPI {{ kpi.key }} says nowhere where its numbers come from"}
+`)
+	mustContain(t, "rules check", e.ok("rules", "check", mine), "ok: ")
+	out = e.ok("rules", "list", "--rules", mine, "--pack", "mine")
+	mustContain(t, "rules list --pack", out, "kpi-needs-source")
+	if strings.Contains(out, "kpi-unlinked") {
+		t.Error("--pack mine lists the built-in pack's rules")
+	}
+	cases := e.write("cases.yaml", `cases:
+  - rule: kpi-needs-source
+    plan: {version: 1, kpis: [{key: a, name: A}, {key: b, name: B, source: CRM}]}
+    fires: [a]
+    quiet: [a]
+`)
+	out, _, code := e.run("", "rules", "test", mine, "--cases", cases)
+	if code != ExitFindings {
+		t.Fatalf("failing case: exit %d\n%s", code, out)
+	}
+	mustContain(t, "failing case", out, "FAIL "+cases+": kpi-needs-source #1: a should not be flagged, but is: KPI a says nowhere where its numbers come from", "0 passed, 1 failed")
+
+	broken := e.write("broken.yaml", "pack: broken\nrules:\n  - {id: r, name: R, severity: error, scope: kpi, assert: kpi.nope, message: m}\n")
+	mustContain(t, "broken pack", e.fails(ExitInput, "rules", "check", broken), broken+":3:", "r: assert: type resolve.KPI has no field nope")
+	mustContain(t, "lint with broken pack", e.fails(ExitInput, "lint", "--rules", broken, exampleFiles(t)[0]), "has no field nope")
+}
