@@ -4,11 +4,15 @@ package formula
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
+	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/parser"
+
+	"github.com/okrmap/okrmap/engine"
 )
 
 // Names returns the KPI keys a formula refers to, in order of first use,
@@ -20,19 +24,161 @@ func Names(src string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("formula %q: %w", src, err)
 	}
-	var names []string
-	v := &visitor{names: &names}
+	v := &visitor{callees: map[string]bool{}}
 	ast.Walk(&tree.Node, v)
+	var names []string
+	for _, n := range v.names {
+		if !v.callees[n] {
+			names = append(names, n)
+		}
+	}
 	return names, nil
 }
 
 // Name returns how a formula writes key.
 func Name(key string) string { return strings.ReplaceAll(key, "-", "_") }
 
-type visitor struct{ names *[]string }
+// visitor collects identifiers and the names of called functions.
+type visitor struct {
+	names   []string
+	callees map[string]bool
+}
 
 func (v *visitor) Visit(n *ast.Node) {
-	if id, ok := (*n).(*ast.IdentifierNode); ok && !slices.Contains(*v.names, id.Value) {
-		*v.names = append(*v.names, id.Value)
+	switch x := (*n).(type) {
+	case *ast.IdentifierNode:
+		if !slices.Contains(v.names, x.Value) {
+			v.names = append(v.names, x.Value)
+		}
+	case *ast.CallNode:
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok {
+			v.callees[id.Value] = true
+		}
 	}
+}
+
+// Check reports, for every KPI of p with a formula, a formula that does not
+// parse, names no KPI, or depends on itself through other formulas.
+func Check(p *engine.Plan) engine.Problems {
+	byName := map[string]string{} // formula name -> key
+	for _, k := range p.KPIs {
+		byName[Name(k.Key)] = k.Key
+	}
+	var probs engine.Problems
+	add := func(k engine.KPI, format string, args ...any) {
+		probs = append(probs, engine.Problem{File: k.Src.File, Path: k.Src.Path + "/formula", Key: k.Key, Msg: fmt.Sprintf(format, args...)})
+	}
+	deps := map[string][]string{}
+	src := map[string]engine.KPI{}
+	for _, k := range p.KPIs {
+		if k.Formula == "" {
+			continue
+		}
+		names, err := Names(k.Formula)
+		if err != nil {
+			add(k, "formula does not parse: %v", firstLine(err))
+			continue
+		}
+		src[k.Key] = k
+		for _, n := range names {
+			key, ok := byName[n]
+			if !ok {
+				add(k, "formula names %q, which is no KPI; write KPI keys with '-' as '_' (%s)", n, Name("sourced-pipeline"))
+				continue
+			}
+			if key == k.Key {
+				add(k, "formula refers to the KPI itself")
+				continue
+			}
+			deps[k.Key] = append(deps[k.Key], key)
+		}
+	}
+	if _, cycle := Order(deps); cycle != nil {
+		add(src[cycle[0]], "formulas depend on each other in a cycle: %s", strings.Join(append(cycle, cycle[0]), " -> "))
+	}
+	return probs
+}
+
+func firstLine(err error) string {
+	line, _, _ := strings.Cut(err.Error(), "\n")
+	return line
+}
+
+// Order returns the keys of deps (KPI -> KPIs its formula uses) so that
+// every KPI comes after those it uses, or a cycle when there is none.
+func Order(deps map[string][]string) ([]string, []string) {
+	keys := make([]string, 0, len(deps))
+	for k := range deps {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	const (
+		visiting = 1
+		done     = 2
+	)
+	state := map[string]int{}
+	var order, stack []string
+	var visit func(k string) []string
+	visit = func(k string) []string {
+		switch state[k] {
+		case done:
+			return nil
+		case visiting:
+			i := slices.Index(stack, k)
+			return slices.Clone(stack[i:])
+		}
+		state[k] = visiting
+		stack = append(stack, k)
+		for _, d := range deps[k] {
+			if c := visit(d); c != nil {
+				return c
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[k] = done
+		if _, derived := deps[k]; derived {
+			order = append(order, k)
+		}
+		return nil
+	}
+	for _, k := range keys {
+		if c := visit(k); c != nil {
+			return nil, c
+		}
+	}
+	return order, nil
+}
+
+// Eval computes a formula from values keyed by formula name. ok is false
+// when a value it uses is missing or the result is not a finite number
+// (division by zero gives no value, not an error).
+func Eval(src string, values map[string]float64) (v float64, ok bool, err error) {
+	names, err := Names(src)
+	if err != nil {
+		return 0, false, err
+	}
+	env := make(map[string]any, len(names))
+	for _, n := range names {
+		x, ok := values[n]
+		if !ok {
+			return 0, false, nil
+		}
+		env[n] = x
+	}
+	out, err := expr.Eval(src, env)
+	if err != nil {
+		return 0, false, fmt.Errorf("formula %q: %w", src, err)
+	}
+	switch x := out.(type) {
+	case float64:
+		v = x
+	case int:
+		v = float64(x)
+	default:
+		return 0, false, fmt.Errorf("formula %q gives %T, not a number", src, out)
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false, nil
+	}
+	return v, true, nil
 }

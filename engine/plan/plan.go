@@ -25,6 +25,7 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/formula"
 	"github.com/okrmap/okrmap/schemas"
 )
 
@@ -88,10 +89,10 @@ func readFile(path string) ([]byte, error) {
 	return data, nil
 }
 
-// Validate checks the set as a whole (see engine.Plan.Validate) and returns
-// the problems located in their files, or nil.
+// Validate checks the set as a whole (see engine.Plan.Validate and
+// formula.Check) and returns the problems located in their files, or nil.
 func (s *Set) Validate() error {
-	return s.Locate(s.Plan.Validate()).Err()
+	return s.Locate(append(s.Plan.Validate(), formula.Check(s.Plan)...)).Err()
 }
 
 // Locate fills in line and column of problems that point into s's files.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/formula"
 )
 
 // Apply upserts the plan's entities by key in one transaction and returns
@@ -41,7 +42,7 @@ func applyTx(ctx context.Context, tx *sql.Tx, snap *snapshot, p *engine.Plan, wr
 	if len(probs) > 0 {
 		return nil, probs
 	}
-	if probs := merged.Validate(); len(probs) > 0 {
+	if probs := append(merged.Validate(), formula.Check(merged)...); len(probs) > 0 {
 		return nil, probs
 	}
 	if !write || !cs.Changed() {

@@ -57,7 +57,8 @@ func (db *DB) CheckIn(ctx context.Context, c engine.CheckIn) error {
 	})
 }
 
-// Measure records KPI measurements in one transaction: all or none. A zero
+// Measure records KPI measurements in one transaction: all or none, and
+// recomputes derived KPIs in the same transaction (see Recompute). A zero
 // At means now. An unknown KPI fails with ENOTFOUND and records nothing.
 func (db *DB) Measure(ctx context.Context, ms ...engine.Measurement) error {
 	now := db.Now()
@@ -91,7 +92,8 @@ func (db *DB) Measure(ctx context.Context, ms ...engine.Measurement) error {
 				return fmt.Errorf("measure %s: %w", m.KPI, err)
 			}
 		}
-		return nil
+		_, err = recompute(ctx, tx)
+		return err
 	})
 }
 

@@ -108,6 +108,8 @@ func TestQuarterWorkflow(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &ms); err != nil || len(ms) != 1 || ms[0]["value"] != 104.6 {
 		t.Errorf("measurements of nrr: %v %s", err, out)
 	}
+	mustContain(t, "derived KPI", e.ok("get", "measurements", "pipeline-per-dollar"), "okrmap (formula)", "5.378378")
+	mustContain(t, "recompute", e.ok("kpi", "recompute"), "No derived KPI has a new value.")
 	mustContain(t, "tree after import", e.ok("tree", "--team", "customer-success"), "nrr · Net revenue retention [outcome, customer, customer-success] latest 104.6 percent on 2026-10-31")
 
 	e.ok("checkin", "sme-sqls", "--value", "4000", "--confidence", "0.8", "--note", "webinars landed")
@@ -240,7 +242,7 @@ func TestDevGen(t *testing.T) {
 func TestHelpHasExamples(t *testing.T) {
 	e := newEnv(t)
 	for _, cmd := range [][]string{{"apply"}, {"validate"}, {"get"}, {"tree"}, {"checkin"}, {"measure"},
-		{"import", "measurements"}, {"quarter", "close"}, {"export"}, {"backup"}, {"init"}, {"dev", "gen"}} {
+		{"import", "measurements"}, {"kpi", "recompute"}, {"lint"}, {"rules", "list"}, {"rules", "test"}, {"quarter", "close"}, {"export"}, {"backup"}, {"init"}, {"dev", "gen"}} {
 		out := e.ok(append(cmd, "--help")...)
 		mustContain(t, strings.Join(cmd, " ")+" --help", out, "Examples:", "okrmap "+strings.Join(cmd, " "))
 	}

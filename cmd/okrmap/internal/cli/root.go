@@ -145,7 +145,7 @@ overriding the one before.
 		c.GroupID = "rules"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{a.checkinCommand(), a.measureCommand(), a.importCommand(), a.quarterCommand()} {
+	for _, c := range []*cobra.Command{a.checkinCommand(), a.measureCommand(), a.importCommand(), a.kpiCommand(), a.quarterCommand()} {
 		c.GroupID = "quarter"
 		root.AddCommand(c)
 	}
