@@ -238,9 +238,10 @@ func TestLoadSeveralFiles(t *testing.T) {
 // TestExamples keeps every shipped plan valid against the schema and the
 // semantic checks.
 func TestExamples(t *testing.T) {
-	files, err := filepath.Glob("../../examples/*/*.yaml")
-	if err != nil || len(files) < 2 {
-		t.Fatalf("example plans: %v %v", files, err)
+	saas, _ := filepath.Glob("../../examples/saas-b2b/*.yaml")
+	files := append(saas, "../../examples/retail/plan.yaml")
+	if len(files) < 2 {
+		t.Fatalf("example plans: %v", files)
 	}
 	set, err := Load(files...)
 	if err != nil {

@@ -75,6 +75,14 @@ rules:
 	}
 	mustContain(t, "failing case", out, "FAIL "+cases+": kpi-needs-source #1: a should not be flagged, but is: KPI a says nowhere where its numbers come from", "0 passed, 1 failed")
 
+	// The shipped example pack compiles and passes its cases.
+	pack := "../../../../examples/rules/team-pack.yaml"
+	mustContain(t, "example pack", e.ok("rules", "check", pack), "ok: ")
+	mustContain(t, "example pack cases", e.ok("rules", "test", pack, "--cases", "../../../../examples/rules/cases"), "3 passed, 0 failed")
+	if out := e.ok("rules", "list", "--rules", pack); strings.Contains(out, "objective-title-has-metrics") || !strings.Contains(out, "pipeline-kpi-weekly") {
+		t.Errorf("example pack: overrides not applied:\n%s", out)
+	}
+
 	broken := e.write("broken.yaml", "pack: broken\nrules:\n  - {id: r, name: R, severity: error, scope: kpi, assert: kpi.nope, message: m}\n")
 	mustContain(t, "broken pack", e.fails(ExitInput, "rules", "check", broken), broken+":3:", "r: assert: type resolve.KPI has no field nope")
 	mustContain(t, "lint with broken pack", e.fails(ExitInput, "lint", "--rules", broken, exampleFiles(t)[0]), "has no field nope")
