@@ -39,14 +39,7 @@ func recompute(ctx context.Context, tx *sql.Tx) ([]string, error) {
 	if err != nil || len(formulas) == 0 {
 		return nil, err
 	}
-	ids := map[string]int64{}
-	err = each(ctx, tx, "SELECT id, key FROM entity WHERE kind = 'kpi'", func(r *sql.Rows) error {
-		var id int64
-		var key string
-		err := r.Scan(&id, &key)
-		ids[key] = id
-		return err
-	})
+	ids, err := kpiIDs(ctx, tx)
 	if err != nil {
 		return nil, err
 	}

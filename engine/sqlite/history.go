@@ -63,14 +63,7 @@ func (db *DB) CheckIn(ctx context.Context, c engine.CheckIn) error {
 func (db *DB) Measure(ctx context.Context, ms ...engine.Measurement) error {
 	now := db.Now()
 	return db.write(ctx, func(tx *sql.Tx) error {
-		ids := map[string]int64{}
-		err := each(ctx, tx, "SELECT id, key FROM entity WHERE kind = 'kpi'", func(r *sql.Rows) error {
-			var id int64
-			var key string
-			err := r.Scan(&id, &key)
-			ids[key] = id
-			return err
-		})
+		ids, err := kpiIDs(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -95,6 +88,19 @@ func (db *DB) Measure(ctx context.Context, ms ...engine.Measurement) error {
 		_, err = recompute(ctx, tx)
 		return err
 	})
+}
+
+// kpiIDs maps every KPI key to its entity id.
+func kpiIDs(ctx context.Context, tx *sql.Tx) (map[string]int64, error) {
+	ids := map[string]int64{}
+	err := each(ctx, tx, "SELECT id, key FROM entity WHERE kind = 'kpi'", func(r *sql.Rows) error {
+		var id int64
+		var key string
+		err := r.Scan(&id, &key)
+		ids[key] = id
+		return err
+	})
+	return ids, err
 }
 
 // CheckIns returns a key result's check-ins, oldest first; all key results'
