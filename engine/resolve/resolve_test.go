@@ -1,0 +1,65 @@
+package resolve
+
+import (
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/okrmap/okrmap/engine"
+)
+
+func f(x float64) *float64 { return &x }
+
+func TestResolve(t *testing.T) {
+	p := &engine.Plan{
+		Teams:              []engine.Team{{Key: "mkt", Name: "M", Cadence: "monthly"}},
+		BusinessObjectives: []engine.BusinessObjective{{Key: "bo", Title: "B", PnLLine: "revenue", ReviewedAt: engine.NewDate(2026, 10, 1)}, {Key: "vague", Title: "V"}},
+		Objectives: []engine.Objective{
+			{Key: "top", Title: "T", Team: "mkt", Period: "2026-Q4", Parent: "bo", KeyResults: []engine.KeyResult{
+				{Key: "kr", Title: "K", Baseline: f(0), Target: f(100), Current: f(25), Due: engine.NewDate(2026, 12, 31)}}},
+			{Key: "child", Title: "C", Period: "2026-Q4", Parent: "top"},
+		},
+		KPIs: []engine.KPI{
+			{Key: "outcome", Name: "Pipeline", Kind: "outcome", Frequency: "weekly", Links: []engine.Link{{To: "kr"}}},
+			{Key: "activity", Name: "Calls", Kind: "activity", Links: []engine.Link{{To: "outcome"}}},
+			{Key: "loose", Name: "pipeline", Owner: "x", Links: []engine.Link{{To: "vague", Assumptions: []string{"a"}}}},
+		},
+		Assumptions: []engine.Assumption{{Key: "a", Statement: "A", Status: "invalidated"}},
+	}
+	today := engine.NewDate(2026, 11, 16)
+	g := Resolve(Input{
+		Plan:     p,
+		CheckIns: []engine.CheckIn{{KeyResult: "kr", At: time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)}},
+		Latest:   map[string]engine.Measurement{"outcome": {KPI: "outcome", At: time.Date(2026, 11, 13, 0, 0, 0, 0, time.UTC)}},
+		Today:    today,
+	})
+	out, act, loose := g.KPIs[0], g.KPIs[1], g.KPIs[2]
+	if !out.Aligned || !slices.Equal(out.Reaches, []string{"bo"}) || !slices.Equal(out.Trace, []string{"outcome", "kr", "top", "bo"}) {
+		t.Errorf("outcome KPI: aligned %v reaches %v trace %v", out.Aligned, out.Reaches, out.Trace)
+	}
+	if !act.ReachesOutcome || !act.Aligned || len(out.DrivenBy) != 1 {
+		t.Errorf("activity KPI: reaches_outcome %v aligned %v", act.ReachesOutcome, act.Aligned)
+	}
+	if loose.Aligned || !slices.Equal(loose.Reaches, []string{"vague"}) || !slices.Equal(g.Links[2].Invalidated, []string{"a"}) {
+		t.Errorf("loose KPI: aligned %v reaches %v invalidated %v", loose.Aligned, loose.Reaches, g.Links[2].Invalidated)
+	}
+	if !slices.Equal(out.NameConflicts, []string{"loose"}) {
+		t.Errorf("name conflicts %v", out.NameConflicts)
+	}
+	if out.DaysSinceMeasurement != 3 || out.WindowDays != 7 || act.DaysSinceMeasurement != -1 {
+		t.Errorf("freshness: %d/%d, never %d", out.DaysSinceMeasurement, out.WindowDays, act.DaysSinceMeasurement)
+	}
+	kr := g.KeyResults[0]
+	// 46 of 91 days from 2026-10-01 to 2026-12-31 have passed.
+	if kr.Progress != 0.25 || math.Abs(kr.ExpectedProgress-46.0/91) > 1e-9 || kr.DaysSinceCheckIn != 13 || kr.CadenceDays != 31 {
+		t.Errorf("key result: progress %v expected %v days since %d cadence %d", kr.Progress, kr.ExpectedProgress, kr.DaysSinceCheckIn, kr.CadenceDays)
+	}
+	child := g.Objectives[1]
+	if child.BusinessObjective != "bo" || !slices.Equal(child.Ancestors, []string{"top", "bo"}) || child.Status != "active" || child.ParentKind != "objective" {
+		t.Errorf("child objective: %+v", child)
+	}
+	if bo := g.BusinessObjectives[0]; bo.DaysSinceReview != 46 || !slices.Equal(bo.AllObjectiveKeys, []string{"top", "child"}) {
+		t.Errorf("business objective: %d days, objectives %v", bo.DaysSinceReview, bo.AllObjectiveKeys)
+	}
+}
