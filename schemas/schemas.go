@@ -14,3 +14,6 @@ const PlanURL = "https://github.com/okrmap/okrmap/schemas/plan.schema.json"
 
 // RulePackURL is the $id of rulepack.schema.json.
 const RulePackURL = "https://github.com/okrmap/okrmap/schemas/rulepack.schema.json"
+
+// AuditURL is the $id of audit.schema.json.
+const AuditURL = "https://github.com/okrmap/okrmap/schemas/audit.schema.json"

@@ -108,19 +108,27 @@ func kpiIDs(ctx context.Context, tx *sql.Tx) (map[string]int64, error) {
 func (db *DB) CheckIns(ctx context.Context, key string) ([]engine.CheckIn, error) {
 	var out []engine.CheckIn
 	err := db.read(ctx, func(tx *sql.Tx) error {
-		return each(ctx, tx, `SELECT e.key, c.at, c.value, c.confidence, c.note, c.author FROM checkin c
-			JOIN entity e ON e.id = c.key_result_id WHERE ?1 = '' OR e.key = ?1 ORDER BY e.key, c.at, c.id`,
-			func(r *sql.Rows) error {
-				var c engine.CheckIn
-				var conf sql.NullFloat64
-				if err := r.Scan(&c.KeyResult, timestamp{&c.At}, &c.Value, &conf, &c.Note, &c.Author); err != nil {
-					return err
-				}
-				c.Confidence = float(conf)
-				out = append(out, c)
-				return nil
-			}, key)
+		var err error
+		out, err = checkIns(ctx, tx, key)
+		return err
 	})
+	return out, err
+}
+
+func checkIns(ctx context.Context, tx *sql.Tx, key string) ([]engine.CheckIn, error) {
+	var out []engine.CheckIn
+	err := each(ctx, tx, `SELECT e.key, c.at, c.value, c.confidence, c.note, c.author FROM checkin c
+		JOIN entity e ON e.id = c.key_result_id WHERE ?1 = '' OR e.key = ?1 ORDER BY e.key, c.at, c.id`,
+		func(r *sql.Rows) error {
+			var c engine.CheckIn
+			var conf sql.NullFloat64
+			if err := r.Scan(&c.KeyResult, timestamp{&c.At}, &c.Value, &conf, &c.Note, &c.Author); err != nil {
+				return err
+			}
+			c.Confidence = float(conf)
+			out = append(out, c)
+			return nil
+		}, key)
 	return out, err
 }
 
@@ -145,20 +153,28 @@ func (db *DB) Measurements(ctx context.Context, key string) ([]engine.Measuremen
 
 // LatestMeasurements returns each measured KPI's most recent measurement.
 func (db *DB) LatestMeasurements(ctx context.Context) (map[string]engine.Measurement, error) {
-	out := map[string]engine.Measurement{}
+	var out map[string]engine.Measurement
 	err := db.read(ctx, func(tx *sql.Tx) error {
-		return each(ctx, tx, `SELECT e.key, m.at, m.value, m.author, m.note FROM measurement m
-			JOIN entity e ON e.id = m.kpi_id
-			WHERE m.id = (SELECT id FROM measurement WHERE kpi_id = m.kpi_id ORDER BY at DESC, id DESC LIMIT 1)`,
-			func(r *sql.Rows) error {
-				var m engine.Measurement
-				if err := r.Scan(&m.KPI, timestamp{&m.At}, &m.Value, &m.Author, &m.Note); err != nil {
-					return err
-				}
-				out[m.KPI] = m
-				return nil
-			})
+		var err error
+		out, err = latestMeasurements(ctx, tx)
+		return err
 	})
+	return out, err
+}
+
+func latestMeasurements(ctx context.Context, tx *sql.Tx) (map[string]engine.Measurement, error) {
+	out := map[string]engine.Measurement{}
+	err := each(ctx, tx, `SELECT e.key, m.at, m.value, m.author, m.note FROM measurement m
+		JOIN entity e ON e.id = m.kpi_id
+		WHERE m.id = (SELECT id FROM measurement WHERE kpi_id = m.kpi_id ORDER BY at DESC, id DESC LIMIT 1)`,
+		func(r *sql.Rows) error {
+			var m engine.Measurement
+			if err := r.Scan(&m.KPI, timestamp{&m.At}, &m.Value, &m.Author, &m.Note); err != nil {
+				return err
+			}
+			out[m.KPI] = m
+			return nil
+		})
 	return out, err
 }
 

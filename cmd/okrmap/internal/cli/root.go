@@ -30,7 +30,7 @@ const (
 
 const exitCodesHelp = `Exit codes:
   0  success
-  1  findings at or above --fail-on (lint), or failing rule cases
+  1  findings at or above --fail-on (audit, lint), or failing rule cases
   2  usage, configuration or input error (invalid plan, unknown key ...);
      nothing was changed
   3  internal or environment failure (disk full, database locked too long ...)`
@@ -141,7 +141,7 @@ overriding the one before.
 		c.GroupID = "plan"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{a.lintCommand(), a.rulesCommand()} {
+	for _, c := range []*cobra.Command{a.auditCommand(), a.lintCommand(), a.rulesCommand()} {
 		c.GroupID = "rules"
 		root.AddCommand(c)
 	}

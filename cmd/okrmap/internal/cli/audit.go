@@ -1,0 +1,300 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/audit"
+	"github.com/okrmap/okrmap/engine/report"
+	"github.com/okrmap/okrmap/engine/resolve"
+	"github.com/okrmap/okrmap/engine/sqlite"
+)
+
+// scopeFlags are --period and --team, shared by the audit commands.
+type scopeFlags struct {
+	period string
+	teams  []string
+}
+
+func (f *scopeFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.period, "period", "", "only objectives of this period, e.g. 2026-Q4")
+	cmd.Flags().StringArrayVar(&f.teams, "team", nil, "only this team (repeatable)")
+}
+
+func (f *scopeFlags) scope() (audit.Scope, error) {
+	s, err := audit.NewScope(f.period, f.teams)
+	if err != nil {
+		return s, usageError{err}
+	}
+	return s, nil
+}
+
+func (a *app) auditCommand() *cobra.Command {
+	var sf scopeFlags
+	var extra []string
+	var format, output, failOn, today string
+	var failOnNew bool
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Judge the stored plan, store the run, and report what changed",
+		Long: `Audit reads the database in one consistent snapshot, evaluates the rule packs,
+scores alignment per team and for the company, stores the run with its
+findings, compares it with the previous run of the same scope, and reports.
+
+Exit codes:
+  0  nothing at or above --fail-on (or, with --fail-on-new, nothing new)
+  1  findings at or above --fail-on
+  2  usage, configuration or input error; nothing was stored
+  3  internal failure
+
+Put it in cron or CI: see examples/ and the README.`,
+		Example: `  okrmap audit
+  okrmap audit --period 2026-Q4 --team marketing --fail-on warning
+  okrmap audit --format json --output audit.json --fail-on never
+  okrmap audit --fail-on-new          # fail only on findings new since the last run`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			scope, err := sf.scope()
+			if err != nil {
+				return err
+			}
+			w, err := report.Get(format)
+			if err != nil {
+				return usageError{err}
+			}
+			threshold, err := failThreshold(failOn)
+			if err != nil {
+				return err
+			}
+			day := engine.DateOf(a.now())
+			if today != "" {
+				if day, err = engine.ParseDate(today); err != nil {
+					return usageError{fmt.Errorf("--today: %w", err)}
+				}
+			}
+			rs, err := a.ruleSet(extra)
+			if err != nil {
+				return err
+			}
+			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
+				start := time.Now()
+				snap, err := db.Snapshot(ctx)
+				if err != nil {
+					return err
+				}
+				loaded := time.Now()
+				run, err := audit.Run(ctx, audit.Input{
+					Resolve: resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Today: day},
+					Rules:   rs, Scope: scope, Now: a.now(),
+				})
+				if err != nil {
+					return err
+				}
+				evaluated := time.Now()
+				if err := db.SaveRun(ctx, run); err != nil {
+					return err
+				}
+				a.log.Debug("audit", "findings", len(run.Findings), "load", loaded.Sub(start),
+					"evaluate", evaluated.Sub(loaded), "store", time.Since(evaluated))
+				prev, err := db.PreviousRun(ctx, run.Scope, run.ID)
+				if err != nil {
+					return err
+				}
+				rep := &report.Report{Run: run, Diff: audit.Compare(prev, run)}
+				if err := writeOutput(a.stdout, output, func(out io.Writer) error { return w.Write(out, rep) }); err != nil {
+					return err
+				}
+				failing := run.Findings
+				if failOnNew {
+					failing = rep.Diff.New
+				}
+				for _, f := range failing {
+					if engine.SeverityRank(f.Severity) >= threshold {
+						return findingsError{fmt.Sprintf("audit run %d has findings at or above --fail-on %s", run.ID, failOn)}
+					}
+				}
+				return nil
+			})
+		},
+	}
+	sf.register(cmd)
+	cmd.Flags().StringArrayVar(&extra, "rules", nil, "a rule pack file to load besides the configured ones (repeatable)")
+	cmd.Flags().StringVar(&format, "format", "text", "report format: text or json")
+	cmd.Flags().StringVar(&output, "output", "", "write the report to this file (replaced atomically)")
+	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 on findings at or above: error, warning, info or never")
+	cmd.Flags().BoolVar(&failOnNew, "fail-on-new", false, "count only findings new since the previous run of the scope")
+	cmd.Flags().StringVar(&today, "today", "", "judge as of this date, YYYY-MM-DD (default today)")
+	cmd.AddCommand(a.auditHistoryCommand(), a.auditShowCommand(), a.auditDiffCommand())
+	return cmd
+}
+
+func (a *app) auditHistoryCommand() *cobra.Command {
+	var sf scopeFlags
+	var all bool
+	var output string
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "List stored audit runs with counts and scores",
+		Example: `  okrmap audit history
+  okrmap audit history --period 2026-Q4 --team marketing
+  okrmap audit history --all -o json`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			scope, err := sf.scope()
+			if err != nil {
+				return err
+			}
+			if err := checkFormat(output, "table", "json", "yaml"); err != nil {
+				return err
+			}
+			name := scope.String()
+			if all {
+				name = ""
+			}
+			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
+				runs, err := db.Runs(ctx, name)
+				if err != nil {
+					return err
+				}
+				l := &listing{header: []string{"RUN", "STARTED", "SCOPE", "COMPLETE", "ERRORS", "WARNINGS", "INFO", "SCORE"}}
+				for _, r := range runs {
+					l.add(strconv.FormatInt(r.ID, 10), r, strconv.FormatInt(r.ID, 10), r.StartedAt.Format(time.RFC3339), r.Scope,
+						strconv.FormatBool(r.Complete), strconv.Itoa(r.Counts["error"]), strconv.Itoa(r.Counts["warning"]),
+						strconv.Itoa(r.Counts["info"]), fmt.Sprintf("%.1f (%d)", r.Scorecard.Company.Overall, r.Scorecard.Company.Rating))
+				}
+				return l.print(a.stdout, output)
+			})
+		},
+	}
+	sf.register(cmd)
+	cmd.Flags().BoolVar(&all, "all", false, "runs of every scope")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
+	return cmd
+}
+
+func parseRunID(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 1 {
+		return 0, usageError{fmt.Errorf("%q is not a run number; run 'okrmap audit history' for the list", s)}
+	}
+	return id, nil
+}
+
+func (a *app) auditShowCommand() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:     "show RUN",
+		Short:   "Report a stored audit run, with what changed since the run before it",
+		Example: `  okrmap audit show 12 --format json`,
+		Args:    args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, ids []string) error {
+			id, err := parseRunID(ids[0])
+			if err != nil {
+				return err
+			}
+			w, err := report.Get(format)
+			if err != nil {
+				return usageError{err}
+			}
+			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
+				run, err := db.Run(ctx, id)
+				if err != nil {
+					return err
+				}
+				prev, err := db.PreviousRun(ctx, run.Scope, run.ID)
+				if err != nil {
+					return err
+				}
+				return w.Write(a.stdout, &report.Report{Run: run, Diff: audit.Compare(prev, run)})
+			})
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "report format: text or json")
+	return cmd
+}
+
+func (a *app) auditDiffCommand() *cobra.Command {
+	var sf scopeFlags
+	var output string
+	cmd := &cobra.Command{
+		Use:   "diff [RUN_A RUN_B]",
+		Short: "List findings new, resolved and persisting between two runs",
+		Long: `Diff compares two stored runs by finding fingerprint (rule, scope and entity).
+Without arguments it compares the last two runs of the scope given by
+--period and --team (the whole plan by default).`,
+		Example: `  okrmap audit diff
+  okrmap audit diff 11 12 -o json`,
+		Args: args(func(cmd *cobra.Command, args []string) error {
+			if len(args) != 0 && len(args) != 2 {
+				return fmt.Errorf("accepts no runs or two, received %d", len(args))
+			}
+			return nil
+		}),
+		RunE: func(cmd *cobra.Command, ids []string) error {
+			if err := checkFormat(output, "text", "json"); err != nil {
+				return err
+			}
+			scope, err := sf.scope()
+			if err != nil {
+				return err
+			}
+			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
+				var from, to *engine.AuditRun
+				if len(ids) == 2 {
+					var runs [2]*engine.AuditRun
+					for i, s := range ids {
+						id, err := parseRunID(s)
+						if err != nil {
+							return err
+						}
+						if runs[i], err = db.Run(ctx, id); err != nil {
+							return err
+						}
+					}
+					from, to = runs[0], runs[1]
+				} else {
+					runs, err := db.Runs(ctx, scope.String())
+					if err != nil {
+						return err
+					}
+					if len(runs) < 2 {
+						return engine.Errorf(engine.ENOTFOUND, "scope %s has %d stored run%s; diff needs two (run okrmap audit)", scope, len(runs), plural(len(runs)))
+					}
+					if to, err = db.Run(ctx, runs[0].ID); err != nil {
+						return err
+					}
+					if from, err = db.Run(ctx, runs[1].ID); err != nil {
+						return err
+					}
+				}
+				d := audit.Compare(from, to)
+				if output == "json" {
+					return writeJSON(a.stdout, d)
+				}
+				fmt.Fprintf(a.stdout, "Run %d -> run %d: %s\n", from.ID, to.ID, d.Summary())
+				for _, g := range []struct {
+					name string
+					fs   []engine.Finding
+				}{{"NEW", d.New}, {"RESOLVED", d.Resolved}, {"PERSISTING", d.Persisting}} {
+					if len(g.fs) == 0 {
+						continue
+					}
+					fmt.Fprintf(a.stdout, "\n%s (%d)\n", g.name, len(g.fs))
+					for _, f := range g.fs {
+						fmt.Fprintf(a.stdout, "  %-8s %s %s\n", f.Severity, f.Rule, f.Entity)
+					}
+				}
+				return nil
+			})
+		},
+	}
+	sf.register(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	return cmd
+}

@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestAuditWorkflow(t *testing.T) {
+	e := newEnv(t)
+	files := exampleFiles(t)
+	e.ok(append([]string{"apply"}, files...)...)
+	e.ok("import", "measurements", "../../../../examples/saas-b2b/measurements.csv")
+
+	out, errOut, code := e.run("", "audit", "--today", "2026-11-20")
+	if code != ExitFindings {
+		t.Fatalf("audit: exit %d\n%s%s", code, out, errOut)
+	}
+	mustContain(t, "first audit", out, "Audit run 1, scope all", "first run of this scope", "SCORECARD", "overall",
+		"kpi-unlinked", "KPI email-open-rate (Newsletter email open rate) is linked to nothing",
+		"kpi-opposite-directions", "business-objective-stale", "investment-no-return", "kr-no-baseline")
+	mustContain(t, "audit stderr", errOut, "audit run 1 has findings at or above --fail-on error")
+
+	// Nothing changed: --fail-on-new passes.
+	out = e.ok("audit", "--today", "2026-11-20", "--fail-on-new")
+	mustContain(t, "second audit", out, "since run 1: 0 new, 0 resolved")
+
+	// Fix the orphan: the next run shows it resolved.
+	fix := e.write("fix.yaml", `version: 1
+kpis:
+  - key: email-open-rate
+    name: Newsletter email open rate
+    unit: percent
+    kind: activity
+    category: brand
+    owner: marketing-ops@northwind.example
+    team: marketing
+    frequency: weekly
+    source: Marketo
+    links: [{to: mqls, rationale: Engaged readers become MQLs.}]
+`)
+	e.ok("apply", fix)
+	out = e.ok("audit", "--today", "2026-11-20", "--fail-on", "never", "--format", "json", "--output", e.dir+"/run3.json")
+	if out != "" {
+		t.Errorf("--output wrote to stdout: %q", out)
+	}
+	var rep struct {
+		Run struct {
+			ID       int
+			Findings []struct{ Rule, Entity string }
+		}
+		Diff struct {
+			From     int
+			Resolved []struct{ Rule, Entity string }
+			New      []struct{ Rule, Entity string }
+		}
+	}
+	b, _ := os.ReadFile(e.dir + "/run3.json")
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Run.ID != 3 || rep.Diff.From != 2 || len(rep.Diff.Resolved) != 1 || rep.Diff.Resolved[0].Entity != "email-open-rate" {
+		t.Errorf("run 3 json: run %d from %d resolved %+v", rep.Run.ID, rep.Diff.From, rep.Diff.Resolved)
+	}
+
+	// A new finding fails --fail-on-new at its severity.
+	e.ok("apply", e.write("new.yaml", "version: 1\nkpis: [{key: fresh-orphan, name: Fresh orphan, kind: outcome}]\n"))
+	_, errOut, code = e.run("", "audit", "--today", "2026-11-20", "--fail-on-new")
+	if code != ExitFindings {
+		t.Errorf("--fail-on-new with a new error: exit %d %s", code, errOut)
+	}
+
+	out = e.ok("audit", "history")
+	mustContain(t, "history", out, "RUN", "SCOPE", "4 ", "all")
+	mustContain(t, "diff", e.ok("audit", "diff", "2", "3"), "Run 2 -> run 3", "RESOLVED (1)", "kpi-unlinked email-open-rate")
+	mustContain(t, "diff default", e.ok("audit", "diff"), "Run 3 -> run 4", "NEW", "fresh-orphan")
+	mustContain(t, "show", e.ok("audit", "show", "3"), "Audit run 3", "since run 2: 1 new, 1 resolved", "NEW kpi-stale")
+
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"audit", "--format", "pdf"}, `unknown report format "pdf"`},
+		{[]string{"audit", "--team", "nope"}, "--team nope: no such team"},
+		{[]string{"audit", "--period", "Q5"}, "is not a period"},
+		{[]string{"audit", "--fail-on", "loud"}, `--fail-on "loud"`},
+		{[]string{"audit", "show", "99"}, "no audit run 99"},
+		{[]string{"audit", "show", "x"}, `"x" is not a run number`},
+		{[]string{"audit", "diff", "1"}, "accepts no runs or two"},
+		{[]string{"audit", "diff", "--team", "sales"}, "scope teams=sales has 0 stored runs"},
+	} {
+		mustContain(t, strings.Join(tt.args, " "), e.fails(ExitInput, tt.args...), tt.want)
+	}
+	mustContain(t, "team scope", e.ok("audit", "--team", "sales", "--fail-on", "never", "--today", "2026-11-20"), "scope teams=sales")
+}
+
+// TestAuditsDuringWrites runs audits while plans are applied and check-ins
+// recorded: nothing fails with "database is locked" and every run is stored.
+func TestAuditsDuringWrites(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	e := newEnv(t)
+	files := exampleFiles(t)
+	e.ok(append([]string{"apply"}, files...)...)
+	var wg sync.WaitGroup
+	errs := make(chan string, 100)
+	run := func(args ...string) {
+		defer wg.Done()
+		for range 5 {
+			out, errOut, code := e.run("", args...)
+			if code != ExitOK && !(args[0] == "audit" && code == ExitFindings) {
+				errs <- strings.Join(args, " ") + ": " + out + errOut
+				return
+			}
+		}
+	}
+	wg.Add(4)
+	go run("audit", "--today", "2026-11-20")
+	go run("audit", "--today", "2026-11-20", "--team", "marketing")
+	go run(append([]string{"apply"}, files...)...)
+	go run("checkin", "sme-sqls", "--value", "3500")
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	var runs []map[string]any
+	if err := json.Unmarshal([]byte(e.ok("audit", "history", "--all", "-o", "json")), &runs); err != nil || len(runs) != 10 {
+		t.Errorf("stored %d runs, want 10 (%v)", len(runs), err)
+	}
+	if out := e.ok("get", "checkins", "sme-sqls"); strings.Count(out, "3500") != 5 {
+		t.Errorf("check-ins lost:\n%s", out)
+	}
+}

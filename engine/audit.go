@@ -1,0 +1,63 @@
+package engine
+
+import "time"
+
+// AuditRun is one stored audit: what was judged, with which rules, what was
+// found and how the alignment scored.
+type AuditRun struct {
+	ID         int64          `json:"id"`
+	Scope      string         `json:"scope"` // canonical, e.g. "period=2026-Q4 teams=marketing"
+	StartedAt  time.Time      `json:"started_at"`
+	FinishedAt time.Time      `json:"finished_at"`
+	Today      Date           `json:"today"` // the day the plan was judged as of
+	Complete   bool           `json:"complete"`
+	Packs      []PackRef      `json:"packs"`
+	Findings   []Finding      `json:"findings"`
+	Scorecard  Scorecard      `json:"scorecard"`
+	Counts     map[string]int `json:"counts"` // findings per severity
+}
+
+// PackRef names a rule pack an audit used.
+type PackRef struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	Rules   int    `json:"rules"`
+}
+
+// Scorecard rates alignment for the company and each team.
+type Scorecard struct {
+	Company Score            `json:"company"`
+	Teams   map[string]Score `json:"teams,omitempty"`
+}
+
+// Score is one scorecard row: each area 0-100, the overall mean, and each
+// on the 1-5 scale executives read.
+type Score struct {
+	Areas   []AreaScore `json:"areas"`
+	Overall float64     `json:"overall"`
+	Rating  int         `json:"rating"`
+}
+
+// AreaScore is one alignment area's score.
+type AreaScore struct {
+	Area    string  `json:"area"`
+	Score   float64 `json:"score"`  // 0-100
+	Rating  int     `json:"rating"` // 1-5
+	Verdict string  `json:"verdict"`
+	Judged  int     `json:"judged"` // how many entities the score rests on; 0 scores 100
+}
+
+// Rating turns a 0-100 score into the 1-5 scale: below 20 is 1, 80 and
+// above is 5.
+func Rating(score float64) int {
+	return min(5, 1+int(score)/20)
+}
+
+// Verdicts describe each rating.
+var Verdicts = map[int]string{
+	1: "absent",
+	2: "weak",
+	3: "partial",
+	4: "good",
+	5: "strong",
+}

@@ -1,0 +1,212 @@
+// Package audit judges a plan for a scope: it evaluates rule packs over the
+// resolved graph, keeps the findings in scope, scores alignment per team and
+// for the company, and compares runs.
+package audit
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/resolve"
+	"github.com/okrmap/okrmap/engine/rules"
+)
+
+// Scope narrows an audit to a period and teams; the zero Scope is the
+// whole plan.
+type Scope struct {
+	Period string   // canonical period name, or ""
+	Teams  []string // team keys, sorted; none means all
+}
+
+// NewScope checks and normalises a scope.
+func NewScope(period string, teams []string) (Scope, error) {
+	var s Scope
+	if period != "" {
+		p, err := engine.ParsePeriod(period)
+		if err != nil {
+			return s, engine.Errorf(engine.EINVALID, "--period: %v", err)
+		}
+		s.Period = p.Name
+	}
+	s.Teams = slices.Compact(slices.Sorted(slices.Values(teams)))
+	return s, nil
+}
+
+// String is the scope's canonical name; runs of the same scope compare.
+func (s Scope) String() string {
+	var parts []string
+	if s.Period != "" {
+		parts = append(parts, "period="+s.Period)
+	}
+	if len(s.Teams) > 0 {
+		parts = append(parts, "teams="+strings.Join(s.Teams, ","))
+	}
+	if len(parts) == 0 {
+		return "all"
+	}
+	return strings.Join(parts, " ")
+}
+
+// Input is what an audit judges.
+type Input struct {
+	Resolve resolve.Input
+	Rules   *rules.Set
+	Scope   Scope
+	Now     time.Time
+}
+
+// Run evaluates the rules and scores the plan. The returned run is not
+// stored; its ID is 0.
+func Run(ctx context.Context, in Input) (*engine.AuditRun, error) {
+	start := in.Now
+	if start.IsZero() {
+		start = time.Now()
+	}
+	for _, t := range in.Scope.Teams {
+		if !slices.ContainsFunc(in.Resolve.Plan.Teams, func(x engine.Team) bool { return x.Key == t }) {
+			return nil, engine.Errorf(engine.EINVALID, "--team %s: no such team; run 'okrmap get teams' for the list", t)
+		}
+	}
+	g := resolve.Resolve(in.Resolve)
+	all, err := in.Rules.Evaluate(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	inScope := scopeKeys(g, in.Scope)
+	run := &engine.AuditRun{Scope: in.Scope.String(), StartedAt: start, Today: in.Resolve.Today, Complete: true,
+		Counts: map[string]int{"error": 0, "warning": 0, "info": 0}}
+	for _, f := range all {
+		if inScope == nil || inScope[f.Entity] || f.Scope == "plan" {
+			run.Findings = append(run.Findings, f)
+			run.Counts[f.Severity]++
+		}
+	}
+	for _, p := range in.Rules.Packs {
+		n := 0
+		for _, r := range in.Rules.Rules {
+			if r.Pack == p.Name {
+				n++
+			}
+		}
+		run.Packs = append(run.Packs, engine.PackRef{Name: p.Name, Version: p.Version, Rules: n})
+	}
+	run.Scorecard = Scorecard(g, in.Scope)
+	run.FinishedAt = time.Now()
+	if !in.Now.IsZero() {
+		run.FinishedAt = in.Now
+	}
+	return run, nil
+}
+
+// scopeKeys returns the keys of entities in scope, or nil for the whole
+// plan. Link findings use "kpi->to" keys.
+func scopeKeys(g *resolve.Graph, s Scope) map[string]bool {
+	if s.Period == "" && len(s.Teams) == 0 {
+		return nil
+	}
+	keys := map[string]bool{}
+	for _, o := range g.Objectives {
+		if !objectiveInScope(o, s) {
+			continue
+		}
+		keys[o.Key] = true
+		for _, kr := range o.KeyResults {
+			keys[kr.Key] = true
+		}
+		for _, k := range o.KPIs {
+			keys[k.Key] = true
+		}
+		if o.BusinessObjective != "" {
+			keys[o.BusinessObjective] = true
+		}
+	}
+	for _, k := range g.KPIs {
+		if len(s.Teams) > 0 && slices.Contains(s.Teams, k.Team) {
+			keys[k.Key] = true
+		}
+	}
+	for _, t := range g.Teams {
+		if len(s.Teams) == 0 || slices.Contains(s.Teams, t.Key) {
+			keys[t.Key] = true
+		}
+	}
+	for _, l := range g.Links {
+		if keys[l.KPI] {
+			keys[l.KPI+"->"+l.To] = true
+			for _, a := range l.Assumptions {
+				keys[a.Key] = true
+			}
+		}
+	}
+	for _, in := range g.Investments {
+		if keys[in.Objective] {
+			keys[in.Key] = true
+		}
+	}
+	return keys
+}
+
+func objectiveInScope(o *resolve.Objective, s Scope) bool {
+	if len(s.Teams) > 0 && !slices.Contains(s.Teams, o.Team) {
+		return false
+	}
+	if s.Period != "" {
+		p, err := engine.ParsePeriod(o.Period)
+		return err == nil && p.Name == s.Period
+	}
+	return true
+}
+
+// Diff is what changed between two runs of a scope, by fingerprint.
+type Diff struct {
+	From       int64            `json:"from"` // run ids; From is 0 when there is no earlier run
+	To         int64            `json:"to"`
+	New        []engine.Finding `json:"new"`
+	Resolved   []engine.Finding `json:"resolved"`
+	Persisting []engine.Finding `json:"persisting"`
+	// ScoreChange is the company's overall score change, To minus From.
+	ScoreChange float64 `json:"score_change"`
+}
+
+// Compare returns what changed from prev (nil when there is none) to cur.
+func Compare(prev, cur *engine.AuditRun) Diff {
+	d := Diff{To: cur.ID}
+	seen := map[string]bool{}
+	if prev != nil {
+		d.From = prev.ID
+		d.ScoreChange = cur.Scorecard.Company.Overall - prev.Scorecard.Company.Overall
+		for _, f := range prev.Findings {
+			seen[f.Fingerprint] = true
+		}
+	}
+	now := map[string]bool{}
+	for _, f := range cur.Findings {
+		now[f.Fingerprint] = true
+		if seen[f.Fingerprint] {
+			d.Persisting = append(d.Persisting, f)
+		} else {
+			d.New = append(d.New, f)
+		}
+	}
+	if prev != nil {
+		for _, f := range prev.Findings {
+			if !now[f.Fingerprint] {
+				d.Resolved = append(d.Resolved, f)
+			}
+		}
+	}
+	return d
+}
+
+// Summary is a one-line account of a diff.
+func (d Diff) Summary() string {
+	if d.From == 0 {
+		return fmt.Sprintf("first run of this scope: %d findings", len(d.New)+len(d.Persisting))
+	}
+	return fmt.Sprintf("since run %d: %d new, %d resolved, %d persisting; overall score %+.1f",
+		d.From, len(d.New), len(d.Resolved), len(d.Persisting), d.ScoreChange)
+}

@@ -1,0 +1,131 @@
+package audit
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/resolve"
+	"github.com/okrmap/okrmap/engine/rules"
+)
+
+func f(x float64) *float64 { return &x }
+
+func testPlan() *engine.Plan {
+	return &engine.Plan{
+		Teams:              []engine.Team{{Key: "mkt", Name: "M"}, {Key: "sales", Name: "S"}},
+		BusinessObjectives: []engine.BusinessObjective{{Key: "bo", Title: "B", PnLLine: "revenue", Owner: "ceo", ReviewedAt: engine.NewDate(2026, 10, 1)}},
+		Objectives: []engine.Objective{
+			{Key: "m1", Title: "M1", Team: "mkt", Period: "2026-Q4", Parent: "bo", Owner: "x", KeyResults: []engine.KeyResult{
+				{Key: "m1-a", Title: "A", Owner: "x", Unit: "n", Baseline: f(0), Target: f(10), Due: engine.NewDate(2026, 12, 31), Direction: "increase"},
+				{Key: "m1-b", Title: "B", Owner: "x", Unit: "n", Target: f(10), Due: engine.NewDate(2026, 12, 31)}}},
+			{Key: "s1", Title: "S1", Team: "sales", Period: "2026-Q4", Parent: "bo", Owner: "y", KeyResults: []engine.KeyResult{
+				{Key: "s1-a", Title: "A", Owner: "y", Unit: "n", Baseline: f(10), Target: f(5), Due: engine.NewDate(2026, 12, 31), Direction: "decrease"}}},
+			{Key: "old", Title: "Old", Team: "sales", Period: "2026-Q3", Parent: "bo", Owner: "y", Status: "closed"},
+		},
+		KPIs: []engine.KPI{
+			{Key: "shared", Name: "Shared", Kind: "outcome", Team: "mkt", Owner: "x", Frequency: "weekly",
+				Links: []engine.Link{{To: "m1-a", Rationale: "r"}, {To: "s1-a", Rationale: "r"}}},
+			{Key: "orphan", Name: "Orphan", Team: "sales", Owner: "y"},
+		},
+	}
+}
+
+func run(t *testing.T, s Scope, latest map[string]engine.Measurement) *engine.AuditRun {
+	t.Helper()
+	p, _ := rules.LoadBuiltin()
+	rs, err := rules.Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Run(context.Background(), Input{
+		Resolve: resolve.Input{Plan: testPlan(), Latest: latest, Today: engine.NewDate(2026, 11, 20)},
+		Rules:   rs, Scope: s, Now: time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestScope(t *testing.T) {
+	s, err := NewScope("2026-q4", []string{"sales", "mkt", "sales"})
+	if err != nil || s.String() != "period=2026-Q4 teams=mkt,sales" {
+		t.Fatalf("scope %q %v", s, err)
+	}
+	if (Scope{}).String() != "all" {
+		t.Error("empty scope")
+	}
+	sales := run(t, Scope{Teams: []string{"sales"}}, nil)
+	for _, f := range sales.Findings {
+		if f.Entity == "m1-b" {
+			t.Errorf("a marketing finding in the sales scope: %+v", f)
+		}
+	}
+	if !slices.ContainsFunc(sales.Findings, func(f engine.Finding) bool { return f.Rule == "kpi-unlinked" && f.Entity == "orphan" }) {
+		t.Error("the sales team's orphan KPI is missing from the sales scope")
+	}
+	if _, ok := sales.Scorecard.Teams["mkt"]; ok {
+		t.Error("scorecard of the sales scope has a marketing row")
+	}
+	p, _ := rules.LoadBuiltin()
+	rs, _ := rules.Compile(p)
+	_, err = Run(context.Background(), Input{Resolve: resolve.Input{Plan: testPlan()}, Rules: rs, Scope: Scope{Teams: []string{"nope"}}})
+	if engine.ErrorCode(err) != engine.EINVALID {
+		t.Errorf("unknown team: %v", err)
+	}
+}
+
+func TestScorecard(t *testing.T) {
+	r := run(t, Scope{}, map[string]engine.Measurement{"shared": {KPI: "shared", At: time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC)}})
+	area := func(s engine.Score, name string) engine.AreaScore {
+		for _, a := range s.Areas {
+			if a.Area == name {
+				return a
+			}
+		}
+		t.Fatalf("no area %s", name)
+		return engine.AreaScore{}
+	}
+	c := r.Scorecard.Company
+	// 1 of 2 KPIs aligned; 2 of 3 key results measurable (m1-b has no baseline).
+	if a := area(c, "vertical_alignment"); a.Score != 50 || a.Judged != 2 || a.Rating != 3 {
+		t.Errorf("vertical alignment %+v", a)
+	}
+	if a := area(c, "measurability"); a.Score != 66.7 || a.Judged != 3 {
+		t.Errorf("measurability %+v", a)
+	}
+	// shared is pushed up by marketing and down by sales: 0 of 1 consistent.
+	if a := area(c, "horizontal_consistency"); a.Score != 0 || a.Judged != 1 || a.Rating != 1 || a.Verdict != "absent" {
+		t.Errorf("horizontal consistency %+v", a)
+	}
+	// freshness: shared measured (1 of 2 KPIs), no key result checked in (0 of 3).
+	if a := area(c, "freshness"); a.Score != 20 || a.Judged != 5 {
+		t.Errorf("freshness %+v", a)
+	}
+	if a := area(c, "explicit_assumptions"); a.Score != 100 || a.Judged != 2 {
+		t.Errorf("explicit assumptions %+v", a)
+	}
+	if m := area(r.Scorecard.Teams["mkt"], "measurability"); m.Score != 50 {
+		t.Errorf("marketing measurability %+v", m)
+	}
+}
+
+func TestCompare(t *testing.T) {
+	a := &engine.AuditRun{ID: 1, Findings: []engine.Finding{{Rule: "r", Entity: "x", Fingerprint: "1"}, {Rule: "r", Entity: "y", Fingerprint: "2"}}}
+	b := &engine.AuditRun{ID: 2, Findings: []engine.Finding{{Rule: "r", Entity: "y", Fingerprint: "2"}, {Rule: "r", Entity: "z", Fingerprint: "3"}}}
+	a.Scorecard.Company.Overall, b.Scorecard.Company.Overall = 70, 75.5
+	d := Compare(a, b)
+	if len(d.New) != 1 || d.New[0].Entity != "z" || len(d.Resolved) != 1 || d.Resolved[0].Entity != "x" ||
+		len(d.Persisting) != 1 || d.ScoreChange != 5.5 || d.From != 1 || d.To != 2 {
+		t.Errorf("diff %+v", d)
+	}
+	if got := d.Summary(); got != "since run 1: 1 new, 1 resolved, 1 persisting; overall score +5.5" {
+		t.Errorf("summary %q", got)
+	}
+	if first := Compare(nil, b); first.From != 0 || len(first.New) != 2 || first.Summary() != "first run of this scope: 2 findings" {
+		t.Errorf("first run diff %+v", first)
+	}
+}

@@ -1,0 +1,190 @@
+package audit
+
+import (
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/resolve"
+)
+
+// Areas are the scorecard's alignment areas, in report order. Each scores
+// 0-100 as the share of judged entities that meet the area's test; an area
+// with nothing to judge scores 100.
+//
+//   - vertical_alignment: KPIs whose trace reaches a business objective on a
+//     P&L line, of all KPIs.
+//   - outcome_focus: the mean of the share of linked KPIs that are outcome
+//     metrics and the share of objectives with at least one outcome KPI.
+//   - measurability: key results with baseline, target, unit and due date.
+//   - freshness: KPIs (without formula) measured within their frequency
+//     window, and key results of active objectives checked in within the
+//     team's cadence.
+//   - horizontal_consistency: shared KPIs (linked by two or more teams, or
+//     defined twice) without a conflict (pushed in opposite directions, or
+//     defined with different units or owners).
+//   - explicit_assumptions: links with a rationale and no invalidated
+//     assumption.
+var Areas = []string{"vertical_alignment", "outcome_focus", "measurability", "freshness", "horizontal_consistency", "explicit_assumptions"}
+
+// selection is the part of the graph one scorecard row judges.
+type selection struct {
+	kpis  []*resolve.KPI
+	krs   []*resolve.KeyResult
+	objs  []*resolve.Objective
+	links []*resolve.Link
+}
+
+// Scorecard scores the company (within the scope) and each team in it.
+func Scorecard(g *resolve.Graph, s Scope) engine.Scorecard {
+	sc := engine.Scorecard{Company: selectFor(g, s, "").score(), Teams: map[string]engine.Score{}}
+	for _, t := range g.Teams {
+		if len(s.Teams) == 0 || slices.Contains(s.Teams, t.Key) {
+			sc.Teams[t.Key] = selectFor(g, s, t.Key).score()
+		}
+	}
+	return sc
+}
+
+// selectFor picks the entities in scope, and of team when it is not "".
+func selectFor(g *resolve.Graph, s Scope, team string) selection {
+	var sel selection
+	keep := map[*resolve.KPI]bool{}
+	for _, o := range g.Objectives {
+		if !objectiveInScope(o, s) || team != "" && o.Team != team {
+			continue
+		}
+		sel.objs = append(sel.objs, o)
+		sel.krs = append(sel.krs, o.KeyResults...)
+		for _, k := range o.KPIs {
+			keep[k] = true
+		}
+	}
+	for _, k := range g.KPIs {
+		switch {
+		case team != "":
+			keep[k] = keep[k] || k.Team == team
+		case len(s.Teams) > 0:
+			keep[k] = keep[k] || slices.Contains(s.Teams, k.Team)
+		case s.Period == "":
+			keep[k] = true
+		}
+	}
+	for _, k := range g.KPIs {
+		if keep[k] {
+			sel.kpis = append(sel.kpis, k)
+			sel.links = append(sel.links, k.Links...)
+		}
+	}
+	return sel
+}
+
+// share returns 100 * n / of, and 100 when there is nothing to judge.
+func share(n, of int) float64 {
+	if of == 0 {
+		return 100
+	}
+	return 100 * float64(n) / float64(of)
+}
+
+func (s selection) score() engine.Score {
+	var scores [6]float64
+	var judged [6]int
+
+	aligned := 0
+	for _, k := range s.kpis {
+		if k.Aligned {
+			aligned++
+		}
+	}
+	scores[0], judged[0] = share(aligned, len(s.kpis)), len(s.kpis)
+
+	linked, outcome := 0, 0
+	for _, k := range s.kpis {
+		if len(k.Links) > 0 {
+			linked++
+			if k.Kind == "outcome" {
+				outcome++
+			}
+		}
+	}
+	withOutcome := 0
+	for _, o := range s.objs {
+		if slices.ContainsFunc(o.KPIs, func(k *resolve.KPI) bool { return k.Kind == "outcome" }) {
+			withOutcome++
+		}
+	}
+	switch {
+	case linked > 0 && len(s.objs) > 0:
+		scores[1] = (share(outcome, linked) + share(withOutcome, len(s.objs))) / 2
+	case linked > 0:
+		scores[1] = share(outcome, linked)
+	default:
+		scores[1] = share(withOutcome, len(s.objs))
+	}
+	judged[1] = linked + len(s.objs)
+
+	measurable := 0
+	for _, kr := range s.krs {
+		if kr.HasBaseline && kr.HasTarget && kr.Unit != "" && kr.HasDue {
+			measurable++
+		}
+	}
+	scores[2], judged[2] = share(measurable, len(s.krs)), len(s.krs)
+
+	fresh, due := 0, 0
+	for _, k := range s.kpis {
+		if k.Formula != "" {
+			continue
+		}
+		due++
+		if k.HasMeasurement && k.DaysSinceMeasurement <= k.WindowDays {
+			fresh++
+		}
+	}
+	for _, kr := range s.krs {
+		if kr.ObjectiveStatus != "active" {
+			continue
+		}
+		due++
+		if kr.DaysSinceCheckIn >= 0 && kr.DaysSinceCheckIn <= kr.CadenceDays {
+			fresh++
+		}
+	}
+	scores[3], judged[3] = share(fresh, due), due
+
+	shared, consistent := 0, 0
+	for _, k := range s.kpis {
+		if len(k.Teams) < 2 && len(k.NameConflicts) == 0 {
+			continue
+		}
+		shared++
+		up := slices.ContainsFunc(k.KeyResults, func(kr *resolve.KeyResult) bool { return kr.Direction == "increase" })
+		down := slices.ContainsFunc(k.KeyResults, func(kr *resolve.KeyResult) bool { return kr.Direction == "decrease" })
+		if !(up && down) && len(k.NameConflicts) == 0 {
+			consistent++
+		}
+	}
+	scores[4], judged[4] = share(consistent, shared), shared
+
+	explicit := 0
+	for _, l := range s.links {
+		if strings.TrimSpace(l.Rationale) != "" && len(l.Invalidated) == 0 {
+			explicit++
+		}
+	}
+	scores[5], judged[5] = share(explicit, len(s.links)), len(s.links)
+
+	var out engine.Score
+	sum := 0.0
+	for i, area := range Areas {
+		v := math.Round(scores[i]*10) / 10
+		r := engine.Rating(v)
+		out.Areas = append(out.Areas, engine.AreaScore{Area: area, Score: v, Rating: r, Verdict: engine.Verdicts[r], Judged: judged[i]})
+		sum += v
+	}
+	out.Overall = math.Round(sum/float64(len(Areas))*10) / 10
+	out.Rating = engine.Rating(out.Overall)
+	return out
+}

@@ -1,0 +1,116 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/audit"
+	"github.com/okrmap/okrmap/engine/plan"
+	"github.com/okrmap/okrmap/engine/resolve"
+	"github.com/okrmap/okrmap/engine/rules"
+	"github.com/okrmap/okrmap/schemas"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// exampleReport audits the SaaS example twice, the second time with the
+// orphan KPI linked, as of a fixed day.
+func exampleReport(t *testing.T) *Report {
+	t.Helper()
+	files, _ := filepath.Glob("../../examples/saas-b2b/*.yaml")
+	set, err := plan.Load(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := rules.LoadBuiltin()
+	rs, err := rules.Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+	in := audit.Input{Resolve: resolve.Input{Plan: set.Plan, Today: engine.DateOf(now)}, Rules: rs, Now: now}
+	first, err := audit.Run(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.ID = 1
+	for i := range set.Plan.KPIs {
+		if k := &set.Plan.KPIs[i]; k.Key == "email-open-rate" {
+			k.Links = []engine.Link{{To: "mqls", Rationale: "Engaged readers become MQLs."}}
+		}
+	}
+	second, err := audit.Run(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second.ID = 2
+	return &Report{Run: second, Diff: audit.Compare(first, second)}
+}
+
+func TestGolden(t *testing.T) {
+	r := exampleReport(t)
+	for _, format := range Formats() {
+		t.Run(format, func(t *testing.T) {
+			w, err := Get(format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := w.Write(&buf, r); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "example."+format)
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("%s report differs from %s (run go test ./engine/report -update and review the diff):\n%s", format, golden, buf.String())
+			}
+		})
+	}
+	if _, err := Get("pdf"); engine.ErrorCode(err) != engine.EINVALID {
+		t.Errorf("unknown format: %v", err)
+	}
+}
+
+// TestJSONMatchesSchema validates the JSON report against
+// schemas/audit.schema.json.
+func TestJSONMatchesSchema(t *testing.T) {
+	raw, _ := schemas.FS.ReadFile("audit.schema.json")
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	c.AddResource(schemas.AuditURL, doc)
+	sch, err := c.Compile(schemas.AuditURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := (jsonWriter{}).Write(&buf, exampleReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	v, err := jsonschema.UnmarshalJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(v); err != nil {
+		t.Error(err)
+	}
+}

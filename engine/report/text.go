@@ -1,0 +1,90 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/audit"
+)
+
+// textWriter is the terminal view: the scorecard, what changed, then the
+// findings by severity.
+type textWriter struct{}
+
+func (textWriter) Write(w io.Writer, r *Report) error {
+	run := r.Run
+	status := ""
+	if !run.Complete {
+		status = " (INCOMPLETE)"
+	}
+	fmt.Fprintf(w, "Audit run %d%s, scope %s, judged as of %s\n", run.ID, status, run.Scope, run.Today)
+	fmt.Fprintln(w, r.Diff.Summary())
+	fmt.Fprintln(w)
+
+	teams := make([]string, 0, len(run.Scorecard.Teams))
+	for t := range run.Scorecard.Teams {
+		teams = append(teams, t)
+	}
+	slices.Sort(teams)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "SCORECARD\tcompany\t%s\n", strings.Join(teams, "\t"))
+	row := func(name string, pick func(engine.Score) (float64, int)) {
+		cells := []string{name}
+		for _, s := range append([]engine.Score{run.Scorecard.Company}, teamScores(run.Scorecard, teams)...) {
+			v, rating := pick(s)
+			cells = append(cells, fmt.Sprintf("%s (%d)", pct(v), rating))
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	for i, area := range audit.Areas {
+		row(area, func(s engine.Score) (float64, int) { return s.Areas[i].Score, s.Areas[i].Rating })
+	}
+	row("overall", func(s engine.Score) (float64, int) { return s.Overall, s.Rating })
+	tw.Flush()
+	fmt.Fprintln(w)
+
+	for _, sev := range engine.Severities {
+		var rows []engine.Finding
+		for _, f := range run.Findings {
+			if f.Severity == sev {
+				rows = append(rows, f)
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		slices.SortStableFunc(rows, func(a, b engine.Finding) int { return strings.Compare(a.Rule, b.Rule) })
+		fmt.Fprintf(w, "%s (%d)\n", strings.ToUpper(sev), len(rows))
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, f := range rows {
+			mark := ""
+			if r.Diff.From != 0 && r.isNew(f) {
+				mark = "NEW "
+			}
+			fmt.Fprintf(tw, "  %s%s\t%s\n", mark, f.Rule, f.Message)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+	if len(r.Diff.Resolved) > 0 {
+		fmt.Fprintf(w, "RESOLVED since run %d (%d)\n", r.Diff.From, len(r.Diff.Resolved))
+		for _, f := range r.Diff.Resolved {
+			fmt.Fprintf(w, "  %s %s\n", f.Rule, f.Entity)
+		}
+		fmt.Fprintln(w)
+	}
+	_, err := fmt.Fprintf(w, "%d findings: %d errors, %d warnings, %d info\n", len(run.Findings), run.Counts["error"], run.Counts["warning"], run.Counts["info"])
+	return err
+}
+
+func teamScores(sc engine.Scorecard, teams []string) []engine.Score {
+	out := make([]engine.Score, len(teams))
+	for i, t := range teams {
+		out[i] = sc.Teams[t]
+	}
+	return out
+}

@@ -1,0 +1,166 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/okrmap/okrmap/engine"
+)
+
+// Snapshot is the model and its history as of one moment.
+type Snapshot struct {
+	Plan     *engine.Plan
+	CheckIns []engine.CheckIn
+	Latest   map[string]engine.Measurement
+}
+
+// Snapshot reads the model, check-ins and latest measurements in one read
+// transaction, so a concurrent apply is seen whole or not at all.
+func (db *DB) Snapshot(ctx context.Context) (*Snapshot, error) {
+	s := &Snapshot{Latest: map[string]engine.Measurement{}}
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		snap, err := loadSnapshot(ctx, tx)
+		if err != nil {
+			return err
+		}
+		s.Plan = snap.plan
+		if s.CheckIns, err = checkIns(ctx, tx, ""); err != nil {
+			return err
+		}
+		s.Latest, err = latestMeasurements(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// SaveRun stores an audit run with its findings in one transaction and
+// sets run.ID.
+func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
+	packs, err := json.Marshal(run.Packs)
+	if err != nil {
+		return err
+	}
+	card, err := json.Marshal(run.Scorecard)
+	if err != nil {
+		return err
+	}
+	return db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO audit_run (scope, started_at, finished_at, today, complete, packs,
+			scorecard, errors, warnings, infos) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			run.Scope, run.StartedAt.UTC().Format(timeLayout), run.FinishedAt.UTC().Format(timeLayout), run.Today.String(),
+			run.Complete, string(packs), string(card), run.Counts["error"], run.Counts["warning"], run.Counts["info"])
+		if err != nil {
+			return fmt.Errorf("store audit run: %w", err)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		st, err := tx.PrepareContext(ctx, `INSERT INTO audit_finding (run_id, pos, rule, severity, scope, entity, message,
+			fix, trace, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for i, f := range run.Findings {
+			trace := ""
+			if len(f.Trace) > 0 {
+				b, _ := json.Marshal(f.Trace)
+				trace = string(b)
+			}
+			if _, err := st.ExecContext(ctx, id, i, f.Rule, f.Severity, f.Scope, f.Entity, f.Message, f.Fix, trace, f.Fingerprint); err != nil {
+				return fmt.Errorf("store finding: %w", err)
+			}
+		}
+		run.ID = id
+		return nil
+	})
+}
+
+const runColumns = "id, scope, started_at, finished_at, today, complete, packs, scorecard, errors, warnings, infos"
+
+func scanRun(r interface{ Scan(...any) error }) (*engine.AuditRun, error) {
+	run := &engine.AuditRun{}
+	var packs, card string
+	var e, w, i int
+	if err := r.Scan(&run.ID, &run.Scope, timestamp{&run.StartedAt}, timestamp{&run.FinishedAt}, date{&run.Today},
+		&run.Complete, &packs, &card, &e, &w, &i); err != nil {
+		return nil, err
+	}
+	run.Counts = map[string]int{"error": e, "warning": w, "info": i}
+	if err := json.Unmarshal([]byte(packs), &run.Packs); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(card), &run.Scorecard); err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// Runs lists stored runs, newest first, without findings; only those of
+// scope unless it is "".
+func (db *DB) Runs(ctx context.Context, scope string) ([]*engine.AuditRun, error) {
+	var out []*engine.AuditRun
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		return each(ctx, tx, "SELECT "+runColumns+" FROM audit_run WHERE ?1 = '' OR scope = ?1 ORDER BY id DESC",
+			func(r *sql.Rows) error {
+				run, err := scanRun(r)
+				out = append(out, run)
+				return err
+			}, scope)
+	})
+	return out, err
+}
+
+// Run returns a stored run with its findings; ENOTFOUND when there is none.
+func (db *DB) Run(ctx context.Context, id int64) (*engine.AuditRun, error) {
+	var run *engine.AuditRun
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		run, err = scanRun(tx.QueryRowContext(ctx, "SELECT "+runColumns+" FROM audit_run WHERE id = ?", id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return engine.Errorf(engine.ENOTFOUND, "no audit run %d; run 'okrmap audit history' for the list", id)
+		}
+		if err != nil {
+			return err
+		}
+		return each(ctx, tx, `SELECT rule, severity, scope, entity, message, fix, trace, fingerprint FROM audit_finding
+			WHERE run_id = ? ORDER BY pos`, func(r *sql.Rows) error {
+			var f engine.Finding
+			var trace string
+			if err := r.Scan(&f.Rule, &f.Severity, &f.Scope, &f.Entity, &f.Message, &f.Fix, &trace, &f.Fingerprint); err != nil {
+				return err
+			}
+			if trace != "" {
+				if err := json.Unmarshal([]byte(trace), &f.Trace); err != nil {
+					return err
+				}
+			}
+			run.Findings = append(run.Findings, f)
+			return nil
+		}, id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// PreviousRun returns the latest run of scope stored before run id, or nil.
+func (db *DB) PreviousRun(ctx context.Context, scope string, id int64) (*engine.AuditRun, error) {
+	var prev int64
+	err := db.r.QueryRowContext(ctx, "SELECT id FROM audit_run WHERE scope = ? AND id < ? ORDER BY id DESC LIMIT 1", scope, id).Scan(&prev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return db.Run(ctx, prev)
+}
