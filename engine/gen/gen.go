@@ -93,7 +93,7 @@ func Plan(o Options) (*engine.Plan, error) {
 	for i := range nAssume {
 		p.Assumptions = append(p.Assumptions, engine.Assumption{
 			Key: fmt.Sprintf("as-%05d", i), Statement: fmt.Sprintf("%s close rate stays above %d%%", segments[i%len(segments)], 10+pick(20)),
-			Owner: "finance@example.com", Status: []string{"untested", "holding", "holding", "invalidated"}[pick(4)],
+			Owner: "finance@example.com", Status: []string{"untested", "holding", "holding", "holding", "holding", "holding", "holding", "holding", "holding", "invalidated"}[pick(10)],
 		})
 	}
 	nObj := max(1, o.KPIs/10)

@@ -235,7 +235,6 @@ func Resolve(in Input) *Graph {
 	p := in.Plan
 	today := in.Today.Time()
 	g := &Graph{Today: today}
-	idx := engine.NewGraph(p)
 
 	teams := map[string]*Team{}
 	for _, t := range p.Teams {
@@ -387,9 +386,10 @@ func Resolve(in Input) *Graph {
 			g.Links = append(g.Links, rl)
 		}
 	}
+	t := &tracer{objs: objs, bos: bos, krs: krs, kpis: kpis, memo: make(map[string]*reach, len(kpis))}
 	for _, rk := range g.KPIs {
-		t := tracer{objs: objs, bos: bos, kpis: kpis, idx: idx}
-		rk.Reaches, rk.Trace = t.trace(rk)
+		r := t.kpi(rk)
+		rk.Reaches, rk.Trace = r.bos, r.path
 		for _, b := range rk.Reaches {
 			if line := bos[b].PnLLine; line != "" && !slices.Contains(rk.PnLLines, line) {
 				rk.PnLLines = append(rk.PnLLines, line)
@@ -522,51 +522,80 @@ func resolveKR(kr engine.KeyResult, o *Objective, cs []engine.CheckIn, today tim
 	return r
 }
 
-// tracer finds what a KPI reaches.
+// tracer finds what KPIs reach, reusing each objective's parent chain and
+// each KPI's result.
 type tracer struct {
 	objs map[string]*Objective
 	bos  map[string]*BusinessObjective
+	krs  map[string]*KeyResult
 	kpis map[string]*KPI
-	idx  *engine.Graph
+	memo map[string]*reach // KPI key -> its trace; nil entry while in progress
 }
 
-// trace returns the business objectives k reaches, in link order, and the
-// first path found to one of them (or k's longest dead end).
-func (t tracer) trace(k *KPI) ([]string, []string) {
-	var reached []string
-	var best []string
-	var walk func(key string, path []string, seen map[string]bool)
-	walk = func(key string, path []string, seen map[string]bool) {
-		if seen[key] {
-			return
+// reach is what one node reaches: business objectives in link order, and
+// one path, the first that ends on a business objective or else the
+// longest dead end.
+type reach struct {
+	bos  []string
+	path []string
+}
+
+func (r *reach) ends(t *tracer) bool { return len(r.path) > 0 && t.bos[r.path[len(r.path)-1]] != nil }
+
+func (t *tracer) objective(o *Objective) *reach {
+	r := &reach{path: append([]string{o.Key}, o.Ancestors...)}
+	if o.BusinessObjective != "" {
+		r.bos = []string{o.BusinessObjective}
+	}
+	return r
+}
+
+func (t *tracer) node(key string) *reach {
+	switch {
+	case t.bos[key] != nil:
+		return &reach{bos: []string{key}, path: []string{key}}
+	case t.krs[key] != nil:
+		r := &reach{path: []string{key}}
+		if o := t.objs[t.krs[key].Objective]; o != nil {
+			or := t.objective(o)
+			r.bos, r.path = or.bos, append(r.path, or.path...)
 		}
-		seen[key] = true
-		path = append(path, key)
-		if t.bos[key] != nil {
-			if !slices.Contains(reached, key) {
-				reached = append(reached, key)
-			}
-			if best == nil || t.bos[best[len(best)-1]] == nil {
-				best = slices.Clone(path)
-			}
-			return
+		return r
+	case t.objs[key] != nil:
+		return t.objective(t.objs[key])
+	case t.kpis[key] != nil:
+		return t.kpi(t.kpis[key])
+	}
+	return &reach{path: []string{key}}
+}
+
+func (t *tracer) kpi(k *KPI) *reach {
+	if r, done := t.memo[k.Key]; done {
+		if r == nil { // a driver cycle in an invalid plan
+			return &reach{path: []string{k.Key}}
 		}
-		if best == nil || t.bos[best[len(best)-1]] == nil && len(path) > len(best) {
-			best = slices.Clone(path)
-		}
-		switch {
-		case t.kpis[key] != nil:
-			for _, l := range t.kpis[key].Links {
-				walk(l.To, path, seen)
+		return r
+	}
+	t.memo[k.Key] = nil
+	r := &reach{}
+	var best *reach
+	for _, l := range k.Links {
+		lr := t.node(l.To)
+		for _, b := range lr.bos {
+			if !slices.Contains(r.bos, b) {
+				r.bos = append(r.bos, b)
 			}
-		case t.idx.KeyResults[key] != nil:
-			walk(t.idx.KeyResults[key].Objective, path, seen)
-		case t.objs[key] != nil && t.objs[key].Parent != "":
-			walk(t.objs[key].Parent, path, seen)
+		}
+		if best == nil || !best.ends(t) && (lr.ends(t) || len(lr.path) > len(best.path)) {
+			best = lr
 		}
 	}
-	walk(k.Key, nil, map[string]bool{})
-	return reached, best
+	r.path = []string{k.Key}
+	if best != nil {
+		r.path = append(r.path, best.path...)
+	}
+	t.memo[k.Key] = r
+	return r
 }
 
 // reachesOutcome reports whether k drives, directly or through other KPIs,

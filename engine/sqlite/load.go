@@ -27,25 +27,33 @@ func (db *DB) Plan(ctx context.Context) (*engine.Plan, error) {
 type snapshot struct {
 	plan *engine.Plan
 	ids  map[string]int64 // key -> entity id
-	kind map[string]engine.Kind
 }
 
 func loadSnapshot(ctx context.Context, tx *sql.Tx) (*snapshot, error) {
-	s := &snapshot{plan: &engine.Plan{Version: 1}, ids: map[string]int64{}, kind: map[string]engine.Kind{}}
+	s := &snapshot{plan: &engine.Plan{Version: 1}, ids: map[string]int64{}}
 	keys := map[int64]string{}
+	count := map[engine.Kind]int{}
 	err := each(ctx, tx, "SELECT id, kind, key FROM entity", func(r *sql.Rows) error {
 		var id int64
 		var kind, key string
 		if err := r.Scan(&id, &kind, &key); err != nil {
 			return err
 		}
-		keys[id], s.ids[key], s.kind[key] = key, id, engine.Kind(kind)
+		keys[id], s.ids[key] = key, id
+		count[engine.Kind(kind)]++
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	p := s.plan
+	// Preallocate: entities are large structs and a plan may hold 100,000s.
+	p.Teams = make([]engine.Team, 0, count[engine.KindTeam])
+	p.BusinessObjectives = make([]engine.BusinessObjective, 0, count[engine.KindBusinessObjective])
+	p.Objectives = make([]engine.Objective, 0, count[engine.KindObjective])
+	p.KPIs = make([]engine.KPI, 0, count[engine.KindKPI])
+	p.Assumptions = make([]engine.Assumption, 0, count[engine.KindAssumption])
+	p.Investments = make([]engine.Investment, 0, count[engine.KindInvestment])
 	k := func(id sql.NullInt64) string {
 		if !id.Valid {
 			return ""
