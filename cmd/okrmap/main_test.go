@@ -9,7 +9,7 @@ import (
 )
 
 // TestBinary builds okrmap and runs the README's main job on the shipped
-// example: apply twice, then tree.
+// example: apply twice, tree, audit.
 func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary; skipped with -short")
@@ -41,6 +41,12 @@ func TestBinary(t *testing.T) {
 	}
 	if out, code := run("tree"); code != 0 || !strings.Contains(out, "P&L line: revenue") {
 		t.Fatalf("tree: exit %d\n%s", code, out)
+	}
+	if out, code := run("audit", "--fail-on", "never"); code != 0 || !strings.Contains(out, "Audit run 1") {
+		t.Fatalf("audit: exit %d\n%s", code, out)
+	}
+	if out, code := run("audit"); code != 1 || !strings.Contains(out, "okrmap: audit run 2 has findings at or above --fail-on error") {
+		t.Fatalf("audit with findings: exit %d, want 1\n%s", code, out)
 	}
 	if out, code := run("get", "widgets"); code != 2 || !strings.Contains(out, "okrmap: unknown kind") {
 		t.Fatalf("usage error: exit %d\n%s", code, out)
