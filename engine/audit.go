@@ -14,7 +14,7 @@ type AuditRun struct {
 	Packs      []PackRef      `json:"packs"`
 	Findings   []Finding      `json:"findings"`
 	Scorecard  Scorecard      `json:"scorecard"`
-	Counts     map[string]int `json:"counts"` // findings per severity
+	Counts     map[string]int `json:"counts"` // unwaived findings per severity, and "waived"
 }
 
 // PackRef names a rule pack an audit used.

@@ -33,6 +33,22 @@ type Finding struct {
 	// Fingerprint identifies the finding across runs: rule, scope and entity,
 	// not the message text.
 	Fingerprint string `json:"fingerprint" yaml:"fingerprint"`
+	// Waiver is the waiver that matched the finding, if any. A finding is
+	// waived while the waiver has not expired.
+	Waiver *Waiver `json:"waiver,omitempty" yaml:"waiver,omitempty"`
+}
+
+// Waived reports whether an unexpired waiver silences f.
+func (f Finding) Waived() bool { return f.Waiver != nil && !f.Waiver.Expired }
+
+// Waiver silences one rule for matching entities until a date.
+type Waiver struct {
+	Rule    string `json:"rule" yaml:"rule"`
+	Entity  string `json:"entity" yaml:"entity"` // a key, or a glob such as legacy-*
+	Reason  string `json:"reason" yaml:"reason"`
+	Owner   string `json:"owner,omitempty" yaml:"owner,omitempty"`
+	Until   Date   `json:"until" yaml:"until"`
+	Expired bool   `json:"expired,omitempty" yaml:"-"` // set when matched after Until
 }
 
 // Fingerprint returns the stable identity of a rule's finding on an entity.

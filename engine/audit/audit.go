@@ -13,6 +13,7 @@ import (
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/engine/rules"
+	"github.com/okrmap/okrmap/engine/waiver"
 )
 
 // Scope narrows an audit to a period and teams; the zero Scope is the
@@ -56,6 +57,7 @@ type Input struct {
 	Resolve resolve.Input
 	Rules   *rules.Set
 	Scope   Scope
+	Waivers []engine.Waiver
 	Now     time.Time
 }
 
@@ -78,10 +80,17 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, error) {
 	}
 	inScope := scopeKeys(g, in.Scope)
 	run := &engine.AuditRun{Scope: in.Scope.String(), StartedAt: start, Today: in.Resolve.Today, Complete: true,
-		Counts: map[string]int{"error": 0, "warning": 0, "info": 0}}
+		Counts: map[string]int{"error": 0, "warning": 0, "info": 0, "waived": 0}}
 	for _, f := range all {
 		if inScope == nil || inScope[f.Entity] || f.Scope == "plan" {
 			run.Findings = append(run.Findings, f)
+		}
+	}
+	waiver.Apply(run.Findings, in.Waivers, in.Resolve.Today)
+	for _, f := range run.Findings {
+		if f.Waived() {
+			run.Counts["waived"]++
+		} else {
 			run.Counts[f.Severity]++
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +37,11 @@ func exampleReport(t *testing.T) *Report {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
-	in := audit.Input{Resolve: resolve.Input{Plan: set.Plan, Today: engine.DateOf(now)}, Rules: rs, Now: now}
+	waivers := []engine.Waiver{
+		{Rule: "kr-no-baseline", Entity: "case-*", Reason: "New programme; baseline after the first month", Owner: "brand@northwind.example", Until: engine.NewDate(2026, 12, 31)},
+		{Rule: "link-no-rationale", Entity: "social-followers->grow-arr", Reason: "Under review", Until: engine.NewDate(2026, 11, 1)},
+	}
+	in := audit.Input{Resolve: resolve.Input{Plan: set.Plan, Today: engine.DateOf(now)}, Rules: rs, Waivers: waivers, Now: now}
 	first, err := audit.Run(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
@@ -77,8 +82,14 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v (run with -update to create it)", err)
 			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("%s report differs from %s (run go test ./engine/report -update and review the diff):\n%s", format, golden, buf.String())
+			if got := buf.String(); got != string(want) {
+				gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+				for i := range min(len(gl), len(wl)) {
+					if gl[i] != wl[i] {
+						t.Fatalf("%s report differs from %s at line %d:\n got: %s\nwant: %s\n(run go test ./engine/report -update and review the diff)", format, golden, i+1, gl[i], wl[i])
+					}
+				}
+				t.Fatalf("%s report differs from %s in length (%d lines, want %d)", format, golden, len(gl), len(wl))
 			}
 		})
 	}

@@ -50,7 +50,7 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 	for _, sev := range engine.Severities {
 		var rows []engine.Finding
 		for _, f := range run.Findings {
-			if f.Severity == sev {
+			if f.Severity == sev && !f.Waived() {
 				rows = append(rows, f)
 			}
 		}
@@ -65,7 +65,22 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 			if r.Diff.From != 0 && r.isNew(f) {
 				mark = "NEW "
 			}
-			fmt.Fprintf(tw, "  %s%s\t%s\n", mark, f.Rule, f.Message)
+			note := ""
+			if f.Waiver != nil {
+				note = fmt.Sprintf(" (waiver expired %s)", f.Waiver.Until)
+			}
+			fmt.Fprintf(tw, "  %s%s\t%s%s\n", mark, f.Rule, f.Message, note)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+	if n := run.Counts["waived"]; n > 0 {
+		fmt.Fprintf(w, "WAIVED (%d)\n", n)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, f := range run.Findings {
+			if f.Waived() {
+				fmt.Fprintf(tw, "  %s\t%s\tuntil %s: %s\n", f.Rule, f.Entity, f.Waiver.Until, f.Waiver.Reason)
+			}
 		}
 		tw.Flush()
 		fmt.Fprintln(w)
@@ -77,7 +92,7 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 		}
 		fmt.Fprintln(w)
 	}
-	_, err := fmt.Fprintf(w, "%d findings: %d errors, %d warnings, %d info\n", len(run.Findings), run.Counts["error"], run.Counts["warning"], run.Counts["info"])
+	_, err := fmt.Fprintf(w, "%d findings: %d errors, %d warnings, %d info, %d waived\n", len(run.Findings), run.Counts["error"], run.Counts["warning"], run.Counts["info"], run.Counts["waived"])
 	return err
 }
 

@@ -52,9 +52,9 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 	}
 	return db.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO audit_run (scope, started_at, finished_at, today, complete, packs,
-			scorecard, errors, warnings, infos) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			scorecard, errors, warnings, infos, waived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			run.Scope, run.StartedAt.UTC().Format(timeLayout), run.FinishedAt.UTC().Format(timeLayout), run.Today.String(),
-			run.Complete, string(packs), string(card), run.Counts["error"], run.Counts["warning"], run.Counts["info"])
+			run.Complete, string(packs), string(card), run.Counts["error"], run.Counts["warning"], run.Counts["info"], run.Counts["waived"])
 		if err != nil {
 			return fmt.Errorf("store audit run: %w", err)
 		}
@@ -63,18 +63,22 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 			return err
 		}
 		st, err := tx.PrepareContext(ctx, `INSERT INTO audit_finding (run_id, pos, rule, severity, scope, entity, message,
-			fix, trace, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			fix, trace, fingerprint, waiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		for i, f := range run.Findings {
-			trace := ""
+			trace, waiver := "", ""
 			if len(f.Trace) > 0 {
 				b, _ := json.Marshal(f.Trace)
 				trace = string(b)
 			}
-			if _, err := st.ExecContext(ctx, id, i, f.Rule, f.Severity, f.Scope, f.Entity, f.Message, f.Fix, trace, f.Fingerprint); err != nil {
+			if f.Waiver != nil {
+				b, _ := json.Marshal(f.Waiver)
+				waiver = string(b)
+			}
+			if _, err := st.ExecContext(ctx, id, i, f.Rule, f.Severity, f.Scope, f.Entity, f.Message, f.Fix, trace, f.Fingerprint, waiver); err != nil {
 				return fmt.Errorf("store finding: %w", err)
 			}
 		}
@@ -83,17 +87,17 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 	})
 }
 
-const runColumns = "id, scope, started_at, finished_at, today, complete, packs, scorecard, errors, warnings, infos"
+const runColumns = "id, scope, started_at, finished_at, today, complete, packs, scorecard, errors, warnings, infos, waived"
 
 func scanRun(r interface{ Scan(...any) error }) (*engine.AuditRun, error) {
 	run := &engine.AuditRun{}
 	var packs, card string
-	var e, w, i int
+	var e, w, i, wv int
 	if err := r.Scan(&run.ID, &run.Scope, timestamp{&run.StartedAt}, timestamp{&run.FinishedAt}, date{&run.Today},
-		&run.Complete, &packs, &card, &e, &w, &i); err != nil {
+		&run.Complete, &packs, &card, &e, &w, &i, &wv); err != nil {
 		return nil, err
 	}
-	run.Counts = map[string]int{"error": e, "warning": w, "info": i}
+	run.Counts = map[string]int{"error": e, "warning": w, "info": i, "waived": wv}
 	if err := json.Unmarshal([]byte(packs), &run.Packs); err != nil {
 		return nil, err
 	}
@@ -130,12 +134,18 @@ func (db *DB) Run(ctx context.Context, id int64) (*engine.AuditRun, error) {
 		if err != nil {
 			return err
 		}
-		return each(ctx, tx, `SELECT rule, severity, scope, entity, message, fix, trace, fingerprint FROM audit_finding
+		return each(ctx, tx, `SELECT rule, severity, scope, entity, message, fix, trace, fingerprint, waiver FROM audit_finding
 			WHERE run_id = ? ORDER BY pos`, func(r *sql.Rows) error {
 			var f engine.Finding
-			var trace string
-			if err := r.Scan(&f.Rule, &f.Severity, &f.Scope, &f.Entity, &f.Message, &f.Fix, &trace, &f.Fingerprint); err != nil {
+			var trace, waiver string
+			if err := r.Scan(&f.Rule, &f.Severity, &f.Scope, &f.Entity, &f.Message, &f.Fix, &trace, &f.Fingerprint, &waiver); err != nil {
 				return err
+			}
+			if waiver != "" {
+				f.Waiver = &engine.Waiver{}
+				if err := json.Unmarshal([]byte(waiver), f.Waiver); err != nil {
+					return err
+				}
 			}
 			if trace != "" {
 				if err := json.Unmarshal([]byte(trace), &f.Trace); err != nil {

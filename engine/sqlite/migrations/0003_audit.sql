@@ -10,7 +10,8 @@ CREATE TABLE audit_run (
     scorecard   TEXT NOT NULL, -- JSON
     errors      INTEGER NOT NULL,
     warnings    INTEGER NOT NULL,
-    infos       INTEGER NOT NULL
+    infos       INTEGER NOT NULL,
+    waived      INTEGER NOT NULL
 );
 CREATE INDEX audit_run_scope ON audit_run (scope, id);
 
@@ -25,5 +26,6 @@ CREATE TABLE audit_finding (
     fix         TEXT NOT NULL DEFAULT '',
     trace       TEXT NOT NULL DEFAULT '', -- JSON array
     fingerprint TEXT NOT NULL,
+    waiver      TEXT NOT NULL DEFAULT '', -- JSON, when a waiver matched
     PRIMARY KEY (run_id, pos)
 ) WITHOUT ROWID;

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/okrmap/okrmap/engine/report"
 	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/engine/sqlite"
+	"github.com/okrmap/okrmap/engine/waiver"
 )
 
 // scopeFlags are --period and --team, shared by the audit commands.
@@ -82,6 +84,10 @@ Put it in cron or CI: see examples/ and the README.`,
 			if err != nil {
 				return err
 			}
+			waivers, err := waiver.Load(a.waiverFile())
+			if err != nil {
+				return err
+			}
 			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
 				start := time.Now()
 				snap, err := db.Snapshot(ctx)
@@ -91,7 +97,7 @@ Put it in cron or CI: see examples/ and the README.`,
 				loaded := time.Now()
 				run, err := audit.Run(ctx, audit.Input{
 					Resolve: resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Today: day},
-					Rules:   rs, Scope: scope, Now: a.now(),
+					Rules:   rs, Scope: scope, Waivers: waivers, Now: a.now(),
 				})
 				if err != nil {
 					return err
@@ -115,7 +121,7 @@ Put it in cron or CI: see examples/ and the README.`,
 					failing = rep.Diff.New
 				}
 				for _, f := range failing {
-					if engine.SeverityRank(f.Severity) >= threshold {
+					if !f.Waived() && engine.SeverityRank(f.Severity) >= threshold {
 						return findingsError{fmt.Sprintf("audit run %d has findings at or above --fail-on %s", run.ID, failOn)}
 					}
 				}
@@ -131,6 +137,50 @@ Put it in cron or CI: see examples/ and the README.`,
 	cmd.Flags().BoolVar(&failOnNew, "fail-on-new", false, "count only findings new since the previous run of the scope")
 	cmd.Flags().StringVar(&today, "today", "", "judge as of this date, YYYY-MM-DD (default today)")
 	cmd.AddCommand(a.auditHistoryCommand(), a.auditShowCommand(), a.auditDiffCommand())
+	return cmd
+}
+
+// waiverFile is the configured waiver file, by default beside the database.
+func (a *app) waiverFile() string {
+	if a.cfg.Audit.Waivers != "" {
+		return a.cfg.Audit.Waivers
+	}
+	return filepath.Join(filepath.Dir(a.cfg.DB), "waivers.yaml")
+}
+
+func (a *app) waiveCommand() *cobra.Command {
+	var w engine.Waiver
+	var until string
+	cmd := &cobra.Command{
+		Use:   "waive RULE ENTITY --reason R --until DATE",
+		Short: "Silence one rule for matching entities until a date",
+		Long: `Waive adds a waiver to the waiver file (audit.waivers in the config, by default
+waivers.yaml beside the database). ENTITY is a key or a glob (legacy-*). A
+waived finding is still reported, as waived, and does not count toward
+--fail-on; once the waiver expires the finding counts again and the report
+says the waiver lapsed.`,
+		Example: `  okrmap waive kpi-unlinked email-open-rate --reason "Retired at the end of Q4" --until 2026-12-31
+  okrmap waive kpi-stale 'legacy-*' --reason "Feed migrates in January" --until 2027-01-31 --owner ops@example.com`,
+		Args: args(cobra.ExactArgs(2)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, err := engine.ParseDate(until)
+			if err != nil {
+				return usageError{fmt.Errorf("--until: %w", err)}
+			}
+			w.Rule, w.Entity, w.Until = args[0], args[1], d
+			if w.Owner == "" {
+				w.Owner = a.cfg.Author
+			}
+			if err := waiver.Add(a.waiverFile(), w); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "waived %s for %s until %s in %s\n", w.Rule, w.Entity, w.Until, a.waiverFile())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&w.Reason, "reason", "", "why the finding may stand (required)")
+	cmd.Flags().StringVar(&until, "until", "", "the last day the waiver holds, YYYY-MM-DD (required)")
+	cmd.Flags().StringVar(&w.Owner, "owner", "", "who answers for the waiver (default: author)")
 	return cmd
 }
 

@@ -135,3 +135,16 @@ func TestAuditsDuringWrites(t *testing.T) {
 		t.Errorf("check-ins lost:\n%s", out)
 	}
 }
+
+func TestWaivers(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	out := e.ok("waive", "kpi-unlinked", "email-open-rate", "--reason", "Retired at quarter end", "--until", "2026-12-31")
+	mustContain(t, "waive", out, "waived kpi-unlinked for email-open-rate until 2026-12-31")
+	out, _, _ = e.run("", "audit", "--today", "2026-11-20")
+	mustContain(t, "waived audit", out, "WAIVED (1)", "kpi-unlinked  email-open-rate  until 2026-12-31: Retired at quarter end", "1 waived")
+	out, _, _ = e.run("", "audit", "--today", "2027-01-05")
+	mustContain(t, "expired waiver", out, "KPI email-open-rate (Newsletter email open rate) is linked to nothing (waiver expired 2026-12-31)", "0 waived")
+	mustContain(t, "bad waive", e.fails(ExitInput, "waive", "kpi-unlinked", "x", "--until", "2027-01-01"), "reason is missing")
+	mustContain(t, "bad until", e.fails(ExitInput, "waive", "kpi-unlinked", "x", "--reason", "r", "--until", "soon"), "--until")
+}

@@ -29,7 +29,14 @@ type Config struct {
 	// Author is recorded on check-ins and measurements.
 	Author string `mapstructure:"author"`
 	Rules  Rules  `mapstructure:"rules"`
+	Audit  Audit  `mapstructure:"audit"`
 	Log    Log    `mapstructure:"log"`
+}
+
+// Audit configures audits.
+type Audit struct {
+	// Waivers is the waiver file; "" means waivers.yaml beside the database.
+	Waivers string `mapstructure:"waivers"`
 }
 
 // Rules says which rule packs lint and audits evaluate.
