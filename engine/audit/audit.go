@@ -61,22 +61,22 @@ type Input struct {
 	Now     time.Time
 }
 
-// Run evaluates the rules and scores the plan. The returned run is not
-// stored; its ID is 0.
-func Run(ctx context.Context, in Input) (*engine.AuditRun, error) {
+// Run evaluates the rules and scores the plan, and returns the run with the
+// graph it judged. The run is not stored; its ID is 0.
+func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error) {
 	start := in.Now
 	if start.IsZero() {
 		start = time.Now()
 	}
 	for _, t := range in.Scope.Teams {
 		if !slices.ContainsFunc(in.Resolve.Plan.Teams, func(x engine.Team) bool { return x.Key == t }) {
-			return nil, engine.Errorf(engine.EINVALID, "--team %s: no such team; run 'okrmap get teams' for the list", t)
+			return nil, nil, engine.Errorf(engine.EINVALID, "--team %s: no such team; run 'okrmap get teams' for the list", t)
 		}
 	}
 	g := resolve.Resolve(in.Resolve)
 	all, err := in.Rules.Evaluate(ctx, g)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	inScope := scopeKeys(g, in.Scope)
 	run := &engine.AuditRun{Scope: in.Scope.String(), StartedAt: start, Today: in.Resolve.Today, Complete: true,
@@ -108,7 +108,7 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, error) {
 	if !in.Now.IsZero() {
 		run.FinishedAt = in.Now
 	}
-	return run, nil
+	return run, g, nil
 }
 
 // scopeKeys returns the keys of entities in scope, or nil for the whole

@@ -40,7 +40,7 @@ func run(t *testing.T, s Scope, latest map[string]engine.Measurement) *engine.Au
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Run(context.Background(), Input{
+	r, _, err := Run(context.Background(), Input{
 		Resolve: resolve.Input{Plan: testPlan(), Latest: latest, Today: engine.NewDate(2026, 11, 20)},
 		Rules:   rs, Scope: s, Now: time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC),
 	})
@@ -72,7 +72,7 @@ func TestScope(t *testing.T) {
 	}
 	p, _ := rules.LoadBuiltin()
 	rs, _ := rules.Compile(p)
-	_, err = Run(context.Background(), Input{Resolve: resolve.Input{Plan: testPlan()}, Rules: rs, Scope: Scope{Teams: []string{"nope"}}})
+	_, _, err = Run(context.Background(), Input{Resolve: resolve.Input{Plan: testPlan()}, Rules: rs, Scope: Scope{Teams: []string{"nope"}}})
 	if engine.ErrorCode(err) != engine.EINVALID {
 		t.Errorf("unknown team: %v", err)
 	}

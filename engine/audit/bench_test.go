@@ -68,7 +68,7 @@ func BenchmarkAudit(b *testing.B) {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
-		run, err := audit.Run(ctx, audit.Input{
+		run, _, err := audit.Run(ctx, audit.Input{
 			Resolve: resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Today: today},
 			Rules:   rs,
 		})

@@ -6,17 +6,21 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/audit"
+	"github.com/okrmap/okrmap/engine/resolve"
 )
 
 // Report is what every format renders: a run and what changed since the
-// run before it.
+// run before it. Graph, when set, is the plan the run judged; the Markdown
+// and HTML formats draw it.
 type Report struct {
-	Run  *engine.AuditRun
-	Diff audit.Diff
+	Run   *engine.AuditRun
+	Diff  audit.Diff
+	Graph *resolve.Graph
 }
 
 // Writer renders a report in one format.
@@ -25,8 +29,12 @@ type Writer interface {
 }
 
 var writers = map[string]Writer{
-	"text": textWriter{},
-	"json": jsonWriter{},
+	"text":     textWriter{},
+	"json":     jsonWriter{},
+	"markdown": markdownWriter{},
+	"html":     htmlWriter{},
+	"junit":    junitWriter{},
+	"sarif":    sarifWriter{},
 }
 
 // Formats lists the formats Get knows, sorted.
@@ -54,3 +62,34 @@ func (r *Report) isNew(f engine.Finding) bool {
 }
 
 func pct(x float64) string { return fmt.Sprintf("%5.1f", x) }
+
+// flagged returns the unwaived findings per entity key.
+func (r *Report) flagged() map[string][]engine.Finding {
+	m := map[string][]engine.Finding{}
+	for _, f := range r.Run.Findings {
+		if !f.Waived() {
+			m[f.Entity] = append(m[f.Entity], f)
+		}
+	}
+	return m
+}
+
+// worst returns the most severe of fs, or "".
+func worst(fs []engine.Finding) string {
+	best := ""
+	for _, f := range fs {
+		if engine.SeverityRank(f.Severity) > engine.SeverityRank(best) {
+			best = f.Severity
+		}
+	}
+	return best
+}
+
+// title turns an area id into words: vertical_alignment is Vertical alignment.
+func title(area string) string {
+	s := strings.ReplaceAll(area, "_", " ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// num formats a number compactly.
+func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }

@@ -42,7 +42,7 @@ func exampleReport(t *testing.T) *Report {
 		{Rule: "link-no-rationale", Entity: "social-followers->grow-arr", Reason: "Under review", Until: engine.NewDate(2026, 11, 1)},
 	}
 	in := audit.Input{Resolve: resolve.Input{Plan: set.Plan, Today: engine.DateOf(now)}, Rules: rs, Waivers: waivers, Now: now}
-	first, err := audit.Run(context.Background(), in)
+	first, _, err := audit.Run(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,12 +52,12 @@ func exampleReport(t *testing.T) *Report {
 			k.Links = []engine.Link{{To: "mqls", Rationale: "Engaged readers become MQLs."}}
 		}
 	}
-	second, err := audit.Run(context.Background(), in)
+	second, g, err := audit.Run(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	second.ID = 2
-	return &Report{Run: second, Diff: audit.Compare(first, second)}
+	return &Report{Run: second, Diff: audit.Compare(first, second), Graph: g}
 }
 
 func TestGolden(t *testing.T) {

@@ -25,11 +25,7 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 	fmt.Fprintln(w, r.Diff.Summary())
 	fmt.Fprintln(w)
 
-	teams := make([]string, 0, len(run.Scorecard.Teams))
-	for t := range run.Scorecard.Teams {
-		teams = append(teams, t)
-	}
-	slices.Sort(teams)
+	teams := sortedTeams(run.Scorecard)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "SCORECARD\tcompany\t%s\n", strings.Join(teams, "\t"))
 	row := func(name string, pick func(engine.Score) (float64, int)) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -95,7 +96,7 @@ Put it in cron or CI: see examples/ and the README.`,
 					return err
 				}
 				loaded := time.Now()
-				run, err := audit.Run(ctx, audit.Input{
+				run, graph, err := audit.Run(ctx, audit.Input{
 					Resolve: resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Today: day},
 					Rules:   rs, Scope: scope, Waivers: waivers, Now: a.now(),
 				})
@@ -112,7 +113,7 @@ Put it in cron or CI: see examples/ and the README.`,
 				if err != nil {
 					return err
 				}
-				rep := &report.Report{Run: run, Diff: audit.Compare(prev, run)}
+				rep := &report.Report{Run: run, Diff: audit.Compare(prev, run), Graph: graph}
 				if err := writeOutput(a.stdout, output, func(out io.Writer) error { return w.Write(out, rep) }); err != nil {
 					return err
 				}
@@ -131,7 +132,7 @@ Put it in cron or CI: see examples/ and the README.`,
 	}
 	sf.register(cmd)
 	cmd.Flags().StringArrayVar(&extra, "rules", nil, "a rule pack file to load besides the configured ones (repeatable)")
-	cmd.Flags().StringVar(&format, "format", "text", "report format: text or json")
+	cmd.Flags().StringVar(&format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	cmd.Flags().StringVar(&output, "output", "", "write the report to this file (replaced atomically)")
 	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 on findings at or above: error, warning, info or never")
 	cmd.Flags().BoolVar(&failOnNew, "fail-on-new", false, "count only findings new since the previous run of the scope")
@@ -257,15 +258,79 @@ func (a *app) auditShowCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				prev, err := db.PreviousRun(ctx, run.Scope, run.ID)
+				rep, err := storedReport(ctx, db, run)
 				if err != nil {
 					return err
 				}
-				return w.Write(a.stdout, &report.Report{Run: run, Diff: audit.Compare(prev, run)})
+				return w.Write(a.stdout, rep)
 			})
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "report format: text or json")
+	cmd.Flags().StringVar(&format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
+	return cmd
+}
+
+// storedReport builds the report of a stored run: its diff with the run
+// before it, and the plan as stored now, judged as of the run's day.
+func storedReport(ctx context.Context, db *sqlite.DB, run *engine.AuditRun) (*report.Report, error) {
+	prev, err := db.PreviousRun(ctx, run.Scope, run.ID)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := db.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g := resolve.Resolve(resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Today: run.Today})
+	return &report.Report{Run: run, Diff: audit.Compare(prev, run), Graph: g}, nil
+}
+
+func (a *app) reportCommand() *cobra.Command {
+	var sf scopeFlags
+	var format, output string
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Render the latest stored audit run of a scope, without evaluating again",
+		Long: `Report renders the latest stored audit run of the scope given by --period and
+--team (the whole plan by default) in any report format: the Markdown board
+pack for the quarterly review, a self-contained HTML page with the alignment
+tree, or the machine formats. The tree and objective tables show the plan as
+stored now.`,
+		Example: `  okrmap report --format markdown > board-pack.md
+  okrmap report --period 2026-Q4 --format html --output q4.html`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			scope, err := sf.scope()
+			if err != nil {
+				return err
+			}
+			w, err := report.Get(format)
+			if err != nil {
+				return usageError{err}
+			}
+			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
+				runs, err := db.Runs(ctx, scope.String())
+				if err != nil {
+					return err
+				}
+				if len(runs) == 0 {
+					return engine.Errorf(engine.ENOTFOUND, "no stored audit run of scope %s; run okrmap audit first", scope)
+				}
+				run, err := db.Run(ctx, runs[0].ID)
+				if err != nil {
+					return err
+				}
+				rep, err := storedReport(ctx, db, run)
+				if err != nil {
+					return err
+				}
+				return writeOutput(a.stdout, output, func(out io.Writer) error { return w.Write(out, rep) })
+			})
+		},
+	}
+	sf.register(cmd)
+	cmd.Flags().StringVar(&format, "format", "markdown", "report format: "+strings.Join(report.Formats(), ", "))
+	cmd.Flags().StringVar(&output, "output", "", "write the report to this file (replaced atomically)")
 	return cmd
 }
 

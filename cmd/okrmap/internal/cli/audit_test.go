@@ -93,6 +93,14 @@ kpis:
 	} {
 		mustContain(t, strings.Join(tt.args, " "), e.fails(ExitInput, tt.args...), tt.want)
 	}
+	mustContain(t, "report markdown", e.ok("report"), "# Alignment report", "Audit run 4", "## Objectives by P&L line", "| Area | Company |")
+	mustContain(t, "report html", e.ok("report", "--format", "html"), "<svg id=\"tree\"", "Alignment report")
+	for _, f := range []string{"junit", "sarif"} {
+		if out := e.ok("audit", "show", "4", "--format", f); len(out) < 100 {
+			t.Errorf("audit show --format %s: %q", f, out)
+		}
+	}
+	mustContain(t, "report of an unaudited scope", e.fails(ExitInput, "report", "--team", "finance"), "no stored audit run of scope teams=finance")
 	mustContain(t, "team scope", e.ok("audit", "--team", "sales", "--fail-on", "never", "--today", "2026-11-20"), "scope teams=sales")
 }
 

@@ -1,0 +1,155 @@
+package report
+
+import (
+	"bytes"
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+func render(t *testing.T, format string) []byte {
+	t.Helper()
+	w, err := Get(format)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := w.Write(&buf, exampleReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestJUnitStructure checks the JUnit XML against the structure CI systems
+// read (the element and attribute rules of Jenkins' junit-10.xsd): a
+// testsuites root, suites with name and counts that add up, test cases with
+// name and classname and one failure or skipped child each.
+func TestJUnitStructure(t *testing.T) {
+	out := render(t, "junit")
+	if !bytes.HasPrefix(out, []byte(xml.Header)) {
+		t.Error("no XML declaration")
+	}
+	var doc struct {
+		XMLName  xml.Name
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Skipped  int `xml:"skipped,attr"`
+		Suites   []struct {
+			Name     string `xml:"name,attr"`
+			Tests    int    `xml:"tests,attr"`
+			Failures int    `xml:"failures,attr"`
+			Skipped  int    `xml:"skipped,attr"`
+			Cases    []struct {
+				Name      string `xml:"name,attr"`
+				Classname string `xml:"classname,attr"`
+				Failure   *struct {
+					Message string `xml:"message,attr"`
+					Type    string `xml:"type,attr"`
+				} `xml:"failure"`
+				Skipped *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"skipped"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.XMLName.Local != "testsuites" || doc.Tests != 67 || doc.Skipped != 1 || doc.Failures != 66 {
+		t.Errorf("root %s: tests %d failures %d skipped %d", doc.XMLName.Local, doc.Tests, doc.Failures, doc.Skipped)
+	}
+	total := 0
+	for _, s := range doc.Suites {
+		if s.Name == "" || s.Tests != len(s.Cases) || s.Failures+s.Skipped != s.Tests {
+			t.Errorf("suite %q: tests %d cases %d failures %d skipped %d", s.Name, s.Tests, len(s.Cases), s.Failures, s.Skipped)
+		}
+		for _, c := range s.Cases {
+			if c.Name == "" || !strings.HasPrefix(c.Classname, "okrmap.") || (c.Failure == nil) == (c.Skipped == nil) {
+				t.Errorf("case %+v", c)
+			}
+			if c.Failure != nil && (c.Failure.Message == "" || c.Failure.Type == "") {
+				t.Errorf("failure without message or type in %s", c.Name)
+			}
+		}
+		total += s.Tests
+	}
+	if total != doc.Tests {
+		t.Errorf("suites hold %d tests, root says %d", total, doc.Tests)
+	}
+}
+
+// TestSARIFMatchesSchema validates the SARIF log against the published
+// SARIF 2.1.0 schema, which the npm package @microsoft/jest-sarif ships;
+// .ci/run installs it and sets OKRMAP_TEST_SARIF_SCHEMA.
+func TestSARIFMatchesSchema(t *testing.T) {
+	path := os.Getenv("OKRMAP_TEST_SARIF_SCHEMA")
+	if path == "" {
+		t.Skip("set OKRMAP_TEST_SARIF_SCHEMA to the SARIF 2.1.0 schema file (npm install @microsoft/jest-sarif; .ci/run does)")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("sarif.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("sarif.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(render(t, "sarif")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(v); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestHTMLSelfContained: the HTML loads nothing from the network, and it
+// opens in a headless browser with networking off, drawing the tree.
+func TestHTMLSelfContained(t *testing.T) {
+	out := render(t, "html")
+	if m := regexp.MustCompile(`(?i)(src|href)\s*=\s*"(https?:)?//`).Find(out); m != nil {
+		t.Errorf("the HTML loads %s from the network", m)
+	}
+	browser := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			browser = p
+			break
+		}
+	}
+	if browser == "" {
+		t.Skip("no chromium on PATH: apt-get install chromium (.ci/run does) to open the report in a browser")
+	}
+	dir := t.TempDir()
+	page := filepath.Join(dir, "report.html")
+	if err := os.WriteFile(page, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir="+filepath.Join(dir, "profile"), "--dump-dom", "file://"+page)
+	dom, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v", browser, err)
+	}
+	for _, want := range []string{`<svg id="tree"`, "Alignment report", "Grow ARR from $31M to $40M [revenue]", "KPI Newsletter email open rate"} {
+		if !bytes.Contains(dom, []byte(want)) {
+			t.Errorf("the browser's DOM lacks %q", want)
+		}
+	}
+}

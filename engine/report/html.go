@@ -1,0 +1,210 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/audit"
+	"github.com/okrmap/okrmap/engine/resolve"
+)
+
+// htmlWriter writes one self-contained HTML file, with no network access
+// needed: the alignment tree drawn as SVG (business objective -> objectives
+// -> key results -> KPIs, misaligned items marked), the scorecard and the
+// findings.
+type htmlWriter struct{}
+
+// maxTreeRows bounds the drawn tree; larger plans say how much was left out.
+const maxTreeRows = 1500
+
+const rowHeight = 22
+
+type treeRow struct {
+	X, Y, ParentX, ParentY int
+	Label, Kind, Status    string // Status: ok, info, warning, error
+	HasParent              bool
+}
+
+type htmlData struct {
+	R        *Report
+	Teams    []string
+	Areas    []string
+	Rows     []treeRow
+	Height   int
+	Omitted  int
+	Findings map[string][]engine.Finding
+}
+
+func (htmlWriter) Write(w io.Writer, r *Report) error {
+	d := htmlData{R: r, Teams: sortedTeams(r.Run.Scorecard), Areas: audit.Areas, Findings: map[string][]engine.Finding{}}
+	for _, f := range r.Run.Findings {
+		if !f.Waived() {
+			d.Findings[f.Severity] = append(d.Findings[f.Severity], f)
+		}
+	}
+	if r.Graph != nil {
+		d.Rows, d.Omitted = treeRows(r.Graph, r.flagged())
+	}
+	d.Height = len(d.Rows)*rowHeight + 20
+	return htmlTemplate.Execute(w, d)
+}
+
+// treeRows lays out the alignment tree, one row per node.
+func treeRows(g *resolve.Graph, flagged map[string][]engine.Finding) ([]treeRow, int) {
+	var rows []treeRow
+	omitted := 0
+	add := func(depth int, parent int, label, kind, key string, misaligned bool) int {
+		if len(rows) >= maxTreeRows {
+			omitted++
+			return -1
+		}
+		status := worst(flagged[key])
+		if misaligned {
+			status = "error"
+		}
+		if status == "" {
+			status = "ok"
+		}
+		row := treeRow{X: 16 + depth*26, Y: 16 + len(rows)*rowHeight, Label: label, Kind: kind, Status: status}
+		if parent >= 0 {
+			row.HasParent, row.ParentX, row.ParentY = true, rows[parent].X, rows[parent].Y
+		}
+		rows = append(rows, row)
+		return len(rows) - 1
+	}
+	children := map[string][]*resolve.Objective{}
+	for _, o := range g.Objectives {
+		children[o.Parent] = append(children[o.Parent], o)
+	}
+	var kpis func(depth, parent int, ks []*resolve.KPI, seen map[*resolve.KPI]bool)
+	kpis = func(depth, parent int, ks []*resolve.KPI, seen map[*resolve.KPI]bool) {
+		for _, k := range ks {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			i := add(depth, parent, "KPI "+k.Name, "kpi", k.Key, !k.Aligned)
+			if i >= 0 {
+				kpis(depth+1, i, k.DrivenBy, seen)
+			}
+		}
+	}
+	var objective func(depth, parent int, o *resolve.Objective, seen map[string]bool)
+	objective = func(depth, parent int, o *resolve.Objective, seen map[string]bool) {
+		if seen[o.Key] {
+			return
+		}
+		seen[o.Key] = true
+		i := add(depth, parent, o.Title+" ("+o.Team+")", "objective", o.Key, false)
+		if i < 0 {
+			return
+		}
+		for _, kr := range o.KeyResults {
+			j := add(depth+1, i, fmt.Sprintf("KR %s: %.0f%%", kr.Title, kr.Progress*100), "kr", kr.Key, false)
+			if j >= 0 {
+				kpis(depth+2, j, kr.KPIs, map[*resolve.KPI]bool{})
+			}
+		}
+		for _, c := range children[o.Key] {
+			objective(depth+1, i, c, seen)
+		}
+	}
+	for _, b := range g.BusinessObjectives {
+		label := b.Title
+		if b.PnLLine != "" {
+			label += " [" + b.PnLLine + "]"
+		}
+		i := add(0, -1, label, "bo", b.Key, b.PnLLine == "")
+		if i < 0 {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, o := range children[b.Key] {
+			objective(1, i, o, seen)
+		}
+		kpis(1, i, b.KPIs, map[*resolve.KPI]bool{})
+	}
+	var loose []*resolve.KPI
+	for _, k := range g.KPIs {
+		if len(k.Reaches) == 0 {
+			loose = append(loose, k)
+		}
+	}
+	if len(loose) > 0 {
+		i := add(0, -1, "KPIs that reach no business objective", "none", "", true)
+		if i >= 0 {
+			for _, k := range loose {
+				add(1, i, "KPI "+k.Name, "kpi", k.Key, true)
+			}
+		}
+	}
+	return rows, omitted
+}
+
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"title":   title,
+	"verdict": func(r int) string { return engine.Verdicts[r] },
+	"upper":   func(s string) string { return capitalise(s) },
+	"mid":     func(y int) int { return y + 4 },
+	"area":    func(s engine.Score, i int) engine.AreaScore { return s.Areas[i] },
+	"team":    func(sc engine.Scorecard, t string) engine.Score { return sc.Teams[t] },
+	"sevs":    func() []string { return slices.Clone(engine.Severities) },
+}).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>okrmap alignment report: run {{.R.Run.ID}}, {{.R.Run.Scope}}</title>
+<style>
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #1d2330; padding: 0 1em; }
+h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #d7dbe3; }
+table { border-collapse: collapse; margin: 1em 0; } th, td { border: 1px solid #d7dbe3; padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: #f3f5f9; } .r1, .r2 { color: #b3261e; } .r3 { color: #8a5a00; } .r4, .r5 { color: #1b6e3a; }
+svg text { font: 12px system-ui, sans-serif; } .edge { stroke: #9aa3b5; fill: none; }
+.ok { fill: #2e8b57; } .info { fill: #5b7db1; } .warning { fill: #d49a00; } .error { fill: #c62828; }
+.error-label { fill: #c62828; font-weight: 600; } .legend span { margin-right: 1.5em; }
+</style>
+</head>
+<body>
+<h1>Alignment report</h1>
+<p>Audit run {{.R.Run.ID}}, scope <b>{{.R.Run.Scope}}</b>, judged as of {{.R.Run.Today}}. {{upper .R.Diff.Summary}}.{{if not .R.Run.Complete}} <b>This run is incomplete.</b>{{end}}</p>
+
+<h2>Scorecard</h2>
+<table>
+<tr><th>Area</th><th>Company</th>{{range .Teams}}<th>{{.}}</th>{{end}}</tr>
+{{- $r := .R}}{{$teams := .Teams}}
+{{- range $i, $a := .Areas}}
+<tr><td>{{title $a}}</td>{{with area $r.Run.Scorecard.Company $i}}<td class="r{{.Rating}}">{{printf "%.0f" .Score}} ({{.Rating}}, {{.Verdict}})</td>{{end}}
+{{- range $teams}}{{with area (team $r.Run.Scorecard .) $i}}<td class="r{{.Rating}}">{{printf "%.0f" .Score}} ({{.Rating}})</td>{{end}}{{end}}</tr>
+{{- end}}
+<tr><th>Overall</th><th class="r{{.R.Run.Scorecard.Company.Rating}}">{{printf "%.0f" .R.Run.Scorecard.Company.Overall}} ({{.R.Run.Scorecard.Company.Rating}}, {{verdict .R.Run.Scorecard.Company.Rating}})</th>{{range $teams}}{{with team $r.Run.Scorecard .}}<th class="r{{.Rating}}">{{printf "%.0f" .Overall}} ({{.Rating}})</th>{{end}}{{end}}</tr>
+</table>
+
+{{if .Rows}}
+<h2>Alignment tree</h2>
+<p class="legend"><span><svg width="10" height="10"><circle cx="5" cy="5" r="5" class="ok"/></svg> aligned, no findings</span><span><svg width="10" height="10"><circle cx="5" cy="5" r="5" class="info"/></svg> info</span><span><svg width="10" height="10"><circle cx="5" cy="5" r="5" class="warning"/></svg> warnings</span><span><svg width="10" height="10"><circle cx="5" cy="5" r="5" class="error"/></svg> errors or misaligned</span></p>
+<svg id="tree" xmlns="http://www.w3.org/2000/svg" width="1150" height="{{.Height}}" role="img" aria-label="Alignment tree">
+{{- range .Rows}}
+{{- if .HasParent}}<path class="edge" d="M{{.ParentX}} {{.ParentY}} V{{.Y}} H{{.X}}"/>{{end}}
+<circle cx="{{.X}}" cy="{{.Y}}" r="5" class="{{.Status}}"><title>{{.Kind}}: {{.Status}}</title></circle><text x="{{.X | printf "%d"}}" dx="10" y="{{mid .Y}}"{{if eq .Status "error"}} class="error-label"{{end}}>{{.Label}}</text>
+{{- end}}
+</svg>
+{{if .Omitted}}<p>{{.Omitted}} more nodes were left out of the drawing.</p>{{end}}
+{{end}}
+
+<h2>Findings</h2>
+{{- $f := .Findings}}
+{{range sevs}}{{with index $f .}}
+<h3>{{upper (index . 0).Severity}} ({{len .}})</h3>
+<table><tr><th>Rule</th><th>Entity</th><th>Finding</th><th>Fix</th></tr>
+{{range .}}<tr><td>{{.Rule}}</td><td>{{.Entity}}</td><td>{{.Message}}</td><td>{{.Fix}}</td></tr>
+{{end}}</table>
+{{end}}{{end}}
+{{if .R.Diff.Resolved}}<h3>Resolved since run {{.R.Diff.From}} ({{len .R.Diff.Resolved}})</h3>
+<ul>{{range .R.Diff.Resolved}}<li>{{.Rule}} on {{.Entity}}</li>{{end}}</ul>{{end}}
+</body>
+</html>
+`))

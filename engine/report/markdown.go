@@ -1,0 +1,215 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/audit"
+	"github.com/okrmap/okrmap/engine/resolve"
+)
+
+// markdownWriter is the quarterly board pack: per P&L line and business
+// objective, its objectives, key result progress and KPIs; then the
+// scorecard, the findings and what changed. It reads well pasted into a
+// wiki or rendered to PDF.
+type markdownWriter struct{}
+
+func (markdownWriter) Write(w io.Writer, r *Report) error {
+	run := r.Run
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	p("# Alignment report\n\n")
+	p("Audit run %d, scope %s, judged as of %s. %s.\n\n", run.ID, run.Scope, run.Today, capitalise(r.Diff.Summary()))
+	if !run.Complete {
+		p("> **This run is incomplete**: a stage failed; the findings below are what completed.\n\n")
+	}
+
+	p("## Scorecard\n\n")
+	teams := sortedTeams(run.Scorecard)
+	p("| Area | Company |%s\n", join(teams, func(t string) string { return " " + md(t) + " |" }))
+	p("|---|---|%s\n", strings.Repeat("---|", len(teams)))
+	cell := func(v float64, rating int) string {
+		return fmt.Sprintf("%.0f (%d, %s)", v, rating, engine.Verdicts[rating])
+	}
+	for i, area := range audit.Areas {
+		p("| %s | %s |", title(area), cell(run.Scorecard.Company.Areas[i].Score, run.Scorecard.Company.Areas[i].Rating))
+		for _, t := range teams {
+			a := run.Scorecard.Teams[t].Areas[i]
+			p(" %s |", cell(a.Score, a.Rating))
+		}
+		p("\n")
+	}
+	p("| **Overall** | **%s** |", cell(run.Scorecard.Company.Overall, run.Scorecard.Company.Rating))
+	for _, t := range teams {
+		s := run.Scorecard.Teams[t]
+		p(" %s |", cell(s.Overall, s.Rating))
+	}
+	p("\n\n")
+
+	if g := r.Graph; g != nil {
+		flagged := r.flagged()
+		p("## Objectives by P&L line\n\n")
+		var lines []string
+		for _, b := range g.BusinessObjectives {
+			if !slices.Contains(lines, b.PnLLine) {
+				lines = append(lines, b.PnLLine)
+			}
+		}
+		for _, line := range lines {
+			name := line
+			if name == "" {
+				name = "No P&L line"
+			}
+			p("### %s\n\n", md(name))
+			for _, b := range g.BusinessObjectives {
+				if b.PnLLine != line {
+					continue
+				}
+				p("#### %s (%s)\n\n", md(b.Title), md(b.Key))
+				var rows []*resolve.Objective
+				for _, o := range g.Objectives {
+					if o.BusinessObjective == b.Key {
+						rows = append(rows, o)
+					}
+				}
+				if len(rows) == 0 && len(b.KPIs) == 0 {
+					p("No objectives or KPIs reach this business objective.\n\n")
+					continue
+				}
+				if len(rows) > 0 {
+					p("| Objective | Team | Key result | Baseline -> target | Progress | Findings |\n|---|---|---|---|---|---|\n")
+					for _, o := range rows {
+						for i, kr := range o.KeyResults {
+							obj := ""
+							if i == 0 {
+								obj = md(o.Title)
+							}
+							p("| %s | %s | %s | %s | %.0f%% | %d |\n", obj, md(o.Team), md(kr.Title), md(span(kr)), kr.Progress*100, len(flagged[kr.Key]))
+						}
+						if len(o.KeyResults) == 0 {
+							p("| %s | %s | (none) | | | %d |\n", md(o.Title), md(o.Team), len(flagged[o.Key]))
+						}
+					}
+					p("\n")
+				}
+				var kpis []*resolve.KPI
+				for _, k := range g.KPIs {
+					if slices.Contains(k.Reaches, b.Key) {
+						kpis = append(kpis, k)
+					}
+				}
+				if len(kpis) > 0 {
+					p("| KPI | Kind | Latest | Findings |\n|---|---|---|---|\n")
+					for _, k := range kpis {
+						latest := "not measured"
+						if k.HasMeasurement {
+							latest = strings.TrimSpace(num(k.Latest) + " " + k.Unit + " on " + k.LatestAt.Format("2006-01-02"))
+						}
+						kind := k.Kind
+						if kind == "" {
+							kind = "undeclared"
+						}
+						p("| %s | %s | %s | %d |\n", md(k.Name), kind, md(latest), len(flagged[k.Key]))
+					}
+					p("\n")
+				}
+			}
+		}
+	}
+
+	p("## Findings\n\n")
+	for _, sev := range engine.Severities {
+		var rows []engine.Finding
+		for _, f := range run.Findings {
+			if f.Severity == sev && !f.Waived() {
+				rows = append(rows, f)
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		p("### %s (%d)\n\n| Rule | Entity | Finding | Fix |\n|---|---|---|---|\n", capitalise(sev)+"s", len(rows))
+		for _, f := range rows {
+			p("| %s | %s | %s | %s |\n", md(f.Rule), md(f.Entity), md(f.Message), md(f.Fix))
+		}
+		p("\n")
+	}
+	if n := run.Counts["waived"]; n > 0 {
+		p("### Waived (%d)\n\n| Rule | Entity | Until | Reason |\n|---|---|---|---|\n", n)
+		for _, f := range run.Findings {
+			if f.Waived() {
+				p("| %s | %s | %s | %s |\n", md(f.Rule), md(f.Entity), f.Waiver.Until, md(f.Waiver.Reason))
+			}
+		}
+		p("\n")
+	}
+
+	p("## What changed\n\n")
+	if r.Diff.From == 0 {
+		p("This is the first run of this scope.\n")
+		return nil
+	}
+	p("Since run %d the overall score moved %+.1f points.\n\n", r.Diff.From, r.Diff.ScoreChange)
+	for _, g := range []struct {
+		name string
+		fs   []engine.Finding
+	}{{"New", r.Diff.New}, {"Resolved", r.Diff.Resolved}} {
+		p("- %s: %d", g.name, len(g.fs))
+		for i, f := range g.fs {
+			if i == 0 {
+				p(" (")
+			} else {
+				p(", ")
+			}
+			p("%s on %s", md(f.Rule), md(f.Entity))
+			if i == len(g.fs)-1 {
+				p(")")
+			}
+		}
+		p("\n")
+	}
+	_, err := fmt.Fprintf(w, "- Persisting: %d\n", len(r.Diff.Persisting))
+	return err
+}
+
+func span(kr *resolve.KeyResult) string {
+	b, t := "-", "-"
+	if kr.HasBaseline {
+		b = num(kr.Baseline)
+	}
+	if kr.HasTarget {
+		t = num(kr.Target)
+	}
+	return strings.TrimSpace(b + " -> " + t + " " + kr.Unit)
+}
+
+// md escapes text for a Markdown table cell.
+func md(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "*", `\*`, "_", `\_`).Replace(s)
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func sortedTeams(sc engine.Scorecard) []string {
+	teams := make([]string, 0, len(sc.Teams))
+	for t := range sc.Teams {
+		teams = append(teams, t)
+	}
+	slices.Sort(teams)
+	return teams
+}
+
+func join(items []string, f func(string) string) string {
+	var b strings.Builder
+	for _, it := range items {
+		b.WriteString(f(it))
+	}
+	return b.String()
+}

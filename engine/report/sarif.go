@@ -1,0 +1,115 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"runtime/debug"
+)
+
+// sarifWriter writes SARIF 2.1.0: one run, the rules that fired as the
+// tool's rules, each finding a result located at its entity.
+type sarifWriter struct{}
+
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool    sarifTool     `json:"tool"`
+	Results []sarifResult `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	Version        string      `json:"version,omitempty"`
+	InformationURI string      `json:"informationUri"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifRule struct {
+	ID                   string        `json:"id"`
+	ShortDescription     *sarifMessage `json:"shortDescription,omitempty"`
+	Help                 *sarifMessage `json:"help,omitempty"`
+	DefaultConfiguration sarifConfig   `json:"defaultConfiguration"`
+}
+
+type sarifConfig struct {
+	Level string `json:"level"`
+}
+
+type sarifMessage struct {
+	Text string `json:"text"`
+}
+
+type sarifResult struct {
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             sarifMessage      `json:"message"`
+	Locations           []sarifLocation   `json:"locations"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	Suppressions        []sarifSuppress   `json:"suppressions,omitempty"`
+}
+
+type sarifLocation struct {
+	LogicalLocations []sarifLogical `json:"logicalLocations"`
+}
+
+type sarifLogical struct {
+	Name               string `json:"name"`
+	FullyQualifiedName string `json:"fullyQualifiedName"`
+	Kind               string `json:"kind"`
+}
+
+type sarifSuppress struct {
+	Kind          string `json:"kind"`
+	Justification string `json:"justification"`
+}
+
+// sarifLevel maps severities to SARIF levels.
+var sarifLevel = map[string]string{"error": "error", "warning": "warning", "info": "note"}
+
+func (sarifWriter) Write(w io.Writer, r *Report) error {
+	driver := sarifDriver{Name: "okrmap", InformationURI: "https://github.com/okrmap/okrmap", Rules: []sarifRule{}}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		driver.Version = bi.Main.Version
+	}
+	index := map[string]int{}
+	results := []sarifResult{}
+	for _, f := range r.Run.Findings {
+		i, ok := index[f.Rule]
+		if !ok {
+			i = len(driver.Rules)
+			index[f.Rule] = i
+			rule := sarifRule{ID: f.Rule, DefaultConfiguration: sarifConfig{Level: sarifLevel[f.Severity]}}
+			if f.Fix != "" {
+				rule.Help = &sarifMessage{Text: f.Fix}
+			}
+			driver.Rules = append(driver.Rules, rule)
+		}
+		entity := f.Entity
+		if entity == "" {
+			entity = "plan"
+		}
+		res := sarifResult{
+			RuleID: f.Rule, RuleIndex: i, Level: sarifLevel[f.Severity], Message: sarifMessage{Text: f.Message},
+			Locations:           []sarifLocation{{LogicalLocations: []sarifLogical{{Name: entity, FullyQualifiedName: f.Scope + "/" + entity, Kind: "object"}}}},
+			PartialFingerprints: map[string]string{"okrmapFingerprint/v1": f.Fingerprint},
+		}
+		if f.Waived() {
+			res.Suppressions = []sarifSuppress{{Kind: "external", Justification: f.Waiver.Reason + " (until " + f.Waiver.Until.String() + ")"}}
+		}
+		results = append(results, res)
+	}
+	log := sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0",
+		Runs: []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}}}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(log)
+}
