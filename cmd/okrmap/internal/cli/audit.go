@@ -13,6 +13,7 @@ import (
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/audit"
+	"github.com/okrmap/okrmap/engine/notify"
 	"github.com/okrmap/okrmap/engine/report"
 	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/engine/sqlite"
@@ -41,7 +42,7 @@ func (f *scopeFlags) scope() (audit.Scope, error) {
 func (a *app) auditCommand() *cobra.Command {
 	var sf scopeFlags
 	var extra []string
-	var format, output, failOn, today string
+	var format, output, failOn, today, notifyURL string
 	var failOnNew bool
 	cmd := &cobra.Command{
 		Use:   "audit",
@@ -60,7 +61,8 @@ Put it in cron or CI: see examples/ and the README.`,
 		Example: `  okrmap audit
   okrmap audit --period 2026-Q4 --team marketing --fail-on warning
   okrmap audit --format json --output audit.json --fail-on never
-  okrmap audit --fail-on-new          # fail only on findings new since the last run`,
+  okrmap audit --fail-on-new          # fail only on findings new since the last run
+  okrmap audit --notify https://hooks.example.com/okrmap --format html --output /srv/reports/okrmap.html`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			scope, err := sf.scope()
@@ -117,6 +119,12 @@ Put it in cron or CI: see examples/ and the README.`,
 				if err := writeOutput(a.stdout, output, func(out io.Writer) error { return w.Write(out, rep) }); err != nil {
 					return err
 				}
+				if notifyURL != "" && notify.Changed(rep.Diff) {
+					// The run is stored: a failed notification is reported, not fatal.
+					if err := notify.Post(ctx, notifyURL, notify.NewSummary(run, rep.Diff, output), notify.Options{}); err != nil {
+						fmt.Fprintf(a.stderr, "okrmap: warning: %v; audit run %d is stored\n", err, run.ID)
+					}
+				}
 				failing := run.Findings
 				if failOnNew {
 					failing = rep.Diff.New
@@ -137,6 +145,7 @@ Put it in cron or CI: see examples/ and the README.`,
 	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 on findings at or above: error, warning, info or never")
 	cmd.Flags().BoolVar(&failOnNew, "fail-on-new", false, "count only findings new since the previous run of the scope")
 	cmd.Flags().StringVar(&today, "today", "", "judge as of this date, YYYY-MM-DD (default today)")
+	cmd.Flags().StringVar(&notifyURL, "notify", "", "post a JSON summary to this webhook when something changed since the last run")
 	cmd.AddCommand(a.auditHistoryCommand(), a.auditShowCommand(), a.auditDiffCommand())
 	return cmd
 }

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -155,4 +157,36 @@ func TestWaivers(t *testing.T) {
 	mustContain(t, "expired waiver", out, "KPI email-open-rate (Newsletter email open rate) is linked to nothing (waiver expired 2026-12-31)", "0 waived")
 	mustContain(t, "bad waive", e.fails(ExitInput, "waive", "kpi-unlinked", "x", "--until", "2027-01-01"), "reason is missing")
 	mustContain(t, "bad until", e.fails(ExitInput, "waive", "kpi-unlinked", "x", "--reason", "r", "--until", "soon"), "--until")
+}
+
+func TestAuditNotify(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	var mu sync.Mutex
+	var got []map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		got = append(got, m)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	e.ok("audit", "--fail-on", "never", "--notify", srv.URL)
+	e.ok("audit", "--fail-on", "never", "--notify", srv.URL) // nothing changed: no post
+	e.ok("apply", e.write("orphan.yaml", "version: 1\nkpis: [{key: new-orphan, name: New orphan}]\n"))
+	e.ok("audit", "--fail-on", "never", "--notify", srv.URL)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 || got[0]["run"] != 1.0 || got[1]["run"] != 3.0 || !strings.Contains(got[1]["text"].(string), "since run 2:") {
+		t.Fatalf("notifications %v", got)
+	}
+
+	srv.Close()
+	e.ok("apply", e.write("orphan2.yaml", "version: 1\nkpis: [{key: another-orphan, name: Another orphan}]\n"))
+	_, errOut, code := e.run("", "audit", "--fail-on", "never", "--notify", srv.URL) // retries for about 7 s
+
+	if code != ExitOK || !strings.Contains(errOut, "warning: notify") || !strings.Contains(errOut, "audit run 4 is stored") {
+		t.Errorf("an unreachable webhook: exit %d, %s", code, errOut)
+	}
 }
