@@ -21,6 +21,7 @@ type Report struct {
 	Run   *engine.AuditRun
 	Diff  audit.Diff
 	Graph *resolve.Graph
+	Color bool // the text format colours severities, for a terminal
 }
 
 // Writer renders a report in one format.

@@ -93,6 +93,13 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
+	colored := exampleReport(t)
+	colored.Color = true
+	var buf bytes.Buffer
+	textWriter{}.Write(&buf, colored)
+	if !strings.Contains(buf.String(), "\x1b[1;31mERROR\x1b[0m (4)") || !strings.Contains(buf.String(), "\x1b[1;35mNEW\x1b[0m") {
+		t.Error("colour on a terminal is missing")
+	}
 	if _, err := Get("pdf"); engine.ErrorCode(err) != engine.EINVALID {
 		t.Errorf("unknown format: %v", err)
 	}

@@ -54,12 +54,12 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 			continue
 		}
 		slices.SortStableFunc(rows, func(a, b engine.Finding) int { return strings.Compare(a.Rule, b.Rule) })
-		fmt.Fprintf(w, "%s (%d)\n", strings.ToUpper(sev), len(rows))
+		fmt.Fprintf(w, "%s (%d)\n", r.paint(sev, strings.ToUpper(sev)), len(rows))
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, f := range rows {
 			mark := ""
 			if r.Diff.From != 0 && r.isNew(f) {
-				mark = "NEW "
+				mark = r.paint("new", "NEW") + " "
 			}
 			note := ""
 			if f.Waiver != nil {
@@ -90,6 +90,17 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 	}
 	_, err := fmt.Fprintf(w, "%d findings: %d errors, %d warnings, %d info, %d waived\n", len(run.Findings), run.Counts["error"], run.Counts["warning"], run.Counts["info"], run.Counts["waived"])
 	return err
+}
+
+// ansi colours for severities and new findings.
+var ansi = map[string]string{"error": "\x1b[1;31m", "warning": "\x1b[33m", "info": "\x1b[36m", "new": "\x1b[1;35m"}
+
+// paint wraps text in the colour for kind when r.Color is set.
+func (r *Report) paint(kind, text string) string {
+	if !r.Color {
+		return text
+	}
+	return ansi[kind] + text + "\x1b[0m"
 }
 
 func teamScores(sc engine.Scorecard, teams []string) []engine.Score {

@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
 
 	"github.com/okrmap/okrmap/engine"
 )
@@ -122,6 +122,10 @@ func checkExisting(ctx context.Context, path string, known int) error {
 	err = raw.QueryRowContext(ctx, `SELECT (SELECT application_id FROM pragma_application_id),
 		(SELECT user_version FROM pragma_user_version),
 		(SELECT count(*) FROM sqlite_master WHERE type = 'table')`).Scan(&app, &version, &tables)
+	var serr sqlite3.Error
+	if errors.As(err, &serr) && serr.Code == sqlite3.ErrCorrupt {
+		return fmt.Errorf("database %s is damaged (%w); restore it from a backup (okrmap backup makes them)", path, err)
+	}
 	if err != nil {
 		return engine.Errorf(engine.EINVALID, "%s is not a readable SQLite database (%v); point --db at an okrmap database or a new file", path, err)
 	}

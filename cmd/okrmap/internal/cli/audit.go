@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -115,7 +116,7 @@ Put it in cron or CI: see examples/ and the README.`,
 				if err != nil {
 					return err
 				}
-				rep := &report.Report{Run: run, Diff: audit.Compare(prev, run), Graph: graph}
+				rep := &report.Report{Run: run, Diff: audit.Compare(prev, run), Graph: graph, Color: output == "" && a.terminal()}
 				if err := writeOutput(a.stdout, output, func(out io.Writer) error { return w.Write(out, rep) }); err != nil {
 					return err
 				}
@@ -277,6 +278,17 @@ func (a *app) auditShowCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
 	return cmd
+}
+
+// terminal reports whether standard output is a terminal that wants colour
+// (NO_COLOR unset).
+func (a *app) terminal() bool {
+	f, ok := a.stdout.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // storedReport builds the report of a stored run: its diff with the run

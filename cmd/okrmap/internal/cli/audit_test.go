@@ -190,3 +190,26 @@ func TestAuditNotify(t *testing.T) {
 		t.Errorf("an unreachable webhook: exit %d, %s", code, errOut)
 	}
 }
+
+// TestInternalFailureExitCode: a database whose pages are damaged (header
+// intact) makes the audit fail inside SQLite: exit code 3, not 2.
+func TestInternalFailureExitCode(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	e.ok("backup", e.dir+"/clean.db") // a self-contained copy, with no WAL beside it, to damage
+	f, err := os.OpenFile(e.dir+"/clean.db", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := f.Stat()
+	junk := make([]byte, st.Size()-4096)
+	for i := range junk {
+		junk[i] = 0xA5
+	}
+	f.WriteAt(junk, 4096) // everything after the first page
+	f.Close()
+	out, errOut, code := e.run("", "--db", e.dir+"/clean.db", "audit")
+	if code != ExitInternal {
+		t.Errorf("audit of a damaged database: exit %d, want 3\n%s%s", code, out, errOut)
+	}
+}
