@@ -78,11 +78,9 @@ Put it in cron or CI: see examples/ and the README.`,
 			if err != nil {
 				return err
 			}
-			day := engine.DateOf(a.now())
-			if today != "" {
-				if day, err = engine.ParseDate(today); err != nil {
-					return usageError{fmt.Errorf("--today: %w", err)}
-				}
+			day, err := a.judgeDay(today)
+			if err != nil {
+				return err
 			}
 			rs, err := a.ruleSet(extra)
 			if err != nil {

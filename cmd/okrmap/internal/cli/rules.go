@@ -228,11 +228,9 @@ Exit code 1 when a finding is at or above --fail-on (default error).`,
 			if err != nil {
 				return err
 			}
-			day := engine.DateOf(a.now())
-			if today != "" {
-				if day, err = engine.ParseDate(today); err != nil {
-					return usageError{fmt.Errorf("--today: %w", err)}
-				}
+			day, err := a.judgeDay(today)
+			if err != nil {
+				return err
 			}
 			set, err := plan.Load(files...)
 			if err != nil {
@@ -272,6 +270,18 @@ Exit code 1 when a finding is at or above --fail-on (default error).`,
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text, json or yaml")
 	cmd.Flags().StringVar(&today, "today", "", "judge as of this date, YYYY-MM-DD (default today)")
 	return cmd
+}
+
+// judgeDay returns the day findings are judged as of: --today, or today.
+func (a *app) judgeDay(today string) (engine.Date, error) {
+	if today == "" {
+		return engine.DateOf(a.now()), nil
+	}
+	d, err := engine.ParseDate(today)
+	if err != nil {
+		return d, usageError{fmt.Errorf("--today: %w", err)}
+	}
+	return d, nil
 }
 
 func failThreshold(s string) (int, error) {
