@@ -79,17 +79,21 @@ func (markdownWriter) Write(w io.Writer, r *Report) error {
 					continue
 				}
 				if len(rows) > 0 {
-					p("| Objective | Team | Key result | Baseline -> target | Progress | Findings |\n|---|---|---|---|---|---|\n")
+					p("| Objective | Team | Key result | Baseline -> target | Progress | Expected by now | Findings |\n|---|---|---|---|---|---|---|\n")
 					for _, o := range rows {
 						for i, kr := range o.KeyResults {
 							obj := ""
 							if i == 0 {
 								obj = md(o.Title)
 							}
-							p("| %s | %s | %s | %s | %.0f%% | %d |\n", obj, md(o.Team), md(kr.Title), md(span(kr)), kr.Progress*100, len(flagged[kr.Key]))
+							progress := fmt.Sprintf("%.0f%%", kr.Progress*100)
+							if kr.HasScore {
+								progress = fmt.Sprintf("scored %.2f", kr.Score)
+							}
+							p("| %s | %s | %s | %s | %s | %.0f%% | %d |\n", obj, md(o.Team), md(kr.Title), md(span(kr)), progress, kr.ExpectedProgress*100, len(flagged[kr.Key]))
 						}
 						if len(o.KeyResults) == 0 {
-							p("| %s | %s | (none) | | | %d |\n", md(o.Title), md(o.Team), len(flagged[o.Key]))
+							p("| %s | %s | (none) | | | | %d |\n", md(o.Title), md(o.Team), len(flagged[o.Key]))
 						}
 					}
 					p("\n")

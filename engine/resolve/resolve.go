@@ -113,6 +113,8 @@ type KeyResult struct {
 	Due              time.Time `expr:"due"`
 	PeriodStart      time.Time `expr:"period_start"`
 	PeriodEnd        time.Time `expr:"period_end"`
+	HasScore         bool      `expr:"has_score"` // set at quarter close
+	Score            float64   `expr:"score"`
 	Progress         float64   `expr:"progress"`          // 0-1, see engine.KeyResult.Progress
 	ExpectedProgress float64   `expr:"expected_progress"` // share of the time to due that has passed, 0-1
 	CheckIns         int       `expr:"checkins"`
@@ -500,6 +502,7 @@ func resolveKR(kr engine.KeyResult, o *Objective, cs []engine.CheckIn, today tim
 	set(&r.HasTarget, &r.Target, kr.Target)
 	set(&r.HasCurrent, &r.Current, kr.Current)
 	set(&r.HasConfidence, &r.Confidence, kr.Confidence)
+	set(&r.HasScore, &r.Score, kr.Score)
 	if !kr.Due.IsZero() {
 		r.HasDue, r.Due = true, kr.Due.Time()
 	}

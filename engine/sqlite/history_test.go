@@ -129,6 +129,9 @@ func TestCloseQuarterRollForward(t *testing.T) {
 	}
 	p, _ := db.Plan(ctx)
 	g := engine.NewGraph(p)
+	if kr := g.KeyResults["sme-sqls"]; kr.Score == nil || *kr.Score != 0.5 {
+		t.Errorf("stored score of sme-sqls: %v, want 0.5", kr.Score)
+	}
 	if o := g.Objectives["mkt-pipeline"]; o.Status != "closed" {
 		t.Errorf("mkt-pipeline status %q, want closed", o.Status)
 	}

@@ -73,6 +73,9 @@ func (db *DB) CloseQuarter(ctx context.Context, period, next string) (*CloseResu
 				continue
 			}
 			o.Status = "closed"
+			// Score a copy: the key results are shared with the snapshot the
+			// merge compares against.
+			o.KeyResults = slices.Clone(o.KeyResults)
 			var open []engine.KeyResult
 			for i := range o.KeyResults {
 				kr := &o.KeyResults[i]

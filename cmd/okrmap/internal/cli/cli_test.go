@@ -124,6 +124,8 @@ func TestQuarterWorkflow(t *testing.T) {
 		"Rolled forward into 2027-Q1", "key_result sme-sqls -> sme-sqls-2027-q1")
 	e.fails(ExitInput, "checkin", "sme-sqls", "--value", "1")
 	e.ok("checkin", "sme-sqls-2027-q1", "--value", "4100")
+	e.ok("audit", "--period", "2026-Q4", "--fail-on", "never")
+	mustContain(t, "board pack after close", e.ok("report", "--period", "2026-Q4"), "| SME sales-qualified leads | 3000 -> 5000 count | scored 0.50 |")
 
 	export := filepath.Join(e.dir, "export.yaml")
 	e.ok("export", "-f", export)
