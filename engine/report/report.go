@@ -57,10 +57,17 @@ func Get(format string) (Writer, error) {
 	return w, nil
 }
 
-// isNew reports whether f is new since the previous run.
-func (r *Report) isNew(f engine.Finding) bool {
-	return slices.ContainsFunc(r.Diff.New, func(n engine.Finding) bool { return n.Fingerprint == f.Fingerprint })
+// newSet returns the fingerprints of findings new since the previous run.
+func (r *Report) newSet() map[string]bool {
+	m := make(map[string]bool, len(r.Diff.New))
+	for _, f := range r.Diff.New {
+		m[f.Fingerprint] = true
+	}
+	return m
 }
+
+// NeedsGraph reports whether format draws the plan (Report.Graph).
+func NeedsGraph(format string) bool { return format == "markdown" || format == "html" }
 
 func pct(x float64) string { return fmt.Sprintf("%5.1f", x) }
 

@@ -43,6 +43,7 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 	tw.Flush()
 	fmt.Fprintln(w)
 
+	isNew := r.newSet()
 	for _, sev := range engine.Severities {
 		var rows []engine.Finding
 		for _, f := range run.Findings {
@@ -58,7 +59,7 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, f := range rows {
 			mark := ""
-			if r.Diff.From != 0 && r.isNew(f) {
+			if r.Diff.From != 0 && isNew[f.Fingerprint] {
 				mark = r.paint("new", "NEW") + " "
 			}
 			note := ""

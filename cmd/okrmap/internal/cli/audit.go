@@ -266,7 +266,7 @@ func (a *app) auditShowCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				rep, err := storedReport(ctx, db, run)
+				rep, err := storedReport(ctx, db, run, format)
 				if err != nil {
 					return err
 				}
@@ -290,18 +290,23 @@ func (a *app) terminal() bool {
 }
 
 // storedReport builds the report of a stored run: its diff with the run
-// before it, and the plan as stored now, judged as of the run's day.
-func storedReport(ctx context.Context, db *sqlite.DB, run *engine.AuditRun) (*report.Report, error) {
+// before it and, for formats that draw it, the plan as stored now, judged as
+// of the run's day.
+func storedReport(ctx context.Context, db *sqlite.DB, run *engine.AuditRun, format string) (*report.Report, error) {
 	prev, err := db.PreviousRun(ctx, run.Scope, run.ID)
 	if err != nil {
 		return nil, err
+	}
+	rep := &report.Report{Run: run, Diff: audit.Compare(prev, run)}
+	if !report.NeedsGraph(format) {
+		return rep, nil
 	}
 	snap, err := db.Snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	g := resolve.Resolve(resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Today: run.Today})
-	return &report.Report{Run: run, Diff: audit.Compare(prev, run), Graph: g}, nil
+	rep.Graph = resolve.Resolve(resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Today: run.Today})
+	return rep, nil
 }
 
 func (a *app) reportCommand() *cobra.Command {
@@ -339,7 +344,7 @@ stored now.`,
 				if err != nil {
 					return err
 				}
-				rep, err := storedReport(ctx, db, run)
+				rep, err := storedReport(ctx, db, run, format)
 				if err != nil {
 					return err
 				}
