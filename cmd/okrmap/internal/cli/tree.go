@@ -71,8 +71,6 @@ type node struct {
 	children []*node
 }
 
-func (t *treeView) filtered() bool { return t.period != "" || t.team != "" }
-
 // matches reports whether objective o passes the filters.
 func (t *treeView) matches(o *engine.Objective) bool {
 	if t.team != "" && o.Team != t.team {
