@@ -35,14 +35,16 @@ const MaxFileSize = 512 << 20
 // Set is one or more plan files read together, with what is needed to point
 // later problems (from Validate or the store) at a file, line and column.
 type Set struct {
-	Plan  *engine.Plan          // every file's entities, in file order
-	roots map[string]*yaml.Node // file name -> document root
+	Plan *engine.Plan // every file's entities, in file order
+	// data holds each file's content; Locate parses it again only when a
+	// problem needs a position, so no node tree is kept for large plans.
+	data map[string][]byte
 }
 
 // Load reads plan files. A file that cannot be read, parsed or that breaks
 // the schema makes Load return engine.Problems naming all of them.
 func Load(paths ...string) (*Set, error) {
-	set := &Set{Plan: &engine.Plan{}, roots: map[string]*yaml.Node{}}
+	set := &Set{Plan: &engine.Plan{}, data: map[string][]byte{}}
 	var plans []*engine.Plan
 	var probs engine.Problems
 	for _, path := range paths {
@@ -50,11 +52,11 @@ func Load(paths ...string) (*Set, error) {
 		if err != nil {
 			return nil, err
 		}
-		p, root, ps := parse(path, data)
+		p, ps := parse(path, data)
 		probs = append(probs, ps...)
 		if p != nil {
 			plans = append(plans, p)
-			set.roots[path] = root
+			set.data[path] = data
 		}
 	}
 	if len(probs) > 0 {
@@ -66,11 +68,11 @@ func Load(paths ...string) (*Set, error) {
 
 // Parse reads one plan file's content; name is used in problems.
 func Parse(name string, data []byte) (*Set, error) {
-	p, root, probs := parse(name, data)
+	p, probs := parse(name, data)
 	if len(probs) > 0 {
 		return nil, probs
 	}
-	return &Set{Plan: p, roots: map[string]*yaml.Node{name: root}}, nil
+	return &Set{Plan: p, data: map[string][]byte{name: data}}, nil
 }
 
 func readFile(path string) ([]byte, error) {
@@ -97,10 +99,19 @@ func (s *Set) Validate() error {
 
 // Locate fills in line and column of problems that point into s's files.
 func (s *Set) Locate(ps engine.Problems) engine.Problems {
+	roots := map[string]*yaml.Node{}
 	for i := range ps {
 		p := &ps[i]
-		root, ok := s.roots[p.File]
+		data, ok := s.data[p.File]
 		if !ok || p.Line > 0 {
+			continue
+		}
+		root, parsed := roots[p.File]
+		if !parsed {
+			root = parseNodes(data)
+			roots[p.File] = root
+		}
+		if root == nil {
 			continue
 		}
 		if n := lookup(root, p.Path); n != nil {
@@ -110,9 +121,9 @@ func (s *Set) Locate(ps engine.Problems) engine.Problems {
 	return ps
 }
 
-func parse(name string, data []byte) (*engine.Plan, *yaml.Node, engine.Problems) {
-	fail := func(line, col int, format string, args ...any) (*engine.Plan, *yaml.Node, engine.Problems) {
-		return nil, nil, engine.Problems{{File: name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}}
+func parse(name string, data []byte) (*engine.Plan, engine.Problems) {
+	fail := func(line, col int, format string, args ...any) (*engine.Plan, engine.Problems) {
+		return nil, engine.Problems{{File: name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}}
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -120,7 +131,7 @@ func parse(name string, data []byte) (*engine.Plan, *yaml.Node, engine.Problems)
 		if errors.Is(err, io.EOF) {
 			return fail(0, 0, "the file is empty; a plan starts with 'version: 1'")
 		}
-		return nil, nil, syntaxProblems(name, err)
+		return nil, syntaxProblems(name, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -143,14 +154,23 @@ func parse(name string, data []byte) (*engine.Plan, *yaml.Node, engine.Problems)
 		return fail(0, 0, "%v", err)
 	}
 	if probs := schemaProblems(name, root, val); len(probs) > 0 {
-		return nil, nil, probs
+		return nil, probs
 	}
 	p := &engine.Plan{}
 	if err := root.Decode(p); err != nil {
-		return nil, nil, syntaxProblems(name, err)
+		return nil, syntaxProblems(name, err)
 	}
 	annotate(name, p)
-	return p, root, nil
+	return p, nil
+}
+
+// parseNodes returns the root mapping of a file that parsed before, or nil.
+func parseNodes(data []byte) *yaml.Node {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 {
+		return nil
+	}
+	return doc.Content[0]
 }
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
