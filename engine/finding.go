@@ -26,7 +26,8 @@ type Finding struct {
 	Rule     string   `json:"rule" yaml:"rule"`
 	Severity string   `json:"severity" yaml:"severity"`
 	Scope    string   `json:"scope" yaml:"scope"`
-	Entity   string   `json:"entity" yaml:"entity"` // the entity's key; "" for plan-wide rules
+	Entity   string   `json:"entity" yaml:"entity"`                 // the entity's key; "" for plan-wide rules
+	Team     string   `json:"team,omitempty" yaml:"team,omitempty"` // the team that owns the entity, if any
 	Message  string   `json:"message" yaml:"message"`
 	Fix      string   `json:"fix,omitempty" yaml:"fix,omitempty"`
 	Trace    []string `json:"trace,omitempty" yaml:"trace,omitempty"`

@@ -54,10 +54,26 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 		if len(rows) == 0 {
 			continue
 		}
-		slices.SortStableFunc(rows, func(a, b engine.Finding) int { return strings.Compare(a.Rule, b.Rule) })
+		// By team (findings without one last), then rule.
+		slices.SortStableFunc(rows, func(a, b engine.Finding) int {
+			if a.Team != b.Team {
+				if a.Team == "" || b.Team == "" {
+					return strings.Compare(b.Team, a.Team)
+				}
+				return strings.Compare(a.Team, b.Team)
+			}
+			return strings.Compare(a.Rule, b.Rule)
+		})
 		fmt.Fprintf(w, "%s (%d)\n", r.paint(sev, strings.ToUpper(sev)), len(rows))
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for _, f := range rows {
+		for i, f := range rows {
+			if i == 0 || f.Team != rows[i-1].Team {
+				team := f.Team
+				if team == "" {
+					team = "(company-wide)"
+				}
+				fmt.Fprintf(tw, "  %s\n", team)
+			}
 			mark := ""
 			if r.Diff.From != 0 && isNew[f.Fingerprint] {
 				mark = r.paint("new", "NEW") + " "
@@ -66,7 +82,7 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 			if f.Waiver != nil {
 				note = fmt.Sprintf(" (waiver expired %s)", f.Waiver.Until)
 			}
-			fmt.Fprintf(tw, "  %s%s\t%s%s\n", mark, f.Rule, f.Message, note)
+			fmt.Fprintf(tw, "    %s%s\t%s%s\n", mark, f.Rule, f.Message, note)
 		}
 		tw.Flush()
 		fmt.Fprintln(w)

@@ -207,6 +207,7 @@ type Investment struct {
 	Period            string  `expr:"period"`
 	Owner             string  `expr:"owner"`
 	Objective         string  `expr:"objective"`
+	Team              string  `expr:"team"` // the team of its objective
 	HasReturn         bool    `expr:"has_return"`
 	ReturnKPI         string  `expr:"return_kpi"`
 	ReturnValue       float64 `expr:"return_value"`
@@ -407,6 +408,9 @@ func Resolve(in Input) *Graph {
 	for _, in := range p.Investments {
 		ri := &Investment{Key: in.Key, Name: in.Name, Amount: in.Amount, Currency: in.Currency, Period: in.Period,
 			Owner: in.Owner, Objective: in.Objective}
+		if o := objs[in.Objective]; o != nil {
+			ri.Team = o.Team
+		}
 		if r := in.ExpectedReturn; r != nil {
 			ri.HasReturn, ri.ReturnKPI, ri.ReturnValue = true, r.KPI, r.Value
 			ri.ReturnKPIMeasured = kpis[r.KPI] != nil && kpis[r.KPI].HasMeasurement

@@ -73,8 +73,15 @@ type scope struct {
 	env  any // a zero environment, for compiling
 	// count returns how many entities g has in the scope.
 	count func(g *resolve.Graph) int
-	// bind returns an environment for entity i and its key and trace.
-	bind func(g *resolve.Graph, i int) (env any, key string, trace []string)
+	// bind returns an environment for entity i, and its key, trace and team.
+	bind func(g *resolve.Graph, i int) (env any, e entity)
+}
+
+// entity is what a finding records about the entity it judges.
+type entity struct {
+	key   string
+	trace []string
+	team  string
 }
 
 // Scopes lists the rule scopes in evaluation order.
@@ -82,44 +89,45 @@ var Scopes = []string{"kpi", "key_result", "objective", "business_objective", "l
 
 var scopes = map[string]scope{
 	"kpi": {"kpi", kpiEnv{}, func(g *resolve.Graph) int { return len(g.KPIs) },
-		func(g *resolve.Graph, i int) (any, string, []string) {
+		func(g *resolve.Graph, i int) (any, entity) {
 			k := g.KPIs[i]
-			return &kpiEnv{k, g, g.Today}, k.Key, k.Trace
+			return &kpiEnv{k, g, g.Today}, entity{k.Key, k.Trace, k.Team}
 		}},
 	"key_result": {"key_result", keyResultEnv{}, func(g *resolve.Graph) int { return len(g.KeyResults) },
-		func(g *resolve.Graph, i int) (any, string, []string) {
+		func(g *resolve.Graph, i int) (any, entity) {
 			k := g.KeyResults[i]
-			return &keyResultEnv{k, g, g.Today}, k.Key, nil
+			return &keyResultEnv{k, g, g.Today}, entity{k.Key, nil, k.Team}
 		}},
 	"objective": {"objective", objectiveEnv{}, func(g *resolve.Graph) int { return len(g.Objectives) },
-		func(g *resolve.Graph, i int) (any, string, []string) {
+		func(g *resolve.Graph, i int) (any, entity) {
 			o := g.Objectives[i]
-			return &objectiveEnv{o, g, g.Today}, o.Key, append([]string{o.Key}, o.Ancestors...)
+			return &objectiveEnv{o, g, g.Today}, entity{o.Key, append([]string{o.Key}, o.Ancestors...), o.Team}
 		}},
 	"business_objective": {"business_objective", businessObjectiveEnv{}, func(g *resolve.Graph) int { return len(g.BusinessObjectives) },
-		func(g *resolve.Graph, i int) (any, string, []string) {
+		func(g *resolve.Graph, i int) (any, entity) {
 			b := g.BusinessObjectives[i]
-			return &businessObjectiveEnv{b, g, g.Today}, b.Key, nil
+			return &businessObjectiveEnv{b, g, g.Today}, entity{key: b.Key}
 		}},
 	"link": {"link", linkEnv{}, func(g *resolve.Graph) int { return len(g.Links) },
-		func(g *resolve.Graph, i int) (any, string, []string) {
+		func(g *resolve.Graph, i int) (any, entity) {
 			l := g.Links[i]
-			return &linkEnv{l, g, g.Today}, l.KPI + "->" + l.To, []string{l.KPI, l.To}
+			return &linkEnv{l, g, g.Today}, entity{l.KPI + "->" + l.To, []string{l.KPI, l.To}, l.Team}
 		}},
 	"team": {"team", teamEnv{}, func(g *resolve.Graph) int { return len(g.Teams) },
-		func(g *resolve.Graph, i int) (any, string, []string) {
-			return &teamEnv{g.Teams[i], g, g.Today}, g.Teams[i].Key, nil
+		func(g *resolve.Graph, i int) (any, entity) {
+			return &teamEnv{g.Teams[i], g, g.Today}, entity{key: g.Teams[i].Key, team: g.Teams[i].Key}
 		}},
 	"assumption": {"assumption", assumptionEnv{}, func(g *resolve.Graph) int { return len(g.Assumptions) },
-		func(g *resolve.Graph, i int) (any, string, []string) {
-			return &assumptionEnv{g.Assumptions[i], g, g.Today}, g.Assumptions[i].Key, nil
+		func(g *resolve.Graph, i int) (any, entity) {
+			return &assumptionEnv{g.Assumptions[i], g, g.Today}, entity{key: g.Assumptions[i].Key}
 		}},
 	"investment": {"investment", investmentEnv{}, func(g *resolve.Graph) int { return len(g.Investments) },
-		func(g *resolve.Graph, i int) (any, string, []string) {
-			return &investmentEnv{g.Investments[i], g, g.Today}, g.Investments[i].Key, nil
+		func(g *resolve.Graph, i int) (any, entity) {
+			in := g.Investments[i]
+			return &investmentEnv{in, g, g.Today}, entity{key: in.Key, team: in.Team}
 		}},
 	"plan": {"plan", planEnv{}, func(g *resolve.Graph) int { return 1 },
-		func(g *resolve.Graph, i int) (any, string, []string) { return &planEnv{g, g.Today}, "", nil }},
+		func(g *resolve.Graph, i int) (any, entity) { return &planEnv{g, g.Today}, entity{} }},
 }
 
 // functions are the helpers rules may call besides expr's builtins.

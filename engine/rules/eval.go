@@ -78,14 +78,14 @@ func (s *Set) Evaluate(ctx context.Context, g *resolve.Graph) ([]engine.Finding,
 }
 
 func evalEntity(machine *vm.VM, rules []*Rule, sc scope, g *resolve.Graph, i int) []engine.Finding {
-	env, key, trace := sc.bind(g, i)
+	env, e := sc.bind(g, i)
 	var out []engine.Finding
 	for _, r := range rules {
 		f, fired := r.eval(machine, env)
 		if !fired {
 			continue
 		}
-		f.Entity, f.Trace, f.Fingerprint = key, trace, engine.Fingerprint(r.ID, r.Scope, key)
+		f.Entity, f.Trace, f.Team, f.Fingerprint = e.key, e.trace, e.team, engine.Fingerprint(r.ID, r.Scope, e.key)
 		out = append(out, f)
 	}
 	return out

@@ -62,8 +62,8 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 		if err != nil {
 			return err
 		}
-		st, err := tx.PrepareContext(ctx, `INSERT INTO audit_finding (run_id, pos, rule, severity, scope, entity, message,
-			fix, trace, fingerprint, waiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		st, err := tx.PrepareContext(ctx, `INSERT INTO audit_finding (run_id, pos, rule, severity, scope, entity, team,
+			message, fix, trace, fingerprint, waiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -78,7 +78,7 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 				b, _ := json.Marshal(f.Waiver)
 				waiver = string(b)
 			}
-			if _, err := st.ExecContext(ctx, id, i, f.Rule, f.Severity, f.Scope, f.Entity, f.Message, f.Fix, trace, f.Fingerprint, waiver); err != nil {
+			if _, err := st.ExecContext(ctx, id, i, f.Rule, f.Severity, f.Scope, f.Entity, f.Team, f.Message, f.Fix, trace, f.Fingerprint, waiver); err != nil {
 				return fmt.Errorf("store finding: %w", err)
 			}
 		}
@@ -134,11 +134,11 @@ func (db *DB) Run(ctx context.Context, id int64) (*engine.AuditRun, error) {
 		if err != nil {
 			return err
 		}
-		return each(ctx, tx, `SELECT rule, severity, scope, entity, message, fix, trace, fingerprint, waiver FROM audit_finding
+		return each(ctx, tx, `SELECT rule, severity, scope, entity, team, message, fix, trace, fingerprint, waiver FROM audit_finding
 			WHERE run_id = ? ORDER BY pos`, func(r *sql.Rows) error {
 			var f engine.Finding
 			var trace, waiver string
-			if err := r.Scan(&f.Rule, &f.Severity, &f.Scope, &f.Entity, &f.Message, &f.Fix, &trace, &f.Fingerprint, &waiver); err != nil {
+			if err := r.Scan(&f.Rule, &f.Severity, &f.Scope, &f.Entity, &f.Team, &f.Message, &f.Fix, &trace, &f.Fingerprint, &waiver); err != nil {
 				return err
 			}
 			if waiver != "" {

@@ -22,6 +22,7 @@ CREATE TABLE audit_finding (
     severity    TEXT NOT NULL,
     scope       TEXT NOT NULL,
     entity      TEXT NOT NULL,
+    team        TEXT NOT NULL DEFAULT '',
     message     TEXT NOT NULL,
     fix         TEXT NOT NULL DEFAULT '',
     trace       TEXT NOT NULL DEFAULT '', -- JSON array
