@@ -1,0 +1,164 @@
+// Package host runs okrmap's rule plugins: it starts each plugin binary
+// through go-plugin with its pinned checksum, sends it the resolved graph in
+// batches, and turns what comes back into findings. Whatever goes wrong
+// with a plugin is returned as an error for that plugin; the caller reports
+// it as a plugin-failure finding and carries on.
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/okrmap/okrmap/engine"
+	pb "github.com/okrmap/okrmap/plugins/proto/okrmap/plugin/v1"
+	"github.com/okrmap/okrmap/plugins/protocol"
+)
+
+// Spec is a plugin to run.
+type Spec struct {
+	Name     string            // from the lock file
+	Path     string            // the binary
+	SHA256   string            // hex; the binary must match it
+	Settings map[string]string // passed to Configure
+	Timeout  time.Duration     // for the whole run; default 30s
+	Log      io.Writer         // the plugin's stderr, prefixed with its name; nil discards
+}
+
+// Result is what one plugin produced.
+type Result struct {
+	Description *pb.Description
+	Findings    []engine.Finding
+}
+
+// Run starts the plugin, checks the graph and stops the plugin. The process
+// is killed before Run returns, whatever happened.
+func Run(ctx context.Context, s Spec, batches []*pb.GraphBatch, keys map[string]bool) (*Result, error) {
+	sum, err := hex.DecodeString(s.SHA256)
+	if err != nil || len(sum) != sha256.Size {
+		return nil, fmt.Errorf("plugin %s: the lock file holds no valid SHA-256; re-pin it with okrmap plugins lock", s.Name)
+	}
+	if s.Timeout <= 0 {
+		s.Timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	logOut := s.Log
+	if logOut == nil {
+		logOut = io.Discard
+	}
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  protocol.Handshake,
+		VersionedPlugins: protocol.Sets(nil),
+		Cmd:              exec.Command(s.Path),
+		SecureConfig:     &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()},
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		StartTimeout:     s.Timeout,
+		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin." + s.Name, Output: logOut, Level: hclog.Info}),
+		SyncStderr:       logOut,
+	})
+	defer client.Kill()
+
+	type outcome struct {
+		res *Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := run(ctx, client, s, batches, keys)
+		done <- outcome{res, err}
+	}()
+	select {
+	case o := <-done:
+		return o.res, o.err
+	case <-ctx.Done():
+		client.Kill()
+		return nil, fmt.Errorf("plugin %s: no answer within %s; it was stopped", s.Name, s.Timeout)
+	}
+}
+
+func run(ctx context.Context, client *plugin.Client, s Spec, batches []*pb.GraphBatch, keys map[string]bool) (*Result, error) {
+	rpc, err := client.Client()
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: cannot start: %w", s.Name, err)
+	}
+	if v := client.NegotiatedVersion(); v != protocol.Version {
+		return nil, fmt.Errorf("plugin %s speaks protocol %d; this okrmap speaks %d", s.Name, v, protocol.Version)
+	}
+	raw, err := rpc.Dispense(protocol.PluginName)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", s.Name, err)
+	}
+	c := raw.(protocol.Impl)
+	desc, err := c.Describe(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: describe: %w", s.Name, err)
+	}
+	if err := c.Configure(ctx, s.Settings); err != nil {
+		return nil, fmt.Errorf("plugin %s: configure: %w", s.Name, err)
+	}
+	found, err := c.Check(ctx, batches)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: check: %w", s.Name, err)
+	}
+	fs, err := findings(desc, found, keys)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", s.Name, err)
+	}
+	return &Result{Description: desc, Findings: fs}, nil
+}
+
+// findings checks what a plugin returned against its own description and
+// the graph, and fills in defaults from the rule.
+func findings(desc *pb.Description, found []*pb.Finding, keys map[string]bool) ([]engine.Finding, error) {
+	rules := map[string]*pb.RuleInfo{}
+	for _, r := range desc.GetRules() {
+		rules[r.GetId()] = r
+	}
+	out := make([]engine.Finding, 0, len(found))
+	for _, f := range found {
+		r, ok := rules[f.GetRule()]
+		if !ok {
+			return nil, fmt.Errorf("returned a finding for rule %q, which it does not describe", f.GetRule())
+		}
+		sev, scope, fix := f.GetSeverity(), f.GetScope(), f.GetFix()
+		if sev == "" {
+			sev = r.GetSeverity()
+		}
+		if scope == "" {
+			scope = r.GetScope()
+		}
+		if fix == "" {
+			fix = r.GetFix()
+		}
+		if !slices.Contains(engine.Severities, sev) {
+			return nil, fmt.Errorf("returned severity %q for rule %s; use error, warning or info", sev, r.GetId())
+		}
+		if f.GetEntity() != "" && !keys[f.GetEntity()] {
+			return nil, fmt.Errorf("returned a finding for %q, which is not in the graph", f.GetEntity())
+		}
+		out = append(out, engine.Finding{Rule: r.GetId(), Severity: sev, Scope: scope, Entity: f.GetEntity(),
+			Message: f.GetMessage(), Fix: fix, Fingerprint: engine.Fingerprint(r.GetId(), scope, f.GetEntity())})
+	}
+	return out, nil
+}
+
+// FileSHA256 returns the hex SHA-256 of a file.
+func FileSHA256(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:]), nil
+}

@@ -1,0 +1,128 @@
+package host
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/plan"
+	"github.com/okrmap/okrmap/engine/resolve"
+)
+
+// build compiles a plugin binary into a temporary directory.
+func build(t *testing.T, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
+}
+
+func exampleGraph(t *testing.T) *resolve.Graph {
+	t.Helper()
+	files, _ := filepath.Glob("../../examples/saas-b2b/*.yaml")
+	set, err := plan.Load(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := map[string]engine.Measurement{"pipeline-coverage": {KPI: "pipeline-coverage", Value: 2.7}, "nrr": {KPI: "nrr", Value: 104.6}}
+	return resolve.Resolve(resolve.Input{Plan: set.Plan, Latest: latest, Today: engine.NewDate(2026, 11, 20)})
+}
+
+// running counts live processes whose executable is bin.
+func running(bin string) int {
+	n := 0
+	procs, _ := filepath.Glob("/proc/[0-9]*/exe")
+	for _, p := range procs {
+		if target, err := os.Readlink(p); err == nil && target == bin {
+			n++
+		}
+	}
+	return n
+}
+
+func spec(t *testing.T, bin string) Spec {
+	sum, err := FileSHA256(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Spec{Name: filepath.Base(bin), Path: bin, SHA256: sum, Timeout: 20 * time.Second}
+}
+
+func TestRunSaaSPlugin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a plugin binary")
+	}
+	bin := build(t, "github.com/okrmap/okrmap/plugins/saas/cmd/okrmap-plugin-saas")
+	batches, keys := Batches(exampleGraph(t))
+	s := spec(t, bin)
+	s.Settings = map[string]string{"min_pipeline_coverage": "3"}
+	res, err := Run(context.Background(), s, batches, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Description.GetName() != "saas" || res.Description.GetVersion() == "" {
+		t.Errorf("description %v", res.Description)
+	}
+	if len(res.Findings) != 1 || res.Findings[0].Rule != "saas-pipeline-coverage-low" || res.Findings[0].Entity != "pipeline-coverage" ||
+		res.Findings[0].Severity != "warning" || res.Findings[0].Fingerprint == "" {
+		t.Errorf("findings %+v", res.Findings)
+	}
+	if n := running(bin); n != 0 {
+		t.Errorf("%d plugin processes left behind", n)
+	}
+}
+
+func TestPluginFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds plugin binaries")
+	}
+	bin := build(t, "github.com/okrmap/okrmap/plugins/host/testdata/broken")
+	batches, keys := Batches(exampleGraph(t))
+	tests := []struct {
+		fault, want string
+		timeout     time.Duration
+	}{
+		{"hang", "no answer within 2s", 2 * time.Second},
+		{"crash", "check:", 0},
+		{"unknown-entity", `finding for "no-such-kpi", which is not in the graph`, 0},
+		{"bad-severity", `severity "fatal"`, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fault, func(t *testing.T) {
+			t.Setenv("OKRMAP_TEST_FAULT", tt.fault)
+			s := spec(t, bin)
+			if tt.timeout > 0 {
+				s.Timeout = tt.timeout
+			}
+			_, err := Run(context.Background(), s, batches, keys)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("fault %s: %v, want %q", tt.fault, err, tt.want)
+			}
+			deadline := time.Now().Add(3 * time.Second)
+			for running(bin) > 0 && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if n := running(bin); n != 0 {
+				t.Errorf("fault %s: %d plugin processes left behind", tt.fault, n)
+			}
+		})
+	}
+	// A binary that does not match its pinned checksum is refused.
+	s := spec(t, bin)
+	s.SHA256 = strings.Repeat("0", 64)
+	if _, err := Run(context.Background(), s, batches, keys); err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Errorf("checksum mismatch: %v", err)
+	}
+	s.SHA256 = "nope"
+	if _, err := Run(context.Background(), s, batches, keys); err == nil || !strings.Contains(err.Error(), "re-pin it with okrmap plugins lock") {
+		t.Errorf("bad pin: %v", err)
+	}
+}

@@ -1,0 +1,37 @@
+// Command broken is a deliberately faulty rule plugin for the host's tests;
+// OKRMAP_TEST_FAULT picks the fault: hang, crash, unknown-entity,
+// bad-severity.
+package main
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/okrmap/okrmap/plugins/sdk"
+)
+
+type broken struct{ fault string }
+
+func (b broken) Describe() sdk.Description {
+	return sdk.Description{Name: "broken", Version: "0.0.1",
+		Rules: []sdk.Rule{{ID: "broken-rule", Name: "Broken", Severity: "warning", Scope: "kpi"}}}
+}
+
+func (b broken) Configure(map[string]string) error { return nil }
+
+func (b broken) Check(ctx context.Context, g *sdk.Graph) ([]sdk.Finding, error) {
+	switch b.fault {
+	case "hang":
+		time.Sleep(time.Hour) // ignores ctx on purpose
+	case "crash":
+		os.Exit(3)
+	case "unknown-entity":
+		return []sdk.Finding{{Rule: "broken-rule", Entity: "no-such-kpi", Message: "m"}}, nil
+	case "bad-severity":
+		return []sdk.Finding{{Rule: "broken-rule", Severity: "fatal", Entity: g.KPIs[0].Key, Message: "m"}}, nil
+	}
+	return nil, nil
+}
+
+func main() { sdk.Serve(broken{os.Getenv("OKRMAP_TEST_FAULT")}) }

@@ -1,0 +1,189 @@
+// Package sdk is what an okrmap rule plugin is written against: the Plugin
+// interface, the graph it judges, and Serve. A plugin is a small main
+// package:
+//
+//	func main() { sdk.Serve(myPlugin{}) }
+//
+// Plugins run as separate processes started by okrmap through
+// github.com/hashicorp/go-plugin over gRPC. They import neither okrmap's
+// store nor its command line.
+package sdk
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// ProtocolVersion is the plugin protocol this SDK speaks.
+const ProtocolVersion = 1
+
+// Plugin is a set of industry-specific rules.
+type Plugin interface {
+	// Describe names the plugin and lists its rules and settings.
+	Describe() Description
+	// Configure receives the plugin's settings from okrmap's config, before
+	// any Check. An error is reported as a plugin failure.
+	Configure(settings map[string]string) error
+	// Check judges the graph and returns findings for its rules. It must
+	// honour ctx: okrmap cancels it at the plugin's timeout.
+	Check(ctx context.Context, g *Graph) ([]Finding, error)
+}
+
+// Description says who a plugin is.
+type Description struct {
+	Name    string
+	Version string
+	Rules   []Rule
+	Config  []ConfigKey
+}
+
+// Rule describes one rule a plugin provides.
+type Rule struct {
+	ID       string
+	Name     string
+	Severity string // error, warning or info
+	Scope    string // kpi, key_result, objective, business_objective, investment, team or plan
+	Doc      string
+	Fix      string
+	Tags     []string
+}
+
+// ConfigKey is a setting the plugin accepts.
+type ConfigKey struct {
+	Key     string
+	Doc     string
+	Default string
+}
+
+// Finding is one rule's verdict on one entity. Rule must be one of the
+// plugin's rules and Entity a key in the graph (or "" for plan scope);
+// okrmap reports anything else as a plugin failure.
+type Finding struct {
+	Rule     string
+	Severity string // "" means the rule's severity
+	Scope    string // "" means the rule's scope
+	Entity   string
+	Message  string
+	Fix      string // "" means the rule's fix
+}
+
+// Graph is the resolved plan a plugin judges, read-only.
+type Graph struct {
+	Today              time.Time
+	Teams              []Team
+	BusinessObjectives []BusinessObjective
+	Objectives         []Objective
+	KeyResults         []KeyResult
+	KPIs               []KPI
+	Investments        []Investment
+
+	kpis map[string]int
+	krs  map[string]int
+}
+
+// Team is a team.
+type Team struct{ Key, Name, Function string }
+
+// BusinessObjective is a company priority on a P&L line.
+type BusinessObjective struct {
+	Key, Title, Category, PnLLine, Period string
+	Target                                *float64
+}
+
+// Objective is a team objective; BusinessObjective is the one its parent
+// chain reaches, or "".
+type Objective struct {
+	Key, Title, Team, Period, Status, Parent, BusinessObjective string
+}
+
+// KeyResult is a key result with its progress (0-1) and the progress
+// expected by today.
+type KeyResult struct {
+	Key, Title, Objective, Team, Unit, Direction string
+	Baseline, Target, Current                    *float64
+	Progress, ExpectedProgress                   float64
+}
+
+// KPI is a KPI with its links and trace. Latest is its latest measured
+// value; Reaches lists the business objectives its trace reaches.
+type KPI struct {
+	Key, Name, Unit, Kind, Category, Team, Frequency, Attribution, Direction, Formula string
+	Tags                                                                              []string
+	Target, Latest                                                                    *float64
+	Links, KeyResults, Reaches                                                        []string
+	Aligned                                                                           bool
+}
+
+// Investment is a budget line and its expected return.
+type Investment struct {
+	Key, Name, Currency, Objective, ReturnKPI string
+	Amount                                    float64
+	ReturnValue                               *float64
+}
+
+func (g *Graph) index() {
+	if g.kpis != nil {
+		return
+	}
+	g.kpis = make(map[string]int, len(g.KPIs))
+	for i, k := range g.KPIs {
+		g.kpis[k.Key] = i
+	}
+	g.krs = make(map[string]int, len(g.KeyResults))
+	for i, kr := range g.KeyResults {
+		g.krs[kr.Key] = i
+	}
+}
+
+// KPI returns the KPI with key, or nil.
+func (g *Graph) KPI(key string) *KPI {
+	g.index()
+	if i, ok := g.kpis[key]; ok {
+		return &g.KPIs[i]
+	}
+	return nil
+}
+
+// KeyResult returns the key result with key, or nil.
+func (g *Graph) KeyResult(key string) *KeyResult {
+	g.index()
+	if i, ok := g.krs[key]; ok {
+		return &g.KeyResults[i]
+	}
+	return nil
+}
+
+// FindKPIs returns the KPIs for which match is true, in plan order.
+func (g *Graph) FindKPIs(match func(*KPI) bool) []*KPI {
+	var out []*KPI
+	for i := range g.KPIs {
+		if match(&g.KPIs[i]) {
+			out = append(out, &g.KPIs[i])
+		}
+	}
+	return out
+}
+
+// HasBusinessObjective reports whether a business objective of category
+// exists (revenue_growth, profitability, ...).
+func (g *Graph) HasBusinessObjective(category string) bool {
+	for _, b := range g.BusinessObjectives {
+		if b.Category == category {
+			return true
+		}
+	}
+	return false
+}
+
+// Mentions reports whether the KPI's key, name or tags contain any of words,
+// ignoring case: a simple way to find "ltv", "cac" or "roas" KPIs.
+func (k *KPI) Mentions(words ...string) bool {
+	hay := strings.ToLower(k.Key + " " + k.Name + " " + strings.Join(k.Tags, " "))
+	for _, w := range words {
+		if strings.Contains(hay, strings.ToLower(w)) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,109 @@
+package sdk
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	pb "github.com/okrmap/okrmap/plugins/proto/okrmap/plugin/v1"
+	"github.com/okrmap/okrmap/plugins/protocol"
+)
+
+// Serve runs p as a plugin until okrmap is done with it. Call it from
+// main. It also exits when the okrmap process that started it disappears,
+// even if okrmap was killed outright.
+func Serve(p Plugin) {
+	go watchParent(os.Getppid(), time.Second)
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  protocol.Handshake,
+		VersionedPlugins: protocol.Sets(Adapt(p)),
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			opts = append(opts, grpc.MaxRecvMsgSize(protocol.MaxMessage), grpc.MaxSendMsgSize(protocol.MaxMessage))
+			return grpc.NewServer(opts...)
+		},
+	})
+}
+
+// watchParent exits when the parent process changes: the host is gone and
+// the plugin was handed to another parent.
+func watchParent(parent int, every time.Duration) {
+	for range time.Tick(every) {
+		if os.Getppid() != parent {
+			os.Exit(2)
+		}
+	}
+}
+
+// Adapt turns a Plugin into the protocol-level implementation. Serve uses
+// it; the test harness uses it to run a plugin in-process.
+func Adapt(p Plugin) protocol.Impl { return adapter{p} }
+
+type adapter struct{ p Plugin }
+
+func (a adapter) Describe(context.Context) (*pb.Description, error) {
+	d := a.p.Describe()
+	out := &pb.Description{Name: d.Name, Version: d.Version, ProtocolVersion: ProtocolVersion}
+	for _, r := range d.Rules {
+		out.Rules = append(out.Rules, &pb.RuleInfo{Id: r.ID, Name: r.Name, Severity: r.Severity, Scope: r.Scope, Doc: r.Doc, Fix: r.Fix, Tags: r.Tags})
+	}
+	for _, c := range d.Config {
+		out.Config = append(out.Config, &pb.ConfigKey{Key: c.Key, Doc: c.Doc, Default: c.Default})
+	}
+	return out, nil
+}
+
+func (a adapter) Configure(_ context.Context, settings map[string]string) error {
+	return a.p.Configure(settings)
+}
+
+func (a adapter) Check(ctx context.Context, batches []*pb.GraphBatch) ([]*pb.Finding, error) {
+	fs, err := a.p.Check(ctx, FromProto(batches))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*pb.Finding, len(fs))
+	for i, f := range fs {
+		out[i] = &pb.Finding{Rule: f.Rule, Severity: f.Severity, Scope: f.Scope, Entity: f.Entity, Message: f.Message, Fix: f.Fix}
+	}
+	return out, nil
+}
+
+// FromProto assembles a Graph from the batches okrmap sent.
+func FromProto(batches []*pb.GraphBatch) *Graph {
+	g := &Graph{}
+	for _, b := range batches {
+		if b.GetToday() != "" {
+			g.Today, _ = time.Parse("2006-01-02", b.GetToday())
+		}
+		for _, t := range b.GetTeams() {
+			g.Teams = append(g.Teams, Team{Key: t.GetKey(), Name: t.GetName(), Function: t.GetFunction()})
+		}
+		for _, x := range b.GetBusinessObjectives() {
+			g.BusinessObjectives = append(g.BusinessObjectives, BusinessObjective{Key: x.GetKey(), Title: x.GetTitle(),
+				Category: x.GetCategory(), PnLLine: x.GetPnlLine(), Period: x.GetPeriod(), Target: x.Target})
+		}
+		for _, o := range b.GetObjectives() {
+			g.Objectives = append(g.Objectives, Objective{Key: o.GetKey(), Title: o.GetTitle(), Team: o.GetTeam(),
+				Period: o.GetPeriod(), Status: o.GetStatus(), Parent: o.GetParent(), BusinessObjective: o.GetBusinessObjective()})
+		}
+		for _, k := range b.GetKeyResults() {
+			g.KeyResults = append(g.KeyResults, KeyResult{Key: k.GetKey(), Title: k.GetTitle(), Objective: k.GetObjective(),
+				Team: k.GetTeam(), Unit: k.GetUnit(), Direction: k.GetDirection(), Baseline: k.Baseline, Target: k.Target,
+				Current: k.Current, Progress: k.GetProgress(), ExpectedProgress: k.GetExpectedProgress()})
+		}
+		for _, k := range b.GetKpis() {
+			g.KPIs = append(g.KPIs, KPI{Key: k.GetKey(), Name: k.GetName(), Unit: k.GetUnit(), Kind: k.GetKind(),
+				Category: k.GetCategory(), Team: k.GetTeam(), Frequency: k.GetFrequency(), Attribution: k.GetAttribution(),
+				Direction: k.GetDirection(), Formula: k.GetFormula(), Tags: k.GetTags(), Target: k.Target, Latest: k.Latest,
+				Links: k.GetLinks(), KeyResults: k.GetKeyResults(), Reaches: k.GetReaches(), Aligned: k.GetAligned()})
+		}
+		for _, in := range b.GetInvestments() {
+			g.Investments = append(g.Investments, Investment{Key: in.GetKey(), Name: in.GetName(), Amount: in.GetAmount(),
+				Currency: in.GetCurrency(), Objective: in.GetObjective(), ReturnKPI: in.GetReturnKpi(), ReturnValue: in.ReturnValue})
+		}
+	}
+	return g
+}
