@@ -17,11 +17,14 @@ type AuditRun struct {
 	Counts     map[string]int `json:"counts"` // unwaived findings per severity, and "waived"
 }
 
-// PackRef names a rule pack an audit used.
+// PackRef names a rule pack or plugin an audit used.
 type PackRef struct {
 	Name    string `json:"name"`
 	Version string `json:"version,omitempty"`
 	Rules   int    `json:"rules"`
+	Plugin  bool   `json:"plugin,omitempty"`
+	SHA256  string `json:"sha256,omitempty"` // a plugin binary's pinned checksum
+	Failed  bool   `json:"failed,omitempty"` // the plugin did not complete
 }
 
 // Scorecard rates alignment for the company and each team.

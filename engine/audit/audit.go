@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
@@ -58,8 +59,21 @@ type Input struct {
 	Rules   *rules.Set
 	Scope   Scope
 	Waivers []engine.Waiver
-	Now     time.Time
+	// Stages are further sources of findings (plugins), run concurrently
+	// with the rule packs over the same graph.
+	Stages []Stage
+	Now    time.Time
 }
+
+// Stage is a source of findings besides the rule packs. A stage that fails
+// yields a plugin-failure finding naming it, and the run is incomplete.
+type Stage interface {
+	Name() string
+	Run(ctx context.Context, g *resolve.Graph) ([]engine.Finding, engine.PackRef, error)
+}
+
+// FailureRule is the rule id of a stage's failure finding.
+const FailureRule = "plugin-failure"
 
 // Run evaluates the rules and scores the plan, and returns the run with the
 // graph it judged. The run is not stored; its ID is 0.
@@ -74,15 +88,46 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error
 		}
 	}
 	g := resolve.Resolve(in.Resolve)
+	type stageResult struct {
+		findings []engine.Finding
+		ref      engine.PackRef
+		err      error
+	}
+	results := make([]stageResult, len(in.Stages))
+	var wg sync.WaitGroup
+	for i, st := range in.Stages {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fs, ref, err := st.Run(ctx, g)
+			results[i] = stageResult{fs, ref, err}
+		}()
+	}
 	all, err := in.Rules.Evaluate(ctx, g)
+	wg.Wait()
 	if err != nil {
 		return nil, nil, err
 	}
+	complete := true
+	var stageRefs []engine.PackRef
+	for i, r := range results {
+		if r.err != nil {
+			complete = false
+			name := in.Stages[i].Name()
+			all = append(all, engine.Finding{Rule: FailureRule, Severity: "error", Scope: "plugin", Entity: name,
+				Message: r.err.Error(), Fix: "Read the plugin's log lines on standard error; if its binary changed, re-pin it with okrmap plugins lock.",
+				Fingerprint: engine.Fingerprint(FailureRule, "plugin", name)})
+			stageRefs = append(stageRefs, engine.PackRef{Name: name, Failed: true})
+			continue
+		}
+		all = append(all, r.findings...)
+		stageRefs = append(stageRefs, r.ref)
+	}
 	inScope := scopeKeys(g, in.Scope)
-	run := &engine.AuditRun{Scope: in.Scope.String(), StartedAt: start, Today: in.Resolve.Today, Complete: true,
+	run := &engine.AuditRun{Scope: in.Scope.String(), StartedAt: start, Today: in.Resolve.Today, Complete: complete,
 		Counts: map[string]int{"error": 0, "warning": 0, "info": 0, "waived": 0}}
 	for _, f := range all {
-		if inScope == nil || inScope[f.Entity] || f.Scope == "plan" {
+		if inScope == nil || inScope[f.Entity] || f.Scope == "plan" || f.Scope == "plugin" {
 			run.Findings = append(run.Findings, f)
 		}
 	}
@@ -103,6 +148,7 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error
 		}
 		run.Packs = append(run.Packs, engine.PackRef{Name: p.Name, Version: p.Version, Rules: n})
 	}
+	run.Packs = append(run.Packs, stageRefs...)
 	run.Scorecard = Scorecard(g, in.Scope)
 	run.FinishedAt = time.Now()
 	if !in.Now.IsZero() {

@@ -43,6 +43,41 @@ type Result struct {
 // Run starts the plugin, checks the graph and stops the plugin. The process
 // is killed before Run returns, whatever happened.
 func Run(ctx context.Context, s Spec, batches []*pb.GraphBatch, keys map[string]bool) (*Result, error) {
+	return session(ctx, s, func(ctx context.Context, c protocol.Impl) (*Result, error) {
+		desc, err := c.Describe(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe: %w", err)
+		}
+		if err := c.Configure(ctx, s.Settings); err != nil {
+			return nil, fmt.Errorf("configure: %w", err)
+		}
+		found, err := c.Check(ctx, batches)
+		if err != nil {
+			return nil, fmt.Errorf("check: %w", err)
+		}
+		fs, err := findings(desc, found, keys)
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Description: desc, Findings: fs}, nil
+	})
+}
+
+// Describe starts the plugin and asks only who it is.
+func Describe(ctx context.Context, s Spec) (*pb.Description, error) {
+	res, err := session(ctx, s, func(ctx context.Context, c protocol.Impl) (*Result, error) {
+		desc, err := c.Describe(ctx)
+		return &Result{Description: desc}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.Description, nil
+}
+
+// session starts the plugin binary, checking its pinned checksum, runs fn
+// against it within the timeout, and kills the process.
+func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl) (*Result, error)) (*Result, error) {
 	sum, err := hex.DecodeString(s.SHA256)
 	if err != nil || len(sum) != sha256.Size {
 		return nil, fmt.Errorf("plugin %s: the lock file holds no valid SHA-256; re-pin it with okrmap plugins lock", s.Name)
@@ -75,47 +110,32 @@ func Run(ctx context.Context, s Spec, batches []*pb.GraphBatch, keys map[string]
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := run(ctx, client, s, batches, keys)
+		res, err := func() (*Result, error) {
+			rpc, err := client.Client()
+			if err != nil {
+				return nil, fmt.Errorf("cannot start: %w", err)
+			}
+			if v := client.NegotiatedVersion(); v != protocol.Version {
+				return nil, fmt.Errorf("speaks protocol %d; this okrmap speaks %d", v, protocol.Version)
+			}
+			raw, err := rpc.Dispense(protocol.PluginName)
+			if err != nil {
+				return nil, err
+			}
+			return fn(ctx, raw.(protocol.Impl))
+		}()
 		done <- outcome{res, err}
 	}()
 	select {
 	case o := <-done:
-		return o.res, o.err
+		if o.err != nil {
+			return nil, fmt.Errorf("plugin %s: %w", s.Name, o.err)
+		}
+		return o.res, nil
 	case <-ctx.Done():
 		client.Kill()
 		return nil, fmt.Errorf("plugin %s: no answer within %s; it was stopped", s.Name, s.Timeout)
 	}
-}
-
-func run(ctx context.Context, client *plugin.Client, s Spec, batches []*pb.GraphBatch, keys map[string]bool) (*Result, error) {
-	rpc, err := client.Client()
-	if err != nil {
-		return nil, fmt.Errorf("plugin %s: cannot start: %w", s.Name, err)
-	}
-	if v := client.NegotiatedVersion(); v != protocol.Version {
-		return nil, fmt.Errorf("plugin %s speaks protocol %d; this okrmap speaks %d", s.Name, v, protocol.Version)
-	}
-	raw, err := rpc.Dispense(protocol.PluginName)
-	if err != nil {
-		return nil, fmt.Errorf("plugin %s: %w", s.Name, err)
-	}
-	c := raw.(protocol.Impl)
-	desc, err := c.Describe(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("plugin %s: describe: %w", s.Name, err)
-	}
-	if err := c.Configure(ctx, s.Settings); err != nil {
-		return nil, fmt.Errorf("plugin %s: configure: %w", s.Name, err)
-	}
-	found, err := c.Check(ctx, batches)
-	if err != nil {
-		return nil, fmt.Errorf("plugin %s: check: %w", s.Name, err)
-	}
-	fs, err := findings(desc, found, keys)
-	if err != nil {
-		return nil, fmt.Errorf("plugin %s: %w", s.Name, err)
-	}
-	return &Result{Description: desc, Findings: fs}, nil
 }
 
 // findings checks what a plugin returned against its own description and

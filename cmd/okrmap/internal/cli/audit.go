@@ -52,11 +52,13 @@ func (a *app) auditCommand() *cobra.Command {
 scores alignment per team and for the company, stores the run with its
 findings, compares it with the previous run of the same scope, and reports.
 
+Pinned plugins (okrmap plugins lock) run beside the rule packs.
+
 Exit codes:
   0  nothing at or above --fail-on (or, with --fail-on-new, nothing new)
   1  findings at or above --fail-on
   2  usage, configuration or input error; nothing was stored
-  3  internal failure
+  3  internal failure, or a plugin failed: the run is stored, marked incomplete
 
 Put it in cron or CI: see examples/ and the README.`,
 		Example: `  okrmap audit
@@ -90,6 +92,10 @@ Put it in cron or CI: see examples/ and the README.`,
 			if err != nil {
 				return err
 			}
+			stages, err := a.pluginStages()
+			if err != nil {
+				return err
+			}
 			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
 				start := time.Now()
 				snap, err := db.Snapshot(ctx)
@@ -99,7 +105,7 @@ Put it in cron or CI: see examples/ and the README.`,
 				loaded := time.Now()
 				run, graph, err := audit.Run(ctx, audit.Input{
 					Resolve: resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Today: day},
-					Rules:   rs, Scope: scope, Waivers: waivers, Now: a.now(),
+					Rules:   rs, Scope: scope, Waivers: waivers, Stages: stages, Now: a.now(),
 				})
 				if err != nil {
 					return err
@@ -123,6 +129,9 @@ Put it in cron or CI: see examples/ and the README.`,
 					if err := notify.Post(ctx, notifyURL, notify.NewSummary(run, rep.Diff, output), notify.Options{}); err != nil {
 						fmt.Fprintf(a.stderr, "okrmap: warning: %v; audit run %d is stored\n", err, run.ID)
 					}
+				}
+				if !run.Complete {
+					return fmt.Errorf("audit run %d is stored but incomplete: a plugin failed (see its plugin-failure finding)", run.ID)
 				}
 				failing := run.Findings
 				if failOnNew {

@@ -141,7 +141,7 @@ overriding the one before.
 		c.GroupID = "plan"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{a.auditCommand(), a.reportCommand(), a.waiveCommand(), a.lintCommand(), a.rulesCommand()} {
+	for _, c := range []*cobra.Command{a.auditCommand(), a.reportCommand(), a.waiveCommand(), a.lintCommand(), a.rulesCommand(), a.pluginsCommand()} {
 		c.GroupID = "rules"
 		root.AddCommand(c)
 	}

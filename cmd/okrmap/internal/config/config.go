@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -27,10 +28,23 @@ type Config struct {
 	// DB is the SQLite database file.
 	DB string `mapstructure:"db"`
 	// Author is recorded on check-ins and measurements.
-	Author string `mapstructure:"author"`
-	Rules  Rules  `mapstructure:"rules"`
-	Audit  Audit  `mapstructure:"audit"`
-	Log    Log    `mapstructure:"log"`
+	Author  string  `mapstructure:"author"`
+	Rules   Rules   `mapstructure:"rules"`
+	Audit   Audit   `mapstructure:"audit"`
+	Plugins Plugins `mapstructure:"plugins"`
+	Log     Log     `mapstructure:"log"`
+}
+
+// Plugins configures rule plugins.
+type Plugins struct {
+	// Dirs are searched for okrmap-plugin-* binaries by 'okrmap plugins lock'.
+	Dirs []string `mapstructure:"dirs"`
+	// Lock is the lock file; "" means plugins.lock beside the database.
+	Lock string `mapstructure:"lock"`
+	// Timeout bounds each plugin's run in an audit.
+	Timeout time.Duration `mapstructure:"timeout"`
+	// Settings are passed to each plugin by name.
+	Settings map[string]map[string]string `mapstructure:"settings"`
 }
 
 // Audit configures audits.
@@ -56,10 +70,11 @@ type Log struct {
 // Defaults returns the configuration used when nothing else is set.
 func Defaults() Config {
 	return Config{
-		DB:     filepath.Join(DataDir(), "okrmap.db"),
-		Author: os.Getenv("USER"),
-		Rules:  Rules{Builtin: true, Packs: []string{}},
-		Log:    Log{Level: "warn", Format: "text"},
+		DB:      filepath.Join(DataDir(), "okrmap.db"),
+		Author:  os.Getenv("USER"),
+		Rules:   Rules{Builtin: true, Packs: []string{}},
+		Plugins: Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Settings: map[string]map[string]string{}},
+		Log:     Log{Level: "warn", Format: "text"},
 	}
 }
 
@@ -67,6 +82,9 @@ func Defaults() Config {
 func (c Config) Validate() error {
 	if c.DB == "" {
 		return errors.New("db: set a database file path")
+	}
+	if c.Plugins.Timeout <= 0 {
+		return fmt.Errorf("plugins.timeout: %s is not a positive duration, e.g. 30s", c.Plugins.Timeout)
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		return fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level)

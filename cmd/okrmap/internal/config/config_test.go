@@ -122,7 +122,7 @@ func TestExampleConfig(t *testing.T) {
 			t.Errorf("config.example.yaml does not document %s (%s)", key, env)
 		}
 	}
-	if !slices.Equal(Keys(), []string{"db", "author", "rules.builtin", "rules.packs", "audit.waivers", "log.level", "log.format"}) {
+	if !slices.Equal(Keys(), []string{"db", "author", "rules.builtin", "rules.packs", "audit.waivers", "plugins.dirs", "plugins.lock", "plugins.timeout", "plugins.settings", "log.level", "log.format"}) {
 		t.Errorf("keys %v", Keys())
 	}
 }

@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPluginsEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a plugin binary")
+	}
+	e := newEnv(t)
+	dir := filepath.Join(e.dir, "plugins")
+	bin := filepath.Join(dir, "okrmap-plugin-saas")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/okrmap/okrmap/plugins/saas/cmd/okrmap-plugin-saas").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	t.Setenv("OKRMAP_PLUGINS_DIRS", dir)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	e.ok("import", "measurements", "../../../../examples/saas-b2b/measurements.csv")
+
+	mustContain(t, "list before lock", e.ok("plugins", "list"), "No plugins pinned")
+	mustContain(t, "lock", e.ok("plugins", "lock"), "pinned saas 0.1.0", bin)
+	mustContain(t, "verify", e.ok("plugins", "verify"), "1 pinned plugin match")
+	mustContain(t, "list", e.ok("plugins", "list"), "saas 0.1.0 (protocol 1)", "saas-pipeline-coverage-low", "setting min_ltv_cac (default 3)")
+
+	out, errOut, code := e.run("", "audit", "--today", "2026-11-20", "--format", "json")
+	if code != ExitFindings {
+		t.Fatalf("audit with a plugin: exit %d\n%s", code, errOut)
+	}
+	var rep struct {
+		Run struct {
+			Complete bool
+			Packs    []struct {
+				Name, Version, SHA256 string
+				Plugin                bool
+			}
+			Findings []struct{ Rule, Entity string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	has := func(rule, entity string) bool {
+		for _, f := range rep.Run.Findings {
+			if f.Rule == rule && f.Entity == entity {
+				return true
+			}
+		}
+		return false
+	}
+	if !rep.Run.Complete || !has("saas-pipeline-coverage-low", "pipeline-coverage") || !has("kpi-unlinked", "email-open-rate") {
+		t.Errorf("run complete=%v findings %+v", rep.Run.Complete, rep.Run.Findings)
+	}
+	pinned := false
+	for _, p := range rep.Run.Packs {
+		pinned = pinned || p.Plugin && p.Name == "saas" && p.Version == "0.1.0" && len(p.SHA256) == 64
+	}
+	if !pinned {
+		t.Errorf("the stored run does not name the plugin: %+v", rep.Run.Packs)
+	}
+
+	// A changed binary: verify says how to re-pin; the audit completes
+	// everything else, stores the run as incomplete and exits 3.
+	f, _ := os.OpenFile(bin, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write([]byte("tampered"))
+	f.Close()
+	mustContain(t, "verify tampered", e.fails(ExitInput, "plugins", "verify"), "changed since it was pinned", "re-pin with okrmap plugins lock")
+	out, errOut, code = e.run("", "audit", "--today", "2026-11-20", "--format", "json")
+	if code != ExitInternal {
+		t.Fatalf("audit with a tampered plugin: exit %d, want 3\n%s", code, errOut)
+	}
+	mustContain(t, "incomplete audit", errOut, "is stored but incomplete")
+	rep.Run.Findings = nil
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Run.Complete || !has("plugin-failure", "saas") || !has("kpi-unlinked", "email-open-rate") {
+		t.Errorf("tampered run: complete=%v findings %+v", rep.Run.Complete, rep.Run.Findings)
+	}
+	mustContain(t, "history", e.ok("audit", "history"), "false")
+	if strings.Contains(errOut, "panic") {
+		t.Error(errOut)
+	}
+}

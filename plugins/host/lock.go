@@ -1,0 +1,129 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Prefix starts the file name of every plugin binary okrmap discovers.
+const Prefix = "okrmap-plugin-"
+
+// Locked is one pinned plugin.
+type Locked struct {
+	Name    string `yaml:"name"`
+	Version string `yaml:"version"`
+	Path    string `yaml:"path"`
+	SHA256  string `yaml:"sha256"`
+}
+
+// Lock is the lock file: the plugins okrmap may run, pinned by checksum.
+type Lock struct {
+	Plugins []Locked `yaml:"plugins"`
+}
+
+// Discover lists executable files named okrmap-plugin-* in dirs, sorted.
+func Discover(dirs []string) ([]string, error) {
+	var out []string
+	for _, d := range dirs {
+		entries, err := os.ReadDir(d)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("plugin directory %s: %w", d, err)
+		}
+		for _, e := range entries {
+			info, err := e.Info()
+			if err != nil || !strings.HasPrefix(e.Name(), Prefix) || !info.Mode().IsRegular() || info.Mode()&0o111 == 0 {
+				continue
+			}
+			abs, err := filepath.Abs(filepath.Join(d, e.Name()))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, abs)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Pin describes each binary (trusting it as it is now) and returns the
+// lock that pins it.
+func Pin(ctx context.Context, paths []string, base Spec) (*Lock, error) {
+	l := &Lock{}
+	for _, p := range paths {
+		sum, err := FileSHA256(p)
+		if err != nil {
+			return nil, err
+		}
+		s := base
+		s.Name, s.Path, s.SHA256 = strings.TrimPrefix(filepath.Base(p), Prefix), p, sum
+		desc, err := Describe(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		l.Plugins = append(l.Plugins, Locked{Name: desc.GetName(), Version: desc.GetVersion(), Path: p, SHA256: sum})
+	}
+	return l, nil
+}
+
+// Verify reports, for each pinned plugin, whether its binary still matches.
+func (l *Lock) Verify() []error {
+	var errs []error
+	for _, p := range l.Plugins {
+		sum, err := FileSHA256(p.Path)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("plugin %s: %v; re-pin with okrmap plugins lock", p.Name, err))
+		case sum != p.SHA256:
+			errs = append(errs, fmt.Errorf("plugin %s: %s changed since it was pinned (SHA-256 %s, pinned %s); if the new binary is trusted, re-pin with okrmap plugins lock", p.Name, p.Path, sum[:12], short(p.SHA256)))
+		}
+	}
+	return errs
+}
+
+func short(s string) string { return s[:min(12, len(s))] }
+
+// ReadLock reads a lock file; a missing file is an empty lock.
+func ReadLock(path string) (*Lock, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &Lock{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var l Lock
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&l); err != nil && len(bytes.TrimSpace(b)) > 0 {
+		return nil, fmt.Errorf("plugin lock file %s: %w", path, err)
+	}
+	return &l, nil
+}
+
+// WriteLock writes the lock file atomically.
+func WriteLock(path string, l *Lock) error {
+	b, err := yaml.Marshal(l)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append([]byte("# okrmap plugin lock: written by okrmap plugins lock; okrmap runs only these binaries.\n"), b...), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
