@@ -126,15 +126,21 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 		}()
 		done <- outcome{res, err}
 	}()
+	timedOut := func() error {
+		client.Kill()
+		return fmt.Errorf("plugin %s: no answer within %s; it was stopped", s.Name, s.Timeout)
+	}
 	select {
 	case o := <-done:
+		if o.err != nil && ctx.Err() != nil {
+			return nil, timedOut() // the call failed because the deadline passed
+		}
 		if o.err != nil {
 			return nil, fmt.Errorf("plugin %s: %w", s.Name, o.err)
 		}
 		return o.res, nil
 	case <-ctx.Done():
-		client.Kill()
-		return nil, fmt.Errorf("plugin %s: no answer within %s; it was stopped", s.Name, s.Timeout)
+		return nil, timedOut()
 	}
 }
 
