@@ -1,0 +1,58 @@
+package host
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/gen"
+	"github.com/okrmap/okrmap/engine/resolve"
+	"github.com/okrmap/okrmap/plugins/saas"
+	"github.com/okrmap/okrmap/plugins/sdk"
+)
+
+// BenchmarkSaaSPlugin runs the saas plugin over a generated 100,000-KPI
+// graph: as a plugin binary (start, batches over gRPC, findings back, stop)
+// and the same checks in-process on the same batches. It reports the bytes
+// sent to the plugin.
+func BenchmarkSaaSPlugin(b *testing.B) {
+	p, err := gen.Plan(gen.Options{KPIs: 100000, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	latest := map[string]engine.Measurement{}
+	for _, k := range p.KPIs {
+		latest[k.Key] = engine.Measurement{KPI: k.Key, Value: 2}
+	}
+	g := resolve.Resolve(resolve.Input{Plan: p, Latest: latest, Today: engine.NewDate(2026, 11, 20)})
+	bin := filepath.Join(b.TempDir(), "okrmap-plugin-saas")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/okrmap/okrmap/plugins/saas/cmd/okrmap-plugin-saas").CombinedOutput(); err != nil {
+		b.Fatalf("build: %v\n%s", err, out)
+	}
+	sum, _ := FileSHA256(bin)
+	b.Run("binary", func(b *testing.B) {
+		var bytes int
+		for range b.N {
+			batches, keys := Batches(g) // conversion counts toward the plugin stage
+			for _, m := range batches {
+				bytes += proto.Size(m)
+			}
+			if _, err := Run(context.Background(), Spec{Name: "saas", Path: bin, SHA256: sum}, batches, keys); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(bytes)/float64(b.N)/(1<<20), "MiB-sent")
+	})
+	b.Run("in-process", func(b *testing.B) {
+		for range b.N {
+			batches, _ := Batches(g)
+			if _, err := sdk.Adapt(&saas.Plugin{}).Check(context.Background(), batches); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
