@@ -55,7 +55,7 @@ func Run(ctx context.Context, s Spec, batches []*pb.GraphBatch, keys map[string]
 		if err != nil {
 			return nil, fmt.Errorf("check: %w", err)
 		}
-		fs, err := findings(desc, found, keys)
+		fs, err := Validate(desc, found, keys)
 		if err != nil {
 			return nil, err
 		}
@@ -144,9 +144,9 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 	}
 }
 
-// findings checks what a plugin returned against its own description and
+// Validate checks what a plugin returned against its own description and
 // the graph, and fills in defaults from the rule.
-func findings(desc *pb.Description, found []*pb.Finding, keys map[string]bool) ([]engine.Finding, error) {
+func Validate(desc *pb.Description, found []*pb.Finding, keys map[string]bool) ([]engine.Finding, error) {
 	rules := map[string]*pb.RuleInfo{}
 	for _, r := range desc.GetRules() {
 		rules[r.GetId()] = r

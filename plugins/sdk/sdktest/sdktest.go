@@ -1,0 +1,122 @@
+// Package sdktest is the test harness for okrmap rule plugins: build the
+// graph from fixture plan files, then run a plugin against it in-process
+// (through the same gRPC adapters okrmap uses) or as its built binary.
+package sdktest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/csvimport"
+	"github.com/okrmap/okrmap/engine/plan"
+	"github.com/okrmap/okrmap/engine/resolve"
+	"github.com/okrmap/okrmap/plugins/host"
+	"github.com/okrmap/okrmap/plugins/protocol"
+	"github.com/okrmap/okrmap/plugins/sdk"
+)
+
+// Fixture is a graph built from plan files, as okrmap would send it.
+type Fixture struct {
+	graph *resolve.Graph
+}
+
+// Load reads plan files and, optionally, a measurements CSV ("" for none),
+// and resolves them as of today (YYYY-MM-DD).
+func Load(t testing.TB, today, measurements string, planFiles ...string) *Fixture {
+	t.Helper()
+	set, err := plan.Load(planFiles...)
+	if err == nil {
+		err = set.Validate()
+	}
+	if err != nil {
+		t.Fatalf("fixture plan: %v", err)
+	}
+	day, err := engine.ParseDate(today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := map[string]engine.Measurement{}
+	if measurements != "" {
+		f, err := os.Open(measurements)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		ms, err := csvimport.Measurements(measurements, f, nil)
+		if err != nil {
+			t.Fatalf("fixture measurements: %v", err)
+		}
+		for _, m := range ms {
+			if prev, ok := latest[m.KPI]; !ok || m.At.After(prev.At) {
+				latest[m.KPI] = m
+			}
+		}
+	}
+	return &Fixture{graph: resolve.Resolve(resolve.Input{Plan: set.Plan, Latest: latest, Today: day})}
+}
+
+// Check runs p in-process over a gRPC connection, exactly as okrmap talks
+// to a plugin binary, and returns its findings with okrmap's checks
+// applied (known rules, known entities, valid severities).
+func (fx *Fixture) Check(t testing.TB, p sdk.Plugin, settings map[string]string) []engine.Finding {
+	t.Helper()
+	client, server := plugin.TestPluginGRPCConn(t, false, protocol.Sets(sdk.Adapt(p))[protocol.Version])
+	defer client.Close()
+	defer server.Stop()
+	raw, err := client.Dispense(protocol.PluginName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := raw.(protocol.Impl)
+	ctx := context.Background()
+	desc, err := c.Describe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Configure(ctx, settings); err != nil {
+		t.Fatalf("configure: %v", err)
+	}
+	batches, keys := host.Batches(fx.graph)
+	found, err := c.Check(ctx, batches)
+	if err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	fs, err := host.Validate(desc, found, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+// CheckBinary runs a built plugin binary against the fixture, as okrmap
+// does in an audit, and returns its findings.
+func (fx *Fixture) CheckBinary(t testing.TB, bin string, settings map[string]string) []engine.Finding {
+	t.Helper()
+	sum, err := host.FileSHA256(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batches, keys := host.Batches(fx.graph)
+	res, err := host.Run(context.Background(), host.Spec{Name: filepath.Base(bin), Path: bin, SHA256: sum, Settings: settings}, batches, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Findings
+}
+
+// Build compiles the plugin's main package (an import path or a directory)
+// into a temporary directory and returns the binary's path.
+func Build(t testing.TB, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "okrmap-plugin-under-test")
+	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
+}
