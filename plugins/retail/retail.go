@@ -1,0 +1,119 @@
+// Package retail is an okrmap rule plugin for retailers: ROAS floors per
+// channel, repeat purchase rate and average order value against their key
+// results' pace, and margin or inventory KPIs wherever profitability is a
+// company objective. Thresholds come from the plugin's settings.
+package retail
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/okrmap/okrmap/plugins/sdk"
+)
+
+// Version is the plugin's version.
+const Version = "0.1.0"
+
+// Plugin is the retail rule plugin; the zero value uses default thresholds.
+type Plugin struct {
+	minROAS    float64
+	channel    map[string]float64 // channel -> ROAS floor, from min_roas.<channel>
+	maxBehind  float64
+	configured bool
+}
+
+// Describe lists the plugin's rules and settings.
+func (p *Plugin) Describe() sdk.Description {
+	return sdk.Description{Name: "retail", Version: Version,
+		Config: []sdk.ConfigKey{
+			{Key: "min_roas", Doc: "lowest acceptable return on ad spend", Default: "3"},
+			{Key: "min_roas.<channel>", Doc: "the floor for KPIs tagged channel:<channel>, e.g. min_roas.search", Default: "min_roas"},
+			{Key: "max_behind_pace", Doc: "how far (0-1) a repeat-rate or AOV key result may trail its pace", Default: "0.2"},
+		},
+		Rules: []sdk.Rule{
+			{ID: "retail-roas-low", Name: "ROAS below the floor", Severity: "warning", Scope: "kpi", Tags: []string{"retail", "money"},
+				Doc: "Ad spend that returns less than its floor loses money once margin is counted.", Fix: "Move budget from the channel to better-returning ones, or fix conversion first."},
+			{ID: "retail-repeat-rate-behind", Name: "Repeat purchase rate behind its key result", Severity: "warning", Scope: "key_result", Tags: []string{"retail", "customer"},
+				Doc: "Repeat customers carry retail margin; a repeat-rate key result behind pace needs action this quarter.", Fix: "Review the retention programme with the key result's owner."},
+			{ID: "retail-aov-behind", Name: "Average order value behind its key result", Severity: "info", Scope: "key_result", Tags: []string{"retail", "revenue"},
+				Doc: "Average order value trailing its key result drags revenue growth.", Fix: "Review bundling, thresholds for free delivery and recommendations."},
+			{ID: "retail-margin-kpi-missing", Name: "No margin or inventory KPI for profitability", Severity: "error", Scope: "plan", Tags: []string{"retail", "vertical-alignment"},
+				Doc: "Where profitability is a company objective, margin or inventory turnover must be measured.", Fix: "Add a gross margin or inventory turnover KPI and link it to the profitability objective."},
+		}}
+}
+
+// Configure reads thresholds.
+func (p *Plugin) Configure(s map[string]string) error {
+	p.minROAS, p.maxBehind, p.channel = 3, 0.2, map[string]float64{}
+	for k, v := range s {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("setting %s = %q is not a number", k, v)
+		}
+		switch {
+		case k == "min_roas":
+			p.minROAS = f
+		case k == "max_behind_pace":
+			p.maxBehind = f
+		case strings.HasPrefix(k, "min_roas."):
+			p.channel[strings.TrimPrefix(k, "min_roas.")] = f
+		default:
+			return fmt.Errorf("unknown setting %q", k)
+		}
+	}
+	p.configured = true
+	return nil
+}
+
+// Check applies the rules.
+func (p *Plugin) Check(ctx context.Context, g *sdk.Graph) ([]sdk.Finding, error) {
+	if !p.configured {
+		if err := p.Configure(nil); err != nil {
+			return nil, err
+		}
+	}
+	var out []sdk.Finding
+	for i := range g.KPIs {
+		k := &g.KPIs[i]
+		if !k.Mentions("roas", "return on ad spend") || k.Latest == nil {
+			continue
+		}
+		floor, where := p.minROAS, ""
+		for _, tag := range k.Tags {
+			if ch, ok := strings.CutPrefix(tag, "channel:"); ok {
+				if f, ok := p.channel[ch]; ok {
+					floor, where = f, " for "+ch
+				}
+			}
+		}
+		if *k.Latest < floor {
+			out = append(out, sdk.Finding{Rule: "retail-roas-low", Entity: k.Key,
+				Message: fmt.Sprintf("ROAS %s is %g, below the floor of %g%s", k.Key, *k.Latest, floor, where)})
+		}
+	}
+	for _, kr := range g.KeyResults {
+		title := strings.ToLower(kr.Title)
+		rule := ""
+		switch {
+		case strings.Contains(title, "repeat purchase"):
+			rule = "retail-repeat-rate-behind"
+		case strings.Contains(title, "average order value"):
+			rule = "retail-aov-behind"
+		default:
+			continue
+		}
+		if kr.Current != nil && kr.Progress < kr.ExpectedProgress-p.maxBehind {
+			out = append(out, sdk.Finding{Rule: rule, Entity: kr.Key, Message: fmt.Sprintf("%s is at %.0f%% with %.0f%% of its time gone",
+				kr.Key, kr.Progress*100, kr.ExpectedProgress*100)})
+		}
+	}
+	if g.HasBusinessObjective("profitability") && len(g.FindKPIs(func(k *sdk.KPI) bool {
+		return k.Mentions("margin", "inventory", "stock turn")
+	})) == 0 {
+		out = append(out, sdk.Finding{Rule: "retail-margin-kpi-missing",
+			Message: "profitability is a business objective, but no KPI measures margin or inventory"})
+	}
+	return out, nil
+}
