@@ -90,6 +90,8 @@ func TestPluginFaults(t *testing.T) {
 		fault, want string
 		timeout     time.Duration
 	}{
+		{"crash-at-start", "cannot start", 0},
+		{"wrong-protocol", "incompatible API version with plugin. Plugin version: 99", 0},
 		{"hang", "no answer within 2s", 2 * time.Second},
 		{"crash", "check:", 0},
 		{"unknown-entity", `finding for "no-such-kpi", which is not in the graph`, 0},

@@ -1,6 +1,6 @@
 // Command broken is a deliberately faulty rule plugin for the host's tests;
-// OKRMAP_TEST_FAULT picks the fault: hang, crash, unknown-entity,
-// bad-severity.
+// OKRMAP_TEST_FAULT picks the fault: crash-at-start, wrong-protocol, hang,
+// crash, unknown-entity, bad-severity.
 package main
 
 import (
@@ -8,6 +8,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/okrmap/okrmap/plugins/protocol"
 	"github.com/okrmap/okrmap/plugins/sdk"
 )
 
@@ -34,4 +37,19 @@ func (b broken) Check(ctx context.Context, g *sdk.Graph) ([]sdk.Finding, error) 
 	return nil, nil
 }
 
-func main() { sdk.Serve(broken{os.Getenv("OKRMAP_TEST_FAULT")}) }
+func main() {
+	fault := os.Getenv("OKRMAP_TEST_FAULT")
+	switch fault {
+	case "crash-at-start":
+		os.Exit(1)
+	case "wrong-protocol":
+		// A plugin built for a protocol version this host does not speak.
+		plugin.Serve(&plugin.ServeConfig{
+			HandshakeConfig:  plugin.HandshakeConfig{ProtocolVersion: 99, MagicCookieKey: protocol.Handshake.MagicCookieKey, MagicCookieValue: protocol.Handshake.MagicCookieValue},
+			VersionedPlugins: map[int]plugin.PluginSet{99: protocol.Sets(sdk.Adapt(broken{fault}))[protocol.Version]},
+			GRPCServer:       plugin.DefaultGRPCServer,
+		})
+		return
+	}
+	sdk.Serve(broken{fault})
+}
