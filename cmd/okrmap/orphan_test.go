@@ -1,0 +1,90 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// running counts live processes whose executable is bin.
+func running(bin string) int {
+	n := 0
+	procs, _ := filepath.Glob("/proc/[0-9]*/exe")
+	for _, p := range procs {
+		if target, err := os.Readlink(p); err == nil && target == bin {
+			n++
+		}
+	}
+	return n
+}
+
+func waitFor(cond func() bool, within time.Duration) bool {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return cond()
+}
+
+// TestNoOrphanPlugins interrupts and kills okrmap while a plugin hangs in
+// its check: no plugin process may outlive okrmap either way.
+func TestNoOrphanPlugins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds okrmap and a plugin")
+	}
+	if _, err := os.Stat("/proc/self/exe"); err != nil {
+		t.Skip("needs /proc to find plugin processes")
+	}
+	dir := t.TempDir()
+	okrmap := filepath.Join(dir, "okrmap")
+	plugin := filepath.Join(dir, "plugins", "okrmap-plugin-broken")
+	for _, b := range [][2]string{{okrmap, "."}, {plugin, "github.com/okrmap/okrmap/plugins/host/testdata/broken"}} {
+		if out, err := exec.Command("go", "build", "-o", b[0], b[1]).CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", b[1], err, out)
+		}
+	}
+	env := append(os.Environ(), "XDG_CONFIG_HOME="+dir, "OKRMAP_CONFIG=", "OKRMAP_DB="+filepath.Join(dir, "o.db"),
+		"OKRMAP_PLUGINS_DIRS="+filepath.Dir(plugin), "OKRMAP_PLUGINS_TIMEOUT=120s", "OKRMAP_TEST_FAULT=hang")
+	cmd := func(args ...string) *exec.Cmd {
+		c := exec.Command(okrmap, args...)
+		c.Env = env
+		return c
+	}
+	files, _ := filepath.Glob("../../examples/saas-b2b/*.yaml")
+	if out, err := cmd(append([]string{"apply"}, files...)...).CombinedOutput(); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	if out, err := cmd("plugins", "lock").CombinedOutput(); err != nil {
+		t.Fatalf("plugins lock: %v\n%s", err, out)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			audit := cmd("audit")
+			if err := audit.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if !waitFor(func() bool { return running(plugin) > 0 }, 15*time.Second) {
+				audit.Process.Kill()
+				t.Fatal("the plugin never started")
+			}
+			audit.Process.Signal(sig)
+			exited := make(chan error, 1)
+			go func() { exited <- audit.Wait() }()
+			select {
+			case <-exited:
+			case <-time.After(15 * time.Second):
+				audit.Process.Kill()
+				t.Fatalf("okrmap did not exit on %s", sig)
+			}
+			if !waitFor(func() bool { return running(plugin) == 0 }, 10*time.Second) {
+				t.Errorf("a plugin process outlived okrmap after %s", sig)
+			}
+		})
+	}
+}
