@@ -27,6 +27,7 @@ func TestPluginsEndToEnd(t *testing.T) {
 	mustContain(t, "lock", e.ok("plugins", "lock"), "pinned saas 0.1.0", bin)
 	mustContain(t, "verify", e.ok("plugins", "verify"), "1 pinned plugin match")
 	mustContain(t, "list", e.ok("plugins", "list"), "saas 0.1.0 (protocol 1)", "saas-pipeline-coverage-low", "setting min_ltv_cac (default 3)")
+	mustContain(t, "rules list", e.ok("rules", "list", "--pack", "saas"), "saas-ltv-cac-low", "plugin:saas")
 
 	out, errOut, code := e.run("", "audit", "--today", "2026-11-20", "--format", "json")
 	if code != ExitFindings {

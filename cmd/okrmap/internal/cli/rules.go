@@ -15,6 +15,7 @@ import (
 	"github.com/okrmap/okrmap/engine/plan"
 	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/engine/rules"
+	"github.com/okrmap/okrmap/plugins/host"
 )
 
 // ruleSet compiles the built-in pack (unless configured off), the packs in
@@ -76,10 +77,29 @@ false; rules.packs in the config and --rules add more.`,
 				}
 				l.add(r.ID, ruleItem(r), r.ID, r.Severity, r.Scope, strings.Join(r.Tags, ","), r.Pack, r.Name)
 			}
+			// Pinned plugins' rules, as each plugin describes them.
+			lock, err := host.ReadLock(a.lockFile())
+			if err != nil {
+				return engine.Errorf(engine.EINVALID, "%v", err)
+			}
+			for _, p := range lock.Plugins {
+				if pack != "" && p.Name != pack {
+					continue
+				}
+				d, err := host.Describe(cmd.Context(), a.pluginSpec(p))
+				if err != nil {
+					return err
+				}
+				for _, r := range d.GetRules() {
+					item := map[string]any{"id": r.GetId(), "name": r.GetName(), "severity": r.GetSeverity(), "scope": r.GetScope(),
+						"tags": r.GetTags(), "pack": "plugin:" + d.GetName(), "doc": r.GetDoc(), "fix": r.GetFix()}
+					l.add(r.GetId(), item, r.GetId(), r.GetSeverity(), r.GetScope(), strings.Join(r.GetTags(), ","), "plugin:"+d.GetName(), r.GetName())
+				}
+			}
 			return l.print(a.stdout, output)
 		},
 	}
-	list.Flags().StringVar(&pack, "pack", "", "only rules defined by this pack")
+	list.Flags().StringVar(&pack, "pack", "", "only rules defined by this pack or plugin")
 	list.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
 
 	show := &cobra.Command{
