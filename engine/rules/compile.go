@@ -47,6 +47,8 @@ type Set struct {
 	Rules   []*Rule // in pack order; disabled rules are left out
 	Packs   []*Pack // every pack involved, dependencies first
 	byScope map[string][]*Rule
+	// plugin holds overrides of plugin rules, by plugin and rule id.
+	plugin map[[2]string]Override
 }
 
 // Compile merges packs (with the packs they extend) into one rule set and
@@ -62,6 +64,7 @@ func Compile(packs ...*Pack) (*Set, error) {
 	specs := map[string]RuleSpec{}
 	owner := map[string]*Pack{}
 	disabled := map[string]bool{}
+	pluginOverrides := map[[2]string]Override{}
 	var probs engine.Problems
 	add := func(p *Pack, pos position, id, format string, args ...any) {
 		probs = append(probs, engine.Problem{File: p.File, Line: pos.line, Column: pos.col, Key: id, Msg: fmt.Sprintf(format, args...)})
@@ -84,6 +87,10 @@ func Compile(packs ...*Pack) (*Set, error) {
 			specs[r.ID], owner[r.ID] = r, p
 		}
 		for _, o := range p.Overrides {
+			if o.Plugin != "" {
+				pluginOverrides[[2]string{o.Plugin, o.ID}] = o
+				continue
+			}
 			r, ok := specs[o.ID]
 			if !ok {
 				add(p, o.pos["id"], o.ID, "override: no rule %q in this pack or the packs it extends", o.ID)
@@ -96,7 +103,7 @@ func Compile(packs ...*Pack) (*Set, error) {
 			disabled[o.ID] = o.Disabled
 		}
 	}
-	set := &Set{Packs: all, byScope: map[string][]*Rule{}}
+	set := &Set{Packs: all, byScope: map[string][]*Rule{}, plugin: pluginOverrides}
 	for _, id := range order {
 		if disabled[id] {
 			continue
@@ -122,7 +129,7 @@ func Compile(packs ...*Pack) (*Set, error) {
 // WithoutTag returns the rules of s that do not carry tag, and the ids of
 // those left out.
 func (s *Set) WithoutTag(tag string) (*Set, []string) {
-	out := &Set{Packs: s.Packs, byScope: map[string][]*Rule{}}
+	out := &Set{Packs: s.Packs, byScope: map[string][]*Rule{}, plugin: s.plugin}
 	var dropped []string
 	for _, r := range s.Rules {
 		if slices.Contains(r.Tags, tag) {
@@ -133,6 +140,23 @@ func (s *Set) WithoutTag(tag string) (*Set, []string) {
 		out.byScope[r.Scope] = append(out.byScope[r.Scope], r)
 	}
 	return out, dropped
+}
+
+// PluginFindings applies the packs' overrides of a plugin's rules to its
+// findings: a disabled rule's findings are dropped, a severity replaced.
+func (s *Set) PluginFindings(plugin string, fs []engine.Finding) []engine.Finding {
+	out := fs[:0]
+	for _, f := range fs {
+		o, ok := s.plugin[[2]string{plugin, f.Rule}]
+		switch {
+		case ok && o.Disabled:
+			continue
+		case ok && o.Severity != "":
+			f.Severity = o.Severity
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // Rule returns the rule with id, or nil.

@@ -42,9 +42,11 @@ type RuleSpec struct {
 	pos map[string]position // field -> where its value starts
 }
 
-// Override changes a rule of an extended pack.
+// Override changes a rule of an extended pack or, with Plugin set, a rule
+// that plugin provides.
 type Override struct {
 	ID       string `yaml:"id"`
+	Plugin   string `yaml:"plugin"`
 	Severity string `yaml:"severity"`
 	Disabled bool   `yaml:"disabled"`
 

@@ -18,6 +18,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/okrmap/okrmap/engine"
 	pb "github.com/okrmap/okrmap/plugins/proto/okrmap/plugin/v1"
@@ -132,8 +134,10 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 	}
 	select {
 	case o := <-done:
-		if o.err != nil && ctx.Err() != nil {
-			return nil, timedOut() // the call failed because the deadline passed
+		// The call failed because the deadline passed, noticed here or, with
+		// the deadline propagated, by the plugin's side first.
+		if o.err != nil && (ctx.Err() != nil || status.Code(o.err) == codes.DeadlineExceeded) {
+			return nil, timedOut()
 		}
 		if o.err != nil {
 			return nil, fmt.Errorf("plugin %s: %w", s.Name, o.err)

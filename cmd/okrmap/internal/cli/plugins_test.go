@@ -16,22 +16,50 @@ func TestPluginsEndToEnd(t *testing.T) {
 	e := newEnv(t)
 	dir := filepath.Join(e.dir, "plugins")
 	bin := filepath.Join(dir, "okrmap-plugin-saas")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/okrmap/okrmap/plugins/saas/cmd/okrmap-plugin-saas").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	for name, pkg := range map[string]string{bin: "saas", filepath.Join(dir, "okrmap-plugin-retail"): "retail"} {
+		if out, err := exec.Command("go", "build", "-o", name, "github.com/okrmap/okrmap/plugins/"+pkg+"/cmd/okrmap-plugin-"+pkg).CombinedOutput(); err != nil {
+			t.Fatalf("build: %v\n%s", err, out)
+		}
 	}
 	t.Setenv("OKRMAP_PLUGINS_DIRS", dir)
-	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	e.ok(append(append([]string{"apply"}, exampleFiles(t)...), "../../../../examples/retail/plan.yaml")...)
 	e.ok("import", "measurements", "../../../../examples/saas-b2b/measurements.csv")
+	e.ok("import", "measurements", "../../../../examples/retail/measurements.csv")
 
 	mustContain(t, "list before lock", e.ok("plugins", "list"), "No plugins pinned")
-	mustContain(t, "lock", e.ok("plugins", "lock"), "pinned saas 0.1.0", bin)
-	mustContain(t, "verify", e.ok("plugins", "verify"), "1 pinned plugin match")
+	mustContain(t, "lock", e.ok("plugins", "lock"), "pinned saas 0.1.0", bin, "pinned retail 0.1.0")
+	mustContain(t, "verify", e.ok("plugins", "verify"), "2 pinned plugins match")
 	mustContain(t, "list", e.ok("plugins", "list"), "saas 0.1.0 (protocol 1)", "saas-pipeline-coverage-low", "setting min_ltv_cac (default 3)")
 	mustContain(t, "rules list", e.ok("rules", "list", "--pack", "saas"), "saas-ltv-cac-low", "plugin:saas")
 
-	out, errOut, code := e.run("", "audit", "--today", "2026-11-20", "--format", "json")
+	// Plugin rules are overridden like any rule, from a pack.
+	pack := e.write("pack.yaml", `pack: plugin-overrides
+extends: [okrmap-default]
+overrides:
+  - {id: saas-pipeline-coverage-low, plugin: saas, severity: error}
+  - {id: retail-roas-low, plugin: retail, disabled: true}
+`)
+	out, errOut, code := e.run("", "audit", "--today", "2026-11-20", "--format", "json", "--fail-on", "never", "--rules", pack)
+	if code != ExitOK {
+		t.Fatalf("audit with overrides: exit %d\n%s", code, errOut)
+	}
+	var overridden struct {
+		Run struct {
+			Findings []struct{ Rule, Severity string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &overridden); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range overridden.Run.Findings {
+		if f.Rule == "retail-roas-low" || f.Rule == "saas-pipeline-coverage-low" && f.Severity != "error" {
+			t.Errorf("override not applied: %+v", f)
+		}
+	}
+
+	out, errOut, code = e.run("", "audit", "--today", "2026-11-20", "--format", "json")
 	if code != ExitFindings {
-		t.Fatalf("audit with a plugin: exit %d\n%s", code, errOut)
+		t.Fatalf("audit with plugins: exit %d\n%s", code, errOut)
 	}
 	var rep struct {
 		Run struct {
@@ -54,7 +82,8 @@ func TestPluginsEndToEnd(t *testing.T) {
 		}
 		return false
 	}
-	if !rep.Run.Complete || !has("saas-pipeline-coverage-low", "pipeline-coverage") || !has("kpi-unlinked", "email-open-rate") {
+	if !rep.Run.Complete || !has("saas-pipeline-coverage-low", "pipeline-coverage") || !has("retail-roas-low", "roas") ||
+		!has("kpi-unlinked", "email-open-rate") {
 		t.Errorf("run complete=%v findings %+v", rep.Run.Complete, rep.Run.Findings)
 	}
 	pinned := false
@@ -80,7 +109,7 @@ func TestPluginsEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Run.Complete || !has("plugin-failure", "saas") || !has("kpi-unlinked", "email-open-rate") {
+	if rep.Run.Complete || !has("plugin-failure", "saas") || !has("retail-roas-low", "roas") || !has("kpi-unlinked", "email-open-rate") {
 		t.Errorf("tampered run: complete=%v findings %+v", rep.Run.Complete, rep.Run.Findings)
 	}
 	mustContain(t, "history", e.ok("audit", "history"), "false")
