@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPluginsEndToEnd(t *testing.T) {
@@ -116,4 +117,72 @@ overrides:
 	if strings.Contains(errOut, "panic") {
 		t.Error(errOut)
 	}
+}
+
+// TestAuditPluginFaults: whatever a plugin does wrong, the audit reports it
+// as a plugin-failure finding, keeps every other finding, stores the run as
+// incomplete, exits 3, and leaves no plugin process behind.
+func TestAuditPluginFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a plugin binary")
+	}
+	e := newEnv(t)
+	dir := filepath.Join(e.dir, "plugins")
+	bin := filepath.Join(dir, "okrmap-plugin-broken")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/okrmap/okrmap/plugins/host/testdata/broken").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	t.Setenv("OKRMAP_PLUGINS_DIRS", dir)
+	t.Setenv("OKRMAP_PLUGINS_TIMEOUT", "2s")
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	e.ok("plugins", "lock")
+	for _, fault := range []string{"crash-at-start", "wrong-protocol", "hang", "crash", "unknown-entity", "bad-severity"} {
+		t.Run(fault, func(t *testing.T) {
+			t.Setenv("OKRMAP_TEST_FAULT", fault)
+			out, errOut, code := e.run("", "audit", "--today", "2026-11-20", "--format", "json")
+			if code != ExitInternal {
+				t.Fatalf("exit %d, want 3\n%s", code, errOut)
+			}
+			var rep struct {
+				Run struct {
+					Complete bool
+					Findings []struct{ Rule, Entity string }
+				}
+			}
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatal(err)
+			}
+			failure, others := false, 0
+			for _, f := range rep.Run.Findings {
+				if f.Rule == "plugin-failure" && f.Entity == "broken" {
+					failure = true
+				} else {
+					others++
+				}
+			}
+			// The example plan's own findings: the same count every time.
+			if rep.Run.Complete || !failure || others != 67 {
+				t.Errorf("complete=%v plugin-failure=%v other findings=%d, want false, true, 67", rep.Run.Complete, failure, others)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for processes(bin) > 0 && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if n := processes(bin); n > 0 {
+				t.Errorf("%d plugin processes left behind", n)
+			}
+		})
+	}
+}
+
+// processes counts live processes whose executable is bin.
+func processes(bin string) int {
+	n := 0
+	procs, _ := filepath.Glob("/proc/[0-9]*/exe")
+	for _, p := range procs {
+		if target, err := os.Readlink(p); err == nil && target == bin {
+			n++
+		}
+	}
+	return n
 }
