@@ -7,19 +7,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// running counts live processes whose executable is bin.
-func running(bin string) int {
-	n := 0
-	procs, _ := filepath.Glob("/proc/[0-9]*/exe")
-	for _, p := range procs {
-		if target, err := os.Readlink(p); err == nil && target == bin {
-			n++
-		}
-	}
-	return n
-}
+	"github.com/okrmap/okrmap/plugins/sdk/sdktest"
+)
 
 func waitFor(cond func() bool, within time.Duration) bool {
 	deadline := time.Now().Add(within)
@@ -69,7 +59,7 @@ func TestNoOrphanPlugins(t *testing.T) {
 			if err := audit.Start(); err != nil {
 				t.Fatal(err)
 			}
-			if !waitFor(func() bool { return running(plugin) > 0 }, 15*time.Second) {
+			if !waitFor(func() bool { return sdktest.Processes(plugin) > 0 }, 15*time.Second) {
 				audit.Process.Kill()
 				t.Fatal("the plugin never started")
 			}
@@ -82,7 +72,7 @@ func TestNoOrphanPlugins(t *testing.T) {
 				audit.Process.Kill()
 				t.Fatalf("okrmap did not exit on %s", sig)
 			}
-			if !waitFor(func() bool { return running(plugin) == 0 }, 10*time.Second) {
+			if !waitFor(func() bool { return sdktest.Processes(plugin) == 0 }, 10*time.Second) {
 				t.Errorf("a plugin process outlived okrmap after %s", sig)
 			}
 		})

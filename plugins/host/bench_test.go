@@ -1,4 +1,4 @@
-package host
+package host_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/gen"
 	"github.com/okrmap/okrmap/engine/resolve"
+	"github.com/okrmap/okrmap/plugins/host"
 	"github.com/okrmap/okrmap/plugins/saas"
 	"github.com/okrmap/okrmap/plugins/sdk"
 )
@@ -33,16 +34,16 @@ func BenchmarkSaaSPlugin(b *testing.B) {
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/okrmap/okrmap/plugins/saas/cmd/okrmap-plugin-saas").CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)
 	}
-	sum, _ := FileSHA256(bin)
+	sum, _ := host.FileSHA256(bin)
 	bytes := 0
-	batches, _ := Batches(g)
+	batches, _ := host.Batches(g)
 	for _, m := range batches {
 		bytes += proto.Size(m)
 	}
 	b.Run("binary", func(b *testing.B) {
 		for range b.N {
-			batches, keys := Batches(g) // conversion counts toward the plugin stage
-			if _, err := Run(context.Background(), Spec{Name: "saas", Path: bin, SHA256: sum}, batches, keys); err != nil {
+			batches, keys := host.Batches(g) // conversion counts toward the plugin stage
+			if _, err := host.Run(context.Background(), host.Spec{Name: "saas", Path: bin, SHA256: sum}, batches, keys); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -50,7 +51,7 @@ func BenchmarkSaaSPlugin(b *testing.B) {
 	})
 	b.Run("in-process", func(b *testing.B) {
 		for range b.N {
-			batches, _ := Batches(g)
+			batches, _ := host.Batches(g)
 			if _, err := sdk.Adapt(&saas.Plugin{}).Check(context.Background(), batches); err != nil {
 				b.Fatal(err)
 			}

@@ -1,8 +1,7 @@
-package host
+package host_test
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,8 @@ import (
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/plan"
 	"github.com/okrmap/okrmap/engine/resolve"
+	"github.com/okrmap/okrmap/plugins/host"
+	"github.com/okrmap/okrmap/plugins/sdk/sdktest"
 )
 
 // build compiles a plugin binary into a temporary directory.
@@ -36,24 +37,12 @@ func exampleGraph(t *testing.T) *resolve.Graph {
 	return resolve.Resolve(resolve.Input{Plan: set.Plan, Latest: latest, Today: engine.NewDate(2026, 11, 20)})
 }
 
-// running counts live processes whose executable is bin.
-func running(bin string) int {
-	n := 0
-	procs, _ := filepath.Glob("/proc/[0-9]*/exe")
-	for _, p := range procs {
-		if target, err := os.Readlink(p); err == nil && target == bin {
-			n++
-		}
-	}
-	return n
-}
-
-func spec(t *testing.T, bin string) Spec {
-	sum, err := FileSHA256(bin)
+func spec(t *testing.T, bin string) host.Spec {
+	sum, err := host.FileSHA256(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Spec{Name: filepath.Base(bin), Path: bin, SHA256: sum, Timeout: 20 * time.Second}
+	return host.Spec{Name: filepath.Base(bin), Path: bin, SHA256: sum, Timeout: 20 * time.Second}
 }
 
 func TestRunSaaSPlugin(t *testing.T) {
@@ -61,10 +50,10 @@ func TestRunSaaSPlugin(t *testing.T) {
 		t.Skip("builds a plugin binary")
 	}
 	bin := build(t, "github.com/okrmap/okrmap/plugins/saas/cmd/okrmap-plugin-saas")
-	batches, keys := Batches(exampleGraph(t))
+	batches, keys := host.Batches(exampleGraph(t))
 	s := spec(t, bin)
 	s.Settings = map[string]string{"min_pipeline_coverage": "3"}
-	res, err := Run(context.Background(), s, batches, keys)
+	res, err := host.Run(context.Background(), s, batches, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +64,7 @@ func TestRunSaaSPlugin(t *testing.T) {
 		res.Findings[0].Severity != "warning" || res.Findings[0].Fingerprint == "" {
 		t.Errorf("findings %+v", res.Findings)
 	}
-	if n := running(bin); n != 0 {
+	if n := sdktest.Processes(bin); n != 0 {
 		t.Errorf("%d plugin processes left behind", n)
 	}
 }
@@ -85,7 +74,7 @@ func TestPluginFaults(t *testing.T) {
 		t.Skip("builds plugin binaries")
 	}
 	bin := build(t, "github.com/okrmap/okrmap/plugins/host/testdata/broken")
-	batches, keys := Batches(exampleGraph(t))
+	batches, keys := host.Batches(exampleGraph(t))
 	tests := []struct {
 		fault, want string
 		timeout     time.Duration
@@ -104,15 +93,15 @@ func TestPluginFaults(t *testing.T) {
 			if tt.timeout > 0 {
 				s.Timeout = tt.timeout
 			}
-			_, err := Run(context.Background(), s, batches, keys)
+			_, err := host.Run(context.Background(), s, batches, keys)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("fault %s: %v, want %q", tt.fault, err, tt.want)
 			}
 			deadline := time.Now().Add(3 * time.Second)
-			for running(bin) > 0 && time.Now().Before(deadline) {
+			for sdktest.Processes(bin) > 0 && time.Now().Before(deadline) {
 				time.Sleep(50 * time.Millisecond)
 			}
-			if n := running(bin); n != 0 {
+			if n := sdktest.Processes(bin); n != 0 {
 				t.Errorf("fault %s: %d plugin processes left behind", tt.fault, n)
 			}
 		})
@@ -120,11 +109,11 @@ func TestPluginFaults(t *testing.T) {
 	// A binary that does not match its pinned checksum is refused.
 	s := spec(t, bin)
 	s.SHA256 = strings.Repeat("0", 64)
-	if _, err := Run(context.Background(), s, batches, keys); err == nil || !strings.Contains(err.Error(), "checksum") {
+	if _, err := host.Run(context.Background(), s, batches, keys); err == nil || !strings.Contains(err.Error(), "checksum") {
 		t.Errorf("checksum mismatch: %v", err)
 	}
 	s.SHA256 = "nope"
-	if _, err := Run(context.Background(), s, batches, keys); err == nil || !strings.Contains(err.Error(), "re-pin it with okrmap plugins lock") {
+	if _, err := host.Run(context.Background(), s, batches, keys); err == nil || !strings.Contains(err.Error(), "re-pin it with okrmap plugins lock") {
 		t.Errorf("bad pin: %v", err)
 	}
 }

@@ -120,3 +120,16 @@ func Build(t testing.TB, pkg string) string {
 	}
 	return bin
 }
+
+// Processes counts live processes running the executable bin, by reading
+// /proc (Linux); tests use it to check that no plugin process is left.
+func Processes(bin string) int {
+	n := 0
+	procs, _ := filepath.Glob("/proc/[0-9]*/exe")
+	for _, p := range procs {
+		if target, err := os.Readlink(p); err == nil && target == bin {
+			n++
+		}
+	}
+	return n
+}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/okrmap/okrmap/plugins/sdk/sdktest"
 )
 
 func TestPluginsEndToEnd(t *testing.T) {
@@ -165,24 +167,12 @@ func TestAuditPluginFaults(t *testing.T) {
 				t.Errorf("complete=%v plugin-failure=%v other findings=%d, want false, true, 67", rep.Run.Complete, failure, others)
 			}
 			deadline := time.Now().Add(5 * time.Second)
-			for processes(bin) > 0 && time.Now().Before(deadline) {
+			for sdktest.Processes(bin) > 0 && time.Now().Before(deadline) {
 				time.Sleep(50 * time.Millisecond)
 			}
-			if n := processes(bin); n > 0 {
+			if n := sdktest.Processes(bin); n > 0 {
 				t.Errorf("%d plugin processes left behind", n)
 			}
 		})
 	}
-}
-
-// processes counts live processes whose executable is bin.
-func processes(bin string) int {
-	n := 0
-	procs, _ := filepath.Glob("/proc/[0-9]*/exe")
-	for _, p := range procs {
-		if target, err := os.Readlink(p); err == nil && target == bin {
-			n++
-		}
-	}
-	return n
 }
