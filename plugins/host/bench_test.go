@@ -49,6 +49,14 @@ func BenchmarkSaaSPlugin(b *testing.B) {
 		}
 		b.ReportMetric(float64(bytes)/(1<<20), "MiB-sent")
 	})
+	b.Run("binary-empty-graph", func(b *testing.B) {
+		empty, keys := host.Batches(resolve.Resolve(resolve.Input{Plan: &engine.Plan{}, Today: engine.NewDate(2026, 11, 20)}))
+		for range b.N {
+			if _, err := host.Run(context.Background(), host.Spec{Name: "saas", Path: bin, SHA256: sum}, empty, keys); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("in-process", func(b *testing.B) {
 		for range b.N {
 			batches, _ := host.Batches(g)
