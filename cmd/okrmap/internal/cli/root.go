@@ -33,7 +33,8 @@ const exitCodesHelp = `Exit codes:
   1  findings at or above --fail-on (audit, lint), or failing rule cases
   2  usage, configuration or input error (invalid plan, unknown key ...);
      nothing was changed
-  3  internal or environment failure (disk full, database locked too long ...)`
+  3  internal or environment failure (disk full, database locked too long ...);
+     for audit, also a plugin failure (the run is stored, marked incomplete)`
 
 // usageError marks errors in how okrmap was called.
 type usageError struct{ err error }
@@ -112,6 +113,8 @@ overriding the one before.
 ` + exitCodesHelp,
 		Example: `  okrmap apply examples/saas-b2b/*.yaml
   okrmap tree --period 2026-Q4
+  okrmap audit --fail-on warning
+  okrmap report --format markdown > board-pack.md
   okrmap checkin sme-sqls --value 3400 --confidence 0.7
   okrmap quarter close 2026-Q4 --roll-forward 2027-Q1`,
 		SilenceUsage:  true,
