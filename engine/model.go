@@ -205,3 +205,14 @@ type Measurement struct {
 	Author string    `json:"author,omitempty" yaml:"author,omitempty"`
 	Note   string    `json:"note,omitempty" yaml:"note,omitempty"`
 }
+
+// Latest returns each KPI's most recent measurement among ms.
+func Latest(ms []Measurement) map[string]Measurement {
+	out := map[string]Measurement{}
+	for _, m := range ms {
+		if prev, ok := out[m.KPI]; !ok || m.At.After(prev.At) {
+			out[m.KPI] = m
+		}
+	}
+	return out
+}

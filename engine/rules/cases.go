@@ -96,13 +96,7 @@ func (s *Set) runCase(ctx context.Context, file string, i int, c Case) []string 
 			return []string{"today: " + err.Error()}
 		}
 	}
-	latest := map[string]engine.Measurement{}
-	for _, m := range c.Measurements {
-		if prev, ok := latest[m.KPI]; !ok || m.At.After(prev.At) {
-			latest[m.KPI] = m
-		}
-	}
-	g := resolve.Resolve(resolve.Input{Plan: ps.Plan, CheckIns: c.CheckIns, Latest: latest, Today: today})
+	g := resolve.Resolve(resolve.Input{Plan: ps.Plan, CheckIns: c.CheckIns, Latest: engine.Latest(c.Measurements), Today: today})
 	only := &Set{Rules: []*Rule{r}, byScope: map[string][]*Rule{r.Scope: {r}}}
 	findings, err := only.Evaluate(ctx, g)
 	if err != nil {

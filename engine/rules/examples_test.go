@@ -32,13 +32,7 @@ func TestExampleFindings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	latest := map[string]engine.Measurement{}
-	for _, m := range ms {
-		if prev, ok := latest[m.KPI]; !ok || m.At.After(prev.At) {
-			latest[m.KPI] = m
-		}
-	}
-	g := resolve.Resolve(resolve.Input{Plan: set.Plan, Latest: latest, Today: engine.NewDate(2026, 11, 20)})
+	g := resolve.Resolve(resolve.Input{Plan: set.Plan, Latest: engine.Latest(ms), Today: engine.NewDate(2026, 11, 20)})
 	findings, err := builtinSet(t).Evaluate(context.Background(), g)
 	if err != nil {
 		t.Fatal(err)

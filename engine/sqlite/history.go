@@ -90,6 +90,19 @@ func (db *DB) Measure(ctx context.Context, ms ...engine.Measurement) error {
 	})
 }
 
+// KPIKeys returns the set of KPI keys in the database.
+func (db *DB) KPIKeys(ctx context.Context) (map[string]bool, error) {
+	keys := map[string]bool{}
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		ids, err := kpiIDs(ctx, tx)
+		for k := range ids {
+			keys[k] = true
+		}
+		return err
+	})
+	return keys, err
+}
+
 // kpiIDs maps every KPI key to its entity id.
 func kpiIDs(ctx context.Context, tx *sql.Tx) (map[string]int64, error) {
 	ids := map[string]int64{}

@@ -41,24 +41,18 @@ func Load(t testing.TB, today, measurements string, planFiles ...string) *Fixtur
 	if err != nil {
 		t.Fatal(err)
 	}
-	latest := map[string]engine.Measurement{}
+	var ms []engine.Measurement
 	if measurements != "" {
 		f, err := os.Open(measurements)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		ms, err := csvimport.Measurements(measurements, f, nil)
-		if err != nil {
+		if ms, err = csvimport.Measurements(measurements, f, nil); err != nil {
 			t.Fatalf("fixture measurements: %v", err)
 		}
-		for _, m := range ms {
-			if prev, ok := latest[m.KPI]; !ok || m.At.After(prev.At) {
-				latest[m.KPI] = m
-			}
-		}
 	}
-	return &Fixture{graph: resolve.Resolve(resolve.Input{Plan: set.Plan, Latest: latest, Today: day})}
+	return &Fixture{graph: resolve.Resolve(resolve.Input{Plan: set.Plan, Latest: engine.Latest(ms), Today: day})}
 }
 
 // Check runs p in-process over a gRPC connection, exactly as okrmap talks

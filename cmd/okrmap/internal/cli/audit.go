@@ -133,14 +133,12 @@ Put it in cron or CI: see examples/ and the README.`,
 				if !run.Complete {
 					return fmt.Errorf("audit run %d is stored but incomplete: a plugin failed (see its plugin-failure finding)", run.ID)
 				}
-				failing := run.Findings
+				judged := run.Findings
 				if failOnNew {
-					failing = rep.Diff.New
+					judged = rep.Diff.New
 				}
-				for _, f := range failing {
-					if !f.Waived() && engine.SeverityRank(f.Severity) >= threshold {
-						return findingsError{fmt.Sprintf("audit run %d has findings at or above --fail-on %s", run.ID, failOn)}
-					}
+				if failing(judged, threshold) {
+					return findingsError{fmt.Sprintf("audit run %d has findings at or above --fail-on %s", run.ID, failOn)}
 				}
 				return nil
 			})

@@ -135,12 +135,11 @@ Use - to read standard input.`,
 				in = f
 			}
 			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
-				p, err := db.Plan(ctx)
+				known, err := db.KPIKeys(ctx)
 				if err != nil {
 					return err
 				}
-				g := engine.NewGraph(p)
-				ms, err := csvimport.Measurements(name, in, func(k string) bool { return g.KPIs[k] != nil })
+				ms, err := csvimport.Measurements(name, in, func(k string) bool { return known[k] })
 				if err != nil {
 					return err
 				}

@@ -277,10 +277,8 @@ Exit code 1 when a finding is at or above --fail-on (default error).`,
 			if err := a.printFindings(findings, rs, output); err != nil {
 				return err
 			}
-			for _, f := range findings {
-				if engine.SeverityRank(f.Severity) >= threshold {
-					return findingsError{"findings at or above --fail-on " + failOn}
-				}
+			if failing(findings, threshold) {
+				return findingsError{"findings at or above --fail-on " + failOn}
 			}
 			return nil
 		},
@@ -302,6 +300,16 @@ func (a *app) judgeDay(today string) (engine.Date, error) {
 		return d, usageError{fmt.Errorf("--today: %w", err)}
 	}
 	return d, nil
+}
+
+// failing reports whether an unwaived finding is at or above threshold.
+func failing(fs []engine.Finding, threshold int) bool {
+	for _, f := range fs {
+		if !f.Waived() && engine.SeverityRank(f.Severity) >= threshold {
+			return true
+		}
+	}
+	return false
 }
 
 func failThreshold(s string) (int, error) {
