@@ -9,7 +9,7 @@ import (
 // Batches converts the graph into messages of at most protocol.BatchSize
 // entities each, and returns the set of keys a finding may name.
 func Batches(g *resolve.Graph) ([]*pb.GraphBatch, map[string]bool) {
-	keys := map[string]bool{}
+	keys := make(map[string]bool, len(g.Teams)+len(g.BusinessObjectives)+len(g.Objectives)+len(g.KeyResults)+len(g.KPIs)+len(g.Investments))
 	var out []*pb.GraphBatch
 	cur := &pb.GraphBatch{Today: g.Today.Format("2006-01-02")}
 	n := 0

@@ -176,12 +176,28 @@ func (g *Graph) HasBusinessObjective(category string) bool {
 	return false
 }
 
-// Mentions reports whether the KPI's key, name or tags contain any of words,
-// ignoring case: a simple way to find "ltv", "cac" or "roas" KPIs.
+// Mentions reports whether the KPI's key, name or one of its tags contains
+// any of words, ignoring case: a simple way to find "ltv", "cac" or "roas"
+// KPIs.
 func (k *KPI) Mentions(words ...string) bool {
-	hay := strings.ToLower(k.Key + " " + k.Name + " " + strings.Join(k.Tags, " "))
 	for _, w := range words {
-		if strings.Contains(hay, strings.ToLower(w)) {
+		if containsFold(k.Key, w) || containsFold(k.Name, w) {
+			return true
+		}
+		for _, t := range k.Tags {
+			if containsFold(t, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// containsFold is strings.Contains ignoring case, without allocating: it
+// runs once per KPI and word.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
 			return true
 		}
 	}
