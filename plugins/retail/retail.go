@@ -7,6 +7,7 @@ package retail
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,7 +15,7 @@ import (
 )
 
 // Version is the plugin's version.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // Plugin is the retail rule plugin; the zero value uses default thresholds.
 type Plugin struct {
@@ -23,6 +24,13 @@ type Plugin struct {
 	maxBehind  float64
 	configured bool
 }
+
+// The names retailers give these measures, as public retailers report them.
+var (
+	repeatWords     = []string{"repeat purchase", "repeat customer", "repeat order", "returning customer", "repeat buyer"}
+	orderValueWords = []string{"average order value", "aov", "average ticket", "average cart value", "basket size", "basket value"}
+	marginWords     = []string{"margin", "inventory", "stock turn", "sell-through", "gmroi"}
+)
 
 // Describe lists the plugin's rules and settings.
 func (p *Plugin) Describe() sdk.Description {
@@ -93,13 +101,27 @@ func (p *Plugin) Check(ctx context.Context, g *sdk.Graph) ([]sdk.Finding, error)
 				Message: fmt.Sprintf("ROAS %s is %g, below the floor of %g%s", k.Key, *k.Latest, floor, where)})
 		}
 	}
-	for _, kr := range g.KeyResults {
-		title := strings.ToLower(kr.Title)
+	// A key result is judged by its title or by the KPIs that measure it:
+	// "Bring buyers back" measured by "Repeat customers" counts.
+	measuredBy := map[string][]*sdk.KPI{}
+	for i := range g.KPIs {
+		for _, kr := range g.KPIs[i].KeyResults {
+			measuredBy[kr] = append(measuredBy[kr], &g.KPIs[i])
+		}
+	}
+	about := func(kr *sdk.KeyResult, words []string) bool {
+		if kr.Mentions(words...) {
+			return true
+		}
+		return slices.ContainsFunc(measuredBy[kr.Key], func(k *sdk.KPI) bool { return k.Mentions(words...) })
+	}
+	for i := range g.KeyResults {
+		kr := &g.KeyResults[i]
 		rule := ""
 		switch {
-		case strings.Contains(title, "repeat purchase"):
+		case about(kr, repeatWords):
 			rule = "retail-repeat-rate-behind"
-		case strings.Contains(title, "average order value"):
+		case about(kr, orderValueWords):
 			rule = "retail-aov-behind"
 		default:
 			continue
@@ -110,7 +132,7 @@ func (p *Plugin) Check(ctx context.Context, g *sdk.Graph) ([]sdk.Finding, error)
 		}
 	}
 	if g.HasBusinessObjective("profitability") && len(g.FindKPIs(func(k *sdk.KPI) bool {
-		return k.Mentions("margin", "inventory", "stock turn")
+		return k.Mentions(marginWords...)
 	})) == 0 {
 		out = append(out, sdk.Finding{Rule: "retail-margin-kpi-missing",
 			Message: "profitability is a business objective, but no KPI measures margin or inventory"})

@@ -80,3 +80,37 @@ func TestRetailRules(t *testing.T) {
 		t.Error("a non-numeric floor was accepted")
 	}
 }
+
+// KPIs as public retailers report them (testdata/reported-kpis.yaml): the
+// plugin must recognise their names, and a key result by the KPI that
+// measures it.
+func TestRetailReportedKPIs(t *testing.T) {
+	rules := func(fx *sdktest.Fixture) []string {
+		var got []string
+		for _, f := range fx.Check(t, &retail.Plugin{}, nil) {
+			got = append(got, f.Rule+" "+f.Entity)
+		}
+		slices.Sort(got)
+		return got
+	}
+	fx := sdktest.Load(t, "2026-12-10", "", "testdata/reported-kpis.yaml")
+	want := []string{"retail-margin-kpi-missing ", "retail-repeat-rate-behind buyers-back"}
+	if got := rules(fx); !slices.Equal(got, want) {
+		t.Errorf("findings %q, want %q", got, want)
+	}
+	fx = sdktest.Load(t, "2026-12-10", "", "testdata/reported-kpis.yaml", "testdata/inventory-turns.yaml")
+	want = []string{"retail-repeat-rate-behind buyers-back"}
+	if got := rules(fx); !slices.Equal(got, want) {
+		t.Errorf("with inventory turns: findings %q, want %q", got, want)
+	}
+	// The basket key result (65% done, 77% of its time gone) is judged as
+	// an average order value key result: within the default tolerance, behind
+	// with none.
+	var aov bool
+	for _, f := range fx.Check(t, &retail.Plugin{}, map[string]string{"max_behind_pace": "0"}) {
+		aov = aov || f.Rule == "retail-aov-behind" && f.Entity == "bigger-orders"
+	}
+	if !aov {
+		t.Error("bigger-orders (measured by AOV) was not judged as an average order value key result")
+	}
+}

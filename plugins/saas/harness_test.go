@@ -39,3 +39,29 @@ func TestExampleBinary(t *testing.T) {
 	bin := sdktest.Build(t, "github.com/okrmap/okrmap/plugins/saas/cmd/okrmap-plugin-saas")
 	only(t, exampleFixture(t).CheckBinary(t, bin, nil), "saas-pipeline-coverage-low", "pipeline-coverage")
 }
+
+// TestPublishedMarketingKPIs runs the plugin over marketing KPIs as GitLab
+// published them (testdata/): coverage of 2.4 is low, and MQLs, followers
+// and visitors are no marketing-sourced pipeline until "Net New Business
+// Pipeline Created" is added.
+func TestPublishedMarketingKPIs(t *testing.T) {
+	rules := func(files ...string) map[string]string {
+		fx := sdktest.Load(t, "2026-12-10", "testdata/measurements.csv", files...)
+		got := map[string]string{}
+		for _, f := range fx.Check(t, &saas.Plugin{}, nil) {
+			got[f.Rule] = f.Entity
+		}
+		return got
+	}
+	got := rules("testdata/marketing-pis.yaml")
+	if len(got) != 2 || got["saas-pipeline-coverage-low"] != "pipeline-coverage" {
+		t.Errorf("findings %v, want low coverage on pipeline-coverage and the missing sourced-pipeline KPI", got)
+	}
+	if _, ok := got["saas-sourced-pipeline-missing"]; !ok {
+		t.Errorf("findings %v: the missing sourced-pipeline KPI was not reported", got)
+	}
+	got = rules("testdata/marketing-pis.yaml", "testdata/pipeline-created.yaml")
+	if len(got) != 1 || got["saas-pipeline-coverage-low"] != "pipeline-coverage" {
+		t.Errorf("with pipeline created: findings %v, want only low coverage", got)
+	}
+}

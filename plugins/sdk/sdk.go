@@ -180,12 +180,24 @@ func (g *Graph) HasBusinessObjective(category string) bool {
 // any of words, ignoring case: a simple way to find "ltv", "cac" or "roas"
 // KPIs.
 func (k *KPI) Mentions(words ...string) bool {
+	return mentions(words, k.Tags, k.Key, k.Name)
+}
+
+// Mentions reports whether the key result's key or title contains any of
+// words, ignoring case.
+func (kr *KeyResult) Mentions(words ...string) bool {
+	return mentions(words, nil, kr.Key, kr.Title)
+}
+
+func mentions(words, tags []string, fields ...string) bool {
 	for _, w := range words {
-		if containsFold(k.Key, w) || containsFold(k.Name, w) {
-			return true
+		for _, f := range fields {
+			if containsFold(f, w) {
+				return true
+			}
 		}
-		for _, t := range k.Tags {
-			if containsFold(t, w) {
+		for _, f := range tags {
+			if containsFold(f, w) {
 				return true
 			}
 		}

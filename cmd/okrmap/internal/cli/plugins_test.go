@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/okrmap/okrmap/plugins/retail"
+	"github.com/okrmap/okrmap/plugins/saas"
 	"github.com/okrmap/okrmap/plugins/sdk/sdktest"
 )
 
@@ -30,9 +32,9 @@ func TestPluginsEndToEnd(t *testing.T) {
 	e.ok("import", "measurements", "../../../../examples/retail/measurements.csv")
 
 	mustContain(t, "list before lock", e.ok("plugins", "list"), "No plugins pinned")
-	mustContain(t, "lock", e.ok("plugins", "lock"), "pinned saas 0.1.0", bin, "pinned retail 0.1.0")
+	mustContain(t, "lock", e.ok("plugins", "lock"), "pinned saas "+saas.Version, bin, "pinned retail "+retail.Version)
 	mustContain(t, "verify", e.ok("plugins", "verify"), "2 pinned plugins match")
-	mustContain(t, "list", e.ok("plugins", "list"), "saas 0.1.0 (protocol 1)", "saas-pipeline-coverage-low", "setting min_ltv_cac (default 3)")
+	mustContain(t, "list", e.ok("plugins", "list"), "saas "+saas.Version+" (protocol 1)", "saas-pipeline-coverage-low", "setting min_ltv_cac (default 3)")
 	mustContain(t, "rules list", e.ok("rules", "list", "--pack", "saas"), "saas-ltv-cac-low", "plugin:saas")
 
 	// Plugin rules are overridden like any rule, from a pack.
@@ -91,7 +93,7 @@ overrides:
 	}
 	pinned := false
 	for _, p := range rep.Run.Packs {
-		pinned = pinned || p.Plugin && p.Name == "saas" && p.Version == "0.1.0" && len(p.SHA256) == 64
+		pinned = pinned || p.Plugin && p.Name == "saas" && p.Version == saas.Version && len(p.SHA256) == 64
 	}
 	if !pinned {
 		t.Errorf("the stored run does not name the plugin: %+v", rep.Run.Packs)
