@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -115,10 +117,7 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 		res, err := func() (*Result, error) {
 			rpc, err := client.Client()
 			if err != nil {
-				return nil, fmt.Errorf("cannot start: %w", err)
-			}
-			if v := client.NegotiatedVersion(); v != protocol.Version {
-				return nil, fmt.Errorf("speaks protocol %d; this okrmap speaks %d", v, protocol.Version)
+				return nil, startError(err)
 			}
 			raw, err := rpc.Dispense(protocol.PluginName)
 			if err != nil {
@@ -146,6 +145,20 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 	case <-ctx.Done():
 		return nil, timedOut()
 	}
+}
+
+// startError explains a failed start; a protocol mismatch says what to do.
+func startError(err error) error {
+	var theirs int
+	if _, scanErr := fmt.Sscanf(err.Error(), "incompatible API version with plugin. Plugin version: %d", &theirs); scanErr != nil {
+		return fmt.Errorf("cannot start: %w", err)
+	}
+	var ours []string
+	for _, v := range protocol.Versions() {
+		ours = append(ours, strconv.Itoa(v))
+	}
+	return fmt.Errorf("it speaks plugin protocol %d and this okrmap speaks %s: rebuild the plugin with an SDK for protocol %s, or run an okrmap that speaks %d",
+		theirs, strings.Join(ours, " or "), ours[len(ours)-1], theirs)
 }
 
 // Validate checks what a plugin returned against its own description and

@@ -80,7 +80,7 @@ func TestPluginFaults(t *testing.T) {
 		timeout     time.Duration
 	}{
 		{"crash-at-start", "cannot start", 0},
-		{"wrong-protocol", "incompatible API version with plugin. Plugin version: 99", 0},
+		{"wrong-protocol", "it speaks plugin protocol 99 and this okrmap speaks 1", 0},
 		{"hang", "no answer within 2s", 2 * time.Second},
 		{"crash", "check:", 0},
 		{"unknown-entity", `finding for "no-such-kpi", which is not in the graph`, 0},
@@ -106,6 +106,15 @@ func TestPluginFaults(t *testing.T) {
 			}
 		})
 	}
+	// A plugin that speaks a later protocol besides this one is run with
+	// this one.
+	t.Run("newer", func(t *testing.T) {
+		t.Setenv("OKRMAP_TEST_FAULT", "newer")
+		res, err := host.Run(context.Background(), spec(t, bin), batches, keys)
+		if err != nil || res.Description.GetName() != "broken" {
+			t.Errorf("newer plugin: %v, %v", res, err)
+		}
+	})
 	// A binary that does not match its pinned checksum is refused.
 	s := spec(t, bin)
 	s.SHA256 = strings.Repeat("0", 64)

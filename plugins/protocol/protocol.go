@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
+	"slices"
 
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -44,9 +46,21 @@ type Impl interface {
 }
 
 // Sets returns the plugin sets by protocol version, serving impl (nil on
-// the host side). A host lists every version it can speak.
+// the host side). go-plugin runs a plugin with the highest version both
+// sides list.
+//
+// Versioning: fields and calls added to plugin.proto keep the version, as
+// protobuf lets old and new peers ignore what they do not know. A change
+// older plugins cannot follow takes a new version and a new package
+// (okrmap.plugin.v2); the host then lists the previous version's set beside
+// the current one, so plugins built against the previous SDK keep running.
 func Sets(impl Impl) map[int]plugin.PluginSet {
 	return map[int]plugin.PluginSet{Version: {PluginName: &grpcPlugin{impl: impl}}}
+}
+
+// Versions lists the protocol versions served, oldest first.
+func Versions() []int {
+	return slices.Sorted(maps.Keys(Sets(nil)))
 }
 
 type grpcPlugin struct {

@@ -13,10 +13,12 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/okrmap/okrmap/plugins/protocol"
 )
 
 // ProtocolVersion is the plugin protocol this SDK speaks.
-const ProtocolVersion = 1
+const ProtocolVersion = protocol.Version
 
 // Plugin is a set of industry-specific rules.
 type Plugin interface {

@@ -1,6 +1,7 @@
 // Command broken is a deliberately faulty rule plugin for the host's tests;
 // OKRMAP_TEST_FAULT picks the fault: crash-at-start, wrong-protocol, hang,
-// crash, unknown-entity, bad-severity.
+// crash, unknown-entity, bad-severity; or newer, a healthy plugin that
+// speaks a future protocol besides the current one.
 package main
 
 import (
@@ -47,6 +48,15 @@ func main() {
 		plugin.Serve(&plugin.ServeConfig{
 			HandshakeConfig:  plugin.HandshakeConfig{ProtocolVersion: 99, MagicCookieKey: protocol.Handshake.MagicCookieKey, MagicCookieValue: protocol.Handshake.MagicCookieValue},
 			VersionedPlugins: map[int]plugin.PluginSet{99: protocol.Sets(sdk.Adapt(broken{fault}))[protocol.Version]},
+			GRPCServer:       plugin.DefaultGRPCServer,
+		})
+		return
+	case "newer":
+		// Built against a later SDK that still serves this protocol.
+		set := protocol.Sets(sdk.Adapt(broken{fault}))[protocol.Version]
+		plugin.Serve(&plugin.ServeConfig{
+			HandshakeConfig:  protocol.Handshake,
+			VersionedPlugins: map[int]plugin.PluginSet{protocol.Version: set, protocol.Version + 1: set},
 			GRPCServer:       plugin.DefaultGRPCServer,
 		})
 		return
