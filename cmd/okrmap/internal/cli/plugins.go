@@ -25,7 +25,7 @@ func (a *app) lockFile() string {
 // pluginSpec is how okrmap runs a pinned plugin.
 func (a *app) pluginSpec(p host.Locked) host.Spec {
 	return host.Spec{Name: p.Name, Path: p.Path, SHA256: p.SHA256, Settings: a.cfg.Plugins.Settings[p.Name],
-		Timeout: a.cfg.Plugins.Timeout, Log: a.stderr}
+		Timeout: a.cfg.Plugins.PluginTimeout(p.Name), Log: a.stderr}
 }
 
 // pluginStages returns an audit stage for every pinned plugin.

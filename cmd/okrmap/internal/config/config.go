@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -43,8 +44,18 @@ type Plugins struct {
 	Lock string `mapstructure:"lock"`
 	// Timeout bounds each plugin's run in an audit.
 	Timeout time.Duration `mapstructure:"timeout"`
+	// Timeouts override Timeout by plugin name.
+	Timeouts map[string]time.Duration `mapstructure:"timeouts"`
 	// Settings are passed to each plugin by name.
 	Settings map[string]map[string]string `mapstructure:"settings"`
+}
+
+// PluginTimeout is how long the named plugin may run.
+func (p Plugins) PluginTimeout(name string) time.Duration {
+	if d, ok := p.Timeouts[name]; ok {
+		return d
+	}
+	return p.Timeout
 }
 
 // Audit configures audits.
@@ -73,7 +84,7 @@ func Defaults() Config {
 		DB:      filepath.Join(DataDir(), "okrmap.db"),
 		Author:  os.Getenv("USER"),
 		Rules:   Rules{Builtin: true, Packs: []string{}},
-		Plugins: Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Settings: map[string]map[string]string{}},
+		Plugins: Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}},
 		Log:     Log{Level: "warn", Format: "text"},
 	}
 }
@@ -85,6 +96,11 @@ func (c Config) Validate() error {
 	}
 	if c.Plugins.Timeout <= 0 {
 		return fmt.Errorf("plugins.timeout: %s is not a positive duration, e.g. 30s", c.Plugins.Timeout)
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Plugins.Timeouts)) {
+		if d := c.Plugins.Timeouts[name]; d <= 0 {
+			return fmt.Errorf("plugins.timeouts.%s: %s is not a positive duration, e.g. 2m", name, d)
+		}
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
 		return fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -81,14 +82,29 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+func TestPluginTimeouts(t *testing.T) {
+	c, err := Load(writeConfig(t, "plugins:\n  timeout: 10s\n  timeouts: {saas: 2m}\n"), flags(), flagKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Plugins.PluginTimeout("saas"); got != 2*time.Minute {
+		t.Errorf("saas timeout %s, want 2m", got)
+	}
+	if got := c.Plugins.PluginTimeout("retail"); got != 10*time.Second {
+		t.Errorf("retail timeout %s, want the default 10s", got)
+	}
+}
+
 func TestBadFiles(t *testing.T) {
 	tests := map[string]string{
-		"dbb: x\n":                "dbb",
-		"log:\n  levl: info\n":    "levl",
-		"db: [1, 2]\n":            "db",
-		"log: loud\n":             "log",
-		"log:\n  level: chatty\n": "log.level",
-		"db: [unclosed\n":         "config file",
+		"dbb: x\n":                             "dbb",
+		"log:\n  levl: info\n":                 "levl",
+		"db: [1, 2]\n":                         "db",
+		"log: loud\n":                          "log",
+		"log:\n  level: chatty\n":              "log.level",
+		"db: [unclosed\n":                      "config file",
+		"plugins:\n  timeouts: {saas: -1s}\n":  "plugins.timeouts.saas",
+		"plugins:\n  timeouts: {saas: soon}\n": "timeouts",
 	}
 	for text, want := range tests {
 		_, err := Load(writeConfig(t, text), flags(), flagKeys)
@@ -122,7 +138,7 @@ func TestExampleConfig(t *testing.T) {
 			t.Errorf("config.example.yaml does not document %s (%s)", key, env)
 		}
 	}
-	if !slices.Equal(Keys(), []string{"db", "author", "rules.builtin", "rules.packs", "audit.waivers", "plugins.dirs", "plugins.lock", "plugins.timeout", "plugins.settings", "log.level", "log.format"}) {
+	if !slices.Equal(Keys(), []string{"db", "author", "rules.builtin", "rules.packs", "audit.waivers", "plugins.dirs", "plugins.lock", "plugins.timeout", "plugins.timeouts", "plugins.settings", "log.level", "log.format"}) {
 		t.Errorf("keys %v", Keys())
 	}
 }
