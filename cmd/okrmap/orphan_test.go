@@ -22,7 +22,7 @@ func waitFor(cond func() bool, within time.Duration) bool {
 	return cond()
 }
 
-// TestNoOrphanPlugins interrupts and kills okrmap while a plugin hangs in
+// TestNoOrphanPlugins interrupts, terminates and kills okrmap while a plugin hangs in
 // its check: no plugin process may outlive okrmap either way.
 func TestNoOrphanPlugins(t *testing.T) {
 	if testing.Short() {
@@ -53,7 +53,7 @@ func TestNoOrphanPlugins(t *testing.T) {
 	if out, err := cmd("plugins", "lock").CombinedOutput(); err != nil {
 		t.Fatalf("plugins lock: %v\n%s", err, out)
 	}
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			audit := cmd("audit")
 			if err := audit.Start(); err != nil {
