@@ -11,7 +11,9 @@ package sdk
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/okrmap/okrmap/plugins/protocol"
@@ -70,7 +72,8 @@ type Finding struct {
 	Fix      string // "" means the rule's fix
 }
 
-// Graph is the resolved plan a plugin judges, read-only.
+// Graph is the resolved plan a plugin judges. Treat it as read-only: the
+// lookups index it on first use, and any number of goroutines may read it.
 type Graph struct {
 	Today              time.Time
 	Teams              []Team
@@ -80,8 +83,8 @@ type Graph struct {
 	KPIs               []KPI
 	Investments        []Investment
 
-	kpis map[string]int
-	krs  map[string]int
+	once sync.Once
+	idx  *index
 }
 
 // Team is a team.
@@ -124,24 +127,37 @@ type Investment struct {
 	ReturnValue                               *float64
 }
 
-func (g *Graph) index() {
-	if g.kpis != nil {
-		return
-	}
-	g.kpis = make(map[string]int, len(g.KPIs))
-	for i, k := range g.KPIs {
-		g.kpis[k.Key] = i
-	}
-	g.krs = make(map[string]int, len(g.KeyResults))
-	for i, kr := range g.KeyResults {
-		g.krs[kr.Key] = i
-	}
+// Entity names one entity in the graph. Kind is kpi, key_result,
+// objective or business_objective.
+type Entity struct{ Kind, Key string }
+
+// index maps keys to positions, built on first use.
+type index struct {
+	kpi, kr, obj, bo map[string]int
+}
+
+func (g *Graph) index() *index {
+	g.once.Do(func() {
+		at := func(n int, key func(int) string) map[string]int {
+			m := make(map[string]int, n)
+			for i := range n {
+				m[key(i)] = i
+			}
+			return m
+		}
+		g.idx = &index{
+			kpi: at(len(g.KPIs), func(i int) string { return g.KPIs[i].Key }),
+			kr:  at(len(g.KeyResults), func(i int) string { return g.KeyResults[i].Key }),
+			obj: at(len(g.Objectives), func(i int) string { return g.Objectives[i].Key }),
+			bo:  at(len(g.BusinessObjectives), func(i int) string { return g.BusinessObjectives[i].Key }),
+		}
+	})
+	return g.idx
 }
 
 // KPI returns the KPI with key, or nil.
 func (g *Graph) KPI(key string) *KPI {
-	g.index()
-	if i, ok := g.kpis[key]; ok {
+	if i, ok := g.index().kpi[key]; ok {
 		return &g.KPIs[i]
 	}
 	return nil
@@ -149,11 +165,64 @@ func (g *Graph) KPI(key string) *KPI {
 
 // KeyResult returns the key result with key, or nil.
 func (g *Graph) KeyResult(key string) *KeyResult {
-	g.index()
-	if i, ok := g.krs[key]; ok {
+	if i, ok := g.index().kr[key]; ok {
 		return &g.KeyResults[i]
 	}
 	return nil
+}
+
+// Objective returns the objective with key, or nil.
+func (g *Graph) Objective(key string) *Objective {
+	if i, ok := g.index().obj[key]; ok {
+		return &g.Objectives[i]
+	}
+	return nil
+}
+
+// BusinessObjective returns the business objective with key, or nil.
+func (g *Graph) BusinessObjective(key string) *BusinessObjective {
+	if i, ok := g.index().bo[key]; ok {
+		return &g.BusinessObjectives[i]
+	}
+	return nil
+}
+
+// Trace walks the KPI's alignment upwards, nearest first and each entity
+// once: the KPIs and key results it links to, their objectives, parent
+// objectives and business objectives. The KPI itself is not included;
+// KPI.Reaches lists the business objectives the trace ends at.
+func (g *Graph) Trace(kpi string) []Entity {
+	k := g.KPI(kpi)
+	if k == nil {
+		return nil
+	}
+	idx := g.index()
+	seen := map[string]bool{kpi: true}
+	var out []Entity
+	queue := slices.Clone(k.Links)
+	for len(queue) > 0 {
+		key := queue[0]
+		queue = queue[1:]
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if i, ok := idx.kpi[key]; ok {
+			out = append(out, Entity{"kpi", key})
+			queue = append(queue, g.KPIs[i].Links...)
+		} else if i, ok := idx.kr[key]; ok {
+			out = append(out, Entity{"key_result", key})
+			queue = append(queue, g.KeyResults[i].Objective)
+		} else if i, ok := idx.obj[key]; ok {
+			out = append(out, Entity{"objective", key})
+			if p := g.Objectives[i].Parent; p != "" {
+				queue = append(queue, p)
+			}
+		} else if _, ok := idx.bo[key]; ok {
+			out = append(out, Entity{"business_objective", key})
+		}
+	}
+	return out
 }
 
 // FindKPIs returns the KPIs for which match is true, in plan order.
@@ -165,6 +234,17 @@ func (g *Graph) FindKPIs(match func(*KPI) bool) []*KPI {
 		}
 	}
 	return out
+}
+
+// KPIsInCategory returns the KPIs of a category (revenue, pipeline, brand,
+// customer, efficiency, product, operations, finance or people).
+func (g *Graph) KPIsInCategory(category string) []*KPI {
+	return g.FindKPIs(func(k *KPI) bool { return k.Category == category })
+}
+
+// KPIsTagged returns the KPIs carrying tag.
+func (g *Graph) KPIsTagged(tag string) []*KPI {
+	return g.FindKPIs(func(k *KPI) bool { return slices.Contains(k.Tags, tag) })
 }
 
 // HasBusinessObjective reports whether a business objective of category

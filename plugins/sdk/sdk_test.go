@@ -1,11 +1,16 @@
 package sdk_test
 
 import (
+	"context"
+	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	pb "github.com/okrmap/okrmap/plugins/proto/okrmap/plugin/v1"
 	"github.com/okrmap/okrmap/plugins/sdk"
+	"github.com/okrmap/okrmap/plugins/sdk/sdktest"
 )
 
 func TestMentions(t *testing.T) {
@@ -56,5 +61,101 @@ func TestFromProtoJoinsBatches(t *testing.T) {
 	}
 	if len(g.Teams) != 1 || g.Teams[0].Key != "growth" {
 		t.Errorf("Teams = %+v", g.Teams)
+	}
+}
+
+func TestTraceAndLookups(t *testing.T) {
+	g := &sdk.Graph{
+		BusinessObjectives: []sdk.BusinessObjective{{Key: "grow"}},
+		Objectives: []sdk.Objective{
+			{Key: "win", Parent: "fill"},
+			{Key: "fill", Parent: "grow"},
+		},
+		KeyResults: []sdk.KeyResult{{Key: "kr-win", Objective: "win"}},
+		KPIs: []sdk.KPI{
+			{Key: "mqls", Category: "pipeline", Tags: []string{"funnel"}, Links: []string{"pipeline", "kr-win"}},
+			{Key: "pipeline", Category: "pipeline", Links: []string{"kr-win", "gone"}},
+			{Key: "loop", Category: "brand", Tags: []string{"funnel-x"}, Links: []string{"loop"}},
+		},
+	}
+	want := []sdk.Entity{{"kpi", "pipeline"}, {"key_result", "kr-win"}, {"objective", "win"}, {"objective", "fill"}, {"business_objective", "grow"}}
+	if got := g.Trace("mqls"); !slices.Equal(got, want) {
+		t.Errorf("Trace(mqls) = %v, want %v", got, want)
+	}
+	if got := g.Trace("loop"); len(got) != 0 {
+		t.Errorf("Trace(loop) = %v, want nothing: a link to itself leads nowhere", got)
+	}
+	if got := g.Trace("missing"); got != nil {
+		t.Errorf("Trace(missing) = %v", got)
+	}
+	if g.Objective("fill") == nil || g.BusinessObjective("grow") == nil || g.Objective("grow") != nil {
+		t.Error("Objective/BusinessObjective lookups")
+	}
+	keys := func(ks []*sdk.KPI) (out []string) {
+		for _, k := range ks {
+			out = append(out, k.Key)
+		}
+		return out
+	}
+	if got := keys(g.KPIsInCategory("pipeline")); !slices.Equal(got, []string{"mqls", "pipeline"}) {
+		t.Errorf("KPIsInCategory(pipeline) = %v", got)
+	}
+	if got := keys(g.KPIsTagged("funnel")); !slices.Equal(got, []string{"mqls"}) {
+		t.Errorf("KPIsTagged(funnel) = %v (tags match whole)", got)
+	}
+}
+
+// Lookups from many goroutines build the index once (run with -race).
+func TestConcurrentLookups(t *testing.T) {
+	g := &sdk.Graph{KPIs: []sdk.KPI{{Key: "a"}, {Key: "b"}}}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if g.KPI("b") == nil {
+				t.Error("KPI(b) not found")
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// capture is a plugin that keeps the graph it was sent.
+type capture struct{ g *sdk.Graph }
+
+func (c *capture) Describe() sdk.Description         { return sdk.Description{Name: "capture", Version: "1"} }
+func (c *capture) Configure(map[string]string) error { return nil }
+func (c *capture) Check(_ context.Context, g *sdk.Graph) ([]sdk.Finding, error) {
+	c.g = g
+	return nil, nil
+}
+
+// On the shipped SaaS plan, a KPI's trace ends at exactly the business
+// objectives okrmap says it reaches.
+func TestTraceAgreesWithReaches(t *testing.T) {
+	files, _ := filepath.Glob("../../examples/saas-b2b/*.yaml")
+	c := &capture{}
+	sdktest.Load(t, "2026-11-20", "", files...).Check(t, c, nil)
+	if c.g == nil || len(c.g.KPIs) == 0 {
+		t.Fatal("no graph arrived")
+	}
+	aligned := 0
+	for _, k := range c.g.KPIs {
+		if len(k.Reaches) > 0 {
+			aligned++
+		}
+		var ends []string
+		for _, e := range c.g.Trace(k.Key) {
+			if e.Kind == "business_objective" {
+				ends = append(ends, e.Key)
+			}
+		}
+		slices.Sort(ends)
+		reaches := slices.Sorted(slices.Values(k.Reaches))
+		if !slices.Equal(ends, reaches) {
+			t.Errorf("%s: trace ends at %v, okrmap says it reaches %v", k.Key, ends, reaches)
+		}
+	}
+	if aligned == 0 || aligned == len(c.g.KPIs) {
+		t.Errorf("%d of %d KPIs reach a business objective; the example has both kinds", aligned, len(c.g.KPIs))
 	}
 }
