@@ -82,10 +82,10 @@ func Describe(ctx context.Context, s Spec) (*pb.Description, error) {
 // session starts the plugin binary, checking its pinned checksum, runs fn
 // against it within the timeout, and kills the process.
 func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl) (*Result, error)) (*Result, error) {
-	sum, err := hex.DecodeString(s.SHA256)
-	if err != nil || len(sum) != sha256.Size {
+	if !validSHA256(s.SHA256) {
 		return nil, fmt.Errorf("plugin %s: the lock file holds no valid SHA-256; re-pin it with okrmap plugins lock", s.Name)
 	}
+	sum, _ := hex.DecodeString(s.SHA256)
 	if s.Timeout <= 0 {
 		s.Timeout = 30 * time.Second
 	}

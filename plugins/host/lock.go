@@ -3,8 +3,11 @@ package host
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -72,6 +75,9 @@ func Pin(ctx context.Context, paths []string, base Spec) (*Lock, error) {
 		if err != nil {
 			return nil, err
 		}
+		if i := slices.IndexFunc(l.Plugins, func(x Locked) bool { return x.Name == desc.GetName() }); i >= 0 {
+			return nil, fmt.Errorf("two binaries call themselves plugin %s: %s and %s; keep one in plugins.dirs", desc.GetName(), l.Plugins[i].Path, p)
+		}
 		l.Plugins = append(l.Plugins, Locked{Name: desc.GetName(), Version: desc.GetVersion(), Path: p, SHA256: sum})
 	}
 	return l, nil
@@ -103,13 +109,53 @@ func ReadLock(path string) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
+	l, err := ParseLock(b)
+	if err != nil {
+		return nil, fmt.Errorf("plugin lock file %s: %w; fix it or rewrite it with okrmap plugins lock", path, err)
+	}
+	return l, nil
+}
+
+// ParseLock decodes and checks a lock file's content: every entry needs a
+// name, a path and a SHA-256, and names are unique.
+func ParseLock(b []byte) (*Lock, error) {
 	var l Lock
+	if len(bytes.TrimSpace(b)) == 0 {
+		return &l, nil
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(&l); err != nil && len(bytes.TrimSpace(b)) > 0 {
-		return nil, fmt.Errorf("plugin lock file %s: %w", path, err)
+	if err := dec.Decode(&l); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	// Lines, for messages: the same document as nodes.
+	var lines struct{ Plugins []yaml.Node }
+	_ = yaml.Unmarshal(b, &lines)
+	seen := map[string]int{}
+	for i, p := range l.Plugins {
+		at := fmt.Sprintf("plugins[%d]", i)
+		if i < len(lines.Plugins) {
+			at = fmt.Sprintf("line %d", lines.Plugins[i].Line)
+		}
+		switch {
+		case p.Name == "":
+			return nil, fmt.Errorf("%s: the entry has no name", at)
+		case p.Path == "":
+			return nil, fmt.Errorf("%s: plugin %s has no path", at, p.Name)
+		case !validSHA256(p.SHA256):
+			return nil, fmt.Errorf("%s: plugin %s: sha256 %q is not 64 hex digits", at, p.Name, p.SHA256)
+		}
+		if j, dup := seen[p.Name]; dup {
+			return nil, fmt.Errorf("%s: plugin %s is pinned twice (also entry %d)", at, p.Name, j+1)
+		}
+		seen[p.Name] = i
 	}
 	return &l, nil
+}
+
+func validSHA256(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == sha256.Size
 }
 
 // WriteLock writes the lock file atomically.
