@@ -6,6 +6,7 @@ package protocol
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -116,10 +117,16 @@ func (s *server) Check(stream pb.RulePlugin_CheckServer) error {
 	return nil
 }
 
+// MaxFindings bounds how many findings one check may return, so a runaway
+// plugin cannot exhaust okrmap's memory.
+const MaxFindings = 1_000_000
+
 // Client calls a plugin over gRPC; every call carries the caller's context
 // and deadline.
 type Client struct {
 	c pb.RulePluginClient
+	// MaxFindings overrides the package's MaxFindings when positive.
+	MaxFindings int
 }
 
 var _ Impl = (*Client)(nil)
@@ -149,6 +156,10 @@ func (c *Client) Check(ctx context.Context, graph []*pb.GraphBatch) ([]*pb.Findi
 	if err := stream.CloseSend(); err != nil {
 		return nil, err
 	}
+	limit := MaxFindings
+	if c.MaxFindings > 0 {
+		limit = c.MaxFindings
+	}
 	var out []*pb.Finding
 	for {
 		b, err := stream.Recv()
@@ -157,6 +168,9 @@ func (c *Client) Check(ctx context.Context, graph []*pb.GraphBatch) ([]*pb.Findi
 		}
 		if err != nil {
 			return nil, err
+		}
+		if len(out)+len(b.GetFindings()) > limit {
+			return nil, fmt.Errorf("returned more than %d findings", limit)
 		}
 		out = append(out, b.GetFindings()...)
 	}

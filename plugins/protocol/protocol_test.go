@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,6 +84,16 @@ func TestCheckRoundTrip(t *testing.T) {
 	}
 	if e.batches != len(graph) || !e.deadline {
 		t.Errorf("plugin saw %d batches (want %d), deadline %v", e.batches, len(graph), e.deadline)
+	}
+}
+
+// A plugin that floods the host is cut off.
+func TestCheckBoundsFindings(t *testing.T) {
+	c := dial(t, &echo{})
+	c.(*protocol.Client).MaxFindings = 10
+	graph := []*pb.GraphBatch{{Kpis: make([]*pb.KPI, 11)}}
+	if _, err := c.Check(context.Background(), graph); err == nil || !strings.Contains(err.Error(), "more than 10 findings") {
+		t.Errorf("flooding check: %v", err)
 	}
 }
 
