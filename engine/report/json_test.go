@@ -1,0 +1,47 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/audit"
+)
+
+// The streamed report is valid, indented JSON with the same content as
+// encoding/json gives for the run and diff, with empty lists as [].
+func TestJSONStreamsTheWholeReport(t *testing.T) {
+	for name, r := range map[string]*Report{
+		"example": exampleReport(t),
+		"empty":   {Run: &engine.AuditRun{ID: 1}, Diff: audit.Diff{To: 1}},
+	} {
+		var buf bytes.Buffer
+		if err := (jsonWriter{}).Write(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.Bytes()
+		if !json.Valid(out) || strings.Contains(buf.String(), `\u0000`) {
+			t.Fatalf("%s: invalid JSON or a leftover placeholder:\n%s", name, out)
+		}
+		var indented bytes.Buffer
+		if err := json.Indent(&indented, out, "", "  "); err != nil || !bytes.Equal(bytes.TrimSpace(indented.Bytes()), bytes.TrimSpace(out)) {
+			t.Errorf("%s: the output is not indented as json.Indent would", name)
+		}
+		var got, want map[string]any
+		json.Unmarshal(out, &got)
+		run, d := *r.Run, r.Diff
+		for _, l := range []*[]engine.Finding{&run.Findings, &d.New, &d.Resolved, &d.Persisting} {
+			if *l == nil {
+				*l = []engine.Finding{}
+			}
+		}
+		plain, _ := json.Marshal(map[string]any{"run": run, "diff": d})
+		json.Unmarshal(plain, &want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: streamed report differs from the encoded run and diff", name)
+		}
+	}
+}
