@@ -10,7 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"slices"
@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -35,7 +34,7 @@ type Spec struct {
 	SHA256   string            // hex; the binary must match it
 	Settings map[string]string // passed to Configure
 	Timeout  time.Duration     // for the whole run; default 30s
-	Log      io.Writer         // the plugin's stderr, prefixed with its name; nil discards
+	Log      *slog.Logger      // receives the plugin's log and stderr, named plugin.<name>; nil discards
 }
 
 // Result is what one plugin produced.
@@ -91,10 +90,9 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
-	logOut := s.Log
-	if logOut == nil {
-		logOut = io.Discard
-	}
+	stdout, stderr := &lineLogger{log: s.Log, name: "plugin." + s.Name}, &lineLogger{log: s.Log, name: "plugin." + s.Name}
+	defer stdout.flush()
+	defer stderr.flush()
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  protocol.Handshake,
 		VersionedPlugins: protocol.Sets(nil),
@@ -103,8 +101,9 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		StartTimeout:     s.Timeout,
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "plugin." + s.Name, Output: logOut, Level: hclog.Info}),
-		SyncStderr:       logOut,
+		Logger:           pluginLogger(s.Name, s.Log),
+		SyncStdout:       stdout,
+		SyncStderr:       stderr,
 	})
 	defer client.Kill()
 

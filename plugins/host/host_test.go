@@ -1,7 +1,9 @@
 package host_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -113,6 +115,32 @@ func TestPluginFaults(t *testing.T) {
 		res, err := host.Run(context.Background(), spec(t, bin), batches, keys)
 		if err != nil || res.Description.GetName() != "broken" {
 			t.Errorf("newer plugin: %v, %v", res, err)
+		}
+	})
+	// What a plugin logs reaches okrmap's log under its name, at the level
+	// it gives.
+	t.Run("noisy", func(t *testing.T) {
+		t.Setenv("OKRMAP_TEST_FAULT", "noisy")
+		var buf bytes.Buffer
+		s := spec(t, bin)
+		s.Log = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		if _, err := host.Run(context.Background(), s, batches, keys); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		if !strings.Contains(out, `level=WARN msg="min_win_rate is not set; using 20" logger=plugin.`+s.Name) || !strings.Contains(out, "setting=min_win_rate") {
+			t.Errorf("plugin warning not logged with its name and attributes:\n%s", out)
+		}
+		if strings.Contains(out, "checked") || strings.Contains(out, "plugin process exited") {
+			t.Errorf("info lines logged at level warn:\n%s", out)
+		}
+		buf.Reset()
+		s.Log = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		if _, err := host.Run(context.Background(), s, batches, keys); err != nil {
+			t.Fatal(err)
+		}
+		if out := buf.String(); !strings.Contains(out, "level=INFO msg=checked logger=plugin."+s.Name) {
+			t.Errorf("plugin info line not logged at level info:\n%s", out)
 		}
 	})
 	// A binary that does not match its pinned checksum is refused.

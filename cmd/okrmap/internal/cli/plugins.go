@@ -25,7 +25,7 @@ func (a *app) lockFile() string {
 // pluginSpec is how okrmap runs a pinned plugin.
 func (a *app) pluginSpec(p host.Locked) host.Spec {
 	return host.Spec{Name: p.Name, Path: p.Path, SHA256: p.SHA256, Settings: a.cfg.Plugins.Settings[p.Name],
-		Timeout: a.cfg.Plugins.PluginTimeout(p.Name), Log: a.stderr}
+		Timeout: a.cfg.Plugins.PluginTimeout(p.Name), Log: a.log}
 }
 
 // pluginStages returns an audit stage for every pinned plugin.
@@ -66,7 +66,7 @@ Run it again after installing or upgrading a plugin you trust.`,
 			if len(paths) == 0 {
 				return engine.Errorf(engine.ENOTFOUND, "no okrmap-plugin-* binaries in plugins.dirs (%s); set plugins.dirs or OKRMAP_PLUGINS_DIRS", strings.Join(a.cfg.Plugins.Dirs, ", "))
 			}
-			l, err := host.Pin(cmd.Context(), paths, host.Spec{Timeout: a.cfg.Plugins.Timeout, Log: a.stderr})
+			l, err := host.Pin(cmd.Context(), paths, host.Spec{Timeout: a.cfg.Plugins.Timeout, Log: a.log})
 			if err != nil {
 				return err
 			}

@@ -1,7 +1,8 @@
 // Command broken is a deliberately faulty rule plugin for the host's tests;
 // OKRMAP_TEST_FAULT picks the fault: crash-at-start, wrong-protocol, hang,
 // crash, unknown-entity, bad-severity; or newer, a healthy plugin that
-// speaks a future protocol besides the current one.
+// speaks a future protocol besides the current one; or noisy, a healthy
+// plugin that logs.
 package main
 
 import (
@@ -32,6 +33,9 @@ func (b broken) Check(ctx context.Context, g *sdk.Graph) ([]sdk.Finding, error) 
 		os.Exit(3)
 	case "unknown-entity":
 		return []sdk.Finding{{Rule: "broken-rule", Entity: "no-such-kpi", Message: "m"}}, nil
+	case "noisy":
+		sdk.Log.Warn("min_win_rate is not set; using 20", "setting", "min_win_rate")
+		sdk.Log.Info("checked", "kpis", len(g.KPIs))
 	case "bad-severity":
 		return []sdk.Finding{{Rule: "broken-rule", Severity: "fatal", Entity: g.KPIs[0].Key, Message: "m"}}, nil
 	}

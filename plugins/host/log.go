@@ -1,0 +1,109 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// pluginLogger passes what go-plugin logs about a plugin to log: its start
+// and exit, what the plugin logs through sdk.Log, and anything else on its
+// standard error (a panic at error, plain lines at debug).
+func pluginLogger(name string, log *slog.Logger) hclog.Logger {
+	l := hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "plugin." + name, Output: io.Discard, Level: hclog.Trace})
+	if log != nil {
+		l.RegisterSink(slogSink{log, "plugin." + name})
+	}
+	return l
+}
+
+// slogSink forwards hclog entries to a slog.Logger, which filters by level,
+// under one name for everything from the plugin.
+type slogSink struct {
+	log  *slog.Logger
+	name string
+}
+
+func (s slogSink) Accept(_ string, level hclog.Level, msg string, args ...any) {
+	lv := slog.LevelDebug
+	switch level {
+	case hclog.Info:
+		lv = slog.LevelInfo
+	case hclog.Warn:
+		lv = slog.LevelWarn
+	case hclog.Error:
+		lv = slog.LevelError
+	}
+	// go-plugin adds the plugin's own timestamp; okrmap's log has its own.
+	if n := len(args); n >= 2 && args[n-2] == "timestamp" {
+		args = args[:n-2]
+	}
+	logAt(s.log, lv, s.name, msg, args...)
+}
+
+func logAt(log *slog.Logger, lv slog.Level, name, msg string, args ...any) {
+	if log != nil && log.Enabled(context.Background(), lv) {
+		log.Log(context.Background(), lv, msg, append([]any{"logger", name}, args...)...)
+	}
+}
+
+// lineLogger logs what a plugin prints to os.Stdout or os.Stderr once
+// served, a line at a time: a line starting [DEBUG], [INFO], [WARN] or
+// [ERROR] at that level, others at info. go-plugin forwards these
+// asynchronously, so the last lines before the plugin stops can be lost;
+// sdk.Log has no such gap.
+type lineLogger struct {
+	log  *slog.Logger
+	name string
+	mu   sync.Mutex
+	buf  []byte
+}
+
+var linePrefixes = []struct {
+	prefix string
+	level  slog.Level
+}{{"[TRACE]", slog.LevelDebug}, {"[DEBUG]", slog.LevelDebug}, {"[INFO]", slog.LevelInfo}, {"[WARN]", slog.LevelWarn}, {"[ERROR]", slog.LevelError}}
+
+func (l *lineLogger) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			break
+		}
+		l.line(string(l.buf[:i]))
+		l.buf = l.buf[i+1:]
+	}
+	return len(p), nil
+}
+
+// flush logs a last line that has no newline.
+func (l *lineLogger) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.buf) > 0 {
+		l.line(string(l.buf))
+		l.buf = nil
+	}
+}
+
+func (l *lineLogger) line(s string) {
+	s = strings.TrimRight(s, "\r")
+	lv := slog.LevelInfo
+	for _, p := range linePrefixes {
+		if rest, ok := strings.CutPrefix(s, p.prefix); ok {
+			s, lv = strings.TrimSpace(rest), p.level
+			break
+		}
+	}
+	if s != "" {
+		logAt(l.log, lv, l.name, s)
+	}
+}
