@@ -41,6 +41,15 @@ type Score struct {
 	Rating  int         `json:"rating"`
 }
 
+// Area returns the score of area i (in the order of audit.Areas), or a
+// zero score when the run has none.
+func (s Score) Area(i int) AreaScore {
+	if i < 0 || i >= len(s.Areas) {
+		return AreaScore{}
+	}
+	return s.Areas[i]
+}
+
 // AreaScore is one alignment area's score.
 type AreaScore struct {
 	Area    string  `json:"area"`

@@ -9,9 +9,9 @@ import (
 	"github.com/okrmap/okrmap/engine/audit"
 )
 
-// BenchmarkJSON writes the JSON report of a run with 100,000 findings, all
-// persisting from the previous run (so 200,000 finding objects in all).
-func BenchmarkJSON(b *testing.B) {
+// BenchmarkReports writes each format for a run with 100,000 findings, all
+// persisting from the previous run.
+func BenchmarkReports(b *testing.B) {
 	run := &engine.AuditRun{ID: 2, Complete: true, Counts: map[string]int{"warning": 100000}}
 	for i := range 100000 {
 		key := fmt.Sprintf("kpi-%06d", i)
@@ -20,15 +20,19 @@ func BenchmarkJSON(b *testing.B) {
 			Trace: []string{key, "kr-1", "obj-1", "bo-1"}, Fingerprint: engine.Fingerprint("kpi-stale", "kpi", key)})
 	}
 	r := &Report{Run: run, Diff: audit.Diff{From: 1, To: 2, Persisting: run.Findings}}
-	w, _ := Get("json")
-	cw := &countingWriter{}
-	b.ReportAllocs()
-	for range b.N {
-		if err := w.Write(cw, r); err != nil {
-			b.Fatal(err)
-		}
+	for _, format := range []string{"json", "sarif", "junit", "text"} {
+		b.Run(format, func(b *testing.B) {
+			w, _ := Get(format)
+			cw := &countingWriter{}
+			b.ReportAllocs()
+			for range b.N {
+				if err := w.Write(cw, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cw.n)/float64(b.N)/(1<<20), "MiB/op")
+		})
 	}
-	b.ReportMetric(float64(cw.n)/float64(b.N)/(1<<20), "MiB/op")
 }
 
 type countingWriter struct{ n int }

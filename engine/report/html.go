@@ -149,7 +149,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"verdict": func(r int) string { return engine.Verdicts[r] },
 	"upper":   func(s string) string { return capitalise(s) },
 	"mid":     func(y int) int { return y + 4 },
-	"area":    func(s engine.Score, i int) engine.AreaScore { return s.Areas[i] },
+	"area":    func(s engine.Score, i int) engine.AreaScore { return s.Area(i) },
 	"team":    func(sc engine.Scorecard, t string) engine.Score { return sc.Teams[t] },
 	"sevs":    func() []string { return slices.Clone(engine.Severities) },
 }).Parse(`<!DOCTYPE html>

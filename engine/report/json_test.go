@@ -45,3 +45,19 @@ func TestJSONStreamsTheWholeReport(t *testing.T) {
 		}
 	}
 }
+
+// Every format writes a run with no scorecard, no graph and no previous
+// run (as an old or partial stored run may be) without failing.
+func TestFormatsOnABareRun(t *testing.T) {
+	run := &engine.AuditRun{ID: 7, Findings: []engine.Finding{{Rule: "bare-rule", Severity: "error", Scope: "kpi", Entity: "kpi-x", Message: "m"}}}
+	for _, format := range Formats() {
+		w, _ := Get(format)
+		var buf bytes.Buffer
+		if err := w.Write(&buf, &Report{Run: run, Diff: audit.Compare(nil, run)}); err != nil {
+			t.Errorf("%s: %v", format, err)
+		}
+		if !strings.Contains(buf.String(), "bare-rule") {
+			t.Errorf("%s: the finding is missing:\n%s", format, buf.String())
+		}
+	}
+}

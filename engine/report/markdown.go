@@ -34,9 +34,9 @@ func (markdownWriter) Write(w io.Writer, r *Report) error {
 		return fmt.Sprintf("%.0f (%d, %s)", v, rating, engine.Verdicts[rating])
 	}
 	for i, area := range audit.Areas {
-		p("| %s | %s |", title(area), cell(run.Scorecard.Company.Areas[i].Score, run.Scorecard.Company.Areas[i].Rating))
+		p("| %s | %s |", title(area), cell(run.Scorecard.Company.Area(i).Score, run.Scorecard.Company.Area(i).Rating))
 		for _, t := range teams {
-			a := run.Scorecard.Teams[t].Areas[i]
+			a := run.Scorecard.Teams[t].Area(i)
 			p(" %s |", cell(a.Score, a.Rating))
 		}
 		p("\n")

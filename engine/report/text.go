@@ -37,7 +37,7 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	for i, area := range audit.Areas {
-		row(area, func(s engine.Score) (float64, int) { return s.Areas[i].Score, s.Areas[i].Rating })
+		row(area, func(s engine.Score) (float64, int) { return s.Area(i).Score, s.Area(i).Rating })
 	}
 	row("overall", func(s engine.Score) (float64, int) { return s.Overall, s.Rating })
 	tw.Flush()
