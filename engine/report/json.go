@@ -35,7 +35,7 @@ type jsonDiff struct {
 	Persisting placeholder `json:"persisting"`
 }
 
-// placeholder marks where a finding list goes in the skeleton.
+// placeholder marks where list n of a skeleton goes.
 type placeholder int
 
 func (p placeholder) MarshalJSON() ([]byte, error) {
@@ -43,54 +43,71 @@ func (p placeholder) MarshalJSON() ([]byte, error) {
 }
 
 func (jsonWriter) Write(w io.Writer, r *Report) error {
-	lists := [][]engine.Finding{r.Run.Findings, r.Diff.New, r.Diff.Resolved, r.Diff.Persisting}
-	skeleton, err := json.MarshalIndent(jsonReport{
+	return writeJSON(w, jsonReport{
 		Run:  jsonRun{AuditRun: r.Run, Findings: 0},
 		Diff: jsonDiff{Diff: r.Diff, New: 1, Resolved: 2, Persisting: 3},
-	}, "", "  ")
+	}, findingList(r.Run.Findings), findingList(r.Diff.New), findingList(r.Diff.Resolved), findingList(r.Diff.Persisting))
+}
+
+// jsonList is an array written element by element: Len elements, element i
+// being At(i).
+type jsonList struct {
+	Len int
+	At  func(i int) any
+}
+
+func findingList(fs []engine.Finding) jsonList {
+	return jsonList{len(fs), func(i int) any { return &fs[i] }}
+}
+
+// writeJSON writes skeleton indented as json.MarshalIndent would, with
+// list n written in place of placeholder(n) one element at a time, so a
+// large document is never held in memory whole.
+func writeJSON(w io.Writer, skeleton any, lists ...jsonList) error {
+	doc, err := json.MarshalIndent(skeleton, "", "  ")
 	if err != nil {
 		return err
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
-	for i, list := range lists {
-		mark := fmt.Appendf(nil, `"\u0000list-%d"`, i)
-		at := bytes.Index(skeleton, mark)
+	for n, list := range lists {
+		mark, _ := placeholder(n).MarshalJSON()
+		at := bytes.Index(doc, mark)
 		if at < 0 {
-			return fmt.Errorf("json report: list %d has no place", i)
+			return fmt.Errorf("json: list %d has no place in the document", n)
 		}
-		bw.Write(skeleton[:at])
-		line := skeleton[bytes.LastIndexByte(skeleton[:at], '\n')+1 : at]
+		bw.Write(doc[:at])
+		line := doc[bytes.LastIndexByte(doc[:at], '\n')+1 : at]
 		indent := line[:len(line)-len(bytes.TrimLeft(line, " "))]
-		if err := writeFindings(bw, list, string(indent)); err != nil {
+		if err := writeList(bw, list, string(indent)); err != nil {
 			return err
 		}
-		skeleton = skeleton[at+len(mark):]
+		doc = doc[at+len(mark):]
 	}
-	bw.Write(skeleton)
+	bw.Write(doc)
 	bw.WriteByte('\n')
 	return bw.Flush()
 }
 
-// writeFindings writes an array of findings as json.MarshalIndent would
-// inside an object indented by indent.
-func writeFindings(w *bufio.Writer, fs []engine.Finding, indent string) error {
-	if len(fs) == 0 {
+// writeList writes an array as json.MarshalIndent would inside an object
+// indented by indent.
+func writeList(w *bufio.Writer, l jsonList, indent string) error {
+	if l.Len == 0 {
 		_, err := w.WriteString("[]")
 		return err
 	}
 	inner := indent + "  "
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf) // reuses its buffers from finding to finding
+	enc := json.NewEncoder(&buf) // reuses its buffers from element to element
 	enc.SetIndent(inner, "  ")
 	w.WriteString("[\n")
-	for i := range fs {
+	for i := range l.Len {
 		buf.Reset()
-		if err := enc.Encode(&fs[i]); err != nil {
+		if err := enc.Encode(l.At(i)); err != nil {
 			return err
 		}
 		w.WriteString(inner)
 		w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-		if i < len(fs)-1 {
+		if i < l.Len-1 {
 			w.WriteByte(',')
 		}
 		w.WriteByte('\n')

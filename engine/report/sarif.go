@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"io"
 	"runtime/debug"
 )
@@ -17,8 +16,8 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool    sarifTool   `json:"tool"`
+	Results placeholder `json:"results"` // written one result at a time
 }
 
 type sarifTool struct {
@@ -81,35 +80,33 @@ func (sarifWriter) Write(w io.Writer, r *Report) error {
 		driver.Version = bi.Main.Version
 	}
 	index := map[string]int{}
-	results := []sarifResult{}
 	for _, f := range r.Run.Findings {
-		i, ok := index[f.Rule]
-		if !ok {
-			i = len(driver.Rules)
-			index[f.Rule] = i
+		if _, ok := index[f.Rule]; !ok {
+			index[f.Rule] = len(driver.Rules)
 			rule := sarifRule{ID: f.Rule, DefaultConfiguration: sarifConfig{Level: sarifLevel[f.Severity]}}
 			if f.Fix != "" {
 				rule.Help = &sarifMessage{Text: f.Fix}
 			}
 			driver.Rules = append(driver.Rules, rule)
 		}
+	}
+	result := func(i int) any {
+		f := &r.Run.Findings[i]
 		entity := f.Entity
 		if entity == "" {
 			entity = "plan"
 		}
 		res := sarifResult{
-			RuleID: f.Rule, RuleIndex: i, Level: sarifLevel[f.Severity], Message: sarifMessage{Text: f.Message},
+			RuleID: f.Rule, RuleIndex: index[f.Rule], Level: sarifLevel[f.Severity], Message: sarifMessage{Text: f.Message},
 			Locations:           []sarifLocation{{LogicalLocations: []sarifLogical{{Name: entity, FullyQualifiedName: f.Scope + "/" + entity, Kind: "object"}}}},
 			PartialFingerprints: map[string]string{"okrmapFingerprint/v1": f.Fingerprint},
 		}
 		if f.Waived() {
 			res.Suppressions = []sarifSuppress{{Kind: "external", Justification: f.Waiver.Reason + " (until " + f.Waiver.Until.String() + ")"}}
 		}
-		results = append(results, res)
+		return res
 	}
 	log := sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0",
-		Runs: []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}}}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(log)
+		Runs: []sarifRun{{Tool: sarifTool{Driver: driver}, Results: 0}}}
+	return writeJSON(w, log, jsonList{len(r.Run.Findings), result})
 }
