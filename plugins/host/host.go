@@ -90,7 +90,8 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
-	stdout, stderr := &lineLogger{log: s.Log, name: "plugin." + s.Name}, &lineLogger{log: s.Log, name: "plugin." + s.Name}
+	name := "plugin." + s.Name
+	stdout, stderr := &lineLogger{log: s.Log, name: name}, &lineLogger{log: s.Log, name: name}
 	defer stdout.flush()
 	defer stderr.flush()
 	client := plugin.NewClient(&plugin.ClientConfig{
@@ -101,7 +102,7 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		StartTimeout:     s.Timeout,
-		Logger:           pluginLogger(s.Name, s.Log),
+		Logger:           pluginLogger(name, s.Log),
 		SyncStdout:       stdout,
 		SyncStderr:       stderr,
 	})

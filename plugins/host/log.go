@@ -15,9 +15,9 @@ import (
 // and exit, what the plugin logs through sdk.Log, and anything else on its
 // standard error (a panic at error, plain lines at debug).
 func pluginLogger(name string, log *slog.Logger) hclog.Logger {
-	l := hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "plugin." + name, Output: io.Discard, Level: hclog.Trace})
+	l := hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: name, Output: io.Discard, Level: hclog.Trace})
 	if log != nil {
-		l.RegisterSink(slogSink{log, "plugin." + name})
+		l.RegisterSink(slogSink{log, name})
 	}
 	return l
 }
