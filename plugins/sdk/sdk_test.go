@@ -2,8 +2,10 @@ package sdk_test
 
 import (
 	"context"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -157,5 +159,19 @@ func TestTraceAgreesWithReaches(t *testing.T) {
 	}
 	if aligned == 0 || aligned == len(c.g.KPIs) {
 		t.Errorf("%d of %d KPIs reach a business objective; the example has both kinds", aligned, len(c.g.KPIs))
+	}
+}
+
+// A plugin built on the SDK links none of okrmap's engine, store or command
+// line: only the SDK, the protocol and its generated code.
+func TestSDKDependencies(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/okrmap/okrmap/plugins/saas/cmd/okrmap-plugin-saas").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if rest, ok := strings.CutPrefix(pkg, "github.com/okrmap/okrmap/"); ok && !strings.HasPrefix(rest, "plugins/") {
+			t.Errorf("a plugin binary links %s", pkg)
+		}
 	}
 }
