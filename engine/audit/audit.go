@@ -115,7 +115,7 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error
 			complete = false
 			name := in.Stages[i].Name()
 			all = append(all, engine.Finding{Rule: FailureRule, Severity: "error", Scope: "plugin", Entity: name,
-				Message: r.err.Error(), Fix: "Read the plugin's log lines on standard error; if its binary changed, re-pin it with okrmap plugins lock.",
+				Message: r.err.Error(), Fix: "Read the message and the plugin's lines in okrmap's log (--log-level info shows them all); if its binary changed and is trusted, re-pin it with okrmap plugins lock " + name + ".",
 				Fingerprint: engine.Fingerprint(FailureRule, "plugin", name)})
 			stageRefs = append(stageRefs, engine.PackRef{Name: name, Failed: true})
 			continue

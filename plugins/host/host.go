@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -82,7 +83,7 @@ func Describe(ctx context.Context, s Spec) (*pb.Description, error) {
 // against it within the timeout, and kills the process.
 func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl) (*Result, error)) (*Result, error) {
 	if !validSHA256(s.SHA256) {
-		return nil, fmt.Errorf("plugin %s: the lock file holds no valid SHA-256; re-pin it with okrmap plugins lock", s.Name)
+		return nil, fmt.Errorf("plugin %s: the lock file holds no valid SHA-256; re-pin it with okrmap plugins lock %s", s.Name, s.Name)
 	}
 	sum, _ := hex.DecodeString(s.SHA256)
 	if s.Timeout <= 0 {
@@ -117,7 +118,7 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 		res, err := func() (*Result, error) {
 			rpc, err := client.Client()
 			if err != nil {
-				return nil, startError(err)
+				return nil, startError(s, err)
 			}
 			raw, err := rpc.Dispense(protocol.PluginName)
 			if err != nil {
@@ -147,8 +148,12 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 	}
 }
 
-// startError explains a failed start; a protocol mismatch says what to do.
-func startError(err error) error {
+// startError explains a failed start; a changed binary or a protocol
+// mismatch says what to do.
+func startError(s Spec, err error) error {
+	if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
+		return changedError(Locked{Name: s.Name, Path: s.Path, SHA256: s.SHA256}, "")
+	}
 	var theirs int
 	if _, scanErr := fmt.Sscanf(err.Error(), "incompatible API version with plugin. Plugin version: %d", &theirs); scanErr != nil {
 		return fmt.Errorf("cannot start: %w", err)

@@ -146,11 +146,12 @@ func TestPluginFaults(t *testing.T) {
 	// A binary that does not match its pinned checksum is refused.
 	s := spec(t, bin)
 	s.SHA256 = strings.Repeat("0", 64)
-	if _, err := host.Run(context.Background(), s, batches, keys); err == nil || !strings.Contains(err.Error(), "checksum") {
+	if _, err := host.Run(context.Background(), s, batches, keys); err == nil || !strings.Contains(err.Error(), "changed since it was pinned") ||
+		!strings.Contains(err.Error(), "re-pin it with okrmap plugins lock "+s.Name) {
 		t.Errorf("checksum mismatch: %v", err)
 	}
 	s.SHA256 = "nope"
-	if _, err := host.Run(context.Background(), s, batches, keys); err == nil || !strings.Contains(err.Error(), "re-pin it with okrmap plugins lock") {
+	if _, err := host.Run(context.Background(), s, batches, keys); err == nil || !strings.Contains(err.Error(), "re-pin it with okrmap plugins lock "+s.Name) {
 		t.Errorf("bad pin: %v", err)
 	}
 }

@@ -83,6 +83,52 @@ func Pin(ctx context.Context, paths []string, base Spec) (*Lock, error) {
 	return l, nil
 }
 
+// Change is one plugin's pin before and after a lock: Old is nil for a
+// newly pinned plugin, New is nil for one dropped.
+type Change struct {
+	Old, New *Locked
+}
+
+// Update returns l with the entries of pinned replacing those of the same
+// name, and what changed, in name order. With all, plugins that are not in
+// pinned are dropped: pinned is everything there is.
+func (l *Lock) Update(pinned []Locked, all bool) (*Lock, []Change) {
+	out := &Lock{}
+	var changes []Change
+	fresh := map[string]Locked{}
+	for _, p := range pinned {
+		fresh[p.Name] = p
+	}
+	for _, old := range l.Plugins {
+		p, repinned := fresh[old.Name]
+		switch {
+		case repinned:
+			delete(fresh, old.Name)
+			out.Plugins = append(out.Plugins, p)
+			changes = append(changes, Change{Old: &old, New: &p})
+		case all:
+			changes = append(changes, Change{Old: &old})
+		default:
+			out.Plugins = append(out.Plugins, old)
+		}
+	}
+	for _, p := range pinned {
+		if _, added := fresh[p.Name]; added {
+			out.Plugins = append(out.Plugins, p)
+			changes = append(changes, Change{New: &p})
+		}
+	}
+	name := func(c Change) string {
+		if c.New != nil {
+			return c.New.Name
+		}
+		return c.Old.Name
+	}
+	slices.SortFunc(out.Plugins, func(a, b Locked) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(changes, func(a, b Change) int { return strings.Compare(name(a), name(b)) })
+	return out, changes
+}
+
 // Verify reports, for each pinned plugin, whether its binary still matches.
 func (l *Lock) Verify() []error {
 	var errs []error
@@ -90,15 +136,25 @@ func (l *Lock) Verify() []error {
 		sum, err := FileSHA256(p.Path)
 		switch {
 		case err != nil:
-			errs = append(errs, fmt.Errorf("plugin %s: %v; re-pin with okrmap plugins lock", p.Name, err))
+			errs = append(errs, fmt.Errorf("plugin %s: %v; re-pin it with okrmap plugins lock %s", p.Name, err, p.Name))
 		case sum != p.SHA256:
-			errs = append(errs, fmt.Errorf("plugin %s: %s changed since it was pinned (SHA-256 %s, pinned %s); if the new binary is trusted, re-pin with okrmap plugins lock", p.Name, p.Path, sum[:12], short(p.SHA256)))
+			errs = append(errs, fmt.Errorf("plugin %s: %w", p.Name, changedError(p, sum)))
 		}
 	}
 	return errs
 }
 
 func short(s string) string { return s[:min(12, len(s))] }
+
+// changedError says that a pinned binary changed, and how to trust it.
+func changedError(p Locked, sum string) error {
+	now := ""
+	if sum != "" {
+		now = "SHA-256 " + short(sum) + ", "
+	}
+	return fmt.Errorf("%s changed since it was pinned (%spinned %s); if the new binary is trusted, re-pin it with okrmap plugins lock %s",
+		p.Path, now, short(p.SHA256), p.Name)
+}
 
 // ReadLock reads a lock file; a missing file is an empty lock.
 func ReadLock(path string) (*Lock, error) {

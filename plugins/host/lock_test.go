@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,5 +85,50 @@ func TestPinRefusesTwoOfTheSameName(t *testing.T) {
 	_, err = host.Pin(context.Background(), []string{bin, other}, host.Spec{})
 	if err == nil || !strings.Contains(err.Error(), "two binaries call themselves plugin saas") {
 		t.Errorf("pin two of the same name: %v", err)
+	}
+}
+
+func TestLockUpdate(t *testing.T) {
+	pin := func(name, version string) host.Locked {
+		return host.Locked{Name: name, Version: version, Path: "/p/okrmap-plugin-" + name, SHA256: sum}
+	}
+	old := &host.Lock{Plugins: []host.Locked{pin("saas", "1"), pin("retail", "1"), pin("gone", "1")}}
+	describe := func(cs []host.Change) (out []string) {
+		for _, c := range cs {
+			switch {
+			case c.Old == nil:
+				out = append(out, "new "+c.New.Name)
+			case c.New == nil:
+				out = append(out, "dropped "+c.Old.Name)
+			default:
+				out = append(out, c.Old.Name+" "+c.Old.Version+"->"+c.New.Version)
+			}
+		}
+		return out
+	}
+	names := func(l *host.Lock) (out []string) {
+		for _, p := range l.Plugins {
+			out = append(out, p.Name+" "+p.Version)
+		}
+		return out
+	}
+	// By name: only the named plugins change; the others keep their pins.
+	l, cs := old.Update([]host.Locked{pin("saas", "2"), pin("b2b", "1")}, false)
+	if got, want := names(l), []string{"b2b 1", "gone 1", "retail 1", "saas 2"}; !slices.Equal(got, want) {
+		t.Errorf("lock by name: %v, want %v", got, want)
+	}
+	if got, want := describe(cs), []string{"new b2b", "saas 1->2"}; !slices.Equal(got, want) {
+		t.Errorf("changes by name: %v, want %v", got, want)
+	}
+	// Everything: plugins no longer found are dropped.
+	l, cs = old.Update([]host.Locked{pin("saas", "1"), pin("retail", "2")}, true)
+	if got, want := names(l), []string{"retail 2", "saas 1"}; !slices.Equal(got, want) {
+		t.Errorf("lock all: %v, want %v", got, want)
+	}
+	if got, want := describe(cs), []string{"dropped gone", "retail 1->2", "saas 1->1"}; !slices.Equal(got, want) {
+		t.Errorf("changes for all: %v, want %v", got, want)
+	}
+	if len(old.Plugins) != 3 || old.Plugins[0].Version != "1" {
+		t.Errorf("Update changed the old lock: %+v", old.Plugins)
 	}
 }

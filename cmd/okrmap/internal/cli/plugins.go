@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,6 +42,19 @@ func (a *app) pluginStages() ([]audit.Stage, error) {
 	return stages, nil
 }
 
+// pickPlugins returns the binaries named okrmap-plugin-<name> for names.
+func pickPlugins(paths, names []string) ([]string, error) {
+	var out []string
+	for _, n := range names {
+		i := slices.IndexFunc(paths, func(p string) bool { return filepath.Base(p) == host.Prefix+n })
+		if i < 0 {
+			return nil, engine.Errorf(engine.ENOTFOUND, "no %s%s in plugins.dirs; okrmap plugins lock without names pins every plugin there", host.Prefix, n)
+		}
+		out = append(out, paths[i])
+	}
+	return out, nil
+}
+
 func (a *app) pluginsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plugins",
@@ -51,30 +65,58 @@ beside the database), and refuse a binary whose SHA-256 changed.`,
 		Args: args(cobra.NoArgs),
 	}
 	cmd.AddCommand(&cobra.Command{
-		Use:   "lock",
-		Short: "Pin every plugin found in plugins.dirs by its SHA-256",
+		Use:   "lock [NAME...]",
+		Short: "Pin plugins found in plugins.dirs by their SHA-256",
 		Long: `Lock finds okrmap-plugin-* binaries in plugins.dirs, asks each for its name and
 version, and writes the lock file with their paths and SHA-256 checksums.
-Run it again after installing or upgrading a plugin you trust.`,
-		Example: `  OKRMAP_PLUGINS_DIRS=/usr/local/lib/okrmap okrmap plugins lock`,
-		Args:    args(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
+
+Without names it pins every plugin found and drops pins of plugins no longer
+there. With names (the part of the file name after okrmap-plugin-) it pins
+only those and keeps every other pin as it is: after upgrading one plugin,
+re-pin that one. Each line says what changed, so you see what you trust.`,
+		Example: `  OKRMAP_PLUGINS_DIRS=/usr/local/lib/okrmap okrmap plugins lock
+  okrmap plugins lock saas`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, names []string) error {
 			paths, err := host.Discover(a.cfg.Plugins.Dirs)
 			if err != nil {
 				return err
 			}
+			if len(names) > 0 {
+				if paths, err = pickPlugins(paths, names); err != nil {
+					return err
+				}
+			}
 			if len(paths) == 0 {
 				return engine.Errorf(engine.ENOTFOUND, "no okrmap-plugin-* binaries in plugins.dirs (%s); set plugins.dirs or OKRMAP_PLUGINS_DIRS", strings.Join(a.cfg.Plugins.Dirs, ", "))
 			}
-			l, err := host.Pin(cmd.Context(), paths, host.Spec{Timeout: a.cfg.Plugins.Timeout, Log: a.log})
+			old, err := host.ReadLock(a.lockFile())
+			if err != nil && len(names) > 0 {
+				return engine.Errorf(engine.EINVALID, "%v; run okrmap plugins lock without names to rewrite it", err)
+			}
+			if err != nil {
+				old = &host.Lock{} // pinning everything replaces a damaged file
+			}
+			pinned, err := host.Pin(cmd.Context(), paths, host.Spec{Timeout: a.cfg.Plugins.Timeout, Log: a.log})
 			if err != nil {
 				return err
 			}
+			l, changes := old.Update(pinned.Plugins, len(names) == 0)
 			if err := host.WriteLock(a.lockFile(), l); err != nil {
 				return err
 			}
-			for _, p := range l.Plugins {
-				fmt.Fprintf(a.stdout, "pinned %s %s  %s  sha256:%s\n", p.Name, p.Version, p.Path, p.SHA256[:12])
+			for _, c := range changes {
+				switch {
+				case c.New == nil:
+					fmt.Fprintf(a.stdout, "dropped %s %s  (no longer in plugins.dirs)\n", c.Old.Name, c.Old.Version)
+				case c.Old == nil:
+					fmt.Fprintf(a.stdout, "pinned %s %s  %s  sha256:%s  (new)\n", c.New.Name, c.New.Version, c.New.Path, c.New.SHA256[:12])
+				case *c.Old == *c.New:
+					fmt.Fprintf(a.stdout, "pinned %s %s  %s  sha256:%s  (unchanged)\n", c.New.Name, c.New.Version, c.New.Path, c.New.SHA256[:12])
+				default:
+					fmt.Fprintf(a.stdout, "pinned %s %s  %s  sha256:%s  (was %s %s sha256:%s)\n", c.New.Name, c.New.Version, c.New.Path, c.New.SHA256[:12],
+						c.Old.Version, c.Old.Path, c.Old.SHA256[:12])
+				}
 			}
 			fmt.Fprintf(a.stdout, "wrote %s\n", a.lockFile())
 			return nil
@@ -93,7 +135,14 @@ Run it again after installing or upgrading a plugin you trust.`,
 			if errs := l.Verify(); len(errs) > 0 {
 				return engine.Errorf(engine.EINVALID, "%v", errors.Join(errs...))
 			}
-			fmt.Fprintf(a.stdout, "%d pinned plugin%s match their checksums\n", len(l.Plugins), plural(len(l.Plugins)))
+			switch len(l.Plugins) {
+			case 0:
+				fmt.Fprintf(a.stdout, "No plugins pinned in %s; run okrmap plugins lock.\n", a.lockFile())
+			case 1:
+				fmt.Fprintln(a.stdout, "1 pinned plugin matches its checksum")
+			default:
+				fmt.Fprintf(a.stdout, "%d pinned plugins match their checksums\n", len(l.Plugins))
+			}
 			return nil
 		},
 	})

@@ -104,7 +104,7 @@ overrides:
 	f, _ := os.OpenFile(bin, os.O_APPEND|os.O_WRONLY, 0)
 	f.Write([]byte("tampered"))
 	f.Close()
-	mustContain(t, "verify tampered", e.fails(ExitInput, "plugins", "verify"), "changed since it was pinned", "re-pin with okrmap plugins lock")
+	mustContain(t, "verify tampered", e.fails(ExitInput, "plugins", "verify"), "changed since it was pinned", "re-pin it with okrmap plugins lock saas")
 	out, errOut, code = e.run("", "audit", "--today", "2026-11-20", "--format", "json")
 	if code != ExitInternal {
 		t.Fatalf("audit with a tampered plugin: exit %d, want 3\n%s", code, errOut)
@@ -121,6 +121,21 @@ overrides:
 	if strings.Contains(errOut, "panic") {
 		t.Error(errOut)
 	}
+
+	// Re-pinning the changed plugin by name says what changed and keeps the
+	// other pin as it was.
+	out = e.ok("plugins", "lock", "saas")
+	mustContain(t, "re-pin saas", out, "pinned saas "+saas.Version, "(was "+saas.Version)
+	if strings.Contains(out, "retail") {
+		t.Errorf("lock saas touched retail:\n%s", out)
+	}
+	mustContain(t, "verify after re-pin", e.ok("plugins", "verify"), "2 pinned plugins match")
+	mustContain(t, "lock again", e.ok("plugins", "lock"), "pinned retail "+retail.Version, "(unchanged)")
+	mustContain(t, "lock unknown", e.fails(ExitInput, "plugins", "lock", "nosuch"), "no okrmap-plugin-nosuch in plugins.dirs")
+	// A plugin removed from plugins.dirs loses its pin on a full lock.
+	os.Remove(filepath.Join(dir, "okrmap-plugin-retail"))
+	mustContain(t, "lock after removal", e.ok("plugins", "lock"), "dropped retail")
+	mustContain(t, "verify after removal", e.ok("plugins", "verify"), "1 pinned plugin matches its checksum")
 }
 
 // TestAuditPluginFaults: whatever a plugin does wrong, the audit reports it
