@@ -129,6 +129,17 @@ func (l *Lock) Update(pinned []Locked, all bool) (*Lock, []Change) {
 	return out, changes
 }
 
+// Unpinned returns the paths that no pin names.
+func (l *Lock) Unpinned(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if !slices.ContainsFunc(l.Plugins, func(x Locked) bool { return filepath.Clean(x.Path) == filepath.Clean(p) }) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Verify reports, for each pinned plugin, whether its binary still matches.
 func (l *Lock) Verify() []error {
 	var errs []error

@@ -128,6 +128,9 @@ func TestLockUpdate(t *testing.T) {
 	if got, want := describe(cs), []string{"dropped gone", "retail 1->2", "saas 1->1"}; !slices.Equal(got, want) {
 		t.Errorf("changes for all: %v, want %v", got, want)
 	}
+	if got := l.Unpinned([]string{"/p/okrmap-plugin-saas", "/p/../p/okrmap-plugin-retail", "/p/okrmap-plugin-new"}); !slices.Equal(got, []string{"/p/okrmap-plugin-new"}) {
+		t.Errorf("Unpinned = %v, want only the new binary", got)
+	}
 	if len(old.Plugins) != 3 || old.Plugins[0].Version != "1" {
 		t.Errorf("Update changed the old lock: %+v", old.Plugins)
 	}

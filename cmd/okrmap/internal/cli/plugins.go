@@ -39,14 +39,38 @@ func (a *app) pluginStages() ([]audit.Stage, error) {
 	for _, p := range l.Plugins {
 		stages = append(stages, host.Stage{Spec: a.pluginSpec(p)})
 	}
+	for _, p := range a.unpinned(l) {
+		a.log.Warn("plugin binary is not pinned, so audits do not run it", "path", p, "pin", "okrmap plugins lock "+pluginName(p))
+	}
 	return stages, nil
+}
+
+// unpinned lists plugin binaries in plugins.dirs that the lock does not pin.
+func (a *app) unpinned(l *host.Lock) []string {
+	paths, err := host.Discover(a.cfg.Plugins.Dirs)
+	if err != nil {
+		a.log.Warn("cannot look for unpinned plugins", "err", err)
+	}
+	return l.Unpinned(paths)
+}
+
+// printUnpinned lists unpinned plugin binaries on standard output.
+func (a *app) printUnpinned(l *host.Lock) {
+	for _, p := range a.unpinned(l) {
+		fmt.Fprintf(a.stdout, "not pinned, so audits skip it: %s (pin it with okrmap plugins lock %s)\n", p, pluginName(p))
+	}
+}
+
+// pluginName is the name okrmap plugins lock takes for a binary.
+func pluginName(path string) string {
+	return strings.TrimPrefix(filepath.Base(path), host.Prefix)
 }
 
 // pickPlugins returns the binaries named okrmap-plugin-<name> for names.
 func pickPlugins(paths, names []string) ([]string, error) {
 	var out []string
 	for _, n := range names {
-		i := slices.IndexFunc(paths, func(p string) bool { return filepath.Base(p) == host.Prefix+n })
+		i := slices.IndexFunc(paths, func(p string) bool { return pluginName(p) == n })
 		if i < 0 {
 			return nil, engine.Errorf(engine.ENOTFOUND, "no %s%s in plugins.dirs; okrmap plugins lock without names pins every plugin there", host.Prefix, n)
 		}
@@ -135,6 +159,7 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 			if errs := l.Verify(); len(errs) > 0 {
 				return engine.Errorf(engine.EINVALID, "%v", errors.Join(errs...))
 			}
+			a.printUnpinned(l)
 			switch len(l.Plugins) {
 			case 0:
 				fmt.Fprintf(a.stdout, "No plugins pinned in %s; run okrmap plugins lock.\n", a.lockFile())
@@ -156,6 +181,7 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 			if err != nil {
 				return engine.Errorf(engine.EINVALID, "%v", err)
 			}
+			a.printUnpinned(l)
 			if len(l.Plugins) == 0 {
 				fmt.Fprintf(a.stdout, "No plugins pinned in %s; run okrmap plugins lock.\n", a.lockFile())
 				return nil

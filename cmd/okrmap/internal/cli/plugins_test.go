@@ -132,6 +132,15 @@ overrides:
 	mustContain(t, "verify after re-pin", e.ok("plugins", "verify"), "2 pinned plugins match")
 	mustContain(t, "lock again", e.ok("plugins", "lock"), "pinned retail "+retail.Version, "(unchanged)")
 	mustContain(t, "lock unknown", e.fails(ExitInput, "plugins", "lock", "nosuch"), "no okrmap-plugin-nosuch in plugins.dirs")
+	// A binary dropped into plugins.dirs is not run until it is pinned, and
+	// okrmap says so.
+	b, _ := os.ReadFile(bin)
+	os.WriteFile(filepath.Join(dir, "okrmap-plugin-extra"), b, 0o755)
+	mustContain(t, "verify with an unpinned binary", e.ok("plugins", "verify"), "not pinned, so audits skip it", "okrmap plugins lock extra")
+	mustContain(t, "list with an unpinned binary", e.ok("plugins", "list"), "okrmap-plugin-extra")
+	_, errOut, _ = e.run("", "audit", "--today", "2026-11-20", "--fail-on", "never")
+	mustContain(t, "audit with an unpinned binary", errOut, "not pinned", "okrmap-plugin-extra")
+	os.Remove(filepath.Join(dir, "okrmap-plugin-extra"))
 	// A plugin removed from plugins.dirs loses its pin on a full lock.
 	os.Remove(filepath.Join(dir, "okrmap-plugin-retail"))
 	mustContain(t, "lock after removal", e.ok("plugins", "lock"), "dropped retail")
