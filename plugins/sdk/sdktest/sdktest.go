@@ -55,6 +55,13 @@ func Load(t testing.TB, today, measurements string, planFiles ...string) *Fixtur
 	return &Fixture{graph: resolve.Resolve(resolve.Input{Plan: set.Plan, Latest: engine.Latest(ms), Today: day})}
 }
 
+// Graph returns the fixture as a plugin receives it, for testing helpers
+// of a plugin directly.
+func (fx *Fixture) Graph() *sdk.Graph {
+	batches, _ := host.Batches(fx.graph)
+	return sdk.FromProto(batches)
+}
+
 // Check runs p in-process over a gRPC connection, exactly as okrmap talks
 // to a plugin binary, and returns its findings with okrmap's checks
 // applied (known rules, known entities, valid severities).
