@@ -103,7 +103,7 @@ func TestSameEntityIgnoresSourceAndEmptySlices(t *testing.T) {
 
 func TestFindGraphCycles(t *testing.T) {
 	edges := map[string][]string{"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"e"}, "e": {"d"}, "x": {"a"}}
-	got := findGraphCycles(edges)
+	got := FindCycles(edges)
 	want := [][]string{{"a", "b", "c"}, {"d", "e"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("cycles = %v, want %v", got, want)

@@ -267,7 +267,7 @@ func (v *validator) checkDriverCycles() {
 			}
 		}
 	}
-	for _, cycle := range findGraphCycles(edges) {
+	for _, cycle := range FindCycles(edges) {
 		v.add(src[cycle[0]], "links", cycle[0], "KPI driver links form a cycle: %s; a KPI cannot drive itself, remove one link",
 			strings.Join(append(cycle, cycle[0]), " -> "))
 	}
@@ -280,12 +280,12 @@ func findCycles(next map[string]string) [][]string {
 	for k, n := range next {
 		edges[k] = []string{n}
 	}
-	return findGraphCycles(edges)
+	return FindCycles(edges)
 }
 
 // findGraphCycles returns one cycle per strongly connected component that
 // has a cycle, rotated to start at its smallest key, sorted.
-func findGraphCycles(edges map[string][]string) [][]string {
+func FindCycles(edges map[string][]string) [][]string {
 	const (
 		unvisited = iota
 		onStack

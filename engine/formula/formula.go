@@ -4,6 +4,7 @@ package formula
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -93,7 +94,7 @@ func Check(p *engine.Plan) engine.Problems {
 			deps[k.Key] = append(deps[k.Key], key)
 		}
 	}
-	if _, cycle := Order(deps); cycle != nil {
+	for _, cycle := range engine.FindCycles(deps) {
 		add(src[cycle[0]], "formulas depend on each other in a cycle: %s", strings.Join(append(cycle, cycle[0]), " -> "))
 	}
 	return probs
@@ -107,44 +108,32 @@ func firstLine(err error) string {
 // Order returns the keys of deps (KPI -> KPIs its formula uses) so that
 // every KPI comes after those it uses, or a cycle when there is none.
 func Order(deps map[string][]string) ([]string, []string) {
-	keys := make([]string, 0, len(deps))
-	for k := range deps {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	const (
-		visiting = 1
-		done     = 2
-	)
-	state := map[string]int{}
-	var order, stack []string
-	var visit func(k string) []string
-	visit = func(k string) []string {
-		switch state[k] {
-		case done:
-			return nil
-		case visiting:
-			i := slices.Index(stack, k)
-			return slices.Clone(stack[i:])
-		}
-		state[k] = visiting
-		stack = append(stack, k)
+	keys := slices.Sorted(maps.Keys(deps))
+	waiting := map[string]int{}    // derived KPIs each key still waits for
+	users := map[string][]string{} // derived KPI -> the derived KPIs using it
+	for _, k := range keys {
 		for _, d := range deps[k] {
-			if c := visit(d); c != nil {
-				return c
+			if _, derived := deps[d]; derived {
+				waiting[k]++
+				users[d] = append(users[d], k)
 			}
 		}
-		stack = stack[:len(stack)-1]
-		state[k] = done
-		if _, derived := deps[k]; derived {
+	}
+	var order []string
+	for _, k := range keys {
+		if waiting[k] == 0 {
 			order = append(order, k)
 		}
-		return nil
 	}
-	for _, k := range keys {
-		if c := visit(k); c != nil {
-			return nil, c
+	for i := 0; i < len(order); i++ {
+		for _, u := range users[order[i]] {
+			if waiting[u]--; waiting[u] == 0 {
+				order = append(order, u)
+			}
 		}
+	}
+	if len(order) < len(keys) {
+		return nil, engine.FindCycles(deps)[0]
 	}
 	return order, nil
 }

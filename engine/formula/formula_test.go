@@ -53,6 +53,7 @@ func TestCheck(t *testing.T) {
 		{Key: "self", Formula: "self * 2"},
 		{Key: "broken", Formula: "spend / ("},
 		{Key: "a", Formula: "b + 1"}, {Key: "b", Formula: "a + 1"},
+		{Key: "x", Formula: "z + y"}, {Key: "y", Formula: "z * 2"}, {Key: "z", Formula: "x - 1"},
 	}}
 	var got []string
 	for _, pr := range Check(p) {
@@ -63,6 +64,7 @@ func TestCheck(t *testing.T) {
 		`self: formula refers to the KPI itself`,
 		`broken: formula does not parse: formula "spend / (": unexpected token EOF (1:9)`,
 		`a: formulas depend on each other in a cycle: a -> b -> a`,
+		`x: formulas depend on each other in a cycle: x -> z -> x`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Check:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
@@ -70,5 +72,15 @@ func TestCheck(t *testing.T) {
 	order, cycle := Order(map[string][]string{"ratio": {"pipeline", "derived"}, "derived": {"spend"}})
 	if cycle != nil || !reflect.DeepEqual(order, []string{"derived", "ratio"}) {
 		t.Errorf("Order = %v %v", order, cycle)
+	}
+	// A chain built bottom-up, used twice by one KPI, orders in dependency
+	// order; a cycle beside a healthy KPI is found.
+	order, cycle = Order(map[string][]string{"top": {"mid", "mid"}, "mid": {"low"}, "low": {"raw"}})
+	if cycle != nil || !reflect.DeepEqual(order, []string{"low", "mid", "top"}) {
+		t.Errorf("Order(chain) = %v %v", order, cycle)
+	}
+	order, cycle = Order(map[string][]string{"ok": {"raw"}, "p": {"q"}, "q": {"p"}})
+	if order != nil || !reflect.DeepEqual(cycle, []string{"p", "q"}) {
+		t.Errorf("Order(cycle) = %v %v, want the cycle p q", order, cycle)
 	}
 }
