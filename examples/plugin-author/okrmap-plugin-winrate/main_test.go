@@ -1,7 +1,10 @@
 package main
 
 import (
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/okrmap/okrmap/plugins/sdk/sdktest"
@@ -31,4 +34,85 @@ func TestBinary(t *testing.T) {
 	if fs := fixture(t).CheckBinary(t, bin, nil); len(fs) != 1 || fs[0].Entity != "win-rate" {
 		t.Fatalf("findings %+v", fs)
 	}
+}
+
+// TestWalkThrough runs step 4 of the walk-through as written in README.md
+// (build, pin, list, audit) against the shipped SaaS plan, then the config
+// snippet that sets the floor.
+func TestWalkThrough(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds okrmap and the plugin")
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := section(t, string(readme), "## 4. Build, pin and run")
+	var script, configYAML []string
+	inYAML := false
+	for _, line := range strings.Split(step, "\n") {
+		switch {
+		case line == "```yaml":
+			inYAML = true
+		case line == "```":
+			inYAML = false
+		case inYAML:
+			configYAML = append(configYAML, line)
+		case strings.HasPrefix(line, "    "):
+			script = append(script, strings.TrimPrefix(line, "    "))
+		}
+	}
+	if len(script) < 4 || len(configYAML) == 0 {
+		t.Fatalf("step 4 of the README has no commands or no config:\n%s", step)
+	}
+
+	home := t.TempDir()
+	bin := filepath.Join(home, "bin")
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "okrmap"), "github.com/okrmap/okrmap/cmd/okrmap").CombinedOutput(); err != nil {
+		t.Fatalf("build okrmap: %v\n%s", err, out)
+	}
+	goEnv, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := strings.Fields(string(goEnv))
+	env := append(os.Environ(), "HOME="+home, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "OKRMAP_CONFIG=", "OKRMAP_DB="+filepath.Join(home, "okrmap.db"),
+		"OKRMAP_PLUGINS_DIRS=", "GOCACHE="+dirs[0], "GOMODCACHE="+dirs[1], "GOPATH="+dirs[2])
+	run := func(name string, args ...string) string {
+		cmd := exec.Command(name, args...)
+		cmd.Env = env
+		out, _ := cmd.CombinedOutput() // the audit exits 1: the example plan has errors
+		return string(out)
+	}
+	files, _ := filepath.Glob("../../saas-b2b/*.yaml")
+	run(filepath.Join(bin, "okrmap"), append([]string{"apply"}, files...)...)
+	run(filepath.Join(bin, "okrmap"), "import", "measurements", "../../saas-b2b/measurements.csv")
+
+	out := run("bash", "-c", strings.Join(script, "\n"))
+	for _, want := range []string{"pinned winrate 1.0.0", "setting min_win_rate (default 20)", "win rate win-rate is 19.5%, under the floor of 20%"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("step 4 output lacks %q:\n%s", want, out)
+		}
+	}
+	config := filepath.Join(home, ".config", "okrmap", "config.yaml")
+	os.MkdirAll(filepath.Dir(config), 0o755)
+	if err := os.WriteFile(config, []byte(strings.Join(configYAML, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := run(filepath.Join(bin, "okrmap"), "audit"); !strings.Contains(out, "under the floor of 22%") {
+		t.Errorf("the config snippet did not set the floor:\n%s", out)
+	}
+}
+
+// section returns the text from heading to the next heading of its level.
+func section(t *testing.T, doc, heading string) string {
+	_, rest, ok := strings.Cut(doc, heading+"\n")
+	if !ok {
+		t.Fatalf("README has no %q", heading)
+	}
+	if i := strings.Index(rest, "\n## "); i >= 0 {
+		rest = rest[:i]
+	}
+	return rest
 }
