@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,6 +72,9 @@ func Run(ctx context.Context, s Spec, batches []*pb.GraphBatch, keys map[string]
 func Describe(ctx context.Context, s Spec) (*pb.Description, error) {
 	res, err := session(ctx, s, func(ctx context.Context, c protocol.Impl) (*Result, error) {
 		desc, err := c.Describe(ctx)
+		if err == nil {
+			err = ValidateDescription(desc)
+		}
 		return &Result{Description: desc}, err
 	})
 	if err != nil {
@@ -166,9 +170,45 @@ func startError(s Spec, err error) error {
 		theirs, strings.Join(ours, " or "), ours[len(ours)-1], theirs)
 }
 
-// Validate checks what a plugin returned against its own description and
-// the graph, and fills in defaults from the rule.
+// Scopes are the scopes a plugin rule may have: the kinds of entity a
+// plugin receives, and plan.
+var Scopes = []string{"kpi", "key_result", "objective", "business_objective", "investment", "team", "plan"}
+
+var validID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// ValidateDescription checks what a plugin says about itself: a name in
+// lowercase letters, digits, '-' and '_', and rules with unique ids that
+// start with that name and '-' (so they cannot clash with okrmap's rules
+// or another plugin's), a known severity and a known scope.
+func ValidateDescription(d *pb.Description) error {
+	name := d.GetName()
+	if !validID.MatchString(name) {
+		return fmt.Errorf("describes itself as %q; a plugin's name is lowercase letters, digits, '-' and '_'", name)
+	}
+	seen := map[string]bool{}
+	for _, r := range d.GetRules() {
+		id := r.GetId()
+		switch {
+		case !strings.HasPrefix(id, name+"-") || !validID.MatchString(id):
+			return fmt.Errorf("describes rule %q; a plugin's rule ids start with its name and '-' (%s-...) and use lowercase letters, digits, '-' and '_'", id, name)
+		case seen[id]:
+			return fmt.Errorf("describes rule %s twice", id)
+		case !slices.Contains(engine.Severities, r.GetSeverity()):
+			return fmt.Errorf("describes rule %s with severity %q; use error, warning or info", id, r.GetSeverity())
+		case !slices.Contains(Scopes, r.GetScope()):
+			return fmt.Errorf("describes rule %s with scope %q; use one of %s", id, r.GetScope(), strings.Join(Scopes, ", "))
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+// Validate checks the plugin's description and what it returned against
+// that description and the graph, and fills in defaults from the rule.
 func Validate(desc *pb.Description, found []*pb.Finding, keys map[string]bool) ([]engine.Finding, error) {
+	if err := ValidateDescription(desc); err != nil {
+		return nil, err
+	}
 	rules := map[string]*pb.RuleInfo{}
 	for _, r := range desc.GetRules() {
 		rules[r.GetId()] = r

@@ -14,6 +14,7 @@ import (
 	"github.com/okrmap/okrmap/engine/plan"
 	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/plugins/host"
+	pb "github.com/okrmap/okrmap/plugins/proto/okrmap/plugin/v1"
 	"github.com/okrmap/okrmap/plugins/sdk/sdktest"
 )
 
@@ -87,6 +88,7 @@ func TestPluginFaults(t *testing.T) {
 		{"crash", "check:", 0},
 		{"unknown-entity", `finding for "no-such-kpi", which is not in the graph`, 0},
 		{"bad-severity", `severity "fatal"`, 0},
+		{"bad-rule-id", `describes rule "kpi-stale"; a plugin's rule ids start with its name`, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fault, func(t *testing.T) {
@@ -153,5 +155,27 @@ func TestPluginFaults(t *testing.T) {
 	s.SHA256 = "nope"
 	if _, err := host.Run(context.Background(), s, batches, keys); err == nil || !strings.Contains(err.Error(), "re-pin it with okrmap plugins lock "+s.Name) {
 		t.Errorf("bad pin: %v", err)
+	}
+}
+
+func TestValidateDescription(t *testing.T) {
+	rule := func(id, sev, scope string) *pb.RuleInfo { return &pb.RuleInfo{Id: id, Severity: sev, Scope: scope} }
+	tests := []struct {
+		d    *pb.Description
+		want string // "" for valid
+	}{
+		{&pb.Description{Name: "saas", Rules: []*pb.RuleInfo{rule("saas-a", "error", "kpi"), rule("saas-b", "info", "plan")}}, ""},
+		{&pb.Description{Name: "Saas"}, `describes itself as "Saas"`},
+		{&pb.Description{Name: "saas", Rules: []*pb.RuleInfo{rule("ltv-low", "error", "kpi")}}, `describes rule "ltv-low"`},
+		{&pb.Description{Name: "saas", Rules: []*pb.RuleInfo{rule("saas-A", "error", "kpi")}}, `describes rule "saas-A"`},
+		{&pb.Description{Name: "saas", Rules: []*pb.RuleInfo{rule("saas-a", "error", "kpi"), rule("saas-a", "info", "kpi")}}, "rule saas-a twice"},
+		{&pb.Description{Name: "saas", Rules: []*pb.RuleInfo{rule("saas-a", "fatal", "kpi")}}, `severity "fatal"`},
+		{&pb.Description{Name: "saas", Rules: []*pb.RuleInfo{rule("saas-a", "error", "link")}}, `scope "link"`},
+	}
+	for _, tt := range tests {
+		err := host.ValidateDescription(tt.d)
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%v: %v, want %q", tt.d, err, tt.want)
+		}
 	}
 }

@@ -34,7 +34,9 @@ type Plugin interface {
 	Check(ctx context.Context, g *Graph) ([]Finding, error)
 }
 
-// Description says who a plugin is.
+// Description says who a plugin is. Name is lowercase letters, digits,
+// '-' and '_'; okrmap refuses a plugin whose description breaks a rule
+// below.
 type Description struct {
 	Name    string
 	Version string
@@ -42,7 +44,9 @@ type Description struct {
 	Config  []ConfigKey
 }
 
-// Rule describes one rule a plugin provides.
+// Rule describes one rule a plugin provides. IDs are unique and start
+// with the plugin's name and '-' ("saas-ltv-cac-low"), so they never clash
+// with okrmap's rules or another plugin's.
 type Rule struct {
 	ID       string
 	Name     string

@@ -164,7 +164,7 @@ func TestAuditPluginFaults(t *testing.T) {
 	t.Setenv("OKRMAP_PLUGINS_TIMEOUT", "2s")
 	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
 	e.ok("plugins", "lock")
-	for _, fault := range []string{"crash-at-start", "wrong-protocol", "hang", "crash", "unknown-entity", "bad-severity"} {
+	for _, fault := range []string{"crash-at-start", "wrong-protocol", "hang", "crash", "unknown-entity", "bad-severity", "bad-rule-id"} {
 		t.Run(fault, func(t *testing.T) {
 			t.Setenv("OKRMAP_TEST_FAULT", fault)
 			out, errOut, code := e.run("", "audit", "--today", "2026-11-20", "--format", "json")

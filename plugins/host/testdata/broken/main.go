@@ -1,6 +1,6 @@
 // Command broken is a deliberately faulty rule plugin for the host's tests;
 // OKRMAP_TEST_FAULT picks the fault: crash-at-start, wrong-protocol, hang,
-// crash, unknown-entity, bad-severity; or newer, a healthy plugin that
+// crash, unknown-entity, bad-severity, bad-rule-id; or newer, a healthy plugin that
 // speaks a future protocol besides the current one; or noisy, a healthy
 // plugin that logs.
 package main
@@ -19,8 +19,12 @@ import (
 type broken struct{ fault string }
 
 func (b broken) Describe() sdk.Description {
+	id := "broken-rule"
+	if b.fault == "bad-rule-id" {
+		id = "kpi-stale" // okrmap's own rule
+	}
 	return sdk.Description{Name: "broken", Version: "0.0.1",
-		Rules: []sdk.Rule{{ID: "broken-rule", Name: "Broken", Severity: "warning", Scope: "kpi"}}}
+		Rules: []sdk.Rule{{ID: id, Name: "Broken", Severity: "warning", Scope: "kpi"}}}
 }
 
 func (b broken) Configure(map[string]string) error { return nil }
