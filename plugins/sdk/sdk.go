@@ -35,8 +35,8 @@ type Plugin interface {
 }
 
 // Description says who a plugin is. Name is lowercase letters, digits,
-// '-' and '_'; okrmap refuses a plugin whose description breaks a rule
-// below.
+// '-' and '_'. okrmap refuses to pin or run a plugin whose description
+// breaks this or what Rule asks.
 type Description struct {
 	Name    string
 	Version string
