@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,12 +16,10 @@ import (
 func Write(w io.Writer, p *engine.Plan, format string) error {
 	switch format {
 	case "yaml", "yml", "":
-		enc := yaml.NewEncoder(w)
-		enc.SetIndent(2)
-		if err := enc.Encode(p); err != nil {
+		if err := writeYAML(w, p); err != nil {
 			return fmt.Errorf("write plan: %w", err)
 		}
-		return enc.Close()
+		return nil
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -29,4 +29,70 @@ func Write(w io.Writer, p *engine.Plan, format string) error {
 		return nil
 	}
 	return engine.Errorf(engine.EINVALID, "unknown plan format %q: use yaml or json", format)
+}
+
+// writeYAML writes what one yaml.Encoder with an indent of 2 writes for p,
+// a list item at a time: the encoder keeps a whole document in memory and
+// slows down sharply on large plans.
+func writeYAML(w io.Writer, p *engine.Plan) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	head := engine.Plan{Version: p.Version, Period: p.Period}
+	if err := encodeYAML(bw, &head, ""); err != nil {
+		return err
+	}
+	lists := []struct {
+		key string
+		n   int
+		at  func(i int) any
+	}{
+		{"teams", len(p.Teams), func(i int) any { return &p.Teams[i] }},
+		{"business_objectives", len(p.BusinessObjectives), func(i int) any { return &p.BusinessObjectives[i] }},
+		{"objectives", len(p.Objectives), func(i int) any { return &p.Objectives[i] }},
+		{"kpis", len(p.KPIs), func(i int) any { return &p.KPIs[i] }},
+		{"assumptions", len(p.Assumptions), func(i int) any { return &p.Assumptions[i] }},
+		{"investments", len(p.Investments), func(i int) any { return &p.Investments[i] }},
+	}
+	for _, l := range lists {
+		if l.n == 0 {
+			continue
+		}
+		bw.WriteString(l.key + ":\n")
+		for i := range l.n {
+			if err := encodeYAML(bw, l.at(i), "  - "); err != nil {
+				return err
+			}
+		}
+	}
+	return bw.Flush()
+}
+
+// encodeYAML writes v as YAML; with a list-item prefix, the first line
+// follows it and the others are indented to match.
+func encodeYAML(w *bufio.Writer, v any, item string) error {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	if item == "" {
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	rest := bytes.Repeat([]byte(" "), len(item))
+	for i, line := range bytes.SplitAfter(buf.Bytes(), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		if i == 0 {
+			w.WriteString(item)
+		} else if len(line) > 1 {
+			w.Write(rest)
+		}
+		w.Write(line)
+	}
+	return nil
 }
