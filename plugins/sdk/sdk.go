@@ -142,7 +142,7 @@ type index struct {
 
 func (g *Graph) index() *index {
 	g.once.Do(func() {
-		at := func(n int, key func(int) string) map[string]int {
+		positions := func(n int, key func(int) string) map[string]int {
 			m := make(map[string]int, n)
 			for i := range n {
 				m[key(i)] = i
@@ -150,43 +150,33 @@ func (g *Graph) index() *index {
 			return m
 		}
 		g.idx = &index{
-			kpi: at(len(g.KPIs), func(i int) string { return g.KPIs[i].Key }),
-			kr:  at(len(g.KeyResults), func(i int) string { return g.KeyResults[i].Key }),
-			obj: at(len(g.Objectives), func(i int) string { return g.Objectives[i].Key }),
-			bo:  at(len(g.BusinessObjectives), func(i int) string { return g.BusinessObjectives[i].Key }),
+			kpi: positions(len(g.KPIs), func(i int) string { return g.KPIs[i].Key }),
+			kr:  positions(len(g.KeyResults), func(i int) string { return g.KeyResults[i].Key }),
+			obj: positions(len(g.Objectives), func(i int) string { return g.Objectives[i].Key }),
+			bo:  positions(len(g.BusinessObjectives), func(i int) string { return g.BusinessObjectives[i].Key }),
 		}
 	})
 	return g.idx
 }
 
 // KPI returns the KPI with key, or nil.
-func (g *Graph) KPI(key string) *KPI {
-	if i, ok := g.index().kpi[key]; ok {
-		return &g.KPIs[i]
-	}
-	return nil
-}
+func (g *Graph) KPI(key string) *KPI { return at(g.KPIs, g.index().kpi, key) }
 
 // KeyResult returns the key result with key, or nil.
-func (g *Graph) KeyResult(key string) *KeyResult {
-	if i, ok := g.index().kr[key]; ok {
-		return &g.KeyResults[i]
-	}
-	return nil
-}
+func (g *Graph) KeyResult(key string) *KeyResult { return at(g.KeyResults, g.index().kr, key) }
 
 // Objective returns the objective with key, or nil.
-func (g *Graph) Objective(key string) *Objective {
-	if i, ok := g.index().obj[key]; ok {
-		return &g.Objectives[i]
-	}
-	return nil
-}
+func (g *Graph) Objective(key string) *Objective { return at(g.Objectives, g.index().obj, key) }
 
 // BusinessObjective returns the business objective with key, or nil.
 func (g *Graph) BusinessObjective(key string) *BusinessObjective {
-	if i, ok := g.index().bo[key]; ok {
-		return &g.BusinessObjectives[i]
+	return at(g.BusinessObjectives, g.index().bo, key)
+}
+
+// at returns the element of s that index places key at, or nil.
+func at[T any](s []T, index map[string]int, key string) *T {
+	if i, ok := index[key]; ok {
+		return &s[i]
 	}
 	return nil
 }
