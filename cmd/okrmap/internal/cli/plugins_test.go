@@ -99,6 +99,28 @@ overrides:
 		t.Errorf("the stored run does not name the plugin: %+v", rep.Run.Packs)
 	}
 
+	// A plugin rule is waived like any rule.
+	e.ok("waive", "saas-pipeline-coverage-low", "pipeline-coverage", "--reason", "Coverage is rebuilt in January", "--until", "2026-12-31")
+	out, _, _ = e.run("", "audit", "--today", "2026-11-20", "--format", "json", "--fail-on", "never")
+	var waived struct {
+		Run struct {
+			Findings []struct {
+				Rule   string
+				Waiver *struct{ Reason string }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &waived); err != nil {
+		t.Fatal(err)
+	}
+	ok := false
+	for _, f := range waived.Run.Findings {
+		ok = ok || f.Rule == "saas-pipeline-coverage-low" && f.Waiver != nil && f.Waiver.Reason == "Coverage is rebuilt in January"
+	}
+	if !ok {
+		t.Errorf("the plugin finding was not reported as waived: %+v", waived.Run.Findings)
+	}
+
 	// A changed binary: verify says how to re-pin; the audit completes
 	// everything else, stores the run as incomplete and exits 3.
 	f, _ := os.OpenFile(bin, os.O_APPEND|os.O_WRONLY, 0)
