@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/gen"
 )
 
@@ -64,4 +65,30 @@ func BenchmarkReapply(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(entities)*float64(b.N)/b.Elapsed().Seconds(), "entities/s")
+}
+
+// BenchmarkSaveRun stores an audit run with 100,000 findings in one
+// transaction.
+func BenchmarkSaveRun(b *testing.B) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	run := &engine.AuditRun{Scope: "all", Complete: true, Counts: map[string]int{}}
+	for i := range 100000 {
+		key := fmt.Sprintf("kpi-%06d", i)
+		run.Findings = append(run.Findings, engine.Finding{Rule: "kpi-stale", Severity: "warning", Scope: "kpi", Entity: key,
+			Team: "product", Message: "KPI " + key + " has never been measured; it is weekly", Fix: "Record a measurement.",
+			Trace: []string{key, "kr-1", "obj-1", "bo-1"}, Fingerprint: engine.Fingerprint("kpi-stale", "kpi", key)})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := db.SaveRun(ctx, run); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(run.Findings))*float64(b.N)/b.Elapsed().Seconds(), "findings/s")
 }
