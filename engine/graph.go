@@ -1,8 +1,8 @@
 package engine
 
-// Graph indexes a valid plan for walking the alignment: from business
-// objectives down through objectives and key results to KPIs, and from a
-// KPI up through its links to business objectives.
+// Graph indexes a valid plan for walking it: from business objectives down
+// through objectives and key results to KPIs, and from any key to the KPIs
+// that link to it. Traces upwards are resolve's.
 type Graph struct {
 	Plan               *Plan
 	Teams              map[string]*Team
@@ -15,8 +15,6 @@ type Graph struct {
 	Children map[string][]string
 	// LinkedFrom maps any key to the KPIs that link to it, in plan order.
 	LinkedFrom map[string][]string
-
-	reaches map[string]bool // KPI or objective key -> trace reaches a business objective
 }
 
 // NewGraph indexes p. p should be valid; dangling references are ignored.
@@ -30,7 +28,6 @@ func NewGraph(p *Plan) *Graph {
 		KPIs:               make(map[string]*KPI, len(p.KPIs)),
 		Children:           map[string][]string{},
 		LinkedFrom:         map[string][]string{},
-		reaches:            map[string]bool{},
 	}
 	for i := range p.Teams {
 		g.Teams[p.Teams[i].Key] = &p.Teams[i]
@@ -58,32 +55,4 @@ func NewGraph(p *Plan) *Graph {
 		}
 	}
 	return g
-}
-
-// ReachesBusinessObjective reports whether key (a KPI, key result, objective
-// or business objective) traces up to a business objective: through links,
-// driver links, key results' objectives and objectives' parents.
-func (g *Graph) ReachesBusinessObjective(key string) bool {
-	if v, ok := g.reaches[key]; ok {
-		return v
-	}
-	g.reaches[key] = false // guards against cycles in an invalid plan
-	var v bool
-	switch {
-	case g.BusinessObjectives[key] != nil:
-		v = true
-	case g.KeyResults[key] != nil:
-		v = g.ReachesBusinessObjective(g.KeyResults[key].Objective)
-	case g.Objectives[key] != nil:
-		v = g.Objectives[key].Parent != "" && g.ReachesBusinessObjective(g.Objectives[key].Parent)
-	case g.KPIs[key] != nil:
-		for _, l := range g.KPIs[key].Links {
-			if g.ReachesBusinessObjective(l.To) {
-				v = true
-				break
-			}
-		}
-	}
-	g.reaches[key] = v
-	return v
 }

@@ -109,24 +109,3 @@ func TestFindGraphCycles(t *testing.T) {
 		t.Errorf("cycles = %v, want %v", got, want)
 	}
 }
-
-func TestGraphReachesBusinessObjective(t *testing.T) {
-	p := &Plan{
-		BusinessObjectives: []BusinessObjective{{Key: "bo"}},
-		Objectives: []Objective{{Key: "top", Parent: "bo", KeyResults: []KeyResult{{Key: "kr"}}},
-			{Key: "child", Parent: "top"}, {Key: "loose"}},
-		KPIs: []KPI{
-			{Key: "direct", Links: []Link{{To: "kr"}}},
-			{Key: "driver", Links: []Link{{To: "direct"}}},
-			{Key: "via-child", Links: []Link{{To: "child"}}},
-			{Key: "stuck", Links: []Link{{To: "loose"}}},
-			{Key: "orphan"},
-		},
-	}
-	g := NewGraph(p)
-	for key, want := range map[string]bool{"direct": true, "driver": true, "via-child": true, "stuck": false, "orphan": false, "loose": false} {
-		if got := g.ReachesBusinessObjective(key); got != want {
-			t.Errorf("ReachesBusinessObjective(%s) = %v, want %v", key, got, want)
-		}
-	}
-}

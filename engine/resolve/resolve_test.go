@@ -63,3 +63,27 @@ func TestResolve(t *testing.T) {
 		t.Errorf("business objective: %d days, objectives %v", bo.DaysSinceReview, bo.AllObjectiveKeys)
 	}
 }
+
+// A KPI reaches a business objective through key results, objectives and
+// their parents, and other KPIs; a chain that stops short reaches none.
+func TestReaches(t *testing.T) {
+	p := &engine.Plan{
+		BusinessObjectives: []engine.BusinessObjective{{Key: "bo"}},
+		Objectives: []engine.Objective{{Key: "top", Parent: "bo", KeyResults: []engine.KeyResult{{Key: "kr"}}},
+			{Key: "child", Parent: "top"}, {Key: "loose"}},
+		KPIs: []engine.KPI{
+			{Key: "direct", Links: []engine.Link{{To: "kr"}}},
+			{Key: "driver", Links: []engine.Link{{To: "direct"}}},
+			{Key: "via-child", Links: []engine.Link{{To: "child"}}},
+			{Key: "stuck", Links: []engine.Link{{To: "loose"}}},
+			{Key: "loop", Links: []engine.Link{{To: "loop"}}},
+			{Key: "orphan"},
+		},
+	}
+	want := map[string]bool{"direct": true, "driver": true, "via-child": true, "stuck": false, "loop": false, "orphan": false}
+	for _, k := range Resolve(Input{Plan: p, Today: engine.NewDate(2026, 11, 20)}).KPIs {
+		if got := len(k.Reaches) > 0; got != want[k.Key] {
+			t.Errorf("%s reaches %v, want a business objective: %v", k.Key, k.Reaches, want[k.Key])
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/engine/sqlite"
 )
 
@@ -44,7 +45,11 @@ objectives above them for context.`,
 				if err != nil {
 					return err
 				}
-				t := &treeView{g: engine.NewGraph(p), latest: latest, period: period, team: team}
+				t := &treeView{g: engine.NewGraph(p), latest: latest, period: period, team: team, reaches: map[string]bool{}}
+				// Where a KPI's links lead is resolve's trace, as in audits.
+				for _, k := range resolve.Resolve(resolve.Input{Plan: p, Latest: latest, Today: engine.DateOf(a.now())}).KPIs {
+					t.reaches[k.Key] = len(k.Reaches) > 0
+				}
 				if team != "" && t.g.Teams[team] == nil {
 					return engine.Errorf(engine.ENOTFOUND, "no team %q; run 'okrmap get teams' for the list", team)
 				}
@@ -59,11 +64,12 @@ objectives above them for context.`,
 }
 
 type treeView struct {
-	g      *engine.Graph
-	latest map[string]engine.Measurement
-	period string
-	team   string
-	shown  map[string]bool // objective key -> shown
+	g       *engine.Graph
+	latest  map[string]engine.Measurement
+	period  string
+	team    string
+	reaches map[string]bool // KPI key -> its trace reaches a business objective
+	shown   map[string]bool // objective key -> shown
 }
 
 type node struct {
@@ -151,7 +157,7 @@ func (t *treeView) write(w io.Writer) {
 	var orphans []*node
 	for i := range g.Plan.KPIs {
 		k := &g.Plan.KPIs[i]
-		if t.team != "" && k.Team != t.team || g.ReachesBusinessObjective(k.Key) {
+		if t.team != "" && k.Team != t.team || t.reaches[k.Key] {
 			continue
 		}
 		why := "linked to nothing"
