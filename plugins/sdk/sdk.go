@@ -57,11 +57,29 @@ type Rule struct {
 	Tags     []string
 }
 
-// ConfigKey is a setting the plugin accepts.
+// ConfigKey is a setting the plugin accepts. A part of Key in angle
+// brackets stands for any name without a dot: "min_roas.<channel>" accepts
+// min_roas.search. okrmap refuses settings no key accepts.
 type ConfigKey struct {
 	Key     string
 	Doc     string
 	Default string
+}
+
+// Matches reports whether the setting named key is this one.
+func (c ConfigKey) Matches(key string) bool {
+	open := strings.IndexByte(c.Key, '<')
+	end := strings.IndexByte(c.Key, '>')
+	if open < 0 || end < open {
+		return key == c.Key
+	}
+	prefix, suffix := c.Key[:open], c.Key[end+1:]
+	rest, ok := strings.CutPrefix(key, prefix)
+	if !ok {
+		return false
+	}
+	name, ok := strings.CutSuffix(rest, suffix)
+	return ok && name != "" && !strings.Contains(name, ".")
 }
 
 // Finding is one rule's verdict on one entity. Rule must be one of the

@@ -1,6 +1,7 @@
 package sdk_test
 
 import (
+	"context"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -162,4 +163,43 @@ func TestSDKDependencies(t *testing.T) {
 			t.Errorf("a plugin binary links %s", pkg)
 		}
 	}
+}
+
+func TestConfigKeyMatches(t *testing.T) {
+	plain, pattern := sdk.ConfigKey{Key: "min_roas"}, sdk.ConfigKey{Key: "min_roas.<channel>"}
+	for key, want := range map[string][2]bool{
+		"min_roas":        {true, false},
+		"min_roas.search": {false, true},
+		"min_roas.":       {false, false},
+		"min_roas.a.b":    {false, false},
+		"min_roa":         {false, false},
+	} {
+		if got := [2]bool{plain.Matches(key), pattern.Matches(key)}; got != want {
+			t.Errorf("%q matches plain, pattern = %v, want %v", key, got, want)
+		}
+	}
+}
+
+// Settings the plugin does not declare are refused before its Configure
+// runs; declared ones, patterns included, reach it.
+func TestUndeclaredSettingsRefused(t *testing.T) {
+	p := &settingsPlugin{}
+	impl := sdk.Adapt(p)
+	err := impl.Configure(context.Background(), map[string]string{"floor": "3", "flor": "2"})
+	if err == nil || !strings.Contains(err.Error(), `unknown setting "flor" for plugin settings; it accepts: floor, floor.<team>`) || p.got != nil {
+		t.Errorf("misspelt setting: %v (plugin saw %v)", err, p.got)
+	}
+	if err := impl.Configure(context.Background(), map[string]string{"floor": "3", "floor.sales": "4"}); err != nil || len(p.got) != 2 {
+		t.Errorf("declared settings: %v (plugin saw %v)", err, p.got)
+	}
+}
+
+type settingsPlugin struct{ got map[string]string }
+
+func (p *settingsPlugin) Describe() sdk.Description {
+	return sdk.Description{Name: "settings", Config: []sdk.ConfigKey{{Key: "floor"}, {Key: "floor.<team>"}}}
+}
+func (p *settingsPlugin) Configure(s map[string]string) error { p.got = s; return nil }
+func (p *settingsPlugin) Check(context.Context, *sdk.Graph) ([]sdk.Finding, error) {
+	return nil, nil
 }

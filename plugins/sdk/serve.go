@@ -2,7 +2,11 @@ package sdk
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -55,7 +59,19 @@ func (a adapter) Describe(context.Context) (*pb.Description, error) {
 	return out, nil
 }
 
+// Configure refuses settings the plugin does not declare, so a misspelt
+// key in okrmap's config fails loudly instead of being ignored.
 func (a adapter) Configure(_ context.Context, settings map[string]string) error {
+	d := a.p.Describe()
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
+		if !slices.ContainsFunc(d.Config, func(c ConfigKey) bool { return c.Matches(k) }) {
+			var known []string
+			for _, c := range d.Config {
+				known = append(known, c.Key)
+			}
+			return fmt.Errorf("unknown setting %q for plugin %s; it accepts: %s", k, d.Name, strings.Join(known, ", "))
+		}
+	}
 	return a.p.Configure(settings)
 }
 
