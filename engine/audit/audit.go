@@ -120,6 +120,7 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error
 			stageRefs = append(stageRefs, engine.PackRef{Name: name, Failed: true})
 			continue
 		}
+		rules.AttachEntities(g, r.findings)
 		all = append(all, in.Rules.PluginFindings(in.Stages[i].Name(), r.findings)...)
 		stageRefs = append(stageRefs, r.ref)
 	}

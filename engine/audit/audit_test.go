@@ -129,3 +129,41 @@ func TestCompare(t *testing.T) {
 		t.Errorf("first run diff %+v", first)
 	}
 }
+
+// fakeStage returns fixed findings, as a plugin would: keys only.
+type fakeStage struct{ fs []engine.Finding }
+
+func (s fakeStage) Name() string { return "fake" }
+func (s fakeStage) Run(context.Context, *resolve.Graph) ([]engine.Finding, engine.PackRef, error) {
+	return slices.Clone(s.fs), engine.PackRef{Name: "fake", Plugin: true}, nil
+}
+
+// A plugin's findings get the team and trace of their entity, as rule
+// findings do.
+func TestStageFindingsGetTeamAndTrace(t *testing.T) {
+	p, _ := rules.LoadBuiltin()
+	rs, _ := rules.Compile(p)
+	stage := fakeStage{[]engine.Finding{
+		{Rule: "fake-kpi", Severity: "warning", Scope: "kpi", Entity: "shared", Fingerprint: "a"},
+		{Rule: "fake-kr", Severity: "info", Scope: "key_result", Entity: "s1-a", Fingerprint: "b"},
+		{Rule: "fake-plan", Severity: "info", Scope: "plan", Fingerprint: "c"},
+	}}
+	r, _, err := Run(context.Background(), Input{Resolve: resolve.Input{Plan: testPlan(), Today: engine.NewDate(2026, 11, 20)},
+		Rules: rs, Stages: []Stage{stage}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]engine.Finding{}
+	for _, f := range r.Findings {
+		got[f.Rule] = f
+	}
+	if f := got["fake-kpi"]; f.Team != "mkt" || len(f.Trace) < 2 || f.Trace[0] != "shared" {
+		t.Errorf("KPI finding: team %q trace %v, want mkt and the KPI's trace", f.Team, f.Trace)
+	}
+	if f := got["fake-kr"]; f.Team != "sales" {
+		t.Errorf("key result finding: team %q, want sales", f.Team)
+	}
+	if f, ok := got["fake-plan"]; !ok || f.Team != "" || f.Trace != nil {
+		t.Errorf("plan finding: %+v", f)
+	}
+}

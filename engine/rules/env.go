@@ -130,6 +130,30 @@ var scopes = map[string]scope{
 		func(g *resolve.Graph, i int) (any, entity) { return &planEnv{g, g.Today}, entity{} }},
 }
 
+// AttachEntities gives findings that name an entity of g its team and
+// trace, as findings of rules carry them: plugins return only the key.
+func AttachEntities(g *resolve.Graph, fs []engine.Finding) {
+	byKey := map[string]map[string]entity{} // scope -> key -> entity
+	for i := range fs {
+		f := &fs[i]
+		sc, ok := scopes[f.Scope]
+		if !ok || f.Entity == "" || f.Team != "" || f.Trace != nil {
+			continue
+		}
+		known, built := byKey[f.Scope]
+		if !built {
+			known = make(map[string]entity, sc.count(g))
+			for j := range sc.count(g) {
+				_, e := sc.bind(g, j)
+				known[e.key] = e
+			}
+			byKey[f.Scope] = known
+		}
+		e := known[f.Entity]
+		f.Team, f.Trace = e.team, e.trace
+	}
+}
+
 // functions are the helpers rules may call besides expr's builtins.
 var functions = []expr.Option{
 	// days_between(a, b): whole days from a to b.
