@@ -83,6 +83,7 @@ func TestPluginFaults(t *testing.T) {
 		timeout     time.Duration
 	}{
 		{"crash-at-start", "cannot start", 0},
+		{"hang-at-start", "no answer within 2s", 2 * time.Second},
 		{"wrong-protocol", "it speaks plugin protocol 99 and this okrmap speaks 1", 0},
 		{"hang", "no answer within 2s", 2 * time.Second},
 		{"crash", "check:", 0},

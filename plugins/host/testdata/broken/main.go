@@ -1,8 +1,8 @@
-// Command broken is a deliberately faulty rule plugin for the host's tests;
-// OKRMAP_TEST_FAULT picks the fault: crash-at-start, wrong-protocol, hang,
-// crash, unknown-entity, bad-severity, bad-rule-id; or newer, a healthy plugin that
-// speaks a future protocol besides the current one; or noisy, a healthy
-// plugin that logs.
+// Command broken is a deliberately faulty rule plugin for the host's tests.
+// OKRMAP_TEST_FAULT picks the fault: crash-at-start, hang-at-start,
+// wrong-protocol, hang, crash, unknown-entity, bad-severity or bad-rule-id.
+// Two more modes are healthy: newer also speaks a future protocol, and
+// noisy logs.
 package main
 
 import (
@@ -51,6 +51,8 @@ func main() {
 	switch fault {
 	case "crash-at-start":
 		os.Exit(1)
+	case "hang-at-start":
+		time.Sleep(time.Hour) // never completes the handshake
 	case "wrong-protocol":
 		// A plugin built for a protocol version this host does not speak.
 		plugin.Serve(&plugin.ServeConfig{
