@@ -22,8 +22,9 @@ func waitFor(cond func() bool, within time.Duration) bool {
 	return cond()
 }
 
-// TestNoOrphanPlugins interrupts, terminates and kills okrmap while a plugin hangs in
-// its check: no plugin process may outlive okrmap either way.
+// TestNoOrphanPlugins interrupts, terminates and kills okrmap while a plugin
+// hangs in its check or before its handshake: no plugin process may outlive
+// okrmap either way.
 func TestNoOrphanPlugins(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds okrmap and a plugin")
@@ -40,7 +41,7 @@ func TestNoOrphanPlugins(t *testing.T) {
 		}
 	}
 	env := append(os.Environ(), "XDG_CONFIG_HOME="+dir, "OKRMAP_CONFIG=", "OKRMAP_DB="+filepath.Join(dir, "o.db"),
-		"OKRMAP_PLUGINS_DIRS="+filepath.Dir(plugin), "OKRMAP_PLUGINS_TIMEOUT=120s", "OKRMAP_TEST_FAULT=hang")
+		"OKRMAP_PLUGINS_DIRS="+filepath.Dir(plugin), "OKRMAP_PLUGINS_TIMEOUT=120s")
 	cmd := func(args ...string) *exec.Cmd {
 		c := exec.Command(okrmap, args...)
 		c.Env = env
@@ -53,9 +54,18 @@ func TestNoOrphanPlugins(t *testing.T) {
 	if out, err := cmd("plugins", "lock").CombinedOutput(); err != nil {
 		t.Fatalf("plugins lock: %v\n%s", err, out)
 	}
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL} {
-		t.Run(sig.String(), func(t *testing.T) {
+	for _, tc := range []struct {
+		fault string
+		sig   syscall.Signal
+	}{
+		{"hang", syscall.SIGINT}, {"hang", syscall.SIGTERM}, {"hang", syscall.SIGKILL},
+		// Killed before the plugin reached sdk.Serve and its own watch.
+		{"hang-at-start", syscall.SIGKILL},
+	} {
+		sig := tc.sig
+		t.Run(tc.fault+"/"+sig.String(), func(t *testing.T) {
 			audit := cmd("audit")
+			audit.Env = append(audit.Env, "OKRMAP_TEST_FAULT="+tc.fault)
 			if err := audit.Start(); err != nil {
 				t.Fatal(err)
 			}

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -102,7 +101,7 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  protocol.Handshake,
 		VersionedPlugins: protocol.Sets(nil),
-		Cmd:              exec.Command(s.Path),
+		Cmd:              command(s.Path),
 		SecureConfig:     &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
