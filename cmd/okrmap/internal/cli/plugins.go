@@ -119,7 +119,8 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 				return engine.Errorf(engine.EINVALID, "%v; run okrmap plugins lock without names to rewrite it", err)
 			}
 			if err != nil {
-				old = &host.Lock{} // pinning everything replaces a damaged file
+				a.log.Warn("replacing a damaged lock file", "err", err)
+				old = &host.Lock{} // pinning everything replaces it
 			}
 			pinned, err := host.Pin(cmd.Context(), paths, host.Spec{Timeout: a.cfg.Plugins.Timeout, Log: a.log})
 			if err != nil {
