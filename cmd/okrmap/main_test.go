@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/okrmap/okrmap/plugins/sdk/sdktest"
 )
 
 // TestBinary builds okrmap and runs the README's main job on the shipped
@@ -15,11 +17,7 @@ func TestBinary(t *testing.T) {
 		t.Skip("builds the binary; skipped with -short")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "okrmap")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := sdktest.BuildTo(t, ".", filepath.Join(dir, "okrmap"))
 	files, _ := filepath.Glob("../../examples/saas-b2b/*.yaml")
 	run := func(args ...string) (string, int) {
 		cmd := exec.Command(bin, append([]string{"--db", filepath.Join(dir, "demo.db")}, args...)...)

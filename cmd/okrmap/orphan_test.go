@@ -36,9 +36,7 @@ func TestNoOrphanPlugins(t *testing.T) {
 	okrmap := filepath.Join(dir, "okrmap")
 	plugin := filepath.Join(dir, "plugins", "okrmap-plugin-broken")
 	for _, b := range [][2]string{{okrmap, "."}, {plugin, "github.com/okrmap/okrmap/plugins/host/testdata/broken"}} {
-		if out, err := exec.Command("go", "build", "-o", b[0], b[1]).CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", b[1], err, out)
-		}
+		sdktest.BuildTo(t, b[1], b[0])
 	}
 	env := append(os.Environ(), "XDG_CONFIG_HOME="+dir, "OKRMAP_CONFIG=", "OKRMAP_DB="+filepath.Join(dir, "o.db"),
 		"OKRMAP_PLUGINS_DIRS="+filepath.Dir(plugin), "OKRMAP_PLUGINS_TIMEOUT=120s")

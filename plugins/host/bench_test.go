@@ -2,7 +2,6 @@ package host_test
 
 import (
 	"context"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/okrmap/okrmap/plugins/host"
 	"github.com/okrmap/okrmap/plugins/saas"
 	"github.com/okrmap/okrmap/plugins/sdk"
+	"github.com/okrmap/okrmap/plugins/sdk/sdktest"
 )
 
 // BenchmarkSaaSPlugin runs the saas plugin over a generated 100,000-KPI
@@ -31,9 +31,7 @@ func BenchmarkSaaSPlugin(b *testing.B) {
 	}
 	g := resolve.Resolve(resolve.Input{Plan: p, Latest: latest, Today: engine.NewDate(2026, 11, 20)})
 	bin := filepath.Join(b.TempDir(), "okrmap-plugin-saas")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/okrmap/okrmap/plugins/saas/cmd/okrmap-plugin-saas").CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
+	sdktest.BuildTo(b, "github.com/okrmap/okrmap/plugins/saas/cmd/okrmap-plugin-saas", bin)
 	sum, _ := host.FileSHA256(bin)
 	bytes := 0
 	batches, _ := host.Batches(g)

@@ -68,9 +68,7 @@ func TestWalkThrough(t *testing.T) {
 
 	home := t.TempDir()
 	bin := filepath.Join(home, "bin")
-	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "okrmap"), "github.com/okrmap/okrmap/cmd/okrmap").CombinedOutput(); err != nil {
-		t.Fatalf("build okrmap: %v\n%s", err, out)
-	}
+	sdktest.BuildTo(t, "github.com/okrmap/okrmap/cmd/okrmap", filepath.Join(bin, "okrmap"))
 	goEnv, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
 	if err != nil {
 		t.Fatal(err)

@@ -115,7 +115,13 @@ func (fx *Fixture) CheckBinary(t testing.TB, bin string, settings map[string]str
 // into a temporary directory and returns the binary's path.
 func Build(t testing.TB, pkg string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "okrmap-plugin-under-test")
+	return BuildTo(t, pkg, filepath.Join(t.TempDir(), "okrmap-plugin-under-test"))
+}
+
+// BuildTo compiles a main package to the binary bin, for tests that need
+// a plugin (or okrmap itself) under a given name or in a given directory.
+func BuildTo(t testing.TB, pkg, bin string) string {
+	t.Helper()
 	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,9 +21,7 @@ func TestPluginsEndToEnd(t *testing.T) {
 	dir := filepath.Join(e.dir, "plugins")
 	bin := filepath.Join(dir, "okrmap-plugin-saas")
 	for name, pkg := range map[string]string{bin: "saas", filepath.Join(dir, "okrmap-plugin-retail"): "retail"} {
-		if out, err := exec.Command("go", "build", "-o", name, "github.com/okrmap/okrmap/plugins/"+pkg+"/cmd/okrmap-plugin-"+pkg).CombinedOutput(); err != nil {
-			t.Fatalf("build: %v\n%s", err, out)
-		}
+		sdktest.BuildTo(t, "github.com/okrmap/okrmap/plugins/"+pkg+"/cmd/okrmap-plugin-"+pkg, name)
 	}
 	t.Setenv("OKRMAP_PLUGINS_DIRS", dir)
 	e.ok(append(append([]string{"apply"}, exampleFiles(t)...), "../../../../examples/retail/plan.yaml")...)
@@ -179,9 +176,7 @@ func TestAuditPluginFaults(t *testing.T) {
 	e := newEnv(t)
 	dir := filepath.Join(e.dir, "plugins")
 	bin := filepath.Join(dir, "okrmap-plugin-broken")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/okrmap/okrmap/plugins/host/testdata/broken").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	sdktest.BuildTo(t, "github.com/okrmap/okrmap/plugins/host/testdata/broken", bin)
 	t.Setenv("OKRMAP_PLUGINS_DIRS", dir)
 	t.Setenv("OKRMAP_PLUGINS_TIMEOUT", "2s")
 	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
