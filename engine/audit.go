@@ -7,6 +7,7 @@ import "time"
 type AuditRun struct {
 	ID         int64          `json:"id"`
 	Scope      string         `json:"scope"` // canonical, e.g. "period=2026-Q4 teams=marketing"
+	Author     string         `json:"author,omitempty"` // who ran it
 	StartedAt  time.Time      `json:"started_at"`
 	FinishedAt time.Time      `json:"finished_at"`
 	Today      Date           `json:"today"` // the day the plan was judged as of

@@ -14,17 +14,49 @@ const (
 	EINTERNAL = "internal"  // a bug or an environment failure
 )
 
-// Error is an error with a code and a message meant for the user.
+// Error is an error with a code and a message meant for the user. It names
+// no front end's commands or flags: front ends add their own hints, keyed by
+// Code and Subject.
 type Error struct {
 	Code    string
 	Message string
+	// Subject is the kind of thing a not-found error is about: an entity
+	// kind, or "audit_run", "waiver", "token", "rule", "period".
+	Subject string
+	// Err is the cause, when there is one.
+	Err error
 }
 
 func (e *Error) Error() string { return e.Message }
 
-// Errorf returns an *Error with the given code and formatted message.
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the given code and formatted message; a %w
+// verb makes its operand the cause.
 func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	err := fmt.Errorf(format, args...)
+	e := &Error{Code: code, Message: err.Error(), Err: errors.Unwrap(err)}
+	if multi, ok := err.(interface{ Unwrap() []error }); ok {
+		e.Err = errors.Join(multi.Unwrap()...)
+	}
+	return e
+}
+
+// NotFound returns an ENOTFOUND *Error about subject.
+func NotFound(subject, format string, args ...any) *Error {
+	e := Errorf(ENOTFOUND, format, args...)
+	e.Subject = subject
+	return e
+}
+
+// ErrorSubject returns the Subject of the first *Error in err's chain.
+func ErrorSubject(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Subject
+	}
+	return ""
 }
 
 // ErrorCode returns the code of the first *Error or Problems in err's chain,

@@ -44,6 +44,7 @@ func (f Finding) Waived() bool { return f.Waiver != nil && !f.Waiver.Expired }
 
 // Waiver silences one rule for matching entities until a date.
 type Waiver struct {
+	ID      int64  `json:"id,omitempty" yaml:"-"` // the stored waiver's number
 	Rule    string `json:"rule" yaml:"rule"`
 	Entity  string `json:"entity" yaml:"entity"` // a key, or a glob such as legacy-*
 	Reason  string `json:"reason" yaml:"reason"`

@@ -36,6 +36,17 @@ func (cs Changes) Count(kind Kind, action Action) int {
 	return n
 }
 
+// Total returns how many entities of any kind get action.
+func (cs Changes) Total(action Action) int {
+	n := 0
+	for _, c := range cs {
+		if c.Action == action {
+			n++
+		}
+	}
+	return n
+}
+
 // Changed reports whether any entity is created or updated.
 func (cs Changes) Changed() bool {
 	for _, c := range cs {

@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,47 +16,11 @@ import (
 	"github.com/okrmap/okrmap/engine/waiver"
 )
 
-// Scope narrows an audit to a period and teams; the zero Scope is the
-// whole plan.
-type Scope struct {
-	Period string   // canonical period name, or ""
-	Teams  []string // team keys, sorted; none means all
-}
-
-// NewScope checks and normalises a scope.
-func NewScope(period string, teams []string) (Scope, error) {
-	var s Scope
-	if period != "" {
-		p, err := engine.ParsePeriod(period)
-		if err != nil {
-			return s, engine.Errorf(engine.EINVALID, "--period: %v", err)
-		}
-		s.Period = p.Name
-	}
-	s.Teams = slices.Compact(slices.Sorted(slices.Values(teams)))
-	return s, nil
-}
-
-// String is the scope's canonical name; runs of the same scope compare.
-func (s Scope) String() string {
-	var parts []string
-	if s.Period != "" {
-		parts = append(parts, "period="+s.Period)
-	}
-	if len(s.Teams) > 0 {
-		parts = append(parts, "teams="+strings.Join(s.Teams, ","))
-	}
-	if len(parts) == 0 {
-		return "all"
-	}
-	return strings.Join(parts, " ")
-}
-
 // Input is what an audit judges.
 type Input struct {
 	Resolve resolve.Input
 	Rules   *rules.Set
-	Scope   Scope
+	Scope   engine.Scope
 	Waivers []engine.Waiver
 	// Stages are further sources of findings (plugins), run concurrently
 	// with the rule packs over the same graph.
@@ -84,7 +47,7 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error
 	}
 	for _, t := range in.Scope.Teams {
 		if !slices.ContainsFunc(in.Resolve.Plan.Teams, func(x engine.Team) bool { return x.Key == t }) {
-			return nil, nil, engine.Errorf(engine.EINVALID, "--team %s: no such team; run 'okrmap get teams' for the list", t)
+			return nil, nil, engine.Errorf(engine.EINVALID, "team %s: no such team", t)
 		}
 	}
 	g := resolve.Resolve(in.Resolve)
@@ -160,13 +123,13 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error
 
 // scopeKeys returns the keys of entities in scope, or nil for the whole
 // plan. Link findings use "kpi->to" keys.
-func scopeKeys(g *resolve.Graph, s Scope) map[string]bool {
-	if s.Period == "" && len(s.Teams) == 0 {
+func scopeKeys(g *resolve.Graph, s engine.Scope) map[string]bool {
+	if s.All() {
 		return nil
 	}
 	keys := map[string]bool{}
 	for _, o := range g.Objectives {
-		if !objectiveInScope(o, s) {
+		if !s.Objective(o.Team, o.Period) {
 			continue
 		}
 		keys[o.Key] = true
@@ -181,12 +144,12 @@ func scopeKeys(g *resolve.Graph, s Scope) map[string]bool {
 		}
 	}
 	for _, k := range g.KPIs {
-		if len(s.Teams) > 0 && slices.Contains(s.Teams, k.Team) {
+		if len(s.Teams) > 0 && s.HasTeam(k.Team) {
 			keys[k.Key] = true
 		}
 	}
 	for _, t := range g.Teams {
-		if len(s.Teams) == 0 || slices.Contains(s.Teams, t.Key) {
+		if s.HasTeam(t.Key) {
 			keys[t.Key] = true
 		}
 	}
@@ -204,17 +167,6 @@ func scopeKeys(g *resolve.Graph, s Scope) map[string]bool {
 		}
 	}
 	return keys
-}
-
-func objectiveInScope(o *resolve.Objective, s Scope) bool {
-	if len(s.Teams) > 0 && !slices.Contains(s.Teams, o.Team) {
-		return false
-	}
-	if s.Period != "" {
-		p, err := engine.ParsePeriod(o.Period)
-		return err == nil && p.Name == s.Period
-	}
-	return true
 }
 
 // Diff is what changed between two runs of a scope, by fingerprint.

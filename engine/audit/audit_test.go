@@ -33,7 +33,7 @@ func testPlan() *engine.Plan {
 	}
 }
 
-func run(t *testing.T, s Scope, latest map[string]engine.Measurement) *engine.AuditRun {
+func run(t *testing.T, s engine.Scope, latest map[string]engine.Measurement) *engine.AuditRun {
 	t.Helper()
 	p, _ := rules.LoadBuiltin()
 	rs, err := rules.Compile(p)
@@ -51,14 +51,14 @@ func run(t *testing.T, s Scope, latest map[string]engine.Measurement) *engine.Au
 }
 
 func TestScope(t *testing.T) {
-	s, err := NewScope("2026-q4", []string{"sales", "mkt", "sales"})
+	s, err := engine.NewScope("2026-q4", []string{"sales", "mkt", "sales"})
 	if err != nil || s.String() != "period=2026-Q4 teams=mkt,sales" {
 		t.Fatalf("scope %q %v", s, err)
 	}
-	if (Scope{}).String() != "all" {
+	if (engine.Scope{}).String() != "all" {
 		t.Error("empty scope")
 	}
-	sales := run(t, Scope{Teams: []string{"sales"}}, nil)
+	sales := run(t, engine.Scope{Teams: []string{"sales"}}, nil)
 	for _, f := range sales.Findings {
 		if f.Entity == "m1-b" {
 			t.Errorf("a marketing finding in the sales scope: %+v", f)
@@ -72,14 +72,14 @@ func TestScope(t *testing.T) {
 	}
 	p, _ := rules.LoadBuiltin()
 	rs, _ := rules.Compile(p)
-	_, _, err = Run(context.Background(), Input{Resolve: resolve.Input{Plan: testPlan()}, Rules: rs, Scope: Scope{Teams: []string{"nope"}}})
+	_, _, err = Run(context.Background(), Input{Resolve: resolve.Input{Plan: testPlan()}, Rules: rs, Scope: engine.Scope{Teams: []string{"nope"}}})
 	if engine.ErrorCode(err) != engine.EINVALID {
 		t.Errorf("unknown team: %v", err)
 	}
 }
 
 func TestScorecard(t *testing.T) {
-	r := run(t, Scope{}, map[string]engine.Measurement{"shared": {KPI: "shared", At: time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC)}})
+	r := run(t, engine.Scope{}, map[string]engine.Measurement{"shared": {KPI: "shared", At: time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC)}})
 	area := func(s engine.Score, name string) engine.AreaScore {
 		for _, a := range s.Areas {
 			if a.Area == name {

@@ -37,7 +37,7 @@ type selection struct {
 }
 
 // Scorecard scores the company (within the scope) and each team in it.
-func Scorecard(g *resolve.Graph, s Scope) engine.Scorecard {
+func Scorecard(g *resolve.Graph, s engine.Scope) engine.Scorecard {
 	sc := engine.Scorecard{Company: selectFor(g, s, "").score(), Teams: map[string]engine.Score{}}
 	for _, t := range g.Teams {
 		if len(s.Teams) == 0 || slices.Contains(s.Teams, t.Key) {
@@ -48,11 +48,11 @@ func Scorecard(g *resolve.Graph, s Scope) engine.Scorecard {
 }
 
 // selectFor picks the entities in scope, and of team when it is not "".
-func selectFor(g *resolve.Graph, s Scope, team string) selection {
+func selectFor(g *resolve.Graph, s engine.Scope, team string) selection {
 	var sel selection
 	keep := map[*resolve.KPI]bool{}
 	for _, o := range g.Objectives {
-		if !objectiveInScope(o, s) || team != "" && o.Team != team {
+		if !s.Objective(o.Team, o.Period) || team != "" && o.Team != team {
 			continue
 		}
 		sel.objs = append(sel.objs, o)

@@ -4,10 +4,17 @@ package notify
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
@@ -51,18 +58,107 @@ func Changed(d audit.Diff) bool {
 	return d.From == 0 || len(d.New) > 0 || len(d.Resolved) > 0 || d.ScoreChange != 0
 }
 
+// Target is a webhook: where to post, in which payload, and the secret
+// that signs it.
+type Target struct {
+	URL string `mapstructure:"url" json:"url"`
+	// Format is json (the Summary) or slack (a Slack-compatible message
+	// with blocks); "" is json.
+	Format string `mapstructure:"format" json:"format,omitempty"`
+	// Secret, when set, signs each body with HMAC-SHA256 in the
+	// X-Okrmap-Signature header: sha256=<hex>.
+	Secret string `mapstructure:"secret" json:"-"`
+}
+
+// Formats are the payload formats a target can ask for.
+var Formats = []string{"json", "slack"}
+
+// SignatureHeader carries the body's HMAC-SHA256 when a target has a secret.
+const SignatureHeader = "X-Okrmap-Signature"
+
+// Check reports what is wrong with a target.
+func (t Target) Check() error {
+	u, err := url.Parse(t.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("webhook %q is not an http or https URL", t.URL)
+	}
+	if t.Format != "" && !slices.Contains(Formats, t.Format) {
+		return fmt.Errorf("webhook format %q: use json or slack", t.Format)
+	}
+	return nil
+}
+
+// Body renders s in the target's format.
+func (t Target) Body(s Summary) ([]byte, error) {
+	if t.Format == "slack" {
+		return json.Marshal(slackMessage(s))
+	}
+	return json.Marshal(s)
+}
+
+// Send posts s to the target, signed when it has a secret (see Post).
+func Send(ctx context.Context, t Target, s Summary) error {
+	if err := t.Check(); err != nil {
+		return err
+	}
+	body, err := t.Body(s)
+	if err != nil {
+		return err
+	}
+	return PostBody(ctx, t, body, Options{})
+}
+
+// slackMessage is a Slack-compatible message: the summary line as text
+// (shown in notifications) and blocks with the counts and new findings.
+func slackMessage(s Summary) map[string]any {
+	blocks := []map[string]any{
+		{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": "*" + s.Text + "*"}},
+		{"type": "section", "fields": []map[string]any{
+			{"type": "mrkdwn", "text": fmt.Sprintf("*Errors* %d", s.Counts["error"])},
+			{"type": "mrkdwn", "text": fmt.Sprintf("*Warnings* %d", s.Counts["warning"])},
+			{"type": "mrkdwn", "text": fmt.Sprintf("*Score* %.1f (%+.1f)", s.Score, s.ScoreChange)},
+			{"type": "mrkdwn", "text": fmt.Sprintf("*New* %d  *Resolved* %d", len(s.New), len(s.Resolved))},
+		}},
+	}
+	var lines []string
+	for i, f := range s.New {
+		if i == 10 {
+			lines = append(lines, fmt.Sprintf("... and %d more", len(s.New)-10))
+			break
+		}
+		lines = append(lines, fmt.Sprintf("• `%s` %s: %s", f.Severity, f.Entity, f.Message))
+	}
+	if len(lines) > 0 {
+		blocks = append(blocks, map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": strings.Join(lines, "\n")}})
+	}
+	return map[string]any{"text": s.Text, "blocks": blocks}
+}
+
 // Options tune delivery.
 type Options struct {
 	Attempts int           // tries in all; default 4
 	Timeout  time.Duration // per try; default 10s
 	Backoff  time.Duration // before the second try, doubling; default 1s
-	Client   *http.Client
+	// MaxRetryAfter caps how long a Retry-After answer makes Post wait;
+	// default 1m.
+	MaxRetryAfter time.Duration
+	Client        *http.Client
 }
 
-// Post sends s to url as JSON, retrying network errors, 429 and 5xx
-// answers with exponential backoff. It gives up after the last attempt or
-// when ctx ends, and says why.
+// Post sends s to url as JSON (see PostBody).
 func Post(ctx context.Context, url string, s Summary, o Options) error {
+	body, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return PostBody(ctx, Target{URL: url}, body, o)
+}
+
+// PostBody sends body to the target, retrying network errors, 429 and 5xx
+// answers with exponential backoff, or after the delay a Retry-After header
+// asks for. It gives up after the last attempt or when ctx ends, and says
+// why.
+func PostBody(ctx context.Context, t Target, body []byte, o Options) error {
 	if o.Attempts <= 0 {
 		o.Attempts = 4
 	}
@@ -72,17 +168,16 @@ func Post(ctx context.Context, url string, s Summary, o Options) error {
 	if o.Backoff <= 0 {
 		o.Backoff = time.Second
 	}
+	if o.MaxRetryAfter <= 0 {
+		o.MaxRetryAfter = time.Minute
+	}
 	if o.Client == nil {
 		o.Client = http.DefaultClient
-	}
-	body, err := json.Marshal(s)
-	if err != nil {
-		return err
 	}
 	wait := o.Backoff
 	var last error
 	for attempt := 1; attempt <= o.Attempts; attempt++ {
-		retry, err := post(ctx, o, url, body)
+		retry, after, err := post(ctx, o, t, body)
 		if err == nil {
 			return nil
 		}
@@ -90,36 +185,64 @@ func Post(ctx context.Context, url string, s Summary, o Options) error {
 		if !retry || attempt == o.Attempts {
 			break
 		}
+		pause := wait
+		if after > 0 {
+			pause = min(after, o.MaxRetryAfter)
+		}
 		select {
-		case <-time.After(wait):
+		case <-time.After(pause):
 		case <-ctx.Done():
-			return fmt.Errorf("notify %s: %w (last error: %v)", url, ctx.Err(), last)
+			return fmt.Errorf("notify %s: %w (last error: %v)", t.URL, ctx.Err(), last)
 		}
 		wait *= 2
 	}
-	return fmt.Errorf("notify %s: %w", url, last)
+	return fmt.Errorf("notify %s: %w", t.URL, last)
 }
 
-func post(ctx context.Context, o Options, url string, body []byte) (retry bool, err error) {
+// Sign returns the signature header value of body under secret.
+func Sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+func post(ctx context.Context, o Options, t Target, body []byte) (retry bool, after time.Duration, err error) {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.URL, bytes.NewReader(body))
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "okrmap")
+	if t.Secret != "" {
+		req.Header.Set(SignatureHeader, Sign(t.Secret, body))
+	}
 	resp, err := o.Client.Do(req)
 	if err != nil {
-		return true, err
+		return true, 0, err
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	switch {
 	case resp.StatusCode < 300:
-		return false, nil
+		return false, 0, nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return true, fmt.Errorf("the webhook answered %s", resp.Status)
+		return true, retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("the webhook answered %s", resp.Status)
 	}
-	return false, fmt.Errorf("the webhook answered %s", resp.Status)
+	return false, 0, fmt.Errorf("the webhook answered %s", resp.Status)
+}
+
+// retryAfter reads a Retry-After header: seconds or an HTTP date.
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, time.Until(t))
+	}
+	return 0
 }

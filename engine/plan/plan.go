@@ -42,22 +42,40 @@ type Set struct {
 	data map[string][]byte
 }
 
+// Document is one plan file's name (used in problems) and content.
+type Document struct {
+	Name string
+	Data []byte
+}
+
 // Load reads plan files. A file that cannot be read, parsed or that breaks
 // the schema makes Load return engine.Problems naming all of them.
 func Load(paths ...string) (*Set, error) {
-	set := &Set{Plan: &engine.Plan{}, data: map[string][]byte{}}
-	var plans []*engine.Plan
-	var probs engine.Problems
-	for _, path := range paths {
+	docs := make([]Document, len(paths))
+	for i, path := range paths {
 		data, err := readFile(path)
 		if err != nil {
 			return nil, err
 		}
-		p, ps := parse(path, data)
+		docs[i] = Document{path, data}
+	}
+	return Read(docs...)
+}
+
+// Read reads plan documents together, as Load reads files.
+func Read(docs ...Document) (*Set, error) {
+	set := &Set{Plan: &engine.Plan{}, data: map[string][]byte{}}
+	var plans []*engine.Plan
+	var probs engine.Problems
+	for _, d := range docs {
+		if len(d.Data) > MaxFileSize {
+			return nil, engine.Errorf(engine.EINVALID, "plan file %s is larger than %d MiB; split it into several files", d.Name, MaxFileSize>>20)
+		}
+		p, ps := parse(d.Name, d.Data)
 		probs = append(probs, ps...)
 		if p != nil {
 			plans = append(plans, p)
-			set.data[path] = data
+			set.data[d.Name] = d.Data
 		}
 	}
 	if len(probs) > 0 {

@@ -9,6 +9,7 @@ import (
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/audit"
 	"github.com/okrmap/okrmap/engine/resolve"
+	"github.com/okrmap/okrmap/engine/tree"
 )
 
 // htmlWriter writes one self-contained HTML file, with no network access
@@ -46,20 +47,27 @@ func (htmlWriter) Write(w io.Writer, r *Report) error {
 		}
 	}
 	if r.Graph != nil {
-		d.Rows, d.Omitted = treeRows(r.Graph, r.flagged())
+		d.Rows, d.Omitted = treeRows(r.Graph, r.Run.Scope, r.flagged())
 	}
 	d.Height = len(d.Rows)*rowHeight + 20
 	return htmlTemplate.Execute(w, d)
 }
 
-// treeRows lays out the alignment tree, one row per node.
-func treeRows(g *resolve.Graph, flagged map[string][]engine.Finding) ([]treeRow, int) {
+// treeRows lays out the alignment tree of the run's scope, one row per node.
+func treeRows(g *resolve.Graph, scope string, flagged map[string][]engine.Finding) ([]treeRow, int) {
+	s, err := engine.ParseScope(scope)
+	if err != nil {
+		s = engine.Scope{}
+	}
+	t := tree.Build(g, s)
 	var rows []treeRow
 	omitted := 0
-	add := func(depth int, parent int, label, kind, key string, misaligned bool) int {
+	parents := []int{} // row index of the last node drawn at each depth, -1 when left out
+	add := func(depth int, label, kind, key string, misaligned bool) {
+		parents = append(parents[:depth], -1)
 		if len(rows) >= maxTreeRows {
 			omitted++
-			return -1
+			return
 		}
 		status := worst(flagged[key])
 		if misaligned {
@@ -69,79 +77,53 @@ func treeRows(g *resolve.Graph, flagged map[string][]engine.Finding) ([]treeRow,
 			status = "ok"
 		}
 		row := treeRow{X: 16 + depth*26, Y: 16 + len(rows)*rowHeight, Label: label, Kind: kind, Status: status}
-		if parent >= 0 {
-			row.HasParent, row.ParentX, row.ParentY = true, rows[parent].X, rows[parent].Y
+		if depth > 0 && parents[depth-1] >= 0 {
+			p := rows[parents[depth-1]]
+			row.HasParent, row.ParentX, row.ParentY = true, p.X, p.Y
 		}
 		rows = append(rows, row)
-		return len(rows) - 1
+		parents[depth] = len(rows) - 1
 	}
-	children := map[string][]*resolve.Objective{}
-	for _, o := range g.Objectives {
-		children[o.Parent] = append(children[o.Parent], o)
-	}
-	var kpis func(depth, parent int, ks []*resolve.KPI, seen map[*resolve.KPI]bool)
-	kpis = func(depth, parent int, ks []*resolve.KPI, seen map[*resolve.KPI]bool) {
-		for _, k := range ks {
-			if seen[k] {
-				continue
+	draw := func(n *tree.Node, depth int) {
+		switch n.Kind {
+		case tree.KindPnLLine:
+			label := "P&L line: " + n.Title
+			if n.Title == "" {
+				label = "No P&L line"
 			}
-			seen[k] = true
-			i := add(depth, parent, "KPI "+k.Name, "kpi", k.Key, !k.Aligned)
-			if i >= 0 {
-				kpis(depth+1, i, k.DrivenBy, seen)
+			add(depth, label, "pnl", "", n.Title == "")
+		case string(engine.KindBusinessObjective):
+			add(depth, n.Title, "bo", n.Key, n.Misaligned)
+		case string(engine.KindObjective):
+			add(depth, n.Title+" ("+n.Team+")", "objective", n.Key, false)
+		case string(engine.KindKeyResult):
+			progress := 0.0
+			if n.Progress != nil {
+				progress = *n.Progress
 			}
+			add(depth, fmt.Sprintf("KR %s: %.0f%%", n.Title, progress*100), "kr", n.Key, false)
+		default:
+			add(depth, "KPI "+n.Title, "kpi", n.Key, n.Misaligned)
 		}
 	}
-	var objective func(depth, parent int, o *resolve.Objective, seen map[string]bool)
-	objective = func(depth, parent int, o *resolve.Objective, seen map[string]bool) {
-		if seen[o.Key] {
-			return
-		}
-		seen[o.Key] = true
-		i := add(depth, parent, o.Title+" ("+o.Team+")", "objective", o.Key, false)
-		if i < 0 {
-			return
-		}
-		for _, kr := range o.KeyResults {
-			j := add(depth+1, i, fmt.Sprintf("KR %s: %.0f%%", kr.Title, kr.Progress*100), "kr", kr.Key, false)
-			if j >= 0 {
-				kpis(depth+2, j, kr.KPIs, map[*resolve.KPI]bool{})
-			}
-		}
-		for _, c := range children[o.Key] {
-			objective(depth+1, i, c, seen)
-		}
+	for _, n := range t.Lines {
+		walk(n, 0, draw)
 	}
-	for _, b := range g.BusinessObjectives {
-		label := b.Title
-		if b.PnLLine != "" {
-			label += " [" + b.PnLLine + "]"
-		}
-		i := add(0, -1, label, "bo", b.Key, b.PnLLine == "")
-		if i < 0 {
-			continue
-		}
-		seen := map[string]bool{}
-		for _, o := range children[b.Key] {
-			objective(1, i, o, seen)
-		}
-		kpis(1, i, b.KPIs, map[*resolve.KPI]bool{})
-	}
-	var loose []*resolve.KPI
-	for _, k := range g.KPIs {
-		if len(k.Reaches) == 0 {
-			loose = append(loose, k)
-		}
-	}
-	if len(loose) > 0 {
-		i := add(0, -1, "KPIs that reach no business objective", "none", "", true)
-		if i >= 0 {
-			for _, k := range loose {
-				add(1, i, "KPI "+k.Name, "kpi", k.Key, true)
-			}
+	if len(t.Unaligned) > 0 {
+		add(0, "KPIs that reach no business objective", "none", "", true)
+		for _, n := range t.Unaligned {
+			draw(n, 1)
 		}
 	}
 	return rows, omitted
+}
+
+// walk calls fn for n and its descendants, parents first.
+func walk(n *tree.Node, depth int, fn func(*tree.Node, int)) {
+	fn(n, depth)
+	for _, c := range n.Children {
+		walk(c, depth+1, fn)
+	}
 }
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{

@@ -16,6 +16,12 @@ import (
 // model is validated first: on any problem Apply returns engine.Problems and
 // writes nothing. With dryRun it reports the changes and writes nothing.
 func (db *DB) Apply(ctx context.Context, p *engine.Plan, dryRun bool) (engine.Changes, error) {
+	return db.ApplyAs(ctx, p, dryRun, "")
+}
+
+// ApplyAs is Apply that records who applied, with the counts, in the same
+// transaction when something changed.
+func (db *DB) ApplyAs(ctx context.Context, p *engine.Plan, dryRun bool, author string) (engine.Changes, error) {
 	var cs engine.Changes
 	run := db.write
 	if dryRun {
@@ -27,6 +33,11 @@ func (db *DB) Apply(ctx context.Context, p *engine.Plan, dryRun bool) (engine.Ch
 			return err
 		}
 		cs, err = applyTx(ctx, tx, snap, p, !dryRun)
+		if err != nil || dryRun || !cs.Changed() {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO apply_log (at, author, created, updated, unchanged) VALUES (?, ?, ?, ?, ?)",
+			db.Now().UTC().Format(timeLayout), author, cs.Total(engine.Created), cs.Total(engine.Updated), cs.Total(engine.Unchanged))
 		return err
 	})
 	if err != nil {

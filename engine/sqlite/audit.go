@@ -52,9 +52,9 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 	}
 	return db.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO audit_run (scope, started_at, finished_at, today, complete, packs,
-			scorecard, errors, warnings, infos, waived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			scorecard, errors, warnings, infos, waived, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			run.Scope, run.StartedAt.UTC().Format(timeLayout), run.FinishedAt.UTC().Format(timeLayout), run.Today.String(),
-			run.Complete, string(packs), string(card), run.Counts["error"], run.Counts["warning"], run.Counts["info"], run.Counts["waived"])
+			run.Complete, string(packs), string(card), run.Counts["error"], run.Counts["warning"], run.Counts["info"], run.Counts["waived"], run.Author)
 		if err != nil {
 			return fmt.Errorf("store audit run: %w", err)
 		}
@@ -87,14 +87,14 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 	})
 }
 
-const runColumns = "id, scope, started_at, finished_at, today, complete, packs, scorecard, errors, warnings, infos, waived"
+const runColumns = "id, scope, started_at, finished_at, today, complete, packs, scorecard, errors, warnings, infos, waived, author"
 
 func scanRun(r interface{ Scan(...any) error }) (*engine.AuditRun, error) {
 	run := &engine.AuditRun{}
 	var packs, card string
 	var e, w, i, wv int
 	if err := r.Scan(&run.ID, &run.Scope, timestamp{&run.StartedAt}, timestamp{&run.FinishedAt}, date{&run.Today},
-		&run.Complete, &packs, &card, &e, &w, &i, &wv); err != nil {
+		&run.Complete, &packs, &card, &e, &w, &i, &wv, &run.Author); err != nil {
 		return nil, err
 	}
 	run.Counts = map[string]int{"error": e, "warning": w, "info": i, "waived": wv}
@@ -129,7 +129,7 @@ func (db *DB) Run(ctx context.Context, id int64) (*engine.AuditRun, error) {
 		var err error
 		run, err = scanRun(tx.QueryRowContext(ctx, "SELECT "+runColumns+" FROM audit_run WHERE id = ?", id))
 		if errors.Is(err, sql.ErrNoRows) {
-			return engine.Errorf(engine.ENOTFOUND, "no audit run %d; run 'okrmap audit history' for the list", id)
+			return engine.NotFound("audit_run", "no audit run %d", id)
 		}
 		if err != nil {
 			return err

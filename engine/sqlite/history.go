@@ -18,76 +18,139 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 // means now. It fails with ENOTFOUND for an unknown key result and ECONFLICT
 // when the key result's objective is closed.
 func (db *DB) CheckIn(ctx context.Context, c engine.CheckIn) error {
-	if c.At.IsZero() {
-		c.At = db.Now()
-	}
-	if c.Confidence != nil && (*c.Confidence < 0 || *c.Confidence > 1) {
-		return engine.Errorf(engine.EINVALID, "confidence %g is out of range: use a number from 0 to 1", *c.Confidence)
-	}
-	return db.write(ctx, func(tx *sql.Tx) error {
-		var id int64
-		var status, objective string
-		err := tx.QueryRowContext(ctx, `SELECT kr.id, o.status, oe.key FROM key_result kr
-			JOIN entity e ON e.id = kr.id JOIN objective o ON o.id = kr.objective_id JOIN entity oe ON oe.id = o.id
-			WHERE e.key = ?`, c.KeyResult).Scan(&id, &status, &objective)
-		if errors.Is(err, sql.ErrNoRows) {
-			return engine.Errorf(engine.ENOTFOUND, "no key result %q; list them with 'okrmap get key-results'", c.KeyResult)
-		}
-		if err != nil {
-			return fmt.Errorf("check in %s: %w", c.KeyResult, err)
-		}
-		if status == "closed" {
-			return engine.Errorf(engine.ECONFLICT, "key result %q belongs to objective %q, which is closed; check in on the next period's key result", c.KeyResult, objective)
-		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO checkin (key_result_id, at, value, confidence, note, author) VALUES (?, ?, ?, ?, ?, ?)",
-			id, c.At.UTC().Format(timeLayout), c.Value, nullFloat(c.Confidence), c.Note, c.Author); err != nil {
-			return fmt.Errorf("check in %s: %w", c.KeyResult, err)
-		}
-		// The latest check-in by time sets the current value, so a back-dated
-		// check-in does not overwrite a newer one.
-		_, err = tx.ExecContext(ctx, `UPDATE key_result SET
-			current = (SELECT value FROM checkin WHERE key_result_id = ?1 ORDER BY at DESC, id DESC LIMIT 1),
-			confidence = coalesce((SELECT confidence FROM checkin WHERE key_result_id = ?1 AND confidence IS NOT NULL
-				ORDER BY at DESC, id DESC LIMIT 1), confidence)
-			WHERE id = ?1`, id)
-		if err != nil {
-			return fmt.Errorf("check in %s: %w", c.KeyResult, err)
-		}
-		return nil
-	})
+	_, err := db.Record(ctx, Batch{CheckIns: []engine.CheckIn{c}})
+	return err
 }
 
 // Measure records KPI measurements in one transaction: all or none, and
 // recomputes derived KPIs in the same transaction (see Recompute). A zero
 // At means now. An unknown KPI fails with ENOTFOUND and records nothing.
 func (db *DB) Measure(ctx context.Context, ms ...engine.Measurement) error {
+	_, err := db.Record(ctx, Batch{Measurements: ms})
+	return err
+}
+
+// Batch is check-ins and measurements recorded together.
+type Batch struct {
+	CheckIns     []engine.CheckIn
+	Measurements []engine.Measurement
+	// IdempotencyKey, when set, makes a retried batch store nothing twice:
+	// the key is stored with RequestHash in the same transaction.
+	IdempotencyKey string
+	RequestHash    string
+}
+
+// Record stores a batch in one transaction, all or nothing, as CheckIn and
+// Measure do. When the batch's idempotency key was used before for the
+// same request hash it stores nothing and reports replayed; for another
+// request it fails with ECONFLICT.
+func (db *DB) Record(ctx context.Context, b Batch) (replayed bool, err error) {
 	now := db.Now()
-	return db.write(ctx, func(tx *sql.Tx) error {
-		ids, err := kpiIDs(ctx, tx)
-		if err != nil {
-			return err
+	for _, c := range b.CheckIns {
+		if c.Confidence != nil && (*c.Confidence < 0 || *c.Confidence > 1) {
+			return false, engine.Errorf(engine.EINVALID, "%s: confidence %g is out of range: use a number from 0 to 1", c.KeyResult, *c.Confidence)
 		}
-		st, err := tx.PrepareContext(ctx, "INSERT INTO measurement (kpi_id, at, value, author, note) VALUES (?, ?, ?, ?, ?)")
-		if err != nil {
-			return err
+	}
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		if b.IdempotencyKey != "" {
+			var hash string
+			err := tx.QueryRowContext(ctx, "SELECT request_hash FROM idempotency WHERE key = ?", b.IdempotencyKey).Scan(&hash)
+			switch {
+			case err == nil && hash == b.RequestHash:
+				replayed = true
+				return nil
+			case err == nil:
+				return engine.Errorf(engine.ECONFLICT, "idempotency key %q was used for a different request; use a new key for a new request", b.IdempotencyKey)
+			case !errors.Is(err, sql.ErrNoRows):
+				return fmt.Errorf("read idempotency key: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO idempotency (key, request_hash, stored, created_at) VALUES (?, ?, ?, ?)",
+				b.IdempotencyKey, b.RequestHash, len(b.CheckIns)+len(b.Measurements), now.UTC().Format(timeLayout)); err != nil {
+				return fmt.Errorf("store idempotency key: %w", err)
+			}
 		}
-		defer st.Close()
-		for _, m := range ms {
-			id, ok := ids[m.KPI]
-			if !ok {
-				return engine.Errorf(engine.ENOTFOUND, "no KPI %q; list them with 'okrmap get kpis'", m.KPI)
+		for _, c := range b.CheckIns {
+			if err := checkIn(ctx, tx, c, now); err != nil {
+				return err
 			}
-			at := m.At
-			if at.IsZero() {
-				at = now
+		}
+		if len(b.Measurements) == 0 {
+			return nil
+		}
+		return measure(ctx, tx, b.Measurements, now)
+	})
+	return replayed, err
+}
+
+func checkIn(ctx context.Context, tx *sql.Tx, c engine.CheckIn, now time.Time) error {
+	if c.At.IsZero() {
+		c.At = now
+	}
+	var id int64
+	var status, objective string
+	err := tx.QueryRowContext(ctx, `SELECT kr.id, o.status, oe.key FROM key_result kr
+		JOIN entity e ON e.id = kr.id JOIN objective o ON o.id = kr.objective_id JOIN entity oe ON oe.id = o.id
+		WHERE e.key = ?`, c.KeyResult).Scan(&id, &status, &objective)
+	if errors.Is(err, sql.ErrNoRows) {
+		return engine.NotFound(string(engine.KindKeyResult), "no key result %q", c.KeyResult)
+	}
+	if err != nil {
+		return fmt.Errorf("check in %s: %w", c.KeyResult, err)
+	}
+	if status == "closed" {
+		return engine.Errorf(engine.ECONFLICT, "key result %q belongs to objective %q, which is closed; check in on the next period's key result", c.KeyResult, objective)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO checkin (key_result_id, at, value, confidence, note, author) VALUES (?, ?, ?, ?, ?, ?)",
+		id, c.At.UTC().Format(timeLayout), c.Value, nullFloat(c.Confidence), c.Note, c.Author); err != nil {
+		return fmt.Errorf("check in %s: %w", c.KeyResult, err)
+	}
+	// The latest check-in by time sets the current value, so a back-dated
+	// check-in does not overwrite a newer one.
+	_, err = tx.ExecContext(ctx, `UPDATE key_result SET
+		current = (SELECT value FROM checkin WHERE key_result_id = ?1 ORDER BY at DESC, id DESC LIMIT 1),
+		confidence = coalesce((SELECT confidence FROM checkin WHERE key_result_id = ?1 AND confidence IS NOT NULL
+			ORDER BY at DESC, id DESC LIMIT 1), confidence)
+		WHERE id = ?1`, id)
+	if err != nil {
+		return fmt.Errorf("check in %s: %w", c.KeyResult, err)
+	}
+	return nil
+}
+
+func measure(ctx context.Context, tx *sql.Tx, ms []engine.Measurement, now time.Time) error {
+	find, err := tx.PrepareContext(ctx, "SELECT id FROM entity WHERE kind = 'kpi' AND key = ?")
+	if err != nil {
+		return err
+	}
+	defer find.Close()
+	st, err := tx.PrepareContext(ctx, "INSERT INTO measurement (kpi_id, at, value, author, note) VALUES (?, ?, ?, ?, ?)")
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ids := map[string]int64{}
+	for _, m := range ms {
+		id, ok := ids[m.KPI]
+		if !ok {
+			err := find.QueryRowContext(ctx, m.KPI).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				return engine.NotFound(string(engine.KindKPI), "no KPI %q", m.KPI)
 			}
-			if _, err := st.ExecContext(ctx, id, at.UTC().Format(timeLayout), m.Value, m.Author, m.Note); err != nil {
+			if err != nil {
 				return fmt.Errorf("measure %s: %w", m.KPI, err)
 			}
+			ids[m.KPI] = id
 		}
-		_, err = recompute(ctx, tx)
-		return err
-	})
+		at := m.At
+		if at.IsZero() {
+			at = now
+		}
+		if _, err := st.ExecContext(ctx, id, at.UTC().Format(timeLayout), m.Value, m.Author, m.Note); err != nil {
+			return fmt.Errorf("measure %s: %w", m.KPI, err)
+		}
+	}
+	_, err = recompute(ctx, tx)
+	return err
 }
 
 // KPIKeys returns the set of KPI keys in the database.
@@ -201,6 +264,10 @@ func (s timestamp) Scan(v any) error {
 	}
 	if !ok {
 		return fmt.Errorf("timestamp: unexpected %T", v)
+	}
+	if text == "" {
+		*s.t = time.Time{}
+		return nil
 	}
 	t, err := time.Parse(timeLayout, text)
 	*s.t = t

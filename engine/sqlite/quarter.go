@@ -98,7 +98,7 @@ func (db *DB) CloseQuarter(ctx context.Context, period, next string) (*CloseResu
 			}
 		}
 		if len(res.Closed) == 0 {
-			return engine.Errorf(engine.ENOTFOUND, "no objectives in period %s; list periods with 'okrmap get objectives'", per.Name)
+			return engine.NotFound("period", "no objectives in period %s", per.Name)
 		}
 		for _, o := range rolled {
 			if _, exists := snap.ids[renamed[o.Key]]; exists {

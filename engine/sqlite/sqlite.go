@@ -124,13 +124,13 @@ func checkExisting(ctx context.Context, path string, known int) error {
 		(SELECT count(*) FROM sqlite_master WHERE type = 'table')`).Scan(&app, &version, &tables)
 	var serr sqlite3.Error
 	if errors.As(err, &serr) && serr.Code == sqlite3.ErrCorrupt {
-		return fmt.Errorf("database %s is damaged (%w); restore it from a backup (okrmap backup makes them)", path, err)
+		return fmt.Errorf("database %s is damaged (%w); restore it from a backup", path, err)
 	}
 	if err != nil {
-		return engine.Errorf(engine.EINVALID, "%s is not a readable SQLite database (%v); point --db at an okrmap database or a new file", path, err)
+		return engine.Errorf(engine.EINVALID, "%s is not a readable SQLite database (%v); use an okrmap database or a new file", path, err)
 	}
 	if app != applicationID && (app != 0 || tables > 0) {
-		return engine.Errorf(engine.EINVALID, "%s is a SQLite database but not an okrmap one; point --db at an okrmap database or a new file", path)
+		return engine.Errorf(engine.EINVALID, "%s is a SQLite database but not an okrmap one; use an okrmap database or a new file", path)
 	}
 	if version > known {
 		return engine.Errorf(engine.ECONFLICT, "database %s has schema version %d, but this okrmap knows only up to %d: it was written by a newer okrmap; upgrade okrmap to use it (the database was not changed)", path, version, known)
@@ -179,7 +179,7 @@ func (db *DB) migrate(ctx context.Context, steps []migration) error {
 		return engine.Errorf(engine.ECONFLICT, "database %s has schema version %d, but this okrmap knows only up to %d: upgrade okrmap", db.path, version, len(steps))
 	}
 	for _, m := range steps[version:] {
-		err := db.write(ctx, func(tx *sql.Tx) error {
+		err := db.writeTx(ctx, false, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("migration %s: %w", m.name, err)
 			}
@@ -200,6 +200,16 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	return v, err
 }
 
+// Revision returns a number every committed write advances, so a reader
+// can tell whether what it cached is current.
+func (db *DB) Revision(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.r.QueryRowContext(ctx, "SELECT n FROM revision").Scan(&n); err != nil {
+		return 0, fmt.Errorf("read revision: %w", err)
+	}
+	return n, nil
+}
+
 // Path returns the database file's path.
 func (db *DB) Path() string { return db.path }
 
@@ -216,6 +226,11 @@ func (db *DB) Close() error {
 // write runs fn in a BEGIN IMMEDIATE transaction on the writer connection
 // and commits when fn returns nil.
 func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return db.writeTx(ctx, true, fn)
+}
+
+// writeTx is write; with bump it also advances the revision (see Revision).
+func (db *DB) writeTx(ctx context.Context, bump bool, fn func(tx *sql.Tx) error) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)
@@ -223,6 +238,12 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
+	}
+	if bump {
+		if _, err := tx.ExecContext(ctx, "UPDATE revision SET n = n + 1"); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("bump revision: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)

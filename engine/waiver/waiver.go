@@ -1,5 +1,5 @@
-// Package waiver reads and writes waiver files and applies waivers to
-// findings.
+// Package waiver checks waivers, reads the waiver files of okrmap versions
+// that kept waivers outside the database, and applies waivers to findings.
 package waiver
 
 import (
@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -61,42 +60,6 @@ func Check(w engine.Waiver) error {
 		return fmt.Errorf("entity %q is not a valid glob", w.Entity)
 	}
 	return nil
-}
-
-// Add appends a waiver to the file, creating it if needed, and replaces the
-// file atomically.
-func Add(name string, w engine.Waiver) error {
-	if err := Check(w); err != nil {
-		return engine.Errorf(engine.EINVALID, "%v", err)
-	}
-	existing, err := Load(name)
-	if err != nil {
-		return err
-	}
-	b, err := yaml.Marshal(File{Waivers: append(existing, w)})
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return fmt.Errorf("write waivers: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".waivers-*")
-	if err != nil {
-		return fmt.Errorf("write waivers: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append([]byte("# okrmap waivers: one rule for matching entities, with a reason and an expiry.\n"), b...)); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write waivers: %w", err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
 }
 
 // Apply marks each finding matched by a waiver. A waiver past its Until date

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/okrmap/okrmap/engine/atomicfile"
 )
 
 // Prefix starts the file name of every plugin binary okrmap discovers.
@@ -231,12 +233,5 @@ func WriteLock(path string, l *Lock) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append([]byte("# okrmap plugin lock: written by okrmap plugins lock; okrmap runs only these binaries.\n"), b...), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteBytes(path, 0o644, append([]byte("# okrmap plugin lock: written by okrmap plugins lock; okrmap runs only these binaries.\n"), b...))
 }

@@ -1,11 +1,11 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -13,12 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/okrmap/okrmap/engine"
-	"github.com/okrmap/okrmap/engine/audit"
 	"github.com/okrmap/okrmap/engine/notify"
 	"github.com/okrmap/okrmap/engine/report"
-	"github.com/okrmap/okrmap/engine/resolve"
-	"github.com/okrmap/okrmap/engine/sqlite"
-	"github.com/okrmap/okrmap/engine/waiver"
+	"github.com/okrmap/okrmap/engine/service"
 )
 
 // scopeFlags are --period and --team, shared by the audit commands.
@@ -32,8 +29,8 @@ func (f *scopeFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.teams, "team", nil, "only this team (repeatable)")
 }
 
-func (f *scopeFlags) scope() (audit.Scope, error) {
-	s, err := audit.NewScope(f.period, f.teams)
+func (f *scopeFlags) scope() (engine.Scope, error) {
+	s, err := engine.NewScope(f.period, f.teams)
 	if err != nil {
 		return s, usageError{err}
 	}
@@ -72,73 +69,48 @@ Put it in cron or CI: see examples/ and the README.`,
 			if err != nil {
 				return err
 			}
-			w, err := report.Get(format)
-			if err != nil {
+			if _, err := report.Get(format); err != nil {
 				return usageError{err}
 			}
 			threshold, err := failThreshold(failOn)
 			if err != nil {
 				return err
 			}
-			day, err := a.judgeDay(today)
+			day, err := judgeDay(today)
 			if err != nil {
 				return err
 			}
-			rs, err := a.ruleSet(extra)
-			if err != nil {
-				return err
+			req := service.AuditRequest{Scope: scope, Packs: extra, Today: day, Author: a.cfg.Author,
+				Format: format, Output: output, Color: output == "" && a.terminal()}
+			if notifyURL != "" {
+				t := notify.Target{URL: notifyURL}
+				if err := t.Check(); err != nil {
+					return usageError{fmt.Errorf("--notify: %w", err)}
+				}
+				req.Notify = []notify.Target{t}
 			}
-			waivers, err := waiver.Load(a.waiverFile())
-			if err != nil {
-				return err
-			}
-			stages, err := a.pluginStages()
-			if err != nil {
-				return err
-			}
-			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
-				start := time.Now()
-				snap, err := db.Snapshot(ctx)
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				bw := bufio.NewWriter(a.stdout)
+				req.Writer = bw
+				res, err := s.Audit(ctx, req)
 				if err != nil {
 					return err
 				}
-				loaded := time.Now()
-				run, graph, err := audit.Run(ctx, audit.Input{
-					Resolve: resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Today: day},
-					Rules:   rs, Scope: scope, Waivers: waivers, Stages: stages, Now: a.now(),
-				})
-				if err != nil {
+				if err := bw.Flush(); err != nil {
 					return err
 				}
-				evaluated := time.Now()
-				if err := db.SaveRun(ctx, run); err != nil {
-					return err
+				for _, err := range res.NotifyErrors {
+					fmt.Fprintf(a.stderr, "okrmap: warning: %v; audit run %d is stored\n", err, res.Run.ID)
 				}
-				a.log.Debug("audit", "findings", len(run.Findings), "load", loaded.Sub(start),
-					"evaluate", evaluated.Sub(loaded), "store", time.Since(evaluated))
-				prev, err := db.PreviousRun(ctx, run.Scope, run.ID)
-				if err != nil {
-					return err
+				if !res.Run.Complete {
+					return fmt.Errorf("audit run %d is stored but incomplete: a plugin failed (see its plugin-failure finding)", res.Run.ID)
 				}
-				rep := &report.Report{Run: run, Diff: audit.Compare(prev, run), Graph: graph, Color: output == "" && a.terminal()}
-				if err := writeOutput(a.stdout, output, func(out io.Writer) error { return w.Write(out, rep) }); err != nil {
-					return err
-				}
-				if notifyURL != "" && notify.Changed(rep.Diff) {
-					// The run is stored: a failed notification is reported, not fatal.
-					if err := notify.Post(ctx, notifyURL, notify.NewSummary(run, rep.Diff, output), notify.Options{}); err != nil {
-						fmt.Fprintf(a.stderr, "okrmap: warning: %v; audit run %d is stored\n", err, run.ID)
-					}
-				}
-				if !run.Complete {
-					return fmt.Errorf("audit run %d is stored but incomplete: a plugin failed (see its plugin-failure finding)", run.ID)
-				}
-				judged := run.Findings
+				judged := res.Run.Findings
 				if failOnNew {
-					judged = rep.Diff.New
+					judged = res.Diff.New
 				}
 				if failing(judged, threshold) {
-					return findingsError{fmt.Sprintf("audit run %d has findings at or above --fail-on %s", run.ID, failOn)}
+					return findingsError{fmt.Sprintf("audit run %d has findings at or above --fail-on %s", res.Run.ID, failOn)}
 				}
 				return nil
 			})
@@ -156,27 +128,22 @@ Put it in cron or CI: see examples/ and the README.`,
 	return cmd
 }
 
-// waiverFile is the configured waiver file, by default beside the database.
-func (a *app) waiverFile() string {
-	if a.cfg.Audit.Waivers != "" {
-		return a.cfg.Audit.Waivers
-	}
-	return filepath.Join(filepath.Dir(a.cfg.DB), "waivers.yaml")
-}
-
 func (a *app) waiveCommand() *cobra.Command {
 	var w engine.Waiver
 	var until string
 	cmd := &cobra.Command{
 		Use:   "waive RULE ENTITY --reason R --until DATE",
 		Short: "Silence one rule for matching entities until a date",
-		Long: `Waive adds a waiver to the waiver file (audit.waivers in the config, by default
-waivers.yaml beside the database). ENTITY is a key or a glob (legacy-*). A
-waived finding is still reported, as waived, and does not count toward
---fail-on; once the waiver expires the finding counts again and the report
-says the waiver lapsed.`,
+		Long: `Waive stores a waiver in the database: RULE's findings on ENTITY (a key or a
+glob such as legacy-*) are still reported, as waived, and do not count
+toward --fail-on; once the waiver expires the finding counts again and the
+report says the waiver lapsed. A waiver for the same rule and entity
+replaces the one before. 'okrmap waive list' and 'okrmap waive remove ID'
+show and drop waivers.`,
 		Example: `  okrmap waive kpi-unlinked email-open-rate --reason "Retired at the end of Q4" --until 2026-12-31
-  okrmap waive kpi-stale 'legacy-*' --reason "Feed migrates in January" --until 2027-01-31 --owner ops@example.com`,
+  okrmap waive kpi-stale 'legacy-*' --reason "Feed migrates in January" --until 2027-01-31 --owner ops@example.com
+  okrmap waive list
+  okrmap waive remove 3`,
 		Args: args(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := engine.ParseDate(until)
@@ -184,19 +151,66 @@ says the waiver lapsed.`,
 				return usageError{fmt.Errorf("--until: %w", err)}
 			}
 			w.Rule, w.Entity, w.Until = args[0], args[1], d
-			if w.Owner == "" {
-				w.Owner = a.cfg.Author
-			}
-			if err := waiver.Add(a.waiverFile(), w); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "waived %s for %s until %s in %s\n", w.Rule, w.Entity, w.Until, a.waiverFile())
-			return nil
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				stored, err := s.Waive(ctx, w, a.cfg.Author)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "waiver %d: %s for %s until %s\n", stored.ID, stored.Rule, stored.Entity, stored.Until)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&w.Reason, "reason", "", "why the finding may stand (required)")
 	cmd.Flags().StringVar(&until, "until", "", "the last day the waiver holds, YYYY-MM-DD (required)")
 	cmd.Flags().StringVar(&w.Owner, "owner", "", "who answers for the waiver (default: author)")
+
+	var output string
+	list := &cobra.Command{
+		Use:     "list",
+		Short:   "List waivers, expired ones marked",
+		Example: "  okrmap waive list\n  okrmap waive list -o json",
+		Args:    args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(output, "table", "json", "yaml"); err != nil {
+				return err
+			}
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				ws, err := s.Waivers(ctx)
+				if err != nil {
+					return err
+				}
+				l := &listing{header: []string{"ID", "RULE", "ENTITY", "UNTIL", "EXPIRED", "OWNER", "REASON"}}
+				for _, w := range ws {
+					id := strconv.FormatInt(w.ID, 10)
+					l.add(id, w, id, w.Rule, w.Entity, w.Until.String(), strconv.FormatBool(w.Expired), w.Owner, w.Reason)
+				}
+				return l.print(a.stdout, output)
+			})
+		},
+	}
+	list.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
+	remove := &cobra.Command{
+		Use:     "remove ID",
+		Short:   "Remove a waiver; its findings count again",
+		Example: "  okrmap waive remove 3",
+		Args:    args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, ids []string) error {
+			id, err := strconv.ParseInt(ids[0], 10, 64)
+			if err != nil || id < 1 {
+				return usageError{fmt.Errorf("%q is not a waiver number; run 'okrmap waive list' for the list", ids[0])}
+			}
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				w, err := s.Unwaive(ctx, id)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "removed waiver %d: %s for %s\n", w.ID, w.Rule, w.Entity)
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(list, remove)
 	return cmd
 }
 
@@ -219,12 +233,8 @@ func (a *app) auditHistoryCommand() *cobra.Command {
 			if err := checkFormat(output, "table", "json", "yaml"); err != nil {
 				return err
 			}
-			name := scope.String()
-			if all {
-				name = ""
-			}
-			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
-				runs, err := db.Runs(ctx, name)
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				runs, err := s.Runs(ctx, scope, all)
 				if err != nil {
 					return err
 				}
@@ -268,16 +278,16 @@ func (a *app) auditShowCommand() *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
-				run, err := db.Run(ctx, id)
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				run, err := s.Run(ctx, id)
 				if err != nil {
 					return err
 				}
-				rep, err := storedReport(ctx, db, run, format)
+				rep, err := s.Report(ctx, run, format)
 				if err != nil {
 					return err
 				}
-				return w.Write(a.stdout, rep)
+				return writeOutput(a.stdout, "", func(out io.Writer) error { return w.Write(out, rep) })
 			})
 		},
 	}
@@ -294,26 +304,6 @@ func (a *app) terminal() bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-// storedReport builds the report of a stored run: its diff with the run
-// before it and, for formats that draw it, the plan as stored now, judged as
-// of the run's day.
-func storedReport(ctx context.Context, db *sqlite.DB, run *engine.AuditRun, format string) (*report.Report, error) {
-	prev, err := db.PreviousRun(ctx, run.Scope, run.ID)
-	if err != nil {
-		return nil, err
-	}
-	rep := &report.Report{Run: run, Diff: audit.Compare(prev, run)}
-	if !report.NeedsGraph(format) {
-		return rep, nil
-	}
-	snap, err := db.Snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rep.Graph = resolve.Resolve(resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Today: run.Today})
-	return rep, nil
 }
 
 func (a *app) reportCommand() *cobra.Command {
@@ -339,19 +329,12 @@ stored now.`,
 			if err != nil {
 				return usageError{err}
 			}
-			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
-				runs, err := db.Runs(ctx, scope.String())
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				run, err := s.LatestRun(ctx, scope)
 				if err != nil {
 					return err
 				}
-				if len(runs) == 0 {
-					return engine.Errorf(engine.ENOTFOUND, "no stored audit run of scope %s; run okrmap audit first", scope)
-				}
-				run, err := db.Run(ctx, runs[0].ID)
-				if err != nil {
-					return err
-				}
-				rep, err := storedReport(ctx, db, run, format)
+				rep, err := s.Report(ctx, run, format)
 				if err != nil {
 					return err
 				}
@@ -390,40 +373,24 @@ Without arguments it compares the last two runs of the scope given by
 			if err != nil {
 				return err
 			}
-			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
-				var from, to *engine.AuditRun
-				if len(ids) == 2 {
-					var runs [2]*engine.AuditRun
-					for i, s := range ids {
-						id, err := parseRunID(s)
-						if err != nil {
-							return err
-						}
-						if runs[i], err = db.Run(ctx, id); err != nil {
-							return err
-						}
-					}
-					from, to = runs[0], runs[1]
-				} else {
-					runs, err := db.Runs(ctx, scope.String())
-					if err != nil {
-						return err
-					}
-					if len(runs) < 2 {
-						return engine.Errorf(engine.ENOTFOUND, "scope %s has %d stored run%s; diff needs two (run okrmap audit)", scope, len(runs), plural(len(runs)))
-					}
-					if to, err = db.Run(ctx, runs[0].ID); err != nil {
-						return err
-					}
-					if from, err = db.Run(ctx, runs[1].ID); err != nil {
-						return err
-					}
+			var from, to int64
+			if len(ids) == 2 {
+				if from, err = parseRunID(ids[0]); err != nil {
+					return err
 				}
-				d := audit.Compare(from, to)
+				if to, err = parseRunID(ids[1]); err != nil {
+					return err
+				}
+			}
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				d, err := s.Diff(ctx, scope, from, to)
+				if err != nil {
+					return err
+				}
 				if output == "json" {
 					return writeJSON(a.stdout, d)
 				}
-				fmt.Fprintf(a.stdout, "Run %d -> run %d: %s\n", from.ID, to.ID, d.Summary())
+				fmt.Fprintf(a.stdout, "Run %d -> run %d: %s\n", d.From, d.To, d.Summary())
 				for _, g := range []struct {
 					name string
 					fs   []engine.Finding

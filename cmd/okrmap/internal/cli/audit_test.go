@@ -85,13 +85,13 @@ kpis:
 		want string
 	}{
 		{[]string{"audit", "--format", "pdf"}, `unknown report format "pdf"`},
-		{[]string{"audit", "--team", "nope"}, "--team nope: no such team"},
+		{[]string{"audit", "--team", "nope"}, `no team "nope"; run 'okrmap get teams' for the list`},
 		{[]string{"audit", "--period", "Q5"}, "is not a period"},
 		{[]string{"audit", "--fail-on", "loud"}, `--fail-on "loud"`},
 		{[]string{"audit", "show", "99"}, "no audit run 99"},
 		{[]string{"audit", "show", "x"}, `"x" is not a run number`},
 		{[]string{"audit", "diff", "1"}, "accepts no runs or two"},
-		{[]string{"audit", "diff", "--team", "sales"}, "scope teams=sales has 0 stored runs"},
+		{[]string{"audit", "diff", "--team", "sales"}, "scope teams=sales has 0 stored run(s); a diff needs two"},
 	} {
 		mustContain(t, strings.Join(tt.args, " "), e.fails(ExitInput, tt.args...), tt.want)
 	}
@@ -150,13 +150,48 @@ func TestWaivers(t *testing.T) {
 	e := newEnv(t)
 	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
 	out := e.ok("waive", "kpi-unlinked", "email-open-rate", "--reason", "Retired at quarter end", "--until", "2026-12-31")
-	mustContain(t, "waive", out, "waived kpi-unlinked for email-open-rate until 2026-12-31")
+	mustContain(t, "waive", out, "waiver 1: kpi-unlinked for email-open-rate until 2026-12-31")
 	out, _, _ = e.run("", "audit", "--today", "2026-11-20")
 	mustContain(t, "waived audit", out, "WAIVED (1)", "kpi-unlinked  email-open-rate  until 2026-12-31: Retired at quarter end", "1 waived")
 	out, _, _ = e.run("", "audit", "--today", "2027-01-05")
 	mustContain(t, "expired waiver", out, "KPI email-open-rate (Newsletter email open rate) is linked to nothing (waiver expired 2026-12-31)", "0 waived")
 	mustContain(t, "bad waive", e.fails(ExitInput, "waive", "kpi-unlinked", "x", "--until", "2027-01-01"), "reason is missing")
 	mustContain(t, "bad until", e.fails(ExitInput, "waive", "kpi-unlinked", "x", "--reason", "r", "--until", "soon"), "--until")
+
+	// The same rule and entity replace the waiver; list shows what is stored.
+	e.ok("waive", "kpi-unlinked", "email-open-rate", "--reason", "Retired in January", "--until", "2027-01-31")
+	e.ok("waive", "kpi-stale", "legacy-*", "--reason", "Feed migrates", "--until", "2026-01-01")
+	var ws []map[string]any
+	if err := json.Unmarshal([]byte(e.ok("waive", "list", "-o", "json")), &ws); err != nil || len(ws) != 2 {
+		t.Fatalf("waive list: %v %v", ws, err)
+	}
+	if ws[0]["reason"] != "Retired in January" || ws[1]["expired"] != true {
+		t.Errorf("waive list: %v", ws)
+	}
+	mustContain(t, "remove", e.ok("waive", "remove", "2"), "removed waiver 2: kpi-stale for legacy-*")
+	mustContain(t, "remove again", e.fails(ExitInput, "waive", "remove", "2"), "no waiver 2; run 'okrmap waive list' for the list")
+	mustContain(t, "list after remove", e.ok("waive", "list"), "email-open-rate")
+}
+
+// TestWaiverFileImported: a waiver file from before waivers were stored in
+// the database is imported once, whole, and not again after a removal.
+func TestWaiverFileImported(t *testing.T) {
+	e := newEnv(t)
+	e.write("waivers.yaml", `waivers:
+  - {rule: kpi-unlinked, entity: email-open-rate, reason: Retired, until: 2026-12-31, owner: cmo@example.com}
+  - {rule: kpi-stale, entity: "legacy-*", reason: Feed migrates, until: 2027-01-31}
+`)
+	var ws []map[string]any
+	if err := json.Unmarshal([]byte(e.ok("waive", "list", "-o", "json")), &ws); err != nil || len(ws) != 2 {
+		t.Fatalf("imported waivers: %v %v", ws, err)
+	}
+	if ws[0]["owner"] != "cmo@example.com" || ws[1]["entity"] != "legacy-*" {
+		t.Errorf("imported waivers: %v", ws)
+	}
+	e.ok("waive", "remove", "1")
+	if err := json.Unmarshal([]byte(e.ok("waive", "list", "-o", "json")), &ws); err != nil || len(ws) != 1 {
+		t.Errorf("after a removal the file was imported again: %v %v", ws, err)
+	}
 }
 
 func TestAuditNotify(t *testing.T) {

@@ -213,7 +213,7 @@ func TestNewerDatabaseIsRefused(t *testing.T) {
 	e := newEnv(t)
 	e.ok("init")
 	out := e.ok("init")
-	mustContain(t, "init", out, "database ready: "+e.db+" (schema version 3)")
+	mustContain(t, "init", out, "database ready: "+e.db+" (schema version 4)")
 	// Pretend a newer okrmap migrated the database.
 	e.ok("backup", filepath.Join(e.dir, "x.db"))
 	setUserVersion(t, e.db, 99)

@@ -5,15 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
-	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/atomicfile"
 	"github.com/okrmap/okrmap/engine/plan"
-	"github.com/okrmap/okrmap/engine/sqlite"
+	"github.com/okrmap/okrmap/engine/service"
 )
 
 func (a *app) initCommand() *cobra.Command {
@@ -28,7 +26,8 @@ untouched.`,
   okrmap --db /var/lib/okrmap/okrmap.db init`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				db := s.DB()
 				v, err := db.SchemaVersion(ctx)
 				if err != nil {
 					return err
@@ -49,11 +48,11 @@ exist yet. It is safe while other okrmap processes read and write.`,
 		Example: `  okrmap backup okrmap-$(date +%F).db`,
 		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
-				if err := db.Backup(ctx, args[0]); err != nil {
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				if err := s.DB().Backup(ctx, args[0]); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "backed up %s to %s\n", db.Path(), args[0])
+				fmt.Fprintf(a.stdout, "backed up %s to %s\n", s.DB().Path(), args[0])
 				return nil
 			})
 		},
@@ -78,17 +77,10 @@ them) and drops links and investments that point at other objectives.`,
 			if err := checkFormat(format, "yaml", "json"); err != nil {
 				return err
 			}
-			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
-				p, err := db.Plan(ctx)
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				p, err := s.Export(ctx, period)
 				if err != nil {
 					return err
-				}
-				if period != "" {
-					per, err := engine.ParsePeriod(period)
-					if err != nil {
-						return usageError{err}
-					}
-					p = p.ForPeriod(per)
 				}
 				return writeOutput(a.stdout, output, func(w io.Writer) error { return plan.Write(w, p, format) })
 			})
@@ -100,9 +92,8 @@ them) and drops links and investments that point at other objectives.`,
 	return cmd
 }
 
-// writeOutput runs write against stdout, or against a temporary file that
-// replaces path only once write succeeded, so a failure never leaves half a
-// file behind.
+// writeOutput runs write against stdout, or replaces the file at path
+// atomically, so a failure never leaves half a file behind.
 func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) error {
 	if path == "" {
 		bw := bufio.NewWriter(stdout)
@@ -111,31 +102,7 @@ func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) err
 		}
 		return bw.Flush()
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return engine.Errorf(engine.EINVALID, "cannot write %s: %v", path, err)
-	}
-	defer os.Remove(f.Name())
-	bw := bufio.NewWriter(f)
-	if err := write(bw); err != nil {
-		f.Close()
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, 0o644, write)
 }
 
 func (a *app) versionCommand() *cobra.Command {

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/service"
 	"github.com/okrmap/okrmap/engine/sqlite"
 )
 
@@ -184,8 +185,8 @@ Singular names and the short forms bo, obj and kr work too.`,
 			if len(args) == 2 {
 				key = args[1]
 			}
-			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
-				l, err := listers[i].build(ctx, db, key)
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				l, err := listers[i].build(ctx, s.DB(), key)
 				if err != nil {
 					return err
 				}

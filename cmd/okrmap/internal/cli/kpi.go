@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/okrmap/okrmap/engine/sqlite"
+	"github.com/okrmap/okrmap/engine/service"
 )
 
 func (a *app) kpiCommand() *cobra.Command {
@@ -27,8 +27,8 @@ records nothing.`,
 		Example: `  okrmap kpi recompute`,
 		Args:    args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
-				keys, err := db.Recompute(ctx)
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				keys, err := s.RecomputeDerived(ctx)
 				if err != nil {
 					return err
 				}

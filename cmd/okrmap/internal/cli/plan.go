@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -10,7 +9,7 @@ import (
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/plan"
-	"github.com/okrmap/okrmap/engine/sqlite"
+	"github.com/okrmap/okrmap/engine/service"
 )
 
 func (a *app) validateCommand() *cobra.Command {
@@ -61,18 +60,10 @@ file:line:column and the command exits with code 2.`,
   okrmap --db /var/lib/okrmap/okrmap.db apply plan.json`,
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			set, err := plan.Load(files...)
-			if err != nil {
-				return err
-			}
-			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
 				start := time.Now()
-				cs, err := db.Apply(ctx, set.Plan, dryRun)
+				cs, err := s.Apply(ctx, service.ApplyRequest{Files: files, DryRun: dryRun, Author: a.cfg.Author})
 				a.log.Debug("apply", "files", len(files), "entities", len(cs), "dry_run", dryRun, "took", time.Since(start))
-				var probs engine.Problems
-				if errors.As(err, &probs) {
-					return set.Locate(probs)
-				}
 				if err != nil {
 					return err
 				}

@@ -1,82 +1,20 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/okrmap/okrmap/engine"
-	"github.com/okrmap/okrmap/engine/audit"
+	"github.com/okrmap/okrmap/engine/service"
 	"github.com/okrmap/okrmap/plugins/host"
 )
 
-// lockFile is the configured plugin lock file, by default beside the database.
-func (a *app) lockFile() string {
-	if a.cfg.Plugins.Lock != "" {
-		return a.cfg.Plugins.Lock
-	}
-	return filepath.Join(filepath.Dir(a.cfg.DB), "plugins.lock")
-}
-
-// pluginSpec is how okrmap runs a pinned plugin.
-func (a *app) pluginSpec(p host.Locked) host.Spec {
-	return host.Spec{Name: p.Name, Path: p.Path, SHA256: p.SHA256, Settings: a.cfg.Plugins.Settings[p.Name],
-		Timeout: a.cfg.Plugins.PluginTimeout(p.Name), Log: a.log}
-}
-
-// pluginStages returns an audit stage for every pinned plugin.
-func (a *app) pluginStages() ([]audit.Stage, error) {
-	l, err := host.ReadLock(a.lockFile())
-	if err != nil {
-		return nil, engine.Errorf(engine.EINVALID, "%v", err)
-	}
-	var stages []audit.Stage
-	for _, p := range l.Plugins {
-		stages = append(stages, host.Stage{Spec: a.pluginSpec(p)})
-	}
-	for _, p := range a.unpinned(l) {
-		a.log.Warn("plugin binary is not pinned, so audits do not run it", "path", p, "pin", "okrmap plugins lock "+pluginName(p))
-	}
-	return stages, nil
-}
-
-// unpinned lists plugin binaries in plugins.dirs that the lock does not pin.
-func (a *app) unpinned(l *host.Lock) []string {
-	paths, err := host.Discover(a.cfg.Plugins.Dirs)
-	if err != nil {
-		a.log.Warn("cannot look for unpinned plugins", "err", err)
-	}
-	return l.Unpinned(paths)
-}
-
 // printUnpinned lists unpinned plugin binaries on standard output.
-func (a *app) printUnpinned(l *host.Lock) {
-	for _, p := range a.unpinned(l) {
-		fmt.Fprintf(a.stdout, "not pinned, so audits skip it: %s (pin it with okrmap plugins lock %s)\n", p, pluginName(p))
+func (a *app) printUnpinned(s *service.Service, l *host.Lock) {
+	for _, p := range s.Unpinned(l) {
+		fmt.Fprintf(a.stdout, "not pinned, so audits skip it: %s (pin it with okrmap plugins lock %s)\n", p, service.PluginName(p))
 	}
-}
-
-// pluginName is the name okrmap plugins lock takes for a binary.
-func pluginName(path string) string {
-	return strings.TrimPrefix(filepath.Base(path), host.Prefix)
-}
-
-// pickPlugins returns the binaries named okrmap-plugin-<name> for names.
-func pickPlugins(paths, names []string) ([]string, error) {
-	var out []string
-	for _, n := range names {
-		i := slices.IndexFunc(paths, func(p string) bool { return pluginName(p) == n })
-		if i < 0 {
-			return nil, engine.Errorf(engine.ENOTFOUND, "no %s%s in plugins.dirs; okrmap plugins lock without names pins every plugin there", host.Prefix, n)
-		}
-		out = append(out, paths[i])
-	}
-	return out, nil
 }
 
 func (a *app) pluginsCommand() *cobra.Command {
@@ -102,35 +40,12 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
   okrmap plugins lock saas`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, names []string) error {
-			paths, err := host.Discover(a.cfg.Plugins.Dirs)
+			s := a.offline()
+			res, err := s.PinPlugins(cmd.Context(), names)
 			if err != nil {
 				return err
 			}
-			if len(names) > 0 {
-				if paths, err = pickPlugins(paths, names); err != nil {
-					return err
-				}
-			}
-			if len(paths) == 0 {
-				return engine.Errorf(engine.ENOTFOUND, "no okrmap-plugin-* binaries in plugins.dirs (%s); set plugins.dirs or OKRMAP_PLUGINS_DIRS", strings.Join(a.cfg.Plugins.Dirs, ", "))
-			}
-			old, err := host.ReadLock(a.lockFile())
-			if err != nil && len(names) > 0 {
-				return engine.Errorf(engine.EINVALID, "%v; run okrmap plugins lock without names to rewrite it", err)
-			}
-			if err != nil {
-				a.log.Warn("replacing a damaged lock file", "err", err)
-				old = &host.Lock{} // pinning everything replaces it
-			}
-			pinned, err := host.Pin(cmd.Context(), paths, host.Spec{Timeout: a.cfg.Plugins.Timeout, Log: a.log})
-			if err != nil {
-				return err
-			}
-			l, changes := old.Update(pinned.Plugins, len(names) == 0)
-			if err := host.WriteLock(a.lockFile(), l); err != nil {
-				return err
-			}
-			for _, c := range changes {
+			for _, c := range res.Changes {
 				switch {
 				case c.New == nil:
 					fmt.Fprintf(a.stdout, "dropped %s %s  (no longer in plugins.dirs)\n", c.Old.Name, c.Old.Version)
@@ -143,7 +58,7 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 						c.Old.Version, c.Old.Path, c.Old.SHA256[:12])
 				}
 			}
-			fmt.Fprintf(a.stdout, "wrote %s\n", a.lockFile())
+			fmt.Fprintf(a.stdout, "wrote %s\n", s.LockFile())
 			return nil
 		},
 	})
@@ -153,17 +68,15 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 		Example: `  okrmap plugins verify`,
 		Args:    args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := host.ReadLock(a.lockFile())
+			s := a.offline()
+			l, err := s.VerifyPlugins()
 			if err != nil {
-				return engine.Errorf(engine.EINVALID, "%v", err)
+				return err
 			}
-			if errs := l.Verify(); len(errs) > 0 {
-				return engine.Errorf(engine.EINVALID, "%v", errors.Join(errs...))
-			}
-			a.printUnpinned(l)
+			a.printUnpinned(s, l)
 			switch len(l.Plugins) {
 			case 0:
-				fmt.Fprintf(a.stdout, "No plugins pinned in %s; run okrmap plugins lock.\n", a.lockFile())
+				fmt.Fprintf(a.stdout, "No plugins pinned in %s; run okrmap plugins lock.\n", s.LockFile())
 			case 1:
 				fmt.Fprintln(a.stdout, "1 pinned plugin matches its checksum")
 			default:
@@ -178,20 +91,22 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 		Example: `  okrmap plugins list`,
 		Args:    args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := host.ReadLock(a.lockFile())
+			s := a.offline()
+			l, err := host.ReadLock(s.LockFile())
 			if err != nil {
 				return engine.Errorf(engine.EINVALID, "%v", err)
 			}
-			a.printUnpinned(l)
+			a.printUnpinned(s, l)
 			if len(l.Plugins) == 0 {
-				fmt.Fprintf(a.stdout, "No plugins pinned in %s; run okrmap plugins lock.\n", a.lockFile())
+				fmt.Fprintf(a.stdout, "No plugins pinned in %s; run okrmap plugins lock.\n", s.LockFile())
 				return nil
 			}
-			for _, p := range l.Plugins {
-				d, err := host.Describe(context.WithoutCancel(cmd.Context()), a.pluginSpec(p))
-				if err != nil {
-					return err
-				}
+			plugins, err := s.Plugins(cmd.Context())
+			if err != nil {
+				return err
+			}
+			for _, pl := range plugins {
+				d, p := pl.Description, pl.Locked
 				fmt.Fprintf(a.stdout, "%s %s (protocol %d)  %s\n", d.GetName(), d.GetVersion(), d.GetProtocolVersion(), p.Path)
 				for _, r := range d.GetRules() {
 					fmt.Fprintf(a.stdout, "  %-32s %-8s %-10s %s\n", r.GetId(), r.GetSeverity(), r.GetScope(), r.GetName())

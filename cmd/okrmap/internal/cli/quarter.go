@@ -11,6 +11,7 @@ import (
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/csvimport"
+	"github.com/okrmap/okrmap/engine/service"
 	"github.com/okrmap/okrmap/engine/sqlite"
 )
 
@@ -64,8 +65,8 @@ closed objective's key results are refused.`,
 			if cmd.Flags().Changed("confidence") {
 				c.Confidence = &confidence
 			}
-			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
-				if err := db.CheckIn(ctx, c); err != nil {
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				if _, err := s.Record(ctx, sqlite.Batch{CheckIns: []engine.CheckIn{c}}); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "checked in %s: %s\n", c.KeyResult, num(&c.Value))
@@ -93,8 +94,8 @@ func (a *app) measureCommand() *cobra.Command {
 				return err
 			}
 			m := engine.Measurement{KPI: args[0], At: when, Value: f.value, Note: f.note, Author: a.cfg.Author}
-			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
-				if err := db.Measure(ctx, m); err != nil {
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				if _, err := s.Record(ctx, sqlite.Batch{Measurements: []engine.Measurement{m}}); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "measured %s: %s\n", m.KPI, num(&m.Value))
@@ -134,19 +135,12 @@ Use - to read standard input.`,
 				defer f.Close()
 				in = f
 			}
-			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
-				known, err := db.KPIKeys(ctx)
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				n, err := s.ImportMeasurements(ctx, name, in, a.cfg.Author)
 				if err != nil {
 					return err
 				}
-				ms, err := csvimport.Measurements(name, in, func(k string) bool { return known[k] })
-				if err != nil {
-					return err
-				}
-				if err := db.Measure(ctx, ms...); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stdout, "imported %d measurement%s\n", len(ms), plural(len(ms)))
+				fmt.Fprintf(a.stdout, "imported %d measurement%s\n", n, plural(n))
 				return nil
 			})
 		},
@@ -181,8 +175,8 @@ are linked to the copies. Closing again re-scores and creates no duplicates.`,
   okrmap quarter close 2026-Q4 --roll-forward 2027-Q1`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
-				res, err := db.CloseQuarter(ctx, args[0], next)
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				res, err := s.CloseQuarter(ctx, args[0], next)
 				if err != nil {
 					return err
 				}

@@ -17,7 +17,7 @@ import (
 
 	"github.com/okrmap/okrmap/cmd/okrmap/internal/config"
 	"github.com/okrmap/okrmap/engine"
-	"github.com/okrmap/okrmap/engine/sqlite"
+	"github.com/okrmap/okrmap/engine/service"
 )
 
 // Exit codes.
@@ -83,7 +83,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	err := a.hint(root.ExecuteContext(ctx))
 	if err != nil {
 		var probs engine.Problems
 		if errors.As(err, &probs) {
@@ -177,26 +177,27 @@ func (a *app) configure(cmd *cobra.Command) error {
 	return nil
 }
 
-// open opens the configured database, creating and migrating it if needed.
-func (a *app) open(ctx context.Context) (*sqlite.DB, error) {
-	start := time.Now()
-	db, err := sqlite.Open(ctx, a.cfg.DB)
-	if err != nil {
-		return nil, err
-	}
-	a.log.Debug("opened database", "path", a.cfg.DB, "took", time.Since(start))
-	return db, nil
+// options are the service's options from the configuration.
+func (a *app) options() service.Options {
+	return service.Options{Rules: a.cfg.Rules, Plugins: a.cfg.Plugins, WaiverFile: a.cfg.Audit.Waivers,
+		DBPath: a.cfg.DB, Log: a.log, Now: a.now}
 }
 
-// withDB runs fn with the open database and closes it after.
-func (a *app) withDB(cmd *cobra.Command, fn func(ctx context.Context, db *sqlite.DB) error) error {
+// offline is the service without a database, for lint, rules and plugins.
+func (a *app) offline() *service.Service { return service.Offline(a.options()) }
+
+// withService opens the configured database (creating and migrating it if
+// needed), runs fn with the service over it and closes it after.
+func (a *app) withService(cmd *cobra.Command, fn func(ctx context.Context, s *service.Service) error) error {
 	ctx := cmd.Context()
-	db, err := a.open(ctx)
+	start := time.Now()
+	s, err := service.Open(ctx, a.cfg.DB, a.options())
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	return fn(ctx, db)
+	defer s.Close()
+	a.log.Debug("opened database", "path", a.cfg.DB, "took", time.Since(start))
+	return fn(ctx, s)
 }
 
 // args wraps a cobra argument check so that its errors are usage errors.
@@ -214,4 +215,29 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// hints say what to run next after a not-found error, by subject.
+var hints = map[string]string{
+	string(engine.KindKeyResult): "list them with 'okrmap get key-results'",
+	string(engine.KindKPI):       "list them with 'okrmap get kpis'",
+	string(engine.KindTeam):      "run 'okrmap get teams' for the list",
+	"period":                     "list periods with 'okrmap get objectives'",
+	"audit_run":                  "run 'okrmap audit' to store one, 'okrmap audit history' to list them",
+	"waiver":                     "run 'okrmap waive list' for the list",
+	"token":                      "run 'okrmap token list' for the list",
+	"rule":                       "run 'okrmap rules list' for the list",
+	"plugin":                     "set plugins.dirs or OKRMAP_PLUGINS_DIRS; 'okrmap plugins lock' without names pins every plugin there",
+}
+
+// hint adds the command line's advice to an engine error that has a
+// subject; other errors pass unchanged.
+func (a *app) hint(err error) error {
+	if err == nil {
+		return nil
+	}
+	if h, ok := hints[engine.ErrorSubject(err)]; ok {
+		return fmt.Errorf("%w; %s", err, h)
+	}
+	return err
 }

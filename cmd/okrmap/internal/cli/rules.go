@@ -7,40 +7,13 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/okrmap/okrmap/engine"
-	"github.com/okrmap/okrmap/engine/plan"
-	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/engine/rules"
-	"github.com/okrmap/okrmap/plugins/host"
+	"github.com/okrmap/okrmap/engine/service"
 )
-
-// ruleSet compiles the built-in pack (unless configured off), the packs in
-// the config and the extra packs named on the command line.
-func (a *app) ruleSet(extra []string) (*rules.Set, error) {
-	var packs []*rules.Pack
-	if a.cfg.Rules.Builtin {
-		p, err := rules.LoadBuiltin()
-		if err != nil {
-			return nil, err
-		}
-		packs = append(packs, p)
-	}
-	for _, path := range append(slices.Clone(a.cfg.Rules.Packs), extra...) {
-		p, err := rules.LoadPack(path)
-		if err != nil {
-			return nil, err
-		}
-		packs = append(packs, p)
-	}
-	if len(packs) == 0 {
-		return nil, usageError{fmt.Errorf("no rule packs: rules.builtin is off and no packs are configured; name one with --rules")}
-	}
-	return rules.Compile(packs...)
-}
 
 func (a *app) rulesCommand() *cobra.Command {
 	var extra []string
@@ -66,35 +39,13 @@ false; rules.packs in the config and --rules add more.`,
 			if err := checkFormat(output, "table", "json", "yaml"); err != nil {
 				return err
 			}
-			set, err := a.ruleSet(extra)
+			rs, err := a.offline().Rules(cmd.Context(), extra, pack)
 			if err != nil {
 				return err
 			}
 			l := &listing{header: []string{"ID", "SEVERITY", "SCOPE", "TAGS", "PACK", "NAME"}}
-			for _, r := range set.Rules {
-				if pack != "" && r.Pack != pack {
-					continue
-				}
-				l.add(r.ID, ruleItem(r), r.ID, r.Severity, r.Scope, strings.Join(r.Tags, ","), r.Pack, r.Name)
-			}
-			// Pinned plugins' rules, as each plugin describes them.
-			lock, err := host.ReadLock(a.lockFile())
-			if err != nil {
-				return engine.Errorf(engine.EINVALID, "%v", err)
-			}
-			for _, p := range lock.Plugins {
-				if pack != "" && p.Name != pack {
-					continue
-				}
-				d, err := host.Describe(cmd.Context(), a.pluginSpec(p))
-				if err != nil {
-					return err
-				}
-				for _, r := range d.GetRules() {
-					item := map[string]any{"id": r.GetId(), "name": r.GetName(), "severity": r.GetSeverity(), "scope": r.GetScope(),
-						"tags": r.GetTags(), "pack": "plugin:" + d.GetName(), "doc": r.GetDoc(), "fix": r.GetFix()}
-					l.add(r.GetId(), item, r.GetId(), r.GetSeverity(), r.GetScope(), strings.Join(r.GetTags(), ","), "plugin:"+d.GetName(), r.GetName())
-				}
+			for _, r := range rs {
+				l.add(r.ID, r, r.ID, r.Severity, r.Scope, strings.Join(r.Tags, ","), r.Pack, r.Name)
 			}
 			return l.print(a.stdout, output)
 		},
@@ -108,13 +59,13 @@ false; rules.packs in the config and --rules add more.`,
 		Example: `  okrmap rules show kpi-unlinked`,
 		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, ids []string) error {
-			set, err := a.ruleSet(extra)
+			set, err := a.offline().RuleSet(extra)
 			if err != nil {
 				return err
 			}
 			r := set.Rule(ids[0])
 			if r == nil {
-				return engine.Errorf(engine.ENOTFOUND, "no rule %q; run 'okrmap rules list' for the list", ids[0])
+				return engine.NotFound("rule", "no rule %q", ids[0])
 			}
 			w := a.stdout
 			fmt.Fprintf(w, "%s: %s\n\n", r.ID, r.Name)
@@ -165,7 +116,7 @@ must not flag (quiet). Exit code 1 when a case fails.`,
   okrmap rules test saas.yaml --cases saas-cases/`,
 		Args: args(cobra.ArbitraryArgs),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			set, err := a.ruleSet(append(slices.Clone(extra), files...))
+			set, err := a.offline().RuleSet(append(slices.Clone(extra), files...))
 			if err != nil {
 				return err
 			}
@@ -197,12 +148,6 @@ must not flag (quiet). Exit code 1 when a case fails.`,
 	test.Flags().StringArrayVar(&cases, "cases", nil, "a case file, or a directory of *.yaml case files (repeatable)")
 	cmd.AddCommand(list, show, check, test)
 	return cmd
-}
-
-// ruleItem is a rule for JSON and YAML output.
-func ruleItem(r *rules.Rule) map[string]any {
-	return map[string]any{"id": r.ID, "name": r.Name, "severity": r.Severity, "scope": r.Scope, "tags": r.Tags,
-		"pack": r.Pack, "when": r.When, "assert": r.Assert, "message": r.Message, "doc": r.Doc, "fix": r.Fix}
 }
 
 func caseFiles(args []string) ([]string, error) {
@@ -248,36 +193,21 @@ Exit code 1 when a finding is at or above --fail-on (default error).`,
 			if err != nil {
 				return err
 			}
-			day, err := a.judgeDay(today)
+			day, err := judgeDay(today)
 			if err != nil {
 				return err
 			}
-			set, err := plan.Load(files...)
+			res, err := a.offline().Lint(cmd.Context(), service.LintRequest{Files: files, Packs: extra, Today: day})
 			if err != nil {
 				return err
 			}
-			if err := set.Validate(); err != nil {
+			if err := a.printFindings(res.Findings, res.Rules, output); err != nil {
 				return err
 			}
-			rs, err := a.ruleSet(extra)
-			if err != nil {
-				return err
+			if len(res.Skipped) > 0 && output == "text" {
+				fmt.Fprintf(a.stdout, "Skipped %d rules that judge check-in and measurement history: %s\n", len(res.Skipped), strings.Join(res.Skipped, ", "))
 			}
-			rs, skipped := rs.WithoutTag("history")
-			if len(skipped) > 0 && output == "text" {
-				defer fmt.Fprintf(a.stdout, "Skipped %d rules that judge check-in and measurement history: %s\n", len(skipped), strings.Join(skipped, ", "))
-			}
-			start := time.Now()
-			g := resolve.Resolve(resolve.Input{Plan: set.Plan, Today: day})
-			findings, err := rs.Evaluate(cmd.Context(), g)
-			if err != nil {
-				return err
-			}
-			a.log.Debug("lint", "rules", len(rs.Rules), "findings", len(findings), "took", time.Since(start))
-			if err := a.printFindings(findings, rs, output); err != nil {
-				return err
-			}
-			if failing(findings, threshold) {
+			if failing(res.Findings, threshold) {
 				return findingsError{"findings at or above --fail-on " + failOn}
 			}
 			return nil
@@ -290,10 +220,10 @@ Exit code 1 when a finding is at or above --fail-on (default error).`,
 	return cmd
 }
 
-// judgeDay returns the day findings are judged as of: --today, or today.
-func (a *app) judgeDay(today string) (engine.Date, error) {
+// judgeDay returns the day --today names; zero (today) when it is unset.
+func judgeDay(today string) (engine.Date, error) {
 	if today == "" {
-		return engine.DateOf(a.now()), nil
+		return engine.Date{}, nil
 	}
 	d, err := engine.ParseDate(today)
 	if err != nil {

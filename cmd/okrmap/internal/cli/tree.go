@@ -9,12 +9,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/okrmap/okrmap/engine"
-	"github.com/okrmap/okrmap/engine/resolve"
-	"github.com/okrmap/okrmap/engine/sqlite"
+	"github.com/okrmap/okrmap/engine/service"
+	"github.com/okrmap/okrmap/engine/tree"
 )
 
 func (a *app) treeCommand() *cobra.Command {
-	var period, team string
+	var sf scopeFlags
 	cmd := &cobra.Command{
 		Use:   "tree",
 		Short: "Print the alignment tree from P&L lines down to KPIs",
@@ -29,198 +29,95 @@ objectives above them for context.`,
   okrmap tree --period 2026-Q4 --team marketing`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if period != "" {
-				p, err := engine.ParsePeriod(period)
-				if err != nil {
-					return usageError{err}
-				}
-				period = p.Name
+			scope, err := sf.scope()
+			if err != nil {
+				return err
 			}
-			return a.withDB(cmd, func(ctx context.Context, db *sqlite.DB) error {
-				p, err := db.Plan(ctx)
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				t, err := s.Tree(ctx, scope)
 				if err != nil {
 					return err
 				}
-				latest, err := db.LatestMeasurements(ctx)
-				if err != nil {
-					return err
-				}
-				t := &treeView{g: engine.NewGraph(p), latest: latest, period: period, team: team, reaches: map[string]bool{}}
-				// Where a KPI's links lead is resolve's trace, as in audits.
-				for _, k := range resolve.Resolve(resolve.Input{Plan: p, Latest: latest, Today: engine.DateOf(a.now())}).KPIs {
-					t.reaches[k.Key] = len(k.Reaches) > 0
-				}
-				if team != "" && t.g.Teams[team] == nil {
-					return engine.Errorf(engine.ENOTFOUND, "no team %q; run 'okrmap get teams' for the list", team)
-				}
-				t.write(a.stdout)
-				return nil
+				return writeOutput(a.stdout, "", func(w io.Writer) error {
+					writeTree(w, t)
+					return nil
+				})
 			})
 		},
 	}
-	cmd.Flags().StringVar(&period, "period", "", "only objectives of this period, e.g. 2026-Q4")
-	cmd.Flags().StringVar(&team, "team", "", "only objectives of this team (key)")
+	sf.register(cmd)
 	return cmd
 }
 
-type treeView struct {
-	g       *engine.Graph
-	latest  map[string]engine.Measurement
-	period  string
-	team    string
-	reaches map[string]bool // KPI key -> its trace reaches a business objective
-	shown   map[string]bool // objective key -> shown
-}
-
+// node is a line of the text tree.
 type node struct {
 	label    string
 	children []*node
 }
 
-// matches reports whether objective o passes the filters.
-func (t *treeView) matches(o *engine.Objective) bool {
-	if t.team != "" && o.Team != t.team {
-		return false
-	}
-	if t.period != "" {
-		p, err := engine.ParsePeriod(o.Period)
-		return err == nil && p.Name == t.period
-	}
-	return true
-}
-
-// markShown marks objectives that match or have a matching descendant.
-func (t *treeView) markShown(key string, seen map[string]bool) bool {
-	if seen[key] {
-		return t.shown[key]
-	}
-	seen[key] = true
-	show := t.g.Objectives[key] != nil && t.matches(t.g.Objectives[key])
-	for _, c := range t.g.Children[key] {
-		if t.markShown(c, seen) {
-			show = true
-		}
-	}
-	t.shown[key] = show
-	return show
-}
-
-func (t *treeView) write(w io.Writer) {
-	g := t.g
-	if len(g.Plan.BusinessObjectives)+len(g.Plan.Objectives)+len(g.Plan.KPIs) == 0 {
+// writeTree renders the alignment tree as text with box-drawing branches.
+func writeTree(w io.Writer, t *tree.Tree) {
+	if t.Empty {
 		fmt.Fprintln(w, "Nothing to show: the database holds no objectives or KPIs yet. Apply a plan first: okrmap apply FILE...")
 		return
 	}
-	t.shown = map[string]bool{}
-	seen := map[string]bool{}
-	for _, o := range g.Plan.Objectives {
-		t.markShown(o.Key, seen)
-	}
-
-	var lines []string // P&L lines in first-seen order
-	byLine := map[string][]*engine.BusinessObjective{}
-	for i := range g.Plan.BusinessObjectives {
-		b := &g.Plan.BusinessObjectives[i]
-		if t.team != "" && !t.anyChildShown(b.Key) {
-			continue
-		}
-		if _, ok := byLine[b.PnLLine]; !ok {
-			lines = append(lines, b.PnLLine)
-		}
-		byLine[b.PnLLine] = append(byLine[b.PnLLine], b)
-	}
-	for _, line := range lines {
-		title := "P&L line: " + line
-		if line == "" {
+	for _, line := range t.Lines {
+		title := "P&L line: " + line.Title
+		if line.Title == "" {
 			title = "No P&L line (set pnl_line on these business objectives)"
 		}
-		root := &node{label: title}
-		for _, b := range byLine[line] {
-			root.children = append(root.children, t.businessObjective(b))
-		}
-		render(w, root)
+		render(w, &node{label: title, children: textNodes(line.Children)})
 		fmt.Fprintln(w)
 	}
-
-	var loose []*node
-	for i := range g.Plan.Objectives {
-		o := &g.Plan.Objectives[i]
-		if t.shown[o.Key] && (o.Parent == "" || g.Objectives[o.Parent] == nil && g.BusinessObjectives[o.Parent] == nil) {
-			loose = append(loose, t.objective(o, map[string]bool{}))
-		}
-	}
-	if len(loose) > 0 {
-		render(w, &node{label: "Objectives that reach no business objective", children: loose})
+	if len(t.Unparented) > 0 {
+		render(w, &node{label: "Objectives that reach no business objective", children: textNodes(t.Unparented)})
 		fmt.Fprintln(w)
 	}
-
-	var orphans []*node
-	for i := range g.Plan.KPIs {
-		k := &g.Plan.KPIs[i]
-		if t.team != "" && k.Team != t.team || t.reaches[k.Key] {
-			continue
-		}
-		why := "linked to nothing"
-		if len(k.Links) > 0 {
-			targets := make([]string, len(k.Links))
-			for j, l := range k.Links {
-				targets[j] = l.To
+	if len(t.Unaligned) > 0 {
+		orphans := make([]*node, len(t.Unaligned))
+		for i, k := range t.Unaligned {
+			why := "linked to nothing"
+			if len(k.StopsAt) > 0 {
+				why = "links stop at " + strings.Join(k.StopsAt, ", ")
 			}
-			why = "links stop at " + strings.Join(targets, ", ")
+			orphans[i] = &node{label: kpiLabel(k) + " - " + why}
 		}
-		orphans = append(orphans, &node{label: t.kpiLabel(k) + " - " + why})
-	}
-	if len(orphans) > 0 {
 		render(w, &node{label: fmt.Sprintf("KPIs that reach no business objective (%d)", len(orphans)), children: orphans})
-	} else if len(g.Plan.KPIs) > 0 {
+	} else if t.KPIs > 0 {
 		fmt.Fprintln(w, "Every KPI reaches a business objective.")
 	}
 }
 
-func (t *treeView) anyChildShown(key string) bool {
-	for _, c := range t.g.Children[key] {
-		if t.shown[c] {
-			return true
-		}
+func textNodes(ns []*tree.Node) []*node {
+	out := make([]*node, len(ns))
+	for i, n := range ns {
+		out[i] = &node{label: label(n), children: textNodes(n.Children)}
 	}
-	return false
+	return out
 }
 
-func (t *treeView) businessObjective(b *engine.BusinessObjective) *node {
-	n := &node{label: fmt.Sprintf("%s · %s [%s]", b.Key, b.Title, join(b.Category, b.Period))}
-	for _, c := range t.g.Children[b.Key] {
-		if t.shown[c] {
-			n.children = append(n.children, t.objective(t.g.Objectives[c], map[string]bool{}))
-		}
+func label(n *tree.Node) string {
+	switch n.Kind {
+	case string(engine.KindBusinessObjective):
+		return fmt.Sprintf("%s · %s [%s]", n.Key, n.Title, join(n.Category, n.Period))
+	case string(engine.KindObjective):
+		return fmt.Sprintf("%s · %s (%s)", n.Key, n.Title, join(n.Team, n.Period, n.Status))
+	case string(engine.KindKeyResult):
+		return krLabel(n)
 	}
-	n.children = append(n.children, t.kpisLinkedTo(b.Key, map[string]bool{})...)
-	return n
+	if n.Drives {
+		return "drives ↑ KPI " + kpiLabel(n)
+	}
+	return "KPI " + kpiLabel(n)
 }
 
-func (t *treeView) objective(o *engine.Objective, seen map[string]bool) *node {
-	seen[o.Key] = true
-	n := &node{label: fmt.Sprintf("%s · %s (%s)", o.Key, o.Title, join(o.Team, o.Period, o.Status))}
-	for _, kr := range o.KeyResults {
-		krNode := &node{label: krLabel(kr)}
-		krNode.children = t.kpisLinkedTo(kr.Key, map[string]bool{})
-		n.children = append(n.children, krNode)
-	}
-	n.children = append(n.children, t.kpisLinkedTo(o.Key, map[string]bool{})...)
-	for _, c := range t.g.Children[o.Key] {
-		if t.shown[c] && !seen[c] {
-			n.children = append(n.children, t.objective(t.g.Objectives[c], seen))
-		}
-	}
-	return n
-}
-
-func krLabel(kr engine.KeyResult) string {
+func krLabel(kr *tree.Node) string {
 	s := fmt.Sprintf("KR %s · %s: %s → %s", kr.Key, kr.Title, orDash(num(kr.Baseline)), orDash(num(kr.Target)))
 	if kr.Unit != "" {
 		s += " " + kr.Unit
 	}
 	if kr.Current != nil {
-		s += fmt.Sprintf(", now %s (%s)", num(kr.Current), percent(kr.Progress()))
+		s += fmt.Sprintf(", now %s (%s)", num(kr.Current), percent(*kr.Progress))
 	}
 	if !kr.Due.IsZero() {
 		s += ", due " + kr.Due.String()
@@ -231,34 +128,13 @@ func krLabel(kr engine.KeyResult) string {
 	return s
 }
 
-// kpisLinkedTo returns nodes for the KPIs linking to key, each with the
-// KPIs that drive it nested below.
-func (t *treeView) kpisLinkedTo(key string, seen map[string]bool) []*node {
-	var out []*node
-	for _, k := range t.g.LinkedFrom[key] {
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		kpi := t.g.KPIs[k]
-		prefix := "KPI "
-		if t.g.KPIs[key] != nil {
-			prefix = "drives ↑ KPI "
-		}
-		n := &node{label: prefix + t.kpiLabel(kpi)}
-		n.children = t.kpisLinkedTo(k, seen)
-		out = append(out, n)
-	}
-	return out
-}
-
-func (t *treeView) kpiLabel(k *engine.KPI) string {
-	s := fmt.Sprintf("%s · %s", k.Key, k.Name)
-	if attrs := join(k.Kind, k.Category, k.Team); attrs != "" {
+func kpiLabel(k *tree.Node) string {
+	s := fmt.Sprintf("%s · %s", k.Key, k.Title)
+	if attrs := join(k.KPIKind, k.Category, k.Team); attrs != "" {
 		s += " [" + attrs + "]"
 	}
-	if m, ok := t.latest[k.Key]; ok {
-		s += fmt.Sprintf(" latest %s on %s", strings.TrimSpace(num(&m.Value)+" "+k.Unit), m.At.Format("2006-01-02"))
+	if k.Latest != nil {
+		s += fmt.Sprintf(" latest %s on %s", strings.TrimSpace(num(k.Latest)+" "+k.Unit), k.LatestAt.Format("2006-01-02"))
 	}
 	return s
 }

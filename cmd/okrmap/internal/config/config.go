@@ -17,6 +17,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/okrmap/okrmap/engine/service"
 )
 
 // EnvPrefix starts every environment variable okrmap reads. A key's
@@ -37,40 +39,17 @@ type Config struct {
 }
 
 // Plugins configures rule plugins.
-type Plugins struct {
-	// Dirs are searched for okrmap-plugin-* binaries by 'okrmap plugins lock'.
-	Dirs []string `mapstructure:"dirs"`
-	// Lock is the lock file; "" means plugins.lock beside the database.
-	Lock string `mapstructure:"lock"`
-	// Timeout bounds each plugin's run in an audit.
-	Timeout time.Duration `mapstructure:"timeout"`
-	// Timeouts override Timeout by plugin name.
-	Timeouts map[string]time.Duration `mapstructure:"timeouts"`
-	// Settings are passed to each plugin by name.
-	Settings map[string]map[string]string `mapstructure:"settings"`
-}
-
-// PluginTimeout is how long the named plugin may run.
-func (p Plugins) PluginTimeout(name string) time.Duration {
-	if d, ok := p.Timeouts[name]; ok {
-		return d
-	}
-	return p.Timeout
-}
+type Plugins = service.Plugins
 
 // Audit configures audits.
 type Audit struct {
 	// Waivers is the waiver file; "" means waivers.yaml beside the database.
+	// It is imported into the database once; waivers live there since.
 	Waivers string `mapstructure:"waivers"`
 }
 
 // Rules says which rule packs lint and audits evaluate.
-type Rules struct {
-	// Builtin includes the embedded okrmap-default pack.
-	Builtin bool `mapstructure:"builtin"`
-	// Packs are rule pack files, evaluated after the built-in pack.
-	Packs []string `mapstructure:"packs"`
-}
+type Rules = service.Rules
 
 // Log configures diagnostic logging on standard error.
 type Log struct {

@@ -1,0 +1,209 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/atomicfile"
+	"github.com/okrmap/okrmap/engine/audit"
+	"github.com/okrmap/okrmap/engine/notify"
+	"github.com/okrmap/okrmap/engine/report"
+	"github.com/okrmap/okrmap/engine/resolve"
+)
+
+// AuditRequest asks for an audit of a scope.
+type AuditRequest struct {
+	Scope engine.Scope
+	Packs []string    // rule pack files besides the configured ones
+	Today engine.Date // judge as of this day; zero is today
+	// Author is who runs the audit: a user, a token's name, a schedule.
+	Author string
+	// Format and Output, when Format is set, write the report: to Output
+	// (replaced atomically) or, when Output is "", to Writer.
+	Format string
+	Output string
+	Writer io.Writer
+	Color  bool // the text report colours severities
+	// Notify posts a summary to these webhooks when something changed
+	// since the previous run.
+	Notify []notify.Target
+}
+
+// AuditResult is a stored audit run and what changed since the previous
+// run of its scope.
+type AuditResult struct {
+	Run    *engine.AuditRun
+	Diff   audit.Diff
+	Report *report.Report
+	// NotifyErrors are webhooks that could not be told; the run is stored.
+	NotifyErrors []error
+	Timing       struct{ Load, Evaluate, Store time.Duration }
+}
+
+// Audit evaluates the rule packs and pinned plugins over one consistent
+// snapshot, scores the scope, stores the run, compares it with the
+// previous run of the scope, writes the report and notifies. A run whose
+// plugin failed is stored and returned, incomplete, with a nil error.
+func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditResult, error) {
+	var w report.Writer
+	if req.Format != "" {
+		var err error
+		if w, err = report.Get(req.Format); err != nil {
+			return nil, err
+		}
+	}
+	rs, err := s.RuleSet(req.Packs)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := s.db.Waivers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	stages, err := s.PluginStages()
+	if err != nil {
+		return nil, err
+	}
+	res := &AuditResult{}
+	start := time.Now()
+	snap, err := s.db.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTeams(snap.Plan, req.Scope); err != nil {
+		return nil, err
+	}
+	loaded := time.Now()
+	run, graph, err := audit.Run(ctx, audit.Input{
+		Resolve: resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Today: s.Today(req.Today)},
+		Rules:   rs, Scope: req.Scope, Waivers: ws, Stages: stages, Now: s.opt.Now(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	run.Author = req.Author
+	evaluated := time.Now()
+	if err := s.db.SaveRun(ctx, run); err != nil {
+		return nil, err
+	}
+	res.Timing.Load, res.Timing.Evaluate, res.Timing.Store = loaded.Sub(start), evaluated.Sub(loaded), time.Since(evaluated)
+	s.opt.Log.Debug("audit", "scope", run.Scope, "findings", len(run.Findings), "load", res.Timing.Load,
+		"evaluate", res.Timing.Evaluate, "store", res.Timing.Store)
+	prev, err := s.db.PreviousRun(ctx, run.Scope, run.ID)
+	if err != nil {
+		return nil, err
+	}
+	res.Run, res.Diff = run, audit.Compare(prev, run)
+	res.Report = &report.Report{Run: run, Diff: res.Diff, Graph: graph, Color: req.Color}
+	if w != nil {
+		if err := writeReport(w, res.Report, req.Output, req.Writer); err != nil {
+			return nil, fmt.Errorf("audit run %d is stored, but its report was not written: %w", run.ID, err)
+		}
+	}
+	res.NotifyErrors = s.notify(ctx, req.Notify, res, req.Output)
+	return res, nil
+}
+
+func writeReport(w report.Writer, rep *report.Report, path string, out io.Writer) error {
+	if path != "" {
+		return atomicfile.Write(path, 0o644, func(f io.Writer) error { return w.Write(f, rep) })
+	}
+	if out == nil {
+		return nil
+	}
+	return w.Write(out, rep)
+}
+
+// notify posts the run's summary to each target when something changed,
+// and returns what failed.
+func (s *Service) notify(ctx context.Context, targets []notify.Target, res *AuditResult, reportPath string) []error {
+	if len(targets) == 0 || !notify.Changed(res.Diff) {
+		return nil
+	}
+	sum := notify.NewSummary(res.Run, res.Diff, reportPath)
+	var errs []error
+	for _, t := range targets {
+		if err := notify.Send(ctx, t, sum); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// Runs lists stored runs of scope, newest first, without findings; every
+// scope's when all is set.
+func (s *Service) Runs(ctx context.Context, scope engine.Scope, all bool) ([]*engine.AuditRun, error) {
+	name := scope.String()
+	if all {
+		name = ""
+	}
+	return s.db.Runs(ctx, name)
+}
+
+// Run returns a stored run with its findings.
+func (s *Service) Run(ctx context.Context, id int64) (*engine.AuditRun, error) {
+	return s.db.Run(ctx, id)
+}
+
+// LatestRun returns the newest stored run of scope; ENOTFOUND when there
+// is none.
+func (s *Service) LatestRun(ctx context.Context, scope engine.Scope) (*engine.AuditRun, error) {
+	runs, err := s.db.Runs(ctx, scope.String())
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return nil, engine.NotFound("audit_run", "no stored audit run of scope %s", scope)
+	}
+	return s.db.Run(ctx, runs[0].ID)
+}
+
+// Report builds the report of a stored run: its diff with the run before
+// it and, for formats that draw it, the plan as stored now, judged as of
+// the run's day.
+func (s *Service) Report(ctx context.Context, run *engine.AuditRun, format string) (*report.Report, error) {
+	if _, err := report.Get(format); err != nil {
+		return nil, err
+	}
+	prev, err := s.db.PreviousRun(ctx, run.Scope, run.ID)
+	if err != nil {
+		return nil, err
+	}
+	rep := &report.Report{Run: run, Diff: audit.Compare(prev, run)}
+	if !report.NeedsGraph(format) {
+		return rep, nil
+	}
+	g, _, err := s.Graph(ctx, run.Today)
+	if err != nil {
+		return nil, err
+	}
+	rep.Graph = g
+	return rep, nil
+}
+
+// Diff compares two stored runs; with from and to zero, the last two runs
+// of scope. ENOTFOUND when there are not two runs to compare.
+func (s *Service) Diff(ctx context.Context, scope engine.Scope, from, to int64) (audit.Diff, error) {
+	if from == 0 && to == 0 {
+		runs, err := s.db.Runs(ctx, scope.String())
+		if err != nil {
+			return audit.Diff{}, err
+		}
+		if len(runs) < 2 {
+			return audit.Diff{}, engine.NotFound("audit_run", "scope %s has %d stored run(s); a diff needs two", scope, len(runs))
+		}
+		from, to = runs[1].ID, runs[0].ID
+	}
+	a, err := s.db.Run(ctx, from)
+	if err != nil {
+		return audit.Diff{}, err
+	}
+	b, err := s.db.Run(ctx, to)
+	if err != nil {
+		return audit.Diff{}, err
+	}
+	return audit.Compare(a, b), nil
+}

@@ -1,0 +1,147 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/audit"
+	"github.com/okrmap/okrmap/plugins/host"
+	pb "github.com/okrmap/okrmap/plugins/proto/okrmap/plugin/v1"
+)
+
+// pluginSpec is how okrmap runs a pinned plugin.
+func (s *Service) pluginSpec(p host.Locked) host.Spec {
+	return host.Spec{Name: p.Name, Path: p.Path, SHA256: p.SHA256, Settings: s.opt.Plugins.Settings[p.Name],
+		Timeout: s.opt.Plugins.PluginTimeout(p.Name), Log: s.opt.Log}
+}
+
+func (s *Service) readLock() (*host.Lock, error) {
+	l, err := host.ReadLock(s.LockFile())
+	if err != nil {
+		return nil, engine.Errorf(engine.EINVALID, "%v", err)
+	}
+	return l, nil
+}
+
+// PluginStages returns an audit stage for every pinned plugin, and warns
+// in the log about plugin binaries that are not pinned.
+func (s *Service) PluginStages() ([]audit.Stage, error) {
+	l, err := s.readLock()
+	if err != nil {
+		return nil, err
+	}
+	var stages []audit.Stage
+	for _, p := range l.Plugins {
+		stages = append(stages, host.Stage{Spec: s.pluginSpec(p)})
+	}
+	for _, p := range s.Unpinned(l) {
+		s.opt.Log.Warn("plugin binary is not pinned, so audits do not run it", "path", p, "plugin", PluginName(p))
+	}
+	return stages, nil
+}
+
+// Unpinned lists plugin binaries in plugins.dirs that l does not pin.
+func (s *Service) Unpinned(l *host.Lock) []string {
+	paths, err := host.Discover(s.opt.Plugins.Dirs)
+	if err != nil {
+		s.opt.Log.Warn("cannot look for unpinned plugins", "err", err)
+	}
+	return l.Unpinned(paths)
+}
+
+// PluginName is the name pinning takes for a binary: its file name after
+// okrmap-plugin-.
+func PluginName(path string) string {
+	return strings.TrimPrefix(filepath.Base(path), host.Prefix)
+}
+
+// Plugin is a pinned plugin as it describes itself.
+type Plugin struct {
+	host.Locked
+	Description *pb.Description
+}
+
+// Plugins starts every pinned plugin to ask what it is and which rules and
+// settings it has.
+func (s *Service) Plugins(ctx context.Context) ([]Plugin, error) {
+	l, err := s.readLock()
+	if err != nil {
+		return nil, err
+	}
+	out := []Plugin{}
+	for _, p := range l.Plugins {
+		d, err := host.Describe(context.WithoutCancel(ctx), s.pluginSpec(p))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Plugin{Locked: p, Description: d})
+	}
+	return out, nil
+}
+
+// VerifyPlugins checks every pin against its binary and returns the lock.
+func (s *Service) VerifyPlugins() (*host.Lock, error) {
+	l, err := s.readLock()
+	if err != nil {
+		return nil, err
+	}
+	if errs := l.Verify(); len(errs) > 0 {
+		return nil, engine.Errorf(engine.EINVALID, "%v", errors.Join(errs...))
+	}
+	return l, nil
+}
+
+// PinResult is what pinning changed.
+type PinResult struct {
+	Lock    *host.Lock
+	Changes []host.Change
+	// Replaced is set when a damaged lock file was replaced whole.
+	Replaced error
+}
+
+// PinPlugins pins the okrmap-plugin-* binaries of plugins.dirs named by
+// names (every one when names is empty, dropping pins of binaries gone) and
+// writes the lock file.
+func (s *Service) PinPlugins(ctx context.Context, names []string) (*PinResult, error) {
+	paths, err := host.Discover(s.opt.Plugins.Dirs)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) > 0 {
+		var picked []string
+		for _, n := range names {
+			i := slices.IndexFunc(paths, func(p string) bool { return PluginName(p) == n })
+			if i < 0 {
+				return nil, engine.NotFound("plugin", "no %s%s in plugins.dirs", host.Prefix, n)
+			}
+			picked = append(picked, paths[i])
+		}
+		paths = picked
+	}
+	if len(paths) == 0 {
+		return nil, engine.NotFound("plugin", "no okrmap-plugin-* binaries in plugins.dirs (%s)", strings.Join(s.opt.Plugins.Dirs, ", "))
+	}
+	res := &PinResult{}
+	old, err := host.ReadLock(s.LockFile())
+	if err != nil && len(names) > 0 {
+		return nil, engine.Errorf(engine.EINVALID, "%v; pin every plugin to rewrite it", err)
+	}
+	if err != nil {
+		res.Replaced = err
+		s.opt.Log.Warn("replacing a damaged lock file", "err", err)
+		old = &host.Lock{}
+	}
+	pinned, err := host.Pin(ctx, paths, host.Spec{Timeout: s.opt.Plugins.Timeout, Log: s.opt.Log})
+	if err != nil {
+		return nil, err
+	}
+	res.Lock, res.Changes = old.Update(pinned.Plugins, len(names) == 0)
+	if err := host.WriteLock(s.LockFile(), res.Lock); err != nil {
+		return nil, err
+	}
+	return res, nil
+}

@@ -1,0 +1,108 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/csvimport"
+	"github.com/okrmap/okrmap/engine/plan"
+	"github.com/okrmap/okrmap/engine/sqlite"
+)
+
+// ApplyRequest asks to upsert plan documents.
+type ApplyRequest struct {
+	Files     []string        // plan files to read
+	Documents []plan.Document // plan documents already read (uploads)
+	DryRun    bool
+	Author    string
+}
+
+// Apply upserts the plan in one transaction and returns what changed. An
+// invalid plan returns engine.Problems located in their documents and
+// changes nothing.
+func (s *Service) Apply(ctx context.Context, req ApplyRequest) (engine.Changes, error) {
+	docs := req.Documents
+	if len(req.Files) > 0 {
+		set, err := plan.Load(req.Files...)
+		if err != nil {
+			return nil, err
+		}
+		return s.apply(ctx, set, req)
+	}
+	if len(docs) == 0 {
+		return nil, engine.Errorf(engine.EINVALID, "no plan documents to apply")
+	}
+	set, err := plan.Read(docs...)
+	if err != nil {
+		return nil, err
+	}
+	return s.apply(ctx, set, req)
+}
+
+func (s *Service) apply(ctx context.Context, set *plan.Set, req ApplyRequest) (engine.Changes, error) {
+	cs, err := s.db.ApplyAs(ctx, set.Plan, req.DryRun, req.Author)
+	var probs engine.Problems
+	if errors.As(err, &probs) {
+		return nil, set.Locate(probs)
+	}
+	return cs, err
+}
+
+// Export returns the stored model as a plan; with a period in scope, that
+// period's objectives with the objectives above them.
+func (s *Service) Export(ctx context.Context, period string) (*engine.Plan, error) {
+	p, err := s.db.Plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if period == "" {
+		return p, nil
+	}
+	per, err := engine.ParsePeriod(period)
+	if err != nil {
+		return nil, engine.Errorf(engine.EINVALID, "period: %v", err)
+	}
+	return p.ForPeriod(per), nil
+}
+
+// Record stores check-ins and measurements in one transaction, all or
+// nothing; see sqlite.DB.Record for idempotency keys. It returns whether
+// the batch was a replay of one already stored.
+func (s *Service) Record(ctx context.Context, b sqlite.Batch) (replayed bool, err error) {
+	return s.db.Record(ctx, b)
+}
+
+// ImportMeasurements reads a CSV of measurements (see csvimport) and
+// stores every row in one transaction, or none when any row is wrong.
+func (s *Service) ImportMeasurements(ctx context.Context, name string, r io.Reader, author string) (int, error) {
+	known, err := s.db.KPIKeys(ctx)
+	if err != nil {
+		return 0, err
+	}
+	ms, err := csvimport.Measurements(name, r, func(k string) bool { return known[k] })
+	if err != nil {
+		return 0, err
+	}
+	for i := range ms {
+		if ms[i].Author == "" {
+			ms[i].Author = author
+		}
+	}
+	if err := s.db.Measure(ctx, ms...); err != nil {
+		return 0, err
+	}
+	return len(ms), nil
+}
+
+// CloseQuarter scores and closes a period, rolling unfinished work into
+// next when it is set.
+func (s *Service) CloseQuarter(ctx context.Context, period, next string) (*sqlite.CloseResult, error) {
+	return s.db.CloseQuarter(ctx, period, next)
+}
+
+// RecomputeDerived computes derived KPIs from their formulas.
+func (s *Service) RecomputeDerived(ctx context.Context) ([]string, error) {
+	return s.db.Recompute(ctx)
+}

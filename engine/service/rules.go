@@ -1,0 +1,120 @@
+package service
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/plan"
+	"github.com/okrmap/okrmap/engine/resolve"
+	"github.com/okrmap/okrmap/engine/rules"
+)
+
+// RuleSet compiles the built-in pack (unless configured off), the
+// configured packs and extra.
+func (s *Service) RuleSet(extra []string) (*rules.Set, error) {
+	var packs []*rules.Pack
+	if s.opt.Rules.Builtin {
+		p, err := rules.LoadBuiltin()
+		if err != nil {
+			return nil, err
+		}
+		packs = append(packs, p)
+	}
+	for _, path := range append(slices.Clone(s.opt.Rules.Packs), extra...) {
+		p, err := rules.LoadPack(path)
+		if err != nil {
+			return nil, err
+		}
+		packs = append(packs, p)
+	}
+	if len(packs) == 0 {
+		return nil, engine.Errorf(engine.EINVALID, "no rule packs: rules.builtin is off and no packs are configured")
+	}
+	return rules.Compile(packs...)
+}
+
+// RuleInfo describes one rule of a pack or a pinned plugin.
+type RuleInfo struct {
+	ID       string   `json:"id" yaml:"id"`
+	Name     string   `json:"name" yaml:"name"`
+	Severity string   `json:"severity" yaml:"severity"`
+	Scope    string   `json:"scope" yaml:"scope"`
+	Tags     []string `json:"tags" yaml:"tags"`
+	Pack     string   `json:"pack" yaml:"pack"` // a pack's name, or plugin:<name>
+	When     string   `json:"when,omitempty" yaml:"when,omitempty"`
+	Assert   string   `json:"assert,omitempty" yaml:"assert,omitempty"`
+	Message  string   `json:"message,omitempty" yaml:"message,omitempty"`
+	Doc      string   `json:"doc" yaml:"doc"`
+	Fix      string   `json:"fix" yaml:"fix"`
+}
+
+// Rules lists the rules audits evaluate: the packs' and, described by each
+// pinned plugin, the plugins'. With pack set, only that pack's or plugin's.
+func (s *Service) Rules(ctx context.Context, extra []string, pack string) ([]RuleInfo, error) {
+	set, err := s.RuleSet(extra)
+	if err != nil {
+		return nil, err
+	}
+	out := []RuleInfo{}
+	for _, r := range set.Rules {
+		if pack == "" || r.Pack == pack {
+			out = append(out, RuleInfo{ID: r.ID, Name: r.Name, Severity: r.Severity, Scope: r.Scope, Tags: r.Tags,
+				Pack: r.Pack, When: r.When, Assert: r.Assert, Message: r.Message, Doc: r.Doc, Fix: r.Fix})
+		}
+	}
+	plugins, err := s.Plugins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range plugins {
+		if pack != "" && p.Name != pack {
+			continue
+		}
+		for _, r := range p.Description.GetRules() {
+			out = append(out, RuleInfo{ID: r.GetId(), Name: r.GetName(), Severity: r.GetSeverity(), Scope: r.GetScope(),
+				Tags: r.GetTags(), Pack: "plugin:" + p.Description.GetName(), Doc: r.GetDoc(), Fix: r.GetFix()})
+		}
+	}
+	return out, nil
+}
+
+// LintRequest asks for the rules' findings on plan files alone.
+type LintRequest struct {
+	Files []string
+	Packs []string    // rule pack files besides the configured ones
+	Today engine.Date // zero is today
+}
+
+// LintResult is what lint found.
+type LintResult struct {
+	Findings []engine.Finding
+	Rules    *rules.Set // the rules evaluated, in pack order
+	Skipped  []string   // rules that judge history, which plan files lack
+}
+
+// Lint validates plan files, resolves them without history and evaluates
+// the rule packs, skipping the rules tagged history.
+func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error) {
+	set, err := plan.Load(req.Files...)
+	if err != nil {
+		return nil, err
+	}
+	if err := set.Validate(); err != nil {
+		return nil, err
+	}
+	rs, err := s.RuleSet(req.Packs)
+	if err != nil {
+		return nil, err
+	}
+	rs, skipped := rs.WithoutTag("history")
+	start := time.Now()
+	g := resolve.Resolve(resolve.Input{Plan: set.Plan, Today: s.Today(req.Today)})
+	findings, err := rs.Evaluate(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	s.opt.Log.Debug("lint", "rules", len(rs.Rules), "findings", len(findings), "took", time.Since(start))
+	return &LintResult{Findings: findings, Rules: rs, Skipped: skipped}, nil
+}

@@ -1,0 +1,55 @@
+-- What okrmap serve needs: waivers, API tokens, idempotent writes, who
+-- applied and audited, and one-off markers.
+CREATE TABLE waiver (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused
+    rule       TEXT NOT NULL,
+    entity     TEXT NOT NULL, -- a key or a glob
+    reason     TEXT NOT NULL,
+    owner      TEXT NOT NULL DEFAULT '',
+    until      TEXT NOT NULL, -- YYYY-MM-DD
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX waiver_rule ON waiver (rule, entity);
+
+CREATE TABLE api_token (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    role         TEXT NOT NULL,
+    hash         TEXT NOT NULL UNIQUE, -- hex SHA-256 of the secret
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT NOT NULL DEFAULT '', -- '' never
+    revoked_at   TEXT NOT NULL DEFAULT '',
+    last_used_at TEXT NOT NULL DEFAULT ''
+);
+
+-- Keys of writes already done, so a retried request stores nothing twice.
+CREATE TABLE idempotency (
+    key          TEXT PRIMARY KEY,
+    request_hash TEXT NOT NULL,
+    stored       INTEGER NOT NULL,
+    created_at   TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE apply_log (
+    id        INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    author    TEXT NOT NULL,
+    created   INTEGER NOT NULL,
+    updated   INTEGER NOT NULL,
+    unchanged INTEGER NOT NULL
+);
+
+ALTER TABLE audit_run ADD COLUMN author TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Bumped by every write, so readers can tell whether their cache is current.
+CREATE TABLE revision (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    n  INTEGER NOT NULL
+);
+INSERT INTO revision (id, n) VALUES (1, 0);

@@ -1,0 +1,242 @@
+// Package tree builds the alignment tree of a resolved graph for a scope:
+// each P&L line, the business objectives on it, the objectives under them
+// (following parents), their key results, and the KPIs linked at every
+// level with the KPIs that drive them nested below; then the objectives and
+// KPIs that reach no business objective. The text tree, the HTML report and
+// the HTTP API all render this one model.
+package tree
+
+import (
+	"time"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/resolve"
+)
+
+// Node kinds besides the entity kinds.
+const (
+	KindPnLLine = "pnl_line"
+)
+
+// Node is one entry of the tree. Which optional fields are set depends on
+// Kind.
+type Node struct {
+	Kind  string `json:"kind"` // pnl_line or an entity kind
+	Key   string `json:"key,omitempty"`
+	Title string `json:"title"`
+	// Misaligned marks a KPI whose trace reaches no business objective on a
+	// P&L line, and a business objective without a P&L line.
+	Misaligned bool `json:"misaligned,omitempty"`
+
+	Category string `json:"category,omitempty"` // business objectives and KPIs
+	Period   string `json:"period,omitempty"`   // business objectives and objectives
+	Team     string `json:"team,omitempty"`     // objectives and KPIs
+	Status   string `json:"status,omitempty"`   // objectives
+
+	Unit     string      `json:"unit,omitempty"` // key results and KPIs
+	Baseline *float64    `json:"baseline,omitempty"`
+	Target   *float64    `json:"target,omitempty"`
+	Current  *float64    `json:"current,omitempty"`
+	Progress *float64    `json:"progress,omitempty"` // 0-1, with a current value
+	Due      engine.Date `json:"due,omitzero"`
+	Score    *float64    `json:"score,omitempty"`
+
+	KPIKind  string     `json:"kpi_kind,omitempty"` // outcome or activity
+	Drives   bool       `json:"drives,omitempty"`   // a KPI under the KPI it drives
+	Latest   *float64   `json:"latest,omitempty"`
+	LatestAt *time.Time `json:"latest_at,omitempty"`
+	// StopsAt lists where an unaligned KPI's links lead; empty when it is
+	// linked to nothing.
+	StopsAt []string `json:"stops_at,omitempty"`
+
+	Children []*Node `json:"children,omitempty"`
+}
+
+// Tree is the alignment tree of a scope.
+type Tree struct {
+	Scope string `json:"scope"`
+	// Lines are the P&L lines in first-seen order; a line with an empty
+	// title holds business objectives without one.
+	Lines []*Node `json:"lines"`
+	// Unparented are objectives in scope whose parent chain reaches no
+	// business objective.
+	Unparented []*Node `json:"unparented"`
+	// Unaligned are KPIs in scope that reach no business objective.
+	Unaligned []*Node `json:"unaligned"`
+	// KPIs counts the KPIs in scope.
+	KPIs int `json:"kpis"`
+	// Empty is true when the graph holds no objectives or KPIs at all.
+	Empty bool `json:"empty"`
+}
+
+type builder struct {
+	g          *resolve.Graph
+	s          engine.Scope
+	shown      map[*resolve.Objective]bool
+	linkedFrom map[string][]*resolve.KPI // key -> KPIs linking to it, in link order
+}
+
+// Build returns the tree of g for scope s. Objectives in scope are shown
+// with the objectives above them for context; with teams in the scope,
+// business objectives with nothing in scope below them are left out.
+func Build(g *resolve.Graph, s engine.Scope) *Tree {
+	b := &builder{g: g, s: s, shown: map[*resolve.Objective]bool{}, linkedFrom: map[string][]*resolve.KPI{}}
+	kpis := make(map[string]*resolve.KPI, len(g.KPIs))
+	for _, k := range g.KPIs {
+		kpis[k.Key] = k
+	}
+	for _, l := range g.Links {
+		if k := kpis[l.KPI]; k != nil {
+			b.linkedFrom[l.To] = append(b.linkedFrom[l.To], k)
+		}
+	}
+	seen := map[*resolve.Objective]bool{}
+	for _, o := range g.Objectives {
+		b.markShown(o, seen)
+	}
+
+	t := &Tree{Scope: s.String(), Lines: []*Node{}, Unparented: []*Node{}, Unaligned: []*Node{},
+		Empty: len(g.BusinessObjectives)+len(g.Objectives)+len(g.KPIs) == 0}
+	lines := map[string]*Node{}
+	for _, bo := range g.BusinessObjectives {
+		if len(s.Teams) > 0 && !b.anyShown(bo.Objectives) {
+			continue
+		}
+		line := lines[bo.PnLLine]
+		if line == nil {
+			line = &Node{Kind: KindPnLLine, Title: bo.PnLLine}
+			lines[bo.PnLLine] = line
+			t.Lines = append(t.Lines, line)
+		}
+		line.Children = append(line.Children, b.businessObjective(bo))
+	}
+	for _, o := range g.Objectives {
+		if b.shown[o] && o.ParentKind == "" {
+			t.Unparented = append(t.Unparented, b.objective(o, map[*resolve.Objective]bool{}))
+		}
+	}
+	for _, k := range g.KPIs {
+		if !s.HasTeam(k.Team) {
+			continue
+		}
+		t.KPIs++
+		if len(k.Reaches) > 0 {
+			continue
+		}
+		n := kpiNode(k)
+		for _, l := range k.Links {
+			n.StopsAt = append(n.StopsAt, l.To)
+		}
+		t.Unaligned = append(t.Unaligned, n)
+	}
+	return t
+}
+
+// markShown marks objectives in scope or with a descendant in scope.
+func (b *builder) markShown(o *resolve.Objective, seen map[*resolve.Objective]bool) bool {
+	if seen[o] {
+		return b.shown[o]
+	}
+	seen[o] = true
+	show := b.s.Objective(o.Team, o.Period)
+	for _, c := range o.Children {
+		if b.markShown(c, seen) {
+			show = true
+		}
+	}
+	b.shown[o] = show
+	return show
+}
+
+func (b *builder) anyShown(os []*resolve.Objective) bool {
+	for _, o := range os {
+		if b.shown[o] {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *builder) businessObjective(bo *resolve.BusinessObjective) *Node {
+	n := &Node{Kind: string(engine.KindBusinessObjective), Key: bo.Key, Title: bo.Title, Category: bo.Category,
+		Period: bo.Period, Misaligned: bo.PnLLine == ""}
+	for _, o := range bo.Objectives {
+		if b.shown[o] {
+			n.Children = append(n.Children, b.objective(o, map[*resolve.Objective]bool{}))
+		}
+	}
+	n.Children = append(n.Children, b.kpisLinkedTo(bo.Key, map[*resolve.KPI]bool{}, false)...)
+	return n
+}
+
+func (b *builder) objective(o *resolve.Objective, seen map[*resolve.Objective]bool) *Node {
+	seen[o] = true
+	n := &Node{Kind: string(engine.KindObjective), Key: o.Key, Title: o.Title, Team: o.Team, Period: o.Period, Status: o.Status}
+	for _, kr := range o.KeyResults {
+		c := &Node{Kind: string(engine.KindKeyResult), Key: kr.Key, Title: kr.Title, Unit: kr.Unit,
+			Baseline: opt(kr.HasBaseline, kr.Baseline), Target: opt(kr.HasTarget, kr.Target),
+			Current: opt(kr.HasCurrent, kr.Current), Progress: opt(kr.HasCurrent, kr.Progress), Score: opt(kr.HasScore, kr.Score)}
+		if kr.HasDue {
+			c.Due = engine.DateOf(kr.Due)
+		}
+		c.Children = b.kpisLinkedTo(kr.Key, map[*resolve.KPI]bool{}, false)
+		n.Children = append(n.Children, c)
+	}
+	n.Children = append(n.Children, b.kpisLinkedTo(o.Key, map[*resolve.KPI]bool{}, false)...)
+	for _, c := range o.Children {
+		if b.shown[c] && !seen[c] {
+			n.Children = append(n.Children, b.objective(c, seen))
+		}
+	}
+	return n
+}
+
+// kpisLinkedTo returns the KPIs linking to key, each with the KPIs that
+// drive it nested below.
+func (b *builder) kpisLinkedTo(key string, seen map[*resolve.KPI]bool, drives bool) []*Node {
+	var out []*Node
+	for _, k := range b.linkedFrom[key] {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		n := kpiNode(k)
+		n.Drives = drives
+		n.Children = b.kpisLinkedTo(k.Key, seen, true)
+		out = append(out, n)
+	}
+	return out
+}
+
+func kpiNode(k *resolve.KPI) *Node {
+	n := &Node{Kind: string(engine.KindKPI), Key: k.Key, Title: k.Name, KPIKind: k.Kind, Category: k.Category,
+		Team: k.Team, Unit: k.Unit, Misaligned: !k.Aligned}
+	if k.HasMeasurement {
+		n.Latest = opt(true, k.Latest)
+		at := k.LatestAt
+		n.LatestAt = &at
+	}
+	return n
+}
+
+func opt(ok bool, x float64) *float64 {
+	if !ok {
+		return nil
+	}
+	return &x
+}
+
+// Walk calls fn for every node of the tree, parents before children, with
+// its depth below the top level (0).
+func (t *Tree) Walk(fn func(n *Node, depth int)) {
+	var walk func(ns []*Node, depth int)
+	walk = func(ns []*Node, depth int) {
+		for _, n := range ns {
+			fn(n, depth)
+			walk(n.Children, depth+1)
+		}
+	}
+	walk(t.Lines, 0)
+	walk(t.Unparented, 0)
+	walk(t.Unaligned, 0)
+}
