@@ -6,7 +6,7 @@ import "time"
 // found and how the alignment scored.
 type AuditRun struct {
 	ID         int64          `json:"id"`
-	Scope      string         `json:"scope"` // canonical, e.g. "period=2026-Q4 teams=marketing"
+	Scope      string         `json:"scope"`            // canonical, e.g. "period=2026-Q4 teams=marketing"
 	Author     string         `json:"author,omitempty"` // who ran it
 	StartedAt  time.Time      `json:"started_at"`
 	FinishedAt time.Time      `json:"finished_at"`

@@ -62,8 +62,8 @@ type Options struct {
 	// (the lock file, the legacy waiver file) are found from it. Open and
 	// New set it.
 	DBPath string
-	Log        *slog.Logger     // nil discards
-	Now        func() time.Time // nil is time.Now
+	Log    *slog.Logger     // nil discards
+	Now    func() time.Time // nil is time.Now
 }
 
 // Service runs okrmap's use cases against one database.
@@ -218,4 +218,3 @@ func checkTeams(p *engine.Plan, scope engine.Scope) error {
 	}
 	return nil
 }
-
