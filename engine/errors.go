@@ -78,12 +78,12 @@ func ErrorCode(err error) string {
 
 // Problem is one thing wrong with a plan, located as precisely as known.
 type Problem struct {
-	File   string // plan file, "" when the entity came from the database
-	Line   int    // 1-based; 0 when unknown
-	Column int    // 1-based; 0 when unknown
-	Path   string // JSON pointer inside the file, e.g. /objectives/2/parent
-	Key    string // the entity's key, when it has one
-	Msg    string // what is wrong and what to do
+	File   string `json:"file,omitempty"`   // plan file, "" when the entity came from the database
+	Line   int    `json:"line,omitempty"`   // 1-based; 0 when unknown
+	Column int    `json:"column,omitempty"` // 1-based; 0 when unknown
+	Path   string `json:"path,omitempty"`   // JSON pointer inside the file, e.g. /objectives/2/parent
+	Key    string `json:"key,omitempty"`    // the entity's key, when it has one
+	Msg    string `json:"message"`          // what is wrong and what to do
 }
 
 func (p Problem) String() string {

@@ -17,9 +17,9 @@ const (
 
 // Change is what applying a plan does to one entity.
 type Change struct {
-	Kind   Kind
-	Key    string
-	Action Action
+	Kind   Kind   `json:"kind"`
+	Key    string `json:"key"`
+	Action Action `json:"action"`
 }
 
 // Changes lists what applying a plan does, entity by entity.

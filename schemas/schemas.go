@@ -17,3 +17,8 @@ const RulePackURL = "https://github.com/okrmap/okrmap/schemas/rulepack.schema.js
 
 // AuditURL is the $id of audit.schema.json.
 const AuditURL = "https://github.com/okrmap/okrmap/schemas/audit.schema.json"
+
+// OpenAPI is the HTTP API's OpenAPI document, served at /api/v1/openapi.json.
+//
+//go:embed openapi.json
+var OpenAPI []byte

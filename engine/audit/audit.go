@@ -182,7 +182,7 @@ type Diff struct {
 
 // Compare returns what changed from prev (nil when there is none) to cur.
 func Compare(prev, cur *engine.AuditRun) Diff {
-	d := Diff{To: cur.ID}
+	d := Diff{To: cur.ID, New: []engine.Finding{}, Resolved: []engine.Finding{}, Persisting: []engine.Finding{}}
 	seen := map[string]bool{}
 	if prev != nil {
 		d.From = prev.ID

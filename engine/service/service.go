@@ -175,6 +175,7 @@ type cachedGraph struct {
 	today    engine.Date
 	snap     *sqlite.Snapshot
 	graph    *resolve.Graph
+	index    *index // built on first use
 }
 
 // Graph returns the stored plan resolved as of today, from one consistent

@@ -193,6 +193,12 @@ func (db *DB) migrate(ctx context.Context, steps []migration) error {
 	return nil
 }
 
+// SchemaVersion is the schema version this okrmap migrates databases to.
+func SchemaVersion() int {
+	steps, _ := readMigrations(migrationFS)
+	return len(steps)
+}
+
 // SchemaVersion returns the database's schema version.
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int

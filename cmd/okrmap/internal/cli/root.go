@@ -152,7 +152,7 @@ overriding the one before.
 		c.GroupID = "quarter"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{a.initCommand(), a.backupCommand()} {
+	for _, c := range []*cobra.Command{a.initCommand(), a.backupCommand(), a.serveCommand(), a.tokenCommand()} {
 		c.GroupID = "data"
 		root.AddCommand(c)
 	}
@@ -162,7 +162,7 @@ overriding the one before.
 
 // configure loads the configuration and sets up logging.
 func (a *app) configure(cmd *cobra.Command) error {
-	cfg, err := config.Load(a.configFile, cmd.Flags(), map[string]string{"db": "db", "log-level": "log.level"})
+	cfg, err := config.Load(a.configFile, cmd.Flags(), map[string]string{"db": "db", "log-level": "log.level", "listen": "server.listen"})
 	if err != nil {
 		return usageError{err}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/okrmap/okrmap/engine/server"
 	"github.com/okrmap/okrmap/engine/service"
 )
 
@@ -36,7 +37,11 @@ type Config struct {
 	Audit   Audit   `mapstructure:"audit"`
 	Plugins Plugins `mapstructure:"plugins"`
 	Log     Log     `mapstructure:"log"`
+	Server  Server  `mapstructure:"server"`
 }
+
+// Server configures okrmap serve.
+type Server = server.Config
 
 // Plugins configures rule plugins.
 type Plugins = service.Plugins
@@ -65,6 +70,7 @@ func Defaults() Config {
 		Rules:   Rules{Builtin: true, Packs: []string{}},
 		Plugins: Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}},
 		Log:     Log{Level: "warn", Format: "text"},
+		Server:  server.Defaults(),
 	}
 }
 
@@ -87,7 +93,7 @@ func (c Config) Validate() error {
 	if !slices.Contains([]string{"text", "json"}, c.Log.Format) {
 		return fmt.Errorf("log.format: %q is not one of text, json", c.Log.Format)
 	}
-	return nil
+	return c.Server.Validate()
 }
 
 // Load builds the configuration. file is an explicit config file ("" to

@@ -1,0 +1,102 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"encoding/hex"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/sqlite"
+)
+
+// Token roles, each allowing what the one before allows.
+const (
+	RoleRead  = "read"  // GET
+	RoleWrite = "write" // check-ins, measurements, audits
+	RoleAdmin = "admin" // plan apply, waivers, tokens
+)
+
+// Roles lists the roles, weakest first.
+var Roles = []string{RoleRead, RoleWrite, RoleAdmin}
+
+// Allows reports whether role may act with need's rights.
+func Allows(role, need string) bool {
+	r, n := slices.Index(Roles, role), slices.Index(Roles, need)
+	return r >= 0 && n >= 0 && r >= n
+}
+
+// tokenPrefix starts every secret, so leaked secrets are easy to find.
+const tokenPrefix = "okm_"
+
+func hashSecret(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+// CreateToken stores a new API token and returns its secret, which is not
+// stored and cannot be shown again. ttl 0 never expires.
+func (s *Service) CreateToken(ctx context.Context, name, role string, ttl time.Duration) (string, sqlite.Token, error) {
+	if !engine.ValidKey(name) {
+		return "", sqlite.Token{}, engine.Errorf(engine.EINVALID, "token name %q: use lower-case letters, digits, _ and -", name)
+	}
+	if !slices.Contains(Roles, role) {
+		return "", sqlite.Token{}, engine.Errorf(engine.EINVALID, "role %q: use read, write or admin", role)
+	}
+	if ttl < 0 {
+		return "", sqlite.Token{}, engine.Errorf(engine.EINVALID, "expiry %s is in the past", ttl)
+	}
+	b := make([]byte, 20)
+	rand.Read(b)
+	secret := tokenPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+	t := sqlite.Token{Name: name, Role: role, Hash: hashSecret(secret)}
+	if ttl > 0 {
+		t.ExpiresAt = s.opt.Now().Add(ttl).UTC()
+	}
+	if err := s.db.CreateToken(ctx, &t); err != nil {
+		return "", t, err
+	}
+	return secret, t, nil
+}
+
+// Tokens lists the tokens, without secrets.
+func (s *Service) Tokens(ctx context.Context) ([]sqlite.Token, error) { return s.db.Tokens(ctx) }
+
+// RevokeToken revokes a token by name; it stops working at once.
+func (s *Service) RevokeToken(ctx context.Context, name string) error {
+	return s.db.RevokeToken(ctx, name)
+}
+
+// ErrBadToken is the one answer for a secret that is unknown, revoked or
+// expired, so callers learn nothing about which.
+var ErrBadToken = engine.Errorf(engine.EINVALID, "the token is unknown, revoked or expired")
+
+// Authenticate returns the token whose secret this is, and records its
+// use. Unknown, revoked and expired tokens fail with ErrBadToken.
+func (s *Service) Authenticate(ctx context.Context, secret string) (sqlite.Token, error) {
+	hash := hashSecret(secret)
+	t, err := s.db.TokenByHash(ctx, hash)
+	if engine.ErrorCode(err) == engine.ENOTFOUND {
+		return t, ErrBadToken
+	}
+	if err != nil {
+		return t, err
+	}
+	now := s.opt.Now()
+	if subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) != 1 || !t.RevokedAt.IsZero() ||
+		!t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
+		return sqlite.Token{}, ErrBadToken
+	}
+	// Record use at most once a minute per token, to spare the writer.
+	if now.Sub(t.LastUsed) > time.Minute {
+		if err := s.db.TouchToken(ctx, t.ID, now); err != nil {
+			s.opt.Log.Warn("cannot record a token's use", "token", t.Name, "err", err)
+		}
+	}
+	return t, nil
+}
