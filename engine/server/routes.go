@@ -613,4 +613,3 @@ func ParseTTL(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
-
