@@ -25,7 +25,7 @@ type handler func(w http.ResponseWriter, r *http.Request) error
 // anyone in, token or not).
 func (s *Server) route(pattern, need string, h handler) {
 	s.patterns = append(s.patterns, pattern)
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc(pattern, s.metrics.observe(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if need != "" {
 			c := caller(r)
 			if c.role == "" {
@@ -40,7 +40,7 @@ func (s *Server) route(pattern, need string, h handler) {
 		if err := h(w, r); err != nil {
 			s.problem(w, r, err)
 		}
-	})
+	}))
 }
 
 // statusWriter records the status for the access log.

@@ -32,6 +32,10 @@ func (s *Server) routes() {
 		return writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.route("GET /readyz", "", s.ready)
+	s.route("GET /metrics", read, func(w http.ResponseWriter, r *http.Request) error {
+		s.metrics.handler().ServeHTTP(w, r)
+		return nil
+	})
 	s.route("GET /api/v1/openapi.json", "", func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Type", "application/json")
 		_, err := w.Write(schemas.OpenAPI)

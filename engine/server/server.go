@@ -113,6 +113,7 @@ type Server struct {
 	mux      *http.ServeMux
 	patterns []string // the patterns registered, "METHOD /path"
 	jobs     *jobs
+	metrics  *metrics
 	wg       sync.WaitGroup // running audits
 }
 
@@ -124,7 +125,8 @@ func New(svc *service.Service, cfg Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{svc: svc, cfg: cfg, log: log, mux: http.NewServeMux(), jobs: newJobs()}
+	s := &Server{svc: svc, cfg: cfg, log: log, mux: http.NewServeMux(), jobs: newJobs(), metrics: newMetrics(svc)}
+	svc.SetObserver(s.metrics)
 	for _, c := range cfg.AuthProxy.TrustedCIDRs {
 		_, n, _ := net.ParseCIDR(c)
 		s.proxies = append(s.proxies, n)

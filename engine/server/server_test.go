@@ -122,13 +122,24 @@ func (a *api) call(method, path, token string, body any, header ...string) (*htt
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
+	// Requests a test marks invalid-request are sent as they are; their
+	// answers are still checked when the document has the route.
+	expectValid := !strings.Contains(strings.Join(header, " "), "invalid-request")
 	route, params, err := a.router.FindRoute(req)
 	if err != nil {
-		a.t.Fatalf("%s %s is not in the OpenAPI document: %v", method, path, err)
+		if expectValid {
+			a.t.Fatalf("%s %s is not in the OpenAPI document: %v", method, path, err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return resp, out
 	}
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
 		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
-	expectValid := !strings.Contains(strings.Join(header, " "), "invalid-request")
 	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil && expectValid {
 		a.t.Errorf("%s %s: the request does not match the OpenAPI document: %v", method, path, err)
 	}
@@ -174,7 +185,9 @@ func trim(b []byte) string {
 	return string(b)
 }
 
-func examplePlan(t *testing.T) applyRequest {
+func examplePlan(t *testing.T) applyRequest { return examplePlanFrom(t) }
+
+func examplePlanFrom(t testing.TB) applyRequest {
 	t.Helper()
 	files, _ := filepath.Glob("../../examples/saas-b2b/*.yaml")
 	if len(files) == 0 {

@@ -222,6 +222,7 @@ func TestWorkflow(t *testing.T) {
 	a.want(401, "GET", "/api/v1/audits", created.Secret, nil, nil)
 	a.want(404, "DELETE", "/api/v1/tokens/nope", admin, nil, nil)
 
+	a.want(200, "GET", "/metrics", reader, nil, nil)
 	checkCoverage(t, a)
 }
 

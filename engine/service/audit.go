@@ -48,6 +48,17 @@ type AuditResult struct {
 // previous run of the scope, writes the report and notifies. A run whose
 // plugin failed is stored and returned, incomplete, with a nil error.
 func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditResult, error) {
+	start := time.Now()
+	res, err := s.audit(ctx, req)
+	var run *engine.AuditRun
+	if res != nil {
+		run = res.Run
+	}
+	s.opt.Observer.AuditDone(req.Scope.String(), run, time.Since(start), err)
+	return res, err
+}
+
+func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, error) {
 	var w report.Writer
 	if req.Format != "" {
 		var err error
@@ -66,6 +77,9 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	stages, err := s.PluginStages()
 	if err != nil {
 		return nil, err
+	}
+	for i, st := range stages {
+		stages[i] = timedStage{st, s.opt.Observer}
 	}
 	res := &AuditResult{}
 	start := time.Now()
@@ -117,17 +131,39 @@ func writeReport(w report.Writer, rep *report.Report, path string, out io.Writer
 	return w.Write(out, rep)
 }
 
-// notify posts the run's summary to each target when something changed,
-// and returns what failed.
+// notify first delivers what earlier runs could not tell each target,
+// then posts this run's summary when something changed. What fails is kept
+// for the next run and returned.
 func (s *Service) notify(ctx context.Context, targets []notify.Target, res *AuditResult, reportPath string) []error {
-	if len(targets) == 0 || !notify.Changed(res.Diff) {
-		return nil
-	}
-	sum := notify.NewSummary(res.Run, res.Diff, reportPath)
 	var errs []error
+	sum := notify.NewSummary(res.Run, res.Diff, reportPath)
 	for _, t := range targets {
-		if err := notify.Send(ctx, t, sum); err != nil {
+		pending, err := s.db.PendingFor(ctx, t.URL)
+		if err != nil {
 			errs = append(errs, err)
+		}
+		for _, p := range pending {
+			err := notify.PostBody(ctx, t, p.Body, s.opt.Notify)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("an earlier notification is still undelivered: %w", err))
+			}
+			if err := s.db.SettlePending(ctx, p.ID, err == nil); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if !notify.Changed(res.Diff) {
+			continue
+		}
+		body, err := t.Body(sum)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := notify.PostBody(ctx, t, body, s.opt.Notify); err != nil {
+			errs = append(errs, fmt.Errorf("%w; kept to retry on the next run", err))
+			if err := s.db.AddPending(ctx, t.URL, body); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errs
@@ -206,4 +242,17 @@ func (s *Service) Diff(ctx context.Context, scope engine.Scope, from, to int64) 
 		return audit.Diff{}, err
 	}
 	return audit.Compare(a, b), nil
+}
+
+// timedStage tells the observer how long a plugin stage took.
+type timedStage struct {
+	audit.Stage
+	obs Observer
+}
+
+func (t timedStage) Run(ctx context.Context, g *resolve.Graph) ([]engine.Finding, engine.PackRef, error) {
+	start := time.Now()
+	fs, ref, err := t.Stage.Run(ctx, g)
+	t.obs.PluginDone(t.Name(), time.Since(start), err)
+	return fs, ref, err
 }

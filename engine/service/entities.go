@@ -206,3 +206,20 @@ func (idx *index) entity(key string) Entity {
 	}
 	return e
 }
+
+// StaleKPIs counts the linked, measured-not-derived KPIs with no
+// measurement within their frequency window as of today, as the built-in
+// kpi-stale rule judges them.
+func (s *Service) StaleKPIs(ctx context.Context) (int, error) {
+	g, _, err := s.Graph(ctx, engine.Date{})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, k := range g.KPIs {
+		if k.Formula == "" && len(k.Links) > 0 && (!k.HasMeasurement || k.DaysSinceMeasurement > k.WindowDays) {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/notify"
 	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/engine/sqlite"
 	"github.com/okrmap/okrmap/engine/waiver"
@@ -64,7 +65,25 @@ type Options struct {
 	DBPath string
 	Log    *slog.Logger     // nil discards
 	Now    func() time.Time // nil is time.Now
+	// Observer is told about audits and plugin runs; nil tells no one.
+	Observer Observer
+	// Notify tunes webhook delivery; the zero value is notify's defaults.
+	Notify notify.Options
 }
+
+// Observer is told what audits did, for metrics.
+type Observer interface {
+	// AuditDone reports a stored run and how long the audit took, or the
+	// error that stopped it.
+	AuditDone(scope string, run *engine.AuditRun, took time.Duration, err error)
+	// PluginDone reports one plugin's stage in an audit.
+	PluginDone(plugin string, took time.Duration, err error)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) AuditDone(string, *engine.AuditRun, time.Duration, error) {}
+func (nopObserver) PluginDone(string, time.Duration, error)                  {}
 
 // Service runs okrmap's use cases against one database.
 type Service struct {
@@ -108,6 +127,9 @@ func Offline(o Options) *Service {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
 	}
 	return &Service{opt: o}
 }
@@ -219,3 +241,6 @@ func checkTeams(p *engine.Plan, scope engine.Scope) error {
 	}
 	return nil
 }
+
+// SetObserver replaces the observer. Call it before the service is used.
+func (s *Service) SetObserver(o Observer) { s.opt.Observer = o }

@@ -53,3 +53,14 @@ CREATE TABLE revision (
     n  INTEGER NOT NULL
 );
 INSERT INTO revision (id, n) VALUES (1, 0);
+
+-- Webhook notifications that could not be delivered, retried on the next
+-- audit that notifies the same URL.
+CREATE TABLE pending_notification (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    url        TEXT NOT NULL,
+    body       BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX pending_notification_url ON pending_notification (url, id);

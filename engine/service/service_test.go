@@ -1,0 +1,147 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/notify"
+	"github.com/okrmap/okrmap/engine/plan"
+)
+
+func newService(t *testing.T, o Options) *Service {
+	t.Helper()
+	o.Rules = Rules{Builtin: true}
+	o.Plugins.Timeout = 30 * time.Second
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "okrmap.db"), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	files, _ := filepath.Glob("../../examples/saas-b2b/*.yaml")
+	if _, err := s.Apply(context.Background(), ApplyRequest{Files: files}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestFailedNotificationRetriedOnNextRun: a summary the webhook refused is
+// kept and delivered, signed, by the next audit that notifies it, even when
+// that audit changed nothing.
+func TestFailedNotificationRetriedOnNextRun(t *testing.T) {
+	var mu sync.Mutex
+	up := false
+	var got []notify.Summary
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		b, _ := io.ReadAll(r.Body)
+		if !up {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		if r.Header.Get(notify.SignatureHeader) != notify.Sign("k", b) {
+			t.Errorf("an unsigned or wrongly signed retry")
+		}
+		var s notify.Summary
+		json.Unmarshal(b, &s)
+		got = append(got, s)
+	}))
+	defer srv.Close()
+	s := newService(t, Options{Notify: notify.Options{Attempts: 1}})
+	target := []notify.Target{{URL: srv.URL, Secret: "k"}}
+	ctx := context.Background()
+	res, err := s.Audit(ctx, AuditRequest{Notify: target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.NotifyErrors) != 1 {
+		t.Fatalf("a refused notification gave errors %v", res.NotifyErrors)
+	}
+	mu.Lock()
+	up = true
+	mu.Unlock()
+	res, err = s.Audit(ctx, AuditRequest{Notify: target}) // nothing changed since run 1
+	if err != nil || len(res.NotifyErrors) != 0 {
+		t.Fatalf("second audit: %v %v", err, res.NotifyErrors)
+	}
+	if len(got) != 1 || got[0].Run != 1 {
+		t.Fatalf("delivered %+v, want run 1's summary once", got)
+	}
+	if _, err := s.Audit(ctx, AuditRequest{Notify: target}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Errorf("a delivered notification was sent again: %+v", got)
+	}
+}
+
+// TestGraphCacheFollowsWrites: reads through the cached graph see every
+// committed write.
+func TestGraphCacheFollowsWrites(t *testing.T) {
+	s := newService(t, Options{})
+	ctx := context.Background()
+	e, err := s.Entity(ctx, "sqls")
+	if err != nil || e.Latest != nil {
+		t.Fatalf("before: %+v %v", e, err)
+	}
+	if err := s.db.Measure(ctx, engine.Measurement{KPI: "sqls", Value: 42}); err != nil {
+		t.Fatal(err)
+	}
+	e, err = s.Entity(ctx, "sqls")
+	if err != nil || e.Latest == nil || e.Latest.Value != 42 {
+		t.Fatalf("after a measurement: %+v %v", e, err)
+	}
+	set, err := plan.Read(plan.Document{Name: "x.yaml", Data: []byte("version: 1\nkpis: [{key: brand-new, name: Brand new}]\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Apply(ctx, set.Plan, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Entity(ctx, "brand-new"); err != nil {
+		t.Errorf("a KPI applied after the cache was built: %v", err)
+	}
+}
+
+// TestTokens: secrets authenticate until revoked or expired; only hashes
+// are stored.
+func TestTokens(t *testing.T) {
+	now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	s := newService(t, Options{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	secret, tok, err := s.CreateToken(ctx, "ci", RoleWrite, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Hash == secret || len(tok.Hash) != 64 {
+		t.Errorf("stored hash %q", tok.Hash)
+	}
+	if got, err := s.Authenticate(ctx, secret); err != nil || got.Name != "ci" || got.Role != RoleWrite {
+		t.Fatalf("authenticate: %+v %v", got, err)
+	}
+	if _, err := s.Authenticate(ctx, secret+"x"); err != ErrBadToken {
+		t.Errorf("a wrong secret: %v", err)
+	}
+	now = now.Add(2 * time.Hour)
+	if _, err := s.Authenticate(ctx, secret); err != ErrBadToken {
+		t.Errorf("an expired token: %v", err)
+	}
+	other, _, _ := s.CreateToken(ctx, "dash", RoleRead, 0)
+	if err := s.RevokeToken(ctx, "dash"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, other); err != ErrBadToken {
+		t.Errorf("a revoked token: %v", err)
+	}
+	if !Allows(RoleAdmin, RoleWrite) || Allows(RoleRead, RoleWrite) || Allows("root", RoleRead) {
+		t.Error("roles do not nest read < write < admin")
+	}
+}
