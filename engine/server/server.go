@@ -114,7 +114,11 @@ type Server struct {
 	patterns []string // the patterns registered, "METHOD /path"
 	jobs     *jobs
 	metrics  *metrics
-	wg       sync.WaitGroup // running audits
+	// schedules run while serving; scopes keeps one scheduled audit of a
+	// scope at a time.
+	schedules []Schedule
+	scopes    guard
+	wg        sync.WaitGroup // running audits
 }
 
 // New returns a server over svc.
@@ -153,8 +157,10 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(l) }()
+	stopSchedules := s.startSchedules()
 	select {
 	case err := <-errc:
+		stopSchedules(context.Background())
 		return err
 	case <-ctx.Done():
 	}
@@ -162,6 +168,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancel()
 	err := hs.Shutdown(sctx)
+	stopSchedules(sctx)
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {

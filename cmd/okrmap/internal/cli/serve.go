@@ -30,6 +30,12 @@ okm_...'. Roles: read (GET), write (check-ins, measurements, audits), admin
 token read; server.auth_proxy trusts a user header from an authenticating
 proxy's addresses.
 
+schedule entries in the config run audits on cron schedules, each stored
+as 'okrmap audit' would store it, with its report written and webhooks
+told; a tick that finds the previous audit of its scope still running is
+skipped and logged, and ticks missed while the server was down are not
+replayed. /metrics has Prometheus metrics (scrape with a read token).
+
 SIGINT or SIGTERM stop the server gracefully: requests in flight and
 running audits finish within server.shutdown_grace.`,
 		Example: `  okrmap serve
@@ -40,6 +46,9 @@ running audits finish within server.shutdown_grace.`,
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
 				srv, err := server.New(s, a.cfg.Server, a.log.With("logger", "server"))
 				if err != nil {
+					return usageError{err}
+				}
+				if err := srv.SetSchedules(a.cfg.Schedule); err != nil {
 					return usageError{err}
 				}
 				l, err := net.Listen("tcp", a.cfg.Server.Listen)

@@ -38,6 +38,8 @@ type Config struct {
 	Plugins Plugins `mapstructure:"plugins"`
 	Log     Log     `mapstructure:"log"`
 	Server  Server  `mapstructure:"server"`
+	// Schedule lists the audits okrmap serve runs on a schedule.
+	Schedule []server.Schedule `mapstructure:"schedule"`
 }
 
 // Server configures okrmap serve.
@@ -65,12 +67,13 @@ type Log struct {
 // Defaults returns the configuration used when nothing else is set.
 func Defaults() Config {
 	return Config{
-		DB:      filepath.Join(DataDir(), "okrmap.db"),
-		Author:  os.Getenv("USER"),
-		Rules:   Rules{Builtin: true, Packs: []string{}},
-		Plugins: Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}},
-		Log:     Log{Level: "warn", Format: "text"},
-		Server:  server.Defaults(),
+		DB:       filepath.Join(DataDir(), "okrmap.db"),
+		Author:   os.Getenv("USER"),
+		Rules:    Rules{Builtin: true, Packs: []string{}},
+		Plugins:  Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}},
+		Log:      Log{Level: "warn", Format: "text"},
+		Server:   server.Defaults(),
+		Schedule: []server.Schedule{},
 	}
 }
 
@@ -93,7 +96,10 @@ func (c Config) Validate() error {
 	if !slices.Contains([]string{"text", "json"}, c.Log.Format) {
 		return fmt.Errorf("log.format: %q is not one of text, json", c.Log.Format)
 	}
-	return c.Server.Validate()
+	if err := c.Server.Validate(); err != nil {
+		return err
+	}
+	return server.CheckSchedules(c.Schedule)
 }
 
 // Load builds the configuration. file is an explicit config file ("" to

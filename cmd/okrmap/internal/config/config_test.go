@@ -106,6 +106,11 @@ func TestBadFiles(t *testing.T) {
 		"db: [unclosed\n":                      "config file",
 		"plugins:\n  timeouts: {saas: -1s}\n":  "plugins.timeouts.saas",
 		"plugins:\n  timeouts: {saas: soon}\n": "timeouts",
+		"schedule:\n  - {name: n, cron: \"61 * * * *\"}\n":                     `schedule "n": cron "61 * * * *"`,
+		"schedule:\n  - {name: n, cron: \"@daily\", format: html}\n":           `schedule "n": format html needs an output file`,
+		"schedule:\n  - {name: n, cron: \"@daily\", notify: [{url: \"x\"}]}\n": `schedule "n": notify`,
+		"schedule:\n  - {cron: \"@daily\"}\n":                                  "schedule[0]: name is missing",
+		"server:\n  auth_proxy: {header: X-User}\n":                            "server.auth_proxy.trusted_cidrs",
 	}
 	for text, want := range tests {
 		_, err := Load(writeConfig(t, text), flags(), flagKeys)
@@ -142,7 +147,7 @@ func TestExampleConfig(t *testing.T) {
 	if !slices.Equal(Keys(), []string{"db", "author", "rules.builtin", "rules.packs", "audit.waivers", "plugins.dirs", "plugins.lock", "plugins.timeout", "plugins.timeouts", "plugins.settings", "log.level", "log.format",
 		"server.listen", "server.anonymous_read", "server.auth_proxy.header", "server.auth_proxy.role", "server.auth_proxy.trusted_cidrs",
 		"server.read_header_timeout", "server.read_timeout", "server.write_timeout", "server.idle_timeout", "server.audit_wait",
-		"server.shutdown_grace", "server.max_body", "server.max_plan_body", "server.max_batch", "server.cors_origins"}) {
+		"server.shutdown_grace", "server.max_body", "server.max_plan_body", "server.max_batch", "server.cors_origins", "schedule"}) {
 		t.Errorf("keys %v", Keys())
 	}
 	// The example shows the defaults.

@@ -1,0 +1,148 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/notify"
+	"github.com/okrmap/okrmap/engine/report"
+	"github.com/okrmap/okrmap/engine/service"
+)
+
+// Schedule is a scheduled audit (config key schedule).
+type Schedule struct {
+	// Name identifies the schedule in logs and as the runs' author.
+	Name string `mapstructure:"name"`
+	// Cron is when to run: five fields (minute hour day month weekday),
+	// or @hourly, @daily, @weekly, @every 30m; CRON_TZ=Europe/London
+	// before it sets the time zone (default: the server's).
+	Cron string `mapstructure:"cron"`
+	// Period and Teams are the scope; both empty audit the whole plan.
+	Period string   `mapstructure:"period"`
+	Teams  []string `mapstructure:"teams"`
+	// Format and Output write the report of each run to a file.
+	Format string `mapstructure:"format"`
+	Output string `mapstructure:"output"`
+	// Notify are webhooks told when something changed.
+	Notify []notify.Target `mapstructure:"notify"`
+}
+
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// CheckSchedules reports the first invalid schedule, naming it.
+func CheckSchedules(ss []Schedule) error {
+	names := map[string]bool{}
+	for i, s := range ss {
+		where := fmt.Sprintf("schedule[%d]", i)
+		if s.Name == "" {
+			return fmt.Errorf("%s: name is missing", where)
+		}
+		where = fmt.Sprintf("schedule %q", s.Name)
+		if names[s.Name] {
+			return fmt.Errorf("%s: the name is used twice", where)
+		}
+		names[s.Name] = true
+		if _, err := cronParser.Parse(s.Cron); err != nil {
+			return fmt.Errorf("%s: cron %q: %v; write five fields (minute hour day month weekday) such as \"0 6 * * 1-5\", or @daily", where, s.Cron, err)
+		}
+		if _, err := engine.NewScope(s.Period, s.Teams); err != nil {
+			return fmt.Errorf("%s: %v", where, err)
+		}
+		if s.Output != "" || s.Format != "" {
+			if _, err := report.Get(s.Format); err != nil {
+				return fmt.Errorf("%s: format: %v", where, err)
+			}
+			if s.Output == "" {
+				return fmt.Errorf("%s: format %s needs an output file", where, s.Format)
+			}
+		}
+		for _, t := range s.Notify {
+			if err := t.Check(); err != nil {
+				return fmt.Errorf("%s: notify: %v", where, err)
+			}
+		}
+	}
+	return nil
+}
+
+// SetSchedules makes Serve run these audits on their schedules.
+func (s *Server) SetSchedules(ss []Schedule) error {
+	if err := CheckSchedules(ss); err != nil {
+		return err
+	}
+	s.schedules = ss
+	return nil
+}
+
+// guard lets one audit of a scope run at a time.
+type guard struct {
+	mu      sync.Mutex
+	running map[string]bool
+}
+
+// try claims scope; ok is false when it is taken.
+func (g *guard) try(scope string) (release func(), ok bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.running == nil {
+		g.running = map[string]bool{}
+	}
+	if g.running[scope] {
+		return nil, false
+	}
+	g.running[scope] = true
+	return func() {
+		g.mu.Lock()
+		delete(g.running, scope)
+		g.mu.Unlock()
+	}, true
+}
+
+// startSchedules starts the scheduler; stop stops it and waits for running
+// audits until ctx ends.
+func (s *Server) startSchedules() (stop func(ctx context.Context)) {
+	if len(s.schedules) == 0 {
+		return func(context.Context) {}
+	}
+	c := cron.New(cron.WithParser(cronParser))
+	for _, e := range s.schedules {
+		c.AddFunc(e.Cron, func() { s.runScheduled(e) })
+		s.log.Info("scheduled audit", "schedule", e.Name, "cron", e.Cron)
+	}
+	c.Start()
+	return func(ctx context.Context) {
+		select {
+		case <-c.Stop().Done():
+		case <-ctx.Done():
+		}
+	}
+}
+
+// runScheduled runs one tick of a schedule: the audit okrmap audit would
+// run for the scope, unless the previous one is still running.
+func (s *Server) runScheduled(e Schedule) {
+	sc, _ := engine.NewScope(e.Period, e.Teams) // checked by SetSchedules
+	release, ok := s.scopes.try(sc.String())
+	if !ok {
+		s.log.Warn("skipped a scheduled audit: the previous audit of its scope is still running", "schedule", e.Name, "scope", sc.String())
+		return
+	}
+	defer release()
+	start := time.Now()
+	res, err := s.svc.Audit(context.Background(), service.AuditRequest{Scope: sc, Author: "schedule:" + e.Name,
+		Format: e.Format, Output: e.Output, Notify: e.Notify})
+	if err != nil {
+		s.log.Error("scheduled audit failed", "schedule", e.Name, "scope", sc.String(), "err", err)
+		return
+	}
+	for _, err := range res.NotifyErrors {
+		s.log.Warn("scheduled audit could not notify", "schedule", e.Name, "err", err)
+	}
+	s.log.Info("scheduled audit", "schedule", e.Name, "scope", sc.String(), "run", res.Run.ID, "complete", res.Run.Complete,
+		"summary", res.Diff.Summary(), "took", time.Since(start))
+}

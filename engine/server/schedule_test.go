@@ -1,0 +1,108 @@
+package server
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/service"
+)
+
+// TestScheduledAudits: a schedule stores runs as okrmap audit would, with
+// the schedule as author, and writes the report.
+func TestScheduledAudits(t *testing.T) {
+	a := newAPI(t, Defaults(), service.Options{})
+	a.want(200, "POST", "/api/v1/plans", a.token("admin"), examplePlan(t), nil)
+	out := filepath.Join(t.TempDir(), "reports", "marketing.html")
+	if err := a.srv.SetSchedules([]Schedule{{Name: "nightly", Cron: "@every 1s", Period: "2026-Q4", Teams: []string{"marketing"}, Format: "html", Output: out}}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.srv.Serve(ctx, l) }()
+	sc, _ := engine.NewScope("2026-Q4", []string{"marketing"})
+	var runs []*engine.AuditRun
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && len(runs) < 2; time.Sleep(100 * time.Millisecond) {
+		runs, _ = a.svc.Runs(context.Background(), sc, false)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+	if len(runs) < 2 {
+		t.Fatalf("%d scheduled runs in 20 s of @every 1s", len(runs))
+	}
+	if runs[0].Author != "schedule:nightly" || runs[0].Scope != "period=2026-Q4 teams=marketing" {
+		t.Errorf("scheduled run: %+v", runs[0])
+	}
+	if st, err := os.Stat(out); err != nil || st.Size() < 1000 {
+		t.Errorf("report: %v", err)
+	}
+	// What the schedule stored is what an audit of the scope stores.
+	scheduled, err := a.svc.Run(context.Background(), runs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	direct, err := a.svc.Audit(context.Background(), service.AuditRequest{Scope: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(fingerprints(scheduled), fingerprints(direct.Run)) || scheduled.Scorecard.Company.Overall != direct.Run.Scorecard.Company.Overall {
+		t.Errorf("a scheduled run differs from okrmap audit's: %d vs %d findings", len(scheduled.Findings), len(direct.Run.Findings))
+	}
+}
+
+func fingerprints(r *engine.AuditRun) []string {
+	var out []string
+	for _, f := range r.Findings {
+		out = append(out, f.Fingerprint)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestScopeGuard: a scope runs once at a time; others are not held up.
+func TestScopeGuard(t *testing.T) {
+	var g guard
+	release, ok := g.try("all")
+	if !ok {
+		t.Fatal("the first claim failed")
+	}
+	if _, ok := g.try("all"); ok {
+		t.Error("a second audit of a running scope was let through")
+	}
+	if r, ok := g.try("period=2026-Q4"); !ok {
+		t.Error("another scope was held up")
+	} else {
+		r()
+	}
+	release()
+	if _, ok := g.try("all"); !ok {
+		t.Error("a released scope stayed taken")
+	}
+}
+
+func TestCheckSchedules(t *testing.T) {
+	for _, bad := range [][]Schedule{
+		{{Name: "a", Cron: "every day"}},
+		{{Name: "a", Cron: "@daily"}, {Name: "a", Cron: "@hourly"}},
+		{{Name: "a", Cron: "@daily", Period: "Q9"}},
+		{{Name: "a", Cron: "@daily", Format: "pdf", Output: "x"}},
+	} {
+		if err := CheckSchedules(bad); err == nil {
+			t.Errorf("schedules %+v accepted", bad)
+		}
+	}
+	if err := CheckSchedules([]Schedule{{Name: "a", Cron: "CRON_TZ=Europe/London 0 6 * * 1-5"}}); err != nil {
+		t.Error(err)
+	}
+}
