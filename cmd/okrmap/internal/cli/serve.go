@@ -55,7 +55,7 @@ running audits finish within server.shutdown_grace.`,
 				if err != nil {
 					return usageError{fmt.Errorf("server.listen %s: %w", a.cfg.Server.Listen, err)}
 				}
-				fmt.Fprintf(a.stdout, "okrmap serving %s on http://%s/api/v1 (database %s)\n", s.DB().Path(), l.Addr(), s.DB().Path())
+				fmt.Fprintf(a.stdout, "okrmap serving http://%s/api/v1 (database %s)\n", l.Addr(), s.DB().Path())
 				return srv.Serve(ctx, l)
 			})
 		},
