@@ -120,6 +120,12 @@ type Problem struct {
 
 // problem writes err as problem details.
 func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away; nobody reads the answer.
+		s.log.Debug("request cancelled by the client", "method", r.Method, "path", r.URL.Path)
+		w.WriteHeader(499)
+		return
+	}
 	status := statusOf(err)
 	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: err.Error()}
 	var ee *engine.Error
@@ -146,27 +152,44 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
 	json.NewEncoder(w).Encode(p)
 }
 
-// writeJSON writes v with status. A GET answered 200 carries a strong ETag
-// of its body, and If-None-Match with that ETag is answered 304.
-func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) error {
+// encoded is a JSON answer with its ETag.
+type encoded struct {
+	body []byte
+	etag string
+}
+
+func encode(v any) (encoded, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
+		return encoded{}, err
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	return encoded{buf.Bytes(), `"` + hex.EncodeToString(sum[:12]) + `"`}, nil
+}
+
+// writeJSON writes v with status. A GET answered 200 carries a strong ETag
+// of its body, and If-None-Match with that ETag is answered 304.
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) error {
+	e, err := encode(v)
+	if err != nil {
 		return err
 	}
+	return writeEncoded(w, r, status, e)
+}
+
+func writeEncoded(w http.ResponseWriter, r *http.Request, status int, e encoded) error {
 	if r.Method == http.MethodGet && status == http.StatusOK {
-		sum := sha256.Sum256(buf.Bytes())
-		etag := `"` + hex.EncodeToString(sum[:12]) + `"`
-		w.Header().Set("ETag", etag)
-		if match := r.Header.Get("If-None-Match"); match != "" && (match == etag || match == "*") {
+		w.Header().Set("ETag", e.etag)
+		if match := r.Header.Get("If-None-Match"); match != "" && (match == e.etag || match == "*") {
 			w.WriteHeader(http.StatusNotModified)
 			return nil
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_, err := w.Write(buf.Bytes())
+	_, err := w.Write(e.body)
 	return err
 }
 

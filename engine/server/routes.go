@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
@@ -18,6 +19,7 @@ import (
 	"github.com/okrmap/okrmap/engine/report"
 	"github.com/okrmap/okrmap/engine/service"
 	"github.com/okrmap/okrmap/engine/sqlite"
+	"github.com/okrmap/okrmap/engine/tree"
 	"github.com/okrmap/okrmap/schemas"
 )
 
@@ -155,11 +157,54 @@ func (s *Server) tree(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t, err := s.svc.Tree(r.Context(), sc)
+	depth := 0
+	if d := r.URL.Query().Get("depth"); d != "" {
+		if depth, err = strconv.Atoi(d); err != nil || depth < 1 || depth > 20 {
+			return badRequest("depth %q: use a number of levels from 1 to 20", d)
+		}
+	}
+	t, err := s.svc.Tree(r.Context(), sc, depth)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, r, http.StatusOK, t)
+	e, err := s.trees.get(fmt.Sprint(sc, "/", depth), t)
+	if err != nil {
+		return err
+	}
+	return writeEncoded(w, r, http.StatusOK, e)
+}
+
+// treeCache keeps the encoding of the last tree served per scope and depth:
+// the service hands out the same *tree.Tree until the plan changes, and
+// large trees are costly to encode.
+type treeCache struct {
+	mu sync.Mutex
+	m  map[string]treeCached
+}
+
+type treeCached struct {
+	t *tree.Tree
+	e encoded
+}
+
+func (c *treeCache) get(key string, t *tree.Tree) (encoded, error) {
+	c.mu.Lock()
+	hit, ok := c.m[key]
+	c.mu.Unlock()
+	if ok && hit.t == t {
+		return hit.e, nil
+	}
+	e, err := encode(t)
+	if err != nil {
+		return e, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= 256 {
+		c.m = map[string]treeCached{}
+	}
+	c.m[key] = treeCached{t, e}
+	return e, nil
 }
 
 type planDocument struct {

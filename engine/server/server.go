@@ -46,6 +46,9 @@ type Config struct {
 	MaxBatch int `mapstructure:"max_batch"`
 	// CORSOrigins may call the API from a browser; none by default.
 	CORSOrigins []string `mapstructure:"cors_origins"`
+	// MaxStaleness lets reads of the plan (entities, trees) answer from a
+	// graph up to this old while a newer one is read after writes.
+	MaxStaleness time.Duration `mapstructure:"max_staleness"`
 }
 
 // AuthProxy configures single sign-on through an authenticating proxy.
@@ -74,6 +77,7 @@ func Defaults() Config {
 		MaxPlanBody:       64 << 20,
 		MaxBatch:          10000,
 		CORSOrigins:       []string{},
+		MaxStaleness:      5 * time.Second,
 	}
 }
 
@@ -84,6 +88,9 @@ func (c Config) Validate() error {
 		if d <= 0 {
 			return fmt.Errorf("server.%s: %s is not a positive duration, e.g. 30s", name, d)
 		}
+	}
+	if c.MaxStaleness < 0 {
+		return fmt.Errorf("server.max_staleness: %s is negative; 0 reads every write at once", c.MaxStaleness)
 	}
 	if c.MaxBody <= 0 || c.MaxPlanBody <= 0 || c.MaxBatch <= 0 {
 		return errors.New("server.max_body, server.max_plan_body and server.max_batch must be positive")
@@ -114,6 +121,7 @@ type Server struct {
 	patterns []string // the patterns registered, "METHOD /path"
 	jobs     *jobs
 	metrics  *metrics
+	trees    treeCache
 	// schedules run while serving; scopes keeps one scheduled audit of a
 	// scope at a time.
 	schedules []Schedule

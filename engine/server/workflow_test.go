@@ -100,6 +100,15 @@ func TestWorkflow(t *testing.T) {
 		t.Errorf("tree: %+v", tree)
 	}
 	a.want(404, "GET", "/api/v1/tree?team=nope", reader, nil, nil)
+	var top struct {
+		Lines []struct {
+			Children []struct{ Below int }
+		}
+	}
+	a.want(200, "GET", "/api/v1/tree?depth=2", reader, nil, &top)
+	if len(top.Lines) == 0 || len(top.Lines[0].Children) == 0 || top.Lines[0].Children[0].Below == 0 {
+		t.Errorf("a tree two levels deep: %+v", top)
+	}
 
 	// History: a batch in one transaction, and a retried request stored once.
 	var rec recordResponse

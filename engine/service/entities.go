@@ -83,7 +83,20 @@ func (s *Service) Entity(ctx context.Context, key string) (Entity, error) {
 	if _, ok := idx.kinds[key]; !ok {
 		return Entity{}, engine.NotFound("entity", "no entity %q", key)
 	}
-	return idx.entity(key), nil
+	e := idx.entity(key)
+	if e.Kind == engine.KindKPI {
+		// The latest value straight from the store: never staler than the
+		// last write, whatever the graph's age.
+		m, ok, err := s.db.LatestMeasurement(ctx, key)
+		if err != nil {
+			return Entity{}, err
+		}
+		e.Latest = nil
+		if ok {
+			e.Latest = &m
+		}
+	}
+	return e, nil
 }
 
 func (f EntityFilter) match(e Entity, q string) bool {
@@ -134,13 +147,20 @@ type index struct {
 	latest map[string]engine.Measurement
 }
 
-// index returns the index of the cached graph, building it once.
+// index returns the index of graph g: the cached graph's, built with it,
+// or a new one.
 func (s *Service) index(g *resolve.Graph, p *engine.Plan, latest map[string]engine.Measurement) *index {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.graph != nil && s.graph.graph == g && s.graph.index != nil {
-		return s.graph.index
+	if c := s.graph; c != nil && c.graph == g && c.index != nil {
+		s.mu.Unlock()
+		return c.index
 	}
+	s.mu.Unlock()
+	return buildIndex(g, p, latest)
+}
+
+// buildIndex indexes one snapshot's entities by key.
+func buildIndex(g *resolve.Graph, p *engine.Plan, latest map[string]engine.Measurement) *index {
 	idx := &index{kinds: map[string]engine.Kind{}, byKind: map[engine.Kind][]string{}, plain: map[string]any{},
 		kpis: map[string]*resolve.KPI{}, krs: map[string]*resolve.KeyResult{}, objs: map[string]*resolve.Objective{}, latest: latest}
 	add := func(kind engine.Kind, key string, v any) {
@@ -181,9 +201,6 @@ func (s *Service) index(g *resolve.Graph, p *engine.Plan, latest map[string]engi
 	}
 	for _, o := range g.Objectives {
 		idx.objs[o.Key] = o
-	}
-	if s.graph != nil && s.graph.graph == g {
-		s.graph.index = idx
 	}
 	return idx
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -69,6 +70,11 @@ type Options struct {
 	Observer Observer
 	// Notify tunes webhook delivery; the zero value is notify's defaults.
 	Notify notify.Options
+	// MaxStale lets reads of the plan (entities, trees, stale counts)
+	// answer from a cached graph while a newer one is read in the
+	// background, at most once per MaxStale; zero reads every write before
+	// answering.
+	MaxStale time.Duration
 }
 
 // Observer is told what audits did, for metrics.
@@ -90,8 +96,14 @@ type Service struct {
 	db  *sqlite.DB
 	opt Options
 
-	mu    sync.Mutex // guards graph
-	graph *cachedGraph
+	mu         sync.Mutex // guards graph, refreshing and refreshErr
+	graph      *cachedGraph
+	refreshing chan struct{} // closed when the graph read under way ends
+	refreshErr error         // of the last graph read
+	rev        int64         // the store's revision, read at revAt
+	revAt      time.Time
+
+	tokens sync.Map // secret hash -> cachedToken
 }
 
 // Open opens (creating and migrating) the database at path and returns a
@@ -195,33 +207,130 @@ func (s *Service) importWaiverFile(ctx context.Context) error {
 type cachedGraph struct {
 	revision int64
 	today    engine.Date
+	loadedAt time.Time
 	snap     *sqlite.Snapshot
 	graph    *resolve.Graph
-	index    *index // built on first use
+	index    *index                // built on first use
+	trees    map[string]*treeEntry // by scope, built on first use
 }
 
-// Graph returns the stored plan resolved as of today, from one consistent
-// snapshot. It is cached until the next write to the store.
+// Graph returns the stored plan resolved as of today (zero: the service's
+// today), from one consistent snapshot. The graph of today is cached. With
+// Options.MaxStale zero it is read again after every write before a read
+// returns. Otherwise readers are answered from the cached graph at once,
+// and after writes one background read at a time brings it up to date, at
+// most once per MaxStale, so readers never queue behind a reload.
 func (s *Service) Graph(ctx context.Context, today engine.Date) (*resolve.Graph, *sqlite.Snapshot, error) {
-	today = s.Today(today)
-	rev, err := s.db.Revision(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.graph; c != nil && c.revision == rev && c.today == today {
+	if !today.IsZero() && today != s.Today(engine.Date{}) {
+		c, err := s.loadGraph(ctx, 0, today)
+		if err != nil {
+			return nil, nil, err
+		}
 		return c.graph, c.snap, nil
 	}
-	snap, err := s.db.Snapshot(ctx)
+	today = s.Today(engine.Date{})
+	rev, err := s.revision(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
+	for {
+		s.mu.Lock()
+		c := s.graph
+		if c != nil && c.today == today && (c.revision >= rev || s.opt.MaxStale > 0) {
+			if c.revision < rev && time.Since(c.loadedAt) >= s.opt.MaxStale {
+				s.refresh(today, rev)
+			}
+			s.mu.Unlock()
+			return c.graph, c.snap, nil
+		}
+		done := s.refresh(today, rev)
+		s.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
+		s.mu.Lock()
+		err := s.refreshErr
+		s.mu.Unlock()
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+}
+
+// revision is the store's revision; with MaxStale it is read at most once
+// per revisionTTL, as a stale graph may be served anyway.
+func (s *Service) revision(ctx context.Context) (int64, error) {
+	if s.opt.MaxStale == 0 {
+		return s.db.Revision(ctx)
+	}
+	s.mu.Lock()
+	if time.Since(s.revAt) < revisionTTL {
+		rev := s.rev
+		s.mu.Unlock()
+		return rev, nil
+	}
+	s.mu.Unlock()
+	rev, err := s.db.Revision(ctx)
+	if err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	s.rev, s.revAt = rev, time.Now()
+	s.mu.Unlock()
+	return rev, nil
+}
+
+// revisionTTL is how long a read revision stands in for the store's.
+const revisionTTL = 100 * time.Millisecond
+
+// refresh starts reading the graph at revision rev or later unless a read
+// is under way, and returns a channel closed when the read ends. s.mu is
+// held.
+func (s *Service) refresh(today engine.Date, rev int64) <-chan struct{} {
+	if s.refreshing != nil {
+		return s.refreshing
+	}
+	done := make(chan struct{})
+	s.refreshing = done
+	go func() {
+		c, err := s.loadGraph(context.Background(), rev, today)
+		if err == nil {
+			// Build what readers asked of the graph before, so no reader
+			// waits for it when the new graph comes in.
+			c.index = buildIndex(c.graph, c.snap.Plan, c.snap.Latest)
+			s.mu.Lock()
+			var entries map[string]*treeEntry
+			if s.graph != nil {
+				entries = maps.Clone(s.graph.trees)
+			}
+			s.mu.Unlock()
+			c.trees = rebuildTrees(c.graph, entries)
+		}
+		s.mu.Lock()
+		s.refreshErr = err
+		if err == nil && (s.graph == nil || c.revision >= s.graph.revision) {
+			s.graph = c
+		}
+		s.refreshing = nil
+		s.mu.Unlock()
+		close(done)
+	}()
+	return done
+}
+
+// loadGraph reads and resolves the plan. rev is a revision read before the
+// snapshot, so the snapshot holds at least that revision.
+func (s *Service) loadGraph(ctx context.Context, rev int64, today engine.Date) (*cachedGraph, error) {
+	start := time.Now()
+	snap, err := s.db.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
 	g := resolve.Resolve(resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Today: today})
-	// The snapshot may be newer than rev; caching it under rev only costs
-	// one extra load.
-	s.graph = &cachedGraph{revision: rev, today: today, snap: snap, graph: g}
-	return g, snap, nil
+	s.opt.Log.Debug("loaded the graph", "revision", rev, "kpis", len(g.KPIs), "took", time.Since(start))
+	return &cachedGraph{revision: rev, today: today, loadedAt: start, snap: snap, graph: g}, nil
 }
 
 // checkTeams fails with ENOTFOUND when the scope names a team the plan does

@@ -145,3 +145,40 @@ func TestTokens(t *testing.T) {
 		t.Error("roles do not nest read < write < admin")
 	}
 }
+
+// TestStaleGraphRefreshes: with MaxStale, a read after a write may answer
+// from the older graph, but a refresh brings the write in without further
+// writes.
+func TestStaleGraphRefreshes(t *testing.T) {
+	s := newService(t, Options{MaxStale: 50 * time.Millisecond})
+	ctx := context.Background()
+	if _, err := s.Entity(ctx, "sqls"); err != nil {
+		t.Fatal(err)
+	}
+	set, err := plan.Read(plan.Document{Name: "x.yaml", Data: []byte("version: 1\nkpis: [{key: brand-new, name: Brand new}]\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Apply(ctx, set.Plan, false); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := s.Entity(ctx, "brand-new")
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the applied KPI never appeared: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Latest values are read fresh even from a stale graph.
+	if err := s.db.Measure(ctx, engine.Measurement{KPI: "sqls", Value: 7}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.Entity(ctx, "sqls")
+	if err != nil || e.Latest == nil || e.Latest.Value != 7 {
+		t.Errorf("latest value behind a stale graph: %+v %v", e.Latest, err)
+	}
+}

@@ -69,17 +69,44 @@ func (s *Service) Tokens(ctx context.Context) ([]sqlite.Token, error) { return s
 
 // RevokeToken revokes a token by name; it stops working at once.
 func (s *Service) RevokeToken(ctx context.Context, name string) error {
-	return s.db.RevokeToken(ctx, name)
+	if err := s.db.RevokeToken(ctx, name); err != nil {
+		return err
+	}
+	s.tokens.Range(func(k, v any) bool {
+		if v.(cachedToken).token.Name == name {
+			s.tokens.Delete(k)
+		}
+		return true
+	})
+	return nil
 }
 
 // ErrBadToken is the one answer for a secret that is unknown, revoked or
 // expired, so callers learn nothing about which.
 var ErrBadToken = engine.Errorf(engine.EINVALID, "the token is unknown, revoked or expired")
 
+// tokenTTL is how long an authenticated token is trusted without reading
+// it again: a revocation by another process takes effect within it; one
+// through this service at once.
+const tokenTTL = 5 * time.Second
+
+type cachedToken struct {
+	token sqlite.Token
+	until time.Time
+}
+
 // Authenticate returns the token whose secret this is, and records its
 // use. Unknown, revoked and expired tokens fail with ErrBadToken.
 func (s *Service) Authenticate(ctx context.Context, secret string) (sqlite.Token, error) {
 	hash := hashSecret(secret)
+	now := s.opt.Now()
+	if v, ok := s.tokens.Load(hash); ok {
+		c := v.(cachedToken)
+		if now.Before(c.until) && (c.token.ExpiresAt.IsZero() || now.Before(c.token.ExpiresAt)) {
+			return c.token, nil
+		}
+		s.tokens.Delete(hash)
+	}
 	t, err := s.db.TokenByHash(ctx, hash)
 	if engine.ErrorCode(err) == engine.ENOTFOUND {
 		return t, ErrBadToken
@@ -87,7 +114,6 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (sqlite.Token
 	if err != nil {
 		return t, err
 	}
-	now := s.opt.Now()
 	if subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) != 1 || !t.RevokedAt.IsZero() ||
 		!t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
 		return sqlite.Token{}, ErrBadToken
@@ -98,5 +124,6 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (sqlite.Token
 			s.opt.Log.Warn("cannot record a token's use", "token", t.Name, "err", err)
 		}
 	}
+	s.tokens.Store(hash, cachedToken{t, now.Add(tokenTTL)})
 	return t, nil
 }

@@ -273,3 +273,26 @@ func (s timestamp) Scan(v any) error {
 	*s.t = t
 	return err
 }
+
+// CountNoted counts the measurements and check-ins whose note is note.
+func (db *DB) CountNoted(ctx context.Context, note string) (measurements, checkIns int, err error) {
+	err = db.read(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM measurement WHERE note = ?", note).Scan(&measurements); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, "SELECT count(*) FROM checkin WHERE note = ?", note).Scan(&checkIns)
+	})
+	return measurements, checkIns, err
+}
+
+// LatestMeasurement returns a KPI's most recent measurement; ok is false
+// when it has none.
+func (db *DB) LatestMeasurement(ctx context.Context, key string) (m engine.Measurement, ok bool, err error) {
+	err = db.r.QueryRowContext(ctx, `SELECT e.key, m.at, m.value, m.author, m.note FROM measurement m
+		JOIN entity e ON e.id = m.kpi_id WHERE e.key = ? AND e.kind = 'kpi' ORDER BY m.at DESC, m.id DESC LIMIT 1`, key).
+		Scan(&m.KPI, timestamp{&m.At}, &m.Value, &m.Author, &m.Note)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, false, nil
+	}
+	return m, err == nil, err
+}

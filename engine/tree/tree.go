@@ -50,6 +50,10 @@ type Node struct {
 	StopsAt []string `json:"stops_at,omitempty"`
 
 	Children []*Node `json:"children,omitempty"`
+	// Below counts the nodes under this one that a depth limit left out.
+	Below int `json:"below,omitempty"`
+
+	size int // nodes under this one
 }
 
 // Tree is the alignment tree of a scope.
@@ -129,7 +133,50 @@ func Build(g *resolve.Graph, s engine.Scope) *Tree {
 		}
 		t.Unaligned = append(t.Unaligned, n)
 	}
+	for _, ns := range [][]*Node{t.Lines, t.Unparented, t.Unaligned} {
+		for _, n := range ns {
+			count(n)
+		}
+	}
 	return t
+}
+
+// count sets the size of n and the nodes under it, and returns n's.
+func count(n *Node) int {
+	n.size = 0
+	for _, c := range n.Children {
+		n.size += 1 + count(c)
+	}
+	return n.size
+}
+
+// Limit returns the tree cut below depth levels (0 or less: the whole
+// tree); a cut node's Below says how many nodes were under it. t itself is
+// not changed, so a cached tree can be shared.
+func (t *Tree) Limit(depth int) *Tree {
+	if depth <= 0 {
+		return t
+	}
+	out := *t
+	out.Lines, out.Unparented, out.Unaligned = limit(t.Lines, depth), limit(t.Unparented, depth), limit(t.Unaligned, depth)
+	return &out
+}
+
+func limit(ns []*Node, depth int) []*Node {
+	out := make([]*Node, len(ns))
+	for i, n := range ns {
+		c := *n
+		if depth == 1 {
+			c.Children, c.Below = nil, n.size
+		} else {
+			c.Children = limit(n.Children, depth-1)
+			if len(c.Children) == 0 {
+				c.Children = nil
+			}
+		}
+		out[i] = &c
+	}
+	return out
 }
 
 // markShown marks objectives in scope or with a descendant in scope.

@@ -64,3 +64,6 @@ CREATE TABLE pending_notification (
     attempts   INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX pending_notification_url ON pending_notification (url, id);
+
+-- Derived KPIs, found without scanning every KPI on each measurement.
+CREATE INDEX kpi_derived ON kpi (id) WHERE formula != '';

@@ -42,6 +42,6 @@ and at least five business objectives. The same --seed gives the same plan.`,
 	genCmd.Flags().StringVar(&opts.Period, "period", "2026-Q4", "period of the objectives")
 	genCmd.Flags().StringVarP(&format, "format", "o", "yaml", "yaml or json")
 	genCmd.Flags().StringVarP(&output, "file", "f", "", "write to this file instead of standard output")
-	dev.AddCommand(genCmd)
+	dev.AddCommand(genCmd, a.loadCommand())
 	return dev
 }

@@ -34,7 +34,7 @@ objectives above them for context.`,
 				return err
 			}
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
-				t, err := s.Tree(ctx, scope)
+				t, err := s.Tree(ctx, scope, 0)
 				if err != nil {
 					return err
 				}
