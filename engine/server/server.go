@@ -77,7 +77,7 @@ func Defaults() Config {
 		MaxPlanBody:       64 << 20,
 		MaxBatch:          10000,
 		CORSOrigins:       []string{},
-		MaxStaleness:      5 * time.Second,
+		MaxStaleness:      10 * time.Second,
 	}
 }
 

@@ -69,6 +69,8 @@ func newAPI(t *testing.T, cfg Config, opts service.Options) *api {
 	if opts.Plugins.Timeout == 0 {
 		opts.Plugins.Timeout = 30 * time.Second
 	}
+	// As okrmap serve runs it: small plans must still read their writes.
+	opts.MaxStale = cfg.MaxStaleness
 	svc, err := service.Open(context.Background(), filepath.Join(dir, "okrmap.db"), opts)
 	if err != nil {
 		t.Fatal(err)

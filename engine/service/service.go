@@ -102,8 +102,11 @@ type Service struct {
 	refreshErr error         // of the last graph read
 	rev        int64         // the store's revision, read at revAt
 	revAt      time.Time
+	revCommits int64 // s.db.Commits() when rev was read
 
 	tokens sync.Map // secret hash -> cachedToken
+
+	fastLoad time.Duration // fastLoad; tests lower it
 }
 
 // Open opens (creating and migrating) the database at path and returns a
@@ -143,7 +146,7 @@ func Offline(o Options) *Service {
 	if o.Observer == nil {
 		o.Observer = nopObserver{}
 	}
-	return &Service{opt: o}
+	return &Service{opt: o, fastLoad: fastLoad}
 }
 
 // Close closes the database.
@@ -208,6 +211,7 @@ type cachedGraph struct {
 	revision int64
 	today    engine.Date
 	loadedAt time.Time
+	loadTook time.Duration
 	snap     *sqlite.Snapshot
 	graph    *resolve.Graph
 	index    *index                // built on first use
@@ -215,9 +219,10 @@ type cachedGraph struct {
 }
 
 // Graph returns the stored plan resolved as of today (zero: the service's
-// today), from one consistent snapshot. The graph of today is cached. With
-// Options.MaxStale zero it is read again after every write before a read
-// returns. Otherwise readers are answered from the cached graph at once,
+// today), from one consistent snapshot. The graph of today is cached and
+// read again after every write before a read returns, unless
+// Options.MaxStale is set and reading it takes longer than fastLoad (a
+// large plan): then readers are answered from the cached graph at once,
 // and after writes one background read at a time brings it up to date, at
 // most once per MaxStale, so readers never queue behind a reload.
 func (s *Service) Graph(ctx context.Context, today engine.Date) (*resolve.Graph, *sqlite.Snapshot, error) {
@@ -236,7 +241,7 @@ func (s *Service) Graph(ctx context.Context, today engine.Date) (*resolve.Graph,
 	for {
 		s.mu.Lock()
 		c := s.graph
-		if c != nil && c.today == today && (c.revision >= rev || s.opt.MaxStale > 0) {
+		if c != nil && c.today == today && (c.revision >= rev || s.opt.MaxStale > 0 && c.loadTook > s.fastLoad) {
 			if c.revision < rev && time.Since(c.loadedAt) >= s.opt.MaxStale {
 				s.refresh(today, rev)
 			}
@@ -259,14 +264,20 @@ func (s *Service) Graph(ctx context.Context, today engine.Date) (*resolve.Graph,
 	}
 }
 
-// revision is the store's revision; with MaxStale it is read at most once
-// per revisionTTL, as a stale graph may be served anyway.
+// revision is the store's revision, or with MaxStale a lower bound of it:
+// the last one read, plus the commits through this service since; it is
+// read again once revisionTTL has passed, for writes by other processes.
 func (s *Service) revision(ctx context.Context) (int64, error) {
 	if s.opt.MaxStale == 0 {
 		return s.db.Revision(ctx)
 	}
+	commits := s.db.Commits()
 	s.mu.Lock()
 	if time.Since(s.revAt) < revisionTTL {
+		// Each commit through this service advanced the revision at least
+		// one; a lower bound is all a reader needs to see it changed.
+		s.rev += commits - s.revCommits
+		s.revCommits = commits
 		rev := s.rev
 		s.mu.Unlock()
 		return rev, nil
@@ -277,10 +288,15 @@ func (s *Service) revision(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	s.mu.Lock()
-	s.rev, s.revAt = rev, time.Now()
+	s.rev, s.revAt, s.revCommits = rev, time.Now(), commits
 	s.mu.Unlock()
 	return rev, nil
 }
+
+// fastLoad is the reload time below which readers wait for the current
+// state rather than answer from a stale graph: plans up to a few thousand
+// KPIs always read their writes.
+const fastLoad = 50 * time.Millisecond
 
 // revisionTTL is how long a read revision stands in for the store's.
 const revisionTTL = 100 * time.Millisecond
@@ -330,7 +346,7 @@ func (s *Service) loadGraph(ctx context.Context, rev int64, today engine.Date) (
 	}
 	g := resolve.Resolve(resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Today: today})
 	s.opt.Log.Debug("loaded the graph", "revision", rev, "kpis", len(g.KPIs), "took", time.Since(start))
-	return &cachedGraph{revision: rev, today: today, loadedAt: start, snap: snap, graph: g}, nil
+	return &cachedGraph{revision: rev, today: today, loadedAt: start, loadTook: time.Since(start), snap: snap, graph: g}, nil
 }
 
 // checkTeams fails with ENOTFOUND when the scope names a team the plan does

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
@@ -44,7 +45,14 @@ type DB struct {
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+
+	commits atomic.Int64 // writes committed through this DB, see Commits
 }
+
+// Commits counts the writes committed through this DB value, so a reader
+// in the same process can tell at no cost that it must read the revision
+// again.
+func (db *DB) Commits() int64 { return db.commits.Load() }
 
 // Open opens the database at path, creating it and its directory if needed,
 // and applies pending migrations. A database written by a newer okrmap, or a
@@ -253,6 +261,9 @@ func (db *DB) writeTx(ctx context.Context, bump bool, fn func(tx *sql.Tx) error)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if bump {
+		db.commits.Add(1)
 	}
 	return nil
 }

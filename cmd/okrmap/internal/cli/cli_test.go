@@ -250,3 +250,12 @@ func TestHelpHasExamples(t *testing.T) {
 	}
 	mustContain(t, "completion", e.ok("completion", "bash"), "__start_okrmap")
 }
+
+// TestDevLoad runs a small load test end to end: every route answers, no
+// errors, and every acknowledged write is stored.
+func TestDevLoad(t *testing.T) {
+	e := newEnv(t)
+	out := e.ok("dev", "load", "--kpis", "200", "--clients", "4", "--duration", "1500ms", "--audit-every", "500ms")
+	mustContain(t, "dev load", out, "GET kpi", "GET tree", "GET scorecard", "POST measurements", "POST checkins",
+		"; 0 errors; 0 \"database is locked\"", "acknowledged writes stored")
+}
