@@ -145,20 +145,13 @@ func TestSlowClient(t *testing.T) {
 	cfg := Defaults()
 	cfg.ReadHeaderTimeout = 300 * time.Millisecond
 	a := newAPI(t, cfg, service.Options{})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.srv.Serve(ctx, l) }()
+	addr, stop := a.serve(t)
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
 	}()
-	c, err := net.Dial("tcp", l.Addr().String())
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +167,7 @@ func TestSlowClient(t *testing.T) {
 		t.Error("the server never cut off a client that did not finish its headers")
 	}
 	// A well-behaved request still works.
-	resp, err := http.Get("http://" + l.Addr().String() + "/healthz")
+	resp, err := http.Get("http://" + addr + "/healthz")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz after a slow client: %v %v", resp, err)
 	}

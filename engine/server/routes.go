@@ -336,35 +336,25 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) checkIns(w http.ResponseWriter, r *http.Request) error {
-	key := r.PathValue("key")
-	e, err := s.svc.Entity(r.Context(), key)
-	if err != nil || e.Kind != engine.KindKeyResult {
-		return engine.NotFound(string(engine.KindKeyResult), "no key result %q", key)
-	}
-	cs, err := s.svc.DB().CheckIns(r.Context(), key)
-	if err != nil {
-		return err
-	}
-	if cs == nil {
-		cs = []engine.CheckIn{}
-	}
-	return writeJSON(w, r, http.StatusOK, map[string]any{"items": cs})
+	return writeItems[engine.CheckIn](w, r)(s.svc.CheckIns(r.Context(), r.PathValue("key")))
 }
 
 func (s *Server) measurements(w http.ResponseWriter, r *http.Request) error {
-	key := r.PathValue("key")
-	e, err := s.svc.Entity(r.Context(), key)
-	if err != nil || e.Kind != engine.KindKPI {
-		return engine.NotFound(string(engine.KindKPI), "no KPI %q", key)
+	return writeItems[engine.Measurement](w, r)(s.svc.Measurements(r.Context(), r.PathValue("key")))
+}
+
+// writeItems returns a function that writes a list as {"items": [...]},
+// or returns the error that came instead.
+func writeItems[T any](w http.ResponseWriter, r *http.Request) func([]T, error) error {
+	return func(items []T, err error) error {
+		if err != nil {
+			return err
+		}
+		if items == nil {
+			items = []T{}
+		}
+		return writeJSON(w, r, http.StatusOK, map[string]any{"items": items})
 	}
-	ms, err := s.svc.DB().Measurements(r.Context(), key)
-	if err != nil {
-		return err
-	}
-	if ms == nil {
-		ms = []engine.Measurement{}
-	}
-	return writeJSON(w, r, http.StatusOK, map[string]any{"items": ms})
 }
 
 func runID(s string) (int64, error) {
@@ -524,11 +514,7 @@ func (s *Server) scorecardSeries(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) rules(w http.ResponseWriter, r *http.Request) error {
-	rs, err := s.svc.Rules(r.Context(), nil, r.URL.Query().Get("pack"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, r, http.StatusOK, map[string]any{"items": rs})
+	return writeItems[service.RuleInfo](w, r)(s.svc.Rules(r.Context(), nil, r.URL.Query().Get("pack")))
 }
 
 type pluginView struct {
@@ -556,14 +542,7 @@ func (s *Server) plugins(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) waivers(w http.ResponseWriter, r *http.Request) error {
-	ws, err := s.svc.Waivers(r.Context())
-	if err != nil {
-		return err
-	}
-	if ws == nil {
-		ws = []engine.Waiver{}
-	}
-	return writeJSON(w, r, http.StatusOK, map[string]any{"items": ws})
+	return writeItems[engine.Waiver](w, r)(s.svc.Waivers(r.Context()))
 }
 
 type waiverRequest struct {
@@ -599,14 +578,7 @@ func (s *Server) removeWaiver(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) tokens(w http.ResponseWriter, r *http.Request) error {
-	ts, err := s.svc.Tokens(r.Context())
-	if err != nil {
-		return err
-	}
-	if ts == nil {
-		ts = []sqlite.Token{}
-	}
-	return writeJSON(w, r, http.StatusOK, map[string]any{"items": ts})
+	return writeItems[sqlite.Token](w, r)(s.svc.Tokens(r.Context()))
 }
 
 type tokenRequest struct {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,20 +21,13 @@ func TestScheduledAudits(t *testing.T) {
 	if err := a.srv.SetSchedules([]Schedule{{Name: "nightly", Cron: "@every 1s", Period: "2026-Q4", Teams: []string{"marketing"}, Format: "html", Output: out}}); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.srv.Serve(ctx, l) }()
+	_, stop := a.serve(t)
 	sc, _ := engine.NewScope("2026-Q4", []string{"marketing"})
 	var runs []*engine.AuditRun
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && len(runs) < 2; time.Sleep(100 * time.Millisecond) {
 		runs, _ = a.svc.Runs(context.Background(), sc, false)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Errorf("shutdown: %v", err)
 	}
 	if len(runs) < 2 {

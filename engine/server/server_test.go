@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -213,4 +214,21 @@ func revision(t *testing.T, a *api) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// serve runs the server on a random local port until stop, which returns
+// what Serve returned.
+func (a *api) serve(t *testing.T) (addr string, stop func() error) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.srv.Serve(ctx, l) }()
+	return l.Addr().String(), func() error {
+		cancel()
+		return <-done
+	}
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -28,17 +27,11 @@ func TestShutdownFinishesAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := a.token("write")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- a.srv.Serve(ctx, l) }()
+	addr, stop := a.serve(t)
 
 	answered := make(chan int, 1)
 	go func() {
-		req, _ := http.NewRequest("POST", "http://"+l.Addr().String()+"/api/v1/audits", bytes.NewReader([]byte(`{}`)))
+		req, _ := http.NewRequest("POST", "http://"+addr+"/api/v1/audits", bytes.NewReader([]byte(`{}`)))
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -58,11 +51,12 @@ func TestShutdownFinishesAudit(t *testing.T) {
 			break
 		}
 	}
-	cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
 	if code := <-answered; code != http.StatusCreated {
 		t.Errorf("the audit in flight at shutdown answered %d, want 201", code)
 	}
-	if err := <-served; err != nil {
+	if err := <-stopped; err != nil {
 		t.Errorf("shutdown: %v", err)
 	}
 	runs, err := a.svc.Runs(context.Background(), engine.Scope{}, true)

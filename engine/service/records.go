@@ -106,3 +106,30 @@ func (s *Service) CloseQuarter(ctx context.Context, period, next string) (*sqlit
 func (s *Service) RecomputeDerived(ctx context.Context) ([]string, error) {
 	return s.db.Recompute(ctx)
 }
+
+// CheckIns returns a key result's check-ins, oldest first; ENOTFOUND when
+// key is no key result.
+func (s *Service) CheckIns(ctx context.Context, key string) ([]engine.CheckIn, error) {
+	if err := s.mustBe(ctx, key, engine.KindKeyResult, "key result"); err != nil {
+		return nil, err
+	}
+	return s.db.CheckIns(ctx, key)
+}
+
+// Measurements returns a KPI's measurements, oldest first; ENOTFOUND when
+// key is no KPI.
+func (s *Service) Measurements(ctx context.Context, key string) ([]engine.Measurement, error) {
+	if err := s.mustBe(ctx, key, engine.KindKPI, "KPI"); err != nil {
+		return nil, err
+	}
+	return s.db.Measurements(ctx, key)
+}
+
+// mustBe fails with ENOTFOUND unless key is an entity of kind.
+func (s *Service) mustBe(ctx context.Context, key string, kind engine.Kind, name string) error {
+	e, err := s.Entity(ctx, key)
+	if engine.ErrorCode(err) == engine.ENOTFOUND || err == nil && e.Kind != kind {
+		return engine.NotFound(string(kind), "no %s %q", name, key)
+	}
+	return err
+}
