@@ -139,7 +139,8 @@ overriding the one before.
 	pf.String("log-level", "", "diagnostics on stderr: debug, info, warn or error (env OKRMAP_LOG_LEVEL)")
 
 	root.AddGroup(&cobra.Group{ID: "plan", Title: "Plans:"}, &cobra.Group{ID: "rules", Title: "Alignment rules:"},
-		&cobra.Group{ID: "quarter", Title: "Running a quarter:"}, &cobra.Group{ID: "data", Title: "Database:"})
+		&cobra.Group{ID: "quarter", Title: "Running a quarter:"}, &cobra.Group{ID: "data", Title: "Database:"},
+		&cobra.Group{ID: "serve", Title: "Serving over HTTP:"})
 	for _, c := range []*cobra.Command{a.validateCommand(), a.applyCommand(), a.getCommand(), a.treeCommand(), a.exportCommand()} {
 		c.GroupID = "plan"
 		root.AddCommand(c)
@@ -152,8 +153,12 @@ overriding the one before.
 		c.GroupID = "quarter"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{a.initCommand(), a.backupCommand(), a.serveCommand(), a.tokenCommand()} {
+	for _, c := range []*cobra.Command{a.initCommand(), a.backupCommand()} {
 		c.GroupID = "data"
+		root.AddCommand(c)
+	}
+	for _, c := range []*cobra.Command{a.serveCommand(), a.tokenCommand()} {
+		c.GroupID = "serve"
 		root.AddCommand(c)
 	}
 	root.AddCommand(a.devCommand(), a.versionCommand())
