@@ -157,7 +157,7 @@ func TestHTMLSelfContained(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%s: %v", browser, err)
 	}
-	for _, want := range []string{`<svg id="tree"`, "Alignment report", "Grow ARR from $31M to $40M [revenue]", "KPI Newsletter email open rate"} {
+	for _, want := range []string{`<svg id="tree"`, "Alignment report", "P&amp;L line: revenue", "Grow ARR from $31M to $40M", "KPI Newsletter email open rate"} {
 		if !bytes.Contains(dom, []byte(want)) {
 			t.Errorf("the browser's DOM lacks %q", want)
 		}
