@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,8 +76,8 @@ func Measurements(name string, r io.Reader, known func(kpi string) bool) ([]engi
 		line, _ := cr.FieldPos(0)
 		// field returns a column's value and its 1-based position on the line.
 		field := func(c string) (string, int) {
-			i := col[c]
-			if i >= len(rec) {
+			i, ok := col[c]
+			if !ok || i >= len(rec) {
 				return "", 0
 			}
 			_, pos := cr.FieldPos(i)
@@ -96,8 +97,8 @@ func Measurements(name string, r io.Reader, known func(kpi string) bool) ([]engi
 			bad(line, c, "%v", err)
 		}
 		v, c := field("value")
-		if m.Value, err = strconv.ParseFloat(v, 64); err != nil || v == "" {
-			bad(line, c, "value %q is not a number", v)
+		if m.Value, err = strconv.ParseFloat(v, 64); err != nil || v == "" || math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {
+			bad(line, c, "value %q is not a finite number", v)
 		}
 		m.Author, _ = field("author")
 		m.Note, _ = field("note")

@@ -41,9 +41,9 @@ func TestMeasurementsErrors(t *testing.T) {
 		{"every bad row", "kpi,at,value\nnrr,2026-11-01,1\nnope,2026-11-01,2\nnrr,yesterday,3\ncac,2026-11-01,lots\n,2026-11-01,4\n", []string{
 			`m.csv:3:1: no KPI "nope" in the database; apply a plan that declares it, or fix the key`,
 			`m.csv:4:5: at "yesterday" is neither a date (2026-11-20) nor an RFC 3339 time (2026-11-20T09:00:00Z)`,
-			`m.csv:5:16: value "lots" is not a number`,
+			`m.csv:5:16: value "lots" is not a finite number`,
 			`m.csv:6:1: kpi is empty`}},
-		{"short row", "kpi,at,value\nnrr,2026-11-01\n", []string{`m.csv:2: value "" is not a number`}},
+		{"short row", "kpi,at,value\nnrr,2026-11-01\n", []string{`m.csv:2: value "" is not a finite number`}},
 		{"broken quoting", "kpi,at,value\nnrr,\"2026-11-01,1\n", []string{`m.csv:2:19: not valid CSV: extraneous or missing " in quoted-field`}},
 	}
 	for _, tt := range tests {
@@ -87,4 +87,25 @@ func FuzzMeasurements(f *testing.F) {
 			t.Fatal("returned measurements with an error")
 		}
 	})
+}
+
+// TestAbsentColumnsAreEmpty: without note and author columns, notes and
+// authors are empty, not the KPI key of column 0.
+func TestAbsentColumnsAreEmpty(t *testing.T) {
+	ms, err := Measurements("m.csv", strings.NewReader("kpi,at,value\nnrr,2026-11-01,104.5\n"), known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms[0].Note != "" || ms[0].Author != "" {
+		t.Errorf("absent columns read as %q and %q", ms[0].Note, ms[0].Author)
+	}
+}
+
+func TestNonFiniteValues(t *testing.T) {
+	for _, v := range []string{"NaN", "Inf", "-Inf", "+inf"} {
+		_, err := Measurements("m.csv", strings.NewReader("kpi,at,value\nnrr,2026-11-01,"+v+"\n"), known)
+		if err == nil || !strings.Contains(err.Error(), "is not a finite number") {
+			t.Errorf("value %s: %v", v, err)
+		}
+	}
 }

@@ -230,7 +230,12 @@ func FrequencyDays(frequency string) int {
 }
 
 // days returns whole days from a to b.
-func days(a, b time.Time) int { return int(math.Floor(b.Sub(a).Hours() / 24)) }
+// days is the number of calendar days (UTC) from a's day to b's, never
+// below 0: something recorded later today, or dated ahead, is 0 days old.
+func days(a, b time.Time) int {
+	da, db := engine.DateOf(a.UTC()).Time(), engine.DateOf(b.UTC()).Time()
+	return max(0, int(math.Round(db.Sub(da).Hours()/24)))
+}
 
 // Resolve builds the graph. The plan should be valid; dangling references
 // are skipped, not followed.

@@ -52,7 +52,7 @@ func TestResolve(t *testing.T) {
 	}
 	kr := g.KeyResults[0]
 	// 46 of 91 days from 2026-10-01 to 2026-12-31 have passed.
-	if kr.Progress != 0.25 || math.Abs(kr.ExpectedProgress-46.0/91) > 1e-9 || kr.DaysSinceCheckIn != 13 || kr.CadenceDays != 31 {
+	if kr.Progress != 0.25 || math.Abs(kr.ExpectedProgress-46.0/91) > 1e-9 || kr.DaysSinceCheckIn != 14 || kr.CadenceDays != 31 {
 		t.Errorf("key result: progress %v expected %v days since %d cadence %d", kr.Progress, kr.ExpectedProgress, kr.DaysSinceCheckIn, kr.CadenceDays)
 	}
 	child := g.Objectives[1]
@@ -85,5 +85,26 @@ func TestReaches(t *testing.T) {
 		if got := len(k.Reaches) > 0; got != want[k.Key] {
 			t.Errorf("%s reaches %v, want a business objective: %v", k.Key, k.Reaches, want[k.Key])
 		}
+	}
+}
+
+// TestRecordedToday: a check-in or measurement made later today than
+// midnight is 0 days old, not "never" (-1).
+func TestRecordedToday(t *testing.T) {
+	p := &engine.Plan{
+		Teams: []engine.Team{{Key: "mkt", Name: "M"}},
+		Objectives: []engine.Objective{{Key: "o", Title: "O", Team: "mkt", Period: "2026-Q4", KeyResults: []engine.KeyResult{
+			{Key: "kr", Title: "K", Baseline: f(0), Target: f(10), Due: engine.NewDate(2026, 12, 31)}}}},
+		KPIs: []engine.KPI{{Key: "k", Name: "K", Links: []engine.Link{{To: "kr"}}}},
+	}
+	at := time.Date(2026, 11, 20, 15, 30, 0, 0, time.UTC)
+	g := Resolve(Input{Plan: p, Today: engine.NewDate(2026, 11, 20),
+		CheckIns: []engine.CheckIn{{KeyResult: "kr", At: at, Value: 3}},
+		Latest:   map[string]engine.Measurement{"k": {KPI: "k", At: at, Value: 3}}})
+	if kr := g.KeyResults[0]; kr.DaysSinceCheckIn != 0 {
+		t.Errorf("a check-in at 15:30 today is %d days old, want 0", kr.DaysSinceCheckIn)
+	}
+	if k := g.KPIs[0]; k.DaysSinceMeasurement != 0 {
+		t.Errorf("a measurement at 15:30 today is %d days old, want 0", k.DaysSinceMeasurement)
 	}
 }

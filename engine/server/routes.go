@@ -283,11 +283,6 @@ type recordRequest struct {
 	Measurements []measurementItem `json:"measurements,omitempty"`
 }
 
-type recordResponse struct {
-	Stored   int  `json:"stored"`
-	Replayed bool `json:"replayed"`
-}
-
 // record stores a batch of check-ins (POST /checkins) or measurements (POST
 // /measurements) in one transaction. An Idempotency-Key header makes a
 // retry store nothing twice.
@@ -328,11 +323,11 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) error {
 		sum := sha256.Sum256(append([]byte(r.URL.Path+"\x00"+author+"\x00"), body...))
 		b.IdempotencyKey, b.RequestHash = key, hex.EncodeToString(sum[:])
 	}
-	replayed, err := s.svc.Record(r.Context(), b)
+	rec, err := s.svc.Record(r.Context(), b)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, r, http.StatusCreated, recordResponse{Stored: len(b.CheckIns) + len(b.Measurements), Replayed: replayed})
+	return writeJSON(w, r, http.StatusCreated, rec)
 }
 
 func (s *Server) checkIns(w http.ResponseWriter, r *http.Request) error {

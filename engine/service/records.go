@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/csvimport"
@@ -68,32 +69,47 @@ func (s *Service) Export(ctx context.Context, period string) (*engine.Plan, erro
 }
 
 // Record stores check-ins and measurements in one transaction, all or
-// nothing; see sqlite.DB.Record for idempotency keys. It returns whether
-// the batch was a replay of one already stored.
-func (s *Service) Record(ctx context.Context, b sqlite.Batch) (replayed bool, err error) {
+// nothing; see sqlite.DB.Record for duplicates and idempotency keys. A
+// time further ahead than Options.FutureTolerance is refused.
+func (s *Service) Record(ctx context.Context, b sqlite.Batch) (sqlite.Recorded, error) {
+	latest := s.opt.Now().Add(s.opt.FutureTolerance)
+	for _, c := range b.CheckIns {
+		if c.At.After(latest) {
+			return sqlite.Recorded{}, s.futureError(c.KeyResult, c.At)
+		}
+	}
+	for _, m := range b.Measurements {
+		if m.At.After(latest) {
+			return sqlite.Recorded{}, s.futureError(m.KPI, m.At)
+		}
+	}
 	return s.db.Record(ctx, b)
 }
 
+func (s *Service) futureError(key string, at time.Time) error {
+	return engine.Errorf(engine.EINVALID, "%s: %s is in the future (more than %s ahead); record values when they are observed",
+		key, at.UTC().Format(time.RFC3339), s.opt.FutureTolerance)
+}
+
 // ImportMeasurements reads a CSV of measurements (see csvimport) and
-// stores every row in one transaction, or none when any row is wrong.
-func (s *Service) ImportMeasurements(ctx context.Context, name string, r io.Reader, author string) (int, error) {
+// stores every row in one transaction, or none when any row is wrong. Rows
+// already stored (same KPI, time and value) are counted, not stored again,
+// so importing a file twice changes nothing.
+func (s *Service) ImportMeasurements(ctx context.Context, name string, r io.Reader, author string) (sqlite.Recorded, error) {
 	known, err := s.db.KPIKeys(ctx)
 	if err != nil {
-		return 0, err
+		return sqlite.Recorded{}, err
 	}
 	ms, err := csvimport.Measurements(name, r, func(k string) bool { return known[k] })
 	if err != nil {
-		return 0, err
+		return sqlite.Recorded{}, err
 	}
 	for i := range ms {
 		if ms[i].Author == "" {
 			ms[i].Author = author
 		}
 	}
-	if err := s.db.Measure(ctx, ms...); err != nil {
-		return 0, err
-	}
-	return len(ms), nil
+	return s.Record(ctx, sqlite.Batch{Measurements: ms})
 }
 
 // CloseQuarter scores and closes a period, rolling unfinished work into

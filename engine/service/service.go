@@ -68,6 +68,9 @@ type Options struct {
 	Now    func() time.Time // nil is time.Now
 	// Observer is told about audits and plugin runs; nil tells no one.
 	Observer Observer
+	// FutureTolerance is how far ahead of now a check-in or measurement
+	// may be dated; anything later is refused.
+	FutureTolerance time.Duration
 	// Notify tunes webhook delivery; the zero value is notify's defaults.
 	Notify notify.Options
 	// MaxStale lets reads of the plan (entities, trees, stale counts)

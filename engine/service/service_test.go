@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/notify"
 	"github.com/okrmap/okrmap/engine/plan"
+	"github.com/okrmap/okrmap/engine/sqlite"
 )
 
 func newService(t *testing.T, o Options) *Service {
@@ -220,6 +223,42 @@ func TestConcurrentReadsAndWrites(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestHistoryIsTrustworthy: importing a file twice changes nothing and
+// says so; values dated too far ahead, NaN and infinities are refused.
+func TestHistoryIsTrustworthy(t *testing.T) {
+	now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	s := newService(t, Options{Now: func() time.Time { return now }, FutureTolerance: time.Hour})
+	ctx := context.Background()
+	csv := "kpi,at,value\nsqls,2026-11-18,3400\nsqls,2026-11-19,3500\nmqls,2026-11-19T10:00:00Z,900\n"
+	rec, err := s.ImportMeasurements(ctx, "m.csv", strings.NewReader(csv), "ops")
+	if err != nil || rec.Stored != 3 || rec.Duplicates != 0 {
+		t.Fatalf("first import: %+v %v", rec, err)
+	}
+	rec, err = s.ImportMeasurements(ctx, "m.csv", strings.NewReader(csv), "ops")
+	if err != nil || rec.Stored != 0 || rec.Duplicates != 3 {
+		t.Fatalf("second import: %+v %v", rec, err)
+	}
+	if ms, _ := s.Measurements(ctx, "sqls"); len(ms) != 2 {
+		t.Errorf("sqls has %d measurements after importing its 2 twice", len(ms))
+	}
+	for name, m := range map[string]engine.Measurement{
+		"future": {KPI: "sqls", Value: 1, At: now.Add(2 * time.Hour)},
+		"NaN":    {KPI: "sqls", Value: math.NaN()},
+		"Inf":    {KPI: "sqls", Value: math.Inf(1)},
+	} {
+		if _, err := s.Record(ctx, sqlite.Batch{Measurements: []engine.Measurement{m}}); engine.ErrorCode(err) != engine.EINVALID {
+			t.Errorf("%s measurement: %v, want an input error", name, err)
+		}
+	}
+	if _, err := s.Record(ctx, sqlite.Batch{CheckIns: []engine.CheckIn{{KeyResult: "sme-sqls", Value: math.NaN()}}}); engine.ErrorCode(err) != engine.EINVALID {
+		t.Errorf("NaN check-in: %v", err)
+	}
+	// Within the tolerance is fine: clocks differ a little.
+	if _, err := s.Record(ctx, sqlite.Batch{Measurements: []engine.Measurement{{KPI: "sqls", Value: 1, At: now.Add(30 * time.Minute)}}}); err != nil {
 		t.Error(err)
 	}
 }

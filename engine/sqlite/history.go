@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
@@ -40,24 +41,45 @@ type Batch struct {
 	RequestHash    string
 }
 
+// Recorded says what Record stored.
+type Recorded struct {
+	Stored int `json:"stored"`
+	// Duplicates were already stored: same entity, time and value.
+	Duplicates int `json:"duplicates"`
+	// Replayed is set when the idempotency key was used before for this
+	// request: nothing was stored again.
+	Replayed bool `json:"replayed"`
+}
+
 // Record stores a batch in one transaction, all or nothing, as CheckIn and
-// Measure do. When the batch's idempotency key was used before for the
-// same request hash it stores nothing and reports replayed; for another
-// request it fails with ECONFLICT.
-func (db *DB) Record(ctx context.Context, b Batch) (replayed bool, err error) {
+// Measure do. A check-in or measurement with the same entity, time and
+// value as a stored one is a duplicate and is not stored again. When the
+// batch's idempotency key was used before for the same request hash it
+// stores nothing and reports Replayed; for another request it fails with
+// ECONFLICT. Values must be finite.
+func (db *DB) Record(ctx context.Context, b Batch) (Recorded, error) {
+	var rec Recorded
 	now := db.Now()
 	for _, c := range b.CheckIns {
-		if c.Confidence != nil && (*c.Confidence < 0 || *c.Confidence > 1) {
-			return false, engine.Errorf(engine.EINVALID, "%s: confidence %g is out of range: use a number from 0 to 1", c.KeyResult, *c.Confidence)
+		if c.Confidence != nil && (*c.Confidence < 0 || *c.Confidence > 1 || math.IsNaN(*c.Confidence)) {
+			return rec, engine.Errorf(engine.EINVALID, "%s: confidence %g is out of range: use a number from 0 to 1", c.KeyResult, *c.Confidence)
+		}
+		if math.IsNaN(c.Value) || math.IsInf(c.Value, 0) {
+			return rec, engine.Errorf(engine.EINVALID, "%s: value %g is not a finite number", c.KeyResult, c.Value)
 		}
 	}
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	for _, m := range b.Measurements {
+		if math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {
+			return rec, engine.Errorf(engine.EINVALID, "%s: value %g is not a finite number", m.KPI, m.Value)
+		}
+	}
+	err := db.write(ctx, func(tx *sql.Tx) error {
 		if b.IdempotencyKey != "" {
 			var hash string
 			err := tx.QueryRowContext(ctx, "SELECT request_hash FROM idempotency WHERE key = ?", b.IdempotencyKey).Scan(&hash)
 			switch {
 			case err == nil && hash == b.RequestHash:
-				replayed = true
+				rec.Replayed = true
 				return nil
 			case err == nil:
 				return engine.Errorf(engine.ECONFLICT, "idempotency key %q was used for a different request; use a new key for a new request", b.IdempotencyKey)
@@ -70,19 +92,34 @@ func (db *DB) Record(ctx context.Context, b Batch) (replayed bool, err error) {
 			}
 		}
 		for _, c := range b.CheckIns {
-			if err := checkIn(ctx, tx, c, now); err != nil {
+			stored, err := checkIn(ctx, tx, c, now)
+			if err != nil {
 				return err
 			}
+			rec.count(stored)
 		}
 		if len(b.Measurements) == 0 {
 			return nil
 		}
-		return measure(ctx, tx, b.Measurements, now)
+		return measure(ctx, tx, b.Measurements, now, &rec)
 	})
-	return replayed, err
+	if err != nil {
+		return Recorded{}, err
+	}
+	return rec, nil
 }
 
-func checkIn(ctx context.Context, tx *sql.Tx, c engine.CheckIn, now time.Time) error {
+func (r *Recorded) count(stored bool) {
+	if stored {
+		r.Stored++
+	} else {
+		r.Duplicates++
+	}
+}
+
+// checkIn stores c unless the same check-in is stored, and says whether it
+// stored it.
+func checkIn(ctx context.Context, tx *sql.Tx, c engine.CheckIn, now time.Time) (bool, error) {
 	if c.At.IsZero() {
 		c.At = now
 	}
@@ -92,17 +129,23 @@ func checkIn(ctx context.Context, tx *sql.Tx, c engine.CheckIn, now time.Time) e
 		JOIN entity e ON e.id = kr.id JOIN objective o ON o.id = kr.objective_id JOIN entity oe ON oe.id = o.id
 		WHERE e.key = ?`, c.KeyResult).Scan(&id, &status, &objective)
 	if errors.Is(err, sql.ErrNoRows) {
-		return engine.NotFound(string(engine.KindKeyResult), "no key result %q", c.KeyResult)
+		return false, engine.NotFound(string(engine.KindKeyResult), "no key result %q", c.KeyResult)
 	}
 	if err != nil {
-		return fmt.Errorf("check in %s: %w", c.KeyResult, err)
+		return false, fmt.Errorf("check in %s: %w", c.KeyResult, err)
 	}
 	if status == "closed" {
-		return engine.Errorf(engine.ECONFLICT, "key result %q belongs to objective %q, which is closed; check in on the next period's key result", c.KeyResult, objective)
+		return false, engine.Errorf(engine.ECONFLICT, "key result %q belongs to objective %q, which is closed; check in on the next period's key result", c.KeyResult, objective)
+	}
+	at := c.At.UTC().Format(timeLayout)
+	var dup int
+	err = tx.QueryRowContext(ctx, "SELECT count(*) FROM checkin WHERE key_result_id = ? AND at = ? AND value = ?", id, at, c.Value).Scan(&dup)
+	if err != nil || dup > 0 {
+		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO checkin (key_result_id, at, value, confidence, note, author) VALUES (?, ?, ?, ?, ?, ?)",
-		id, c.At.UTC().Format(timeLayout), c.Value, nullFloat(c.Confidence), c.Note, c.Author); err != nil {
-		return fmt.Errorf("check in %s: %w", c.KeyResult, err)
+		id, at, c.Value, nullFloat(c.Confidence), c.Note, c.Author); err != nil {
+		return false, fmt.Errorf("check in %s: %w", c.KeyResult, err)
 	}
 	// The latest check-in by time sets the current value, so a back-dated
 	// check-in does not overwrite a newer one.
@@ -112,12 +155,12 @@ func checkIn(ctx context.Context, tx *sql.Tx, c engine.CheckIn, now time.Time) e
 			ORDER BY at DESC, id DESC LIMIT 1), confidence)
 		WHERE id = ?1`, id)
 	if err != nil {
-		return fmt.Errorf("check in %s: %w", c.KeyResult, err)
+		return false, fmt.Errorf("check in %s: %w", c.KeyResult, err)
 	}
-	return nil
+	return true, nil
 }
 
-func measure(ctx context.Context, tx *sql.Tx, ms []engine.Measurement, now time.Time) error {
+func measure(ctx context.Context, tx *sql.Tx, ms []engine.Measurement, now time.Time, rec *Recorded) error {
 	find, err := tx.PrepareContext(ctx, "SELECT id FROM entity WHERE kind = 'kpi' AND key = ?")
 	if err != nil {
 		return err
@@ -128,6 +171,11 @@ func measure(ctx context.Context, tx *sql.Tx, ms []engine.Measurement, now time.
 		return err
 	}
 	defer st.Close()
+	same, err := tx.PrepareContext(ctx, "SELECT count(*) FROM measurement WHERE kpi_id = ? AND at = ? AND value = ?")
+	if err != nil {
+		return err
+	}
+	defer same.Close()
 	ids := map[string]int64{}
 	for _, m := range ms {
 		id, ok := ids[m.KPI]
@@ -145,9 +193,19 @@ func measure(ctx context.Context, tx *sql.Tx, ms []engine.Measurement, now time.
 		if at.IsZero() {
 			at = now
 		}
-		if _, err := st.ExecContext(ctx, id, at.UTC().Format(timeLayout), m.Value, m.Author, m.Note); err != nil {
+		stamp := at.UTC().Format(timeLayout)
+		var dup int
+		if err := same.QueryRowContext(ctx, id, stamp, m.Value).Scan(&dup); err != nil {
 			return fmt.Errorf("measure %s: %w", m.KPI, err)
 		}
+		if dup > 0 {
+			rec.count(false)
+			continue
+		}
+		if _, err := st.ExecContext(ctx, id, stamp, m.Value, m.Author, m.Note); err != nil {
+			return fmt.Errorf("measure %s: %w", m.KPI, err)
+		}
+		rec.count(true)
 	}
 	_, err = recompute(ctx, tx)
 	return err

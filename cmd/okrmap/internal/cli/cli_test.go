@@ -103,6 +103,10 @@ func TestQuarterWorkflow(t *testing.T) {
 		"KPIs that reach no business objective (1)", "email-open-rate · Newsletter email open rate [activity, brand, marketing] - linked to nothing")
 
 	e.ok("import", "measurements", "../../../../examples/saas-b2b/measurements.csv")
+	mustContain(t, "import again", e.ok("import", "measurements", "../../../../examples/saas-b2b/measurements.csv"),
+		"imported 0 measurements; ", " were already stored and were not stored again")
+	mustContain(t, "NaN", e.fails(ExitInput, "measure", "nrr", "--value", "NaN"), "is not a finite number")
+	mustContain(t, "future", e.fails(ExitInput, "measure", "nrr", "--value", "1", "--at", "2030-01-01"), "is in the future")
 	out = e.ok("get", "measurements", "nrr", "-o", "json")
 	var ms []map[string]any
 	if err := json.Unmarshal([]byte(out), &ms); err != nil || len(ms) != 1 || ms[0]["value"] != 104.6 {

@@ -66,8 +66,13 @@ closed objective's key results are refused.`,
 				c.Confidence = &confidence
 			}
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
-				if _, err := s.Record(ctx, sqlite.Batch{CheckIns: []engine.CheckIn{c}}); err != nil {
+				rec, err := s.Record(ctx, sqlite.Batch{CheckIns: []engine.CheckIn{c}})
+				if err != nil {
 					return err
+				}
+				if rec.Duplicates > 0 {
+					fmt.Fprintf(a.stdout, "%s already has this check-in (%s at that time); nothing was stored\n", c.KeyResult, num(&c.Value))
+					return nil
 				}
 				fmt.Fprintf(a.stdout, "checked in %s: %s\n", c.KeyResult, num(&c.Value))
 				return nil
@@ -95,8 +100,13 @@ func (a *app) measureCommand() *cobra.Command {
 			}
 			m := engine.Measurement{KPI: args[0], At: when, Value: f.value, Note: f.note, Author: a.cfg.Author}
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
-				if _, err := s.Record(ctx, sqlite.Batch{Measurements: []engine.Measurement{m}}); err != nil {
+				rec, err := s.Record(ctx, sqlite.Batch{Measurements: []engine.Measurement{m}})
+				if err != nil {
 					return err
+				}
+				if rec.Duplicates > 0 {
+					fmt.Fprintf(a.stdout, "%s already has this measurement (%s at that time); nothing was stored\n", m.KPI, num(&m.Value))
+					return nil
 				}
 				fmt.Fprintf(a.stdout, "measured %s: %s\n", m.KPI, num(&m.Value))
 				return nil
@@ -136,11 +146,15 @@ Use - to read standard input.`,
 				in = f
 			}
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
-				n, err := s.ImportMeasurements(ctx, name, in, a.cfg.Author)
+				rec, err := s.ImportMeasurements(ctx, name, in, a.cfg.Author)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "imported %d measurement%s\n", n, plural(n))
+				fmt.Fprintf(a.stdout, "imported %d measurement%s", rec.Stored, plural(rec.Stored))
+				if rec.Duplicates > 0 {
+					fmt.Fprintf(a.stdout, "; %d were already stored and were not stored again", rec.Duplicates)
+				}
+				fmt.Fprintln(a.stdout)
 				return nil
 			})
 		},

@@ -185,7 +185,8 @@ func (a *app) configure(cmd *cobra.Command) error {
 // options are the service's options from the configuration.
 func (a *app) options() service.Options {
 	return service.Options{Rules: a.cfg.Rules, Plugins: a.cfg.Plugins, WaiverFile: a.cfg.Audit.Waivers,
-		DBPath: a.cfg.DB, Log: a.log, Now: a.now, MaxStale: a.cfg.Server.MaxStaleness}
+		DBPath: a.cfg.DB, Log: a.log, Now: a.now, MaxStale: a.cfg.Server.MaxStaleness,
+		FutureTolerance: a.cfg.History.FutureTolerance}
 }
 
 // offline is the service without a database, for lint, rules and plugins.

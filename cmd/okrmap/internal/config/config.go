@@ -38,6 +38,7 @@ type Config struct {
 	Plugins Plugins `mapstructure:"plugins"`
 	Log     Log     `mapstructure:"log"`
 	Server  Server  `mapstructure:"server"`
+	History History `mapstructure:"history"`
 	// Schedule lists the audits okrmap serve runs on a schedule.
 	Schedule []server.Schedule `mapstructure:"schedule"`
 }
@@ -58,6 +59,12 @@ type Audit struct {
 // Rules says which rule packs lint and audits evaluate.
 type Rules = service.Rules
 
+// History configures check-ins and measurements.
+type History struct {
+	// FutureTolerance is how far ahead of now a value may be dated.
+	FutureTolerance time.Duration `mapstructure:"future_tolerance"`
+}
+
 // Log configures diagnostic logging on standard error.
 type Log struct {
 	Level  string `mapstructure:"level"`  // debug, info, warn or error
@@ -72,6 +79,7 @@ func Defaults() Config {
 		Rules:    Rules{Builtin: true, Packs: []string{}},
 		Plugins:  Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}},
 		Log:      Log{Level: "warn", Format: "text"},
+		History:  History{FutureTolerance: 24 * time.Hour},
 		Server:   server.Defaults(),
 		Schedule: []server.Schedule{},
 	}
@@ -95,6 +103,9 @@ func (c Config) Validate() error {
 	}
 	if !slices.Contains([]string{"text", "json"}, c.Log.Format) {
 		return fmt.Errorf("log.format: %q is not one of text, json", c.Log.Format)
+	}
+	if c.History.FutureTolerance < 0 {
+		return fmt.Errorf("history.future_tolerance: %s is negative", c.History.FutureTolerance)
 	}
 	if err := c.Server.Validate(); err != nil {
 		return err
