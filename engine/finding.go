@@ -37,6 +37,9 @@ type Finding struct {
 	// Waiver is the waiver that matched the finding, if any. A finding is
 	// waived while the waiver has not expired.
 	Waiver *Waiver `json:"waiver,omitempty" yaml:"waiver,omitempty"`
+	// NotJudged marks a finding carried from the previous run because the
+	// plugin that finds it failed in this one.
+	NotJudged bool `json:"not_judged,omitempty" yaml:"not_judged,omitempty"`
 }
 
 // Waived reports whether an unexpired waiver silences f.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -96,13 +97,7 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error
 		}
 	}
 	waiver.Apply(run.Findings, in.Waivers, in.Resolve.Today)
-	for _, f := range run.Findings {
-		if f.Waived() {
-			run.Counts["waived"]++
-		} else {
-			run.Counts[f.Severity]++
-		}
-	}
+	countFindings(run)
 	for _, p := range in.Rules.Packs {
 		n := 0
 		for _, r := range in.Rules.Rules {
@@ -119,6 +114,49 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error
 		run.FinishedAt = in.Now
 	}
 	return run, g, nil
+}
+
+// countFindings sets run.Counts from its judged findings.
+func countFindings(run *engine.AuditRun) {
+	run.Counts = map[string]int{"error": 0, "warning": 0, "info": 0, "waived": 0}
+	for _, f := range run.Findings {
+		switch {
+		case f.NotJudged:
+		case f.Waived():
+			run.Counts["waived"]++
+		default:
+			run.Counts[f.Severity]++
+		}
+	}
+}
+
+// CarryForward copies into cur the findings prev has of every plugin that
+// failed in cur, marked NotJudged: a plugin that could not run leaves its
+// findings as they were, so they are neither resolved now nor new when it
+// runs again. prev may be nil.
+func CarryForward(prev, cur *engine.AuditRun) {
+	if prev == nil {
+		return
+	}
+	var failed []string
+	for _, p := range cur.Packs {
+		if p.Failed {
+			failed = append(failed, p.Name+"-")
+		}
+	}
+	if len(failed) == 0 {
+		return
+	}
+	for _, f := range prev.Findings {
+		for _, prefix := range failed {
+			if strings.HasPrefix(f.Rule, prefix) {
+				f.NotJudged = true
+				cur.Findings = append(cur.Findings, f)
+				break
+			}
+		}
+	}
+	countFindings(cur)
 }
 
 // scopeKeys returns the keys of entities in scope, or nil for the whole
@@ -176,6 +214,9 @@ type Diff struct {
 	New        []engine.Finding `json:"new"`
 	Resolved   []engine.Finding `json:"resolved"`
 	Persisting []engine.Finding `json:"persisting"`
+	// NotJudged are findings of plugins that failed in To, carried from
+	// the run before: neither new nor resolved.
+	NotJudged []engine.Finding `json:"not_judged,omitempty"`
 	// ScoreChange is the company's overall score change, To minus From.
 	ScoreChange float64 `json:"score_change"`
 }
@@ -194,6 +235,10 @@ func Compare(prev, cur *engine.AuditRun) Diff {
 	now := map[string]bool{}
 	for _, f := range cur.Findings {
 		now[f.Fingerprint] = true
+		if f.NotJudged {
+			d.NotJudged = append(d.NotJudged, f)
+			continue
+		}
 		if seen[f.Fingerprint] {
 			d.Persisting = append(d.Persisting, f)
 		} else {
@@ -215,6 +260,9 @@ func (d Diff) Summary() string {
 	if d.From == 0 {
 		return fmt.Sprintf("first run of this scope: %d findings", len(d.New)+len(d.Persisting))
 	}
-	return fmt.Sprintf("since run %d: %d new, %d resolved, %d persisting; overall score %+.1f",
-		d.From, len(d.New), len(d.Resolved), len(d.Persisting), d.ScoreChange)
+	s := fmt.Sprintf("since run %d: %d new, %d resolved, %d persisting", d.From, len(d.New), len(d.Resolved), len(d.Persisting))
+	if len(d.NotJudged) > 0 {
+		s += fmt.Sprintf(", %d not judged (a plugin failed)", len(d.NotJudged))
+	}
+	return s + fmt.Sprintf("; overall score %+.1f", d.ScoreChange)
 }

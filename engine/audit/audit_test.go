@@ -2,7 +2,9 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -165,5 +167,63 @@ func TestStageFindingsGetTeamAndTrace(t *testing.T) {
 	}
 	if f, ok := got["fake-plan"]; !ok || f.Team != "" || f.Trace != nil {
 		t.Errorf("plan finding: %+v", f)
+	}
+}
+
+// failingStage is a plugin that cannot run.
+type failingStage struct{}
+
+func (failingStage) Name() string { return "fake" }
+func (failingStage) Run(context.Context, *resolve.Graph) ([]engine.Finding, engine.PackRef, error) {
+	return nil, engine.PackRef{}, errors.New("the plugin crashed")
+}
+
+// TestFailedPluginLeavesItsFindings: when a plugin fails, its findings of
+// the run before are carried as not judged: not resolved then, not new when
+// it runs again, and not counted.
+func TestFailedPluginLeavesItsFindings(t *testing.T) {
+	p, _ := rules.LoadBuiltin()
+	rs, _ := rules.Compile(p)
+	ok := fakeStage{[]engine.Finding{{Rule: "fake-kpi", Severity: "error", Scope: "kpi", Entity: "shared", Fingerprint: "fake0000000000aa"}}}
+	in := func(st Stage) Input {
+		return Input{Resolve: resolve.Input{Plan: testPlan(), Today: engine.NewDate(2026, 11, 20)}, Rules: rs, Stages: []Stage{st}}
+	}
+	run := func(prev *engine.AuditRun, st Stage, id int64) *engine.AuditRun {
+		r, _, err := Run(context.Background(), in(st))
+		if err != nil {
+			t.Fatal(err)
+		}
+		CarryForward(prev, r)
+		r.ID = id
+		return r
+	}
+	first := run(nil, ok, 1)
+	failed := run(first, failingStage{}, 2)
+	d := Compare(first, failed)
+	if len(d.NotJudged) != 1 || d.NotJudged[0].Rule != "fake-kpi" {
+		t.Errorf("not judged: %+v", d.NotJudged)
+	}
+	for _, f := range d.Resolved {
+		if f.Rule == "fake-kpi" {
+			t.Error("a failed plugin's finding was reported resolved")
+		}
+	}
+	judged := 0
+	for _, f := range failed.Findings {
+		if f.Severity == "error" && !f.NotJudged && !f.Waived() {
+			judged++
+		}
+	}
+	if failed.Counts["error"] != judged {
+		t.Errorf("%d errors counted, %d judged: carried findings must not count", failed.Counts["error"], judged)
+	}
+	if !strings.Contains(d.Summary(), "1 not judged (a plugin failed)") {
+		t.Errorf("summary %q", d.Summary())
+	}
+	again := run(failed, ok, 3)
+	for _, f := range Compare(failed, again).New {
+		if f.Rule == "fake-kpi" {
+			t.Error("the plugin's finding was reported new when the plugin ran again")
+		}
 	}
 }

@@ -152,7 +152,7 @@ svg text { font: 12px system-ui, sans-serif; } .edge { stroke: #9aa3b5; fill: no
 </head>
 <body>
 <h1>Alignment report</h1>
-<p>Audit run {{.R.Run.ID}}, scope <b>{{.R.Run.Scope}}</b>, judged as of {{.R.Run.Today}}. {{upper .R.Diff.Summary}}.{{if not .R.Run.Complete}} <b>This run is incomplete.</b>{{end}}</p>
+<p>{{.R.Name}}, scope <b>{{.R.Run.Scope}}</b>, judged as of {{.R.Run.Today}}. {{upper .R.Diff.Summary}}.{{if not .R.Run.Complete}} <b>This run is incomplete.</b>{{end}}</p>
 
 <h2>Scorecard</h2>
 <table>

@@ -21,7 +21,7 @@ func (markdownWriter) Write(w io.Writer, r *Report) error {
 	run := r.Run
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("# Alignment report\n\n")
-	p("Audit run %d, scope %s, judged as of %s. %s.\n\n", run.ID, run.Scope, run.Today, capitalise(r.Diff.Summary()))
+	p("%s, scope %s, judged as of %s. %s.\n\n", r.Name(), run.Scope, run.Today, capitalise(r.Diff.Summary()))
 	if !run.Complete {
 		p("> **This run is incomplete**: a stage failed; the findings below are what completed.\n\n")
 	}

@@ -101,3 +101,12 @@ func title(area string) string {
 
 // num formats a number compactly.
 func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
+// Name is how reports name the run: "Audit run 12", or "Audit (not
+// stored)" for a run that was judged but not stored.
+func (r *Report) Name() string {
+	if r.Run.ID == 0 {
+		return "Audit (not stored)"
+	}
+	return fmt.Sprintf("Audit run %d", r.Run.ID)
+}

@@ -21,7 +21,7 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 	if !run.Complete {
 		status = " (INCOMPLETE)"
 	}
-	fmt.Fprintf(w, "Audit run %d%s, scope %s, judged as of %s\n", run.ID, status, run.Scope, run.Today)
+	fmt.Fprintf(w, "%s%s, scope %s, judged as of %s\n", r.Name(), status, run.Scope, run.Today)
 	fmt.Fprintln(w, r.Diff.Summary())
 	fmt.Fprintln(w)
 

@@ -21,6 +21,9 @@ type AuditRequest struct {
 	Today engine.Date // judge as of this day; zero is today
 	// Author is who runs the audit: a user, a token's name, a schedule.
 	Author string
+	// NoStore judges and reports without storing the run or notifying;
+	// the diff is against the latest stored run.
+	NoStore bool
 	// Format and Output, when Format is set, write the report: to Output
 	// (replaced atomically) or, when Output is "", to Writer.
 	Format string
@@ -82,6 +85,7 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 		stages[i] = timedStage{st, s.opt.Observer}
 	}
 	res := &AuditResult{}
+	started := s.opt.Now()
 	start := time.Now()
 	snap, err := s.db.Snapshot(ctx)
 	if err != nil {
@@ -99,17 +103,32 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 		return nil, err
 	}
 	run.Author = req.Author
+	// The real times, by the service's clock; audit.Run stamps both with
+	// one instant.
+	run.StartedAt, run.FinishedAt = started.UTC(), s.opt.Now().UTC()
 	evaluated := time.Now()
+	prev, err := s.latest(ctx, run.Scope)
+	if err != nil {
+		return nil, err
+	}
+	audit.CarryForward(prev, run)
+	if req.NoStore {
+		res.Timing.Load, res.Timing.Evaluate = loaded.Sub(start), evaluated.Sub(loaded)
+		res.Run, res.Diff = run, audit.Compare(prev, run)
+		res.Report = &report.Report{Run: run, Diff: res.Diff, Graph: graph, Color: req.Color}
+		if w != nil {
+			if err := writeReport(w, res.Report, req.Output, req.Writer); err != nil {
+				return nil, err
+			}
+		}
+		return res, nil
+	}
 	if err := s.db.SaveRun(ctx, run); err != nil {
 		return nil, err
 	}
 	res.Timing.Load, res.Timing.Evaluate, res.Timing.Store = loaded.Sub(start), evaluated.Sub(loaded), time.Since(evaluated)
 	s.opt.Log.Debug("audit", "scope", run.Scope, "findings", len(run.Findings), "load", res.Timing.Load,
 		"evaluate", res.Timing.Evaluate, "store", res.Timing.Store)
-	prev, err := s.db.PreviousRun(ctx, run.Scope, run.ID)
-	if err != nil {
-		return nil, err
-	}
 	res.Run, res.Diff = run, audit.Compare(prev, run)
 	res.Report = &report.Report{Run: run, Diff: res.Diff, Graph: graph, Color: req.Color}
 	if w != nil {
@@ -167,6 +186,15 @@ func (s *Service) notify(ctx context.Context, targets []notify.Target, res *Audi
 		}
 	}
 	return errs
+}
+
+// latest returns the newest stored run of scope with its findings, or nil.
+func (s *Service) latest(ctx context.Context, scope string) (*engine.AuditRun, error) {
+	runs, err := s.db.Runs(ctx, scope)
+	if err != nil || len(runs) == 0 {
+		return nil, err
+	}
+	return s.db.Run(ctx, runs[0].ID)
 }
 
 // Runs lists stored runs of scope, newest first, without findings; every
@@ -255,4 +283,14 @@ func (t timedStage) Run(ctx context.Context, g *resolve.Graph) ([]engine.Finding
 	fs, ref, err := t.Stage.Run(ctx, g)
 	t.obs.PluginDone(t.Name(), time.Since(start), err)
 	return fs, ref, err
+}
+
+// PruneRuns deletes runs started before cutoff, except the keep newest of
+// every scope, in one transaction, and returns their ids; with dryRun it
+// deletes nothing.
+func (s *Service) PruneRuns(ctx context.Context, keep int, cutoff time.Time, dryRun bool) ([]int64, error) {
+	if keep < 1 {
+		return nil, engine.Errorf(engine.EINVALID, "keep at least the latest run of each scope")
+	}
+	return s.db.PruneRuns(ctx, keep, cutoff, dryRun)
 }

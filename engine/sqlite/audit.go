@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/okrmap/okrmap/engine"
 )
@@ -63,7 +64,7 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 			return err
 		}
 		st, err := tx.PrepareContext(ctx, `INSERT INTO audit_finding (run_id, pos, rule, severity, scope, entity, team,
-			message, fix, trace, fingerprint, waiver) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			message, fix, trace, fingerprint, waiver, not_judged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -78,7 +79,7 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 				b, _ := json.Marshal(f.Waiver)
 				waiver = string(b)
 			}
-			if _, err := st.ExecContext(ctx, id, i, f.Rule, f.Severity, f.Scope, f.Entity, f.Team, f.Message, f.Fix, trace, f.Fingerprint, waiver); err != nil {
+			if _, err := st.ExecContext(ctx, id, i, f.Rule, f.Severity, f.Scope, f.Entity, f.Team, f.Message, f.Fix, trace, f.Fingerprint, waiver, f.NotJudged); err != nil {
 				return fmt.Errorf("store finding: %w", err)
 			}
 		}
@@ -134,11 +135,11 @@ func (db *DB) Run(ctx context.Context, id int64) (*engine.AuditRun, error) {
 		if err != nil {
 			return err
 		}
-		return each(ctx, tx, `SELECT rule, severity, scope, entity, team, message, fix, trace, fingerprint, waiver FROM audit_finding
+		return each(ctx, tx, `SELECT rule, severity, scope, entity, team, message, fix, trace, fingerprint, waiver, not_judged FROM audit_finding
 			WHERE run_id = ? ORDER BY pos`, func(r *sql.Rows) error {
 			var f engine.Finding
 			var trace, waiver string
-			if err := r.Scan(&f.Rule, &f.Severity, &f.Scope, &f.Entity, &f.Team, &f.Message, &f.Fix, &trace, &f.Fingerprint, &waiver); err != nil {
+			if err := r.Scan(&f.Rule, &f.Severity, &f.Scope, &f.Entity, &f.Team, &f.Message, &f.Fix, &trace, &f.Fingerprint, &waiver, &f.NotJudged); err != nil {
 				return err
 			}
 			if waiver != "" {
@@ -173,4 +174,36 @@ func (db *DB) PreviousRun(ctx context.Context, scope string, id int64) (*engine.
 		return nil, err
 	}
 	return db.Run(ctx, prev)
+}
+
+// PruneRuns deletes, in one transaction, the runs started before cutoff
+// that are not among the keep newest of their scope, with their findings,
+// and returns their ids. With dryRun it deletes nothing.
+func (db *DB) PruneRuns(ctx context.Context, keep int, cutoff time.Time, dryRun bool) ([]int64, error) {
+	var ids []int64
+	run := db.write
+	if dryRun {
+		run = db.read
+	}
+	err := run(ctx, func(tx *sql.Tx) error {
+		ids = nil
+		err := each(ctx, tx, `SELECT id FROM (
+				SELECT id, started_at, row_number() OVER (PARTITION BY scope ORDER BY id DESC) AS n FROM audit_run)
+			WHERE n > ? AND started_at < ? ORDER BY id`, func(r *sql.Rows) error {
+			var id int64
+			err := r.Scan(&id)
+			ids = append(ids, id)
+			return err
+		}, keep, cutoff.UTC().Format(timeLayout))
+		if err != nil || dryRun {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM audit_run WHERE id = ?", id); err != nil {
+				return fmt.Errorf("prune run %d: %w", id, err)
+			}
+		}
+		return nil
+	})
+	return ids, err
 }

@@ -67,3 +67,6 @@ CREATE INDEX pending_notification_url ON pending_notification (url, id);
 
 -- Derived KPIs, found without scanning every KPI on each measurement.
 CREATE INDEX kpi_derived ON kpi (id) WHERE formula != '';
+
+-- A finding carried from the previous run because its plugin failed.
+ALTER TABLE audit_finding ADD COLUMN not_judged INTEGER NOT NULL DEFAULT 0;

@@ -41,7 +41,7 @@ func (a *app) auditCommand() *cobra.Command {
 	var sf scopeFlags
 	var extra []string
 	var format, output, failOn, today, notifyURL string
-	var failOnNew bool
+	var failOnNew, noStore bool
 	cmd := &cobra.Command{
 		Use:   "audit",
 		Short: "Judge the stored plan, store the run, and report what changed",
@@ -81,7 +81,10 @@ Put it in cron or CI: see examples/ and the README.`,
 				return err
 			}
 			req := service.AuditRequest{Scope: scope, Packs: extra, Today: day, Author: a.cfg.Author,
-				Format: format, Output: output, Color: output == "" && a.terminal()}
+				Format: format, Output: output, Color: output == "" && a.terminal(), NoStore: noStore}
+			if noStore && notifyURL != "" {
+				return usageError{fmt.Errorf("--notify tells webhooks about stored runs; drop it or --no-store")}
+			}
 			if notifyURL != "" {
 				t := notify.Target{URL: notifyURL}
 				if err := t.Check(); err != nil {
@@ -102,15 +105,22 @@ Put it in cron or CI: see examples/ and the README.`,
 				for _, err := range res.NotifyErrors {
 					fmt.Fprintf(a.stderr, "okrmap: warning: %v; audit run %d is stored\n", err, res.Run.ID)
 				}
+				if !res.Run.Complete && noStore {
+					return fmt.Errorf("the audit is incomplete: a plugin failed (see its plugin-failure finding); nothing was stored")
+				}
 				if !res.Run.Complete {
 					return fmt.Errorf("audit run %d is stored but incomplete: a plugin failed (see its plugin-failure finding)", res.Run.ID)
+				}
+				what := fmt.Sprintf("audit run %d has", res.Run.ID)
+				if noStore {
+					what = "the audit (not stored) has"
 				}
 				judged := res.Run.Findings
 				if failOnNew {
 					judged = res.Diff.New
 				}
 				if failing(judged, threshold) {
-					return findingsError{fmt.Sprintf("audit run %d has findings at or above --fail-on %s", res.Run.ID, failOn)}
+					return findingsError{fmt.Sprintf("%s findings at or above --fail-on %s", what, failOn)}
 				}
 				return nil
 			})
@@ -124,7 +134,8 @@ Put it in cron or CI: see examples/ and the README.`,
 	cmd.Flags().BoolVar(&failOnNew, "fail-on-new", false, "count only findings new since the previous run of the scope")
 	cmd.Flags().StringVar(&today, "today", "", "judge as of this date, YYYY-MM-DD (default today)")
 	cmd.Flags().StringVar(&notifyURL, "notify", "", "post a JSON summary to this webhook when something changed since the last run")
-	cmd.AddCommand(a.auditHistoryCommand(), a.auditShowCommand(), a.auditDiffCommand())
+	cmd.Flags().BoolVar(&noStore, "no-store", false, "judge and report without storing the run (the diff is against the latest stored run)")
+	cmd.AddCommand(a.auditHistoryCommand(), a.auditShowCommand(), a.auditDiffCommand(), a.auditPruneCommand())
 	return cmd
 }
 
@@ -410,4 +421,60 @@ Without arguments it compares the last two runs of the scope given by
 	sf.register(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
 	return cmd
+}
+
+func (a *app) auditPruneCommand() *cobra.Command {
+	var keep int
+	var olderThan string
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "prune --keep N --older-than AGE",
+		Short: "Delete old audit runs, keeping the latest of every scope",
+		Long: `Prune deletes stored audit runs older than --older-than (days, 180d, or a
+duration), except the --keep newest runs of each scope, so diffs,
+--fail-on-new and scorecard series keep working. Each run holds every finding
+with its message and trace; on a large plan one run is tens of megabytes.`,
+		Example: `  okrmap audit prune --keep 30 --older-than 180d
+  okrmap audit prune --keep 1 --older-than 0d --dry-run`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if keep < 1 {
+				return usageError{fmt.Errorf("--keep %d: keep at least the latest run of each scope", keep)}
+			}
+			age, err := parseAge(olderThan)
+			if err != nil {
+				return usageError{fmt.Errorf("--older-than: %w", err)}
+			}
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				ids, err := s.PruneRuns(ctx, keep, s.Now().Add(-age), dryRun)
+				if err != nil {
+					return err
+				}
+				verb := "deleted"
+				if dryRun {
+					verb = "would delete"
+				}
+				fmt.Fprintf(a.stdout, "%s %d audit run%s\n", verb, len(ids), plural(len(ids)))
+				return nil
+			})
+		},
+	}
+	cmd.Flags().IntVar(&keep, "keep", 10, "runs of each scope to keep, newest first (at least 1)")
+	cmd.Flags().StringVar(&olderThan, "older-than", "180d", "delete only runs started longer ago than this: days (180d) or a duration (12h)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "say what would be deleted and delete nothing")
+	return cmd
+}
+
+// parseAge reads days (180d) or a Go duration (12h).
+func parseAge(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(d); err == nil && n >= 0 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not an age such as 180d or 12h", s)
+	}
+	return d, nil
 }

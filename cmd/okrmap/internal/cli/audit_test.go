@@ -248,3 +248,28 @@ func TestInternalFailureExitCode(t *testing.T) {
 		t.Errorf("audit of a damaged database: exit %d, want 3\n%s%s", code, out, errOut)
 	}
 }
+
+// TestAuditNoStoreAndPrune: --no-store leaves no run; prune keeps the
+// newest runs of every scope.
+func TestAuditNoStoreAndPrune(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	out, _, code := e.run("", "audit", "--no-store")
+	if code != ExitFindings || !strings.Contains(out, "Audit (not stored), scope all") {
+		t.Errorf("audit --no-store: exit %d\n%s", code, out)
+	}
+	if out := e.ok("audit", "history", "--all"); strings.Contains(out, "all ") {
+		t.Errorf("--no-store stored a run:\n%s", out)
+	}
+	for range 3 {
+		e.run("", "audit", "--today", "2026-11-20")
+		e.run("", "audit", "--today", "2026-11-20", "--team", "sales")
+	}
+	mustContain(t, "prune dry run", e.ok("audit", "prune", "--keep", "1", "--older-than", "0d", "--dry-run"), "would delete 4 audit runs")
+	mustContain(t, "prune", e.ok("audit", "prune", "--keep", "1", "--older-than", "0d"), "deleted 4 audit runs")
+	var runs []map[string]any
+	if err := json.Unmarshal([]byte(e.ok("audit", "history", "--all", "-o", "json")), &runs); err != nil || len(runs) != 2 {
+		t.Errorf("after prune: %v %v", runs, err)
+	}
+	mustContain(t, "keep 0", e.fails(ExitInput, "audit", "prune", "--keep", "0"), "keep at least")
+}

@@ -232,10 +232,11 @@ func judgeDay(today string) (engine.Date, error) {
 	return d, nil
 }
 
-// failing reports whether an unwaived finding is at or above threshold.
+// failing reports whether a judged, unwaived finding is at or above
+// threshold.
 func failing(fs []engine.Finding, threshold int) bool {
 	for _, f := range fs {
-		if !f.Waived() && engine.SeverityRank(f.Severity) >= threshold {
+		if !f.Waived() && !f.NotJudged && engine.SeverityRank(f.Severity) >= threshold {
 			return true
 		}
 	}
