@@ -102,10 +102,13 @@ type Objective struct {
 // Current, Confidence and Score are state: left out of a plan they keep the
 // stored value; check-ins and quarter close update them.
 type KeyResult struct {
-	Key        string   `json:"key" yaml:"key"`
-	Title      string   `json:"title" yaml:"title"`
-	Owner      string   `json:"owner,omitempty" yaml:"owner,omitempty"`
-	Unit       string   `json:"unit,omitempty" yaml:"unit,omitempty"`
+	Key   string `json:"key" yaml:"key"`
+	Title string `json:"title" yaml:"title"`
+	Owner string `json:"owner,omitempty" yaml:"owner,omitempty"`
+	Unit  string `json:"unit,omitempty" yaml:"unit,omitempty"`
+	// MeasuredBy is the KPI whose value this key result is: each new
+	// measurement of it becomes a check-in.
+	MeasuredBy string   `json:"measured_by,omitempty" yaml:"measured_by,omitempty"`
 	Baseline   *float64 `json:"baseline,omitempty" yaml:"baseline,omitempty"`
 	Target     *float64 `json:"target,omitempty" yaml:"target,omitempty"`
 	Direction  string   `json:"direction,omitempty" yaml:"direction,omitempty"`

@@ -204,6 +204,7 @@ func (v *validator) checkObjective(o Objective) {
 		v.add(o.Src, "period", o.Key, "objective has no period: set period on the objective or at the top of the plan file")
 	}
 	for _, kr := range o.KeyResults {
+		v.ref(kr.Src, "measured_by", kr.Key, kr.MeasuredBy, KindKPI)
 		v.enum(kr.Src, "direction", kr.Key, kr.Direction, Directions)
 		v.enum(kr.Src, "commitment", kr.Key, kr.Commitment, Commitments)
 		v.unit01(kr.Src, "confidence", kr.Key, kr.Confidence)

@@ -98,6 +98,7 @@ type KeyResult struct {
 	Team             string    `expr:"team"`
 	Owner            string    `expr:"owner"`
 	Unit             string    `expr:"unit"`
+	MeasuredBy       string    `expr:"measured_by"` // the KPI whose value it is, or ""
 	Direction        string    `expr:"direction"`
 	Commitment       string    `expr:"commitment"`
 	ObjectiveStatus  string    `expr:"objective_status"`
@@ -499,7 +500,7 @@ func addObjective(k *KPI, o *Objective) {
 }
 
 func resolveKR(kr engine.KeyResult, o *Objective, cs []engine.CheckIn, today time.Time) *KeyResult {
-	r := &KeyResult{Key: kr.Key, Title: kr.Title, Objective: o.Key, Team: o.Team, Owner: kr.Owner, Unit: kr.Unit,
+	r := &KeyResult{Key: kr.Key, Title: kr.Title, Objective: o.Key, Team: o.Team, Owner: kr.Owner, Unit: kr.Unit, MeasuredBy: kr.MeasuredBy,
 		Direction: kr.Direction, Commitment: kr.Commitment, ObjectiveStatus: o.Status,
 		PeriodStart: o.PeriodStart, PeriodEnd: o.PeriodEnd, Progress: kr.Progress(), CheckIns: len(cs), DaysSinceCheckIn: -1}
 	set := func(has *bool, v *float64, p *float64) {

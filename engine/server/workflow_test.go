@@ -132,7 +132,8 @@ func TestWorkflow(t *testing.T) {
 	}
 	var cs struct{ Items []map[string]any }
 	a.want(200, "GET", "/api/v1/key-results/sme-sqls/checkins", reader, nil, &cs)
-	if len(cs.Items) != 2 {
+	// Two check-ins, and the measurement of sqls, which measures sme-sqls.
+	if len(cs.Items) != 3 || cs.Items[0]["note"] != "measured by sqls" || cs.Items[0]["value"] != 3500.0 {
 		t.Errorf("check-ins: %v", cs.Items)
 	}
 	a.want(404, "GET", "/api/v1/kpis/sme-sqls/measurements", reader, nil, nil)

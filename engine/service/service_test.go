@@ -16,7 +16,9 @@ import (
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/notify"
 	"github.com/okrmap/okrmap/engine/plan"
+	"github.com/okrmap/okrmap/engine/report"
 	"github.com/okrmap/okrmap/engine/sqlite"
+	"github.com/okrmap/okrmap/engine/tree"
 )
 
 func newService(t *testing.T, o Options) *Service {
@@ -261,4 +263,82 @@ func TestHistoryIsTrustworthy(t *testing.T) {
 	if _, err := s.Record(ctx, sqlite.Batch{Measurements: []engine.Measurement{{KPI: "sqls", Value: 1, At: now.Add(30 * time.Minute)}}}); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestKeyResultFollowsItsKPI: a key result measured by a KPI moves when
+// the KPI is measured, in the tree, the board pack and quarter close; once
+// its objective is closed, measurements leave it be.
+func TestKeyResultFollowsItsKPI(t *testing.T) {
+	now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	s := newService(t, Options{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	if _, err := s.Record(ctx, sqlite.Batch{Measurements: []engine.Measurement{{KPI: "sourced-pipeline", Value: 7960000, Author: "warehouse"}}}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.Entity(ctx, "mkt-sourced-pipeline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := (7960000.0 - 6000000) / (9000000 - 6000000)
+	if e.Progress == nil || math.Abs(*e.Progress-want) > 1e-9 {
+		t.Fatalf("progress %v after measuring its KPI, want %.3f", e.Progress, want)
+	}
+	cs, _ := s.CheckIns(ctx, "mkt-sourced-pipeline")
+	if len(cs) != 1 || cs[0].Author != "warehouse" || cs[0].Note != "measured by sourced-pipeline" || !cs[0].At.Equal(now) {
+		t.Errorf("the check-in the measurement made: %+v", cs)
+	}
+	tr, err := s.Tree(ctx, engine.Scope{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	var walk func([]*tree.Node)
+	walk = func(ns []*tree.Node) {
+		for _, n := range ns {
+			if n.Key == "mkt-sourced-pipeline" && n.Progress != nil && math.Abs(*n.Progress-want) < 1e-9 {
+				found = true
+			}
+			walk(n.Children)
+		}
+	}
+	walk(tr.Lines)
+	if !found {
+		t.Error("the tree does not show the key result's progress")
+	}
+	res, err := s.Audit(ctx, AuditRequest{Format: "markdown", Writer: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md strings.Builder
+	if err := mustWriter(t, "markdown").Write(&md, res.Report); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "| Marketing-sourced pipeline | 6000000 -> 9000000 USD | 65%") {
+		t.Errorf("the board pack does not show 65%% for the key result:\n%s", md.String())
+	}
+	closed, err := s.CloseQuarter(ctx, "2026-Q4", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range closed.Scores {
+		if sc.KeyResult == "mkt-sourced-pipeline" && math.Abs(sc.Score-want) > 1e-9 {
+			t.Errorf("closed with score %.2f, want %.2f", sc.Score, want)
+		}
+	}
+	// Closed: a later measurement is stored, the key result stays.
+	now = now.Add(24 * time.Hour)
+	if _, err := s.Record(ctx, sqlite.Batch{Measurements: []engine.Measurement{{KPI: "sourced-pipeline", Value: 9500000}}}); err != nil {
+		t.Fatalf("measuring a KPI whose key result is closed: %v", err)
+	}
+	if cs, _ := s.CheckIns(ctx, "mkt-sourced-pipeline"); len(cs) != 1 {
+		t.Errorf("a closed key result was checked in: %+v", cs)
+	}
+}
+
+func mustWriter(t *testing.T, format string) report.Writer {
+	w, err := report.Get(format)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
 }

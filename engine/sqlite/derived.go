@@ -129,6 +129,9 @@ func recompute(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		if _, err := insert.ExecContext(ctx, ids[key], at.UTC().Format(timeLayout), v, FormulaAuthor, formulas[key]); err != nil {
 			return nil, fmt.Errorf("record %s: %w", key, err)
 		}
+		if err := follow(ctx, tx, ids[key], key, at, v, FormulaAuthor); err != nil {
+			return nil, err
+		}
 		cache[key] = point{v, at, true}
 		recorded = append(recorded, key)
 	}

@@ -160,6 +160,28 @@ func checkIn(ctx context.Context, tx *sql.Tx, c engine.CheckIn, now time.Time) (
 	return true, nil
 }
 
+// follow checks in the KPI's measurement on every key result measured by
+// it whose objective is open, so their progress follows the data.
+func follow(ctx context.Context, tx *sql.Tx, kpiID int64, kpi string, at time.Time, value float64, author string) error {
+	var krs []string
+	err := each(ctx, tx, `SELECT e.key FROM key_result kr JOIN entity e ON e.id = kr.id
+		JOIN objective o ON o.id = kr.objective_id WHERE kr.measured_by_id = ? AND o.status != 'closed'`, func(r *sql.Rows) error {
+		var k string
+		err := r.Scan(&k)
+		krs = append(krs, k)
+		return err
+	}, kpiID)
+	if err != nil {
+		return fmt.Errorf("key results measured by %s: %w", kpi, err)
+	}
+	for _, kr := range krs {
+		if _, err := checkIn(ctx, tx, engine.CheckIn{KeyResult: kr, At: at, Value: value, Author: author, Note: "measured by " + kpi}, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func measure(ctx context.Context, tx *sql.Tx, ms []engine.Measurement, now time.Time, rec *Recorded) error {
 	find, err := tx.PrepareContext(ctx, "SELECT id FROM entity WHERE kind = 'kpi' AND key = ?")
 	if err != nil {
@@ -204,6 +226,9 @@ func measure(ctx context.Context, tx *sql.Tx, ms []engine.Measurement, now time.
 		}
 		if _, err := st.ExecContext(ctx, id, stamp, m.Value, m.Author, m.Note); err != nil {
 			return fmt.Errorf("measure %s: %w", m.KPI, err)
+		}
+		if err := follow(ctx, tx, id, m.KPI, at, m.Value, m.Author); err != nil {
+			return err
 		}
 		rec.count(true)
 	}

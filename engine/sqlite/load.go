@@ -110,15 +110,16 @@ func loadSnapshot(ctx context.Context, tx *sql.Tx) (*snapshot, error) {
 	}
 
 	err = each(ctx, tx, `SELECT id, objective_id, title, owner, unit, baseline, target, direction, due, commitment,
-		current, confidence, score FROM key_result ORDER BY id`, func(r *sql.Rows) error {
+		current, confidence, score, measured_by_id FROM key_result ORDER BY id`, func(r *sql.Rows) error {
 		var kr engine.KeyResult
 		var id, obj int64
 		var baseline, target, current, confidence, score sql.NullFloat64
+		var measuredBy sql.NullInt64
 		if err := r.Scan(&id, &obj, &kr.Title, &kr.Owner, &kr.Unit, &baseline, &target, &kr.Direction, date{&kr.Due},
-			&kr.Commitment, &current, &confidence, &score); err != nil {
+			&kr.Commitment, &current, &confidence, &score, &measuredBy); err != nil {
 			return err
 		}
-		kr.Key, kr.Objective = keys[id], keys[obj]
+		kr.Key, kr.Objective, kr.MeasuredBy = keys[id], keys[obj], k(measuredBy)
 		kr.Baseline, kr.Target, kr.Current, kr.Confidence, kr.Score = float(baseline), float(target), float(current), float(confidence), float(score)
 		o := &p.Objectives[objIndex[kr.Objective]]
 		o.KeyResults = append(o.KeyResults, kr)

@@ -70,3 +70,7 @@ CREATE INDEX kpi_derived ON kpi (id) WHERE formula != '';
 
 -- A finding carried from the previous run because its plugin failed.
 ALTER TABLE audit_finding ADD COLUMN not_judged INTEGER NOT NULL DEFAULT 0;
+
+-- The KPI whose value a key result is; its measurements become check-ins.
+ALTER TABLE key_result ADD COLUMN measured_by_id INTEGER REFERENCES entity (id) ON DELETE SET NULL;
+CREATE INDEX key_result_measured_by ON key_result (measured_by_id) WHERE measured_by_id IS NOT NULL;
