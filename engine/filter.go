@@ -10,8 +10,16 @@ func (p *Plan) ForPeriod(per Period) *Plan {
 		if op, err := ParsePeriod(o.Period); err != nil || op.Name != per.Name {
 			continue
 		}
-		for key := o.Key; key != "" && g.Objectives[key] != nil && !keep[key]; key = g.Objectives[key].Parent {
+		for key := o.Key; key != "" && !keep[key]; {
+			if kr := g.KeyResults[key]; kr != nil { // a cascade under a key result
+				key = kr.Objective
+				continue
+			}
+			if g.Objectives[key] == nil {
+				break
+			}
 			keep[key] = true
+			key = g.Objectives[key].Parent
 		}
 	}
 	dropped := func(key string) bool {

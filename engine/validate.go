@@ -74,7 +74,10 @@ func (v *validator) ref(src Source, field, key, ref string, want ...Kind) {
 	for i, k := range want {
 		names[i] = string(k)
 	}
-	wanted := strings.Join(names, " or ")
+	wanted := names[len(names)-1]
+	if len(names) > 1 {
+		wanted = strings.Join(names[:len(names)-1], ", ") + " or " + wanted
+	}
 	if ok {
 		v.add(src, field, key, "%s %q is a %s, but must name a %s", lastField(field), ref, got, wanted)
 		return
@@ -194,7 +197,7 @@ func (v *validator) checkEntities() {
 
 func (v *validator) checkObjective(o Objective) {
 	v.ref(o.Src, "team", o.Key, o.Team, KindTeam)
-	v.ref(o.Src, "parent", o.Key, o.Parent, KindObjective, KindBusinessObjective)
+	v.ref(o.Src, "parent", o.Key, o.Parent, KindObjective, KindBusinessObjective, KindKeyResult)
 	if o.Parent == o.Key && o.Key != "" {
 		v.add(o.Src, "parent", o.Key, "objective %q is its own parent; name a business objective or another objective", o.Key)
 	}
@@ -241,12 +244,27 @@ func (v *validator) checkKPI(k KPI) {
 }
 
 // checkParentCycles rejects objectives whose parent chain loops.
+// An objective under a key result hangs under that key result's objective.
 func (v *validator) checkParentCycles() {
+	krObjective := map[string]string{}
+	for _, o := range v.plan.Objectives {
+		for _, kr := range o.KeyResults {
+			krObjective[kr.Key] = o.Key
+		}
+	}
 	parent := map[string]string{}
 	src := map[string]Source{}
 	for _, o := range v.plan.Objectives {
-		if o.Parent != "" && o.Parent != o.Key {
-			parent[o.Key] = o.Parent
+		p := o.Parent
+		if via, ok := krObjective[p]; ok {
+			if via == o.Key {
+				v.add(o.Src, "parent", o.Key, "objective %q hangs under its own key result %q; name another objective's key result", o.Key, p)
+				continue
+			}
+			p = via
+		}
+		if p != "" && p != o.Key {
+			parent[o.Key] = p
 			src[o.Key] = o.Src
 		}
 	}

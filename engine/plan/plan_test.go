@@ -88,7 +88,7 @@ func TestProblems(t *testing.T) {
 		want     []string
 	}{
 		{"unknown reference with suggestion", "    parent: grow-arr", "    parent: grow-ar",
-			[]string{`10:13: win-sme: parent "grow-ar": no objective or business_objective has this key; declare it or fix the spelling (did you mean "grow-arr"?)`}},
+			[]string{`10:13: win-sme: parent "grow-ar": no objective, business_objective or key_result has this key; declare it or fix the spelling (did you mean "grow-arr"?)`}},
 		{"reference to the wrong kind", "    team: marketing", "    team: grow-arr",
 			[]string{`9:11: win-sme: team "grow-arr" is a business_objective, but must name a team`}},
 		{"duplicate key across kinds", "  - key: pipeline", "  - key: marketing",
@@ -206,7 +206,7 @@ func TestJSONPositions(t *testing.T) {
   ]
 }`
 	got := problems(t, "plan.json", text)
-	want := []string{`5:45: o1: parent "nope": no objective or business_objective has this key; declare it or fix the spelling`}
+	want := []string{`5:45: o1: parent "nope": no objective, business_objective or key_result has this key; declare it or fix the spelling`}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
@@ -252,6 +252,13 @@ func TestExamples(t *testing.T) {
 	}
 	if n := len(set.Plan.KPIs); n < 30 {
 		t.Errorf("examples hold %d KPIs; the SaaS plan alone should have 20-40", n)
+	}
+	cascade, err := Load("../../examples/cascade/gitlab-2018-q1.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cascade.Validate(); err != nil {
+		t.Fatal(err)
 	}
 }
 

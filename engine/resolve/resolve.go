@@ -79,8 +79,8 @@ type Objective struct {
 	PeriodStart       time.Time    `expr:"period_start"`
 	PeriodEnd         time.Time    `expr:"period_end"`
 	Parent            string       `expr:"parent"`
-	ParentKind        string       `expr:"parent_kind"`   // objective, business_objective or ""
-	ParentStatus      string       `expr:"parent_status"` // a parent objective's status
+	ParentKind        string       `expr:"parent_kind"`   // objective, business_objective, key_result or ""
+	ParentStatus      string       `expr:"parent_status"` // a parent objective's (or key result's objective's) status
 	ParentPeriod      string       `expr:"parent_period"`
 	Ancestors         []string     `expr:"ancestors"`          // parent chain, nearest first
 	BusinessObjective string       `expr:"business_objective"` // the one the chain reaches, or ""
@@ -122,6 +122,8 @@ type KeyResult struct {
 	DaysSinceCheckIn int       `expr:"days_since_checkin"` // -1 when never checked in
 	CadenceDays      int       `expr:"cadence_days"`       // the team's
 	KPIs             []*KPI    `expr:"kpis"`
+	// Objectives are those cascaded under this key result (their parent).
+	Objectives []*Objective `expr:"objectives"`
 }
 
 // KPI is a KPI with its links, trace and freshness.
@@ -319,6 +321,13 @@ func Resolve(in Input) *Graph {
 		case bos[ro.Parent] != nil:
 			ro.ParentKind, ro.ParentPeriod = string(engine.KindBusinessObjective), bos[ro.Parent].Period
 			bos[ro.Parent].Objectives = append(bos[ro.Parent].Objectives, ro)
+		case krs[ro.Parent] != nil:
+			kr := krs[ro.Parent]
+			ro.ParentKind = string(engine.KindKeyResult)
+			if o := objs[kr.Objective]; o != nil {
+				ro.ParentStatus, ro.ParentPeriod = o.Status, o.Period
+			}
+			kr.Objectives = append(kr.Objectives, ro)
 		}
 		seen := map[string]bool{ro.Key: true}
 		for key := ro.Parent; key != "" && !seen[key]; {
@@ -331,6 +340,10 @@ func Resolve(in Input) *Graph {
 			}
 			if o := objs[key]; o != nil {
 				key = o.Parent
+				continue
+			}
+			if kr := krs[key]; kr != nil {
+				key = kr.Objective
 				continue
 			}
 			break

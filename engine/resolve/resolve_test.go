@@ -108,3 +108,29 @@ func TestRecordedToday(t *testing.T) {
 		t.Errorf("a measurement at 15:30 today is %d days old, want 0", k.DaysSinceMeasurement)
 	}
 }
+
+// An objective under a key result traces through that key result's
+// objective to the business objective.
+func TestCascadeUnderKeyResult(t *testing.T) {
+	p := &engine.Plan{
+		Teams:              []engine.Team{{Key: "exec", Name: "E"}, {Key: "mkt", Name: "M"}},
+		BusinessObjectives: []engine.BusinessObjective{{Key: "bo", Title: "B", PnLLine: "revenue"}},
+		Objectives: []engine.Objective{
+			{Key: "ceo", Title: "C", Team: "exec", Period: "2026-Q4", Parent: "bo", KeyResults: []engine.KeyResult{{Key: "ceo-kr", Title: "K"}}},
+			{Key: "cmo", Title: "M", Team: "mkt", Period: "2026-Q4", Parent: "ceo-kr", KeyResults: []engine.KeyResult{{Key: "cmo-kr", Title: "K2"}}},
+		},
+		KPIs: []engine.KPI{{Key: "k", Name: "K", Links: []engine.Link{{To: "cmo-kr"}}}},
+	}
+	g := Resolve(Input{Plan: p, Today: engine.NewDate(2026, 11, 20)})
+	cmo := g.Objectives[1]
+	if cmo.ParentKind != "key_result" || cmo.BusinessObjective != "bo" || cmo.PnLLine != "revenue" ||
+		!slices.Equal(cmo.Ancestors, []string{"ceo-kr", "ceo", "bo"}) || cmo.ParentStatus != "active" {
+		t.Errorf("objective under a key result: %+v", cmo)
+	}
+	if kr := g.KeyResults[0]; len(kr.Objectives) != 1 || kr.Objectives[0] != cmo {
+		t.Errorf("the key result does not list the objective under it: %+v", kr.Objectives)
+	}
+	if k := g.KPIs[0]; !k.Aligned || !slices.Equal(k.Trace, []string{"k", "cmo-kr", "cmo", "ceo-kr", "ceo", "bo"}) {
+		t.Errorf("KPI trace through the cascade: aligned %v, %v", k.Aligned, k.Trace)
+	}
+}

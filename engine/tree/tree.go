@@ -186,13 +186,23 @@ func (b *builder) markShown(o *resolve.Objective, seen map[*resolve.Objective]bo
 	}
 	seen[o] = true
 	show := b.s.Objective(o.Team, o.Period)
-	for _, c := range o.Children {
+	for _, c := range children(o) {
 		if b.markShown(c, seen) {
 			show = true
 		}
 	}
 	b.shown[o] = show
 	return show
+}
+
+// children are the objectives under o: its own children and those
+// cascaded under its key results.
+func children(o *resolve.Objective) []*resolve.Objective {
+	out := o.Children
+	for _, kr := range o.KeyResults {
+		out = append(out, kr.Objectives...)
+	}
+	return out
 }
 
 func (b *builder) anyShown(os []*resolve.Objective) bool {
@@ -227,6 +237,11 @@ func (b *builder) objective(o *resolve.Objective, seen map[*resolve.Objective]bo
 			c.Due = engine.DateOf(kr.Due)
 		}
 		c.Children = b.kpisLinkedTo(kr.Key, map[*resolve.KPI]bool{}, false)
+		for _, sub := range kr.Objectives { // cascaded under the key result
+			if b.shown[sub] && !seen[sub] {
+				c.Children = append(c.Children, b.objective(sub, seen))
+			}
+		}
 		n.Children = append(n.Children, c)
 	}
 	n.Children = append(n.Children, b.kpisLinkedTo(o.Key, map[*resolve.KPI]bool{}, false)...)

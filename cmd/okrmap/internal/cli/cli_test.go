@@ -160,7 +160,7 @@ kpis:
     links: [{to: mkt-sorced-pipeline}]
 `)
 	errOut := e.fails(ExitInput, "apply", bad)
-	mustContain(t, "apply error", errOut, bad+`:7:18: sourced-pipeline: to "mkt-sorced-pipeline": no key_result or objective or business_objective or kpi has this key; declare it or fix the spelling (did you mean "mkt-sourced-pipeline"?)`,
+	mustContain(t, "apply error", errOut, bad+`:7:18: sourced-pipeline: to "mkt-sorced-pipeline": no key_result, objective, business_objective or kpi has this key; declare it or fix the spelling (did you mean "mkt-sourced-pipeline"?)`,
 		"1 problem found; nothing was changed")
 	if after := e.ok("export"); after != before {
 		t.Error("a failed apply changed the database")
@@ -262,4 +262,21 @@ func TestDevLoad(t *testing.T) {
 	out := e.ok("dev", "load", "--kpis", "200", "--clients", "4", "--duration", "1500ms", "--audit-every", "500ms")
 	mustContain(t, "dev load", out, "GET kpi", "GET tree", "GET scorecard", "POST measurements", "POST checkins",
 		"; 0 errors; 0 \"database is locked\"", "acknowledged writes stored")
+}
+
+// TestCascadeExample: the cascade example applies; tree draws each
+// function's objective under the CEO key result it serves; measuring a KPI
+// moves the key result it measures; quarter close scores the cascade.
+func TestCascadeExample(t *testing.T) {
+	e := newEnv(t)
+	file := "../../../../examples/cascade/gitlab-2018-q1.yaml"
+	e.ok("apply", file)
+	out := e.ok("tree")
+	mustContain(t, "cascade tree", out,
+		"│   ├── cro-growth · Grow the pipeline and the enterprise base (sales, 2018-Q1, active)",
+		"├── cmo-sao-supply · Give every account executive enough opportunities (marketing, 2018-Q1, active)",
+		"Every KPI reaches a business objective.")
+	e.ok("measure", "saos-per-sae", "--value", "8", "--at", "2018-02-15")
+	mustContain(t, "key result measured by its KPI", e.ok("get", "kr", "cmo-saos-per-sae"), "cmo-saos-per-sae", "8", "50%")
+	mustContain(t, "close", e.ok("quarter", "close", "2018-Q1"), "Closed 2018-Q1: 7 objectives", "cmo-saos-per-sae      0.50")
 }
