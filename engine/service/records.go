@@ -113,9 +113,16 @@ func (s *Service) ImportMeasurements(ctx context.Context, name string, r io.Read
 }
 
 // CloseQuarter scores and closes a period, rolling unfinished work into
-// next when it is set.
-func (s *Service) CloseQuarter(ctx context.Context, period, next string) (*sqlite.CloseResult, error) {
-	return s.db.CloseQuarter(ctx, period, next)
+// req.Next when it is set. A period that has not ended is refused unless
+// req.Force; req.DryRun writes nothing. Today is the service's.
+func (s *Service) CloseQuarter(ctx context.Context, req sqlite.CloseRequest) (*sqlite.CloseResult, error) {
+	req.Today = s.Today(engine.Date{})
+	return s.db.ClosePeriod(ctx, req)
+}
+
+// ReopenQuarter undoes the latest close of period (see sqlite.DB.Reopen).
+func (s *Service) ReopenQuarter(ctx context.Context, period string) (*sqlite.ReopenResult, error) {
+	return s.db.Reopen(ctx, period)
 }
 
 // RecomputeDerived computes derived KPIs from their formulas.

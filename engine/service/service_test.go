@@ -316,7 +316,7 @@ func TestKeyResultFollowsItsKPI(t *testing.T) {
 	if !strings.Contains(md.String(), "| Marketing-sourced pipeline | 6000000 -> 9000000 USD | 65%") {
 		t.Errorf("the board pack does not show 65%% for the key result:\n%s", md.String())
 	}
-	closed, err := s.CloseQuarter(ctx, "2026-Q4", "")
+	closed, err := s.CloseQuarter(ctx, sqlite.CloseRequest{Period: "2026-Q4", Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}

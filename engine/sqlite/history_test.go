@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +182,49 @@ func TestCloseQuarterRollForward(t *testing.T) {
 	}
 	if _, err := db.CloseQuarter(ctx, "Q4", ""); engine.ErrorCode(err) != engine.EINVALID {
 		t.Errorf("bad period: %v", err)
+	}
+}
+
+// TestReopenRestoresThePlan: close with a roll-forward, then reopen: the
+// stored plan is exactly what it was; a dry run writes nothing; an early
+// close is refused without force.
+func TestReopenRestoresThePlan(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	if _, err := db.Apply(ctx, examples(t), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CheckIn(ctx, engine.CheckIn{KeyResult: "sme-sqls", Value: 4000}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := db.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := CloseRequest{Period: "2026-Q4", Next: "2027-Q1", Today: engine.NewDate(2026, 11, 20)}
+	if _, err := db.ClosePeriod(ctx, req); engine.ErrorCode(err) != engine.ECONFLICT {
+		t.Fatalf("closing before the end of the period: %v", err)
+	}
+	req.DryRun = true
+	dry, err := db.ClosePeriod(ctx, req)
+	if err != nil || len(dry.Rolled) == 0 {
+		t.Fatalf("dry run: %+v %v", dry, err)
+	}
+	if after, _ := db.Plan(ctx); !reflect.DeepEqual(after, before) {
+		t.Fatal("a dry run changed the plan")
+	}
+	req.DryRun, req.Force = false, true
+	if _, err := db.ClosePeriod(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Reopen(ctx, "2026-Q4"); err != nil {
+		t.Fatal(err)
+	}
+	after, err := db.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(after, before) {
+		t.Errorf("reopen did not restore the plan:\nbefore %+v\nafter  %+v", before.Objectives[0], after.Objectives[0])
 	}
 }

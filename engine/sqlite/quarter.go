@@ -3,6 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -45,6 +48,34 @@ type Rolled struct {
 // Closing again re-scores and skips copies that already exist. An unknown
 // period, or one with no objectives, fails with EINVALID or ENOTFOUND.
 func (db *DB) CloseQuarter(ctx context.Context, period, next string) (*CloseResult, error) {
+	return db.ClosePeriod(ctx, CloseRequest{Period: period, Next: next, Force: true})
+}
+
+// CloseRequest asks to close a period.
+type CloseRequest struct {
+	Period, Next string
+	// DryRun scores and plans the roll-forward, and writes nothing.
+	DryRun bool
+	// Today is the day the close happens; a period that has not ended by
+	// then is refused unless Force.
+	Today  engine.Date
+	Force  bool
+	Author string
+}
+
+// closeUndo is what reopening a close restores: the objectives' statuses,
+// the key results' scores, and the copies and links the roll-forward made.
+type closeUndo struct {
+	Statuses map[string]string   `json:"statuses"`
+	Scores   map[string]*float64 `json:"scores"`
+	Created  []string            `json:"created"` // rolled objectives and key results
+	Links    [][2]string         `json:"links"`   // KPI, rolled key
+}
+
+// ClosePeriod scores and closes a period as CloseQuarter says, and records the
+// close so Reopen can undo it.
+func (db *DB) ClosePeriod(ctx context.Context, req CloseRequest) (*CloseResult, error) {
+	period, next := req.Period, req.Next
 	per, err := engine.ParsePeriod(period)
 	if err != nil {
 		return nil, engine.Errorf(engine.EINVALID, "%v", err)
@@ -60,7 +91,15 @@ func (db *DB) CloseQuarter(ctx context.Context, period, next string) (*CloseResu
 		}
 		res.Next = nextPer.Name
 	}
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	if !req.Force && !req.DryRun && !req.Today.IsZero() && !req.Today.After(per.End) {
+		return nil, engine.Errorf(engine.ECONFLICT, "period %s runs until %s; closing it now would stop its check-ins", per.Name, per.End)
+	}
+	run := db.write
+	if req.DryRun {
+		run = db.read
+	}
+	undo := closeUndo{Statuses: map[string]string{}, Scores: map[string]*float64{}}
+	err = run(ctx, func(tx *sql.Tx) error {
 		snap, err := loadSnapshot(ctx, tx)
 		if err != nil {
 			return err
@@ -72,6 +111,7 @@ func (db *DB) CloseQuarter(ctx context.Context, period, next string) (*CloseResu
 			if p, err := engine.ParsePeriod(o.Period); err != nil || p.Name != per.Name {
 				continue
 			}
+			undo.Statuses[o.Key] = o.Status
 			o.Status = "closed"
 			// Score a copy: the key results are shared with the snapshot the
 			// merge compares against.
@@ -79,6 +119,7 @@ func (db *DB) CloseQuarter(ctx context.Context, period, next string) (*CloseResu
 			var open []engine.KeyResult
 			for i := range o.KeyResults {
 				kr := &o.KeyResults[i]
+				undo.Scores[kr.Key] = kr.Score
 				score := kr.Progress()
 				kr.Score = &score
 				res.Scores = append(res.Scores, Score{kr.Key, o.Key, score})
@@ -105,6 +146,7 @@ func (db *DB) CloseQuarter(ctx context.Context, period, next string) (*CloseResu
 				continue
 			}
 			res.Rolled = append(res.Rolled, Rolled{engine.KindObjective, o.Key, renamed[o.Key]})
+			undo.Created = append(undo.Created, renamed[o.Key])
 			c := o
 			c.Key, c.Period, c.Status = renamed[o.Key], nextPer.Name, "active"
 			if p, ok := renamed[o.Parent]; ok {
@@ -113,6 +155,7 @@ func (db *DB) CloseQuarter(ctx context.Context, period, next string) (*CloseResu
 			c.KeyResults = nil
 			for _, kr := range o.KeyResults {
 				res.Rolled = append(res.Rolled, Rolled{engine.KindKeyResult, kr.Key, renamed[kr.Key]})
+				undo.Created = append(undo.Created, renamed[kr.Key])
 				n := kr
 				n.Key, n.Objective = renamed[kr.Key], c.Key
 				if kr.Current != nil {
@@ -140,19 +183,129 @@ func (db *DB) CloseQuarter(ctx context.Context, period, next string) (*CloseResu
 				l.To = to
 				k.Links = append(k.Links, l)
 				res.Links = append(res.Links, Rolled{engine.KindKPI, k.Key, to})
+				undo.Links = append(undo.Links, [2]string{k.Key, to})
 				added = true
 			}
 			if added {
 				upd.KPIs = append(upd.KPIs, k)
 			}
 		}
-		_, err = applyTx(ctx, tx, snap, upd, true)
+		if _, err := applyTx(ctx, tx, snap, upd, !req.DryRun); err != nil || req.DryRun {
+			return err
+		}
+		b, err := json.Marshal(undo)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO quarter_close (period, next, closed_at, author, undo) VALUES (?, ?, ?, ?, ?)",
+			per.Name, res.Next, db.Now().UTC().Format(timeLayout), req.Author, string(b))
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// ReopenResult says what reopening restored.
+type ReopenResult struct {
+	Period   string
+	Reopened []string // objectives active again
+	Removed  []string // rolled copies deleted
+}
+
+// Reopen undoes the latest close of period in one transaction: objectives
+// get their status back, key results their score, and the roll-forward's
+// copies and links are deleted. It refuses (ECONFLICT) when something was
+// built on the close since: a later close, check-ins on a copy, or an
+// objective under a copy.
+func (db *DB) Reopen(ctx context.Context, period string) (*ReopenResult, error) {
+	per, err := engine.ParsePeriod(period)
+	if err != nil {
+		return nil, engine.Errorf(engine.EINVALID, "%v", err)
+	}
+	res := &ReopenResult{Period: per.Name}
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		var id int64
+		var text string
+		err := tx.QueryRowContext(ctx, "SELECT id, undo FROM quarter_close WHERE period = ? AND reopened_at = '' ORDER BY id DESC LIMIT 1", per.Name).Scan(&id, &text)
+		if errors.Is(err, sql.ErrNoRows) {
+			return engine.NotFound("period", "period %s has no close to undo", per.Name)
+		}
+		if err != nil {
+			return err
+		}
+		var later string
+		err = tx.QueryRowContext(ctx, "SELECT period FROM quarter_close WHERE id > ? AND reopened_at = '' ORDER BY id LIMIT 1", id).Scan(&later)
+		if err == nil {
+			return engine.Errorf(engine.ECONFLICT, "period %s was closed after %s; reopen %s first", later, per.Name, later)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		var undo closeUndo
+		if err := json.Unmarshal([]byte(text), &undo); err != nil {
+			return fmt.Errorf("close %d: %w", id, err)
+		}
+		for _, key := range undo.Created {
+			var n int
+			err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM checkin c JOIN entity e ON e.id = c.key_result_id WHERE e.key = ?1)
+				+ (SELECT count(*) FROM objective o JOIN entity p ON p.id = o.parent_id JOIN entity e ON e.id = o.id
+				   WHERE p.key = ?1 AND e.key NOT IN (SELECT value FROM json_each(?2)))`, key, mustJSON(undo.Created)).Scan(&n)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return engine.Errorf(engine.ECONFLICT, "%s, rolled forward by the close, has check-ins or objectives under it since; reopening would lose them", key)
+			}
+		}
+		// Links to the copies, then the copies: key results before objectives.
+		for i := len(undo.Created) - 1; i >= 0; i-- {
+			key := undo.Created[i]
+			if _, err := tx.ExecContext(ctx, "DELETE FROM link WHERE to_id = (SELECT id FROM entity WHERE key = ?)", key); err != nil {
+				return err
+			}
+		}
+		// Copies may be each other's parents: unhook them first.
+		if _, err := tx.ExecContext(ctx, `UPDATE objective SET parent_id = NULL
+			WHERE id IN (SELECT id FROM entity WHERE key IN (SELECT value FROM json_each(?)))`, mustJSON(undo.Created)); err != nil {
+			return err
+		}
+		for _, kind := range []string{"key_result", "objective"} {
+			for _, key := range undo.Created {
+				r, err := tx.ExecContext(ctx, "DELETE FROM entity WHERE key = ? AND kind = ?", key, kind)
+				if err != nil {
+					return fmt.Errorf("remove %s: %w", key, err)
+				}
+				if n, _ := r.RowsAffected(); n > 0 && kind == "objective" {
+					res.Removed = append(res.Removed, key)
+				}
+			}
+		}
+		for key, status := range undo.Statuses {
+			if _, err := tx.ExecContext(ctx, "UPDATE objective SET status = ? WHERE id = (SELECT id FROM entity WHERE key = ?)", status, key); err != nil {
+				return err
+			}
+			res.Reopened = append(res.Reopened, key)
+		}
+		for key, score := range undo.Scores {
+			if _, err := tx.ExecContext(ctx, "UPDATE key_result SET score = ? WHERE id = (SELECT id FROM entity WHERE key = ?)", nullFloat(score), key); err != nil {
+				return err
+			}
+		}
+		slices.Sort(res.Reopened)
+		_, err = tx.ExecContext(ctx, "UPDATE quarter_close SET reopened_at = ? WHERE id = ?", db.Now().UTC().Format(timeLayout), id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // rollKey names the copy of key in period to: its suffix for period from is

@@ -74,3 +74,14 @@ ALTER TABLE audit_finding ADD COLUMN not_judged INTEGER NOT NULL DEFAULT 0;
 -- The KPI whose value a key result is; its measurements become check-ins.
 ALTER TABLE key_result ADD COLUMN measured_by_id INTEGER REFERENCES entity (id) ON DELETE SET NULL;
 CREATE INDEX key_result_measured_by ON key_result (measured_by_id) WHERE measured_by_id IS NOT NULL;
+
+-- Quarter closes, with what reopening one restores.
+CREATE TABLE quarter_close (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    period      TEXT NOT NULL,
+    next        TEXT NOT NULL DEFAULT '',
+    closed_at   TEXT NOT NULL,
+    author      TEXT NOT NULL DEFAULT '',
+    undo        TEXT NOT NULL, -- JSON: closeUndo
+    reopened_at TEXT NOT NULL DEFAULT ''
+);

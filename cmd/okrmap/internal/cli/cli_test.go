@@ -123,11 +123,24 @@ func TestQuarterWorkflow(t *testing.T) {
 	mustContain(t, "checkins", out, "value: 4000", "confidence: 0.8", "author: tester", "note: webinars landed")
 	e.ok("measure", "sourced-pipeline", "--value", "8100000", "--at", "2026-11-20")
 
-	out = e.ok("quarter", "close", "2026-Q4", "--roll-forward", "2027-Q1")
+	// The quarter has not ended (today is in November): refused, previewed,
+	// then closed with --force, reopened and closed again.
+	mustContain(t, "close early", e.fails(ExitInput, "quarter", "close", "2026-Q4"), "period 2026-Q4 runs until 2026-12-31", "--force")
+	out = e.ok("quarter", "close", "2026-Q4", "--roll-forward", "2027-Q1", "--dry-run")
+	mustContain(t, "dry run", out, "Dry run: nothing was written.", "Closed 2026-Q4: 9 objectives", "key_result sme-sqls -> sme-sqls-2027-q1")
+	mustContain(t, "after a dry run", e.ok("get", "objectives"), "active")
+	e.fails(ExitInput, "get", "kr", "sme-sqls-2027-q1")
+	e.ok("quarter", "close", "2026-Q4", "--roll-forward", "2027-Q1", "--force")
+	mustContain(t, "reopen", e.ok("quarter", "reopen", "2026-Q4"), "Reopened 2026-Q4: 9 objectives active again; removed the roll-forward:", "mkt-pipeline-2027-q1")
+	e.fails(ExitInput, "get", "kr", "sme-sqls-2027-q1")
+	e.ok("checkin", "sme-sqls", "--value", "4000", "--at", "2026-11-21") // open again
+	mustContain(t, "reopen twice", e.fails(ExitInput, "quarter", "reopen", "2026-Q4"), "period 2026-Q4 has no close to undo")
+	out = e.ok("quarter", "close", "2026-Q4", "--roll-forward", "2027-Q1", "--force")
 	mustContain(t, "close", out, "Closed 2026-Q4: 9 objectives, 21 key results scored.", "0.50",
 		"Rolled forward into 2027-Q1", "key_result sme-sqls -> sme-sqls-2027-q1")
 	e.fails(ExitInput, "checkin", "sme-sqls", "--value", "1")
 	e.ok("checkin", "sme-sqls-2027-q1", "--value", "4100")
+	mustContain(t, "reopen after building on it", e.fails(ExitInput, "quarter", "reopen", "2026-Q4"), "sme-sqls-2027-q1, rolled forward by the close, has check-ins")
 	e.ok("audit", "--period", "2026-Q4", "--fail-on", "never")
 	mustContain(t, "board pack after close", e.ok("report", "--period", "2026-Q4"), "| SME sales-qualified leads | 3000 -> 5000 count | scored 0.50 |")
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -169,6 +170,7 @@ func (a *app) quarterCommand() *cobra.Command {
 		Args:  args(cobra.NoArgs),
 	}
 	var next string
+	var dryRun, force bool
 	closeCmd := &cobra.Command{
 		Use:   "close PERIOD",
 		Short: "Score every key result of a period and close its objectives",
@@ -184,15 +186,27 @@ With --roll-forward NEXT, each objective with unfinished key results (score
 below 1) is copied into NEXT with those key results, their current value as
 the new baseline and due at the end of NEXT. Copies get the period as a key
 suffix (win-sme becomes win-sme-2027-q1), and KPIs linked to the originals
-are linked to the copies. Closing again re-scores and creates no duplicates.`,
-		Example: `  okrmap quarter close 2026-Q4
+are linked to the copies. Closing again re-scores and creates no duplicates.
+
+A period that has not ended yet is refused, since closing it stops its
+check-ins, unless --force. --dry-run shows the scores, the objectives it would
+close and what would roll forward, and writes nothing. 'okrmap quarter reopen'
+undoes a close that nothing has been built on since.`,
+		Example: `  okrmap quarter close 2026-Q4 --dry-run
+  okrmap quarter close 2026-Q4
   okrmap quarter close 2026-Q4 --roll-forward 2027-Q1`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
-				res, err := s.CloseQuarter(ctx, args[0], next)
+				res, err := s.CloseQuarter(ctx, sqlite.CloseRequest{Period: args[0], Next: next, DryRun: dryRun, Force: force, Author: a.cfg.Author})
+				if engine.ErrorCode(err) == engine.ECONFLICT && !force {
+					return fmt.Errorf("%w; add --force to close it anyway, or --dry-run to preview", err)
+				}
 				if err != nil {
 					return err
+				}
+				if dryRun {
+					fmt.Fprintln(a.stdout, "Dry run: nothing was written.")
 				}
 				a.printClose(res)
 				return nil
@@ -200,7 +214,34 @@ are linked to the copies. Closing again re-scores and creates no duplicates.`,
 		},
 	}
 	closeCmd.Flags().StringVar(&next, "roll-forward", "", "copy unfinished objectives and key results into this period")
-	q.AddCommand(closeCmd)
+	closeCmd.Flags().BoolVar(&dryRun, "dry-run", false, "show the scores and what would roll forward, and write nothing")
+	closeCmd.Flags().BoolVar(&force, "force", false, "close a period that has not ended yet")
+	reopen := &cobra.Command{
+		Use:   "reopen PERIOD",
+		Short: "Undo the latest close of a period",
+		Long: `Reopen undoes the latest close of PERIOD in one transaction: its objectives get
+their status back, its key results their score, and the objectives, key
+results and links the roll-forward created are removed. It is refused when
+something was built on the close since: a later close, check-ins on a
+rolled-forward key result, or an objective under one.`,
+		Example: `  okrmap quarter reopen 2026-Q4`,
+		Args:    args(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+				res, err := s.ReopenQuarter(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "Reopened %s: %d objective%s active again", res.Period, len(res.Reopened), plural(len(res.Reopened)))
+				if len(res.Removed) > 0 {
+					fmt.Fprintf(a.stdout, "; removed the roll-forward: %s", strings.Join(res.Removed, ", "))
+				}
+				fmt.Fprintln(a.stdout, ".")
+				return nil
+			})
+		},
+	}
+	q.AddCommand(closeCmd, reopen)
 	return q
 }
 
