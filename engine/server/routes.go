@@ -553,7 +553,7 @@ func (s *Server) addWaiver(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(w, r, s.cfg.MaxBody, &req); err != nil {
 		return err
 	}
-	wv, err := s.svc.Waive(r.Context(), engine.Waiver{Rule: req.Rule, Entity: req.Entity, Reason: req.Reason, Owner: req.Owner, Until: req.Until}, caller(r).name)
+	wv, _, err := s.svc.Waive(r.Context(), engine.Waiver{Rule: req.Rule, Entity: req.Entity, Reason: req.Reason, Owner: req.Owner, Until: req.Until}, caller(r).name)
 	if err != nil {
 		return err
 	}

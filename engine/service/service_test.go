@@ -342,3 +342,19 @@ func mustWriter(t *testing.T, format string) report.Writer {
 	}
 	return w
 }
+
+// TestWaiversExpire: a waiver listed after its date is marked expired.
+func TestWaiversExpire(t *testing.T) {
+	now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	s := newService(t, Options{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	w, matches, err := s.Waive(ctx, engine.Waiver{Rule: "kpi-unlinked", Entity: "email-*", Reason: "r", Until: engine.NewDate(2026, 12, 31)}, "ops")
+	if err != nil || matches != 1 || w.Owner != "ops" {
+		t.Fatalf("waive: %+v %d %v", w, matches, err)
+	}
+	now = time.Date(2027, 1, 5, 9, 0, 0, 0, time.UTC)
+	ws, err := s.Waivers(ctx)
+	if err != nil || len(ws) != 1 || !ws[0].Expired {
+		t.Errorf("waivers after the date: %+v %v", ws, err)
+	}
+}

@@ -163,11 +163,14 @@ show and drop waivers.`,
 			}
 			w.Rule, w.Entity, w.Until = args[0], args[1], d
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
-				stored, err := s.Waive(ctx, w, a.cfg.Author)
+				stored, matches, err := s.Waive(ctx, w, a.cfg.Author)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "waiver %d: %s for %s until %s\n", stored.ID, stored.Rule, stored.Entity, stored.Until)
+				if matches == 0 {
+					fmt.Fprintf(a.stdout, "note: %s matches no entity now; it waives the rule for matching entities applied later\n", stored.Entity)
+				}
 				return nil
 			})
 		},

@@ -160,12 +160,14 @@ func TestWaivers(t *testing.T) {
 
 	// The same rule and entity replace the waiver; list shows what is stored.
 	e.ok("waive", "kpi-unlinked", "email-open-rate", "--reason", "Retired in January", "--until", "2027-01-31")
-	e.ok("waive", "kpi-stale", "legacy-*", "--reason", "Feed migrates", "--until", "2026-01-01")
+	mustContain(t, "past expiry", e.fails(ExitInput, "waive", "kpi-stale", "legacy-*", "--reason", "Feed migrates", "--until", "2026-01-01"), "until 2026-01-01 is in the past")
+	mustContain(t, "unknown rule", e.fails(ExitInput, "waive", "kpi-stael", "legacy-*", "--reason", "r", "--until", "2027-01-31"), `no rule "kpi-stael"`, "okrmap rules list")
+	mustContain(t, "no match", e.ok("waive", "kpi-stale", "legacy-*", "--reason", "Feed migrates", "--until", "2027-01-31"), "note: legacy-* matches no entity now")
 	var ws []map[string]any
 	if err := json.Unmarshal([]byte(e.ok("waive", "list", "-o", "json")), &ws); err != nil || len(ws) != 2 {
 		t.Fatalf("waive list: %v %v", ws, err)
 	}
-	if ws[0]["reason"] != "Retired in January" || ws[1]["expired"] != true {
+	if ws[0]["reason"] != "Retired in January" || ws[1]["entity"] != "legacy-*" {
 		t.Errorf("waive list: %v", ws)
 	}
 	mustContain(t, "remove", e.ok("waive", "remove", "2"), "removed waiver 2: kpi-stale for legacy-*")
