@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -70,12 +73,7 @@ func writeYAML(w io.Writer, p *engine.Plan) error {
 // follows it and the others are indented to match.
 func encodeYAML(w *bufio.Writer, v any, item string) error {
 	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	if err := enc.Close(); err != nil {
+	if err := EncodeYAML(&buf, v); err != nil {
 		return err
 	}
 	if item == "" {
@@ -95,4 +93,33 @@ func encodeYAML(w *bufio.Writer, v any, item string) error {
 		w.Write(line)
 	}
 	return nil
+}
+
+// EncodeYAML writes v as one YAML document, indented by two, with numbers
+// as plain decimals (9000000, not 9e+06).
+func EncodeYAML(w io.Writer, v any) error {
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		return err
+	}
+	plainFloats(&n)
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(&n); err != nil {
+		return err
+	}
+	return enc.Close()
+}
+
+// plainFloats rewrites float scalars in exponent form as plain decimals.
+func plainFloats(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!float" && strings.ContainsAny(n.Value, "eE") {
+		if f, err := strconv.ParseFloat(n.Value, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			n.Value = strconv.FormatFloat(f, 'f', -1, 64)
+			n.Tag = "" // plain: a whole number reads back as a number all the same
+		}
+	}
+	for _, c := range n.Content {
+		plainFloats(c)
+	}
 }

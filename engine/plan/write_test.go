@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/gen"
 )
@@ -35,17 +33,35 @@ func TestWriteYAMLMatchesTheEncoder(t *testing.T) {
 	}
 	for i, p := range plans {
 		var want, got bytes.Buffer
-		enc := yaml.NewEncoder(&want)
-		enc.SetIndent(2)
-		if err := enc.Encode(p); err != nil {
+		if err := EncodeYAML(&want, p); err != nil {
 			t.Fatal(err)
 		}
-		enc.Close()
 		if err := Write(&got, p, "yaml"); err != nil {
 			t.Fatal(err)
 		}
 		if got.String() != want.String() {
 			t.Errorf("plan %d written differently:\n--- got\n%s\n--- want\n%s", i, got.String(), want.String())
 		}
+	}
+}
+
+// TestPlainNumbers: numbers are written as plain decimals, and read back
+// the same.
+func TestPlainNumbers(t *testing.T) {
+	target, small := 9e6, 2.5e-7
+	p := &engine.Plan{Version: 1, KPIs: []engine.KPI{{Key: "k", Name: "K", Target: &target, Thresholds: &engine.Thresholds{Warning: &small}}}}
+	var out bytes.Buffer
+	if err := Write(&out, p, "yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "target: 9000000\n") || !strings.Contains(out.String(), "warning: 0.00000025\n") || strings.Contains(out.String(), "!!float") {
+		t.Errorf("numbers not plain:\n%s", out.String())
+	}
+	set, err := Parse("k.yaml", out.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := set.Plan.KPIs[0]; *k.Target != target || *k.Thresholds.Warning != small {
+		t.Errorf("read back %v %v", *k.Target, *k.Thresholds.Warning)
 	}
 }

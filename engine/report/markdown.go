@@ -109,7 +109,7 @@ func (markdownWriter) Write(w io.Writer, r *Report) error {
 					for _, k := range kpis {
 						latest := "not measured"
 						if k.HasMeasurement {
-							latest = strings.TrimSpace(num(k.Latest) + " " + k.Unit + " on " + k.LatestAt.Format("2006-01-02"))
+							latest = strings.TrimSpace(engine.Number(k.Latest, k.Unit) + " " + k.Unit + " on " + k.LatestAt.Format("2006-01-02"))
 						}
 						kind := k.Kind
 						if kind == "" {
@@ -181,10 +181,10 @@ func (markdownWriter) Write(w io.Writer, r *Report) error {
 func span(kr *resolve.KeyResult) string {
 	b, t := "-", "-"
 	if kr.HasBaseline {
-		b = num(kr.Baseline)
+		b = engine.Number(kr.Baseline, kr.Unit)
 	}
 	if kr.HasTarget {
-		t = num(kr.Target)
+		t = engine.Number(kr.Target, kr.Unit)
 	}
 	return strings.TrimSpace(b + " -> " + t + " " + kr.Unit)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/okrmap/okrmap/engine"
@@ -100,7 +99,6 @@ func title(area string) string {
 }
 
 // num formats a number compactly.
-func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
 // Name is how reports name the run: "Audit run 12", or "Audit (not
 // stored)" for a run that was judged but not stored.

@@ -313,7 +313,7 @@ func TestKeyResultFollowsItsKPI(t *testing.T) {
 	if err := mustWriter(t, "markdown").Write(&md, res.Report); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(md.String(), "| Marketing-sourced pipeline | 6000000 -> 9000000 USD | 65%") {
+	if !strings.Contains(md.String(), "| Marketing-sourced pipeline | 6,000,000 -> 9,000,000 USD | 65%") {
 		t.Errorf("the board pack does not show 65%% for the key result:\n%s", md.String())
 	}
 	closed, err := s.CloseQuarter(ctx, sqlite.CloseRequest{Period: "2026-Q4", Force: true})

@@ -141,7 +141,7 @@ func TestAuditsDuringWrites(t *testing.T) {
 	if err := json.Unmarshal([]byte(e.ok("audit", "history", "--all", "-o", "json")), &runs); err != nil || len(runs) != 10 {
 		t.Errorf("stored %d runs, want 10 (%v)", len(runs), err)
 	}
-	if out := e.ok("get", "checkins", "sme-sqls"); strings.Count(out, "3500") != 5 {
+	if out := e.ok("get", "checkins", "sme-sqls"); strings.Count(out, "3,500") != 5 {
 		t.Errorf("check-ins lost:\n%s", out)
 	}
 }

@@ -99,7 +99,7 @@ func TestQuarterWorkflow(t *testing.T) {
 
 	out = e.ok("tree", "--period", "2026-q4")
 	mustContain(t, "tree", out, "P&L line: revenue", "└── grow-arr · Grow ARR from $31M to $40M",
-		"KR sme-sqls · SME sales-qualified leads: 3000 → 5000 count", "drives ↑ KPI mqls",
+		"KR sme-sqls · SME sales-qualified leads: 3,000 → 5,000 count", "drives ↑ KPI mqls",
 		"KPIs that reach no business objective (1)", "email-open-rate · Newsletter email open rate [activity, brand, marketing] - linked to nothing")
 
 	e.ok("import", "measurements", "../../../../examples/saas-b2b/measurements.csv")
@@ -112,13 +112,13 @@ func TestQuarterWorkflow(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &ms); err != nil || len(ms) != 1 || ms[0]["value"] != 104.6 {
 		t.Errorf("measurements of nrr: %v %s", err, out)
 	}
-	mustContain(t, "derived KPI", e.ok("get", "measurements", "pipeline-per-dollar"), "okrmap (formula)", "5.378378")
+	mustContain(t, "derived KPI", e.ok("get", "measurements", "pipeline-per-dollar"), "okrmap (formula)", "5.38")
 	mustContain(t, "recompute", e.ok("kpi", "recompute"), "No derived KPI has a new value.")
 	mustContain(t, "tree after import", e.ok("tree", "--team", "customer-success"), "nrr · Net revenue retention [outcome, customer, customer-success] latest 104.6 percent on 2026-10-31")
 
 	e.ok("checkin", "sme-sqls", "--value", "4000", "--confidence", "0.8", "--note", "webinars landed")
 	out = e.ok("get", "kr", "sme-sqls")
-	mustContain(t, "get kr", out, "sme-sqls", "4000", "50%")
+	mustContain(t, "get kr", out, "sme-sqls", "4,000", "50%")
 	out = e.ok("get", "checkins", "sme-sqls", "-o", "yaml")
 	mustContain(t, "checkins", out, "value: 4000", "confidence: 0.8", "author: tester", "note: webinars landed")
 	e.ok("measure", "sourced-pipeline", "--value", "8100000", "--at", "2026-11-20")
@@ -142,7 +142,7 @@ func TestQuarterWorkflow(t *testing.T) {
 	e.ok("checkin", "sme-sqls-2027-q1", "--value", "4100")
 	mustContain(t, "reopen after building on it", e.fails(ExitInput, "quarter", "reopen", "2026-Q4"), "sme-sqls-2027-q1, rolled forward by the close, has check-ins")
 	e.ok("audit", "--period", "2026-Q4", "--fail-on", "never")
-	mustContain(t, "board pack after close", e.ok("report", "--period", "2026-Q4"), "| SME sales-qualified leads | 3000 -> 5000 count | scored 0.50 |")
+	mustContain(t, "board pack after close", e.ok("report", "--period", "2026-Q4"), "| SME sales-qualified leads | 3,000 -> 5,000 count | scored 0.50 |")
 
 	export := filepath.Join(e.dir, "export.yaml")
 	e.ok("export", "-f", export)

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/plan"
 	"github.com/okrmap/okrmap/engine/service"
 	"github.com/okrmap/okrmap/engine/sqlite"
 )
@@ -86,8 +86,8 @@ var listers = []kindLister{
 		l.header = []string{"KEY", "OBJECTIVE", "TITLE", "BASELINE", "TARGET", "CURRENT", "UNIT", "DUE", "PROGRESS", "SCORE"}
 		for _, o := range p.Objectives {
 			for _, kr := range o.KeyResults {
-				l.add(kr.Key, keyResultItem{o.Key, kr}, kr.Key, o.Key, kr.Title, num(kr.Baseline), num(kr.Target),
-					num(kr.Current), kr.Unit, kr.Due.String(), percent(kr.Progress()), num(kr.Score))
+				l.add(kr.Key, keyResultItem{o.Key, kr}, kr.Key, o.Key, kr.Title, numIn(kr.Baseline, kr.Unit), numIn(kr.Target, kr.Unit),
+					numIn(kr.Current, kr.Unit), kr.Unit, kr.Due.String(), percent(kr.Progress()), num(kr.Score))
 			}
 		}
 	})},
@@ -243,14 +243,7 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func writeYAML(w io.Writer, v any) error {
-	enc := yaml.NewEncoder(w)
-	enc.SetIndent(2)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	return enc.Close()
-}
+func writeYAML(w io.Writer, v any) error { return plan.EncodeYAML(w, v) }
 
 func checkFormat(format string, allowed ...string) error {
 	if !slices.Contains(allowed, format) {
@@ -260,11 +253,15 @@ func checkFormat(format string, allowed ...string) error {
 }
 
 // num formats an optional number compactly; nil is "".
-func num(p *float64) string {
+// num formats a number for people (see engine.Number); "" for none.
+func num(p *float64) string { return numIn(p, "") }
+
+// numIn formats a number in unit for people.
+func numIn(p *float64, unit string) string {
 	if p == nil {
 		return ""
 	}
-	return strconv.FormatFloat(*p, 'f', -1, 64)
+	return engine.Number(*p, unit)
 }
 
 func percent(x float64) string { return strconv.Itoa(int(x*100+0.5)) + "%" }

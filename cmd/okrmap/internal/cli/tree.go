@@ -112,12 +112,12 @@ func label(n *tree.Node) string {
 }
 
 func krLabel(kr *tree.Node) string {
-	s := fmt.Sprintf("KR %s · %s: %s → %s", kr.Key, kr.Title, orDash(num(kr.Baseline)), orDash(num(kr.Target)))
+	s := fmt.Sprintf("KR %s · %s: %s → %s", kr.Key, kr.Title, orDash(numIn(kr.Baseline, kr.Unit)), orDash(numIn(kr.Target, kr.Unit)))
 	if kr.Unit != "" {
 		s += " " + kr.Unit
 	}
 	if kr.Current != nil {
-		s += fmt.Sprintf(", now %s (%s)", num(kr.Current), percent(*kr.Progress))
+		s += fmt.Sprintf(", now %s (%s)", numIn(kr.Current, kr.Unit), percent(*kr.Progress))
 	}
 	if !kr.Due.IsZero() {
 		s += ", due " + kr.Due.String()
@@ -134,7 +134,7 @@ func kpiLabel(k *tree.Node) string {
 		s += " [" + attrs + "]"
 	}
 	if k.Latest != nil {
-		s += fmt.Sprintf(" latest %s on %s", strings.TrimSpace(num(k.Latest)+" "+k.Unit), k.LatestAt.Format("2006-01-02"))
+		s += fmt.Sprintf(" latest %s on %s", strings.TrimSpace(numIn(k.Latest, k.Unit)+" "+k.Unit), k.LatestAt.Format("2006-01-02"))
 	}
 	return s
 }

@@ -1,0 +1,39 @@
+package engine
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+var printer = message.NewPrinter(language.English)
+
+// Number formats x for people: thousands separators and no more decimals
+// than the unit deserves (none for currencies and counts from 100 up, one
+// for percentages, two otherwise), trailing zeros dropped. Files and APIs
+// write numbers as they are; this is for text and tables.
+func Number(x float64, unit string) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	decimals := 2
+	switch u := strings.ToLower(unit); {
+	case u == "percent" || u == "%":
+		decimals = 1
+	case math.Abs(x) >= 100 && (len(u) == 3 && strings.ToUpper(u) == unit || u == "count" || u == "days"):
+		decimals = 0 // currencies (USD, EUR ...), counts, days
+	case math.Abs(x) >= 10000:
+		decimals = 0
+	}
+	s := printer.Sprintf("%.*f", decimals, x)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}
