@@ -115,6 +115,18 @@ func (v *validator) suggest(ref string, want []Kind) string {
 	return best
 }
 
+// Closest returns the option nearest to word by edit distance, if it is
+// close enough to be what was meant, else "".
+func Closest(word string, options []string) string {
+	best, bestDist := "", len(word)/3+1
+	for _, o := range options {
+		if d := editDistance(word, o, bestDist); d < bestDist || d == bestDist && best != "" && o < best {
+			best, bestDist = o, d
+		}
+	}
+	return best
+}
+
 // editDistance is the Levenshtein distance of a and b, or max+1 when it
 // exceeds max.
 func editDistance(a, b string, max int) int {

@@ -3,6 +3,8 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/resolve"
 )
 
 // MaxNodes bounds the size of one expression, so a hostile pack cannot
@@ -210,7 +213,7 @@ func exprProblem(fileName string, spec RuleSpec, field string, offset int, err e
 	p := engine.Problem{File: fileName, Line: pos.line, Key: spec.ID, Msg: field + ": " + err.Error()}
 	var fe *file.Error
 	if errors.As(err, &fe) {
-		p.Msg = field + ": " + fe.Message + fe.Snippet
+		p.Msg = field + ": " + plainMessage(fe.Message) + fe.Snippet
 		switch {
 		case pos.block:
 			p.Line = pos.line + fe.Line
@@ -263,4 +266,50 @@ func parseTemplate(t string) ([]templatePart, error) {
 		parts = append(parts, templatePart{src: src, offset: start})
 		pos = start + j + 2
 	}
+}
+
+// goField matches expr's "type resolve.KPI has no field nme".
+var goField = regexp.MustCompile(`type \*?resolve\.(\w+) has no field (\w+)`)
+
+// scopeOfType names each resolved type as rules write it.
+var scopeOfType = map[string]string{
+	"KPI": "kpi", "KeyResult": "key_result", "Objective": "objective", "BusinessObjective": "business_objective",
+	"Link": "link", "Team": "team", "Assumption": "assumption", "Investment": "investment", "Graph": "plan",
+}
+
+// plainMessage rewrites expr messages that name Go types in the words of
+// rule authors: the scope, and the field names it has.
+func plainMessage(msg string) string {
+	m := goField.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	name, ok := scopeOfType[m[1]]
+	if !ok {
+		return msg
+	}
+	fields := fieldNames(m[1])
+	out := fmt.Sprintf("%s has no field %s", name, m[2])
+	if c := engine.Closest(m[2], fields); c != "" {
+		out += fmt.Sprintf(" (did you mean %s.%s?)", name, c)
+	}
+	return out + fmt.Sprintf("; %s's fields: %s", name, strings.Join(fields, ", "))
+}
+
+// fieldNames lists the expr names of a resolved type's fields.
+func fieldNames(typeName string) []string {
+	types := map[string]reflect.Type{
+		"KPI": reflect.TypeFor[resolve.KPI](), "KeyResult": reflect.TypeFor[resolve.KeyResult](),
+		"Objective": reflect.TypeFor[resolve.Objective](), "BusinessObjective": reflect.TypeFor[resolve.BusinessObjective](),
+		"Link": reflect.TypeFor[resolve.Link](), "Team": reflect.TypeFor[resolve.Team](),
+		"Assumption": reflect.TypeFor[resolve.Assumption](), "Investment": reflect.TypeFor[resolve.Investment](),
+		"Graph": reflect.TypeFor[resolve.Graph](),
+	}
+	var out []string
+	for f := range types[typeName].Fields() {
+		if tag := f.Tag.Get("expr"); tag != "" {
+			out = append(out, tag)
+		}
+	}
+	return out
 }

@@ -45,7 +45,7 @@ func TestBrokenPacks(t *testing.T) {
 		want     string // the first line of the only problem
 	}{
 		{"unknown field", `kpi.owner != ""`, `kpi.ownr != ""`,
-			"pack.yaml:7:17: r1: assert: type resolve.KPI has no field ownr"},
+			"pack.yaml:7:17: r1: assert: kpi has no field ownr (did you mean kpi.owner?); kpi's fields: key, name"},
 		{"syntax error", `kpi.owner != ""`, `kpi.owner !=`,
 			"pack.yaml:7:24: r1: assert: unexpected token EOF"},
 		{"wrong type", `kpi.owner != ""`, `kpi.owner + 1`,
@@ -53,12 +53,12 @@ func TestBrokenPacks(t *testing.T) {
 		{"not a bool", `kpi.owner != ""`, `kpi.owner`,
 			"pack.yaml:7: r1: assert: expected bool, but got string"},
 		{"bad template expression", `{{ kpi.key }}`, `{{ kpi.kee }}`,
-			"pack.yaml:8:26: r1: message: type resolve.KPI has no field kee"},
+			"pack.yaml:8:26: r1: message: kpi has no field kee (did you mean kpi.key?)"},
 		{"unclosed template", `{{ kpi.key }}`, `{{ kpi.key`, "pack.yaml:8:14: r1: message: '{{' at offset 4 is not closed with '}}'"},
 		{"unknown scope", "scope: kpi", "scope: kpis", "pack.yaml:6:12: r1: scope \"kpis\" is not one of"},
 		{"unknown severity", "severity: warning", "severity: fatal", "pack.yaml:5:15: r1: severity \"fatal\" is not one of: error, warning, info"},
 		{"unknown key", "    name: R1", "    nme: R1", "pack.yaml: rule pack: line 4: field nme not found"},
-		{"block scalar", "    assert: kpi.owner != \"\"", "    assert: |\n      kpi.owner != \"\" &&\n        kpi.nope", "pack.yaml:9: r1: assert: type resolve.KPI has no field nope"},
+		{"block scalar", "    assert: kpi.owner != \"\"", "    assert: |\n      kpi.owner != \"\" &&\n        kpi.nope", "pack.yaml:9: r1: assert: kpi has no field nope; kpi's fields:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

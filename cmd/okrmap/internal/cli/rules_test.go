@@ -84,6 +84,6 @@ rules:
 	}
 
 	broken := e.write("broken.yaml", "pack: broken\nrules:\n  - {id: r, name: R, severity: error, scope: kpi, assert: kpi.nope, message: m}\n")
-	mustContain(t, "broken pack", e.fails(ExitInput, "rules", "check", broken), broken+":3:", "r: assert: type resolve.KPI has no field nope")
+	mustContain(t, "broken pack", e.fails(ExitInput, "rules", "check", broken), broken+":3:", "r: assert: kpi has no field nope; kpi's fields: key, name,")
 	mustContain(t, "lint with broken pack", e.fails(ExitInput, "lint", "--rules", broken, exampleFiles(t)[0]), "has no field nope")
 }
