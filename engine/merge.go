@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 )
 
 // Action says what applying a plan does to one entity.
@@ -20,6 +23,18 @@ type Change struct {
 	Kind   Kind   `json:"kind"`
 	Key    string `json:"key"`
 	Action Action `json:"action"`
+	// Fields are what an update changes, field by field.
+	Fields []FieldChange `json:"fields,omitempty"`
+	// DroppedLinks are the targets of links an updated KPI loses: the plan
+	// gives it exactly its links.
+	DroppedLinks []string `json:"dropped_links,omitempty"`
+}
+
+// FieldChange is one field of an update, old and new as JSON.
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
 }
 
 // Changes lists what applying a plan does, entity by entity.
@@ -113,9 +128,72 @@ func Merge(base, in *Plan) (*Plan, Changes, Problems) {
 		})
 	out.regroupKeyResults(krs)
 	out.KPIs = mergeList(&cs, KindKPI, base.KPIs, in.KPIs, func(k KPI) string { return k.Key }, nil)
+	droppedLinks(cs, base.KPIs, in.KPIs)
 	out.Assumptions = mergeList(&cs, KindAssumption, base.Assumptions, in.Assumptions, func(a Assumption) string { return a.Key }, nil)
 	out.Investments = mergeList(&cs, KindInvestment, base.Investments, in.Investments, func(i Investment) string { return i.Key }, nil)
 	return out, cs, nil
+}
+
+// droppedLinks notes on each updated KPI the links base has and in does
+// not give it.
+func droppedLinks(cs Changes, base, in []KPI) {
+	had := map[string][]Link{}
+	for _, k := range base {
+		had[k.Key] = k.Links
+	}
+	gives := map[string][]Link{}
+	for _, k := range in {
+		gives[k.Key] = k.Links
+	}
+	for i := range cs {
+		c := &cs[i]
+		if c.Kind != KindKPI || c.Action != Updated {
+			continue
+		}
+		for _, l := range had[c.Key] {
+			if !slices.ContainsFunc(gives[c.Key], func(x Link) bool { return x.To == l.To }) {
+				c.DroppedLinks = append(c.DroppedLinks, l.To)
+			}
+		}
+	}
+}
+
+// fieldChanges lists the fields of two entities of one type that differ,
+// by their JSON names, with values as JSON.
+func fieldChanges(old, cur any) []FieldChange {
+	a, b := reflect.ValueOf(old), reflect.ValueOf(cur)
+	var out []FieldChange
+	for i := range a.NumField() {
+		f := a.Type().Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" || equalValues(a.Field(i), b.Field(i)) {
+			continue
+		}
+		out = append(out, FieldChange{Field: name, Old: jsonValue(a.Field(i)), New: jsonValue(b.Field(i))})
+	}
+	return out
+}
+
+func jsonValue(v reflect.Value) string {
+	if v.Kind() == reflect.Pointer && v.IsNil() || v.Kind() == reflect.Slice && v.Len() == 0 {
+		return "-"
+	}
+	if links, ok := v.Interface().([]Link); ok { // where they lead is what reads
+		to := make([]string, len(links))
+		for i, l := range links {
+			to[i] = l.To
+		}
+		return "[" + strings.Join(to, ", ") + "]"
+	}
+	b, err := json.Marshal(v.Interface())
+	if err != nil {
+		return fmt.Sprint(v.Interface())
+	}
+	s := string(b)
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return s
 }
 
 func keep(dst **float64, old *float64) {
@@ -148,12 +226,12 @@ func mergeList[T any](cs *Changes, kind Kind, base, in []T, key func(T) string, 
 		case !exists:
 			at[k] = len(out)
 			out = append(out, t)
-			*cs = append(*cs, Change{kind, k, Created})
+			*cs = append(*cs, Change{Kind: kind, Key: k, Action: Created})
 		case sameEntity(*old, t):
-			*cs = append(*cs, Change{kind, k, Unchanged})
+			*cs = append(*cs, Change{Kind: kind, Key: k, Action: Unchanged})
 		default:
+			*cs = append(*cs, Change{Kind: kind, Key: k, Action: Updated, Fields: fieldChanges(*old, t)})
 			out[i] = t
-			*cs = append(*cs, Change{kind, k, Updated})
 		}
 	}
 	return out

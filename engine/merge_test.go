@@ -2,6 +2,7 @@ package engine
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -107,5 +108,24 @@ func TestFindGraphCycles(t *testing.T) {
 	want := [][]string{{"a", "b", "c"}, {"d", "e"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("cycles = %v, want %v", got, want)
+	}
+}
+
+// An update lists its changed fields, and a KPI's lost links by target.
+func TestMergeReportsFieldsAndDroppedLinks(t *testing.T) {
+	w := 0.5
+	base := &Plan{KPIs: []KPI{{Key: "k", Name: "K", Unit: "USD", Links: []Link{{To: "a"}, {To: "b", Weight: &w}}}}}
+	in := &Plan{KPIs: []KPI{{Key: "k", Name: "K2", Unit: "USD", Links: []Link{{To: "a"}}}}}
+	_, cs, probs := Merge(base, in)
+	if len(probs) > 0 || len(cs) != 1 {
+		t.Fatalf("%v %v", cs, probs)
+	}
+	c := cs[0]
+	if c.Action != Updated || !slices.Equal(c.DroppedLinks, []string{"b"}) {
+		t.Errorf("change %+v", c)
+	}
+	want := []FieldChange{{"name", `"K"`, `"K2"`}, {"links", "[a, b]", "[a]"}}
+	if !slices.Equal(c.Fields, want) {
+		t.Errorf("fields %+v, want %+v", c.Fields, want)
 	}
 }

@@ -140,6 +140,10 @@ func TestQuarterWorkflow(t *testing.T) {
 		"Rolled forward into 2027-Q1", "key_result sme-sqls -> sme-sqls-2027-q1")
 	e.fails(ExitInput, "checkin", "sme-sqls", "--value", "1")
 	e.ok("checkin", "sme-sqls-2027-q1", "--value", "4100")
+	// Re-applying the team files would drop the roll-forward's links: said.
+	mustContain(t, "re-apply after roll-forward", e.ok(append([]string{"apply", "--dry-run", "-v"}, files...)...),
+		"updated kpi sqls", "    links: [sme-sqls, sourced-pipeline, sme-sqls-2027-q1] -> [sme-sqls, sourced-pipeline]",
+		"warning: kpi sqls would lose its links to sme-sqls-2027-q1")
 	mustContain(t, "reopen after building on it", e.fails(ExitInput, "quarter", "reopen", "2026-Q4"), "sme-sqls-2027-q1, rolled forward by the close, has check-ins")
 	e.ok("audit", "--period", "2026-Q4", "--fail-on", "never")
 	mustContain(t, "board pack after close", e.ok("report", "--period", "2026-Q4"), "| SME sales-qualified leads | 3,000 -> 5,000 count | scored 0.50 |")

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -90,9 +91,23 @@ func (a *app) printChanges(cs engine.Changes, dryRun, verbose bool) {
 	}
 	if verbose {
 		for _, c := range cs {
-			if c.Action != engine.Unchanged {
-				fmt.Fprintf(a.stdout, "%s %s %s\n", c.Action, c.Kind, c.Key)
+			if c.Action == engine.Unchanged {
+				continue
 			}
+			fmt.Fprintf(a.stdout, "%s %s %s\n", c.Action, c.Kind, c.Key)
+			for _, f := range c.Fields {
+				fmt.Fprintf(a.stdout, "    %s: %s -> %s\n", f.Field, f.Old, f.New)
+			}
+		}
+	}
+	for _, c := range cs {
+		if len(c.DroppedLinks) > 0 {
+			verb := "loses"
+			if dryRun {
+				verb = "would lose"
+			}
+			fmt.Fprintf(a.stdout, "warning: kpi %s %s its links to %s: the files give it only the links they list (copy them from 'okrmap export' to keep them)\n",
+				c.Key, verb, strings.Join(c.DroppedLinks, ", "))
 		}
 	}
 	switch {
