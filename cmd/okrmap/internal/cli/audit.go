@@ -24,9 +24,11 @@ type scopeFlags struct {
 	teams  []string
 }
 
-func (f *scopeFlags) register(cmd *cobra.Command) {
+func (f *scopeFlags) register(a *app, cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.period, "period", "", "only objectives of this period, e.g. 2026-Q4")
 	cmd.Flags().StringArrayVar(&f.teams, "team", nil, "only this team (repeatable)")
+	cmd.RegisterFlagCompletionFunc("period", a.completePeriods)
+	cmd.RegisterFlagCompletionFunc("team", a.completeKeys(engine.KindTeam))
 }
 
 func (f *scopeFlags) scope() (engine.Scope, error) {
@@ -126,9 +128,10 @@ Put it in cron or CI: see examples/ and the README.`,
 			})
 		},
 	}
-	sf.register(cmd)
+	sf.register(a, cmd)
 	cmd.Flags().StringArrayVar(&extra, "rules", nil, "a rule pack file to load besides the configured ones (repeatable)")
 	cmd.Flags().StringVar(&format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
+	cmd.RegisterFlagCompletionFunc("format", completeFormats)
 	cmd.Flags().StringVar(&output, "output", "", "write the report to this file (replaced atomically)")
 	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 on findings at or above: error, warning, info or never")
 	cmd.Flags().BoolVar(&failOnNew, "fail-on-new", false, "count only findings new since the previous run of the scope")
@@ -262,7 +265,7 @@ func (a *app) auditHistoryCommand() *cobra.Command {
 			})
 		},
 	}
-	sf.register(cmd)
+	sf.register(a, cmd)
 	cmd.Flags().BoolVar(&all, "all", false, "runs of every scope")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
 	return cmd
@@ -356,7 +359,7 @@ stored now.`,
 			})
 		},
 	}
-	sf.register(cmd)
+	sf.register(a, cmd)
 	cmd.Flags().StringVar(&format, "format", "markdown", "report format: "+strings.Join(report.Formats(), ", "))
 	cmd.Flags().StringVar(&output, "output", "", "write the report to this file (replaced atomically)")
 	return cmd
@@ -421,7 +424,7 @@ Without arguments it compares the last two runs of the scope given by
 			})
 		},
 	}
-	sf.register(cmd)
+	sf.register(a, cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
 	return cmd
 }

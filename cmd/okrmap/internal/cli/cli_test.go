@@ -297,3 +297,38 @@ func TestCascadeExample(t *testing.T) {
 	mustContain(t, "key result measured by its KPI", e.ok("get", "kr", "cmo-saos-per-sae"), "cmo-saos-per-sae", "8", "50%")
 	mustContain(t, "close", e.ok("quarter", "close", "2018-Q1"), "Closed 2018-Q1: 7 objectives", "cmo-saos-per-sae      0.50")
 }
+
+// TestMachineReadableAndSuggestions: tree and version speak JSON, --version
+// works, and a mistyped command gets a suggestion.
+func TestMachineReadableAndSuggestions(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	var tr struct {
+		Lines []struct {
+			Kind, Title string
+			Below       int
+		}
+	}
+	if err := json.Unmarshal([]byte(e.ok("tree", "-o", "json", "--depth", "1")), &tr); err != nil || len(tr.Lines) == 0 ||
+		tr.Lines[0].Kind != "pnl_line" || tr.Lines[0].Below == 0 {
+		t.Errorf("tree -o json --depth 1: %+v %v", tr, err)
+	}
+	mustContain(t, "tree --depth", e.ok("tree", "--depth", "2"), "more below")
+	var v map[string]any
+	if err := json.Unmarshal([]byte(e.ok("version", "-o", "json")), &v); err != nil || v["schema_version"] != 4.0 {
+		t.Errorf("version -o json: %v %v", v, err)
+	}
+	mustContain(t, "--version", e.ok("--version"), "okrmap version")
+	mustContain(t, "did you mean", e.fails(ExitInput, "tre"), `unknown command "tre"; did you mean tree?`)
+}
+
+// TestCompletion completes keys, teams and periods from the database.
+func TestCompletion(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	mustContain(t, "checkin", e.ok("__complete", "checkin", "sme"), "sme-sqls\n")
+	mustContain(t, "measure", e.ok("__complete", "measure", "sourced"), "sourced-pipeline\n")
+	mustContain(t, "team", e.ok("__complete", "audit", "--team", "mark"), "marketing\n")
+	mustContain(t, "period", e.ok("__complete", "quarter", "close", ""), "2026-Q4\n")
+	mustContain(t, "format", e.ok("__complete", "audit", "--format", ""), "sarif\n")
+}

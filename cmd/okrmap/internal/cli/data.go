@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -12,6 +13,7 @@ import (
 	"github.com/okrmap/okrmap/engine/atomicfile"
 	"github.com/okrmap/okrmap/engine/plan"
 	"github.com/okrmap/okrmap/engine/service"
+	"github.com/okrmap/okrmap/engine/sqlite"
 )
 
 func (a *app) initCommand() *cobra.Command {
@@ -105,18 +107,32 @@ func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) err
 	return atomicfile.Write(path, 0o644, write)
 }
 
+// version is okrmap's module version, "(devel)" in a source build.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
 func (a *app) versionCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print okrmap's version",
-		Args:  args(cobra.NoArgs),
+	var output string
+	cmd := &cobra.Command{
+		Use:     "version",
+		Short:   "Print okrmap's version",
+		Example: "  okrmap version\n  okrmap version -o json\n  okrmap --version",
+		Args:    args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := "(devel)"
-			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-				v = bi.Main.Version
+			switch output {
+			case "json":
+				return writeJSON(a.stdout, map[string]any{"version": version(), "go": runtime.Version(), "schema_version": sqlite.SchemaVersion()})
+			case "text":
+				fmt.Fprintf(a.stdout, "okrmap %s\n", version())
+				return nil
 			}
-			fmt.Fprintf(a.stdout, "okrmap %s\n", v)
-			return nil
+			return checkFormat(output, "text", "json")
 		},
 	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	return cmd
 }

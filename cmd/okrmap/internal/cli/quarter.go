@@ -48,8 +48,9 @@ func (a *app) checkinCommand() *cobra.Command {
 	var f recordFlags
 	var confidence float64
 	cmd := &cobra.Command{
-		Use:   "checkin KEY_RESULT --value V",
-		Short: "Record progress on a key result",
+		Use:               "checkin KEY_RESULT --value V",
+		ValidArgsFunction: a.completeKeys(engine.KindKeyResult),
+		Short:             "Record progress on a key result",
 		Long: `Checkin appends a check-in to a key result's history and makes its value
 (and confidence, when given) the key result's current ones. Check-ins on a
 closed objective's key results are refused.`,
@@ -88,9 +89,10 @@ closed objective's key results are refused.`,
 func (a *app) measureCommand() *cobra.Command {
 	var f recordFlags
 	cmd := &cobra.Command{
-		Use:   "measure KPI --value V",
-		Short: "Record a KPI measurement",
-		Long:  `Measure appends one value to a KPI's measurement history.`,
+		Use:               "measure KPI --value V",
+		ValidArgsFunction: a.completeKeys(engine.KindKPI),
+		Short:             "Record a KPI measurement",
+		Long:              `Measure appends one value to a KPI's measurement history.`,
 		Example: `  okrmap measure sourced-pipeline --value 1250000
   okrmap measure cac --value 412 --at 2026-11-01`,
 		Args: args(cobra.ExactArgs(1)),
@@ -172,8 +174,9 @@ func (a *app) quarterCommand() *cobra.Command {
 	var next string
 	var dryRun, force bool
 	closeCmd := &cobra.Command{
-		Use:   "close PERIOD",
-		Short: "Score every key result of a period and close its objectives",
+		Use:               "close PERIOD",
+		ValidArgsFunction: a.completePeriods,
+		Short:             "Score every key result of a period and close its objectives",
 		Long: `Close scores every key result of the period's objectives from 0.0 to 1.0 and
 closes the objectives, in one transaction.
 

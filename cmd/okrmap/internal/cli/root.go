@@ -117,10 +117,14 @@ overriding the one before.
   okrmap report --format markdown > board-pack.md
   okrmap checkin sme-sqls --value 3400 --confidence 0.7
   okrmap quarter close 2026-Q4 --roll-forward 2027-Q1`,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
+				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+					return usageError{fmt.Errorf("unknown command %q; did you mean %s? Run 'okrmap --help' for the list", args[0], strings.Join(s, " or "))}
+				}
 				return usageError{fmt.Errorf("unknown command %q; run 'okrmap --help' for the list", args[0])}
 			}
 			return nil

@@ -15,6 +15,8 @@ import (
 
 func (a *app) treeCommand() *cobra.Command {
 	var sf scopeFlags
+	var output string
+	var depth int
 	cmd := &cobra.Command{
 		Use:   "tree",
 		Short: "Print the alignment tree from P&L lines down to KPIs",
@@ -26,17 +28,27 @@ lists objectives and KPIs whose trace reaches no business objective.
 --period and --team keep the objectives of that period or team, with the
 objectives above them for context.`,
 		Example: `  okrmap tree
-  okrmap tree --period 2026-Q4 --team marketing`,
+  okrmap tree --period 2026-Q4 --team marketing
+  okrmap tree --depth 3 -o json`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			scope, err := sf.scope()
 			if err != nil {
 				return err
 			}
+			if err := checkFormat(output, "text", "json", "yaml"); err != nil {
+				return err
+			}
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
-				t, err := s.Tree(ctx, scope, 0)
+				t, err := s.Tree(ctx, scope, depth)
 				if err != nil {
 					return err
+				}
+				switch output {
+				case "json":
+					return writeJSON(a.stdout, t)
+				case "yaml":
+					return writeYAML(a.stdout, t)
 				}
 				return writeOutput(a.stdout, "", func(w io.Writer) error {
 					writeTree(w, t)
@@ -45,7 +57,9 @@ objectives above them for context.`,
 			})
 		},
 	}
-	sf.register(cmd)
+	sf.register(a, cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text, json or yaml (the model /api/v1/tree serves)")
+	cmd.Flags().IntVar(&depth, "depth", 0, "levels to show from the P&L lines down; 0 shows all")
 	return cmd
 }
 
@@ -91,7 +105,11 @@ func writeTree(w io.Writer, t *tree.Tree) {
 func textNodes(ns []*tree.Node) []*node {
 	out := make([]*node, len(ns))
 	for i, n := range ns {
-		out[i] = &node{label: label(n), children: textNodes(n.Children)}
+		l := label(n)
+		if n.Below > 0 {
+			l += fmt.Sprintf(" … %d more below", n.Below)
+		}
+		out[i] = &node{label: l, children: textNodes(n.Children)}
 	}
 	return out
 }
