@@ -31,6 +31,10 @@ type Finding struct {
 	Message  string   `json:"message" yaml:"message"`
 	Fix      string   `json:"fix,omitempty" yaml:"fix,omitempty"`
 	Trace    []string `json:"trace,omitempty" yaml:"trace,omitempty"`
+	// File and Line say where the entity is declared, when the plan was
+	// read from files (lint).
+	File string `json:"file,omitempty" yaml:"file,omitempty"`
+	Line int    `json:"line,omitempty" yaml:"line,omitempty"`
 	// Fingerprint identifies the finding across runs: rule, scope and entity,
 	// not the message text.
 	Fingerprint string `json:"fingerprint" yaml:"fingerprint"`

@@ -126,6 +126,22 @@ func TestSARIFMatchesSchema(t *testing.T) {
 	if err := sch.Validate(v); err != nil {
 		t.Error(err)
 	}
+	// Findings from plan files (lint) carry physical locations.
+	rep := exampleReport(t)
+	rep.Run.Findings[0].File, rep.Run.Findings[0].Line = "examples/plan.yaml", 12
+	var buf bytes.Buffer
+	if err := (sarifWriter{}).Write(&buf, rep); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(buf.Bytes(), []byte(`"uri": "examples/plan.yaml"`)) || !bytes.Contains(buf.Bytes(), []byte(`"startLine": 12`)) {
+		t.Error("no physical location for a finding with a file and line")
+	}
+	if v, err = jsonschema.UnmarshalJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(v); err != nil {
+		t.Errorf("with a physical location: %v", err)
+	}
 }
 
 // TestHTMLSelfContained: the HTML loads nothing from the network, and it

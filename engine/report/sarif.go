@@ -2,6 +2,7 @@ package report
 
 import (
 	"io"
+	"path/filepath"
 	"runtime/debug"
 )
 
@@ -57,7 +58,21 @@ type sarifResult struct {
 }
 
 type sarifLocation struct {
+	PhysicalLocation *sarifPhysical `json:"physicalLocation,omitempty"`
 	LogicalLocations []sarifLogical `json:"logicalLocations"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           sarifRegion   `json:"region"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine int `json:"startLine"`
 }
 
 type sarifLogical struct {
@@ -100,6 +115,9 @@ func (sarifWriter) Write(w io.Writer, r *Report) error {
 			RuleID: f.Rule, RuleIndex: index[f.Rule], Level: sarifLevel[f.Severity], Message: sarifMessage{Text: f.Message},
 			Locations:           []sarifLocation{{LogicalLocations: []sarifLogical{{Name: entity, FullyQualifiedName: f.Scope + "/" + entity, Kind: "object"}}}},
 			PartialFingerprints: map[string]string{"okrmapFingerprint/v1": f.Fingerprint},
+		}
+		if f.File != "" && f.Line > 0 {
+			res.Locations[0].PhysicalLocation = &sarifPhysical{ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(f.File)}, Region: sarifRegion{StartLine: f.Line}}
 		}
 		if f.Waived() {
 			res.Suppressions = []sarifSuppress{{Kind: "external", Justification: f.Waiver.Reason + " (until " + f.Waiver.Until.String() + ")"}}

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
@@ -116,5 +117,32 @@ func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error
 		return nil, err
 	}
 	s.opt.Log.Debug("lint", "rules", len(rs.Rules), "findings", len(findings), "took", time.Since(start))
+	locate(set, findings)
 	return &LintResult{Findings: findings, Rules: rs, Skipped: skipped}, nil
+}
+
+// locate sets each finding's file and line: where its entity (for a link,
+// its KPI) is declared.
+func locate(set *plan.Set, fs []engine.Finding) {
+	src := map[string]engine.Source{}
+	set.Plan.EachEntity(func(_ engine.Kind, key string, s engine.Source) { src[key] = s })
+	var probs engine.Problems
+	at := map[string]int{} // key -> index in probs
+	for _, f := range fs {
+		key, _, _ := strings.Cut(f.Entity, "->")
+		if _, done := at[key]; done {
+			continue
+		}
+		if s, ok := src[key]; ok && s.File != "" {
+			at[key] = len(probs)
+			probs = append(probs, engine.Problem{File: s.File, Path: s.Path, Key: key})
+		}
+	}
+	probs = set.Locate(probs)
+	for i := range fs {
+		key, _, _ := strings.Cut(fs[i].Entity, "->")
+		if j, ok := at[key]; ok && probs[j].Line > 0 {
+			fs[i].File, fs[i].Line = probs[j].File, probs[j].Line
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/report"
 	"github.com/okrmap/okrmap/engine/rules"
 	"github.com/okrmap/okrmap/engine/service"
 )
@@ -186,7 +187,7 @@ Exit code 1 when a finding is at or above --fail-on (default error).`,
   okrmap lint plan.yaml --rules saas.yaml -o json`,
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			if err := checkFormat(output, "text", "json", "yaml"); err != nil {
+			if err := checkFormat(output, "text", "json", "yaml", "sarif"); err != nil {
 				return err
 			}
 			threshold, err := failThreshold(failOn)
@@ -215,7 +216,7 @@ Exit code 1 when a finding is at or above --fail-on (default error).`,
 	}
 	cmd.Flags().StringArrayVar(&extra, "rules", nil, "a rule pack file to load besides the configured ones (repeatable)")
 	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 on findings at or above: error, warning, info or never")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "text, json or yaml")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text, json, yaml or sarif (findings with the file and line of their entity)")
 	cmd.Flags().StringVar(&today, "today", "", "judge as of this date, YYYY-MM-DD (default today)")
 	return cmd
 }
@@ -263,6 +264,9 @@ func (a *app) printFindings(fs []engine.Finding, rs *rules.Set, output string) e
 		return writeJSON(a.stdout, fs)
 	case "yaml":
 		return writeYAML(a.stdout, fs)
+	case "sarif":
+		w, _ := report.Get("sarif")
+		return w.Write(a.stdout, &report.Report{Run: &engine.AuditRun{Scope: "lint", Complete: true, Findings: fs}})
 	}
 	if len(fs) == 0 {
 		fmt.Fprintln(a.stdout, "No findings.")
@@ -289,7 +293,11 @@ func (a *app) printFindings(fs []engine.Finding, rs *rules.Set, output string) e
 		fmt.Fprintf(a.stdout, "%s (%d)\n", strings.ToUpper(sev), len(rows))
 		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 		for _, f := range rows {
-			fmt.Fprintf(tw, "  %s\t%s\n", f.Rule, f.Message)
+			if f.File != "" {
+				fmt.Fprintf(tw, "  %s\t%s:%d\t%s\n", f.Rule, f.File, f.Line, f.Message)
+			} else {
+				fmt.Fprintf(tw, "  %s\t%s\n", f.Rule, f.Message)
+			}
 		}
 		tw.Flush()
 		fmt.Fprintln(a.stdout)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -86,4 +87,32 @@ rules:
 	broken := e.write("broken.yaml", "pack: broken\nrules:\n  - {id: r, name: R, severity: error, scope: kpi, assert: kpi.nope, message: m}\n")
 	mustContain(t, "broken pack", e.fails(ExitInput, "rules", "check", broken), broken+":3:", "r: assert: kpi has no field nope; kpi's fields: key, name,")
 	mustContain(t, "lint with broken pack", e.fails(ExitInput, "lint", "--rules", broken, exampleFiles(t)[0]), "has no field nope")
+}
+
+// TestLintLocatesFindings: lint findings name the file and line of their
+// entity, in text, JSON and SARIF.
+func TestLintLocatesFindings(t *testing.T) {
+	e := newEnv(t)
+	files := exampleFiles(t)
+	out, _, code := e.run("", append([]string{"lint", "--today", "2026-11-20"}, files...)...)
+	if code != ExitFindings {
+		t.Fatalf("lint: exit %d", code)
+	}
+	if !regexp.MustCompile(`kpi-unlinked\s+\S*marketing\.yaml:\d+\s+KPI email-open-rate`).MatchString(out) {
+		t.Errorf("lint text lacks the file and line:\n%s", out)
+	}
+	out, _, _ = e.run("", append([]string{"lint", "-o", "json"}, files...)...)
+	var fs []map[string]any
+	if err := json.Unmarshal([]byte(out), &fs); err != nil || len(fs) == 0 {
+		t.Fatalf("lint -o json: %v", err)
+	}
+	for _, f := range fs {
+		if f["entity"] == "email-open-rate" && (!strings.HasSuffix(f["file"].(string), "marketing.yaml") || f["line"].(float64) < 1) {
+			t.Errorf("finding without its location: %v", f)
+		}
+	}
+	out, _, _ = e.run("", append([]string{"lint", "-o", "sarif"}, files...)...)
+	if !strings.Contains(out, `"physicalLocation"`) || !strings.Contains(out, "marketing.yaml") {
+		t.Error("lint -o sarif has no physical locations")
+	}
 }
