@@ -42,7 +42,8 @@ func (f *scopeFlags) scope() (engine.Scope, error) {
 func (a *app) auditCommand() *cobra.Command {
 	var sf scopeFlags
 	var extra []string
-	var format, output, failOn, today, notifyURL string
+	var out outputFlags
+	var failOn, today, notifyURL string
 	var failOnNew, noStore bool
 	cmd := &cobra.Command{
 		Use:   "audit",
@@ -62,18 +63,19 @@ Exit codes:
 Put it in cron or CI: see examples/ and the README.`,
 		Example: `  okrmap audit
   okrmap audit --period 2026-Q4 --team marketing --fail-on warning
-  okrmap audit --format json --output audit.json --fail-on never
+  okrmap audit -o json --out-file audit.json --fail-on never
   okrmap audit --fail-on-new          # fail only on findings new since the last run
-  okrmap audit --notify https://hooks.example.com/okrmap --format html --output /srv/reports/okrmap.html`,
+  okrmap audit --notify https://hooks.example.com/okrmap -o html --out-file /srv/reports/okrmap.html`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			scope, err := sf.scope()
 			if err != nil {
 				return err
 			}
-			if _, err := report.Get(format); err != nil {
-				return usageError{err}
+			if err := out.resolve(a, cmd); err != nil {
+				return err
 			}
+			format, output := out.format, out.file
 			threshold, err := failThreshold(failOn)
 			if err != nil {
 				return err
@@ -130,9 +132,7 @@ Put it in cron or CI: see examples/ and the README.`,
 	}
 	sf.register(a, cmd)
 	cmd.Flags().StringArrayVar(&extra, "rules", nil, "a rule pack file to load besides the configured ones (repeatable)")
-	cmd.Flags().StringVar(&format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
-	cmd.RegisterFlagCompletionFunc("format", completeFormats)
-	cmd.Flags().StringVar(&output, "output", "", "write the report to this file (replaced atomically)")
+	out.register(cmd, "text", report.Formats(), true)
 	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 on findings at or above: error, warning, info or never")
 	cmd.Flags().BoolVar(&failOnNew, "fail-on-new", false, "count only findings new since the previous run of the scope")
 	cmd.Flags().StringVar(&today, "today", "", "judge as of this date, YYYY-MM-DD (default today)")
@@ -280,21 +280,22 @@ func parseRunID(s string) (int64, error) {
 }
 
 func (a *app) auditShowCommand() *cobra.Command {
-	var format string
+	var out outputFlags
 	cmd := &cobra.Command{
 		Use:     "show RUN",
 		Short:   "Report a stored audit run, with what changed since the run before it",
-		Example: `  okrmap audit show 12 --format json`,
+		Example: "  okrmap audit show 12 -o json\n  okrmap audit show 12 -o html --out-file run-12.html",
 		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, ids []string) error {
 			id, err := parseRunID(ids[0])
 			if err != nil {
 				return err
 			}
-			w, err := report.Get(format)
-			if err != nil {
-				return usageError{err}
+			if err := out.resolve(a, cmd); err != nil {
+				return err
 			}
+			format := out.format
+			w, _ := report.Get(format)
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
 				run, err := s.Run(ctx, id)
 				if err != nil {
@@ -304,11 +305,11 @@ func (a *app) auditShowCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return writeOutput(a.stdout, "", func(out io.Writer) error { return w.Write(out, rep) })
+				return writeOutput(a.stdout, out.file, func(w2 io.Writer) error { return w.Write(w2, rep) })
 			})
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "report format: "+strings.Join(report.Formats(), ", "))
+	out.register(cmd, "text", report.Formats(), true)
 	return cmd
 }
 
@@ -325,7 +326,7 @@ func (a *app) terminal() bool {
 
 func (a *app) reportCommand() *cobra.Command {
 	var sf scopeFlags
-	var format, output string
+	var out outputFlags
 	cmd := &cobra.Command{
 		Use:   "report",
 		Short: "Render the latest stored audit run of a scope, without evaluating again",
@@ -334,18 +335,19 @@ func (a *app) reportCommand() *cobra.Command {
 pack for the quarterly review, a self-contained HTML page with the alignment
 tree, or the machine formats. The tree and objective tables show the plan as
 stored now.`,
-		Example: `  okrmap report --format markdown > board-pack.md
-  okrmap report --period 2026-Q4 --format html --output q4.html`,
+		Example: `  okrmap report > board-pack.md
+  okrmap report --period 2026-Q4 -o html --out-file q4.html`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			scope, err := sf.scope()
 			if err != nil {
 				return err
 			}
-			w, err := report.Get(format)
-			if err != nil {
-				return usageError{err}
+			if err := out.resolve(a, cmd); err != nil {
+				return err
 			}
+			format, output := out.format, out.file
+			w, _ := report.Get(format)
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
 				run, err := s.LatestRun(ctx, scope)
 				if err != nil {
@@ -355,13 +357,12 @@ stored now.`,
 				if err != nil {
 					return err
 				}
-				return writeOutput(a.stdout, output, func(out io.Writer) error { return w.Write(out, rep) })
+				return writeOutput(a.stdout, output, func(w2 io.Writer) error { return w.Write(w2, rep) })
 			})
 		},
 	}
 	sf.register(a, cmd)
-	cmd.Flags().StringVar(&format, "format", "markdown", "report format: "+strings.Join(report.Formats(), ", "))
-	cmd.Flags().StringVar(&output, "output", "", "write the report to this file (replaced atomically)")
+	out.register(cmd, "markdown", report.Formats(), true)
 	return cmd
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -44,9 +45,9 @@ kpis:
     links: [{to: mqls, rationale: Engaged readers become MQLs.}]
 `)
 	e.ok("apply", fix)
-	out = e.ok("audit", "--today", "2026-11-20", "--fail-on", "never", "--format", "json", "--output", e.dir+"/run3.json")
+	out = e.ok("audit", "--today", "2026-11-20", "--fail-on", "never", "-o", "json", "--out-file", e.dir+"/run3.json")
 	if out != "" {
-		t.Errorf("--output wrote to stdout: %q", out)
+		t.Errorf("--out-file wrote to stdout: %q", out)
 	}
 	var rep struct {
 		Run struct {
@@ -84,7 +85,7 @@ kpis:
 		args []string
 		want string
 	}{
-		{[]string{"audit", "--format", "pdf"}, `unknown report format "pdf"`},
+		{[]string{"audit", "-o", "pdf"}, `unknown output format "pdf"; use one of: html, json, junit, markdown, sarif, text`},
 		{[]string{"audit", "--team", "nope"}, `no team "nope"; run 'okrmap get teams' for the list`},
 		{[]string{"audit", "--period", "Q5"}, "is not a period"},
 		{[]string{"audit", "--fail-on", "loud"}, `--fail-on "loud"`},
@@ -96,10 +97,10 @@ kpis:
 		mustContain(t, strings.Join(tt.args, " "), e.fails(ExitInput, tt.args...), tt.want)
 	}
 	mustContain(t, "report markdown", e.ok("report"), "# Alignment report", "Audit run 4", "## Objectives by P&L line", "| Area | Company |")
-	mustContain(t, "report html", e.ok("report", "--format", "html"), "<svg id=\"tree\"", "Alignment report")
+	mustContain(t, "report html", e.ok("report", "-o", "html"), "<svg id=\"tree\"", "Alignment report")
 	for _, f := range []string{"junit", "sarif"} {
-		if out := e.ok("audit", "show", "4", "--format", f); len(out) < 100 {
-			t.Errorf("audit show --format %s: %q", f, out)
+		if out := e.ok("audit", "show", "4", "-o", f); len(out) < 100 {
+			t.Errorf("audit show -o %s: %q", f, out)
 		}
 	}
 	mustContain(t, "report of an unaudited scope", e.fails(ExitInput, "report", "--team", "finance"), "no stored audit run of scope teams=finance")
@@ -274,4 +275,26 @@ func TestAuditNoStoreAndPrune(t *testing.T) {
 		t.Errorf("after prune: %v %v", runs, err)
 	}
 	mustContain(t, "keep 0", e.fails(ExitInput, "audit", "prune", "--keep", "0"), "keep at least")
+}
+
+// TestDeprecatedOutputSpellings: the spellings of the last release still
+// work for one release, with a warning on stderr that names the new one.
+func TestDeprecatedOutputSpellings(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	path := filepath.Join(e.dir, "report.html")
+	out, errOut, code := e.run("", "audit", "--fail-on", "never", "--format", "html", "--output", path)
+	if code != ExitOK || out != "" {
+		t.Fatalf("old spellings: exit %d, stdout %q", code, out)
+	}
+	mustContain(t, "warnings", errOut, "--format is deprecated; use -o html", "--output PATH is deprecated; use --out-file "+path)
+	if b, err := os.ReadFile(path); err != nil || !strings.Contains(string(b), "<svg") {
+		t.Errorf("the report was not written to the old --output path: %v", err)
+	}
+	export := filepath.Join(e.dir, "plan.json")
+	_, errOut, _ = e.run("", "export", "-o", "json", "-f", export)
+	mustContain(t, "export -f", errOut, "-f/--file is deprecated; use --out-file "+export)
+	if _, err := os.Stat(export); err != nil {
+		t.Error(err)
+	}
 }

@@ -149,7 +149,7 @@ func TestQuarterWorkflow(t *testing.T) {
 	mustContain(t, "board pack after close", e.ok("report", "--period", "2026-Q4"), "| SME sales-qualified leads | 3,000 -> 5,000 count | scored 0.50 |")
 
 	export := filepath.Join(e.dir, "export.yaml")
-	e.ok("export", "-f", export)
+	e.ok("export", "--out-file", export)
 	fresh := newEnv(t)
 	fresh.ok("apply", export)
 	out = fresh.ok("apply", export)
@@ -256,7 +256,7 @@ func TestConfigFile(t *testing.T) {
 func TestDevGen(t *testing.T) {
 	e := newEnv(t)
 	path := filepath.Join(e.dir, "gen.json")
-	e.ok("dev", "gen", "--kpis", "300", "-o", "json", "-f", path)
+	e.ok("dev", "gen", "--kpis", "300", "-o", "json", "--out-file", path)
 	out := e.ok("apply", path)
 	mustContain(t, "apply generated", out, "kpi                        300")
 	mustContain(t, "tree of generated", e.ok("tree"), "Every KPI reaches a business objective.")
@@ -330,5 +330,5 @@ func TestCompletion(t *testing.T) {
 	mustContain(t, "measure", e.ok("__complete", "measure", "sourced"), "sourced-pipeline\n")
 	mustContain(t, "team", e.ok("__complete", "audit", "--team", "mark"), "marketing\n")
 	mustContain(t, "period", e.ok("__complete", "quarter", "close", ""), "2026-Q4\n")
-	mustContain(t, "format", e.ok("__complete", "audit", "--format", ""), "sarif\n")
+	mustContain(t, "format", e.ok("__complete", "audit", "--output", ""), "sarif\n")
 }

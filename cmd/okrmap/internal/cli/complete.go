@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/okrmap/okrmap/engine"
-	"github.com/okrmap/okrmap/engine/report"
 	"github.com/okrmap/okrmap/engine/service"
 )
 
@@ -58,9 +57,4 @@ func (a *app) fromPlan(cmd *cobra.Command, prefix string, each func(p *engine.Pl
 		}
 	})
 	return out, cobra.ShellCompDirectiveNoFileComp
-}
-
-// completeFormats completes report formats.
-func completeFormats(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	return report.Formats(), cobra.ShellCompDirectiveNoFileComp
 }

@@ -62,7 +62,8 @@ exist yet. It is safe while other okrmap processes read and write.`,
 }
 
 func (a *app) exportCommand() *cobra.Command {
-	var period, format, output string
+	var period string
+	var out outputFlags
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Write the database's model as a plan file",
@@ -73,12 +74,13 @@ measurement history is not part of a plan; list it with 'okrmap get'.
 --period keeps the objectives of that period (with the objectives above
 them) and drops links and investments that point at other objectives.`,
 		Example: `  okrmap export > plan.yaml
-  okrmap export --period 2026-Q4 -o json --file q4.json`,
+  okrmap export --period 2026-Q4 -o json --out-file q4.json`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(format, "yaml", "json"); err != nil {
+			if err := out.resolve(a, cmd); err != nil {
 				return err
 			}
+			format, output := out.format, out.file
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
 				p, err := s.Export(ctx, period)
 				if err != nil {
@@ -89,8 +91,7 @@ them) and drops links and investments that point at other objectives.`,
 		},
 	}
 	cmd.Flags().StringVar(&period, "period", "", "only this period's objectives, e.g. 2026-Q4")
-	cmd.Flags().StringVarP(&format, "format", "o", "yaml", "yaml or json")
-	cmd.Flags().StringVarP(&output, "file", "f", "", "write to this file instead of standard output (replaced atomically)")
+	out.register(cmd, "yaml", []string{"yaml", "json"}, true)
 	return cmd
 }
 

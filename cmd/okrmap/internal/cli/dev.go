@@ -16,7 +16,7 @@ func (a *app) devCommand() *cobra.Command {
 		Args:  args(cobra.NoArgs),
 	}
 	var opts gen.Options
-	var format, output string
+	var out outputFlags
 	genCmd := &cobra.Command{
 		Use:   "gen --kpis N",
 		Short: "Generate a valid synthetic plan of any size",
@@ -24,12 +24,13 @@ func (a *app) devCommand() *cobra.Command {
 three key results, per 50 an assumption, per 100 an investment, five teams
 and at least five business objectives. The same --seed gives the same plan.`,
 		Example: `  okrmap dev gen --kpis 1000 > plan.yaml
-  okrmap dev gen --kpis 100000 -o json -f big.json && okrmap apply big.json`,
+  okrmap dev gen --kpis 100000 -o json --out-file big.json && okrmap apply big.json`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(format, "yaml", "json"); err != nil {
+			if err := out.resolve(a, cmd); err != nil {
 				return err
 			}
+			format, output := out.format, out.file
 			p, err := gen.Plan(opts)
 			if err != nil {
 				return err
@@ -40,8 +41,7 @@ and at least five business objectives. The same --seed gives the same plan.`,
 	genCmd.Flags().IntVar(&opts.KPIs, "kpis", 100, "number of KPIs")
 	genCmd.Flags().Uint64Var(&opts.Seed, "seed", 1, "random seed")
 	genCmd.Flags().StringVar(&opts.Period, "period", "2026-Q4", "period of the objectives")
-	genCmd.Flags().StringVarP(&format, "format", "o", "yaml", "yaml or json")
-	genCmd.Flags().StringVarP(&output, "file", "f", "", "write to this file instead of standard output")
+	out.register(genCmd, "yaml", []string{"yaml", "json"}, true)
 	dev.AddCommand(genCmd, a.loadCommand())
 	return dev
 }

@@ -41,7 +41,7 @@ overrides:
   - {id: saas-pipeline-coverage-low, plugin: saas, severity: error}
   - {id: retail-roas-low, plugin: retail, disabled: true}
 `)
-	out, errOut, code := e.run("", "audit", "--today", "2026-11-20", "--format", "json", "--fail-on", "never", "--rules", pack)
+	out, errOut, code := e.run("", "audit", "--today", "2026-11-20", "-o", "json", "--fail-on", "never", "--rules", pack)
 	if code != ExitOK {
 		t.Fatalf("audit with overrides: exit %d\n%s", code, errOut)
 	}
@@ -59,7 +59,7 @@ overrides:
 		}
 	}
 
-	out, errOut, code = e.run("", "audit", "--today", "2026-11-20", "--format", "json")
+	out, errOut, code = e.run("", "audit", "--today", "2026-11-20", "-o", "json")
 	if code != ExitFindings {
 		t.Fatalf("audit with plugins: exit %d\n%s", code, errOut)
 	}
@@ -98,7 +98,7 @@ overrides:
 
 	// A plugin rule is waived like any rule.
 	e.ok("waive", "saas-pipeline-coverage-low", "pipeline-coverage", "--reason", "Coverage is rebuilt in January", "--until", "2026-12-31")
-	out, _, _ = e.run("", "audit", "--today", "2026-11-20", "--format", "json", "--fail-on", "never")
+	out, _, _ = e.run("", "audit", "--today", "2026-11-20", "-o", "json", "--fail-on", "never")
 	var waived struct {
 		Run struct {
 			Findings []struct {
@@ -124,7 +124,7 @@ overrides:
 	f.Write([]byte("tampered"))
 	f.Close()
 	mustContain(t, "verify tampered", e.fails(ExitInput, "plugins", "verify"), "changed since it was pinned", "re-pin it with okrmap plugins lock saas")
-	out, errOut, code = e.run("", "audit", "--today", "2026-11-20", "--format", "json")
+	out, errOut, code = e.run("", "audit", "--today", "2026-11-20", "-o", "json")
 	if code != ExitInternal {
 		t.Fatalf("audit with a tampered plugin: exit %d, want 3\n%s", code, errOut)
 	}
@@ -184,7 +184,7 @@ func TestAuditPluginFaults(t *testing.T) {
 	for _, fault := range []string{"crash-at-start", "wrong-protocol", "hang", "crash", "unknown-entity", "bad-severity", "bad-rule-id"} {
 		t.Run(fault, func(t *testing.T) {
 			t.Setenv("OKRMAP_TEST_FAULT", fault)
-			out, errOut, code := e.run("", "audit", "--today", "2026-11-20", "--format", "json")
+			out, errOut, code := e.run("", "audit", "--today", "2026-11-20", "-o", "json")
 			if code != ExitInternal {
 				t.Fatalf("exit %d, want 3\n%s", code, errOut)
 			}

@@ -114,7 +114,7 @@ overriding the one before.
 		Example: `  okrmap apply examples/saas-b2b/*.yaml
   okrmap tree --period 2026-Q4
   okrmap audit --fail-on warning
-  okrmap report --format markdown > board-pack.md
+  okrmap report -o markdown > board-pack.md
   okrmap checkin sme-sqls --value 3400 --confidence 0.7
   okrmap quarter close 2026-Q4 --roll-forward 2027-Q1`,
 		Version:       version(),
