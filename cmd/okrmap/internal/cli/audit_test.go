@@ -298,3 +298,21 @@ func TestDeprecatedOutputSpellings(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestDiffJSONHasLists: audit diff -o json gives empty lists, not null, as
+// the audit schema's diff says.
+func TestDiffJSONHasLists(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	e.run("", "audit", "--today", "2026-11-20")
+	e.run("", "audit", "--today", "2026-11-20")
+	var d map[string]any
+	if err := json.Unmarshal([]byte(e.ok("audit", "diff", "-o", "json")), &d); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"new", "resolved", "persisting"} {
+		if _, ok := d[k].([]any); !ok {
+			t.Errorf("diff %s is %v, want a list", k, d[k])
+		}
+	}
+}

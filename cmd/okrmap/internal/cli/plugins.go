@@ -85,16 +85,44 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 			return nil
 		},
 	})
-	cmd.AddCommand(&cobra.Command{
+	var output string
+	list := &cobra.Command{
 		Use:     "list",
 		Short:   "Show each pinned plugin's rules and settings",
-		Example: `  okrmap plugins list`,
+		Example: "  okrmap plugins list\n  okrmap plugins list -o json",
 		Args:    args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(output, "text", "json", "yaml"); err != nil {
+				return err
+			}
 			s := a.offline()
 			l, err := host.ReadLock(s.LockFile())
 			if err != nil {
 				return engine.Errorf(engine.EINVALID, "%v", err)
+			}
+			if output != "text" {
+				plugins, err := s.Plugins(cmd.Context())
+				if err != nil {
+					return err
+				}
+				items := make([]map[string]any, len(plugins))
+				for i, pl := range plugins {
+					d := pl.Description
+					rules := make([]map[string]any, 0, len(d.GetRules()))
+					for _, r := range d.GetRules() {
+						rules = append(rules, map[string]any{"id": r.GetId(), "name": r.GetName(), "severity": r.GetSeverity(), "scope": r.GetScope()})
+					}
+					settings := make([]map[string]any, 0, len(d.GetConfig()))
+					for _, c := range d.GetConfig() {
+						settings = append(settings, map[string]any{"key": c.GetKey(), "default": c.GetDefault(), "doc": c.GetDoc()})
+					}
+					items[i] = map[string]any{"name": d.GetName(), "version": d.GetVersion(), "protocol": d.GetProtocolVersion(),
+						"path": pl.Path, "sha256": pl.SHA256, "rules": rules, "settings": settings}
+				}
+				if output == "json" {
+					return writeJSON(a.stdout, items)
+				}
+				return writeYAML(a.stdout, items)
 			}
 			a.printUnpinned(s, l)
 			if len(l.Plugins) == 0 {
@@ -117,6 +145,8 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 			}
 			return nil
 		},
-	})
+	}
+	list.Flags().StringVarP(&output, "output", "o", "text", "text, json or yaml")
+	cmd.AddCommand(list)
 	return cmd
 }

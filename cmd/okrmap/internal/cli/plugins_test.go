@@ -32,6 +32,10 @@ func TestPluginsEndToEnd(t *testing.T) {
 	mustContain(t, "lock", e.ok("plugins", "lock"), "pinned saas "+saas.Version, bin, "pinned retail "+retail.Version)
 	mustContain(t, "verify", e.ok("plugins", "verify"), "2 pinned plugins match")
 	mustContain(t, "list", e.ok("plugins", "list"), "saas "+saas.Version+" (protocol 1)", "saas-pipeline-coverage-low", "setting min_ltv_cac (default 3)")
+	var listed []map[string]any
+	if err := json.Unmarshal([]byte(e.ok("plugins", "list", "-o", "json")), &listed); err != nil || len(listed) != 2 || listed[1]["name"] != "saas" || len(listed[1]["rules"].([]any)) == 0 {
+		t.Errorf("plugins list -o json: %v %v", listed, err)
+	}
 	mustContain(t, "rules list", e.ok("rules", "list", "--pack", "saas"), "saas-ltv-cac-low", "plugin:saas")
 
 	// Plugin rules are overridden like any rule, from a pack.

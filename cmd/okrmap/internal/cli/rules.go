@@ -54,12 +54,16 @@ false; rules.packs in the config and --rules add more.`,
 	list.Flags().StringVar(&pack, "pack", "", "only rules defined by this pack or plugin")
 	list.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
 
+	var showOutput string
 	show := &cobra.Command{
 		Use:     "show ID",
 		Short:   "Show a rule's expressions, doc and fix",
-		Example: `  okrmap rules show kpi-unlinked`,
+		Example: "  okrmap rules show kpi-unlinked\n  okrmap rules show kpi-unlinked -o json",
 		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, ids []string) error {
+			if err := checkFormat(showOutput, "text", "json", "yaml"); err != nil {
+				return err
+			}
 			set, err := a.offline().RuleSet(extra)
 			if err != nil {
 				return err
@@ -67,6 +71,14 @@ false; rules.packs in the config and --rules add more.`,
 			r := set.Rule(ids[0])
 			if r == nil {
 				return engine.NotFound("rule", "no rule %q", ids[0])
+			}
+			info := service.RuleInfo{ID: r.ID, Name: r.Name, Severity: r.Severity, Scope: r.Scope, Tags: r.Tags, Pack: r.Pack,
+				When: r.When, Assert: r.Assert, Message: r.Message, Doc: r.Doc, Fix: r.Fix}
+			switch showOutput {
+			case "json":
+				return writeJSON(a.stdout, info)
+			case "yaml":
+				return writeYAML(a.stdout, info)
 			}
 			w := a.stdout
 			fmt.Fprintf(w, "%s: %s\n\n", r.ID, r.Name)
@@ -77,6 +89,24 @@ false; rules.packs in the config and --rules add more.`,
 			fmt.Fprintf(w, "  assert    %s\n  message   %s\n\n%s\n\nFix: %s\n", strings.TrimSpace(r.Assert), r.Message, r.Doc, r.Fix)
 			return nil
 		},
+	}
+
+	show.Flags().StringVarP(&showOutput, "output", "o", "text", "text, json or yaml")
+	show.ValidArgsFunction = func(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if a.configure(cmd) != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		set, err := a.offline().RuleSet(extra)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var ids []cobra.Completion
+		for _, r := range set.Rules {
+			if strings.HasPrefix(r.ID, toComplete) {
+				ids = append(ids, r.ID)
+			}
+		}
+		return ids, cobra.ShellCompDirectiveNoFileComp
 	}
 
 	check := &cobra.Command{
