@@ -146,8 +146,9 @@ func (a *app) waiveCommand() *cobra.Command {
 	var w engine.Waiver
 	var until string
 	cmd := &cobra.Command{
-		Use:   "waive RULE ENTITY --reason R --until DATE",
-		Short: "Silence one rule for matching entities until a date",
+		Use:         "waive RULE ENTITY --reason R --until DATE",
+		Annotations: map[string]string{takesArgs: "rule and entity"},
+		Short:       "Silence one rule for matching entities until a date",
 		Long: `Waive stores a waiver in the database: RULE's findings on ENTITY (a key or a
 glob such as legacy-*) are still reported, as waived, and do not count
 toward --fail-on; once the waiver expires the finding counts again and the

@@ -320,6 +320,8 @@ func TestMachineReadableAndSuggestions(t *testing.T) {
 	}
 	mustContain(t, "--version", e.ok("--version"), "okrmap version")
 	mustContain(t, "did you mean", e.fails(ExitInput, "tre"), `unknown command "tre"; did you mean tree?`)
+	mustContain(t, "subcommand typo", e.fails(ExitInput, "quarter", "clsoe", "2026-Q4"), `unknown command "clsoe"; did you mean close? Run 'okrmap quarter --help'`)
+	mustContain(t, "audit typo", e.fails(ExitInput, "audit", "histroy"), `did you mean history?`)
 }
 
 // TestCompletion completes keys, teams and periods from the database.

@@ -120,16 +120,7 @@ overriding the one before.
 		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-					return usageError{fmt.Errorf("unknown command %q; did you mean %s? Run 'okrmap --help' for the list", args[0], strings.Join(s, " or "))}
-				}
-				return usageError{fmt.Errorf("unknown command %q; run 'okrmap --help' for the list", args[0])}
-			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+		RunE:          func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			return a.configure(cmd)
 		},
@@ -166,8 +157,39 @@ overriding the one before.
 		root.AddCommand(c)
 	}
 	root.AddCommand(a.devCommand(), a.versionCommand())
+	unknownSubcommands(root)
 	return root
 }
+
+// unknownSubcommands makes every command with subcommands refuse an
+// unknown one, with a suggestion, instead of printing help and succeeding;
+// commands that take arguments of their own are marked takesArgs.
+func unknownSubcommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		unknownSubcommands(sub)
+	}
+	if !c.HasSubCommands() || c.Annotations[takesArgs] != "" {
+		return
+	}
+	c.SuggestionsMinimumDistance = 2
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		name := strings.TrimPrefix(cmd.CommandPath()+" ", "okrmap ")
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			return usageError{fmt.Errorf("unknown command %q; did you mean %s? Run 'okrmap %s--help' for the list", args[0], strings.Join(s, " or "), name)}
+		}
+		return usageError{fmt.Errorf("unknown command %q; run 'okrmap %s--help' for the list", args[0], name)}
+	}
+	if !c.Runnable() {
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
+}
+
+// takesArgs annotates a command with subcommands that also takes
+// arguments of its own.
+const takesArgs = "takes-args"
 
 // configure loads the configuration and sets up logging.
 func (a *app) configure(cmd *cobra.Command) error {
