@@ -470,12 +470,19 @@ func (s *Server) diff(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, r, http.StatusOK, d)
 }
 
-func (s *Server) scorecard(w http.ResponseWriter, r *http.Request) error {
+// scopeRuns returns the scope the query names and its stored runs, newest
+// first.
+func (s *Server) scopeRuns(r *http.Request) (engine.Scope, []*engine.AuditRun, error) {
 	sc, err := scope(r)
 	if err != nil {
-		return err
+		return sc, nil, err
 	}
 	runs, err := s.svc.Runs(r.Context(), sc, false)
+	return sc, runs, err
+}
+
+func (s *Server) scorecard(w http.ResponseWriter, r *http.Request) error {
+	sc, runs, err := s.scopeRuns(r)
 	if err != nil {
 		return err
 	}
@@ -493,11 +500,7 @@ type seriesPoint struct {
 }
 
 func (s *Server) scorecardSeries(w http.ResponseWriter, r *http.Request) error {
-	sc, err := scope(r)
-	if err != nil {
-		return err
-	}
-	runs, err := s.svc.Runs(r.Context(), sc, false)
+	sc, runs, err := s.scopeRuns(r)
 	if err != nil {
 		return err
 	}
