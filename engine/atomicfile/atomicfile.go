@@ -5,21 +5,31 @@ package atomicfile
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
-// Write creates or replaces path with what write produces, with mode perm.
-// When write or any step fails, path is left as it was and no temporary
-// file remains. The directory is created if needed.
+// Write creates or replaces path with what write produces. A new file
+// gets perm less the process's umask; a replaced file keeps its mode, so a
+// file made private stays private. When write or any step fails, path is
+// left as it was and no temporary file remains. The directory is created
+// if needed.
 func Write(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	keep := false
+	if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+		perm, keep = st.Mode().Perm(), true
+	}
+	f, err := createTemp(dir, filepath.Base(path), perm)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -36,8 +46,10 @@ func Write(path string, perm os.FileMode, write func(io.Writer) error) (err erro
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := f.Chmod(perm); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if keep {
+		if err := f.Chmod(perm); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -62,4 +74,18 @@ func WriteBytes(path string, perm os.FileMode, b []byte) error {
 		_, err := w.Write(b)
 		return err
 	})
+}
+
+// createTemp creates a new file beside base in dir with mode perm (the
+// umask applies, as it does to any file the user creates).
+func createTemp(dir, base string, perm os.FileMode) (*os.File, error) {
+	for range 100 {
+		name := filepath.Join(dir, "."+base+".tmp"+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, errors.New("no free temporary file name")
 }

@@ -22,8 +22,8 @@ func TestWriteReplacesWhole(t *testing.T) {
 		t.Fatalf("read %q, %v; want second", b, err)
 	}
 	st, _ := os.Stat(path)
-	if st.Mode().Perm() != 0o644 {
-		t.Errorf("mode %v, want 0644", st.Mode().Perm())
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v: a replaced file must keep its mode 0600", st.Mode().Perm())
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -172,7 +173,7 @@ func PostBody(ctx context.Context, t Target, body []byte, o Options) error {
 		o.MaxRetryAfter = time.Minute
 	}
 	if o.Client == nil {
-		o.Client = http.DefaultClient
+		o.Client = noRedirects
 	}
 	wait := o.Backoff
 	var last error
@@ -192,11 +193,25 @@ func PostBody(ctx context.Context, t Target, body []byte, o Options) error {
 		select {
 		case <-time.After(pause):
 		case <-ctx.Done():
-			return fmt.Errorf("notify %s: %w (last error: %v)", t.URL, ctx.Err(), last)
+			return fmt.Errorf("notify %s: %w (last error: %v)", Redact(t.URL), ctx.Err(), last)
 		}
 		wait *= 2
 	}
-	return fmt.Errorf("notify %s: %w", t.URL, last)
+	return fmt.Errorf("notify %s: %w", Redact(t.URL), last)
+}
+
+// noRedirects posts once and reports a redirect as the answer: following
+// one would turn the POST into a bodiless GET, or send it elsewhere.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// Redact hides a URL's credentials, path and query, which often hold a
+// webhook's secret (Slack's hooks do), for messages and logs.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(webhook)"
+	}
+	return u.Scheme + "://" + u.Host + "/…"
 }
 
 // Sign returns the signature header value of body under secret.
@@ -220,6 +235,10 @@ func post(ctx context.Context, o Options, t Target, body []byte) (retry bool, af
 	}
 	resp, err := o.Client.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its message repeats the URL
+		}
 		return true, 0, err
 	}
 	defer resp.Body.Close()
@@ -227,6 +246,8 @@ func post(ctx context.Context, o Options, t Target, body []byte) (retry bool, af
 	switch {
 	case resp.StatusCode < 300:
 		return false, 0, nil
+	case resp.StatusCode < 400:
+		return false, 0, fmt.Errorf("the webhook answered %s, a redirect; okrmap does not follow redirects: use the URL it redirects to", resp.Status)
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		return true, retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("the webhook answered %s", resp.Status)
 	}

@@ -82,3 +82,35 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		t.Errorf("a Retry-After date in the past waits %s", d)
 	}
 }
+
+// TestNoRedirectsAndNoSecrets: a redirect is a failure, not a GET that
+// succeeds; errors never show the URL's path or query.
+func TestNoRedirectsAndNoSecrets(t *testing.T) {
+	var gets int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			mu.Lock()
+			gets++
+			mu.Unlock()
+			return
+		}
+		http.Redirect(w, r, "/elsewhere", http.StatusFound)
+	}))
+	defer srv.Close()
+	err := PostBody(context.Background(), Target{URL: srv.URL + "/services/T000/SECRET?token=hush"}, []byte("{}"), Options{Attempts: 1})
+	if err == nil || !strings.Contains(err.Error(), "redirect") {
+		t.Fatalf("a 302: %v", err)
+	}
+	if gets != 0 {
+		t.Error("the redirect was followed with a GET")
+	}
+	if strings.Contains(err.Error(), "SECRET") || strings.Contains(err.Error(), "hush") {
+		t.Errorf("the error shows the secret: %v", err)
+	}
+	srv.Close()
+	err = PostBody(context.Background(), Target{URL: srv.URL + "/services/T000/SECRET"}, []byte("{}"), Options{Attempts: 1})
+	if err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("an unreachable webhook: %v", err)
+	}
+}

@@ -142,7 +142,7 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 
 func writeReport(w report.Writer, rep *report.Report, path string, out io.Writer) error {
 	if path != "" {
-		return atomicfile.Write(path, 0o644, func(f io.Writer) error { return w.Write(f, rep) })
+		return atomicfile.Write(path, 0o666, func(f io.Writer) error { return w.Write(f, rep) })
 	}
 	if out == nil {
 		return nil

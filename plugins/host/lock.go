@@ -233,5 +233,5 @@ func WriteLock(path string, l *Lock) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteBytes(path, 0o644, append([]byte("# okrmap plugin lock: written by okrmap plugins lock; okrmap runs only these binaries.\n"), b...))
+	return atomicfile.WriteBytes(path, 0o600, append([]byte("# okrmap plugin lock: written by okrmap plugins lock; okrmap runs only these binaries.\n"), b...))
 }

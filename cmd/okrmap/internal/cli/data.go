@@ -105,7 +105,7 @@ func writeOutput(stdout io.Writer, path string, write func(io.Writer) error) err
 		}
 		return bw.Flush()
 	}
-	return atomicfile.Write(path, 0o644, write)
+	return atomicfile.Write(path, 0o666, write)
 }
 
 // version is okrmap's module version, "(devel)" in a source build.
