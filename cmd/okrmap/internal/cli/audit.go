@@ -317,7 +317,7 @@ func (a *app) auditShowCommand() *cobra.Command {
 // terminal reports whether standard output is a terminal that wants colour
 // (NO_COLOR unset).
 func (a *app) terminal() bool {
-	f, ok := a.stdout.(*os.File)
+	f, ok := a.rawStdout.(*os.File)
 	if !ok || os.Getenv("NO_COLOR") != "" {
 		return false
 	}

@@ -334,3 +334,24 @@ func TestCompletion(t *testing.T) {
 	mustContain(t, "period", e.ok("__complete", "quarter", "close", ""), "2026-Q4\n")
 	mustContain(t, "format", e.ok("__complete", "audit", "--output", ""), "sarif\n")
 }
+
+// TestControlCharactersEscaped: a name carrying terminal escapes (here one
+// that sets the window title) is shown escaped in text, and JSON output
+// still decodes to the name as stored.
+func TestControlCharactersEscaped(t *testing.T) {
+	e := newEnv(t)
+	name := "Pipeline \x1b]0;pwned\x07 \u009b31m"
+	plan := "version: 1\nkpis: [{key: k, name: \"Pipeline \\e]0;pwned\\a \\u009b31m\"}]\n"
+	e.ok("apply", e.write("p.yaml", plan))
+	out := e.ok("get", "kpis")
+	if strings.ContainsAny(out, "\x1b\x07\u009b") || !strings.Contains(out, `Pipeline \u001b]0;pwned\u0007 \u009b31m`) {
+		t.Errorf("get kpis shows control characters raw: %q", out)
+	}
+	if out := e.ok("tree"); strings.ContainsAny(out, "\x1b\x07\u009b") {
+		t.Errorf("tree shows control characters raw: %q", out)
+	}
+	var ks []map[string]any
+	if err := json.Unmarshal([]byte(e.ok("get", "kpis", "-o", "json")), &ks); err != nil || len(ks) != 1 || ks[0]["name"] != name {
+		t.Errorf("get kpis -o json: %v %v", ks, err)
+	}
+}

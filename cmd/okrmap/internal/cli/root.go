@@ -68,8 +68,9 @@ type app struct {
 	cfg        config.Config
 	configFile string
 	stdin      io.Reader
-	stdout     io.Writer
+	stdout     io.Writer // escapes control characters (safeWriter)
 	stderr     io.Writer
+	rawStdout  io.Writer // the caller's, to tell whether it is a terminal
 	log        *slog.Logger
 	now        func() time.Time
 }
@@ -77,7 +78,11 @@ type app struct {
 // Main runs okrmap with args (without the program name) and returns the exit
 // code.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}
+	safeOut, safeErr := &safeWriter{w: stdout}, &safeWriter{w: stderr}
+	defer safeOut.Flush()
+	defer safeErr.Flush()
+	a := &app{stdin: stdin, stdout: safeOut, stderr: safeErr, rawStdout: stdout, now: time.Now}
+	stdout, stderr = safeOut, safeErr
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
