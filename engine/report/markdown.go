@@ -90,7 +90,7 @@ func (markdownWriter) Write(w io.Writer, r *Report) error {
 							if kr.HasScore {
 								progress = fmt.Sprintf("scored %.2f", kr.Score)
 							}
-							p("| %s | %s | %s | %s | %s | %.0f%% | %d |\n", obj, md(o.Team), md(kr.Title), md(span(kr)), progress, kr.ExpectedProgress*100, len(flagged[kr.Key]))
+							p("| %s | %s | %s | %s | %s | %.0f%% | %d |\n", obj, md(o.Team), md(kr.Title), span(kr), progress, kr.ExpectedProgress*100, len(flagged[kr.Key]))
 						}
 						if len(o.KeyResults) == 0 {
 							p("| %s | %s | (none) | | | | %d |\n", md(o.Title), md(o.Team), len(flagged[o.Key]))
@@ -186,13 +186,17 @@ func span(kr *resolve.KeyResult) string {
 	if kr.HasTarget {
 		t = engine.Number(kr.Target, kr.Unit)
 	}
-	return strings.TrimSpace(b + " -> " + t + " " + kr.Unit)
+	return strings.TrimSpace(b + " -> " + t + " " + md(kr.Unit))
 }
 
 // md escapes text for a Markdown table cell.
-func md(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ", "*", `\*`, "_", `\_`).Replace(s)
-}
+// Besides the table's own syntax it escapes what would make user text a
+// link, an image or HTML, so a board pack cannot carry scripts, javascript:
+// links or tracking images from a plan.
+func md(s string) string { return mdEscaper.Replace(s) }
+
+var mdEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "*", `\*`, "_", `\_`, "`", "\\`",
+	"[", `\[`, "]", `\]`, "!", `\!`, "<", `\<`, "\\", `\\`)
 
 func capitalise(s string) string {
 	if s == "" {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,23 @@ func TestJSONMatchesSchema(t *testing.T) {
 	}
 	if err := sch.Validate(v); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestMarkdownNeutralisesUserText: names cannot carry HTML, links or images
+// into a board pack: what would start one is backslash-escaped.
+func TestMarkdownNeutralisesUserText(t *testing.T) {
+	for in, bad := range map[string]string{
+		`<script>alert(1)</script>`:           `(^|[^\\])<`,
+		`[click](javascript:alert(1))`:        `(^|[^\\])\[`,
+		`![t](https://tracker.example/p.gif)`: `(^|[^\\])!`,
+		"a | b\nc":                            `(^|[^\\])\||\n`,
+	} {
+		if out := md(in); regexp.MustCompile(bad).MatchString(out) {
+			t.Errorf("md(%q) = %q: unescaped %s", in, out, bad)
+		}
+	}
+	if got := md("Grow ARR_2026 *now*"); got != `Grow ARR\_2026 \*now\*` {
+		t.Errorf("md = %q", got)
 	}
 }
