@@ -95,6 +95,10 @@ func Parse(name string, data []byte) (*Set, error) {
 }
 
 func readFile(path string) ([]byte, error) {
+	// Stat before opening: opening a FIFO waits for a writer.
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, engine.Errorf(engine.EINVALID, "plan file %s is not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, engine.Errorf(engine.EINVALID, "cannot read plan file: %v", err)

@@ -82,16 +82,27 @@ func LoadBuiltin() (*Pack, error) {
 	return ParsePack(Builtin+".yaml", b)
 }
 
-// LoadPack reads a pack file.
+// MaxPackSize bounds a rule pack file; a larger one is refused, not cut.
+const MaxPackSize = 16 << 20
+
+// LoadPack reads a pack file, which must be a regular file of at most
+// MaxPackSize bytes.
 func LoadPack(path string) (*Pack, error) {
+	// Stat before opening: opening a FIFO waits for a writer.
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, engine.Errorf(engine.EINVALID, "rule pack %s is not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, engine.Errorf(engine.EINVALID, "cannot read rule pack: %v", err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 16<<20))
+	b, err := io.ReadAll(io.LimitReader(f, MaxPackSize+1))
 	if err != nil {
 		return nil, engine.Errorf(engine.EINVALID, "cannot read rule pack %s: %v", path, err)
+	}
+	if len(b) > MaxPackSize {
+		return nil, engine.Errorf(engine.EINVALID, "rule pack %s is larger than %d MiB; split it into packs that extend each other", path, MaxPackSize>>20)
 	}
 	return ParsePack(path, b)
 }
@@ -222,13 +233,21 @@ func positions(n *yaml.Node) map[string]position {
 // extending pack, or "okrmap-default".
 func resolvePacks(packs []*Pack) ([]*Pack, error) {
 	var out []*Pack
-	seen := map[string]bool{}
+	seen := map[string]string{} // pack name -> its file
 	var visit func(p *Pack, stack []string) error
 	visit = func(p *Pack, stack []string) error {
 		if slices.Contains(stack, p.Name) {
 			return engine.Errorf(engine.EINVALID, "rule packs extend each other in a cycle: %s -> %s", strings.Join(stack, " -> "), p.Name)
 		}
-		if seen[p.Name] {
+		where := p.File
+		if abs, err := filepath.Abs(p.File); err == nil && p.File != Builtin+".yaml" {
+			where = abs
+		}
+		if file, ok := seen[p.Name]; ok {
+			if file != where {
+				return engine.Errorf(engine.EINVALID, "two rule packs are named %s (%s and %s); pack names must be unique, and %s is the built-in pack's: rename one",
+					p.Name, file, p.File, Builtin)
+			}
 			return nil
 		}
 		for _, ext := range p.Extends {
@@ -249,7 +268,7 @@ func resolvePacks(packs []*Pack) ([]*Pack, error) {
 				return err
 			}
 		}
-		seen[p.Name] = true
+		seen[p.Name] = where
 		out = append(out, p)
 		return nil
 	}

@@ -134,3 +134,31 @@ rules:
 		t.Errorf("extends cycle: %v", err)
 	}
 }
+
+// TestPacksAreNotDroppedSilently: two packs of one name, a user pack named
+// like the built-in one, an oversized pack and a FIFO are errors.
+func TestPacksAreNotDroppedSilently(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	rule := "rules:\n  - {id: r1, name: R, severity: info, scope: kpi, assert: 'true', message: m, doc: d, fix: f}\n"
+	a, _ := LoadPack(write("a.yaml", "pack: team\n"+rule))
+	b, _ := LoadPack(write("b.yaml", "pack: team\n"+strings.ReplaceAll(rule, "r1", "r2")))
+	if _, err := Compile(a, b); err == nil || !strings.Contains(err.Error(), "two rule packs are named team") {
+		t.Errorf("two packs named team: %v", err)
+	}
+	builtin, _ := LoadBuiltin()
+	mine, _ := LoadPack(write("mine.yaml", "pack: okrmap-default\n"+rule))
+	if _, err := Compile(builtin, mine); err == nil || !strings.Contains(err.Error(), "two rule packs are named okrmap-default") {
+		t.Errorf("a user pack named okrmap-default: %v", err)
+	}
+	big := write("big.yaml", "pack: big\n# "+strings.Repeat("x", MaxPackSize)+"\n")
+	if _, err := LoadPack(big); err == nil || !strings.Contains(err.Error(), "is larger than 16 MiB") {
+		t.Errorf("an oversized pack: %v", err)
+	}
+}
