@@ -26,7 +26,8 @@ type Input struct {
 	// Stages are further sources of findings (plugins), run concurrently
 	// with the rule packs over the same graph.
 	Stages []Stage
-	Now    time.Time
+	// Clock stamps the run's start and finish; nil is time.Now.
+	Clock func() time.Time
 }
 
 // Stage is a source of findings besides the rule packs. A stage that fails
@@ -42,10 +43,11 @@ const FailureRule = "plugin-failure"
 // Run evaluates the rules and scores the plan, and returns the run with the
 // graph it judged. The run is not stored; its ID is 0.
 func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error) {
-	start := in.Now
-	if start.IsZero() {
-		start = time.Now()
+	clock := in.Clock
+	if clock == nil {
+		clock = time.Now
 	}
+	start := clock()
 	for _, t := range in.Scope.Teams {
 		if !slices.ContainsFunc(in.Resolve.Plan.Teams, func(x engine.Team) bool { return x.Key == t }) {
 			return nil, nil, engine.Errorf(engine.EINVALID, "team %s: no such team", t)
@@ -109,10 +111,7 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error
 	}
 	run.Packs = append(run.Packs, stageRefs...)
 	run.Scorecard = Scorecard(g, in.Scope)
-	run.FinishedAt = time.Now()
-	if !in.Now.IsZero() {
-		run.FinishedAt = in.Now
-	}
+	run.FinishedAt = clock()
 	return run, g, nil
 }
 

@@ -44,7 +44,7 @@ func run(t *testing.T, s engine.Scope, latest map[string]engine.Measurement) *en
 	}
 	r, _, err := Run(context.Background(), Input{
 		Resolve: resolve.Input{Plan: testPlan(), Latest: latest, Today: engine.NewDate(2026, 11, 20)},
-		Rules:   rs, Scope: s, Now: time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC),
+		Rules:   rs, Scope: s, Clock: func() time.Time { return time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC) },
 	})
 	if err != nil {
 		t.Fatal(err)

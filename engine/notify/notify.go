@@ -146,15 +146,6 @@ type Options struct {
 	Client        *http.Client
 }
 
-// Post sends s to url as JSON (see PostBody).
-func Post(ctx context.Context, url string, s Summary, o Options) error {
-	body, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	return PostBody(ctx, Target{URL: url}, body, o)
-}
-
 // PostBody sends body to the target, retrying network errors, 429 and 5xx
 // answers with exponential backoff, or after the delay a Retry-After header
 // asks for. It gives up after the last attempt or when ctx ends, and says

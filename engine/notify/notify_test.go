@@ -35,7 +35,7 @@ func TestPostRetriesThenDelivers(t *testing.T) {
 		json.NewDecoder(r.Body).Decode(&got)
 	}))
 	defer srv.Close()
-	if err := Post(context.Background(), srv.URL, summary(), fast); err != nil {
+	if err := postSummary(context.Background(), srv.URL, summary(), fast); err != nil {
 		t.Fatal(err)
 	}
 	if calls.Load() != 3 || got.Run != 7 || len(got.New) != 1 || got.Report != "report.html" ||
@@ -51,7 +51,7 @@ func TestPostGivesUp(t *testing.T) {
 		w.WriteHeader(http.StatusBadRequest)
 	}))
 	defer srv.Close()
-	err := Post(context.Background(), srv.URL, summary(), fast)
+	err := postSummary(context.Background(), srv.URL, summary(), fast)
 	if err == nil || !strings.Contains(err.Error(), "400 Bad Request") || calls.Load() != 1 {
 		t.Errorf("a 400 is final: %v after %d calls", err, calls.Load())
 	}
@@ -66,7 +66,7 @@ func TestPostGivesUp(t *testing.T) {
 	defer hang.Close()
 	calls.Store(0)
 	start := time.Now()
-	err = Post(context.Background(), hang.URL, summary(), Options{Attempts: 2, Timeout: 50 * time.Millisecond, Backoff: time.Millisecond})
+	err = postSummary(context.Background(), hang.URL, summary(), Options{Attempts: 2, Timeout: 50 * time.Millisecond, Backoff: time.Millisecond})
 	if err == nil || calls.Load() != 2 || time.Since(start) > 3*time.Second {
 		t.Errorf("a hanging webhook: %v after %d calls in %v", err, calls.Load(), time.Since(start))
 	}
@@ -76,4 +76,13 @@ func TestChanged(t *testing.T) {
 	if !Changed(audit.Diff{}) || Changed(audit.Diff{From: 1}) || !Changed(audit.Diff{From: 1, ScoreChange: 0.5}) {
 		t.Error("Changed")
 	}
+}
+
+// postSummary posts a summary as the service does for a JSON target.
+func postSummary(ctx context.Context, url string, s Summary, o Options) error {
+	body, err := Target{URL: url}.Body(s)
+	if err != nil {
+		return err
+	}
+	return PostBody(ctx, Target{URL: url}, body, o)
 }

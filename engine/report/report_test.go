@@ -42,7 +42,7 @@ func exampleReport(t *testing.T) *Report {
 		{Rule: "kr-no-baseline", Entity: "case-*", Reason: "New programme; baseline after the first month", Owner: "brand@northwind.example", Until: engine.NewDate(2026, 12, 31)},
 		{Rule: "link-no-rationale", Entity: "social-followers->grow-arr", Reason: "Under review", Until: engine.NewDate(2026, 11, 1)},
 	}
-	in := audit.Input{Resolve: resolve.Input{Plan: set.Plan, Today: engine.DateOf(now)}, Rules: rs, Waivers: waivers, Now: now}
+	in := audit.Input{Resolve: resolve.Input{Plan: set.Plan, Today: engine.DateOf(now)}, Rules: rs, Waivers: waivers, Clock: func() time.Time { return now }}
 	first, _, err := audit.Run(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)

@@ -196,7 +196,11 @@ func writeEncoded(w http.ResponseWriter, r *http.Request, status int, e encoded)
 // readJSON decodes the body into v strictly: unknown fields, trailing data
 // and bodies over limit are refused.
 func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	body := http.MaxBytesReader(w, r.Body, limit)
+	return decodeJSON(http.MaxBytesReader(w, r.Body, limit), v)
+}
+
+// decodeJSON decodes one JSON value strictly; see readJSON.
+func decodeJSON(body io.Reader, v any) error {
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

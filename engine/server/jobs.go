@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -15,9 +16,10 @@ import (
 // jobs tracks audits started over HTTP, so an audit that outlives its
 // request can be followed at /api/v1/audit-jobs/{id}.
 type jobs struct {
-	mu   sync.Mutex
-	next int64
-	byID map[int64]*job
+	mu    sync.Mutex
+	next  int64
+	byID  map[int64]*job
+	order []int64 // ids, oldest first
 }
 
 type job struct {
@@ -29,6 +31,28 @@ type job struct {
 }
 
 func newJobs() *jobs { return &jobs{byID: map[int64]*job{}} }
+
+// keptJobs bounds the jobs remembered: the oldest finished ones go.
+const keptJobs = 1000
+
+// add starts tracking a new running job.
+func (js *jobs) add() *job {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	js.next++
+	j := &job{ID: js.next, Status: "running", Done: make(chan error, 1)}
+	js.byID[j.ID] = j
+	js.order = append(js.order, j.ID)
+	for i := 0; len(js.byID) > keptJobs && i < len(js.order); {
+		if id := js.order[i]; js.byID[id].Status != "running" {
+			delete(js.byID, id)
+			js.order = slices.Delete(js.order, i, i+1)
+			continue
+		}
+		i++
+	}
+	return j
+}
 
 type auditRequest struct {
 	Period string      `json:"period,omitempty"`
@@ -56,11 +80,7 @@ func (s *Server) startAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.jobs.mu.Lock()
-	s.jobs.next++
-	j := &job{ID: s.jobs.next, Status: "running", Done: make(chan error, 1)}
-	s.jobs.byID[j.ID] = j
-	s.jobs.mu.Unlock()
+	j := s.jobs.add()
 
 	var res *service.AuditResult
 	s.wg.Add(1)

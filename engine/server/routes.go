@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -287,13 +288,13 @@ type recordRequest struct {
 // /measurements) in one transaction. An Idempotency-Key header makes a
 // retry store nothing twice.
 func (s *Server) record(w http.ResponseWriter, r *http.Request) error {
+	// The body is kept whole: an Idempotency-Key is checked against it.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
 	if err != nil {
 		return err
 	}
-	r.Body = io.NopCloser(strings.NewReader(string(body)))
 	var req recordRequest
-	if err := readJSON(w, r, s.cfg.MaxBody, &req); err != nil {
+	if err := decodeJSON(bytes.NewReader(body), &req); err != nil {
 		return err
 	}
 	author := caller(r).name

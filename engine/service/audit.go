@@ -85,7 +85,6 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 		stages[i] = timedStage{st, s.opt.Observer}
 	}
 	res := &AuditResult{}
-	started := s.opt.Now()
 	start := time.Now()
 	snap, err := s.db.Snapshot(ctx)
 	if err != nil {
@@ -97,46 +96,40 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	loaded := time.Now()
 	run, graph, err := audit.Run(ctx, audit.Input{
 		Resolve: resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Today: s.Today(req.Today)},
-		Rules:   rs, Scope: req.Scope, Waivers: ws, Stages: stages, Now: s.opt.Now(),
+		Rules:   rs, Scope: req.Scope, Waivers: ws, Stages: stages, Clock: s.opt.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
 	run.Author = req.Author
-	// The real times, by the service's clock; audit.Run stamps both with
-	// one instant.
-	run.StartedAt, run.FinishedAt = started.UTC(), s.opt.Now().UTC()
 	evaluated := time.Now()
+	res.Timing.Load, res.Timing.Evaluate = loaded.Sub(start), evaluated.Sub(loaded)
 	prev, err := s.latest(ctx, run.Scope)
 	if err != nil {
 		return nil, err
 	}
 	audit.CarryForward(prev, run)
-	if req.NoStore {
-		res.Timing.Load, res.Timing.Evaluate = loaded.Sub(start), evaluated.Sub(loaded)
-		res.Run, res.Diff = run, audit.Compare(prev, run)
-		res.Report = &report.Report{Run: run, Diff: res.Diff, Graph: graph, Color: req.Color}
-		if w != nil {
-			if err := writeReport(w, res.Report, req.Output, req.Writer); err != nil {
-				return nil, err
-			}
+	if !req.NoStore {
+		if err := s.db.SaveRun(ctx, run); err != nil {
+			return nil, err
 		}
-		return res, nil
+		res.Timing.Store = time.Since(evaluated)
 	}
-	if err := s.db.SaveRun(ctx, run); err != nil {
-		return nil, err
-	}
-	res.Timing.Load, res.Timing.Evaluate, res.Timing.Store = loaded.Sub(start), evaluated.Sub(loaded), time.Since(evaluated)
 	s.opt.Log.Debug("audit", "scope", run.Scope, "findings", len(run.Findings), "load", res.Timing.Load,
 		"evaluate", res.Timing.Evaluate, "store", res.Timing.Store)
 	res.Run, res.Diff = run, audit.Compare(prev, run)
 	res.Report = &report.Report{Run: run, Diff: res.Diff, Graph: graph, Color: req.Color}
 	if w != nil {
 		if err := writeReport(w, res.Report, req.Output, req.Writer); err != nil {
+			if req.NoStore {
+				return nil, err
+			}
 			return nil, fmt.Errorf("audit run %d is stored, but its report was not written: %w", run.ID, err)
 		}
 	}
-	res.NotifyErrors = s.notify(ctx, req.Notify, res, req.Output)
+	if !req.NoStore {
+		res.NotifyErrors = s.notify(ctx, req.Notify, res, req.Output)
+	}
 	return res, nil
 }
 
@@ -215,14 +208,11 @@ func (s *Service) Run(ctx context.Context, id int64) (*engine.AuditRun, error) {
 // LatestRun returns the newest stored run of scope; ENOTFOUND when there
 // is none.
 func (s *Service) LatestRun(ctx context.Context, scope engine.Scope) (*engine.AuditRun, error) {
-	runs, err := s.db.Runs(ctx, scope.String())
-	if err != nil {
-		return nil, err
+	run, err := s.latest(ctx, scope.String())
+	if err == nil && run == nil {
+		err = engine.NotFound("audit_run", "no stored audit run of scope %s", scope)
 	}
-	if len(runs) == 0 {
-		return nil, engine.NotFound("audit_run", "no stored audit run of scope %s", scope)
-	}
-	return s.db.Run(ctx, runs[0].ID)
+	return run, err
 }
 
 // Report builds the report of a stored run: its diff with the run before

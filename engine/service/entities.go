@@ -48,11 +48,10 @@ var KindNames = map[string]engine.Kind{
 // Entities lists the entities of kind that pass f, sorted by key, and
 // whether more follow.
 func (s *Service) Entities(ctx context.Context, kind engine.Kind, f EntityFilter) ([]Entity, bool, error) {
-	g, snap, err := s.Graph(ctx, engine.Date{})
+	idx, err := s.currentIndex(ctx)
 	if err != nil {
 		return nil, false, err
 	}
-	idx := s.index(g, snap.Plan, snap.Latest)
 	keys := idx.byKind[kind]
 	start, _ := slices.BinarySearch(keys, f.After)
 	if start < len(keys) && keys[start] == f.After {
@@ -75,11 +74,10 @@ func (s *Service) Entities(ctx context.Context, kind engine.Kind, f EntityFilter
 
 // Entity returns the entity with key; ENOTFOUND when there is none.
 func (s *Service) Entity(ctx context.Context, key string) (Entity, error) {
-	g, snap, err := s.Graph(ctx, engine.Date{})
+	idx, err := s.currentIndex(ctx)
 	if err != nil {
 		return Entity{}, err
 	}
-	idx := s.index(g, snap.Plan, snap.Latest)
 	if _, ok := idx.kinds[key]; !ok {
 		return Entity{}, engine.NotFound("entity", "no entity %q", key)
 	}
@@ -147,16 +145,20 @@ type index struct {
 	latest map[string]engine.Measurement
 }
 
-// index returns the index of graph g: the cached graph's, built with it,
-// or a new one.
-func (s *Service) index(g *resolve.Graph, p *engine.Plan, latest map[string]engine.Measurement) *index {
-	s.mu.Lock()
-	if c := s.graph; c != nil && c.graph == g && c.index != nil {
-		s.mu.Unlock()
-		return c.index
+// currentIndex returns the index of the plan as stored now (see Graph):
+// the cached graph's, or a new one.
+func (s *Service) currentIndex(ctx context.Context) (*index, error) {
+	g, snap, err := s.Graph(ctx, engine.Date{})
+	if err != nil {
+		return nil, err
 	}
+	s.mu.Lock()
+	c := s.graph
 	s.mu.Unlock()
-	return buildIndex(g, p, latest)
+	if c != nil && c.graph == g {
+		return c.indexOf(true), nil
+	}
+	return buildIndex(g, snap.Plan, snap.Latest), nil
 }
 
 // buildIndex indexes one snapshot's entities by key.

@@ -150,9 +150,12 @@ func (s *Service) Measurements(ctx context.Context, key string) ([]engine.Measur
 
 // mustBe fails with ENOTFOUND unless key is an entity of kind.
 func (s *Service) mustBe(ctx context.Context, key string, kind engine.Kind, name string) error {
-	e, err := s.Entity(ctx, key)
-	if engine.ErrorCode(err) == engine.ENOTFOUND || err == nil && e.Kind != kind {
+	idx, err := s.currentIndex(ctx)
+	if err != nil {
+		return err
+	}
+	if idx.kinds[key] != kind {
 		return engine.NotFound(string(kind), "no %s %q", name, key)
 	}
-	return err
+	return nil
 }

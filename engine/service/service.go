@@ -12,7 +12,9 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
@@ -217,8 +219,21 @@ type cachedGraph struct {
 	loadTook time.Duration
 	snap     *sqlite.Snapshot
 	graph    *resolve.Graph
-	index    *index                // built on first use
 	trees    map[string]*treeEntry // by scope, built on first use
+
+	indexOnce sync.Once
+	index     *index      // built on first use; see indexOf
+	indexUsed atomic.Bool // a reader asked for the index
+}
+
+// indexOf returns the graph's index, building it once; used says whether
+// a reader (rather than a refresh) asks.
+func (c *cachedGraph) indexOf(used bool) *index {
+	c.indexOnce.Do(func() { c.index = buildIndex(c.graph, c.snap.Plan, c.snap.Latest) })
+	if used {
+		c.indexUsed.Store(true)
+	}
+	return c.index
 }
 
 // Graph returns the stored plan resolved as of today (zero: the service's
@@ -316,15 +331,18 @@ func (s *Service) refresh(today engine.Date, rev int64) <-chan struct{} {
 	go func() {
 		c, err := s.loadGraph(context.Background(), rev, today)
 		if err == nil {
-			// Build what readers asked of the graph before, so no reader
+			// Build what readers used of the graph before, so no reader
 			// waits for it when the new graph comes in.
-			c.index = buildIndex(c.graph, c.snap.Plan, c.snap.Latest)
 			s.mu.Lock()
+			old := s.graph
 			var entries map[string]*treeEntry
-			if s.graph != nil {
-				entries = maps.Clone(s.graph.trees)
+			if old != nil {
+				entries = maps.Clone(old.trees)
 			}
 			s.mu.Unlock()
+			if old != nil && old.indexUsed.Load() {
+				c.indexOf(false)
+			}
 			c.trees = rebuildTrees(c.graph, entries)
 		}
 		s.mu.Lock()
@@ -356,14 +374,7 @@ func (s *Service) loadGraph(ctx context.Context, rev int64, today engine.Date) (
 // not have.
 func checkTeams(p *engine.Plan, scope engine.Scope) error {
 	for _, t := range scope.Teams {
-		found := false
-		for _, x := range p.Teams {
-			if x.Key == t {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !slices.ContainsFunc(p.Teams, func(x engine.Team) bool { return x.Key == t }) {
 			return engine.NotFound(string(engine.KindTeam), "no team %q", t)
 		}
 	}

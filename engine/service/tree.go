@@ -31,6 +31,7 @@ type treeEntry struct {
 	mu      sync.Mutex // held while the tree is built
 	tree    *tree.Tree
 	limited map[int]*tree.Tree // by depth
+	used    bool               // a reader asked for it
 }
 
 // get returns the tree of scope in g cut at depth, building it on first
@@ -39,6 +40,12 @@ type treeEntry struct {
 func (e *treeEntry) get(g *resolve.Graph, scope engine.Scope, depth int) *tree.Tree {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.used = true
+	return e.build(g, scope, depth)
+}
+
+// build is get without marking the entry used; e.mu is held.
+func (e *treeEntry) build(g *resolve.Graph, scope engine.Scope, depth int) *tree.Tree {
 	if e.tree == nil {
 		e.tree = tree.Build(g, scope)
 	}
@@ -81,21 +88,22 @@ func (s *Service) treeEntry(g *resolve.Graph, scope string) *treeEntry {
 	return e
 }
 
-// rebuildTrees builds for g the trees of entries (an older graph's), at
-// the depths asked of them.
+// rebuildTrees builds for g the trees of entries (an older graph's) that
+// readers asked for, at the depths they asked; a tree nobody read since the
+// last refresh is dropped.
 func rebuildTrees(g *resolve.Graph, entries map[string]*treeEntry) map[string]*treeEntry {
 	out := map[string]*treeEntry{}
 	for key, old := range entries {
 		scope, err := engine.ParseScope(key)
-		if err != nil {
+		old.mu.Lock()
+		used, depths := old.used, slices.Collect(maps.Keys(old.limited))
+		old.mu.Unlock()
+		if err != nil || !used {
 			continue
 		}
-		old.mu.Lock()
-		depths := slices.Collect(maps.Keys(old.limited))
-		old.mu.Unlock()
 		e := &treeEntry{}
 		for _, d := range append(depths, 0) {
-			e.get(g, scope, d)
+			e.build(g, scope, d)
 		}
 		out[key] = e
 	}

@@ -21,14 +21,16 @@ func (db *DB) Recompute(ctx context.Context) ([]string, error) {
 	var out []string
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		var err error
-		out, err = recompute(ctx, tx)
+		out, err = recompute(ctx, tx, nil)
 		return err
 	})
 	return out, err
 }
 
 // recompute is Recompute inside a write transaction.
-func recompute(ctx context.Context, tx *sql.Tx) ([]string, error) {
+// fol, when not nil, is the transaction's follower; recompute makes its own
+// otherwise.
+func recompute(ctx context.Context, tx *sql.Tx, fol *follower) ([]string, error) {
 	formulas := map[string]string{} // key -> formula
 	err := each(ctx, tx, "SELECT e.key, k.formula FROM kpi k JOIN entity e ON e.id = k.id WHERE k.formula != ''", func(r *sql.Rows) error {
 		var key, f string
@@ -129,7 +131,13 @@ func recompute(ctx context.Context, tx *sql.Tx) ([]string, error) {
 		if _, err := insert.ExecContext(ctx, ids[key], at.UTC().Format(timeLayout), v, FormulaAuthor, formulas[key]); err != nil {
 			return nil, fmt.Errorf("record %s: %w", key, err)
 		}
-		if err := follow(ctx, tx, ids[key], key, at, v, FormulaAuthor); err != nil {
+		if fol == nil {
+			if fol, err = newFollower(ctx, tx); err != nil {
+				return nil, err
+			}
+			defer fol.close()
+		}
+		if err := fol.follow(ids[key], key, at, v, FormulaAuthor); err != nil {
 			return nil, err
 		}
 		cache[key] = point{v, at, true}

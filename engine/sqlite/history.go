@@ -160,22 +160,51 @@ func checkIn(ctx context.Context, tx *sql.Tx, c engine.CheckIn, now time.Time) (
 	return true, nil
 }
 
-// follow checks in the KPI's measurement on every key result measured by
-// it whose objective is open, so their progress follows the data.
-func follow(ctx context.Context, tx *sql.Tx, kpiID int64, kpi string, at time.Time, value float64, author string) error {
-	var krs []string
-	err := each(ctx, tx, `SELECT e.key FROM key_result kr JOIN entity e ON e.id = kr.id
-		JOIN objective o ON o.id = kr.objective_id WHERE kr.measured_by_id = ? AND o.status != 'closed'`, func(r *sql.Rows) error {
-		var k string
-		err := r.Scan(&k)
-		krs = append(krs, k)
-		return err
-	}, kpiID)
+// follower checks measurements in on the key results measured by their
+// KPI whose objective is open, so their progress follows the data. It looks
+// each KPI's key results up once per transaction.
+type follower struct {
+	ctx  context.Context
+	tx   *sql.Tx
+	krs  map[int64][]string // KPI id -> key results measured by it
+	find *sql.Stmt
+}
+
+func newFollower(ctx context.Context, tx *sql.Tx) (*follower, error) {
+	find, err := tx.PrepareContext(ctx, `SELECT e.key FROM key_result kr JOIN entity e ON e.id = kr.id
+		JOIN objective o ON o.id = kr.objective_id WHERE kr.measured_by_id = ? AND o.status != 'closed'`)
 	if err != nil {
-		return fmt.Errorf("key results measured by %s: %w", kpi, err)
+		return nil, err
+	}
+	return &follower{ctx: ctx, tx: tx, krs: map[int64][]string{}, find: find}, nil
+}
+
+func (f *follower) close() { f.find.Close() }
+
+// follow checks in one measurement of the KPI kpiID (key kpi).
+func (f *follower) follow(kpiID int64, kpi string, at time.Time, value float64, author string) error {
+	krs, ok := f.krs[kpiID]
+	if !ok {
+		rows, err := f.find.QueryContext(f.ctx, kpiID)
+		if err != nil {
+			return fmt.Errorf("key results measured by %s: %w", kpi, err)
+		}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return err
+			}
+			krs = append(krs, k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		f.krs[kpiID] = krs
 	}
 	for _, kr := range krs {
-		if _, err := checkIn(ctx, tx, engine.CheckIn{KeyResult: kr, At: at, Value: value, Author: author, Note: "measured by " + kpi}, at); err != nil {
+		if _, err := checkIn(f.ctx, f.tx, engine.CheckIn{KeyResult: kr, At: at, Value: value, Author: author, Note: "measured by " + kpi}, at); err != nil {
 			return err
 		}
 	}
@@ -198,6 +227,11 @@ func measure(ctx context.Context, tx *sql.Tx, ms []engine.Measurement, now time.
 		return err
 	}
 	defer same.Close()
+	fol, err := newFollower(ctx, tx)
+	if err != nil {
+		return err
+	}
+	defer fol.close()
 	ids := map[string]int64{}
 	for _, m := range ms {
 		id, ok := ids[m.KPI]
@@ -227,12 +261,12 @@ func measure(ctx context.Context, tx *sql.Tx, ms []engine.Measurement, now time.
 		if _, err := st.ExecContext(ctx, id, stamp, m.Value, m.Author, m.Note); err != nil {
 			return fmt.Errorf("measure %s: %w", m.KPI, err)
 		}
-		if err := follow(ctx, tx, id, m.KPI, at, m.Value, m.Author); err != nil {
+		if err := fol.follow(id, m.KPI, at, m.Value, m.Author); err != nil {
 			return err
 		}
 		rec.count(true)
 	}
-	_, err = recompute(ctx, tx)
+	_, err = recompute(ctx, tx, fol)
 	return err
 }
 
