@@ -28,6 +28,17 @@ import (
 //     assumption.
 var Areas = []string{"vertical_alignment", "outcome_focus", "measurability", "freshness", "horizontal_consistency", "explicit_assumptions"}
 
+// AreaDocs says in one line what each area measures, for readers of a
+// scorecard.
+var AreaDocs = map[string]string{
+	"vertical_alignment":     "KPIs whose links reach a business objective on a P&L line.",
+	"outcome_focus":          "Linked KPIs that measure outcomes, and objectives with at least one outcome KPI.",
+	"measurability":          "Key results with a baseline, a target, a unit and a due date.",
+	"freshness":              "KPIs measured within their frequency; key results checked in within the team's cadence.",
+	"horizontal_consistency": "Shared KPIs that no two teams push in opposite directions or define differently.",
+	"explicit_assumptions":   "Links with a written rationale that rest on no invalidated assumption.",
+}
+
 // selection is the part of the graph one scorecard row judges.
 type selection struct {
 	kpis  []*resolve.KPI

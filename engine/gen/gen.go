@@ -14,6 +14,7 @@ type Options struct {
 	KPIs   int    // number of KPIs; other kinds scale with it
 	Seed   uint64 // same seed, same plan
 	Period string // quarter of the objectives; default 2026-Q4
+	Teams  int    // number of teams; at least the five base teams
 }
 
 var teams = []engine.Team{
@@ -60,10 +61,24 @@ var activities = []metric{
 
 var attributions = []string{"first_touch", "last_touch", "multi_touch", "data_driven"}
 
+// planTeams returns the base teams and, past them, regional squads of
+// each base team's function until there are n.
+func planTeams(n int) []engine.Team {
+	out := append([]engine.Team(nil), teams...)
+	for i := len(teams); i < n; i++ {
+		b := teams[i%len(teams)]
+		seg := segments[(i/len(teams)-1)%len(segments)]
+		out = append(out, engine.Team{Key: fmt.Sprintf("%s-%d", b.Key, i/len(teams)+1), Name: b.Name + " " + seg,
+			Function: b.Function, Cadence: b.Cadence})
+	}
+	return out
+}
+
 // Plan returns a valid plan with about o.KPIs KPIs: per 10 KPIs one
 // objective with three key results; per 50 an assumption; per 100 an
-// investment; five teams and at least five business objectives. Outcome KPIs
-// link to key results; activity KPIs drive outcome KPIs.
+// investment; o.Teams teams (five at least) and at least five business
+// objectives. Outcome KPIs link to key results; activity KPIs drive
+// outcome KPIs.
 func Plan(o Options) (*engine.Plan, error) {
 	if o.KPIs < 1 {
 		return nil, engine.Errorf(engine.EINVALID, "generate at least one KPI")
@@ -79,7 +94,8 @@ func Plan(o Options) (*engine.Plan, error) {
 	pick := func(n int) int { return r.IntN(n) }
 	f := func(x float64) *float64 { return &x }
 
-	p := &engine.Plan{Version: 1, Period: per.Name, Teams: append([]engine.Team(nil), teams...)}
+	p := &engine.Plan{Version: 1, Period: per.Name, Teams: planTeams(o.Teams)}
+	teams := p.Teams
 	nBO := max(len(anchors), o.KPIs/2000)
 	for i := range nBO {
 		a := anchors[i%len(anchors)]

@@ -47,6 +47,19 @@ func Formats() []string {
 	return names
 }
 
+// media are each format's media type and file extension.
+var media = map[string][2]string{
+	"text": {"text/plain; charset=utf-8", "txt"}, "json": {"application/json", "json"},
+	"markdown": {"text/markdown; charset=utf-8", "md"}, "html": {"text/html; charset=utf-8", "html"},
+	"junit": {"application/xml", "xml"}, "sarif": {"application/sarif+json", "sarif"},
+}
+
+// ContentType is format's media type.
+func ContentType(format string) string { return media[format][0] }
+
+// Extension is the file extension of format, without the dot.
+func Extension(format string) string { return media[format][1] }
+
 // Get returns the writer for format, or an EINVALID error naming the formats.
 func Get(format string) (Writer, error) {
 	w, ok := writers[format]

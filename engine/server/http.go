@@ -21,10 +21,16 @@ import (
 // handler is a route's handler; a returned error is written as a problem.
 type handler func(w http.ResponseWriter, r *http.Request) error
 
-// route registers pattern for callers whose role allows need ("" lets
-// anyone in, token or not).
+// route registers an API pattern for callers whose role allows need (""
+// lets anyone in, token or not).
 func (s *Server) route(pattern, need string, h handler) {
 	s.patterns = append(s.patterns, pattern)
+	s.handle(pattern, need, h)
+}
+
+// handle is route without listing pattern as part of the API (the
+// dashboard's pages).
+func (s *Server) handle(pattern, need string, h handler) {
 	s.mux.HandleFunc(pattern, s.metrics.observe(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if need != "" {
 			c := caller(r)

@@ -414,12 +414,6 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, r, http.StatusOK, run)
 }
 
-// contentTypes are the media types of the report formats.
-var contentTypes = map[string]string{
-	"text": "text/plain; charset=utf-8", "json": "application/json", "markdown": "text/markdown; charset=utf-8",
-	"html": "text/html; charset=utf-8", "junit": "application/xml", "sarif": "application/sarif+json",
-}
-
 func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 	id, err := runID(r.PathValue("id"))
 	if err != nil {
@@ -441,7 +435,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", contentTypes[format])
+	w.Header().Set("Content-Type", report.ContentType(format))
 	if format == "html" {
 		// The report is self-contained: inline styles, no scripts.
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'")

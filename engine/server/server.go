@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/dashboard"
 	"github.com/okrmap/okrmap/engine/service"
 )
 
@@ -46,6 +47,8 @@ type Config struct {
 	MaxBatch int `mapstructure:"max_batch"`
 	// CORSOrigins may call the API from a browser; none by default.
 	CORSOrigins []string `mapstructure:"cors_origins"`
+	// Company is the name the dashboard shows.
+	Company string `mapstructure:"company"`
 	// MaxStaleness lets reads of the plan (entities, trees) answer from a
 	// graph up to this old while a newer one is read after writes.
 	MaxStaleness time.Duration `mapstructure:"max_staleness"`
@@ -144,6 +147,20 @@ func New(svc *service.Service, cfg Config, log *slog.Logger) (*Server, error) {
 		s.proxies = append(s.proxies, n)
 	}
 	s.routes()
+	dash, err := dashboard.New(svc, dashboard.Config{Company: cfg.Company, Log: log.With("logger", "dashboard"),
+		Identify: func(r *http.Request) dashboard.Identity {
+			c := caller(r)
+			return dashboard.Identity{Name: c.name, Role: c.role}
+		}})
+	if err != nil {
+		return nil, err
+	}
+	for _, rt := range dash.Routes() {
+		s.handle(rt.Pattern, "", func(w http.ResponseWriter, r *http.Request) error {
+			rt.Handler(w, r)
+			return nil
+		})
+	}
 	return s, nil
 }
 

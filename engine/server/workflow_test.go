@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/okrmap/okrmap/engine/report"
 	"github.com/okrmap/okrmap/engine/service"
 	"github.com/okrmap/okrmap/engine/sqlite"
 )
@@ -152,7 +153,8 @@ func TestWorkflow(t *testing.T) {
 		t.Errorf("runs: %+v", runs.Items)
 	}
 	a.want(200, "GET", "/api/v1/audits/2", reader, nil, nil)
-	for format, ctype := range contentTypes {
+	for _, format := range report.Formats() {
+		ctype := report.ContentType(format)
 		resp, body := a.call("GET", "/api/v1/audits/2/report?format="+format, reader, nil)
 		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != ctype || len(body) < 100 {
 			t.Errorf("report %s: %d %s, %d bytes", format, resp.StatusCode, resp.Header.Get("Content-Type"), len(body))

@@ -32,12 +32,17 @@ type Node struct {
 	Period   string `json:"period,omitempty"`   // business objectives and objectives
 	Team     string `json:"team,omitempty"`     // objectives and KPIs
 	Status   string `json:"status,omitempty"`   // objectives
+	Owner    string `json:"owner,omitempty"`    // all but P&L lines
 
 	Unit     string      `json:"unit,omitempty"` // key results and KPIs
 	Baseline *float64    `json:"baseline,omitempty"`
 	Target   *float64    `json:"target,omitempty"`
 	Current  *float64    `json:"current,omitempty"`
 	Progress *float64    `json:"progress,omitempty"` // 0-1, with a current value
+	// Expected is the progress a straight line from period start to due
+	// would have reached today, 0-1 (key results).
+	Expected   *float64 `json:"expected_progress,omitempty"`
+	Confidence *float64 `json:"confidence,omitempty"` // key results, 0-1
 	Due      engine.Date `json:"due,omitzero"`
 	Score    *float64    `json:"score,omitempty"`
 
@@ -216,7 +221,7 @@ func (b *builder) anyShown(os []*resolve.Objective) bool {
 
 func (b *builder) businessObjective(bo *resolve.BusinessObjective) *Node {
 	n := &Node{Kind: string(engine.KindBusinessObjective), Key: bo.Key, Title: bo.Title, Category: bo.Category,
-		Period: bo.Period, Misaligned: bo.PnLLine == ""}
+		Period: bo.Period, Owner: bo.Owner, Misaligned: bo.PnLLine == ""}
 	for _, o := range bo.Objectives {
 		if b.shown[o] {
 			n.Children = append(n.Children, b.objective(o, map[*resolve.Objective]bool{}))
@@ -228,14 +233,9 @@ func (b *builder) businessObjective(bo *resolve.BusinessObjective) *Node {
 
 func (b *builder) objective(o *resolve.Objective, seen map[*resolve.Objective]bool) *Node {
 	seen[o] = true
-	n := &Node{Kind: string(engine.KindObjective), Key: o.Key, Title: o.Title, Team: o.Team, Period: o.Period, Status: o.Status}
+	n := &Node{Kind: string(engine.KindObjective), Key: o.Key, Title: o.Title, Team: o.Team, Period: o.Period, Status: o.Status, Owner: o.Owner}
 	for _, kr := range o.KeyResults {
-		c := &Node{Kind: string(engine.KindKeyResult), Key: kr.Key, Title: kr.Title, Unit: kr.Unit,
-			Baseline: opt(kr.HasBaseline, kr.Baseline), Target: opt(kr.HasTarget, kr.Target),
-			Current: opt(kr.HasCurrent, kr.Current), Progress: opt(kr.HasCurrent, kr.Progress), Score: opt(kr.HasScore, kr.Score)}
-		if kr.HasDue {
-			c.Due = engine.DateOf(kr.Due)
-		}
+		c := KeyResultNode(kr)
 		c.Children = b.kpisLinkedTo(kr.Key, map[*resolve.KPI]bool{}, false)
 		for _, sub := range kr.Objectives { // cascaded under the key result
 			if b.shown[sub] && !seen[sub] {
@@ -249,6 +249,18 @@ func (b *builder) objective(o *resolve.Objective, seen map[*resolve.Objective]bo
 		if b.shown[c] && !seen[c] {
 			n.Children = append(n.Children, b.objective(c, seen))
 		}
+	}
+	return n
+}
+
+// KeyResultNode is the node of a key result, without children.
+func KeyResultNode(kr *resolve.KeyResult) *Node {
+	n := &Node{Kind: string(engine.KindKeyResult), Key: kr.Key, Title: kr.Title, Unit: kr.Unit,
+		Baseline: opt(kr.HasBaseline, kr.Baseline), Target: opt(kr.HasTarget, kr.Target),
+		Current: opt(kr.HasCurrent, kr.Current), Progress: opt(kr.HasCurrent, kr.Progress), Score: opt(kr.HasScore, kr.Score),
+		Owner: kr.Owner, Expected: opt(!kr.PeriodStart.IsZero(), kr.ExpectedProgress), Confidence: opt(kr.HasConfidence, kr.Confidence)}
+	if kr.HasDue {
+		n.Due = engine.DateOf(kr.Due)
 	}
 	return n
 }
@@ -272,7 +284,7 @@ func (b *builder) kpisLinkedTo(key string, seen map[*resolve.KPI]bool, drives bo
 
 func kpiNode(k *resolve.KPI) *Node {
 	n := &Node{Kind: string(engine.KindKPI), Key: k.Key, Title: k.Name, KPIKind: k.Kind, Category: k.Category,
-		Team: k.Team, Unit: k.Unit, Misaligned: !k.Aligned}
+		Team: k.Team, Unit: k.Unit, Owner: k.Owner, Target: opt(k.HasTarget, k.Target), Misaligned: !k.Aligned}
 	if k.HasMeasurement {
 		n.Latest = opt(true, k.Latest)
 		at := k.LatestAt

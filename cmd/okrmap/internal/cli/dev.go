@@ -41,6 +41,7 @@ and at least five business objectives. The same --seed gives the same plan.`,
 	genCmd.Flags().IntVar(&opts.KPIs, "kpis", 100, "number of KPIs")
 	genCmd.Flags().Uint64Var(&opts.Seed, "seed", 1, "random seed")
 	genCmd.Flags().StringVar(&opts.Period, "period", "2026-Q4", "period of the objectives")
+	genCmd.Flags().IntVar(&opts.Teams, "teams", 5, "number of teams (5 at least)")
 	out.register(genCmd, "yaml", []string{"yaml", "json"}, true)
 	dev.AddCommand(genCmd, a.loadCommand())
 	return dev

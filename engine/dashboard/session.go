@@ -1,0 +1,210 @@
+package dashboard
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/okrmap/okrmap/engine/service"
+)
+
+const (
+	sessionCookie = "okrmap_session"
+	csrfCookie    = "okrmap_csrf"
+	// sessionTTL bounds a session; a token's own expiry or revocation ends
+	// it sooner.
+	sessionTTL = 12 * time.Hour
+)
+
+// session is a signed-in browser. It keeps the token's secret so every
+// request is checked against the token as stored: a revoked or expired
+// token ends the session.
+type session struct {
+	secret  string
+	expires time.Time
+}
+
+// sessions are kept in memory: a restart signs everyone out.
+type sessions struct {
+	mu sync.Mutex
+	m  map[string]session // by the cookie's value
+}
+
+func newSessions() *sessions { return &sessions{m: map[string]session{}} }
+
+func (s *sessions) add(secret string, expires time.Time) string {
+	id := randomString()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	for k, v := range s.m { // drop expired sessions as new ones come
+		if now.After(v.expires) {
+			delete(s.m, k)
+		}
+	}
+	s.m[id] = session{secret: secret, expires: expires}
+	return id
+}
+
+func (s *sessions) get(id string) (session, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[id]
+	if ok && time.Now().After(v.expires) {
+		delete(s.m, id)
+		return session{}, false
+	}
+	return v, ok
+}
+
+func (s *sessions) remove(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, id)
+}
+
+func randomString() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// identify returns who r comes from: a session's token, else what the
+// server says (bearer token, proxy user, anonymous). A session whose
+// token no longer authenticates is ended.
+func (d *Dashboard) identify(w http.ResponseWriter, r *http.Request) Identity {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if s, ok := d.sessions.get(c.Value); ok {
+			t, err := d.svc.Authenticate(r.Context(), s.secret)
+			if err == nil {
+				return Identity{Name: "token:" + t.Name, Role: t.Role, Session: true}
+			}
+			if errors.Is(err, service.ErrBadToken) {
+				d.sessions.remove(c.Value)
+			}
+		}
+		d.setCookie(w, r, sessionCookie, "", -1)
+	}
+	return d.cfg.Identify(r)
+}
+
+// setCookie sets an HttpOnly, SameSite=Strict cookie, Secure under TLS;
+// maxAge < 0 deletes it, 0 makes it last the browser session.
+func (d *Dashboard) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+}
+
+// csrfToken returns the token forms carry: an HMAC of the browser's CSRF
+// cookie (set here when it has none) under a key only this process knows.
+func (d *Dashboard) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	c, err := r.Cookie(csrfCookie)
+	value := ""
+	if err == nil && len(c.Value) >= 32 {
+		value = c.Value
+	} else {
+		value = randomString()
+		d.setCookie(w, r, csrfCookie, value, 0)
+		// Later reads of the same request see the new cookie.
+		r.AddCookie(&http.Cookie{Name: csrfCookie, Value: value})
+	}
+	return d.sign(value)
+}
+
+func (d *Dashboard) sign(value string) string {
+	m := hmac.New(sha256.New, d.csrfKey)
+	m.Write([]byte(value))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// checkForm parses a posted form and refuses it unless it carries the
+// CSRF token of this browser and comes from this site.
+func (d *Dashboard) checkForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		return formError{http.StatusBadRequest, "the form could not be read: " + err.Error()}
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+		return formError{http.StatusForbidden, "forms are accepted from this site's pages only"}
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+			return formError{http.StatusForbidden, "forms are accepted from this site's pages only"}
+		}
+	}
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || !hmac.Equal([]byte(d.sign(c.Value)), []byte(r.PostForm.Get("csrf"))) {
+		return formError{http.StatusForbidden, "the form has expired (or did not come from this site): reload the page and send it again"}
+	}
+	return nil
+}
+
+func (d *Dashboard) signInPage(w http.ResponseWriter, r *http.Request) {
+	v := d.newView(w, r)
+	d.render(w, r, content{template: "signin", title: "Sign in", data: signInData{Next: localPath(r.URL.Query().Get("next"))}}, v)
+}
+
+type signInData struct {
+	Next  string
+	Error string
+}
+
+func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
+	v := d.newView(w, r)
+	if err := d.checkForm(w, r); err != nil {
+		d.fail(w, r, v, err)
+		return
+	}
+	next := localPath(r.PostForm.Get("next"))
+	secret := strings.TrimSpace(r.PostForm.Get("token"))
+	t, err := d.svc.Authenticate(r.Context(), secret)
+	if err != nil {
+		msg := "That token is not valid: it may be mistyped, expired or revoked. Ask an admin for one (okrmap token create)."
+		if !errors.Is(err, service.ErrBadToken) {
+			d.log.Error("signing in", "err", err)
+			msg = "Signing in failed; the server log has the details."
+		}
+		d.render(w, r, content{template: "signin", title: "Sign in", status: http.StatusUnauthorized,
+			data: signInData{Next: next, Error: msg}}, v)
+		return
+	}
+	expires := time.Now().Add(sessionTTL)
+	if !t.ExpiresAt.IsZero() && t.ExpiresAt.Before(expires) {
+		expires = t.ExpiresAt
+	}
+	if old, err := r.Cookie(sessionCookie); err == nil {
+		d.sessions.remove(old.Value)
+	}
+	id := d.sessions.add(secret, expires)
+	d.setCookie(w, r, sessionCookie, id, int(time.Until(expires).Seconds()))
+	d.log.Info("signed in", "token", t.Name, "role", t.Role)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (d *Dashboard) signOut(w http.ResponseWriter, r *http.Request) {
+	if err := d.checkForm(w, r); err != nil {
+		d.fail(w, r, d.newView(w, r), err)
+		return
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		d.sessions.remove(c.Value)
+	}
+	d.setCookie(w, r, sessionCookie, "", -1)
+	http.Redirect(w, r, "/signin?flash=signedout", http.StatusSeeOther)
+}
+
+// localPath returns p when it is a path on this site, else "/": a
+// sign-in link cannot send the browser elsewhere.
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+		return "/"
+	}
+	return p
+}

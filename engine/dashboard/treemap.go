@@ -1,0 +1,284 @@
+package dashboard
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/tree"
+)
+
+// The alignment map renders the tree lazily: the P&L lines and business
+// objectives at first, a node's children when it is opened (fetched by
+// the script, or by following the link without it), and long child lists
+// in chunks. A search opens the path to every match.
+const (
+	chunk      = 100 // children rendered at once
+	maxMatches = 50  // search matches opened
+	maxOpen    = 20  // paths kept open through links
+)
+
+// nodeView is a node as rendered: its path addresses it in the tree (a
+// group letter, then child indexes: l.0.2).
+type nodeView struct {
+	*tree.Node
+	Path     string
+	Open     bool // its children are rendered
+	Hit      bool // it matches the search
+	Children []nodeView
+	Count    int // its children
+	Next     int // when > 0, the index of the first child not rendered
+}
+
+type mapGroup struct {
+	ID, Title, Note string
+	Nodes           []nodeView
+	Count, Next     int
+}
+
+type mapData struct {
+	Query      string
+	Matches    []mapMatch
+	MatchTotal int
+	Groups     []mapGroup
+	KPIs       int
+	Empty      bool
+	Opened     []string
+}
+
+type mapMatch struct {
+	Path  string
+	Node  *tree.Node
+	Trail []string // titles above it
+}
+
+// groups are the tree's top-level lists by path letter.
+func groups(t *tree.Tree) map[string][]*tree.Node {
+	return map[string][]*tree.Node{"l": t.Lines, "u": t.Unparented, "a": t.Unaligned}
+}
+
+func (d *Dashboard) alignmentMap(r *http.Request, v *view) (content, error) {
+	sc, err := scopeOf(r)
+	if err != nil {
+		return content{}, err
+	}
+	t, err := d.svc.Tree(r.Context(), sc, 0)
+	if err != nil {
+		return content{}, err
+	}
+	q := r.URL.Query()
+	data := mapData{Query: strings.TrimSpace(q.Get("q")), KPIs: t.KPIs, Empty: t.Empty}
+	open := map[string]bool{}
+	for _, p := range q["open"] {
+		if len(data.Opened) < maxOpen && validPath(p) {
+			data.Opened = append(data.Opened, p)
+			markOpen(open, p)
+		}
+	}
+	hits := map[string]bool{}
+	if data.Query != "" {
+		data.Matches, data.MatchTotal = search(t, strings.ToLower(data.Query))
+		for _, m := range data.Matches {
+			hits[m.Path] = true
+			markOpen(open, parent(m.Path))
+		}
+	}
+	b := renderer{open: open, hits: hits}
+	for _, g := range []struct{ id, title, note string }{
+		{"l", "P&L lines", "Business objectives by the P&L line they sit on, with everything below them."},
+		{"u", "Objectives that reach no business objective", "Their parent chain stops short of a business objective on a P&L line."},
+		{"a", "KPIs that reach nothing", "Their links reach no business objective on a P&L line: link them, or retire them."},
+	} {
+		ns := groups(t)[g.id]
+		mg := mapGroup{ID: g.id, Title: g.title, Note: g.note, Count: len(ns)}
+		mg.Nodes, mg.Next = b.list(ns, g.id, 0, g.id == "l")
+		data.Groups = append(data.Groups, mg)
+	}
+	return content{template: "map", title: "Alignment map", nav: "map", data: data}, nil
+}
+
+// children answers the script's request for the children of a node, from
+// an index on, as an HTML fragment.
+func (d *Dashboard) children(w http.ResponseWriter, r *http.Request) {
+	v := d.newView(w, r)
+	if v.Who.Role == "" {
+		http.Error(w, "sign in to read", http.StatusUnauthorized)
+		return
+	}
+	sc, err := scopeOf(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	t, err := d.svc.Tree(r.Context(), sc, 0)
+	if err != nil {
+		d.fail(w, r, v, err)
+		return
+	}
+	p := r.URL.Query().Get("path")
+	from, _ := strconv.Atoi(r.URL.Query().Get("from"))
+	var ns []*tree.Node
+	if len(p) == 1 {
+		ns = groups(t)[p]
+	} else if n := lookup(t, p); n != nil {
+		ns = n.Children
+	} else {
+		http.Error(w, "the plan has changed since this page was loaded: reload it", http.StatusNotFound)
+		return
+	}
+	if from < 0 || from > len(ns) {
+		from = 0
+	}
+	b := renderer{open: map[string]bool{}, hits: map[string]bool{}}
+	nodes, next := b.listFrom(ns, p, from)
+	var buf bytes.Buffer
+	err = d.pages["map"].ExecuteTemplate(&buf, "nodes", map[string]any{"Nodes": nodes, "Next": next, "Parent": p,
+		"Count": len(ns), "View": v})
+	if err != nil {
+		d.log.Error("rendering map nodes", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+
+type renderer struct {
+	open, hits map[string]bool
+}
+
+// list renders the first chunk of ns (and any beyond it on an open path);
+// openAll renders their children too (the P&L lines).
+func (b renderer) list(ns []*tree.Node, prefix string, from int, openAll bool) ([]nodeView, int) {
+	out, next := b.listFrom(ns, prefix, from)
+	if openAll {
+		for i := range out {
+			if !out[i].Open && out[i].Count > 0 {
+				out[i].Open = true
+				out[i].Children, out[i].Next = b.list(out[i].Node.Children, out[i].Path, 0, false)
+			}
+		}
+	}
+	return out, next
+}
+
+func (b renderer) listFrom(ns []*tree.Node, prefix string, from int) ([]nodeView, int) {
+	var out []nodeView
+	next := 0
+	for i := from; i < len(ns); i++ {
+		p := prefix + "." + strconv.Itoa(i)
+		if i >= from+chunk && !b.open[p] && !b.hits[p] {
+			if next == 0 {
+				next = i
+			}
+			continue
+		}
+		nv := nodeView{Node: ns[i], Path: p, Hit: b.hits[p], Count: len(ns[i].Children)}
+		if b.open[p] && nv.Count > 0 {
+			nv.Open = true
+			nv.Children, nv.Next = b.list(ns[i].Children, p, 0, false)
+		}
+		out = append(out, nv)
+	}
+	return out, next
+}
+
+// search finds nodes whose key or title contains q (lower case): the
+// first maxMatches with their trails, and how many there are.
+func search(t *tree.Tree, q string) ([]mapMatch, int) {
+	var out []mapMatch
+	total := 0
+	var walk func(ns []*tree.Node, prefix string, trail []string)
+	walk = func(ns []*tree.Node, prefix string, trail []string) {
+		for i, n := range ns {
+			p := prefix + "." + strconv.Itoa(i)
+			if strings.Contains(strings.ToLower(n.Key), q) || strings.Contains(strings.ToLower(n.Title), q) {
+				total++
+				if len(out) < maxMatches {
+					out = append(out, mapMatch{Path: p, Node: n, Trail: append([]string(nil), trail...)})
+				}
+			}
+			walk(n.Children, p, append(trail, label(n)))
+		}
+	}
+	for _, id := range []string{"l", "u", "a"} {
+		walk(groups(t)[id], id, nil)
+	}
+	return out, total
+}
+
+func label(n *tree.Node) string {
+	if n.Kind == tree.KindPnLLine {
+		if n.Title == "" {
+			return "No P&L line"
+		}
+		return "P&L line " + n.Title
+	}
+	return n.Title
+}
+
+// lookup returns the node at path p, or nil.
+func lookup(t *tree.Tree, p string) *tree.Node {
+	parts := strings.Split(p, ".")
+	ns := groups(t)[parts[0]]
+	var n *tree.Node
+	for _, s := range parts[1:] {
+		i, err := strconv.Atoi(s)
+		if err != nil || i < 0 || i >= len(ns) {
+			return nil
+		}
+		n = ns[i]
+		ns = n.Children
+	}
+	return n
+}
+
+func validPath(p string) bool {
+	if len(p) > 200 {
+		return false
+	}
+	parts := strings.Split(p, ".")
+	if len(parts) < 2 || parts[0] != "l" && parts[0] != "u" && parts[0] != "a" {
+		return false
+	}
+	for _, s := range parts[1:] {
+		if _, err := strconv.Atoi(s); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// markOpen opens p and every path above it.
+func markOpen(open map[string]bool, p string) {
+	for strings.Contains(p, ".") {
+		open[p] = true
+		p = parent(p)
+	}
+}
+
+func parent(p string) string {
+	if i := strings.LastIndexByte(p, '.'); i >= 0 {
+		return p[:i]
+	}
+	return p
+}
+
+// entityURL is the page of an entity of kind; objectives and business
+// objectives open in the map.
+func entityURL(kind, key string) string {
+	switch engine.Kind(kind) {
+	case engine.KindKPI:
+		return "/kpis/" + url.PathEscape(key)
+	case engine.KindKeyResult:
+		return "/key-results/" + url.PathEscape(key)
+	case engine.KindTeam:
+		return "/teams/" + url.PathEscape(key)
+	case "":
+		return ""
+	}
+	return "/map?q=" + url.QueryEscape(key)
+}
