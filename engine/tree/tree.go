@@ -34,17 +34,17 @@ type Node struct {
 	Status   string `json:"status,omitempty"`   // objectives
 	Owner    string `json:"owner,omitempty"`    // all but P&L lines
 
-	Unit     string      `json:"unit,omitempty"` // key results and KPIs
-	Baseline *float64    `json:"baseline,omitempty"`
-	Target   *float64    `json:"target,omitempty"`
-	Current  *float64    `json:"current,omitempty"`
-	Progress *float64    `json:"progress,omitempty"` // 0-1, with a current value
+	Unit     string   `json:"unit,omitempty"` // key results and KPIs
+	Baseline *float64 `json:"baseline,omitempty"`
+	Target   *float64 `json:"target,omitempty"`
+	Current  *float64 `json:"current,omitempty"`
+	Progress *float64 `json:"progress,omitempty"` // 0-1, with a current value
 	// Expected is the progress a straight line from period start to due
 	// would have reached today, 0-1 (key results).
-	Expected   *float64 `json:"expected_progress,omitempty"`
-	Confidence *float64 `json:"confidence,omitempty"` // key results, 0-1
-	Due      engine.Date `json:"due,omitzero"`
-	Score    *float64    `json:"score,omitempty"`
+	Expected   *float64    `json:"expected_progress,omitempty"`
+	Confidence *float64    `json:"confidence,omitempty"` // key results, 0-1
+	Due        engine.Date `json:"due,omitzero"`
+	Score      *float64    `json:"score,omitempty"`
 
 	KPIKind  string     `json:"kpi_kind,omitempty"` // outcome or activity
 	Drives   bool       `json:"drives,omitempty"`   // a KPI under the KPI it drives
