@@ -333,7 +333,7 @@ func TestSearchOpensThePathToAMatch(t *testing.T) {
 	parts := strings.Split(id[1], ".")
 	for i := 2; i < len(parts); i++ {
 		anc := strings.Join(parts[:i], ".")
-		if !regexp.MustCompile(`<li id="n-` + regexp.QuoteMeta(anc) + `">\s*<details open>`).MatchString(body) {
+		if !regexp.MustCompile(`<li id="n-` + regexp.QuoteMeta(anc) + `" class="node open">`).MatchString(body) {
 			t.Errorf("ancestor %s of the match is not open", anc)
 		}
 	}
