@@ -148,7 +148,7 @@ func checkPage(t *testing.T, ctx context.Context, log *consoleLog, axe, base, pa
 		chromedp.Navigate(base+path),
 		chromedp.WaitReady("body"),
 		chromedp.Text("body", &text, chromedp.ByQuery),
-		chromedp.FullScreenshot(&shot, 90),
+		chromedp.FullScreenshot(&shot, 100),
 	)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
@@ -158,7 +158,7 @@ func checkPage(t *testing.T, ctx context.Context, log *consoleLog, axe, base, pa
 			t.Errorf("%s does not show %q", path, w)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(screenshots(t), name+".jpg"), shot, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(screenshots(t), name+".png"), shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var raw string

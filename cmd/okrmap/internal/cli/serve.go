@@ -17,10 +17,19 @@ import (
 func (a *app) serveCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the JSON API over HTTP",
-		Long: `Serve answers the JSON API under /api/v1 (described at /api/v1/openapi.json)
-over the same database and configuration as the command line: entities,
-the alignment tree, plan apply, check-ins and measurements, audits and their
+		Short: "Serve the web dashboard and the JSON API over HTTP",
+		Long: `Serve answers the web dashboard at / and the JSON API under /api/v1
+(described at /api/v1/openapi.json), over the same database and
+configuration as the command line.
+
+The dashboard shows the scorecard and its trend, the alignment map from P&L
+lines down to driver KPIs, each team, KPI and key result with charts, the
+stored audits with their diffs and reports, and the rules; users with a
+write token check in from a key result's page. Sign in with an API token
+(it is exchanged for a session cookie), or let server.anonymous_read open
+read-only pages; server.company names the company on every page.
+
+The API answers entities, the alignment tree, plan apply, check-ins and measurements, audits and their
 reports, scorecards, rules, plugins, waivers and tokens. /healthz says the
 process is up, /readyz that the database is reachable and current.
 
@@ -55,7 +64,7 @@ running audits finish within server.shutdown_grace.`,
 				if err != nil {
 					return usageError{fmt.Errorf("server.listen %s: %w", a.cfg.Server.Listen, err)}
 				}
-				fmt.Fprintf(a.stdout, "okrmap serving http://%s/api/v1 (database %s)\n", l.Addr(), s.DB().Path())
+				fmt.Fprintf(a.stdout, "okrmap serving http://%s (the dashboard at /, the API under /api/v1; database %s)\n", l.Addr(), s.DB().Path())
 				return srv.Serve(ctx, l)
 			})
 		},
