@@ -319,3 +319,30 @@ func TestPagesInABrowser(t *testing.T) {
 	}
 	t.Logf("screenshots in %s", screenshots(t))
 }
+
+// TestLargePlanInABrowser checks every page on a generated 2,000-KPI plan
+// with 15 teams: no console error, no serious accessibility violation.
+func TestLargePlanInABrowser(t *testing.T) {
+	ctx, log := chrome(t)
+	axe := axeSource(t)
+	s := newLargeSite(t, 2000, 15)
+	s.audit()
+	s.audit()
+	for _, p := range []struct{ path, name string }{
+		{"/", "large-overview"}, {"/map", "large-map"}, {"/teams/marketing-2", "large-team"},
+		{"/kpis/kpi-000001", "large-kpi"}, {"/key-results/kr-00001-0", "large-key-result"},
+		{"/audits/2", "large-audit"}, {"/audits/diff", "large-diff"}, {"/map?q=kpi-00199", "large-search"},
+	} {
+		checkPage(t, ctx, log, axe, s.url, p.path, p.name)
+	}
+	var kids int
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(s.url+"/map"),
+		chromedp.Click(`#n-l\.0\.0 > a.toggle`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#n-l\.0\.0\.0`, chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll("#n-l\\.0\\.0 > ul > li").length`, &kids),
+	)
+	if err != nil || kids == 0 {
+		t.Errorf("expanding a business objective of the large plan: %d children, %v", kids, err)
+	}
+}
