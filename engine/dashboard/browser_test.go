@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,32 +13,15 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-)
 
-// skipOutsideCI skips a test that needs a tool CI installs; in CI (CI set)
-// the missing tool fails the test instead.
-func skipOutsideCI(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
-}
+	"github.com/okrmap/okrmap/engine/internal/testenv"
+)
 
 // chrome starts headless chromium for the test and returns a browser
 // context with the errors its pages log.
 func chrome(t *testing.T) (context.Context, *consoleLog) {
 	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		skipOutsideCI(t, "no chromium on PATH: apt-get install chromium (.ci/run does) to run the dashboard in a browser")
-	}
+	path := testenv.Chromium(t, "run the dashboard in a browser")
 	// The profile is removed after the browser exits; chromium may still
 	// be writing to it as the process winds down, so errors are ignored.
 	profile, err := os.MkdirTemp("", "okrmap-chromium-")
@@ -119,7 +101,7 @@ func screenshots(t *testing.T) string {
 func axeSource(t *testing.T) string {
 	p := os.Getenv("OKRMAP_TEST_AXE")
 	if p == "" {
-		skipOutsideCI(t, "OKRMAP_TEST_AXE is not set: npm install axe-core and point it at axe.min.js (.ci/run does)")
+		testenv.SkipOutsideCI(t, "OKRMAP_TEST_AXE is not set: npm install axe-core and point it at axe.min.js (.ci/run does)")
 	}
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -270,16 +252,7 @@ func TestPagesInABrowser(t *testing.T) {
 
 	// The map loads a business objective's children when it is opened, and
 	// arrow keys move into them.
-	var kids int
-	err = chromedp.Run(ctx,
-		chromedp.Navigate(s.url+"/map"),
-		chromedp.Click(`#n-l\.0\.0 > a.toggle`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#n-l\.0\.0\.0`, chromedp.ByQuery),
-		chromedp.Evaluate(`document.querySelectorAll("#n-l\\.0\\.0 > ul > li").length`, &kids),
-	)
-	if err != nil || kids == 0 {
-		t.Fatalf("expanding a business objective: %d children, %v", kids, err)
-	}
+	openFirstObjective(t, ctx, s.url)
 	var focused string
 	err = chromedp.Run(ctx,
 		chromedp.Focus(`#n-l\.0\.0 > a.toggle`, chromedp.ByQuery),
@@ -335,14 +308,21 @@ func TestLargePlanInABrowser(t *testing.T) {
 	} {
 		checkPage(t, ctx, log, axe, s.url, p.path, p.name)
 	}
+	openFirstObjective(t, ctx, s.url)
+}
+
+// openFirstObjective opens the map's first business objective by its
+// toggle, which loads its children.
+func openFirstObjective(t *testing.T, ctx context.Context, base string) {
+	t.Helper()
 	var kids int
 	err := chromedp.Run(ctx,
-		chromedp.Navigate(s.url+"/map"),
+		chromedp.Navigate(base+"/map"),
 		chromedp.Click(`#n-l\.0\.0 > a.toggle`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#n-l\.0\.0\.0`, chromedp.ByQuery),
 		chromedp.Evaluate(`document.querySelectorAll("#n-l\\.0\\.0 > ul > li").length`, &kids),
 	)
 	if err != nil || kids == 0 {
-		t.Errorf("expanding a business objective of the large plan: %d children, %v", kids, err)
+		t.Fatalf("opening a business objective: %d children, %v", kids, err)
 	}
 }

@@ -11,17 +11,9 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-)
 
-// skipOutsideCI skips a test that needs a tool CI installs; in CI (CI set)
-// the missing tool fails the test instead.
-func skipOutsideCI(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
-}
+	"github.com/okrmap/okrmap/engine/internal/testenv"
+)
 
 func render(t *testing.T, format string) []byte {
 	t.Helper()
@@ -100,7 +92,7 @@ func TestJUnitStructure(t *testing.T) {
 func TestSARIFMatchesSchema(t *testing.T) {
 	path := os.Getenv("OKRMAP_TEST_SARIF_SCHEMA")
 	if path == "" {
-		skipOutsideCI(t, "set OKRMAP_TEST_SARIF_SCHEMA to the SARIF 2.1.0 schema file (npm install @microsoft/jest-sarif; .ci/run does)")
+		testenv.SkipOutsideCI(t, "set OKRMAP_TEST_SARIF_SCHEMA to the SARIF 2.1.0 schema file (npm install @microsoft/jest-sarif; .ci/run does)")
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -151,16 +143,7 @@ func TestHTMLSelfContained(t *testing.T) {
 	if m := regexp.MustCompile(`(?i)(src|href)\s*=\s*"(https?:)?//`).Find(out); m != nil {
 		t.Errorf("the HTML loads %s from the network", m)
 	}
-	browser := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			browser = p
-			break
-		}
-	}
-	if browser == "" {
-		skipOutsideCI(t, "no chromium on PATH: apt-get install chromium (.ci/run does) to open the report in a browser")
-	}
+	browser := testenv.Chromium(t, "open the report in a browser")
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
 	if err := os.WriteFile(page, out, 0o644); err != nil {
