@@ -24,6 +24,8 @@ import (
 const (
 	maxTrend          = 30  // audit runs in a trend
 	maxBOObjectives   = 8   // objectives per business objective on the overview
+	maxOverviewObjs   = 60  // objectives on the whole overview
+	maxTeamObjectives = 50  // objectives on a team page
 	maxListed         = 200 // findings, KPIs, objectives per page
 	maxDiffFindings   = 200 // new and resolved findings shown per list
 	maxRecentFindings = 8
@@ -139,11 +141,17 @@ func (d *Dashboard) overview(r *http.Request, v *view) (content, error) {
 		return content{}, err
 	}
 	data.Tree = t
+	bos := 0
+	for _, l := range t.Lines {
+		bos += len(l.Children)
+	}
+	// Many business objectives share the page: each lists fewer objectives.
+	perBO := max(1, min(maxBOObjectives, maxOverviewObjs/max(1, bos)))
 	for _, l := range t.Lines {
 		lv := lineView{Title: l.Title}
 		for _, bo := range l.Children {
 			if bo.Kind == string(engine.KindBusinessObjective) {
-				lv.BOs = append(lv.BOs, boOverview(bo))
+				lv.BOs = append(lv.BOs, boOverview(bo, perBO))
 			}
 		}
 		data.Lines = append(data.Lines, lv)
@@ -171,9 +179,9 @@ func countSeverity(fs []engine.Finding, sev string) int {
 }
 
 // boOverview lists the objectives under a business objective (cascades
-// indented), the first few with their key results, and counts the pace of
-// every key result below it.
-func boOverview(bo *tree.Node) boView {
+// indented), the first limit with their key results, and counts the pace
+// of every key result below it.
+func boOverview(bo *tree.Node, limit int) boView {
 	v := boView{Node: bo, Pace: map[string]int{}}
 	var walk func(n *tree.Node, depth int)
 	walk = func(n *tree.Node, depth int) {
@@ -187,7 +195,7 @@ func boOverview(bo *tree.Node) boView {
 						v.Pace[paceOf(kr.Progress, kr.Expected).Class]++
 					}
 				}
-				if len(v.Objectives) < maxBOObjectives {
+				if len(v.Objectives) < limit {
 					v.Objectives = append(v.Objectives, ov)
 				} else {
 					v.More++
@@ -306,7 +314,7 @@ func (d *Dashboard) team(r *http.Request, v *view) (content, error) {
 		if v.Scope.Period != "" && !v.Scope.Objective(o.Team, o.Period) {
 			continue
 		}
-		if len(data.Objectives) == maxListed {
+		if len(data.Objectives) == maxTeamObjectives {
 			data.MoreObj++
 			continue
 		}

@@ -16,7 +16,7 @@ import (
 // the script, or by following the link without it), and long child lists
 // in chunks. A search opens the path to every match.
 const (
-	chunk      = 100 // children rendered at once
+	chunk      = 50  // children rendered at once
 	maxMatches = 50  // search matches opened
 	maxOpen    = 20  // paths kept open through links
 )
