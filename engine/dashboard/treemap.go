@@ -16,9 +16,9 @@ import (
 // the script, or by following the link without it), and long child lists
 // in chunks. A search opens the path to every match.
 const (
-	chunk      = 50  // children rendered at once
-	maxMatches = 50  // search matches opened
-	maxOpen    = 20  // paths kept open through links
+	chunk      = 50 // children rendered at once
+	maxMatches = 50 // search matches opened
+	maxOpen    = 20 // paths kept open through links
 )
 
 // nodeView is a node as rendered: its path addresses it in the tree (a
