@@ -9,6 +9,7 @@ package dashboard
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"embed"
 	"errors"
@@ -142,6 +143,8 @@ type view struct {
 	Here    string // the request's path
 	Flash   string
 	Data    any
+	// scopeErr says why the period or team parameters are wrong.
+	scopeErr error
 }
 
 type teamOption struct{ Key, Name string }
@@ -172,6 +175,10 @@ func (d *Dashboard) page(build func(r *http.Request, v *view) (content, error)) 
 			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
+		if v.scopeErr != nil {
+			d.fail(w, r, v, v.scopeErr)
+			return
+		}
 		c, err := build(r, v)
 		if err != nil {
 			d.fail(w, r, v, err)
@@ -181,28 +188,31 @@ func (d *Dashboard) page(build func(r *http.Request, v *view) (content, error)) 
 	}
 }
 
-// newView reads the identity, scope and filter lists every page shows.
+// newView reads who is asking, the scope and the flash message.
 func (d *Dashboard) newView(w http.ResponseWriter, r *http.Request) *view {
 	v := &view{Company: d.cfg.Company, Who: d.identify(w, r), CSRF: d.csrfToken(w, r), Path: r.URL.RequestURI(), Here: r.URL.Path}
 	v.Flash = flashes[r.URL.Query().Get("flash")]
-	v.Scope, _ = scopeOf(r) // a bad scope is reported by the page that reads it
-	if v.Who.Role == "" {
-		return v
-	}
-	if g, _, err := d.svc.Graph(r.Context(), engine.Date{}); err == nil {
-		seen := map[string]bool{}
-		for _, o := range g.Objectives {
-			if o.Period != "" && !seen[o.Period] {
-				seen[o.Period] = true
-				v.Periods = append(v.Periods, o.Period)
-			}
-		}
-		slices.Sort(v.Periods)
-		for _, t := range g.Teams {
-			v.Teams = append(v.Teams, teamOption{t.Key, t.Name})
-		}
-	}
+	v.Scope, v.scopeErr = scopeOf(r)
 	return v
+}
+
+// filters fills the periods and teams the scope form offers.
+func (d *Dashboard) filters(ctx context.Context, v *view) {
+	g, _, err := d.svc.Graph(ctx, engine.Date{})
+	if err != nil {
+		return // the page says what failed; the form shows no choices
+	}
+	seen := map[string]bool{}
+	for _, o := range g.Objectives {
+		if o.Period != "" && !seen[o.Period] {
+			seen[o.Period] = true
+			v.Periods = append(v.Periods, o.Period)
+		}
+	}
+	slices.Sort(v.Periods)
+	for _, t := range g.Teams {
+		v.Teams = append(v.Teams, teamOption{t.Key, t.Name})
+	}
 }
 
 // scopeOf reads the period and team query parameters.
@@ -223,6 +233,9 @@ func scopeOf(r *http.Request) (engine.Scope, error) {
 
 func (d *Dashboard) render(w http.ResponseWriter, r *http.Request, c content, v *view) {
 	v.Title, v.Nav, v.Data = c.title, c.nav, c.data
+	if v.Who.Role != "" && v.Nav != "" {
+		d.filters(r.Context(), v)
+	}
 	t := d.pages[c.template]
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {

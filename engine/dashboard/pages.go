@@ -90,10 +90,7 @@ type objView struct {
 
 func (d *Dashboard) overview(r *http.Request, v *view) (content, error) {
 	ctx := r.Context()
-	sc, err := scopeOf(r)
-	if err != nil {
-		return content{}, err
-	}
+	sc := v.Scope
 	var data overviewData
 	runs, fallback, err := d.scopeRuns(ctx, sc)
 	if err != nil {
@@ -311,7 +308,7 @@ func (d *Dashboard) team(r *http.Request, v *view) (content, error) {
 	}
 	data := teamData{Team: t, Query: r.URL.Query().Get("q")}
 	for _, o := range t.Objectives {
-		if v.Scope.Period != "" && !v.Scope.Objective(o.Team, o.Period) {
+		if !(engine.Scope{Period: v.Scope.Period}).Objective(o.Team, o.Period) {
 			continue
 		}
 		if len(data.Objectives) == maxTeamObjectives {
@@ -384,17 +381,12 @@ func (d *Dashboard) kpi(r *http.Request, v *view) (content, error) {
 	if !ok {
 		return content{}, engine.NotFound("kpi", "no KPI %q", e.Key)
 	}
-	data := kpiData{Entity: e, KPI: k, Health: health(k, e.Latest)}
-	g, _, err := d.svc.Graph(ctx, engine.Date{})
-	if err != nil {
-		return content{}, err
-	}
-	for _, rk := range g.KPIs {
-		if rk.Key == k.Key {
-			data.Resolved = rk
-		}
-	}
+	data := kpiData{Entity: e, KPI: k, Resolved: e.ResolvedKPI, Health: health(k, e.Latest)}
 	if k.Formula != "" {
+		g, _, err := d.svc.Graph(ctx, engine.Date{})
+		if err != nil {
+			return content{}, err
+		}
 		names, _ := formula.Names(k.Formula)
 		for _, rk := range g.KPIs {
 			if slices.Contains(names, formula.Name(rk.Key)) {
@@ -513,16 +505,11 @@ func (d *Dashboard) keyResult(r *http.Request, v *view) (content, error) {
 func (d *Dashboard) keyResultPage(r *http.Request, v *view, form checkInForm) (content, error) {
 	ctx := r.Context()
 	key := r.PathValue("key")
-	g, _, err := d.svc.Graph(ctx, engine.Date{})
+	e, err := d.svc.Entity(ctx, key)
 	if err != nil {
 		return content{}, err
 	}
-	var kr *resolve.KeyResult
-	for _, x := range g.KeyResults {
-		if x.Key == key {
-			kr = x
-		}
-	}
+	kr := e.ResolvedKeyResult
 	if kr == nil {
 		return content{}, engine.NotFound("key_result", "no key result %q", key)
 	}

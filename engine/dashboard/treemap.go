@@ -61,11 +61,7 @@ func groups(t *tree.Tree) map[string][]*tree.Node {
 }
 
 func (d *Dashboard) alignmentMap(r *http.Request, v *view) (content, error) {
-	sc, err := scopeOf(r)
-	if err != nil {
-		return content{}, err
-	}
-	t, err := d.svc.Tree(r.Context(), sc, 0)
+	t, err := d.svc.Tree(r.Context(), v.Scope, 0)
 	if err != nil {
 		return content{}, err
 	}
@@ -108,12 +104,11 @@ func (d *Dashboard) children(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "sign in to read", http.StatusUnauthorized)
 		return
 	}
-	sc, err := scopeOf(r)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if v.scopeErr != nil {
+		http.Error(w, v.scopeErr.Error(), http.StatusBadRequest)
 		return
 	}
-	t, err := d.svc.Tree(r.Context(), sc, 0)
+	t, err := d.svc.Tree(r.Context(), v.Scope, 0)
 	if err != nil {
 		d.fail(w, r, v, err)
 		return

@@ -36,6 +36,10 @@ type Entity struct {
 	// Objectives: the parent chain and the business objective it reaches.
 	Ancestors         []string `json:"ancestors,omitempty"`
 	BusinessObjective string   `json:"business_objective,omitempty"`
+	// ResolvedKPI and ResolvedKeyResult are the graph's view of a KPI or
+	// key result, for front ends that draw more than the fields above.
+	ResolvedKPI       *resolve.KPI       `json:"-"`
+	ResolvedKeyResult *resolve.KeyResult `json:"-"`
 }
 
 // KindNames maps the plural names front ends use to kinds.
@@ -210,6 +214,7 @@ func buildIndex(g *resolve.Graph, p *engine.Plan, latest map[string]engine.Measu
 func (idx *index) entity(key string) Entity {
 	e := Entity{Kind: idx.kinds[key], Key: key, Entity: idx.plain[key]}
 	if k := idx.kpis[key]; k != nil {
+		e.ResolvedKPI = k
 		aligned := k.Aligned
 		e.Trace, e.Reaches, e.Aligned = k.Trace, k.Reaches, &aligned
 		if m, ok := idx.latest[key]; ok {
@@ -217,6 +222,7 @@ func (idx *index) entity(key string) Entity {
 		}
 	}
 	if kr := idx.krs[key]; kr != nil {
+		e.ResolvedKeyResult = kr
 		p, x := kr.Progress, kr.ExpectedProgress
 		e.Objective, e.Progress, e.ExpectedProgress = kr.Objective, &p, &x
 	}
