@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -337,6 +338,31 @@ func TestSearchOpensThePathToAMatch(t *testing.T) {
 			t.Errorf("ancestor %s of the match is not open", anc)
 		}
 	}
+	// A list opened by the search shows only the path, with a way to all
+	// of it: the script's fragment, or without script the map with the
+	// whole list. Here: the business objective's children.
+	bo := tr.Lines[atoi(t, parts[1])].Children[atoi(t, parts[2])]
+	prefix := strings.Join(parts[:3], ".")
+	direct := regexp.MustCompile(`<li id="n-` + regexp.QuoteMeta(prefix) + `\.\d+"`)
+	if n := len(direct.FindAllString(body, -1)); n != 1 || len(bo.Children) < 2 {
+		t.Fatalf("the search shows %d of the business objective's %d children", n, len(bo.Children))
+	}
+	if !strings.Contains(body, `data-load="/map/children?path=`+prefix+`" data-all="true"`) {
+		t.Error("no link to the whole list the search opened")
+	}
+	_, whole := b.get("/map?open=" + prefix + "&all=" + prefix)
+	if n := len(direct.FindAllString(whole, -1)); n != len(bo.Children) {
+		t.Errorf("the whole list of %s shows %d nodes, it has %d", prefix, n, len(bo.Children))
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func checkIn(kr string, v float64) sqlite.Batch {

@@ -30,13 +30,22 @@ type nodeView struct {
 	Hit      bool // it matches the search
 	Children []nodeView
 	Count    int // its children
-	Next     int // when > 0, the index of the first child not rendered
+	List     rendered
+}
+
+// rendered says how much of a node's (or group's) children is rendered.
+type rendered struct {
+	Next int // when > 0, the index of the first child not rendered
+	// Filtered is true when only the children on a search's paths are
+	// rendered.
+	Filtered bool
 }
 
 type mapGroup struct {
 	ID, Title, Note string
 	Nodes           []nodeView
-	Count, Next     int
+	Count           int
+	List            rendered
 }
 
 type mapData struct {
@@ -46,7 +55,6 @@ type mapData struct {
 	Groups     []mapGroup
 	KPIs       int
 	Empty      bool
-	Opened     []string
 }
 
 type mapMatch struct {
@@ -67,22 +75,24 @@ func (d *Dashboard) alignmentMap(r *http.Request, v *view) (content, error) {
 	}
 	q := r.URL.Query()
 	data := mapData{Query: strings.TrimSpace(q.Get("q")), KPIs: t.KPIs, Empty: t.Empty}
-	open := map[string]bool{}
-	for _, p := range q["open"] {
-		if len(data.Opened) < maxOpen && validPath(p) {
-			data.Opened = append(data.Opened, p)
-			markOpen(open, p)
+	b := renderer{open: map[string]bool{}, found: map[string]bool{}, hits: map[string]bool{}, all: map[string]bool{}}
+	for i, p := range q["open"] {
+		if i < maxOpen && validPath(p) {
+			markOpen(b.open, p)
 		}
 	}
-	hits := map[string]bool{}
+	for i, p := range q["all"] {
+		if i < maxOpen && (validPath(p) || groups(t)[p] != nil) {
+			b.all[p] = true
+		}
+	}
 	if data.Query != "" {
 		data.Matches, data.MatchTotal = search(t, strings.ToLower(data.Query))
 		for _, m := range data.Matches {
-			hits[m.Path] = true
-			markOpen(open, parent(m.Path))
+			b.hits[m.Path] = true
+			markOpen(b.found, parent(m.Path))
 		}
 	}
-	b := renderer{open: open, hits: hits}
 	for _, g := range []struct{ id, title, note string }{
 		{"l", "P&L lines", "Business objectives by the P&L line they sit on, with everything below them."},
 		{"u", "Objectives that reach no business objective", "Their parent chain stops short of a business objective on a P&L line."},
@@ -90,7 +100,7 @@ func (d *Dashboard) alignmentMap(r *http.Request, v *view) (content, error) {
 	} {
 		ns := groups(t)[g.id]
 		mg := mapGroup{ID: g.id, Title: g.title, Note: g.note, Count: len(ns)}
-		mg.Nodes, mg.Next = b.list(ns, g.id, 0, g.id == "l")
+		mg.Nodes, mg.List = b.children(ns, g.id, 0, g.id == "l")
 		data.Groups = append(data.Groups, mg)
 	}
 	return content{template: "map", title: "Alignment map", nav: "map", data: data}, nil
@@ -127,10 +137,9 @@ func (d *Dashboard) children(w http.ResponseWriter, r *http.Request) {
 	if from < 0 || from > len(ns) {
 		from = 0
 	}
-	b := renderer{open: map[string]bool{}, hits: map[string]bool{}}
-	nodes, next := b.listFrom(ns, p, from)
+	nodes, l := renderer{}.children(ns, p, from, false)
 	var buf bytes.Buffer
-	err = d.pages["map"].ExecuteTemplate(&buf, "nodes", map[string]any{"Nodes": nodes, "Next": next, "Parent": p,
+	err = d.pages["map"].ExecuteTemplate(&buf, "nodes", map[string]any{"Nodes": nodes, "List": l, "Parent": p,
 		"Count": len(ns), "View": v})
 	if err != nil {
 		d.log.Error("rendering map nodes", "err", err)
@@ -141,45 +150,50 @@ func (d *Dashboard) children(w http.ResponseWriter, r *http.Request) {
 	w.Write(buf.Bytes())
 }
 
+// renderer decides which nodes of the map are rendered: a chunk of each
+// rendered list, the children of nodes opened through links (open, and
+// all for whole lists), and the paths to search matches (found, hits).
 type renderer struct {
-	open, hits map[string]bool
+	open, found, hits, all map[string]bool
 }
 
-// list renders the first chunk of ns (and any beyond it on an open path);
-// openAll renders their children too (the P&L lines).
-func (b renderer) list(ns []*tree.Node, prefix string, from int, openAll bool) ([]nodeView, int) {
-	out, next := b.listFrom(ns, prefix, from)
-	if openAll {
-		for i := range out {
-			if !out[i].Open && out[i].Count > 0 {
-				out[i].Open = true
-				out[i].Children, out[i].Next = b.list(out[i].Node.Children, out[i].Path, 0, false)
+// children renders ns, the children of the node (or group) at prefix,
+// from index from; openAll opens each of them too (the P&L lines).
+//
+// A list opened only by a search shows just the nodes on its paths. Any
+// other shows a chunk, widened to reach the open and matching nodes in
+// it, or all of it when asked.
+func (b renderer) children(ns []*tree.Node, prefix string, from int, openAll bool) ([]nodeView, rendered) {
+	var l rendered
+	end := len(ns)
+	if l.Filtered = b.found[prefix] && !b.open[prefix] && !b.all[prefix]; !l.Filtered && !b.all[prefix] {
+		end = min(len(ns), from+chunk)
+		for i := end; i < len(ns); i++ {
+			if p := childPath(prefix, i); b.open[p] || b.found[p] || b.hits[p] {
+				end = i + 1
 			}
 		}
+		if end < len(ns) {
+			l.Next = end
+		}
 	}
-	return out, next
-}
-
-func (b renderer) listFrom(ns []*tree.Node, prefix string, from int) ([]nodeView, int) {
 	var out []nodeView
-	next := 0
-	for i := from; i < len(ns); i++ {
-		p := prefix + "." + strconv.Itoa(i)
-		if i >= from+chunk && !b.open[p] && !b.hits[p] {
-			if next == 0 {
-				next = i
-			}
+	for i := from; i < end; i++ {
+		p := childPath(prefix, i)
+		if l.Filtered && !b.found[p] && !b.hits[p] {
 			continue
 		}
 		nv := nodeView{Node: ns[i], Path: p, Hit: b.hits[p], Count: len(ns[i].Children)}
-		if b.open[p] && nv.Count > 0 {
+		if nv.Count > 0 && (openAll || b.open[p] || b.found[p]) {
 			nv.Open = true
-			nv.Children, nv.Next = b.list(ns[i].Children, p, 0, false)
+			nv.Children, nv.List = b.children(ns[i].Children, p, 0, false)
 		}
 		out = append(out, nv)
 	}
-	return out, next
+	return out, l
 }
+
+func childPath(prefix string, i int) string { return prefix + "." + strconv.Itoa(i) }
 
 // search finds nodes whose key or title contains q (lower case): the
 // first maxMatches with their trails, and how many there are.
@@ -189,7 +203,7 @@ func search(t *tree.Tree, q string) ([]mapMatch, int) {
 	var walk func(ns []*tree.Node, prefix string, trail []string)
 	walk = func(ns []*tree.Node, prefix string, trail []string) {
 		for i, n := range ns {
-			p := prefix + "." + strconv.Itoa(i)
+			p := childPath(prefix, i)
 			if strings.Contains(strings.ToLower(n.Key), q) || strings.Contains(strings.ToLower(n.Title), q) {
 				total++
 				if len(out) < maxMatches {

@@ -51,13 +51,16 @@
     });
   }
 
-  // "Show the N more" replaces itself with the next chunk.
+  // "Show the N more" replaces itself with the next chunk; "Show all"
+  // replaces a search's matches with the whole list.
   function more(a) {
     if (a.dataset.loading) return;
     a.dataset.loading = "1";
     a.textContent = "Loading…";
     fetchHTML(a.dataset.load).then(function (html) {
-      a.closest("li").replaceWith(fragment(html));
+      // "Show all" replaces the matches with the whole list.
+      if (a.dataset.all) a.closest("ul").replaceChildren(fragment(html));
+      else a.closest("li").replaceWith(fragment(html));
     }).catch(function (e) {
       a.textContent = "Could not load: " + e.message;
       delete a.dataset.loading;
