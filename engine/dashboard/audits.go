@@ -104,17 +104,12 @@ type diffData struct {
 	From, To                *engine.AuditRun
 	New, Resolved           []engine.Finding
 	NewTotal, ResolvedTotal int
-	Runs                    []*engine.AuditRun
 }
 
 func (d *Dashboard) auditDiff(r *http.Request, v *view) (content, error) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	all, err := d.svc.Runs(ctx, engine.Scope{}, true)
-	if err != nil {
-		return content{}, err
-	}
-	data := diffData{Runs: all[:min(len(all), maxListed)]}
+	var data diffData
 	from, _ := strconv.ParseInt(q.Get("from"), 10, 64)
 	to, _ := strconv.ParseInt(q.Get("to"), 10, 64)
 	if from == 0 || to == 0 {

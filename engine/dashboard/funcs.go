@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
-	"github.com/okrmap/okrmap/engine/service"
 )
 
 // funcs are the helpers templates use.
@@ -25,14 +24,11 @@ func (d *Dashboard) funcs() template.FuncMap {
 		"ago":        func(t time.Time) string { return ago(d.svc.Now(), t) },
 		"entityURL":  entityURL,
 		"findingURL": func(f engine.Finding) string { return entityURL(f.Scope, f.Entity) },
-		"areaLabel":  areaLabel,
 		"verdict":    func(r int) string { return engine.Verdicts[r] },
 		"kindLabel":  kindLabel,
 		"signed":     func(x float64) string { return fmt.Sprintf("%+.1f", x) },
 		"join":       strings.Join,
-		"allows":     service.Allows,
 		"add":        func(a, b int) int { return a + b },
-		"lineTitle":  label,
 		"who":        func(name string) string { return strings.TrimPrefix(name, "token:") },
 		"svg":        func(c chart) template.HTML { return c.SVG() },
 		"sub":        func(a, b int) int { return a - b },

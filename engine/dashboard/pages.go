@@ -368,7 +368,6 @@ type kpiData struct {
 	Findings []engine.Finding
 	Waivers  []engine.Waiver
 	Run      *engine.AuditRun
-	History  []engine.Measurement
 }
 
 func (d *Dashboard) kpi(r *http.Request, v *view) (content, error) {
@@ -394,10 +393,11 @@ func (d *Dashboard) kpi(r *http.Request, v *view) (content, error) {
 			}
 		}
 	}
-	if data.History, err = d.svc.Measurements(ctx, k.Key); err != nil {
+	history, err := d.svc.Measurements(ctx, k.Key)
+	if err != nil {
 		return content{}, err
 	}
-	data.Chart = kpiChart(k, data.History)
+	data.Chart = kpiChart(k, history)
 	if err := d.entityFindings(ctx, k.Key, &data.Run, &data.Findings, &data.Waivers); err != nil {
 		return content{}, err
 	}
