@@ -140,8 +140,25 @@ type KPI struct {
 	// Formula is an expression over other KPIs' keys (with - written as _).
 	Formula string   `json:"formula,omitempty" yaml:"formula,omitempty"`
 	Tags    []string `json:"tags,omitempty" yaml:"tags,omitempty"`
+	// Measure says where okrmap sync reads the KPI's values.
+	Measure *Measure `json:"measure,omitempty" yaml:"measure,omitempty"`
 	Links   []Link   `json:"links,omitempty" yaml:"links,omitempty"`
 	Src     Source   `json:"-" yaml:"-"`
+}
+
+// Measure says where a KPI's values are read: from a connector named in
+// the configuration, with what query, and how often.
+type Measure struct {
+	From string `json:"from" yaml:"from"`
+	// Query is what the connector runs: SQL, PromQL, a URL or path for
+	// HTTP JSON, the row key of a CSV (the KPI's key when empty).
+	Query string `json:"query,omitempty" yaml:"query,omitempty"`
+	// Value and At are expr expressions that pick the value and its time
+	// out of an HTTP JSON response (body).
+	Value string `json:"value,omitempty" yaml:"value,omitempty"`
+	At    string `json:"at,omitempty" yaml:"at,omitempty"`
+	// Every is how often a value is due; the KPI's frequency when empty.
+	Every string `json:"every,omitempty" yaml:"every,omitempty"`
 }
 
 // Thresholds are the values at which a KPI turns amber and red.
@@ -207,6 +224,14 @@ type Measurement struct {
 	Value  float64   `json:"value" yaml:"value"`
 	Author string    `json:"author,omitempty" yaml:"author,omitempty"`
 	Note   string    `json:"note,omitempty" yaml:"note,omitempty"`
+}
+
+// SyncStatus is how the last read of a KPI from its connector went.
+type SyncStatus struct {
+	KPI       string    `json:"kpi" yaml:"kpi"`
+	Connector string    `json:"connector" yaml:"connector"`
+	At        time.Time `json:"at" yaml:"at"`
+	Error     string    `json:"error,omitempty" yaml:"error,omitempty"` // "" when it read a value
 }
 
 // Latest returns each KPI's most recent measurement among ms.

@@ -238,6 +238,15 @@ func (v *validator) checkKPI(k KPI) {
 	v.enum(k.Src, "frequency", k.Key, k.Frequency, Frequencies)
 	v.enum(k.Src, "attribution", k.Key, k.Attribution, AttributionModels)
 	v.enum(k.Src, "direction", k.Key, k.Direction, Directions)
+	if m := k.Measure; m != nil {
+		switch {
+		case !ValidKey(m.From):
+			v.add(k.Src, "measure/from", k.Key, "measure.from %q is not a connector name (lower-case letters, digits, - and _)", m.From)
+		case k.Formula != "":
+			v.add(k.Src, "measure", k.Key, "a KPI with a formula is derived from other KPIs; drop its measure, or its formula")
+		}
+		v.enum(k.Src, "measure/every", k.Key, m.Every, Frequencies)
+	}
 	seen := map[string]bool{}
 	for _, l := range k.Links {
 		v.ref(l.Src, "to", k.Key, l.To, KindKeyResult, KindObjective, KindBusinessObjective, KindKPI)

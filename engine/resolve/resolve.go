@@ -22,6 +22,7 @@ type Input struct {
 	Plan     *engine.Plan
 	CheckIns []engine.CheckIn              // any order
 	Latest   map[string]engine.Measurement // KPI key -> latest measurement
+	Syncs    map[string]engine.SyncStatus  // KPI key -> its last read from a connector
 	Today    engine.Date
 }
 
@@ -172,6 +173,13 @@ type KPI struct {
 	Latest               float64   `expr:"latest"`
 	LatestAt             time.Time `expr:"latest_at"`
 	DaysSinceMeasurement int       `expr:"days_since_measurement"` // -1 when never measured
+	// Connector names where okrmap sync reads it ("" when it has no
+	// measure); SyncFailed and SyncError say its last read failed, and why.
+	Connector  string    `expr:"connector"`
+	Synced     bool      `expr:"synced"` // read at least once
+	SyncedAt   time.Time `expr:"synced_at"`
+	SyncFailed bool      `expr:"sync_failed"`
+	SyncError  string    `expr:"sync_error"`
 }
 
 // Link is one KPI link.
@@ -362,6 +370,12 @@ func Resolve(in Input) *Graph {
 		if m, ok := in.Latest[k.Key]; ok {
 			rk.HasMeasurement, rk.Latest, rk.LatestAt = true, m.Value, m.At
 			rk.DaysSinceMeasurement = days(m.At, today)
+		}
+		if k.Measure != nil {
+			rk.Connector = k.Measure.From
+			if st, ok := in.Syncs[k.Key]; ok {
+				rk.Synced, rk.SyncedAt, rk.SyncFailed, rk.SyncError = true, st.At, st.Error != "", st.Error
+			}
 		}
 		kpis[k.Key] = rk
 		g.KPIs = append(g.KPIs, rk)

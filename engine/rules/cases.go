@@ -29,6 +29,7 @@ type Case struct {
 	Plan         yaml.Node            `yaml:"plan"`  // a plan, as in plan files
 	CheckIns     []engine.CheckIn     `yaml:"checkins"`
 	Measurements []engine.Measurement `yaml:"measurements"`
+	Syncs        []engine.SyncStatus  `yaml:"syncs"` // the last read of KPIs from their connectors
 	Fires        []string             `yaml:"fires"` // entities the rule must flag
 	Quiet        []string             `yaml:"quiet"` // entities it must not flag
 }
@@ -96,7 +97,7 @@ func (s *Set) runCase(ctx context.Context, file string, i int, c Case) []string 
 			return []string{"today: " + err.Error()}
 		}
 	}
-	g := resolve.Resolve(resolve.Input{Plan: ps.Plan, CheckIns: c.CheckIns, Latest: engine.Latest(c.Measurements), Today: today})
+	g := resolve.Resolve(resolve.Input{Plan: ps.Plan, CheckIns: c.CheckIns, Latest: engine.Latest(c.Measurements), Syncs: syncsByKPI(c.Syncs), Today: today})
 	only := &Set{Rules: []*Rule{r}, byScope: map[string][]*Rule{r.Scope: {r}}}
 	findings, err := only.Evaluate(ctx, g)
 	if err != nil {
@@ -122,4 +123,12 @@ func (s *Set) runCase(ctx context.Context, file string, i int, c Case) []string 
 	}
 	slices.Sort(fails)
 	return fails
+}
+
+func syncsByKPI(ss []engine.SyncStatus) map[string]engine.SyncStatus {
+	m := make(map[string]engine.SyncStatus, len(ss))
+	for _, s := range ss {
+		m[s.KPI] = s
+	}
+	return m
 }

@@ -95,7 +95,7 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	}
 	loaded := time.Now()
 	run, graph, err := audit.Run(ctx, audit.Input{
-		Resolve: resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Today: s.Today(req.Today)},
+		Resolve: resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Syncs: snap.Syncs, Today: s.Today(req.Today)},
 		Rules:   rs, Scope: req.Scope, Waivers: ws, Stages: stages, Clock: s.opt.Now,
 	})
 	if err != nil {

@@ -365,7 +365,7 @@ func (s *Service) loadGraph(ctx context.Context, rev int64, today engine.Date) (
 	if err != nil {
 		return nil, err
 	}
-	g := resolve.Resolve(resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Today: today})
+	g := resolve.Resolve(resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Syncs: snap.Syncs, Today: today})
 	s.opt.Log.Debug("loaded the graph", "revision", rev, "kpis", len(g.KPIs), "took", time.Since(start))
 	return &cachedGraph{revision: rev, today: today, loadedAt: start, loadTook: time.Since(start), snap: snap, graph: g}, nil
 }

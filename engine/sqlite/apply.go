@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -194,20 +195,25 @@ func (w *writer) plan(p *engine.Plan) error {
 	var tagErr error
 	err = rows(w, p.KPIs, func(k engine.KPI) string { return k.Key },
 		"kpi", []string{"name", "definition", "unit", "kind", "category", "owner", "team_id", "frequency", "source",
-			"attribution", "direction", "target", "warning", "critical", "formula", "tags"},
+			"attribution", "direction", "target", "warning", "critical", "formula", "tags", "measure"},
 		func(k engine.KPI) []any {
 			var warn, crit *float64
 			if k.Thresholds != nil {
 				warn, crit = k.Thresholds.Warning, k.Thresholds.Critical
 			}
-			tags := ""
+			tags, measure := "", ""
 			if len(k.Tags) > 0 {
 				b, err := json.Marshal(k.Tags)
-				tagErr = err
+				tagErr = errors.Join(tagErr, err)
 				tags = string(b)
 			}
+			if k.Measure != nil {
+				b, err := json.Marshal(k.Measure)
+				tagErr = errors.Join(tagErr, err)
+				measure = string(b)
+			}
 			return []any{k.Name, k.Definition, k.Unit, k.Kind, k.Category, k.Owner, w.id(k.Team), k.Frequency, k.Source,
-				k.Attribution, k.Direction, nullFloat(k.Target), nullFloat(warn), nullFloat(crit), k.Formula, tags}
+				k.Attribution, k.Direction, nullFloat(k.Target), nullFloat(warn), nullFloat(crit), k.Formula, tags, measure}
 		})
 	if err != nil {
 		return err

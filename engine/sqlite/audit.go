@@ -16,6 +16,7 @@ type Snapshot struct {
 	Plan     *engine.Plan
 	CheckIns []engine.CheckIn
 	Latest   map[string]engine.Measurement
+	Syncs    map[string]engine.SyncStatus
 }
 
 // Snapshot reads the model, check-ins and latest measurements in one read
@@ -31,7 +32,10 @@ func (db *DB) Snapshot(ctx context.Context) (*Snapshot, error) {
 		if s.CheckIns, err = checkIns(ctx, tx, ""); err != nil {
 			return err
 		}
-		s.Latest, err = latestMeasurements(ctx, tx)
+		if s.Latest, err = latestMeasurements(ctx, tx); err != nil {
+			return err
+		}
+		s.Syncs, err = syncStatuses(ctx, tx)
 		return err
 	})
 	if err != nil {

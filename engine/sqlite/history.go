@@ -39,6 +39,8 @@ type Batch struct {
 	// the key is stored with RequestHash in the same transaction.
 	IdempotencyKey string
 	RequestHash    string
+	// Syncs replace the stored sync status of their KPIs.
+	Syncs []engine.SyncStatus
 }
 
 // Recorded says what Record stored.
@@ -97,6 +99,9 @@ func (db *DB) Record(ctx context.Context, b Batch) (Recorded, error) {
 				return err
 			}
 			rec.count(stored)
+		}
+		if err := saveSyncs(ctx, tx, b.Syncs); err != nil {
+			return err
 		}
 		if len(b.Measurements) == 0 {
 			return nil
@@ -281,6 +286,44 @@ func (db *DB) KPIKeys(ctx context.Context) (map[string]bool, error) {
 		return err
 	})
 	return keys, err
+}
+
+// saveSyncs replaces the sync status of each KPI in ss.
+func saveSyncs(ctx context.Context, tx *sql.Tx, ss []engine.SyncStatus) error {
+	if len(ss) == 0 {
+		return nil
+	}
+	ids, err := kpiIDs(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for _, s := range ss {
+		id, ok := ids[s.KPI]
+		if !ok {
+			return engine.NotFound("kpi", "no KPI %q", s.KPI)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sync_status (kpi_id, connector, at, error) VALUES (?, ?, ?, ?)
+			ON CONFLICT (kpi_id) DO UPDATE SET connector = excluded.connector, at = excluded.at, error = excluded.error`,
+			id, s.Connector, s.At.UTC().Format(timeLayout), s.Error); err != nil {
+			return fmt.Errorf("store the sync status of %s: %w", s.KPI, err)
+		}
+	}
+	return nil
+}
+
+// syncStatuses returns the sync status of every KPI read at least once.
+func syncStatuses(ctx context.Context, tx *sql.Tx) (map[string]engine.SyncStatus, error) {
+	out := map[string]engine.SyncStatus{}
+	err := each(ctx, tx, `SELECT e.key, s.connector, s.at, s.error FROM sync_status s JOIN entity e ON e.id = s.kpi_id`,
+		func(r *sql.Rows) error {
+			var s engine.SyncStatus
+			if err := r.Scan(&s.KPI, &s.Connector, timestamp{&s.At}, &s.Error); err != nil {
+				return err
+			}
+			out[s.KPI] = s
+			return nil
+		})
+	return out, err
 }
 
 // kpiIDs maps every KPI key to its entity id.

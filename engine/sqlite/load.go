@@ -131,14 +131,14 @@ func loadSnapshot(ctx context.Context, tx *sql.Tx) (*snapshot, error) {
 
 	kpiIndex := map[int64]int{}
 	err = each(ctx, tx, `SELECT id, name, definition, unit, kind, category, owner, team_id, frequency, source,
-		attribution, direction, target, warning, critical, formula, tags FROM kpi ORDER BY id`, func(r *sql.Rows) error {
+		attribution, direction, target, warning, critical, formula, tags, measure FROM kpi ORDER BY id`, func(r *sql.Rows) error {
 		var m engine.KPI
 		var id int64
 		var team sql.NullInt64
 		var target, warning, critical sql.NullFloat64
-		var tags string
+		var tags, measure string
 		if err := r.Scan(&id, &m.Name, &m.Definition, &m.Unit, &m.Kind, &m.Category, &m.Owner, &team, &m.Frequency,
-			&m.Source, &m.Attribution, &m.Direction, &target, &warning, &critical, &m.Formula, &tags); err != nil {
+			&m.Source, &m.Attribution, &m.Direction, &target, &warning, &critical, &m.Formula, &tags, &measure); err != nil {
 			return err
 		}
 		m.Key, m.Team, m.Target = keys[id], k(team), float(target)
@@ -148,6 +148,12 @@ func loadSnapshot(ctx context.Context, tx *sql.Tx) (*snapshot, error) {
 		if tags != "" {
 			if err := json.Unmarshal([]byte(tags), &m.Tags); err != nil {
 				return fmt.Errorf("kpi %s: tags: %w", m.Key, err)
+			}
+		}
+		if measure != "" {
+			m.Measure = &engine.Measure{}
+			if err := json.Unmarshal([]byte(measure), m.Measure); err != nil {
+				return fmt.Errorf("kpi %s: measure: %w", m.Key, err)
 			}
 		}
 		kpiIndex[id] = len(p.KPIs)

@@ -1,0 +1,11 @@
+-- Where okrmap sync reads each KPI's values, and how its last read went.
+ALTER TABLE kpi ADD COLUMN measure TEXT NOT NULL DEFAULT ''; -- JSON: engine.Measure, '' none
+
+-- The last sync of each KPI that has a measure: when, from which
+-- connector, and the error when it failed ('' when it read a value).
+CREATE TABLE sync_status (
+    kpi_id    INTEGER PRIMARY KEY REFERENCES entity (id) ON DELETE CASCADE,
+    connector TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    error     TEXT NOT NULL DEFAULT ''
+);
