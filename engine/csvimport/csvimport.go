@@ -25,7 +25,28 @@ var Columns = []string{"kpi", "at", "value", "author", "note"}
 // nil, says whether a KPI key exists. at is an RFC 3339 time or a date
 // (midnight UTC).
 func Measurements(name string, r io.Reader, known func(kpi string) bool) ([]engine.Measurement, error) {
+	return Read(name, r, Options{Known: known})
+}
+
+// Options shape how Read reads a file.
+type Options struct {
+	// Known, when not nil, says whether a KPI key exists.
+	Known func(kpi string) bool
+	// Comma separates fields; ',' when zero.
+	Comma rune
+	// Headers names the header of each column okrmap reads (kpi, at,
+	// value, author, note), for files exported with other headers. With
+	// Headers set, other columns are ignored.
+	Headers map[string]string
+}
+
+// Read is Measurements with options.
+func Read(name string, r io.Reader, o Options) ([]engine.Measurement, error) {
+	known := o.Known
 	cr := csv.NewReader(r)
+	if o.Comma != 0 {
+		cr.Comma = o.Comma
+	}
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	var probs engine.Problems
@@ -40,8 +61,19 @@ func Measurements(name string, r io.Reader, known func(kpi string) bool) ([]engi
 		return nil, csvProblem(name, err)
 	}
 	col := map[string]int{}
+	rename := map[string]string{} // a file's header -> the column it is
+	for c, h := range o.Headers {
+		rename[strings.ToLower(strings.TrimSpace(h))] = c
+	}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if o.Headers != nil {
+			c, ok := rename[h]
+			if !ok {
+				continue
+			}
+			h = c
+		}
 		if !slices.Contains(Columns, h) {
 			bad(1, i+1, "unknown column %q; use %s", h, strings.Join(Columns, ", "))
 			continue
@@ -53,6 +85,10 @@ func Measurements(name string, r io.Reader, known func(kpi string) bool) ([]engi
 	}
 	for _, req := range Columns[:3] {
 		if _, ok := col[req]; !ok {
+			if h, ok := o.Headers[req]; ok {
+				bad(1, 0, "missing column %q (read as %s)", h, req)
+				continue
+			}
 			bad(1, 0, "missing column %q; the header needs kpi, at and value", req)
 		}
 	}

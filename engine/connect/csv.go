@@ -1,0 +1,117 @@
+package connect
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/okrmap/okrmap/engine/csvimport"
+)
+
+// csvConn reads values from a CSV or TSV file on disk or at a URL, with
+// one row per value: the kpi column names the row's KPI (measure.query,
+// or the KPI's key), at its time and value its value. The file is read
+// once per sync; every row of a KPI is a reading.
+type csvConn struct {
+	name    string
+	cfg     Config
+	secrets redactor
+	headers map[string]string
+
+	once sync.Once
+	rows map[string][]Reading
+	err  error
+}
+
+func openCSV(name string, c Config) (*csvConn, error) {
+	if (c.Path == "") == (c.URL == "") {
+		return nil, fmt.Errorf("connectors.%s: set path (a file) or url, one of them", name)
+	}
+	if c.Comma != "" && c.Comma != "tab" && len(c.Comma) != 1 {
+		return nil, fmt.Errorf("connectors.%s.comma: %q is not one character or tab", name, c.Comma)
+	}
+	return &csvConn{name: name, cfg: c}, nil
+}
+
+func (c *csvConn) Close() error { return nil }
+
+func (c *csvConn) Read(ctx context.Context, req Request) ([]Reading, error) {
+	c.once.Do(func() { c.rows, c.err = c.load(ctx) })
+	if c.err != nil {
+		return nil, c.err
+	}
+	key := req.Measure.Query
+	if key == "" {
+		key = req.KPI
+	}
+	rs := c.rows[key]
+	if len(rs) == 0 {
+		return nil, fmt.Errorf("no row of %s has %q in its kpi column", c.source(), key)
+	}
+	return rs, nil
+}
+
+func (c *csvConn) source() string {
+	if c.cfg.Path != "" {
+		return filepath.Base(c.cfg.Path)
+	}
+	return c.cfg.URL
+}
+
+// load reads the whole file: every row checked, as okrmap import does.
+func (c *csvConn) load(ctx context.Context) (map[string][]Reading, error) {
+	var r io.Reader
+	if c.cfg.Path != "" {
+		b, err := os.ReadFile(c.cfg.Path)
+		if err != nil {
+			return nil, err
+		}
+		r = bytes.NewReader(b)
+	} else {
+		h, err := openHTTP(c.name, Config{URL: c.cfg.URL, Headers: c.cfg.Headers})
+		if err != nil {
+			return nil, err
+		}
+		c.secrets = h.secrets
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.URL, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header = h.headers.Clone()
+		resp, err := h.client.Do(req)
+		if err != nil {
+			return nil, c.secrets.err(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return nil, fmt.Errorf("%s answered %s", req.URL.Redacted(), resp.Status)
+		}
+		b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		if err != nil {
+			return nil, c.secrets.err(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	o := csvimport.Options{Headers: c.cfg.Columns}
+	switch {
+	case c.cfg.Comma == "tab" || c.cfg.Comma == "" && strings.HasSuffix(strings.ToLower(c.source()), ".tsv"):
+		o.Comma = '\t'
+	case c.cfg.Comma != "":
+		o.Comma = rune(c.cfg.Comma[0])
+	}
+	ms, err := csvimport.Read(c.source(), r, o)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]Reading{}
+	for _, m := range ms {
+		out[m.KPI] = append(out[m.KPI], Reading{Value: m.Value, At: m.At})
+	}
+	return out, nil
+}

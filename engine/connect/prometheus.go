@@ -1,0 +1,83 @@
+package connect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+)
+
+// promConn reads values with PromQL instant queries at the time of the
+// sync: measure.query must give one sample (a scalar, or a vector of one
+// series; aggregate with sum() when it gives more).
+type promConn struct {
+	api     promv1.API
+	secrets redactor
+}
+
+func openPrometheus(name string, c Config) (*promConn, error) {
+	if c.URL == "" {
+		return nil, fmt.Errorf("connectors.%s.url: name the Prometheus server, e.g. http://prometheus:9090", name)
+	}
+	p := &promConn{}
+	rt := http.DefaultTransport
+	if len(c.Headers) > 0 {
+		h, err := openHTTP(name, Config{Headers: c.Headers})
+		if err != nil {
+			return nil, err
+		}
+		p.secrets = h.secrets
+		rt = headerTransport{h: h.headers, rt: rt}
+	}
+	client, err := api.NewClient(api.Config{Address: c.URL, RoundTripper: rt})
+	if err != nil {
+		return nil, fmt.Errorf("connectors.%s.url: %w", name, err)
+	}
+	p.api = promv1.NewAPI(client)
+	return p, nil
+}
+
+// headerTransport adds the connector's headers to every request.
+type headerTransport struct {
+	h  http.Header
+	rt http.RoundTripper
+}
+
+func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	for k, v := range t.h {
+		r.Header[k] = v
+	}
+	return t.rt.RoundTrip(r)
+}
+
+func (p *promConn) Close() error { return nil }
+
+func (p *promConn) Read(ctx context.Context, req Request) ([]Reading, error) {
+	if req.Measure.Query == "" {
+		return nil, errors.New("measure.query is empty; write the PromQL that gives the value")
+	}
+	v, _, _, err := p.api.Query(ctx, req.Measure.Query, req.Now)
+	if err != nil {
+		return nil, p.secrets.err(err)
+	}
+	switch x := v.(type) {
+	case *model.Scalar:
+		f, err := number(float64(x.Value))
+		return []Reading{{Value: f, At: x.Timestamp.Time().UTC()}}, err
+	case model.Vector:
+		switch len(x) {
+		case 0:
+			return nil, errors.New("the query returned no series: check the metric name and labels")
+		case 1:
+			f, err := number(float64(x[0].Value))
+			return []Reading{{Value: f, At: x[0].Timestamp.Time().UTC()}}, err
+		}
+		return nil, fmt.Errorf("the query returned %d series; aggregate it to one, e.g. sum(...)", len(x))
+	}
+	return nil, fmt.Errorf("the query returned a %s; write an instant query that gives a scalar or one series", v.Type())
+}
