@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/connect"
 	"github.com/okrmap/okrmap/engine/notify"
 	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/engine/sqlite"
@@ -80,6 +81,8 @@ type Options struct {
 	// background, at most once per MaxStale; zero reads every write before
 	// answering.
 	MaxStale time.Duration
+	// Connectors are the named sources okrmap sync reads KPI values from.
+	Connectors map[string]connect.Config
 }
 
 // Observer is told what audits did, for metrics.

@@ -51,6 +51,8 @@ type Recorded struct {
 	// Replayed is set when the idempotency key was used before for this
 	// request: nothing was stored again.
 	Replayed bool `json:"replayed"`
+	// StoredBy counts the measurements stored anew per KPI.
+	StoredBy map[string]int `json:"-"`
 }
 
 // Record stores a batch in one transaction, all or nothing, as CheckIn and
@@ -270,6 +272,10 @@ func measure(ctx context.Context, tx *sql.Tx, ms []engine.Measurement, now time.
 			return err
 		}
 		rec.count(true)
+		if rec.StoredBy == nil {
+			rec.StoredBy = map[string]int{}
+		}
+		rec.StoredBy[m.KPI]++
 	}
 	_, err = recompute(ctx, tx, fol)
 	return err

@@ -149,7 +149,7 @@ overriding the one before.
 		c.GroupID = "rules"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{a.checkinCommand(), a.measureCommand(), a.importCommand(), a.kpiCommand(), a.quarterCommand()} {
+	for _, c := range []*cobra.Command{a.checkinCommand(), a.measureCommand(), a.importCommand(), a.syncCommand(), a.kpiCommand(), a.quarterCommand()} {
 		c.GroupID = "quarter"
 		root.AddCommand(c)
 	}
@@ -217,7 +217,7 @@ func (a *app) configure(cmd *cobra.Command) error {
 func (a *app) options() service.Options {
 	return service.Options{Rules: a.cfg.Rules, Plugins: a.cfg.Plugins, WaiverFile: a.cfg.Audit.Waivers,
 		DBPath: a.cfg.DB, Log: a.log, Now: a.now, MaxStale: a.cfg.Server.MaxStaleness,
-		FutureTolerance: a.cfg.History.FutureTolerance}
+		FutureTolerance: a.cfg.History.FutureTolerance, Connectors: a.cfg.Connectors}
 }
 
 // offline is the service without a database, for lint, rules and plugins.

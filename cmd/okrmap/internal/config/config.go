@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/okrmap/okrmap/engine/connect"
 	"github.com/okrmap/okrmap/engine/server"
 	"github.com/okrmap/okrmap/engine/service"
 )
@@ -39,6 +40,8 @@ type Config struct {
 	Log     Log     `mapstructure:"log"`
 	Server  Server  `mapstructure:"server"`
 	History History `mapstructure:"history"`
+	// Connectors are the named sources okrmap sync reads KPI values from.
+	Connectors map[string]connect.Config `mapstructure:"connectors"`
 	// Schedule lists the audits okrmap serve runs on a schedule.
 	Schedule []server.Schedule `mapstructure:"schedule"`
 }
@@ -74,14 +77,15 @@ type Log struct {
 // Defaults returns the configuration used when nothing else is set.
 func Defaults() Config {
 	return Config{
-		DB:       filepath.Join(DataDir(), "okrmap.db"),
-		Author:   os.Getenv("USER"),
-		Rules:    Rules{Builtin: true, Packs: []string{}},
-		Plugins:  Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}},
-		Log:      Log{Level: "warn", Format: "text"},
-		History:  History{FutureTolerance: 24 * time.Hour},
-		Server:   server.Defaults(),
-		Schedule: []server.Schedule{},
+		DB:         filepath.Join(DataDir(), "okrmap.db"),
+		Author:     os.Getenv("USER"),
+		Rules:      Rules{Builtin: true, Packs: []string{}},
+		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}},
+		Log:        Log{Level: "warn", Format: "text"},
+		History:    History{FutureTolerance: 24 * time.Hour},
+		Server:     server.Defaults(),
+		Schedule:   []server.Schedule{},
+		Connectors: map[string]connect.Config{},
 	}
 }
 
