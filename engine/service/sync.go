@@ -177,7 +177,7 @@ func (s *Service) syncConnector(ctx context.Context, name string, kpis []engine.
 	}
 	fail := func(err error) []SyncItem {
 		for i := range items {
-			items[i].Status, items[i].Error = "failed", err.Error()
+			items[i].Status, items[i].Error = "failed", oneLine(err)
 		}
 		return items
 	}
@@ -216,7 +216,7 @@ func (s *Service) syncConnector(ctx context.Context, name string, kpis []engine.
 				if rctx.Err() == context.DeadlineExceeded {
 					err = fmt.Errorf("no answer within %s (connectors.%s.timeout): %w", timeout, name, err)
 				}
-				items[i].Status, items[i].Error = "failed", err.Error()
+				items[i].Status, items[i].Error = "failed", oneLine(err)
 				return
 			}
 			readings[i] = rs
@@ -234,7 +234,7 @@ func (s *Service) syncConnector(ctx context.Context, name string, kpis []engine.
 		}
 		items[i].Readings = len(readings[i])
 		if err := s.checkReadings(k.Key, readings[i], now); err != nil {
-			items[i].Status, items[i].Error = "failed", err.Error()
+			items[i].Status, items[i].Error = "failed", oneLine(err)
 			continue
 		}
 		for _, r := range readings[i] {
@@ -280,7 +280,7 @@ func (s *Service) storeSync(ctx context.Context, name string, items []SyncItem, 
 	if err != nil {
 		for i := range items {
 			if items[i].Status != "failed" {
-				items[i].Status, items[i].Error = "failed", "storing what was read: "+err.Error()
+				items[i].Status, items[i].Error = "failed", "storing what was read: "+oneLine(err)
 			}
 		}
 		return nil
@@ -300,4 +300,10 @@ func (s *Service) checkReadings(kpi string, rs []connect.Reading, now time.Time)
 		}
 	}
 	return nil
+}
+
+// oneLine is err's message on one line, as a table cell or a finding
+// shows it.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
