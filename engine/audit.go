@@ -58,6 +58,10 @@ type AreaScore struct {
 	Rating  int     `json:"rating"` // 1-5
 	Verdict string  `json:"verdict"`
 	Judged  int     `json:"judged"` // how many entities the score rests on; 0 scores 100
+	// SourceFailing counts, for freshness, the KPIs not fresh because
+	// their source failed on its last read rather than because nobody
+	// measures them.
+	SourceFailing int `json:"source_failing,omitempty"`
 }
 
 // Rating turns a 0-100 score into the 1-5 scale: below 20 is 1, 80 and

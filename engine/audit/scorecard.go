@@ -20,7 +20,7 @@ import (
 //   - measurability: key results with baseline, target, unit and due date.
 //   - freshness: KPIs (without formula) measured within their frequency
 //     window, and key results of active objectives checked in within the
-//     team's cadence.
+//     team's cadence; those KPIs whose source failed are counted apart.
 //   - horizontal_consistency: shared KPIs (linked by two or more teams, or
 //     defined twice) without a conflict (pushed in opposite directions, or
 //     defined with different units or owners).
@@ -144,14 +144,17 @@ func (s selection) score() engine.Score {
 	}
 	scores[2], judged[2] = share(measurable, len(s.krs)), len(s.krs)
 
-	fresh, due := 0, 0
+	fresh, due, failing := 0, 0, 0
 	for _, k := range s.kpis {
 		if k.Formula != "" {
 			continue
 		}
 		due++
-		if k.HasMeasurement && k.DaysSinceMeasurement <= k.WindowDays {
+		switch {
+		case k.HasMeasurement && k.DaysSinceMeasurement <= k.WindowDays:
 			fresh++
+		case k.Connector != "" && k.SyncFailed:
+			failing++
 		}
 	}
 	for _, kr := range s.krs {
@@ -193,6 +196,9 @@ func (s selection) score() engine.Score {
 		v := math.Round(scores[i]*10) / 10
 		r := engine.Rating(v)
 		out.Areas = append(out.Areas, engine.AreaScore{Area: area, Score: v, Rating: r, Verdict: engine.Verdicts[r], Judged: judged[i]})
+		if area == "freshness" {
+			out.Areas[i].SourceFailing = failing
+		}
 		sum += v
 	}
 	out.Overall = math.Round(sum/float64(len(Areas))*10) / 10
