@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sync"
@@ -14,10 +15,15 @@ import (
 	"github.com/okrmap/okrmap/engine/service"
 )
 
-// Schedule is a scheduled audit (config key schedule).
+// Schedule is a scheduled audit or sync (config key schedule).
 type Schedule struct {
 	// Name identifies the schedule in logs and as the runs' author.
 	Name string `mapstructure:"name"`
+	// Task is audit (the default) or sync: read the due KPIs from their
+	// connectors, as okrmap sync does.
+	Task string `mapstructure:"task"`
+	// Connectors limits a sync to KPIs read from these.
+	Connectors []string `mapstructure:"connectors"`
 	// Cron is when to run: five fields (minute hour day month weekday),
 	// or @hourly, @daily, @weekly, @every 30m; CRON_TZ=Europe/London
 	// before it sets the time zone (default: the server's).
@@ -49,6 +55,19 @@ func CheckSchedules(ss []Schedule) error {
 		names[s.Name] = true
 		if _, err := cronParser.Parse(s.Cron); err != nil {
 			return fmt.Errorf("%s: cron %q: %v; write five fields (minute hour day month weekday) such as \"0 6 * * 1-5\", or @daily", where, s.Cron, err)
+		}
+		switch s.Task {
+		case "", "audit":
+			if len(s.Connectors) > 0 {
+				return fmt.Errorf("%s: connectors are for task: sync", where)
+			}
+		case "sync":
+			if s.Period != "" || len(s.Teams) > 0 || s.Format != "" || s.Output != "" || len(s.Notify) > 0 {
+				return fmt.Errorf("%s: a sync takes no period, teams, format, output or notify; schedule an audit after it for those", where)
+			}
+			continue
+		default:
+			return fmt.Errorf("%s: task %q is not audit or sync", where, s.Task)
 		}
 		if _, err := engine.NewScope(s.Period, s.Teams); err != nil {
 			return fmt.Errorf("%s: %v", where, err)
@@ -111,8 +130,12 @@ func (s *Server) startSchedules() (stop func(ctx context.Context)) {
 	}
 	c := cron.New(cron.WithParser(cronParser))
 	for _, e := range s.schedules {
-		c.AddFunc(e.Cron, func() { s.runScheduled(e) })
-		s.log.Info("scheduled audit", "schedule", e.Name, "cron", e.Cron)
+		if e.Task == "sync" {
+			c.AddFunc(e.Cron, func() { s.runScheduledSync(e) })
+		} else {
+			c.AddFunc(e.Cron, func() { s.runScheduled(e) })
+		}
+		s.log.Info("scheduled", "schedule", e.Name, "task", cmp.Or(e.Task, "audit"), "cron", e.Cron)
 	}
 	c.Start()
 	return func(ctx context.Context) {
@@ -145,4 +168,27 @@ func (s *Server) runScheduled(e Schedule) {
 	}
 	s.log.Info("scheduled audit", "schedule", e.Name, "scope", sc.String(), "run", res.Run.ID, "complete", res.Run.Complete,
 		"summary", res.Diff.Summary(), "took", time.Since(start))
+}
+
+// runScheduledSync runs one tick of a sync schedule, unless the previous
+// sync is still running. A source that fails is logged with its KPIs.
+func (s *Server) runScheduledSync(e Schedule) {
+	release, ok := s.scopes.try("sync")
+	if !ok {
+		s.log.Warn("skipped a scheduled sync: the previous sync is still running", "schedule", e.Name)
+		return
+	}
+	defer release()
+	start := time.Now()
+	res, err := s.svc.Sync(context.Background(), service.SyncRequest{Connectors: e.Connectors, Author: "schedule:" + e.Name})
+	if err != nil {
+		s.log.Error("scheduled sync failed", "schedule", e.Name, "err", err)
+		return
+	}
+	for _, it := range res.Items {
+		if it.Status == "failed" {
+			s.log.Warn("scheduled sync could not read a KPI", "schedule", e.Name, "kpi", it.KPI, "connector", it.Connector, "err", it.Error)
+		}
+	}
+	s.log.Info("scheduled sync", "schedule", e.Name, "stored", res.Stored, "failed", res.Failed, "took", time.Since(start))
 }

@@ -5,10 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/connect"
 	"github.com/okrmap/okrmap/engine/service"
 )
 
@@ -53,6 +55,35 @@ func TestScheduledAudits(t *testing.T) {
 	}
 }
 
+// TestScheduledSync: a sync schedule reads the due KPIs from their
+// connectors, with the schedule as author.
+func TestScheduledSync(t *testing.T) {
+	sheet := filepath.Join(t.TempDir(), "sheet.csv")
+	os.WriteFile(sheet, []byte("kpi,at,value\nsqls,2026-11-19,4100\n"), 0o644)
+	a := newAPI(t, Defaults(), service.Options{Connectors: map[string]connect.Config{"sheet": {Type: "csv", Path: sheet}}})
+	plan := examplePlan(t)
+	for i, d := range plan.Documents {
+		if d.Name == "marketing.yaml" {
+			plan.Documents[i].Content = strings.Replace(d.Content, "    source: Salesforce\n", "    source: Salesforce\n    measure: {from: sheet}\n", 1)
+		}
+	}
+	a.want(200, "POST", "/api/v1/plans", a.token("admin"), plan, nil)
+	if err := a.srv.SetSchedules([]Schedule{{Name: "feeds", Cron: "@every 1s", Task: "sync"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, stop := a.serve(t)
+	var ms []engine.Measurement
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && len(ms) == 0; time.Sleep(100 * time.Millisecond) {
+		ms, _ = a.svc.Measurements(context.Background(), "sqls")
+	}
+	if err := stop(); err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+	if len(ms) != 1 || ms[0].Value != 4100 || ms[0].Author != "schedule:feeds" {
+		t.Fatalf("synced: %+v", ms)
+	}
+}
+
 func fingerprints(r *engine.AuditRun) []string {
 	var out []string
 	for _, f := range r.Findings {
@@ -89,12 +120,15 @@ func TestCheckSchedules(t *testing.T) {
 		{{Name: "a", Cron: "@daily"}, {Name: "a", Cron: "@hourly"}},
 		{{Name: "a", Cron: "@daily", Period: "Q9"}},
 		{{Name: "a", Cron: "@daily", Format: "pdf", Output: "x"}},
+		{{Name: "a", Cron: "@daily", Task: "backup"}},
+		{{Name: "a", Cron: "@daily", Task: "sync", Period: "2026-Q4"}},
+		{{Name: "a", Cron: "@daily", Connectors: []string{"db"}}},
 	} {
 		if err := CheckSchedules(bad); err == nil {
 			t.Errorf("schedules %+v accepted", bad)
 		}
 	}
-	if err := CheckSchedules([]Schedule{{Name: "a", Cron: "CRON_TZ=Europe/London 0 6 * * 1-5"}}); err != nil {
+	if err := CheckSchedules([]Schedule{{Name: "a", Cron: "CRON_TZ=Europe/London 0 6 * * 1-5"}, {Name: "b", Cron: "@hourly", Task: "sync", Connectors: []string{"db"}}}); err != nil {
 		t.Error(err)
 	}
 }

@@ -41,7 +41,7 @@ proxy's addresses.
 
 schedule entries in the config run audits on cron schedules, each stored
 as 'okrmap audit' would store it, with its report written and webhooks
-told; a tick that finds the previous audit of its scope still running is
+told, and syncs (task: sync) as 'okrmap sync' runs them; a tick that finds the previous audit of its scope still running is
 skipped and logged, and ticks missed while the server was down are not
 replayed. /metrics has Prometheus metrics (scrape with a read token).
 
