@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/okrmap/okrmap/engine/sqlite"
 )
 
 // env runs okrmap in-process against one temporary database.
@@ -234,7 +237,7 @@ func TestNewerDatabaseIsRefused(t *testing.T) {
 	e := newEnv(t)
 	e.ok("init")
 	out := e.ok("init")
-	mustContain(t, "init", out, "database ready: "+e.db+" (schema version 4)")
+	mustContain(t, "init", out, fmt.Sprintf("database ready: %s (schema version %d)", e.db, sqlite.SchemaVersion()))
 	// Pretend a newer okrmap migrated the database.
 	e.ok("backup", filepath.Join(e.dir, "x.db"))
 	setUserVersion(t, e.db, 99)
@@ -315,7 +318,7 @@ func TestMachineReadableAndSuggestions(t *testing.T) {
 	}
 	mustContain(t, "tree --depth", e.ok("tree", "--depth", "2"), "more below")
 	var v map[string]any
-	if err := json.Unmarshal([]byte(e.ok("version", "-o", "json")), &v); err != nil || v["schema_version"] != 4.0 {
+	if err := json.Unmarshal([]byte(e.ok("version", "-o", "json")), &v); err != nil || v["schema_version"] != float64(sqlite.SchemaVersion()) {
 		t.Errorf("version -o json: %v %v", v, err)
 	}
 	mustContain(t, "--version", e.ok("--version"), "okrmap version")
