@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
-	"github.com/okrmap/okrmap/engine/internal/testenv"
+	"github.com/okrmap/okrmap/engine/testenv"
 )
 
 // exec runs statements on a server, retrying the first while it starts.

@@ -14,7 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/okrmap/okrmap/engine/internal/testenv"
+	"github.com/okrmap/okrmap/engine/testenv"
 )
 
 // chrome starts headless chromium for the test and returns a browser

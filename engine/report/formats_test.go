@@ -12,7 +12,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/okrmap/okrmap/engine/internal/testenv"
+	"github.com/okrmap/okrmap/engine/testenv"
 )
 
 func render(t *testing.T, format string) []byte {
