@@ -115,6 +115,20 @@ func TestBindPeriod(t *testing.T) {
 	}
 }
 
+func TestWithParam(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"postgres://u@h/db":                 "postgres://u@h/db?k=v",
+		"postgres://u@h/db?sslmode=disable": "postgres://u@h/db?sslmode=disable&k=v",
+		"host=h user=u dbname=db":           "host=h user=u dbname=db k=v",
+		"u:p@tcp(h:3306)/db":                "u:p@tcp(h:3306)/db?k=v",
+		"postgres://u@h/db?k=other":         "postgres://u@h/db?k=other",
+	} {
+		if got := withParam(dsn, "k", "v"); got != want {
+			t.Errorf("withParam(%q) = %q, want %q", dsn, got, want)
+		}
+	}
+}
+
 func TestHTTPReads(t *testing.T) {
 	var auth string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
