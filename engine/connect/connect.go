@@ -75,37 +75,56 @@ type Connector interface {
 	Close() error
 }
 
-// Open opens the connector name configured by c. Nothing is contacted
-// until the first read.
-func Open(name string, c Config) (Connector, error) {
+// Check reports the first mistake in c, naming its config key; it reads no
+// credential and contacts nothing.
+func Check(name string, c Config) error {
+	key := "connectors." + name
 	if !slices.Contains(Types, c.Type) {
-		return nil, fmt.Errorf("connectors.%s.type: %q is not one of %s", name, c.Type, strings.Join(Types, ", "))
+		return fmt.Errorf("%s.type: %q is not one of %s", key, c.Type, strings.Join(Types, ", "))
 	}
 	if c.URL != "" {
 		u, err := url.Parse(c.URL)
-		if err != nil {
-			return nil, fmt.Errorf("connectors.%s.url is not a URL", name)
+		if err != nil || u.Scheme != "http" && u.Scheme != "https" {
+			return fmt.Errorf("%s.url: %q is not an http(s) URL", key, c.URL)
 		}
 		if _, has := u.User.Password(); has {
-			return nil, fmt.Errorf("connectors.%s.url carries a password; send credentials in headers read from the environment", name)
+			return fmt.Errorf("%s.url carries a password; send credentials in headers read from the environment", key)
 		}
 	}
-	var conn Connector
-	var err error
 	switch c.Type {
-	case "postgres", "mysql", "sqlite":
-		conn, err = openSQL(name, c)
-	case "http":
-		conn, err = openHTTP(name, c)
 	case "prometheus":
-		conn, err = openPrometheus(name, c)
+		if c.URL == "" {
+			return fmt.Errorf("%s.url: name the Prometheus server, e.g. http://prometheus:9090", key)
+		}
 	case "csv":
-		conn, err = openCSV(name, c)
+		if (c.Path == "") == (c.URL == "") {
+			return fmt.Errorf("%s: set path (a file) or url, one of them", key)
+		}
+		if c.Comma != "" && c.Comma != "tab" && len(c.Comma) != 1 {
+			return fmt.Errorf("%s.comma: %q is not one character or tab", key, c.Comma)
+		}
 	}
-	if err != nil {
+	if c.Timeout < 0 || c.Limit < 0 {
+		return fmt.Errorf("%s: timeout and limit may not be negative", key)
+	}
+	return nil
+}
+
+// Open opens the connector name configured by c. Nothing is contacted
+// until the first read.
+func Open(name string, c Config) (Connector, error) {
+	if err := Check(name, c); err != nil {
 		return nil, err
 	}
-	return conn, nil
+	switch c.Type {
+	case "postgres", "mysql", "sqlite":
+		return openSQL(name, c)
+	case "http":
+		return openHTTP(name, c)
+	case "prometheus":
+		return openPrometheus(name, c)
+	}
+	return openCSV(name, c)
 }
 
 // secret reads a credential from an environment variable or a file; key

@@ -30,12 +30,6 @@ type csvConn struct {
 }
 
 func openCSV(name string, c Config) (*csvConn, error) {
-	if (c.Path == "") == (c.URL == "") {
-		return nil, fmt.Errorf("connectors.%s: set path (a file) or url, one of them", name)
-	}
-	if c.Comma != "" && c.Comma != "tab" && len(c.Comma) != 1 {
-		return nil, fmt.Errorf("connectors.%s.comma: %q is not one character or tab", name, c.Comma)
-	}
 	return &csvConn{name: name, cfg: c}, nil
 }
 

@@ -20,9 +20,6 @@ type promConn struct {
 }
 
 func openPrometheus(name string, c Config) (*promConn, error) {
-	if c.URL == "" {
-		return nil, fmt.Errorf("connectors.%s.url: name the Prometheus server, e.g. http://prometheus:9090", name)
-	}
 	p := &promConn{}
 	rt := http.DefaultTransport
 	if len(c.Headers) > 0 {

@@ -46,3 +46,14 @@ kpis:
 		}
 	}
 }
+
+// TestConnectorConfigIsChecked: a mistake in a connector's configuration is
+// a configuration error of every command, naming the key, before anything
+// is read.
+func TestConnectorConfigIsChecked(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.write("config.yaml", "connectors:\n  warehouse: {type: oracle, dsn_env: X}\n")
+	mustContain(t, "a wrong type", e.fails(ExitInput, "--config", cfg, "sync"), `connectors.warehouse.type: "oracle" is not one of`)
+	cfg = e.write("config2.yaml", "connectors:\n  api: {type: http, url: \"https://me:pw@example.com/\"}\n")
+	mustContain(t, "a password in a URL", e.fails(ExitInput, "--config", cfg, "tree"), "connectors.api.url carries a password")
+}

@@ -114,6 +114,16 @@ func (c Config) Validate() error {
 	if err := c.Server.Validate(); err != nil {
 		return err
 	}
+	names := make([]string, 0, len(c.Connectors))
+	for n := range c.Connectors {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if err := connect.Check(n, c.Connectors[n]); err != nil {
+			return err
+		}
+	}
 	return server.CheckSchedules(c.Schedule)
 }
 
