@@ -14,7 +14,7 @@ import (
 	"github.com/okrmap/okrmap/engine/testenv"
 )
 
-// exec runs statements on a server, retrying the first while it starts.
+// execAll runs statements on a server.
 func execAll(t *testing.T, driver, dsn string, stmts ...string) {
 	t.Helper()
 	db, err := sql.Open(driver, dsn)
@@ -22,16 +22,6 @@ func execAll(t *testing.T, driver, dsn string, stmts ...string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if err = db.Ping(); err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("the server does not answer: %v", err)
-	}
 	for _, s := range stmts {
 		if _, err := db.Exec(s); err != nil {
 			t.Fatalf("%s: %v", s, err)

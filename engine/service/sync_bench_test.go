@@ -29,11 +29,6 @@ func BenchmarkSyncPostgres(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer src.Close()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		if err = src.Ping(); err == nil || time.Now().After(deadline) {
-			break
-		}
-	}
 	for _, q := range []string{
 		"CREATE TABLE kpi_values (key text PRIMARY KEY, value numeric NOT NULL)",
 		fmt.Sprintf("INSERT INTO kpi_values SELECT 'kpi-' || lpad(i::text, 6, '0'), i * 1.5 FROM generate_series(0, %d) AS i", n),

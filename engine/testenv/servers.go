@@ -15,8 +15,8 @@ import (
 
 // Postgres starts a PostgreSQL server from Debian's package in a new
 // directory, on a free local port, for the rest of the test, and returns
-// its address and the password of its superuser okrmap. It is stopped
-// when the test ends.
+// its address, once it accepts queries, and the password of its superuser
+// okrmap. It is stopped when the test ends.
 func Postgres(t testing.TB) (addr, password string) {
 	t.Helper()
 	bin := find(t, "PostgreSQL (apt-get install postgresql)", "/usr/lib/postgresql/*/bin/initdb")
@@ -32,6 +32,15 @@ func Postgres(t testing.TB) (addr, password string) {
 		"-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=100")
 	addr = fmt.Sprintf("127.0.0.1:%d", port)
 	waitPort(t, addr, filepath.Join(dir, "log"))
+	// Listening is not yet accepting queries: wait for pg_isready.
+	ready := filepath.Join(filepath.Dir(bin), "pg_isready")
+	for deadline := time.Now().Add(60 * time.Second); exec.Command(ready, "-q", "-h", "127.0.0.1", "-p", strconv.Itoa(port)).Run() != nil; {
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "log"))
+			t.Fatalf("PostgreSQL did not become ready within 60 s:\n%s", log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	return addr, password
 }
 
