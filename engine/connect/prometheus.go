@@ -11,9 +11,10 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// promConn reads values with PromQL instant queries at the time of the
-// sync: measure.query must give one sample (a scalar, or a vector of one
-// series; aggregate with sum() when it gives more).
+// promConn reads values with PromQL queries at the time of the sync:
+// measure.query must give one value (a scalar, or a vector of one series;
+// aggregate with sum() when it gives more), or with a range selector one
+// series' samples over the range (metric{...}[7d]), stored as a series.
 type promConn struct {
 	api     promv1.API
 	secrets redactor
@@ -75,6 +76,22 @@ func (p *promConn) Read(ctx context.Context, req Request) ([]Reading, error) {
 			return []Reading{{Value: f, At: x[0].Timestamp.Time().UTC()}}, err
 		}
 		return nil, fmt.Errorf("the query returned %d series; aggregate it to one, e.g. sum(...)", len(x))
+	case model.Matrix: // a range selector: one series' samples are a series of values
+		if len(x) != 1 {
+			return nil, fmt.Errorf("the query returned %d series; select one, e.g. with labels", len(x))
+		}
+		out := make([]Reading, 0, len(x[0].Values))
+		for _, sp := range x[0].Values {
+			f, err := number(float64(sp.Value))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, Reading{Value: f, At: sp.Timestamp.Time().UTC()})
+		}
+		if len(out) == 0 {
+			return nil, errors.New("the query returned no samples")
+		}
+		return out, nil
 	}
-	return nil, fmt.Errorf("the query returned a %s; write an instant query that gives a scalar or one series", v.Type())
+	return nil, fmt.Errorf("the query returned a %s; write a query that gives a scalar, one series, or one series over a range", v.Type())
 }

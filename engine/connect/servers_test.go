@@ -129,15 +129,29 @@ func TestPrometheus(t *testing.T) {
 	for _, tc := range []struct{ query, err string }{
 		{"okrmap_test_pipeline", "returned 2 series; aggregate it"},
 		{"okrmap_test_nothing", "returned no series"},
-		{"okrmap_test_pipeline[1m]", "write an instant query"},
+		{"okrmap_test_pipeline[1m]", "returned 2 series; select one"},
+		{"time()", ""},
 		{"sum(", "parse error"},
 	} {
 		_, err := c.Read(context.Background(), Request{Measure: engine.Measure{Query: tc.query}, Now: time.Now()})
+		if tc.err == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.query, err)
+			}
+			continue
+		}
 		if err == nil || !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%s: %v, want %q", tc.query, err, tc.err)
 		}
 	}
 	if got, err := c.Read(context.Background(), Request{Measure: engine.Measure{Query: "scalar(sum(okrmap_test_pipeline)) / 1000"}, Now: time.Now()}); err != nil || got[0].Value != 7960 {
 		t.Errorf("a scalar: %v %v", got, err)
+	}
+	// A range: the samples of one series, a series of values with their
+	// times. Scraped every second, a minute holds at least two by now.
+	time.Sleep(2 * time.Second)
+	got, err = c.Read(context.Background(), Request{Measure: engine.Measure{Query: `okrmap_test_pipeline{segment="sme"}[1m]`}, Now: time.Now()})
+	if err != nil || len(got) < 2 || got[0].Value != 3000000 || !got[1].At.After(got[0].At) {
+		t.Errorf("a range: %v %v", got, err)
 	}
 }
