@@ -19,8 +19,13 @@ func (s *Service) pluginSpec(p host.Locked) host.Spec {
 		Timeout: s.opt.Plugins.PluginTimeout(p.Name), Log: s.opt.Log}
 }
 
+// readLock reads the lock file and checks that it pins binaries in
+// plugins.dirs only.
 func (s *Service) readLock() (*host.Lock, error) {
 	l, err := host.ReadLock(s.LockFile())
+	if err == nil {
+		err = l.Contain(s.opt.Plugins.Dirs)
+	}
 	if err != nil {
 		return nil, engine.Errorf(engine.EINVALID, "%v", err)
 	}

@@ -82,8 +82,9 @@ func Describe(ctx context.Context, s Spec) (*pb.Description, error) {
 	return res.Description, nil
 }
 
-// session starts the plugin binary, checking its pinned checksum, runs fn
-// against it within the timeout, and kills the process.
+// session starts the plugin binary from a private copy of the bytes it
+// verified against the pinned checksum, runs fn against it within the
+// timeout, and kills the process and its group.
 func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl) (*Result, error)) (*Result, error) {
 	if !validSHA256(s.SHA256) {
 		return nil, fmt.Errorf("plugin %s: the lock file holds no valid SHA-256; re-pin it with okrmap plugins lock %s", s.Name, s.Name)
@@ -94,14 +95,21 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
+	exe, cleanup, err := verifiedCopy(s)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
 	name := "plugin." + s.Name
 	stdout, stderr := &lineLogger{log: s.Log, name: name}, &lineLogger{log: s.Log, name: name}
 	defer stdout.flush()
 	defer stderr.flush()
+	cmd := command(exe)
+	defer killGroup(cmd) // after the client is killed: whatever the plugin started
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  protocol.Handshake,
 		VersionedPlugins: protocol.Sets(nil),
-		Cmd:              command(s.Path),
+		Cmd:              cmd,
 		SecureConfig:     &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,

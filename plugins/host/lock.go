@@ -36,8 +36,15 @@ type Lock struct {
 }
 
 // Discover lists executable files named okrmap-plugin-* in dirs, sorted.
+// A symlink is followed, and the file it leads to is what is listed (and
+// pinned); it must lie in one of dirs too. A directory or binary others may
+// write is refused (see CheckPrivate).
 func Discover(dirs []string) ([]string, error) {
 	var out []string
+	resolved, err := resolveDirs(dirs)
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range dirs {
 		entries, err := os.ReadDir(d)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -46,20 +53,76 @@ func Discover(dirs []string) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("plugin directory %s: %w", d, err)
 		}
+		if err := CheckPrivate(d, "plugin directory"); err != nil {
+			return nil, err
+		}
 		for _, e := range entries {
-			info, err := e.Info()
-			if err != nil || !strings.HasPrefix(e.Name(), Prefix) || !info.Mode().IsRegular() || info.Mode()&0o111 == 0 {
+			if !strings.HasPrefix(e.Name(), Prefix) {
 				continue
 			}
-			abs, err := filepath.Abs(filepath.Join(d, e.Name()))
+			p, err := filepath.EvalSymlinks(filepath.Join(d, e.Name()))
 			if err != nil {
+				return nil, fmt.Errorf("plugin %s: %w", filepath.Join(d, e.Name()), err)
+			}
+			if p, err = filepath.Abs(p); err != nil {
 				return nil, err
 			}
-			out = append(out, abs)
+			info, err := os.Stat(p)
+			if err != nil || !info.Mode().IsRegular() || info.Mode()&0o111 == 0 {
+				continue
+			}
+			if !slices.ContainsFunc(resolved, func(dir string) bool { return within(p, dir) }) {
+				return nil, fmt.Errorf("plugin %s leads to %s, outside plugins.dirs; copy the binary into a plugin directory instead",
+					filepath.Join(d, e.Name()), p)
+			}
+			if err := CheckPrivate(p, "plugin binary"); err != nil {
+				return nil, err
+			}
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
 		}
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// resolveDirs returns dirs absolute with symlinks resolved; a directory that
+// does not exist is kept as written.
+func resolveDirs(dirs []string) ([]string, error) {
+	var out []string
+	for _, d := range dirs {
+		r, err := filepath.EvalSymlinks(d)
+		if err != nil {
+			r = d
+		}
+		a, err := filepath.Abs(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// Contain checks that every pinned binary lies in one of dirs, symlinks
+// resolved: a lock entry cannot make okrmap run /bin/sh.
+func (l *Lock) Contain(dirs []string) error {
+	resolved, err := resolveDirs(dirs)
+	if err != nil {
+		return err
+	}
+	for _, p := range l.Plugins {
+		path := p.Path
+		if r, err := filepath.EvalSymlinks(path); err == nil {
+			path = r
+		}
+		if !slices.ContainsFunc(resolved, func(dir string) bool { return within(path, dir) }) {
+			return fmt.Errorf("plugin %s is pinned at %s, outside plugins.dirs (%s); okrmap runs plugins from those directories only",
+				p.Name, p.Path, strings.Join(dirs, ", "))
+		}
+	}
+	return nil
 }
 
 // Pin describes each binary (trusting it as it is now) and returns the
@@ -169,18 +232,33 @@ func changedError(p Locked, sum string) error {
 		p.Path, now, short(p.SHA256), p.Name)
 }
 
-// ReadLock reads a lock file; a missing file is an empty lock.
+// ReadLock reads a lock file; a missing file is an empty lock. A lock file
+// others may write is refused; relative paths in it are read from the lock
+// file's directory.
 func ReadLock(path string) (*Lock, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Lock{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	if err := checkPrivateFile(f, path, "plugin lock file"); err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 16<<20))
+	if err != nil {
+		return nil, err
+	}
 	l, err := ParseLock(b)
 	if err != nil {
 		return nil, fmt.Errorf("plugin lock file %s: %w; fix it or rewrite it with okrmap plugins lock", path, err)
+	}
+	for i, p := range l.Plugins {
+		if !filepath.IsAbs(p.Path) {
+			l.Plugins[i].Path = filepath.Join(filepath.Dir(path), p.Path)
+		}
 	}
 	return l, nil
 }

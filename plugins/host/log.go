@@ -62,6 +62,7 @@ type lineLogger struct {
 	name string
 	mu   sync.Mutex
 	buf  []byte
+	cut  bool // the current line passed lineCap; the rest of it is dropped
 }
 
 var linePrefixes = []struct {
@@ -69,29 +70,49 @@ var linePrefixes = []struct {
 	level  slog.Level
 }{{"[TRACE]", slog.LevelDebug}, {"[DEBUG]", slog.LevelDebug}, {"[INFO]", slog.LevelInfo}, {"[WARN]", slog.LevelWarn}, {"[ERROR]", slog.LevelError}}
 
+// Write logs each complete line. Each byte is scanned once, and a line
+// longer than lineCap is logged cut, so output without newlines costs
+// linear time and bounded memory.
 func (l *lineLogger) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.buf = append(l.buf, p...)
-	for {
-		i := bytes.IndexByte(l.buf, '\n')
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		chunk := p
+		if i >= 0 {
+			chunk = p[:i]
+		}
+		if !l.cut {
+			room := lineCap - len(l.buf)
+			if len(chunk) > room {
+				l.buf = append(l.buf, chunk[:room]...)
+				l.line(string(l.buf) + " ... (line cut at 64 KiB)")
+				l.buf, l.cut = l.buf[:0], true
+			} else {
+				l.buf = append(l.buf, chunk...)
+			}
+		}
 		if i < 0 {
 			break
 		}
-		l.line(string(l.buf[:i]))
-		l.buf = l.buf[i+1:]
+		if !l.cut {
+			l.line(string(l.buf))
+		}
+		l.buf, l.cut = l.buf[:0], false
+		p = p[i+1:]
 	}
-	return len(p), nil
+	return n, nil
 }
 
 // flush logs a last line that has no newline.
 func (l *lineLogger) flush() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.buf) > 0 {
+	if len(l.buf) > 0 && !l.cut {
 		l.line(string(l.buf))
-		l.buf = nil
 	}
+	l.buf, l.cut = nil, false
 }
 
 func (l *lineLogger) line(s string) {

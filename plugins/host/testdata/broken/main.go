@@ -1,13 +1,15 @@
 // Command broken is a deliberately faulty rule plugin for the host's tests.
 // OKRMAP_TEST_FAULT picks the fault: crash-at-start, hang-at-start,
 // wrong-protocol, hang, crash, unknown-entity, bad-severity or bad-rule-id.
-// Two more modes are healthy: newer also speaks a future protocol, and
-// noisy logs.
+// More modes are healthy: newer also speaks a future protocol, noisy logs,
+// and child starts a process of its own.
 package main
 
 import (
 	"context"
 	"os"
+	"os/exec"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -61,6 +63,13 @@ func main() {
 			GRPCServer:       plugin.DefaultGRPCServer,
 		})
 		return
+	case "child":
+		// Starts a process of its own that would outlive the plugin.
+		child := exec.Command("sleep", "300")
+		if err := child.Start(); err != nil {
+			os.Exit(1)
+		}
+		os.WriteFile(os.Getenv("OKRMAP_TEST_CHILD_PIDFILE"), []byte(strconv.Itoa(child.Process.Pid)), 0o644)
 	case "newer":
 		// Built against a later SDK that still serves this protocol.
 		set := protocol.Sets(sdk.Adapt(broken{fault}))[protocol.Version]
