@@ -161,15 +161,25 @@ func Load(file string, flags *pflag.FlagSet, flagKeys map[string]string) (Config
 		}
 		return Config{}, fmt.Errorf("%s: %w", where, err)
 	}
-	if rest, ok := strings.CutPrefix(c.DB, "~/"); ok {
-		if home, err := os.UserHomeDir(); err == nil {
-			c.DB = filepath.Join(home, rest)
-		}
+	// Paths may start with ~/, as shells write them.
+	c.DB, c.Plugins.Lock = home(c.DB), home(c.Plugins.Lock)
+	for i, d := range c.Plugins.Dirs {
+		c.Plugins.Dirs[i] = home(d)
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
 	return c, nil
+}
+
+// home expands a leading ~/ to the user's home directory.
+func home(path string) string {
+	if rest, ok := strings.CutPrefix(path, "~/"); ok {
+		if h, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(h, rest)
+		}
+	}
+	return path
 }
 
 func readFile(v *viper.Viper, file string) error {
