@@ -5,6 +5,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -71,10 +72,14 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error
 	}
 	all, err := in.Rules.Evaluate(ctx, g)
 	wg.Wait()
+	complete := true
+	var over *rules.BudgetError
+	if errors.As(err, &over) {
+		complete, err = false, nil // the stopped rules' findings say so
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	complete := true
 	var stageRefs []engine.PackRef
 	for i, r := range results {
 		if r.err != nil {

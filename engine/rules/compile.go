@@ -52,6 +52,8 @@ type Set struct {
 	byScope map[string][]*Rule
 	// plugin holds overrides of plugin rules, by plugin and rule id.
 	plugin map[[2]string]Override
+	// Limits bound each rule's cost; zero fields take the defaults.
+	Limits Limits
 }
 
 // Compile merges packs (with the packs they extend) into one rule set and
@@ -178,8 +180,19 @@ func compileRule(spec RuleSpec, p *Pack) (*Rule, error) {
 		Doc: spec.Doc, Fix: spec.Fix, Pack: p.Name, When: spec.When, Assert: spec.Assert, Message: spec.Message}
 	var probs engine.Problems
 	compile := func(field, src string, offset int, ops ...expr.Option) *vm.Program {
+		if err := checkSource(src); err != nil {
+			probs = append(probs, exprProblem(p.File, spec, field, offset, err))
+			return nil
+		}
 		opts := append([]expr.Option{expr.Env(sc.env), expr.MaxNodes(MaxNodes)}, functions...)
-		prog, err := expr.Compile(src, append(opts, ops...)...)
+		opts = append(opts, ops...)
+		// Checked as written first, so type errors name what the author
+		// wrote; then compiled metered (see guard).
+		if _, err := expr.Compile(src, opts...); err != nil {
+			probs = append(probs, exprProblem(p.File, spec, field, offset, err))
+			return nil
+		}
+		prog, err := expr.Compile(src, append(append(opts, expr.Patch(guard{})), budgetFunctions...)...)
 		if err != nil {
 			probs = append(probs, exprProblem(p.File, spec, field, offset, err))
 		}

@@ -88,7 +88,7 @@ func BenchmarkEvaluate(b *testing.B) {
 			for _, name := range Scopes {
 				sc := scopes[name]
 				for i := range sc.count(g) {
-					env, _ := sc.bind(g, i)
+					env, _ := sc.bind(g, i, &budget{limits: Limits{}.withDefaults()})
 					for _, r := range s.byScope[name] {
 						if r.when != nil {
 							if ok, _ := machine.Run(r.when, env); !ok.(bool) {

@@ -15,56 +15,65 @@ import (
 // under the scope's name, the whole graph as plan, and today.
 
 type kpiEnv struct {
-	KPI   *resolve.KPI   `expr:"kpi"`
-	Plan  *resolve.Graph `expr:"plan"`
-	Today time.Time      `expr:"today"`
+	KPI    *resolve.KPI   `expr:"kpi"`
+	Plan   *resolve.Graph `expr:"plan"`
+	Today  time.Time      `expr:"today"`
+	Budget *budget        `expr:"__budget"`
 }
 
 type keyResultEnv struct {
 	KeyResult *resolve.KeyResult `expr:"key_result"`
 	Plan      *resolve.Graph     `expr:"plan"`
 	Today     time.Time          `expr:"today"`
+	Budget    *budget            `expr:"__budget"`
 }
 
 type objectiveEnv struct {
 	Objective *resolve.Objective `expr:"objective"`
 	Plan      *resolve.Graph     `expr:"plan"`
 	Today     time.Time          `expr:"today"`
+	Budget    *budget            `expr:"__budget"`
 }
 
 type businessObjectiveEnv struct {
 	BusinessObjective *resolve.BusinessObjective `expr:"business_objective"`
 	Plan              *resolve.Graph             `expr:"plan"`
 	Today             time.Time                  `expr:"today"`
+	Budget            *budget                    `expr:"__budget"`
 }
 
 type linkEnv struct {
-	Link  *resolve.Link  `expr:"link"`
-	Plan  *resolve.Graph `expr:"plan"`
-	Today time.Time      `expr:"today"`
+	Link   *resolve.Link  `expr:"link"`
+	Plan   *resolve.Graph `expr:"plan"`
+	Today  time.Time      `expr:"today"`
+	Budget *budget        `expr:"__budget"`
 }
 
 type teamEnv struct {
-	Team  *resolve.Team  `expr:"team"`
-	Plan  *resolve.Graph `expr:"plan"`
-	Today time.Time      `expr:"today"`
+	Team   *resolve.Team  `expr:"team"`
+	Plan   *resolve.Graph `expr:"plan"`
+	Today  time.Time      `expr:"today"`
+	Budget *budget        `expr:"__budget"`
 }
 
 type assumptionEnv struct {
 	Assumption *resolve.Assumption `expr:"assumption"`
 	Plan       *resolve.Graph      `expr:"plan"`
 	Today      time.Time           `expr:"today"`
+	Budget     *budget             `expr:"__budget"`
 }
 
 type investmentEnv struct {
 	Investment *resolve.Investment `expr:"investment"`
 	Plan       *resolve.Graph      `expr:"plan"`
 	Today      time.Time           `expr:"today"`
+	Budget     *budget             `expr:"__budget"`
 }
 
 type planEnv struct {
-	Plan  *resolve.Graph `expr:"plan"`
-	Today time.Time      `expr:"today"`
+	Plan   *resolve.Graph `expr:"plan"`
+	Today  time.Time      `expr:"today"`
+	Budget *budget        `expr:"__budget"`
 }
 
 // scope describes one rule scope: its environment and its entities.
@@ -73,8 +82,9 @@ type scope struct {
 	env  any // a zero environment, for compiling
 	// count returns how many entities g has in the scope.
 	count func(g *resolve.Graph) int
-	// bind returns an environment for entity i, and its key, trace and team.
-	bind func(g *resolve.Graph, i int) (env any, e entity)
+	// bind returns an environment for entity i, metered by b, and its key,
+	// trace and team.
+	bind func(g *resolve.Graph, i int, b *budget) (env any, e entity)
 }
 
 // entity is what a finding records about the entity it judges.
@@ -89,45 +99,45 @@ var Scopes = []string{"kpi", "key_result", "objective", "business_objective", "l
 
 var scopes = map[string]scope{
 	"kpi": {"kpi", kpiEnv{}, func(g *resolve.Graph) int { return len(g.KPIs) },
-		func(g *resolve.Graph, i int) (any, entity) {
+		func(g *resolve.Graph, i int, b *budget) (any, entity) {
 			k := g.KPIs[i]
-			return &kpiEnv{k, g, g.Today}, entity{k.Key, k.Trace, k.Team}
+			return &kpiEnv{k, g, g.Today, b}, entity{k.Key, k.Trace, k.Team}
 		}},
 	"key_result": {"key_result", keyResultEnv{}, func(g *resolve.Graph) int { return len(g.KeyResults) },
-		func(g *resolve.Graph, i int) (any, entity) {
+		func(g *resolve.Graph, i int, b *budget) (any, entity) {
 			k := g.KeyResults[i]
-			return &keyResultEnv{k, g, g.Today}, entity{k.Key, nil, k.Team}
+			return &keyResultEnv{k, g, g.Today, b}, entity{k.Key, nil, k.Team}
 		}},
 	"objective": {"objective", objectiveEnv{}, func(g *resolve.Graph) int { return len(g.Objectives) },
-		func(g *resolve.Graph, i int) (any, entity) {
+		func(g *resolve.Graph, i int, b *budget) (any, entity) {
 			o := g.Objectives[i]
-			return &objectiveEnv{o, g, g.Today}, entity{o.Key, append([]string{o.Key}, o.Ancestors...), o.Team}
+			return &objectiveEnv{o, g, g.Today, b}, entity{o.Key, append([]string{o.Key}, o.Ancestors...), o.Team}
 		}},
 	"business_objective": {"business_objective", businessObjectiveEnv{}, func(g *resolve.Graph) int { return len(g.BusinessObjectives) },
-		func(g *resolve.Graph, i int) (any, entity) {
-			b := g.BusinessObjectives[i]
-			return &businessObjectiveEnv{b, g, g.Today}, entity{key: b.Key}
+		func(g *resolve.Graph, i int, b *budget) (any, entity) {
+			bo := g.BusinessObjectives[i]
+			return &businessObjectiveEnv{bo, g, g.Today, b}, entity{key: bo.Key}
 		}},
 	"link": {"link", linkEnv{}, func(g *resolve.Graph) int { return len(g.Links) },
-		func(g *resolve.Graph, i int) (any, entity) {
+		func(g *resolve.Graph, i int, b *budget) (any, entity) {
 			l := g.Links[i]
-			return &linkEnv{l, g, g.Today}, entity{l.KPI + "->" + l.To, []string{l.KPI, l.To}, l.Team}
+			return &linkEnv{l, g, g.Today, b}, entity{l.KPI + "->" + l.To, []string{l.KPI, l.To}, l.Team}
 		}},
 	"team": {"team", teamEnv{}, func(g *resolve.Graph) int { return len(g.Teams) },
-		func(g *resolve.Graph, i int) (any, entity) {
-			return &teamEnv{g.Teams[i], g, g.Today}, entity{key: g.Teams[i].Key, team: g.Teams[i].Key}
+		func(g *resolve.Graph, i int, b *budget) (any, entity) {
+			return &teamEnv{g.Teams[i], g, g.Today, b}, entity{key: g.Teams[i].Key, team: g.Teams[i].Key}
 		}},
 	"assumption": {"assumption", assumptionEnv{}, func(g *resolve.Graph) int { return len(g.Assumptions) },
-		func(g *resolve.Graph, i int) (any, entity) {
-			return &assumptionEnv{g.Assumptions[i], g, g.Today}, entity{key: g.Assumptions[i].Key}
+		func(g *resolve.Graph, i int, b *budget) (any, entity) {
+			return &assumptionEnv{g.Assumptions[i], g, g.Today, b}, entity{key: g.Assumptions[i].Key}
 		}},
 	"investment": {"investment", investmentEnv{}, func(g *resolve.Graph) int { return len(g.Investments) },
-		func(g *resolve.Graph, i int) (any, entity) {
+		func(g *resolve.Graph, i int, b *budget) (any, entity) {
 			in := g.Investments[i]
-			return &investmentEnv{in, g, g.Today}, entity{key: in.Key, team: in.Team}
+			return &investmentEnv{in, g, g.Today, b}, entity{key: in.Key, team: in.Team}
 		}},
 	"plan": {"plan", planEnv{}, func(g *resolve.Graph) int { return 1 },
-		func(g *resolve.Graph, i int) (any, entity) { return &planEnv{g, g.Today}, entity{} }},
+		func(g *resolve.Graph, i int, b *budget) (any, entity) { return &planEnv{g, g.Today, b}, entity{} }},
 }
 
 // AttachEntities gives findings that name an entity of g its team and
@@ -144,7 +154,7 @@ func AttachEntities(g *resolve.Graph, fs []engine.Finding) {
 		if !built {
 			known = make(map[string]entity, sc.count(g))
 			for j := range sc.count(g) {
-				_, e := sc.bind(g, j)
+				_, e := sc.bind(g, j, nil)
 				known[e.key] = e
 			}
 			byKey[f.Scope] = known

@@ -26,9 +26,17 @@ const chunk = 256
 // Evaluate runs every rule over g on all cores and returns the findings in
 // a fixed order: by scope, then entity (plan order), then rule (pack
 // order). A rule that fails at run time on an entity yields an error
-// finding for that rule and entity; evaluation goes on.
+// finding for that rule and entity; evaluation goes on. A rule stopped by
+// a limit (s.Limits) does too, and Evaluate then also returns a
+// *BudgetError naming the rules stopped, with the findings. Cancelling ctx
+// stops the evaluation within moments, even inside a rule, and returns its
+// error with no findings.
 func (s *Set) Evaluate(ctx context.Context, g *resolve.Graph) ([]engine.Finding, error) {
+	limits := s.Limits.withDefaults()
+	deadline := time.Now().Add(limits.Timeout)
 	var out []engine.Finding
+	stopped := map[string]bool{}
+	var mu sync.Mutex
 	for _, name := range Scopes {
 		rules := s.byScope[name]
 		if len(rules) == 0 {
@@ -45,9 +53,18 @@ func (s *Set) Evaluate(ctx context.Context, g *resolve.Graph) ([]engine.Finding,
 			go func() {
 				defer wg.Done()
 				machine := &vm.VM{MemoryBudget: MemoryBudget}
+				b := &budget{limits: limits, deadline: deadline, stop: ctx.Done()}
 				for start := range jobs {
-					for i := start; i < min(start+chunk, n); i++ {
-						results[i] = evalEntity(machine, rules, sc, g, i)
+					for i := start; i < min(start+chunk, n) && ctx.Err() == nil; i++ {
+						var over []string
+						results[i], over = evalEntity(machine, b, rules, sc, g, i)
+						if len(over) > 0 {
+							mu.Lock()
+							for _, id := range over {
+								stopped[id] = true
+							}
+							mu.Unlock()
+						}
 					}
 				}
 			}()
@@ -74,26 +91,42 @@ func (s *Set) Evaluate(ctx context.Context, g *resolve.Graph) ([]engine.Finding,
 			out = append(out, fs...)
 		}
 	}
+	if len(stopped) > 0 {
+		ids := make([]string, 0, len(stopped))
+		for id := range stopped {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		return out, &BudgetError{Rules: ids}
+	}
 	return out, nil
 }
 
-func evalEntity(machine *vm.VM, rules []*Rule, sc scope, g *resolve.Graph, i int) []engine.Finding {
-	env, e := sc.bind(g, i)
+// evalEntity runs rules on entity i, and returns its findings and the
+// rules a limit stopped.
+func evalEntity(machine *vm.VM, b *budget, rules []*Rule, sc scope, g *resolve.Graph, i int) ([]engine.Finding, []string) {
+	env, e := sc.bind(g, i, b)
 	var out []engine.Finding
+	var over []string
 	for _, r := range rules {
-		f, fired := r.eval(machine, env)
+		b.reset()
+		f, fired := r.eval(machine, env, b.limits.Text)
+		if b.err != nil && b.err != errCancelled {
+			over = append(over, r.ID)
+		}
 		if !fired {
 			continue
 		}
 		f.Entity, f.Trace, f.Team, f.Fingerprint = e.key, e.trace, e.team, engine.Fingerprint(r.ID, r.Scope, e.key)
 		out = append(out, f)
 	}
-	return out
+	return out, over
 }
 
 // eval runs one rule on one environment. It reports a finding when the
-// filter passes and the assertion fails, or when either cannot run.
-func (r *Rule) eval(machine *vm.VM, env any) (engine.Finding, bool) {
+// filter passes and the assertion fails, or when either cannot run. The
+// message is cut at maxText bytes.
+func (r *Rule) eval(machine *vm.VM, env any, maxText int) (engine.Finding, bool) {
 	f := engine.Finding{Rule: r.ID, Severity: r.Severity, Scope: r.Scope, Fix: r.Fix}
 	failed := func(stage string, err error) (engine.Finding, bool) {
 		f.Severity = "error"
@@ -118,6 +151,9 @@ func (r *Rule) eval(machine *vm.VM, env any) (engine.Finding, bool) {
 	}
 	var b strings.Builder
 	for _, p := range r.message {
+		if b.Len() > maxText {
+			break
+		}
 		if p.prog == nil {
 			b.WriteString(p.text)
 			continue
@@ -130,6 +166,9 @@ func (r *Rule) eval(machine *vm.VM, env any) (engine.Finding, bool) {
 		b.WriteString(format(v))
 	}
 	f.Message = b.String()
+	if len(f.Message) > maxText {
+		f.Message = f.Message[:maxText] + " ... (cut: rules.max_text)"
+	}
 	return f, true
 }
 

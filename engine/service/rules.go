@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -33,7 +34,12 @@ func (s *Service) RuleSet(extra []string) (*rules.Set, error) {
 	if len(packs) == 0 {
 		return nil, engine.Errorf(engine.EINVALID, "no rule packs: rules.builtin is off and no packs are configured")
 	}
-	return rules.Compile(packs...)
+	rs, err := rules.Compile(packs...)
+	if err != nil {
+		return nil, err
+	}
+	rs.Limits = rules.Limits{Steps: s.opt.Rules.MaxSteps, Text: s.opt.Rules.MaxText, Timeout: s.opt.Rules.Timeout}
+	return rs, nil
 }
 
 // RuleInfo describes one rule of a pack or a pinned plugin.
@@ -93,6 +99,7 @@ type LintResult struct {
 	Findings []engine.Finding
 	Rules    *rules.Set // the rules evaluated, in pack order
 	Skipped  []string   // rules that judge history, which plan files lack
+	Stopped  []string   // rules a limit stopped (see rules.BudgetError)
 }
 
 // Lint validates plan files, resolves them without history and evaluates
@@ -113,12 +120,17 @@ func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error
 	start := time.Now()
 	g := resolve.Resolve(resolve.Input{Plan: set.Plan, Today: s.Today(req.Today)})
 	findings, err := rs.Evaluate(ctx, g)
-	if err != nil {
+	var over *rules.BudgetError
+	if err != nil && !errors.As(err, &over) {
 		return nil, err
 	}
 	s.opt.Log.Debug("lint", "rules", len(rs.Rules), "findings", len(findings), "took", time.Since(start))
 	locate(set, findings)
-	return &LintResult{Findings: findings, Rules: rs, Skipped: skipped}, nil
+	res := &LintResult{Findings: findings, Rules: rs, Skipped: skipped}
+	if over != nil {
+		res.Stopped = over.Rules
+	}
+	return res, nil
 }
 
 // locate sets each finding's file and line: where its entity (for a link,

@@ -31,6 +31,11 @@ type Rules struct {
 	Builtin bool `mapstructure:"builtin"`
 	// Packs are rule pack files, evaluated after the built-in pack.
 	Packs []string `mapstructure:"packs"`
+	// MaxSteps, MaxText and Timeout bound what rules may cost (see
+	// rules.Limits); zero takes the defaults.
+	MaxSteps int           `mapstructure:"max_steps"`
+	MaxText  int           `mapstructure:"max_text"`
+	Timeout  time.Duration `mapstructure:"timeout"`
 }
 
 // Plugins configures rule plugins.

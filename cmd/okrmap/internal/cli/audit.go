@@ -110,10 +110,10 @@ Put it in cron or CI: see examples/ and the README.`,
 					fmt.Fprintf(a.stderr, "okrmap: warning: %v; audit run %d is stored\n", err, res.Run.ID)
 				}
 				if !res.Run.Complete && noStore {
-					return fmt.Errorf("the audit is incomplete: a plugin failed (see its plugin-failure finding); nothing was stored")
+					return fmt.Errorf("the audit is incomplete: a plugin failed, or a rule was stopped by a limit (see their findings); nothing was stored")
 				}
 				if !res.Run.Complete {
-					return fmt.Errorf("audit run %d is stored but incomplete: a plugin failed (see its plugin-failure finding)", res.Run.ID)
+					return fmt.Errorf("audit run %d is stored but incomplete: a plugin failed, or a rule was stopped by a limit (see their findings)", res.Run.ID)
 				}
 				what := fmt.Sprintf("audit run %d has", res.Run.ID)
 				if noStore {

@@ -238,6 +238,9 @@ Exit code 1 when a finding is at or above --fail-on (default error).`,
 			if len(res.Skipped) > 0 && output == "text" {
 				fmt.Fprintf(a.stdout, "Skipped %d rules that judge check-in and measurement history: %s\n", len(res.Skipped), strings.Join(res.Skipped, ", "))
 			}
+			if len(res.Stopped) > 0 {
+				return fmt.Errorf("the lint is incomplete: %w", &rules.BudgetError{Rules: res.Stopped})
+			}
 			if failing(res.Findings, threshold) {
 				return findingsError{"findings at or above --fail-on " + failOn}
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/okrmap/okrmap/engine/connect"
+	"github.com/okrmap/okrmap/engine/rules"
 	"github.com/okrmap/okrmap/engine/server"
 	"github.com/okrmap/okrmap/engine/service"
 )
@@ -79,7 +80,7 @@ func Defaults() Config {
 	return Config{
 		DB:         filepath.Join(DataDir(), "okrmap.db"),
 		Author:     os.Getenv("USER"),
-		Rules:      Rules{Builtin: true, Packs: []string{}},
+		Rules:      Rules{Builtin: true, Packs: []string{}, MaxSteps: rules.DefaultSteps, MaxText: rules.DefaultText, Timeout: rules.DefaultTimeout},
 		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}},
 		Log:        Log{Level: "warn", Format: "text"},
 		History:    History{FutureTolerance: 24 * time.Hour},
