@@ -133,6 +133,17 @@ var budgetFunctions = []expr.Option{
 		return args[1], nil
 	}, new(func(*budget, bool) bool), new(func(*budget, int) int), new(func(*budget, float64) float64),
 		new(func(*budget, string) string), new(func(*budget, any) any)),
+	expr.Function("__repeat", func(args ...any) (any, error) {
+		b, s, n := args[0].(*budget), args[1].(string), args[2].(int)
+		if n < 0 {
+			return nil, fmt.Errorf("repeat: %d is negative", n)
+		}
+		if n > 0 && len(s) > b.limits.Text/n {
+			b.err = &overBudget{fmt.Sprintf("it built text of more than %d bytes (rules.max_text)", b.limits.Text)}
+			return nil, b.err
+		}
+		return strings.Repeat(s, n), nil
+	}, new(func(*budget, string, int) string)),
 	expr.Function("__text", func(args ...any) (any, error) {
 		if err := args[0].(*budget).text(args[1]); err != nil {
 			return nil, err
@@ -157,11 +168,21 @@ func (guard) Visit(node *ast.Node) {
 			ast.Patch(node, call("__text", n))
 		}
 	case *ast.BuiltinNode:
-		if mayBeText(n.Type()) {
+		switch {
+		case n.Name == "repeat": // measured before it allocates
+			ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: "__repeat"},
+				Arguments: append([]ast.Node{&ast.IdentifierNode{Value: "__budget"}}, n.Arguments...)})
+		case growsText[n.Name] && mayBeText(n.Type()):
 			ast.Patch(node, call("__text", n))
 		}
 	}
 }
+
+// growsText are the builtins whose text result can be much larger than
+// their arguments; the others (trim, lower ...) return at most what they
+// were given.
+var growsText = map[string]bool{"string": true, "replace": true, "join": true, "toJSON": true, "reduce": true,
+	"first": true, "last": true, "get": true}
 
 func mayBeText(t reflect.Type) bool {
 	return t == nil || t == stringType || t.Kind() == reflect.Interface

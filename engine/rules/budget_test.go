@@ -56,6 +56,8 @@ func TestTextCannotGrowUnbounded(t *testing.T) {
 		"built text of more than 1048576 bytes (rules.max_text)")
 	s := hostile(t, `false`, `{{ reduce(1..40, #acc + #acc, "x") }}`, Limits{Text: 4096})
 	stopped(t, s, graphOf(1), "built text of more than 4096 bytes")
+	// repeat is measured before it allocates.
+	stopped(t, hostile(t, `len(repeat("abc", 1000000000)) < 0`, "m", Limits{}), graphOf(1), "rules.max_text")
 	// Builtins that return text are measured too.
 	stopped(t, hostile(t, `len(join(map(1..2000, "x"), "abcdefgh")) < 0`, "m", Limits{Text: 1024}), graphOf(1), "rules.max_text")
 }

@@ -116,3 +116,29 @@ func TestLintLocatesFindings(t *testing.T) {
 		t.Error("lint -o sarif has no physical locations")
 	}
 }
+
+// TestHostileRuleIsStopped: a rule that would exhaust memory is stopped by
+// rules.max_text; lint and audit report it, finish the rest, and exit 3;
+// the audit is stored marked incomplete.
+func TestHostileRuleIsStopped(t *testing.T) {
+	e := newEnv(t)
+	pack := e.write("hostile.yaml", `pack: hostile
+rules:
+  - id: doubling
+    name: Doubling
+    severity: warning
+    scope: kpi
+    assert: 'len(reduce(1..40, #acc + #acc, "xx")) < 0'
+    message: m
+`)
+	files := exampleFiles(t)
+	out, errOut, code := e.run("", append([]string{"lint", "--rules", pack, "--fail-on", "never"}, files...)...)
+	if code != ExitInternal || !strings.Contains(errOut, "rule doubling stopped by a limit") || !strings.Contains(out, "rules.max_text") {
+		t.Errorf("lint: exit %d\n%s%s", code, out, errOut)
+	}
+	e.ok(append([]string{"apply"}, files...)...)
+	out, errOut, code = e.run("", "audit", "--rules", pack, "--fail-on", "never")
+	if code != ExitInternal || !strings.Contains(errOut, "incomplete") || !strings.Contains(out, "kpi-stale") {
+		t.Errorf("audit: exit %d\n%s%s", code, out, errOut)
+	}
+}
