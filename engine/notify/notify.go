@@ -81,7 +81,7 @@ const SignatureHeader = "X-Okrmap-Signature"
 func (t Target) Check() error {
 	u, err := url.Parse(t.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("webhook %q is not an http or https URL", t.URL)
+		return fmt.Errorf("webhook %s is not an http or https URL", Redact(t.URL))
 	}
 	if t.Format != "" && !slices.Contains(Formats, t.Format) {
 		return fmt.Errorf("webhook format %q: use json or slack", t.Format)
