@@ -84,7 +84,7 @@ func open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 	db.w.SetConnMaxLifetime(0)
 	if err := db.migrate(ctx, steps); err != nil {
 		db.w.Close()
-		return nil, err
+		return nil, storageError(path, err)
 	}
 	if db.r, err = sql.Open("sqlite3", dsn(path, "mode=ro")); err != nil {
 		db.w.Close()
@@ -135,6 +135,14 @@ func checkExisting(ctx context.Context, path string, known int) error {
 		return fmt.Errorf("database %s is damaged (%w); restore it from a backup", path, err)
 	}
 	if err != nil {
+		if serr := storageError(path, err); serr != err {
+			return serr
+		}
+		f, oerr := os.Open(path)
+		if oerr != nil {
+			return storageError(path, oerr)
+		}
+		f.Close()
 		return engine.Errorf(engine.EINVALID, "%s is not a readable SQLite database (%v); use an okrmap database or a new file", path, err)
 	}
 	if app != applicationID && (app != 0 || tables > 0) {
@@ -247,11 +255,11 @@ func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 func (db *DB) writeTx(ctx context.Context, bump bool, fn func(tx *sql.Tx) error) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin write: %w", err)
+		return storageError(db.path, fmt.Errorf("begin write: %w", err))
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return storageError(db.path, err)
 	}
 	if bump {
 		if _, err := tx.ExecContext(ctx, "UPDATE revision SET n = n + 1"); err != nil {
@@ -260,7 +268,7 @@ func (db *DB) writeTx(ctx context.Context, bump bool, fn func(tx *sql.Tx) error)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return storageError(db.path, fmt.Errorf("commit: %w", err))
 	}
 	if bump {
 		db.commits.Add(1)
@@ -284,8 +292,21 @@ func (db *DB) Backup(ctx context.Context, dest string) error {
 	if _, err := os.Stat(dest); err == nil {
 		return engine.Errorf(engine.EINVALID, "backup target %s already exists; choose a new file name", dest)
 	}
-	if _, err := db.r.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
+	// Written beside dest and renamed when whole: a failed backup (a full
+	// disk) leaves no partial file to block the retry.
+	tmp := dest + ".partial"
+	os.Remove(tmp)
+	if _, err := db.r.ExecContext(ctx, "VACUUM INTO ?", tmp); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("backup to %s: %w", dest, storageError(dest, err))
+	}
+	if err := os.Chmod(tmp, 0o600); err != nil { // a copy of everything: private
+		os.Remove(tmp)
 		return fmt.Errorf("backup to %s: %w", dest, err)
+	}
+	if err := os.Rename(tmp, dest); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("backup to %s: %w", dest, storageError(dest, err))
 	}
 	return nil
 }
