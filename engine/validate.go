@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -22,15 +23,31 @@ func (p *Plan) Validate() Problems {
 	v := validator{plan: p, kinds: map[string]Kind{}}
 	v.collectKeys()
 	v.checkEntities()
-	v.checkParentCycles()
-	v.checkDriverCycles()
+	v.checkText()
+	if parents := v.parentEdges(); !v.checkParentCycles(parents) {
+		v.checkDepth("parent", parents, "objective %q hangs %d levels below the top of its parent chain; okrmap allows %d (plan.max_depth): flatten the cascade")
+	}
+	if drivers := v.driverEdges(); !v.checkDriverCycles(drivers) {
+		v.checkDepth("links", drivers, "KPI %q starts a chain of %d driver links; okrmap allows %d (plan.max_depth): link to the outcome more directly")
+	}
 	return v.problems
 }
+
+// Limits on a plan's shape and size, so that no plan can make okrmap
+// recurse, trace or store without bound (config keys plan.max_depth and
+// plan.max_text).
+var (
+	// MaxDepth bounds parent chains and driver-link chains.
+	MaxDepth = 64
+	// MaxText bounds, in bytes, every text field of a plan.
+	MaxText = 64 << 10
+)
 
 type validator struct {
 	plan     *Plan
 	kinds    map[string]Kind // key -> kind
 	problems Problems
+	srcs     map[string]Source // objective and KPI keys -> where declared
 }
 
 func (v *validator) add(src Source, field, key, format string, args ...any) {
@@ -266,15 +283,26 @@ func (v *validator) checkKPI(k KPI) {
 
 // checkParentCycles rejects objectives whose parent chain loops.
 // An objective under a key result hangs under that key result's objective.
-func (v *validator) checkParentCycles() {
+// checkParentCycles reports parent chains that loop, and whether any did.
+func (v *validator) checkParentCycles(edges map[string][]string) bool {
+	cycles := FindCycles(edges)
+	for _, cycle := range cycles {
+		v.add(v.srcOf(cycle[0]), "parent", cycle[0], "objective parents form a cycle: %s; break it by giving one of them a business objective as parent",
+			strings.Join(append(cycle, cycle[0]), " -> "))
+	}
+	return len(cycles) > 0
+}
+
+// parentEdges maps each objective to the objective above it (through a
+// parent key result), reporting an objective under its own key result.
+func (v *validator) parentEdges() map[string][]string {
 	krObjective := map[string]string{}
 	for _, o := range v.plan.Objectives {
 		for _, kr := range o.KeyResults {
 			krObjective[kr.Key] = o.Key
 		}
 	}
-	parent := map[string]string{}
-	src := map[string]Source{}
+	edges := map[string][]string{}
 	for _, o := range v.plan.Objectives {
 		p := o.Parent
 		if via, ok := krObjective[p]; ok {
@@ -285,45 +313,86 @@ func (v *validator) checkParentCycles() {
 			p = via
 		}
 		if p != "" && p != o.Key {
-			parent[o.Key] = p
-			src[o.Key] = o.Src
+			edges[o.Key] = []string{p}
 		}
 	}
-	for _, cycle := range findCycles(parent) {
-		v.add(src[cycle[0]], "parent", cycle[0], "objective parents form a cycle: %s; break it by giving one of them a business objective as parent",
-			strings.Join(append(cycle, cycle[0]), " -> "))
-	}
+	return edges
 }
 
-// checkDriverCycles rejects KPI driver links that loop (a drives b drives a).
-func (v *validator) checkDriverCycles() {
+// srcOf is where the entity key is declared.
+func (v *validator) srcOf(key string) Source {
+	if v.srcs == nil {
+		v.srcs = map[string]Source{}
+		for _, o := range v.plan.Objectives {
+			v.srcs[o.Key] = o.Src
+		}
+		for _, k := range v.plan.KPIs {
+			v.srcs[k.Key] = k.Src
+		}
+	}
+	return v.srcs[key]
+}
+
+// checkDriverCycles reports KPI driver links that loop (a drives b drives
+// a), and whether any did.
+func (v *validator) checkDriverCycles(edges map[string][]string) bool {
+	cycles := FindCycles(edges)
+	for _, cycle := range cycles {
+		v.add(v.srcOf(cycle[0]), "links", cycle[0], "KPI driver links form a cycle: %s; a KPI cannot drive itself, remove one link",
+			strings.Join(append(cycle, cycle[0]), " -> "))
+	}
+	return len(cycles) > 0
+}
+
+// driverEdges maps each KPI to the KPIs it links to.
+func (v *validator) driverEdges() map[string][]string {
 	edges := map[string][]string{}
-	src := map[string]Source{}
 	for _, k := range v.plan.KPIs {
 		for _, l := range k.Links {
 			if v.kinds[l.To] == KindKPI && l.To != k.Key {
 				edges[k.Key] = append(edges[k.Key], l.To)
-				src[k.Key] = k.Src
 			}
 		}
 	}
-	for _, cycle := range FindCycles(edges) {
-		v.add(src[cycle[0]], "links", cycle[0], "KPI driver links form a cycle: %s; a KPI cannot drive itself, remove one link",
-			strings.Join(append(cycle, cycle[0]), " -> "))
+	return edges
+}
+
+// checkDepth reports each chain along edges (which hold no cycle) longer
+// than MaxDepth once, at its start: an entity whose chain is too long and
+// that no entity with a too-long chain leads to.
+func (v *validator) checkDepth(field string, edges map[string][]string, msg string) {
+	length := map[string]int{}
+	var chain func(k string) int
+	chain = func(k string) int {
+		if n, ok := length[k]; ok {
+			return n
+		}
+		n := 1
+		for _, next := range edges[k] {
+			n = max(n, 1+chain(next))
+		}
+		length[k] = n
+		return n
+	}
+	led := map[string]bool{} // reached from an entity whose chain is too long
+	keys := make([]string, 0, len(edges))
+	for k := range edges {
+		keys = append(keys, k)
+		if chain(k) > MaxDepth+1 {
+			for _, next := range edges[k] {
+				led[next] = true
+			}
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if n := chain(k); n > MaxDepth+1 && !led[k] {
+			v.add(v.srcOf(k), field, k, msg, k, n-1, MaxDepth)
+		}
 	}
 }
 
-// findCycles returns each cycle in a functional graph (one out-edge per node)
-// once, rotated to start at its smallest key, in key order.
-func findCycles(next map[string]string) [][]string {
-	edges := make(map[string][]string, len(next))
-	for k, n := range next {
-		edges[k] = []string{n}
-	}
-	return FindCycles(edges)
-}
-
-// findGraphCycles returns one cycle per strongly connected component that
+// FindCycles returns one cycle per strongly connected component that
 // has a cycle, rotated to start at its smallest key, sorted.
 func FindCycles(edges map[string][]string) [][]string {
 	const (
@@ -388,4 +457,58 @@ func rotateMin(c []string) []string {
 		}
 	}
 	return append(append([]string{}, c[m:]...), c[:m]...)
+}
+
+// checkText refuses text fields longer than MaxText bytes, in every
+// entity, naming the field.
+func (v *validator) checkText() {
+	check := func(src Source, key string, e any) {
+		rv := reflect.ValueOf(e)
+		rt := rv.Type()
+		for i := range rt.NumField() {
+			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+			switch f := rv.Field(i); f.Kind() {
+			case reflect.String:
+				if f.Len() > MaxText {
+					v.add(src, name, key, "%s is %d bytes long; okrmap keeps text under %d bytes (plan.max_text)", name, f.Len(), MaxText)
+				}
+			case reflect.Slice:
+				if f.Type().Elem().Kind() == reflect.String {
+					for j := range f.Len() {
+						if f.Index(j).Len() > MaxText {
+							v.add(src, fmt.Sprintf("%s/%d", name, j), key, "%s is %d bytes long; okrmap keeps text under %d bytes (plan.max_text)", name, f.Index(j).Len(), MaxText)
+						}
+					}
+				}
+			}
+		}
+	}
+	p := v.plan
+	for _, t := range p.Teams {
+		check(t.Src, t.Key, t)
+	}
+	for _, b := range p.BusinessObjectives {
+		check(b.Src, b.Key, b)
+	}
+	for _, o := range p.Objectives {
+		check(o.Src, o.Key, o)
+		for _, kr := range o.KeyResults {
+			check(kr.Src, kr.Key, kr)
+		}
+	}
+	for _, k := range p.KPIs {
+		check(k.Src, k.Key, k)
+		for _, l := range k.Links {
+			check(l.Src, k.Key, l)
+		}
+		if k.Measure != nil {
+			check(k.Src, k.Key, *k.Measure)
+		}
+	}
+	for _, a := range p.Assumptions {
+		check(a.Src, a.Key, a)
+	}
+	for _, in := range p.Investments {
+		check(in.Src, in.Key, in)
+	}
 }

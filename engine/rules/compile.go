@@ -134,7 +134,7 @@ func Compile(packs ...*Pack) (*Set, error) {
 // WithoutTag returns the rules of s that do not carry tag, and the ids of
 // those left out.
 func (s *Set) WithoutTag(tag string) (*Set, []string) {
-	out := &Set{Packs: s.Packs, byScope: map[string][]*Rule{}, plugin: s.plugin}
+	out := &Set{Packs: s.Packs, byScope: map[string][]*Rule{}, plugin: s.plugin, Limits: s.Limits}
 	var dropped []string
 	for _, r := range s.Rules {
 		if slices.Contains(r.Tags, tag) {

@@ -203,6 +203,7 @@ func (a *app) configure(cmd *cobra.Command) error {
 		return usageError{err}
 	}
 	a.cfg = cfg
+	engine.MaxDepth, engine.MaxText = cfg.Plan.MaxDepth, cfg.Plan.MaxText
 	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.Log.Level]
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.Log.Format == "json" {

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/connect"
 	"github.com/okrmap/okrmap/engine/rules"
 	"github.com/okrmap/okrmap/engine/server"
@@ -35,6 +36,7 @@ type Config struct {
 	DB string `mapstructure:"db"`
 	// Author is recorded on check-ins and measurements.
 	Author  string  `mapstructure:"author"`
+	Plan    Plan    `mapstructure:"plan"`
 	Rules   Rules   `mapstructure:"rules"`
 	Audit   Audit   `mapstructure:"audit"`
 	Plugins Plugins `mapstructure:"plugins"`
@@ -45,6 +47,13 @@ type Config struct {
 	Connectors map[string]connect.Config `mapstructure:"connectors"`
 	// Schedule lists the audits okrmap serve runs on a schedule.
 	Schedule []server.Schedule `mapstructure:"schedule"`
+}
+
+// Plan bounds the shape and size of plans (see engine.MaxDepth and
+// engine.MaxText).
+type Plan struct {
+	MaxDepth int `mapstructure:"max_depth"`
+	MaxText  int `mapstructure:"max_text"`
 }
 
 // Server configures okrmap serve.
@@ -80,6 +89,7 @@ func Defaults() Config {
 	return Config{
 		DB:         filepath.Join(DataDir(), "okrmap.db"),
 		Author:     os.Getenv("USER"),
+		Plan:       Plan{MaxDepth: engine.MaxDepth, MaxText: engine.MaxText},
 		Rules:      Rules{Builtin: true, Packs: []string{}, MaxSteps: rules.DefaultSteps, MaxText: rules.DefaultText, Timeout: rules.DefaultTimeout},
 		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}},
 		Log:        Log{Level: "warn", Format: "text"},
@@ -114,6 +124,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Server.Validate(); err != nil {
 		return err
+	}
+	if c.Plan.MaxDepth < 1 || c.Plan.MaxText < 1 {
+		return fmt.Errorf("plan.max_depth and plan.max_text must be positive")
 	}
 	names := make([]string, 0, len(c.Connectors))
 	for n := range c.Connectors {

@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestHostileCorpus runs every file of testdata/hostile the way an
+// attacker would hand it to okrmap: each is refused, or stopped by a limit,
+// with a message that says which, and nothing crashes or runs away.
+func TestHostileCorpus(t *testing.T) {
+	e := newEnv(t)
+	dir := "testdata/hostile"
+	for _, tc := range []struct{ file, want string }{
+		{"deep-parents.yaml", "hangs 100 levels below the top of its parent chain; okrmap allows 64"},
+		{"deep-drivers.yaml", "starts a chain of 99 driver links; okrmap allows 64"},
+		{"long-name.yaml", "name is 70000 bytes long; okrmap keeps text under 65536 bytes"},
+	} {
+		errOut := e.fails(ExitInput, "validate", filepath.Join(dir, tc.file))
+		if !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, tc.file+":") || strings.Count(errOut, "\n") > 3 {
+			t.Errorf("validate %s:\n%s", tc.file, errOut)
+		}
+	}
+	e.ok("apply", e.write("k.yaml", "version: 1\nkpis: [{key: k, name: K}]\n"))
+	mustContain(t, "infinite values", e.fails(ExitInput, "import", "measurements", filepath.Join(dir, "infinite.csv")),
+		"infinite.csv:2", "is not a finite number", "infinite.csv:4")
+
+	cfg := e.write("limits.yaml", "rules: {max_steps: 100000}\n")
+	files := exampleFiles(t)
+	for _, tc := range []struct {
+		pack string
+		code int
+		want string
+	}{
+		{"doubling-text.yaml", ExitInternal, "rules.max_text"},
+		{"doubling-message.yaml", ExitInternal, "rules.max_text"},
+		{"huge-repeat.yaml", ExitInternal, "rules.max_text"},
+		{"nested-loops.yaml", ExitInternal, "rules.max_steps"},
+		{"deep-brackets.yaml", ExitInput, "nests brackets more than 64 deep"},
+		{"bang-flood.yaml", ExitInput, "repeats a unary operator more than 64 times"},
+	} {
+		out, errOut, code := e.run("", append([]string{"--config", cfg, "lint", "--fail-on", "never", "--rules", filepath.Join(dir, tc.pack)}, files...)...)
+		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("lint --rules %s: exit %d, want %d and %q\n%.2000s\n%.2000s", tc.pack, code, tc.code, tc.want, out, errOut)
+		}
+	}
+}
