@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -135,7 +136,7 @@ func ParsePack(file string, data []byte) (*Pack, error) {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
 			for _, msg := range te.Errors {
-				probs = append(probs, engine.Problem{File: file, Msg: "rule pack: " + msg})
+				probs = append(probs, engine.Problem{File: file, Msg: "rule pack: " + quiet(msg)})
 			}
 			return nil, probs
 		}
@@ -228,9 +229,52 @@ func positions(n *yaml.Node) map[string]position {
 	return out
 }
 
+var (
+	unknownField = regexp.MustCompile(`^line (\d+): field (.*) not found in type \S+$`)
+	fieldName    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,40}$`)
+	quotedValue  = regexp.MustCompile("`[^`]*`")
+)
+
+// quiet rewrites a YAML decoding message so that it never repeats the
+// file's content beyond a field name: the file may not be a pack at all.
+func quiet(msg string) string {
+	if m := unknownField.FindStringSubmatch(msg); m != nil {
+		if fieldName.MatchString(m[2]) {
+			return fmt.Sprintf("line %s: field %s not found; check its spelling", m[1], m[2])
+		}
+		return fmt.Sprintf("line %s: an unknown field (not shown: this does not look like a rule pack)", m[1])
+	}
+	return quotedValue.ReplaceAllString(msg, "a value")
+}
+
+// extendsPath resolves a pack file named in extends: relative to the
+// extending pack and inside its folder (symlinks followed), so a pack
+// cannot make okrmap read /etc/shadow.
+func extendsPath(from, ext string) (string, error) {
+	refuse := func(why string) (string, error) {
+		return "", engine.Errorf(engine.EINVALID, "%s extends %q: %s; name okrmap-default or a pack file in this pack's folder", from, ext, why)
+	}
+	if filepath.IsAbs(ext) {
+		return refuse("an absolute path")
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Dir(from))
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(filepath.Dir(from), ext)
+	resolved, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return refuse("no such file")
+	}
+	if rel, err := filepath.Rel(dir, resolved); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return refuse("it lies outside this pack's folder")
+	}
+	return path, nil
+}
+
 // resolvePacks loads each pack's extends, depth first, and returns every
 // pack once in dependency order. Names are pack files, relative to the
-// extending pack, or "okrmap-default".
+// extending pack and inside its folder, or "okrmap-default".
 func resolvePacks(packs []*Pack) ([]*Pack, error) {
 	var out []*Pack
 	seen := map[string]string{} // pack name -> its file
@@ -256,8 +300,8 @@ func resolvePacks(packs []*Pack) ([]*Pack, error) {
 			if ext == Builtin {
 				parent, err = LoadBuiltin()
 			} else {
-				if !filepath.IsAbs(ext) {
-					ext = filepath.Join(filepath.Dir(p.File), ext)
+				if ext, err = extendsPath(p.File, ext); err != nil {
+					return err
 				}
 				parent, err = LoadPack(ext)
 			}

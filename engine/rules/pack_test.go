@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -160,5 +161,33 @@ func TestPacksAreNotDroppedSilently(t *testing.T) {
 	big := write("big.yaml", "pack: big\n# "+strings.Repeat("x", MaxPackSize)+"\n")
 	if _, err := LoadPack(big); err == nil || !strings.Contains(err.Error(), "is larger than 16 MiB") {
 		t.Errorf("an oversized pack: %v", err)
+	}
+}
+
+// TestExtendsStaysInItsFolder: a pack cannot extend a file outside its own
+// folder, and a file that is not a pack is not echoed in errors.
+func TestExtendsStaysInItsFolder(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "packs"), 0o755)
+	secret := filepath.Join(dir, "secret.yaml")
+	os.WriteFile(secret, []byte("root:x:0:0:Sup3rS3cret:/root:/bin/sh\nhunter2: [1]\n"), 0o600)
+	os.Symlink(secret, filepath.Join(dir, "packs", "link.yaml"))
+	os.WriteFile(filepath.Join(dir, "packs", "notpack.yaml"), []byte("db_password: Sup3rS3cret\n\"root:x:0:0:Sup3rS3cret\": 1\n"), 0o600)
+	for ext, want := range map[string]string{
+		"/etc/passwd":    "an absolute path",
+		"../secret.yaml": "outside this pack's folder",
+		"link.yaml":      "outside this pack's folder",
+		"missing.yaml":   "no such file",
+		"notpack.yaml":   "an unknown field (not shown",
+	} {
+		path := filepath.Join(dir, "packs", "main.yaml")
+		os.WriteFile(path, []byte("pack: main\nextends: ["+strconv.Quote(ext)+"]\nrules: []\n"), 0o644)
+		p, err := LoadPack(path)
+		if err == nil {
+			_, err = Compile(p)
+		}
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "Sup3rS3cret") {
+			t.Errorf("extends %s: %v, want %q and no secret", ext, err, want)
+		}
 	}
 }
