@@ -75,6 +75,13 @@ func open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 	if err := checkExisting(ctx, path, len(steps)); err != nil {
 		return nil, err
 	}
+	// A new database is private: it holds the company's plan, history and
+	// token hashes. SQLite gives its -wal and -shm files the same mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, storageError(path, err)
+	}
 	db := &DB{path: path, Now: time.Now}
 	if db.w, err = sql.Open("sqlite3", dsn(path, "_txlock=immediate")); err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)

@@ -86,3 +86,17 @@ func TestBackupLeavesNoPartialFile(t *testing.T) {
 		t.Errorf("partial files left: %v", left)
 	}
 }
+
+func TestNewDatabaseIsPrivate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "okrmap.db")
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, f := range []string{path, path + "-wal"} {
+		if st, err := os.Stat(f); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v", f, st.Mode().Perm(), err)
+		}
+	}
+}
