@@ -73,11 +73,24 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 			return err
 		}
 		defer st.Close()
+		tr, err := tx.PrepareContext(ctx, "INSERT INTO audit_trace (run_id, entity, trace) VALUES (?, ?, ?)")
+		if err != nil {
+			return err
+		}
+		defer tr.Close()
+		traced := map[string]bool{}
 		for i, f := range run.Findings {
 			trace, waiver := "", ""
 			if len(f.Trace) > 0 {
 				b, _ := json.Marshal(f.Trace)
-				trace = string(b)
+				if f.Entity == "" {
+					trace = string(b)
+				} else if !traced[f.Entity] { // once per entity; findings refer to it
+					traced[f.Entity] = true
+					if _, err := tr.ExecContext(ctx, id, f.Entity, string(b)); err != nil {
+						return fmt.Errorf("store trace: %w", err)
+					}
+				}
 			}
 			if f.Waiver != nil {
 				b, _ := json.Marshal(f.Waiver)
@@ -139,6 +152,22 @@ func (db *DB) Run(ctx context.Context, id int64) (*engine.AuditRun, error) {
 		if err != nil {
 			return err
 		}
+		traces := map[string][]string{}
+		err = each(ctx, tx, "SELECT entity, trace FROM audit_trace WHERE run_id = ?", func(r *sql.Rows) error {
+			var entity, trace string
+			if err := r.Scan(&entity, &trace); err != nil {
+				return err
+			}
+			var keys []string
+			if err := json.Unmarshal([]byte(trace), &keys); err != nil {
+				return err
+			}
+			traces[entity] = keys
+			return nil
+		}, id)
+		if err != nil {
+			return err
+		}
 		return each(ctx, tx, `SELECT rule, severity, scope, entity, team, message, fix, trace, fingerprint, waiver, not_judged FROM audit_finding
 			WHERE run_id = ? ORDER BY pos`, func(r *sql.Rows) error {
 			var f engine.Finding
@@ -152,10 +181,12 @@ func (db *DB) Run(ctx context.Context, id int64) (*engine.AuditRun, error) {
 					return err
 				}
 			}
-			if trace != "" {
+			if trace != "" { // runs stored before traces were kept per entity
 				if err := json.Unmarshal([]byte(trace), &f.Trace); err != nil {
 					return err
 				}
+			} else if t, ok := traces[f.Entity]; ok {
+				f.Trace = t
 			}
 			run.Findings = append(run.Findings, f)
 			return nil

@@ -100,3 +100,41 @@ func TestNewDatabaseIsPrivate(t *testing.T) {
 		}
 	}
 }
+
+// TestTracesStoredOncePerEntity: a run keeps each entity's trace once,
+// and every finding about the entity reads it back.
+func TestTracesStoredOncePerEntity(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "okrmap.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	trace := []string{"k", "kr", "o", "bo"}
+	run := &engine.AuditRun{Scope: "all", Counts: map[string]int{}}
+	for _, rule := range []string{"r1", "r2", "r3"} {
+		run.Findings = append(run.Findings, engine.Finding{Rule: rule, Severity: "warning", Scope: "kpi", Entity: "k", Trace: trace, Fingerprint: rule})
+	}
+	run.Findings = append(run.Findings, engine.Finding{Rule: "p", Severity: "info", Scope: "plan", Fingerprint: "p"})
+	if err := db.SaveRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	var traces, inline int
+	db.r.QueryRowContext(ctx, "SELECT count(*) FROM audit_trace WHERE run_id = ?", run.ID).Scan(&traces)
+	db.r.QueryRowContext(ctx, "SELECT count(*) FROM audit_finding WHERE run_id = ? AND trace != ''", run.ID).Scan(&inline)
+	if traces != 1 || inline != 0 {
+		t.Errorf("%d traces and %d inline traces stored for one entity", traces, inline)
+	}
+	got, err := db.Run(ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range got.Findings[:3] {
+		if strings.Join(f.Trace, ",") != "k,kr,o,bo" {
+			t.Errorf("finding %s read back trace %v", f.Rule, f.Trace)
+		}
+	}
+	if got.Findings[3].Trace != nil {
+		t.Errorf("a plan finding got a trace: %v", got.Findings[3].Trace)
+	}
+}

@@ -9,3 +9,12 @@ CREATE TABLE sync_status (
     at        TEXT NOT NULL,
     error     TEXT NOT NULL DEFAULT ''
 );
+
+-- Each entity's trace once per audit run, not once per finding: an entity
+-- with many findings repeated its whole trace in each.
+CREATE TABLE audit_trace (
+    run_id INTEGER NOT NULL REFERENCES audit_run (id) ON DELETE CASCADE,
+    entity TEXT NOT NULL,
+    trace  TEXT NOT NULL, -- JSON array of keys
+    PRIMARY KEY (run_id, entity)
+) WITHOUT ROWID;
