@@ -78,14 +78,23 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 			return err
 		}
 		defer tr.Close()
+		// An entity with several findings keeps its trace once, in
+		// audit_trace; a lone finding keeps it inline, which is smaller.
+		many := map[string]int{}
+		for _, f := range run.Findings {
+			if len(f.Trace) > 0 && f.Entity != "" {
+				many[f.Entity]++
+			}
+		}
 		traced := map[string]bool{}
 		for i, f := range run.Findings {
 			trace, waiver := "", ""
 			if len(f.Trace) > 0 {
 				b, _ := json.Marshal(f.Trace)
-				if f.Entity == "" {
+				switch {
+				case many[f.Entity] < 2:
 					trace = string(b)
-				} else if !traced[f.Entity] { // once per entity; findings refer to it
+				case !traced[f.Entity]:
 					traced[f.Entity] = true
 					if _, err := tr.ExecContext(ctx, id, f.Entity, string(b)); err != nil {
 						return fmt.Errorf("store trace: %w", err)

@@ -10,8 +10,8 @@ CREATE TABLE sync_status (
     error     TEXT NOT NULL DEFAULT ''
 );
 
--- Each entity's trace once per audit run, not once per finding: an entity
--- with many findings repeated its whole trace in each.
+-- The trace of an entity with several findings, once per audit run: each
+-- finding repeated it before. A lone finding keeps its trace inline.
 CREATE TABLE audit_trace (
     run_id INTEGER NOT NULL REFERENCES audit_run (id) ON DELETE CASCADE,
     entity TEXT NOT NULL,
