@@ -77,3 +77,22 @@ func TestSignalStopsAnAuditInsideARule(t *testing.T) {
 		t.Errorf("a stopped audit stored a run: %v\n%s", err, out)
 	}
 }
+
+// TestMemoryLimitStopsWithExit3: past memory_limit okrmap stops itself
+// with exit 3 and says why, rather than being killed.
+func TestMemoryLimitStopsWithExit3(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	dir := t.TempDir()
+	bin := sdktest.BuildTo(t, ".", filepath.Join(dir, "okrmap"))
+	cmd := exec.Command(bin, "--db", filepath.Join(dir, "okrmap.db"), "dev", "gen", "--kpis", "1000000")
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "OKRMAP_CONFIG=", "OKRMAP_MEMORY_LIMIT=100000000")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 || !strings.Contains(stderr.String(), "over its limit of 95 MiB (memory_limit)") {
+		t.Errorf("exit %v\n%s", err, stderr.String())
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -73,14 +74,22 @@ type app struct {
 	rawStdout  io.Writer // the caller's, to tell whether it is a terminal
 	log        *slog.Logger
 	now        func() time.Time
+	stopWatch  func() // ends the memory watch (watchMemory)
 }
 
 // Main runs okrmap with args (without the program name) and returns the exit
 // code.
-func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	safeOut, safeErr := &safeWriter{w: stdout}, &safeWriter{w: stderr}
 	defer safeOut.Flush()
 	defer safeErr.Flush()
+	// A bug must not read as an input error (exit 2, Go's code for a panic).
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(safeErr, "okrmap: internal error: %v; this is a bug, please report it with what follows\n%s", p, debug.Stack())
+			code = ExitInternal
+		}
+	}()
 	a := &app{stdin: stdin, stdout: safeOut, stderr: safeErr, rawStdout: stdout, now: time.Now}
 	stdout, stderr = safeOut, safeErr
 	root := a.rootCommand()
@@ -88,6 +97,11 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	defer func() {
+		if a.stopWatch != nil {
+			a.stopWatch()
+		}
+	}()
 	err := a.hint(root.ExecuteContext(ctx))
 	if err != nil {
 		var probs engine.Problems
@@ -204,6 +218,9 @@ func (a *app) configure(cmd *cobra.Command) error {
 	}
 	a.cfg = cfg
 	engine.MaxDepth, engine.MaxText = cfg.Plan.MaxDepth, cfg.Plan.MaxText
+	if a.stopWatch == nil {
+		a.stopWatch = watchMemory(cfg.MemoryLimit, os.Stderr)
+	}
 	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.Log.Level]
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.Log.Format == "json" {

@@ -35,14 +35,17 @@ type Config struct {
 	// DB is the SQLite database file.
 	DB string `mapstructure:"db"`
 	// Author is recorded on check-ins and measurements.
-	Author  string  `mapstructure:"author"`
-	Plan    Plan    `mapstructure:"plan"`
-	Rules   Rules   `mapstructure:"rules"`
-	Audit   Audit   `mapstructure:"audit"`
-	Plugins Plugins `mapstructure:"plugins"`
-	Log     Log     `mapstructure:"log"`
-	Server  Server  `mapstructure:"server"`
-	History History `mapstructure:"history"`
+	Author string `mapstructure:"author"`
+	// MemoryLimit stops okrmap (exit 3) past this many bytes; 0 is 80% of
+	// the machine's (or cgroup's) memory, less than 0 no limit.
+	MemoryLimit int64   `mapstructure:"memory_limit"`
+	Plan        Plan    `mapstructure:"plan"`
+	Rules       Rules   `mapstructure:"rules"`
+	Audit       Audit   `mapstructure:"audit"`
+	Plugins     Plugins `mapstructure:"plugins"`
+	Log         Log     `mapstructure:"log"`
+	Server      Server  `mapstructure:"server"`
+	History     History `mapstructure:"history"`
 	// Connectors are the named sources okrmap sync reads KPI values from.
 	Connectors map[string]connect.Config `mapstructure:"connectors"`
 	// Schedule lists the audits okrmap serve runs on a schedule.
