@@ -62,7 +62,15 @@ func (c *csvConn) source() string {
 func (c *csvConn) load(ctx context.Context) (map[string][]Reading, error) {
 	var r io.Reader
 	if c.cfg.Path != "" {
-		b, err := os.ReadFile(c.cfg.Path)
+		if st, err := os.Stat(c.cfg.Path); err == nil && !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("%s is not a regular file", c.cfg.Path)
+		}
+		f, err := os.Open(c.cfg.Path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, maxBody))
 		if err != nil {
 			return nil, err
 		}

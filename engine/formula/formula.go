@@ -21,9 +21,12 @@ import (
 // the key k with k == n or strings.ReplaceAll(k, "-", "_") == n; callers
 // match with Key.
 func Names(src string) ([]string, error) {
+	if err := CheckSource(src); err != nil {
+		return nil, fmt.Errorf("formula %q: %w", short(src), err)
+	}
 	tree, err := parser.Parse(src)
 	if err != nil {
-		return nil, fmt.Errorf("formula %q: %w", src, err)
+		return nil, fmt.Errorf("formula %q: %w", short(src), err)
 	}
 	v := &visitor{callees: map[string]bool{}}
 	ast.Walk(&tree.Node, v)
@@ -156,7 +159,7 @@ func Eval(src string, values map[string]float64) (v float64, ok bool, err error)
 	}
 	out, err := expr.Eval(src, env)
 	if err != nil {
-		return 0, false, fmt.Errorf("formula %q: %w", src, err)
+		return 0, false, fmt.Errorf("formula %q: %w", short(src), err)
 	}
 	switch x := out.(type) {
 	case float64:
@@ -170,4 +173,49 @@ func Eval(src string, values map[string]float64) (v float64, ok bool, err error)
 		return 0, false, nil
 	}
 	return v, true, nil
+}
+
+// Bounds on an expression's source (a formula, or a rule's when, assert or
+// message part), checked before it is parsed: the parser recurses.
+const (
+	maxSource  = 64 << 10
+	maxNesting = 64
+)
+
+// CheckSource refuses an expression too long, or too deeply nested in
+// brackets or repeated unary operators, to parse safely.
+func CheckSource(src string) error {
+	if len(src) > maxSource {
+		return fmt.Errorf("the expression is %d bytes long; keep it under %d", len(src), maxSource)
+	}
+	depth, run := 0, 0
+	for _, c := range src {
+		switch c {
+		case '(', '[', '{':
+			depth++
+			if depth > maxNesting {
+				return fmt.Errorf("the expression nests brackets more than %d deep", maxNesting)
+			}
+		case ')', ']', '}':
+			depth--
+		}
+		switch c {
+		case '!', '-', '+':
+			if run++; run > maxNesting {
+				return fmt.Errorf("the expression repeats a unary operator more than %d times", maxNesting)
+			}
+		case ' ', '\t', '\n':
+		default:
+			run = 0
+		}
+	}
+	return nil
+}
+
+// short is a formula cut for messages.
+func short(src string) string {
+	if len(src) > 80 {
+		return src[:80] + "..."
+	}
+	return src
 }

@@ -29,10 +29,6 @@ const (
 	DefaultSteps   = 10_000_000
 	DefaultText    = 1 << 20
 	DefaultTimeout = 10 * time.Minute
-	// maxSource bounds one expression's source, and maxNesting its
-	// brackets, before it is parsed: the parser recurses.
-	maxSource  = 64 << 10
-	maxNesting = 64
 )
 
 func (l Limits) withDefaults() Limits {
@@ -190,30 +186,4 @@ func mayBeText(t reflect.Type) bool {
 
 func call(fn string, arg ast.Node) ast.Node {
 	return &ast.CallNode{Callee: &ast.IdentifierNode{Value: fn}, Arguments: []ast.Node{&ast.IdentifierNode{Value: "__budget"}, arg}}
-}
-
-// checkSource refuses an expression too long or too deeply nested to
-// parse safely.
-func checkSource(src string) error {
-	if len(src) > maxSource {
-		return fmt.Errorf("the expression is %d bytes long; keep it under %d", len(src), maxSource)
-	}
-	depth := 0
-	for _, c := range src {
-		switch c {
-		case '(', '[', '{':
-			depth++
-			if depth > maxNesting {
-				return fmt.Errorf("the expression nests brackets more than %d deep", maxNesting)
-			}
-		case ')', ']', '}':
-			depth--
-		}
-	}
-	if n := strings.Count(src, "!") + strings.Count(src, "-"); n > maxNesting*4 {
-		if strings.Contains(src, strings.Repeat("!", maxNesting)) || strings.Contains(src, strings.Repeat("-", maxNesting)) {
-			return fmt.Errorf("the expression repeats a unary operator more than %d times", maxNesting)
-		}
-	}
-	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/formula"
 	"github.com/okrmap/okrmap/engine/resolve"
 )
 
@@ -180,7 +181,7 @@ func compileRule(spec RuleSpec, p *Pack) (*Rule, error) {
 		Doc: spec.Doc, Fix: spec.Fix, Pack: p.Name, When: spec.When, Assert: spec.Assert, Message: spec.Message}
 	var probs engine.Problems
 	compile := func(field, src string, offset int, ops ...expr.Option) *vm.Program {
-		if err := checkSource(src); err != nil {
+		if err := formula.CheckSource(src); err != nil {
 			probs = append(probs, exprProblem(p.File, spec, field, offset, err))
 			return nil
 		}

@@ -16,6 +16,7 @@ func TestHostileCorpus(t *testing.T) {
 		{"deep-parents.yaml", "hangs 100 levels below the top of its parent chain; okrmap allows 64"},
 		{"deep-drivers.yaml", "starts a chain of 99 driver links; okrmap allows 64"},
 		{"long-name.yaml", "name is 70000 bytes long; okrmap keeps text under 65536 bytes"},
+		{"dash-formula.yaml", "the expression repeats a unary operator more than 64 times"},
 	} {
 		errOut := e.fails(ExitInput, "validate", filepath.Join(dir, tc.file))
 		if !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, tc.file+":") || strings.Count(errOut, "\n") > 3 {

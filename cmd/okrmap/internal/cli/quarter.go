@@ -141,6 +141,10 @@ Use - to read standard input.`,
 			name := args[0]
 			in := a.stdin
 			if name != "-" {
+				// Only regular files: opening a FIFO would wait for a writer.
+				if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
+					return engine.Errorf(engine.EINVALID, "%s is not a regular file; give a CSV file, or - for standard input", name)
+				}
 				f, err := os.Open(name)
 				if err != nil {
 					return engine.Errorf(engine.EINVALID, "cannot read measurements: %v", err)
