@@ -24,10 +24,10 @@ func (p *Plan) Validate() Problems {
 	v.collectKeys()
 	v.checkEntities()
 	v.checkText()
-	if parents := v.parentEdges(); !v.checkParentCycles(parents) {
+	if parents := v.parentEdges(); !v.checkCycles("parent", parents, "objective parents form a cycle: %s; break it by giving one of them a business objective as parent") {
 		v.checkDepth("parent", parents, "objective %q hangs %d levels below the top of its parent chain; okrmap allows %d (plan.max_depth): flatten the cascade")
 	}
-	if drivers := v.driverEdges(); !v.checkDriverCycles(drivers) {
+	if drivers := v.driverEdges(); !v.checkCycles("links", drivers, "KPI driver links form a cycle: %s; a KPI cannot drive itself, remove one link") {
 		v.checkDepth("links", drivers, "KPI %q starts a chain of %d driver links; okrmap allows %d (plan.max_depth): link to the outcome more directly")
 	}
 	return v.problems
@@ -283,12 +283,12 @@ func (v *validator) checkKPI(k KPI) {
 
 // checkParentCycles rejects objectives whose parent chain loops.
 // An objective under a key result hangs under that key result's objective.
-// checkParentCycles reports parent chains that loop, and whether any did.
-func (v *validator) checkParentCycles(edges map[string][]string) bool {
+// checkCycles reports each cycle along edges at its first key, and whether
+// there was any; msg gets the cycle written a -> b -> a.
+func (v *validator) checkCycles(field string, edges map[string][]string, msg string) bool {
 	cycles := FindCycles(edges)
 	for _, cycle := range cycles {
-		v.add(v.srcOf(cycle[0]), "parent", cycle[0], "objective parents form a cycle: %s; break it by giving one of them a business objective as parent",
-			strings.Join(append(cycle, cycle[0]), " -> "))
+		v.add(v.srcOf(cycle[0]), field, cycle[0], msg, strings.Join(append(cycle, cycle[0]), " -> "))
 	}
 	return len(cycles) > 0
 }
@@ -331,17 +331,6 @@ func (v *validator) srcOf(key string) Source {
 		}
 	}
 	return v.srcs[key]
-}
-
-// checkDriverCycles reports KPI driver links that loop (a drives b drives
-// a), and whether any did.
-func (v *validator) checkDriverCycles(edges map[string][]string) bool {
-	cycles := FindCycles(edges)
-	for _, cycle := range cycles {
-		v.add(v.srcOf(cycle[0]), "links", cycle[0], "KPI driver links form a cycle: %s; a KPI cannot drive itself, remove one link",
-			strings.Join(append(cycle, cycle[0]), " -> "))
-	}
-	return len(cycles) > 0
 }
 
 // driverEdges maps each KPI to the KPIs it links to.

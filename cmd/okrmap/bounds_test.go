@@ -18,11 +18,7 @@ import (
 // stopped by a rule limit and exits 3, never killed by the kernel or the
 // runtime (which would exit 2 or by a signal).
 func TestHostilePacksUnderAMemoryLimit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	dir := t.TempDir()
-	bin := sdktest.BuildTo(t, ".", filepath.Join(dir, "okrmap"))
+	dir, bin := okrmapBinary(t)
 	files, _ := filepath.Glob("../../examples/saas-b2b/*.yaml")
 	cfg := filepath.Join(dir, "config.yaml")
 	os.WriteFile(cfg, []byte("rules: {max_steps: 100000}\n"), 0o644)
@@ -41,11 +37,7 @@ func TestHostilePacksUnderAMemoryLimit(t *testing.T) {
 // TestSignalStopsAnAuditInsideARule: SIGTERM during a rule that would run
 // for hours stops the audit within moments, and nothing is stored.
 func TestSignalStopsAnAuditInsideARule(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	dir := t.TempDir()
-	bin := sdktest.BuildTo(t, ".", filepath.Join(dir, "okrmap"))
+	dir, bin := okrmapBinary(t)
 	db := filepath.Join(dir, "okrmap.db")
 	env := append(os.Environ(), "XDG_CONFIG_HOME="+dir, "OKRMAP_CONFIG=")
 	files, _ := filepath.Glob("../../examples/saas-b2b/*.yaml")
@@ -81,11 +73,7 @@ func TestSignalStopsAnAuditInsideARule(t *testing.T) {
 // TestMemoryLimitStopsWithExit3: past memory_limit okrmap stops itself
 // with exit 3 and says why, rather than being killed.
 func TestMemoryLimitStopsWithExit3(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary; skipped with -short")
-	}
-	dir := t.TempDir()
-	bin := sdktest.BuildTo(t, ".", filepath.Join(dir, "okrmap"))
+	dir, bin := okrmapBinary(t)
 	cmd := exec.Command(bin, "--db", filepath.Join(dir, "okrmap.db"), "dev", "gen", "--kpis", "1000000")
 	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir, "OKRMAP_CONFIG=", "OKRMAP_MEMORY_LIMIT=100000000")
 	var stderr strings.Builder
@@ -95,4 +83,14 @@ func TestMemoryLimitStopsWithExit3(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != 3 || !strings.Contains(stderr.String(), "over its limit of 95 MiB (memory_limit)") {
 		t.Errorf("exit %v\n%s", err, stderr.String())
 	}
+}
+
+// okrmapBinary builds okrmap into a new directory, or skips with -short.
+func okrmapBinary(t *testing.T) (dir, bin string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	dir = t.TempDir()
+	return dir, sdktest.BuildTo(t, ".", filepath.Join(dir, "okrmap"))
 }
