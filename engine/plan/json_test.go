@@ -2,8 +2,10 @@ package plan
 
 import (
 	"bytes"
+	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -101,4 +103,121 @@ func FuzzJSONFastPath(f *testing.F) {
 			t.Fatalf("the paths read the plan differently:\nfast %+v\nslow %+v", fast, slow)
 		}
 	})
+}
+
+// TestJSONFastPathMutations changes every field of the shipped plans, one
+// at a time, to edge values (and deletes it): whatever the fast path
+// accepts, the schema path accepts and reads the same, and what the schema
+// path refuses the fast path refuses too.
+func TestJSONFastPathMutations(t *testing.T) {
+	if _, err := planShape(); err != nil {
+		t.Fatalf("the plan schema has no shape; the fast path would refuse every plan: %v", err)
+	}
+	edges := []any{nil, "", "x", "X y", "a-1", "2026-Q4", "2026-02-30", "2026-03-01", "USD",
+		strings.Repeat("k", 129), "outcome", "increase", "marketing", 0.0, -1.0, 0.5, 1.0, 1.5, 3.0,
+		true, []any{}, []any{"a", "a"}, []any{"a", "b"}, map[string]any{}}
+	var mutants, fastOK, agreeBad int
+	for name, data := range jsonPlans(t) {
+		if name == "generated" {
+			continue // the examples cover every field; keep the test quick
+		}
+		var doc any
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		mutate(doc, edges, func() {
+			data, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mutants++
+			fast := parseJSON("m.json", data)
+			slow, probs := parseYAML("m.json", data)
+			switch {
+			case fast != nil && len(probs) > 0:
+				t.Fatalf("the fast path accepted what the schema refuses (%v):\n%s", probs, data)
+			case fast != nil && !reflect.DeepEqual(fast, slow):
+				t.Fatalf("the paths read the plan differently:\n%s", data)
+			case fast != nil:
+				fastOK++
+			case len(probs) > 0:
+				agreeBad++
+			}
+		})
+	}
+	t.Logf("%d mutants: %d proved valid by the fast path, %d refused by both", mutants, fastOK, agreeBad)
+	if fastOK == 0 || agreeBad == 0 {
+		t.Fatalf("the mutants did not exercise both outcomes")
+	}
+}
+
+// mutate calls try once for each field of doc set to each edge value, once
+// for each field deleted and once for each object given an unknown field,
+// restoring doc after each. In lists it visits the first item.
+func mutate(doc any, edges []any, try func()) {
+	switch v := doc.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		for _, k := range keys {
+			old := v[k]
+			delete(v, k)
+			try()
+			for _, e := range edges {
+				v[k] = e
+				try()
+			}
+			v[k] = old
+			mutate(old, edges, try)
+		}
+		v["unknown"] = 1
+		try()
+		delete(v, "unknown")
+	case []any:
+		// Entities in a list are alike: the first stands for all.
+		for i, old := range v[:min(len(v), 1)] {
+			for _, e := range edges[:4] {
+				v[i] = e
+				try()
+			}
+			v[i] = old
+			mutate(old, edges, try)
+		}
+	}
+}
+
+// Problems in JSON files are placed where the YAML node tree places them.
+func TestLocateJSONMatchesYAML(t *testing.T) {
+	for name, data := range jsonPlans(t) {
+		root := parseNodes(data)
+		if root == nil {
+			t.Fatalf("%s: no node tree", name)
+		}
+		set, err := Parse("plan.json", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ps engine.Problems
+		set.Plan.EachEntity(func(_ engine.Kind, key string, s engine.Source) {
+			ps = append(ps, engine.Problem{File: s.File, Path: s.Path, Key: key})
+			ps = append(ps, engine.Problem{File: s.File, Path: s.Path + "/key"})
+			ps = append(ps, engine.Problem{File: s.File, Path: s.Path + "/no_such_field/0"})
+		})
+		ps = append(ps, engine.Problem{File: "plan.json", Path: ""}, engine.Problem{File: "plan.json", Path: "/version"})
+		got := set.Locate(slices.Clone(ps))
+		for i, p := range got {
+			n := lookup(root, p.Path)
+			if p.Line != n.Line || p.Column != n.Column {
+				t.Fatalf("%s: %s at %d:%d, the node tree says %d:%d", name, p.Path, p.Line, p.Column, n.Line, n.Column)
+			}
+			if ps[i].Line != 0 {
+				t.Fatal("Locate changed its argument")
+			}
+		}
+		if len(ps) < 10 {
+			t.Fatalf("%s: only %d problems", name, len(ps))
+		}
+	}
 }

@@ -13,12 +13,13 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"go.yaml.in/yaml/v3"
@@ -31,7 +32,7 @@ import (
 )
 
 // MaxFileSize bounds one plan file; larger files are refused before parsing.
-const MaxFileSize = 512 << 20
+const MaxFileSize = 1 << 30
 
 // Set is one or more plan files read together, with what is needed to point
 // later problems (from Validate or the store) at a file, line and column.
@@ -69,7 +70,7 @@ func Read(docs ...Document) (*Set, error) {
 	var probs engine.Problems
 	for _, d := range docs {
 		if len(d.Data) > MaxFileSize {
-			return nil, engine.Errorf(engine.EINVALID, "plan file %s is larger than %d MiB; split it into several files", d.Name, MaxFileSize>>20)
+			return nil, tooLarge(d.Name)
 		}
 		p, ps := parse(d.Name, d.Data)
 		probs = append(probs, ps...)
@@ -104,14 +105,37 @@ func readFile(path string) ([]byte, error) {
 		return nil, engine.Errorf(engine.EINVALID, "cannot read plan file: %v", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	st, err := f.Stat()
 	if err != nil {
 		return nil, engine.Errorf(engine.EINVALID, "cannot read plan file %s: %v", path, err)
 	}
-	if len(data) > MaxFileSize {
-		return nil, engine.Errorf(engine.EINVALID, "plan file %s is larger than %d MiB; split it into several files", path, MaxFileSize>>20)
+	if st.Size() > MaxFileSize {
+		return nil, tooLarge(path)
+	}
+	// One buffer of the file's size; a file that grows while read is cut at
+	// the limit and refused.
+	data := make([]byte, 0, st.Size()+1)
+	for {
+		n, err := f.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, engine.Errorf(engine.EINVALID, "cannot read plan file %s: %v", path, err)
+		}
+		if len(data) > MaxFileSize {
+			return nil, tooLarge(path)
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
 	}
 	return data, nil
+}
+
+func tooLarge(name string) error {
+	return engine.Errorf(engine.EINVALID, "plan file %s is larger than %d MiB; split it into several files", name, MaxFileSize>>20)
 }
 
 // Validate checks the set as a whole (see engine.Plan.Validate and
@@ -122,11 +146,20 @@ func (s *Set) Validate() error {
 
 // Locate fills in line and column of problems that point into s's files.
 func (s *Set) Locate(ps engine.Problems) engine.Problems {
+	located := map[string]bool{}
 	roots := map[string]*yaml.Node{}
 	for i := range ps {
 		p := &ps[i]
 		data, ok := s.data[p.File]
 		if !ok || p.Line > 0 {
+			continue
+		}
+		isJSON, done := located[p.File]
+		if !done {
+			isJSON = syntaxName(p.File) == "JSON" && locateJSON(data, p.File, ps)
+			located[p.File] = isJSON
+		}
+		if isJSON {
 			continue
 		}
 		root, parsed := roots[p.File]
@@ -153,98 +186,29 @@ func parse(name string, data []byte) (*engine.Plan, engine.Problems) {
 	return parseYAML(name, data)
 }
 
-// parseJSON is the fast path for a valid JSON plan: encoding/json in place
-// of a YAML node tree, several times faster and smaller on large files. It
-// returns nil for anything it does not accept as it is; parseYAML then
-// reads the file again and reports each problem with its line and column.
+// parseJSON is the fast path for a valid JSON plan: one strict decode into
+// engine.Plan (unknown fields, repeated keys and invalid UTF-8 refused),
+// then the schema's constraints checked on the typed values (see shape). It
+// returns nil for anything it cannot prove valid; parseYAML then reads the
+// file again and reports each problem with its line and column.
 func parseJSON(name string, data []byte) *engine.Plan {
-	if !utf8.Valid(data) {
+	// A typed value cannot tell null or "" from a missing field.
+	if bytes.Contains(data, []byte("null")) || bytes.Contains(data, []byte(`""`)) {
 		return nil
 	}
-	val, err := jsonValue(data)
+	check, err := planShape()
 	if err != nil {
 		return nil
 	}
-	if _, ok := val.(map[string]any); !ok {
-		return nil
-	}
-	sch, err := planSchema()
-	if err != nil || sch.Validate(val) != nil {
-		return nil
-	}
 	p := &engine.Plan{}
-	if err := json.Unmarshal(data, p); err != nil {
+	if err := jsonv2.Unmarshal(data, p, jsonv2.RejectUnknownMembers(true)); err != nil {
+		return nil
+	}
+	if !check(reflect.ValueOf(p).Elem()) {
 		return nil
 	}
 	annotate(name, p)
 	return p
-}
-
-// maxJSONDepth bounds nesting in the JSON fast path; plans nest a few levels.
-const maxJSONDepth = 32
-
-// jsonValue decodes one JSON document into the values toJSONValue gives a
-// YAML node, and fails on what parseYAML would refuse: a duplicate key, a
-// number that is not finite, deep nesting, or more than one document.
-func jsonValue(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := jsonNext(dec, 0)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("data after the document")
-	}
-	return v, nil
-}
-
-func jsonNext(dec *json.Decoder, depth int) (any, error) {
-	if depth > maxJSONDepth {
-		return nil, errors.New("nested too deep")
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		if t == '[' {
-			s := []any{}
-			for dec.More() {
-				v, err := jsonNext(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				s = append(s, v)
-			}
-			_, err := dec.Token()
-			return s, err
-		}
-		m := map[string]any{}
-		for dec.More() {
-			k, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			key := k.(string)
-			if _, dup := m[key]; dup {
-				return nil, fmt.Errorf("key %q repeated", key)
-			}
-			if m[key], err = jsonNext(dec, depth+1); err != nil {
-				return nil, err
-			}
-		}
-		_, err := dec.Token()
-		return m, err
-	case json.Number:
-		f, err := t.Float64()
-		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-			return nil, fmt.Errorf("%s is not a finite number", t)
-		}
-		return json.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
-	}
-	return tok, nil // string, bool or nil
 }
 
 // parseYAML reads a YAML or JSON plan through a YAML node tree, so every

@@ -74,7 +74,8 @@ type app struct {
 	rawStdout  io.Writer // the caller's, to tell whether it is a terminal
 	log        *slog.Logger
 	now        func() time.Time
-	stopWatch  func() // ends the memory watch (watchMemory)
+	atExit     []func() // run when the command ends, last first
+	cpuProfile string
 }
 
 // Main runs okrmap with args (without the program name) and returns the exit
@@ -98,8 +99,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	defer func() {
-		if a.stopWatch != nil {
-			a.stopWatch()
+		for i := len(a.atExit) - 1; i >= 0; i-- {
+			a.atExit[i]()
 		}
 	}()
 	err := a.hint(root.ExecuteContext(ctx))
@@ -151,6 +152,7 @@ overriding the one before.
 	pf.String("db", "", "SQLite database file (env OKRMAP_DB; default "+filepath.Join(config.DataDir(), "okrmap.db")+")")
 	pf.StringVar(&a.configFile, "config", os.Getenv("OKRMAP_CONFIG"), "config file (env OKRMAP_CONFIG)")
 	pf.String("log-level", "", "diagnostics on stderr: debug, info, warn or error (env OKRMAP_LOG_LEVEL)")
+	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (read it with 'go tool pprof')")
 
 	root.AddGroup(&cobra.Group{ID: "plan", Title: "Plans:"}, &cobra.Group{ID: "rules", Title: "Alignment rules:"},
 		&cobra.Group{ID: "quarter", Title: "Running a quarter:"}, &cobra.Group{ID: "data", Title: "Database:"},
@@ -218,8 +220,15 @@ func (a *app) configure(cmd *cobra.Command) error {
 	}
 	a.cfg = cfg
 	engine.MaxDepth, engine.MaxText = cfg.Plan.MaxDepth, cfg.Plan.MaxText
-	if a.stopWatch == nil {
-		a.stopWatch = watchMemory(cfg.MemoryLimit, os.Stderr)
+	if a.atExit == nil { // once, though completions configure again
+		a.atExit = append(a.atExit, watchMemory(cfg.MemoryLimit, os.Stderr))
+		if a.cpuProfile != "" {
+			stop, err := startCPUProfile(a.cpuProfile)
+			if err != nil {
+				return usageError{err}
+			}
+			a.atExit = append(a.atExit, stop)
+		}
 	}
 	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.Log.Level]
 	opts := &slog.HandlerOptions{Level: level}

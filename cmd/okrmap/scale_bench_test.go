@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// BenchmarkScale runs the okrmap binary on generated plans as a user
+// would: validate and lint (JSON and YAML), apply into a new database,
+// apply again unchanged, and audit with a JSON report. Plans have 5 teams
+// and 1,000 teams; sizes are 10,000 and 100,000 KPIs, or those listed in
+// OKRMAP_BENCH_KPIS (e.g. 10000,100000,1000000). Each reports the
+// command's peak resident memory (peak-MiB) and KPIs per second.
+//
+//	go test ./cmd/okrmap -run '^$' -bench Scale -benchtime 3x
+func BenchmarkScale(b *testing.B) {
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "okrmap")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	sizes := []int{10000, 100000}
+	if s := os.Getenv("OKRMAP_BENCH_KPIS"); s != "" {
+		sizes = nil
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				b.Fatalf("OKRMAP_BENCH_KPIS: %v", err)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	run := func(b *testing.B, args ...string) *os.ProcessState {
+		b.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "OKRMAP_CONFIG=", "XDG_CONFIG_HOME="+dir, "OKRMAP_LOG_LEVEL=")
+		out, err := cmd.CombinedOutput()
+		if err != nil && cmd.ProcessState.ExitCode() != 1 { // 1: findings
+			b.Fatalf("okrmap %s: %v\n%.2000s", strings.Join(args, " "), err, out)
+		}
+		return cmd.ProcessState
+	}
+	for _, teams := range []int{5, 1000} {
+		for _, n := range sizes {
+			base := filepath.Join(dir, fmt.Sprintf("t%d-k%d", teams, n))
+			for _, format := range []string{"json", "yaml"} {
+				run(b, "dev", "gen", "--kpis", strconv.Itoa(n), "--teams", strconv.Itoa(teams), "-o", format, "--out-file", base+"."+format)
+			}
+			db := base + ".db"
+			run(b, "--db", db, "apply", base+".json")
+			bench := func(name string, args func(i int) []string) {
+				b.Run(fmt.Sprintf("%s/teams=%d/kpis=%d", name, teams, n), func(b *testing.B) {
+					var peak int64
+					for i := range b.N {
+						st := run(b, args(i)...)
+						if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
+							peak = max(peak, ru.Maxrss)
+						}
+					}
+					b.ReportMetric(float64(peak)/1024, "peak-MiB")
+					b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "KPIs/s")
+				})
+			}
+			for _, format := range []string{"json", "yaml"} {
+				bench("validate-"+format, func(int) []string { return []string{"validate", base + "." + format} })
+				bench("lint-"+format, func(int) []string {
+					return []string{"lint", "--fail-on", "never", "-o", "json", base + "." + format}
+				})
+			}
+			bench("apply-new", func(i int) []string {
+				return []string{"--db", fmt.Sprintf("%s-new%d.db", base, i), "apply", base + ".json"}
+			})
+			bench("reapply", func(int) []string { return []string{"--db", db, "apply", base + ".json"} })
+			bench("audit", func(int) []string { return []string{"--db", db, "audit", "--fail-on", "never", "-o", "json"} })
+		}
+	}
+}

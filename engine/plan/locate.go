@@ -1,0 +1,132 @@
+package plan
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/okrmap/okrmap/engine"
+)
+
+// locateJSON sets the line and column of the problems in ps that point into
+// file, a JSON document, in one pass of a tokenizer that skips every value
+// no problem points into: a large plan is not parsed into a tree to place a
+// few findings. A path that goes further than the document gets the
+// position of its deepest value there, as lookup does. It returns false,
+// changing nothing, when data is not one JSON document.
+func locateJSON(data []byte, file string, ps engine.Problems) bool {
+	root := &pathTrie{}
+	for i := range ps {
+		p := &ps[i]
+		if p.File != file || p.Line > 0 {
+			continue
+		}
+		t := root
+		for _, tok := range strings.Split(strings.TrimPrefix(p.Path, "/"), "/") {
+			if tok == "" {
+				continue
+			}
+			tok = unescape(tok)
+			if t.kids == nil {
+				t.kids = map[string]*pathTrie{}
+			}
+			if t.kids[tok] == nil {
+				t.kids[tok] = &pathTrie{}
+			}
+			t = t.kids[tok]
+		}
+		t.probs = append(t.probs, p)
+	}
+	w := &jsonWalker{data: data, dec: jsontext.NewDecoder(bytes.NewReader(data)), line: 1}
+	if w.value(root) != nil {
+		return false
+	}
+	for p, at := range w.found {
+		p.Line, p.Column = at.line, at.col
+	}
+	return true
+}
+
+// pathTrie holds the problems by the JSON pointer tokens of their paths.
+type pathTrie struct {
+	kids  map[string]*pathTrie
+	probs []*engine.Problem
+}
+
+// each calls fn with every problem at or below t.
+func (t *pathTrie) each(fn func(*engine.Problem)) {
+	for _, p := range t.probs {
+		fn(p)
+	}
+	for _, k := range t.kids {
+		k.each(fn)
+	}
+}
+
+type jsonWalker struct {
+	data            []byte
+	dec             *jsontext.Decoder
+	line, lineStart int // the line of offset off, and where it starts
+	off             int
+	found           map[*engine.Problem]*position
+}
+
+type position struct{ line, col int }
+
+// value reads the next value, noting its position for t's problems (and,
+// until a deeper value does, for those below t).
+func (w *jsonWalker) value(t *pathTrie) error {
+	if t == nil {
+		return w.dec.SkipValue()
+	}
+	w.mark(t)
+	if len(t.kids) == 0 {
+		return w.dec.SkipValue()
+	}
+	tok, err := w.dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	switch tok.Kind() {
+	case '{':
+		for w.dec.PeekKind() != '}' {
+			name, err := w.dec.ReadToken()
+			if err != nil {
+				return err
+			}
+			if err := w.value(t.kids[name.String()]); err != nil {
+				return err
+			}
+		}
+		_, err = w.dec.ReadToken()
+	case '[':
+		for i := 0; w.dec.PeekKind() != ']'; i++ {
+			if err := w.value(t.kids[strconv.Itoa(i)]); err != nil {
+				return err
+			}
+		}
+		_, err = w.dec.ReadToken()
+	}
+	return err
+}
+
+// mark gives the problems at and below t the position of the next token.
+func (w *jsonWalker) mark(t *pathTrie) {
+	start := int(w.dec.InputOffset())
+	for start < len(w.data) && strings.IndexByte(" \t\r\n,:", w.data[start]) >= 0 {
+		start++
+	}
+	w.line += bytes.Count(w.data[w.off:start], []byte("\n"))
+	if i := bytes.LastIndexByte(w.data[w.off:start], '\n'); i >= 0 {
+		w.lineStart = w.off + i + 1
+	}
+	w.off = start
+	pos := &position{line: w.line, col: utf8.RuneCount(w.data[w.lineStart:start]) + 1}
+	if w.found == nil {
+		w.found = map[*engine.Problem]*position{}
+	}
+	t.each(func(p *engine.Problem) { w.found[p] = pos })
+}
