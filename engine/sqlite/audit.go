@@ -45,7 +45,8 @@ func (db *DB) Snapshot(ctx context.Context) (*Snapshot, error) {
 }
 
 // SaveRun stores an audit run with its findings in one transaction and
-// sets run.ID.
+// sets run.ID. Findings and traces already stored are referenced, not
+// stored again (see storeFindings).
 func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 	packs, err := json.Marshal(run.Packs)
 	if err != nil {
@@ -56,58 +57,21 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 		return err
 	}
 	return db.write(ctx, func(tx *sql.Tx) error {
+		ids, err := storeFindings(ctx, tx, run.Findings)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO audit_run (scope, started_at, finished_at, today, complete, packs,
-			scorecard, errors, warnings, infos, waived, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			scorecard, errors, warnings, infos, waived, author, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			run.Scope, run.StartedAt.UTC().Format(timeLayout), run.FinishedAt.UTC().Format(timeLayout), run.Today.String(),
-			run.Complete, string(packs), string(card), run.Counts["error"], run.Counts["warning"], run.Counts["info"], run.Counts["waived"], run.Author)
+			run.Complete, string(packs), string(card), run.Counts["error"], run.Counts["warning"], run.Counts["info"], run.Counts["waived"],
+			run.Author, encodeIDs(ids))
 		if err != nil {
 			return fmt.Errorf("store audit run: %w", err)
 		}
 		id, err := res.LastInsertId()
 		if err != nil {
 			return err
-		}
-		st, err := tx.PrepareContext(ctx, `INSERT INTO audit_finding (run_id, pos, rule, severity, scope, entity, team,
-			message, fix, trace, fingerprint, waiver, not_judged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		tr, err := tx.PrepareContext(ctx, "INSERT INTO audit_trace (run_id, entity, trace) VALUES (?, ?, ?)")
-		if err != nil {
-			return err
-		}
-		defer tr.Close()
-		// An entity with several findings keeps its trace once, in
-		// audit_trace; a lone finding keeps it inline, which is smaller.
-		many := map[string]int{}
-		for _, f := range run.Findings {
-			if len(f.Trace) > 0 && f.Entity != "" {
-				many[f.Entity]++
-			}
-		}
-		traced := map[string]bool{}
-		for i, f := range run.Findings {
-			trace, waiver := "", ""
-			if len(f.Trace) > 0 {
-				b, _ := json.Marshal(f.Trace)
-				switch {
-				case many[f.Entity] < 2:
-					trace = string(b)
-				case !traced[f.Entity]:
-					traced[f.Entity] = true
-					if _, err := tr.ExecContext(ctx, id, f.Entity, string(b)); err != nil {
-						return fmt.Errorf("store trace: %w", err)
-					}
-				}
-			}
-			if f.Waiver != nil {
-				b, _ := json.Marshal(f.Waiver)
-				waiver = string(b)
-			}
-			if _, err := st.ExecContext(ctx, id, i, f.Rule, f.Severity, f.Scope, f.Entity, f.Team, f.Message, f.Fix, trace, f.Fingerprint, waiver, f.NotJudged); err != nil {
-				return fmt.Errorf("store finding: %w", err)
-			}
 		}
 		run.ID = id
 		return nil
@@ -161,45 +125,16 @@ func (db *DB) Run(ctx context.Context, id int64) (*engine.AuditRun, error) {
 		if err != nil {
 			return err
 		}
-		traces := map[string][]string{}
-		err = each(ctx, tx, "SELECT entity, trace FROM audit_trace WHERE run_id = ?", func(r *sql.Rows) error {
-			var entity, trace string
-			if err := r.Scan(&entity, &trace); err != nil {
-				return err
-			}
-			var keys []string
-			if err := json.Unmarshal([]byte(trace), &keys); err != nil {
-				return err
-			}
-			traces[entity] = keys
-			return nil
-		}, id)
-		if err != nil {
+		var blob []byte
+		if err := tx.QueryRowContext(ctx, "SELECT findings FROM audit_run WHERE id = ?", id).Scan(&blob); err != nil {
 			return err
 		}
-		return each(ctx, tx, `SELECT rule, severity, scope, entity, team, message, fix, trace, fingerprint, waiver, not_judged FROM audit_finding
-			WHERE run_id = ? ORDER BY pos`, func(r *sql.Rows) error {
-			var f engine.Finding
-			var trace, waiver string
-			if err := r.Scan(&f.Rule, &f.Severity, &f.Scope, &f.Entity, &f.Team, &f.Message, &f.Fix, &trace, &f.Fingerprint, &waiver, &f.NotJudged); err != nil {
-				return err
-			}
-			if waiver != "" {
-				f.Waiver = &engine.Waiver{}
-				if err := json.Unmarshal([]byte(waiver), f.Waiver); err != nil {
-					return err
-				}
-			}
-			if trace != "" { // runs stored before traces were kept per entity
-				if err := json.Unmarshal([]byte(trace), &f.Trace); err != nil {
-					return err
-				}
-			} else if t, ok := traces[f.Entity]; ok {
-				f.Trace = t
-			}
-			run.Findings = append(run.Findings, f)
-			return nil
-		}, id)
+		if blob == nil {
+			run.Findings, err = legacyFindings(ctx, tx, id)
+		} else {
+			run.Findings, err = loadFindings(ctx, tx, blob)
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -247,7 +182,10 @@ func (db *DB) PruneRuns(ctx context.Context, keep int, cutoff time.Time, dryRun 
 				return fmt.Errorf("prune run %d: %w", id, err)
 			}
 		}
-		return nil
+		if len(ids) == 0 {
+			return nil
+		}
+		return dropUnreferenced(ctx, tx)
 	})
 	return ids, err
 }

@@ -440,8 +440,10 @@ func (a *app) auditPruneCommand() *cobra.Command {
 		Short: "Delete old audit runs, keeping the latest of every scope",
 		Long: `Prune deletes stored audit runs older than --older-than (days, 180d, or a
 duration), except the --keep newest runs of each scope, so diffs,
---fail-on-new and scorecard series keep working. Each run holds every finding
-with its message and trace; on a large plan one run is tens of megabytes.`,
+--fail-on-new and scorecard series keep working. Runs share the findings they
+have in common: a run whose findings did not change adds a list of ids, a
+run that found new things adds those. Pruning deletes the runs and every
+finding no kept run has; later writes reuse the space.`,
 		Example: `  okrmap audit prune --keep 30 --older-than 180d
   okrmap audit prune --keep 1 --older-than 0d --dry-run`,
 		Args: args(cobra.NoArgs),

@@ -1,0 +1,283 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/okrmap/okrmap/engine"
+)
+
+// storeFindings stores each finding in finding_body unless an identical
+// one is there already, and returns their ids in order. An audit that finds
+// what the one before found reads a list of digests and writes no rows.
+func storeFindings(ctx context.Context, tx *sql.Tx, fs []engine.Finding) ([]int64, error) {
+	traceOf := map[string]string{} // by entity: a run gives each entity one trace
+	rows := make([][]any, len(fs))
+	for i, f := range fs {
+		trace, ok := traceOf[f.Entity]
+		if !ok && len(f.Trace) > 0 {
+			b, _ := json.Marshal(f.Trace)
+			trace = string(b)
+			traceOf[f.Entity] = trace
+		}
+		waiver := ""
+		if f.Waiver != nil {
+			b, _ := json.Marshal(f.Waiver)
+			waiver = string(b)
+		}
+		rows[i] = []any{f.Rule, f.Severity, f.Scope, f.Entity, f.Team, f.Message, f.Fix, trace, f.Fingerprint, waiver, f.NotJudged}
+	}
+	ids, err := intern(ctx, tx, "finding_body", "rule, severity, scope, entity, team, message, fix, trace, fingerprint, waiver, not_judged", rows)
+	if err != nil {
+		return nil, fmt.Errorf("store findings: %w", err)
+	}
+	return ids, nil
+}
+
+// intern returns the ids of rows of table (which has a digest column)
+// holding each of rows' values, inserting those not there: one query finds
+// the rows that exist by the SHA-256 of their values.
+func intern(ctx context.Context, tx *sql.Tx, table, columns string, rows [][]any) ([]int64, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	digests := make([]string, len(rows))
+	for i, vals := range rows {
+		d, err := digest(vals)
+		if err != nil {
+			return nil, err
+		}
+		digests[i] = d
+	}
+	list, _ := json.Marshal(digests)
+	found := make(map[string]int64, len(rows))
+	err := each(ctx, tx, "SELECT hex(digest), id FROM "+table+" WHERE digest IN (SELECT unhex(value) FROM json_each(?))",
+		func(r *sql.Rows) error {
+			var d string
+			var id int64
+			err := r.Scan(&d, &id)
+			found[d] = id
+			return err
+		}, string(list))
+	if err != nil {
+		return nil, err
+	}
+	insert, err := tx.PrepareContext(ctx, "INSERT INTO "+table+" (digest, "+columns+") VALUES (unhex(?)"+
+		strings.Repeat(", ?", len(rows[0]))+")")
+	if err != nil {
+		return nil, err
+	}
+	defer insert.Close()
+	ids := make([]int64, len(rows))
+	for i, d := range digests {
+		id, ok := found[d]
+		if !ok {
+			res, err := insert.ExecContext(ctx, append([]any{d}, rows[i]...)...)
+			if err != nil {
+				return nil, err
+			}
+			if id, err = res.LastInsertId(); err != nil {
+				return nil, err
+			}
+			found[d] = id
+		}
+		ids[i] = id
+	}
+	return ids, nil
+}
+
+// digest is the first 16 bytes of the SHA-256 of vals, in upper-case hex
+// (as SQLite's hex writes it).
+func digest(vals []any) (string, error) {
+	h := sha256.New()
+	var buf []byte
+	for _, v := range vals {
+		buf = buf[:0]
+		switch v := v.(type) {
+		case string:
+			buf = append(binary.AppendUvarint(buf, uint64(len(v))), v...)
+		case bool:
+			buf = strconv.AppendBool(buf, v)
+		default:
+			return "", fmt.Errorf("digest of %T", v)
+		}
+		h.Write(append(buf, 0))
+	}
+	return strings.ToUpper(hex.EncodeToString(h.Sum(nil)[:16])), nil
+}
+
+// encodeIDs writes ids as signed varints of their differences: a run's ids
+// mostly follow one another, so most take one byte.
+func encodeIDs(ids []int64) []byte {
+	b := make([]byte, 0, len(ids)+8)
+	prev := int64(0)
+	for _, id := range ids {
+		b = binary.AppendVarint(b, id-prev)
+		prev = id
+	}
+	return b
+}
+
+func decodeIDs(b []byte) ([]int64, error) {
+	var ids []int64
+	prev := int64(0)
+	for len(b) > 0 {
+		d, n := binary.Varint(b)
+		if n <= 0 {
+			return nil, errors.New("audit run: findings list is corrupt")
+		}
+		prev += d
+		ids = append(ids, prev)
+		b = b[n:]
+	}
+	return ids, nil
+}
+
+// loadFindings reads the findings a run's list of ids names, in its order.
+func loadFindings(ctx context.Context, tx *sql.Tx, blob []byte) ([]engine.Finding, error) {
+	ids, err := decodeIDs(blob)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, _ := json.Marshal(ids)
+	bodies := make(map[int64]engine.Finding, len(ids))
+	traces := map[string][]string{} // JSON to keys, read once
+	err = each(ctx, tx, `SELECT id, rule, severity, scope, entity, team, message, fix, trace, fingerprint, waiver, not_judged
+		FROM finding_body WHERE id IN (SELECT value FROM json_each(?))`, func(r *sql.Rows) error {
+		var id int64
+		var f engine.Finding
+		var trace, waiver string
+		if err := r.Scan(&id, &f.Rule, &f.Severity, &f.Scope, &f.Entity, &f.Team, &f.Message, &f.Fix, &trace,
+			&f.Fingerprint, &waiver, &f.NotJudged); err != nil {
+			return err
+		}
+		if trace != "" {
+			t, ok := traces[trace]
+			if !ok {
+				if err := json.Unmarshal([]byte(trace), &t); err != nil {
+					return err
+				}
+				traces[trace] = t
+			}
+			f.Trace = t
+		}
+		if waiver != "" {
+			f.Waiver = &engine.Waiver{}
+			if err := json.Unmarshal([]byte(waiver), f.Waiver); err != nil {
+				return err
+			}
+		}
+		bodies[id] = f
+		return nil
+	}, string(list))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]engine.Finding, len(ids))
+	for i, id := range ids {
+		f, ok := bodies[id]
+		if !ok {
+			return nil, fmt.Errorf("audit run: finding %d is missing", id)
+		}
+		out[i] = f
+	}
+	return out, nil
+}
+
+// legacyFindings reads the findings of a run stored one row each.
+func legacyFindings(ctx context.Context, tx *sql.Tx, id int64) ([]engine.Finding, error) {
+	traces := map[string][]string{}
+	err := each(ctx, tx, "SELECT entity, trace FROM audit_trace WHERE run_id = ?", func(r *sql.Rows) error {
+		var entity, trace string
+		if err := r.Scan(&entity, &trace); err != nil {
+			return err
+		}
+		var keys []string
+		if err := json.Unmarshal([]byte(trace), &keys); err != nil {
+			return err
+		}
+		traces[entity] = keys
+		return nil
+	}, id)
+	if err != nil {
+		return nil, err
+	}
+	var out []engine.Finding
+	err = each(ctx, tx, `SELECT rule, severity, scope, entity, team, message, fix, trace, fingerprint, waiver, not_judged FROM audit_finding
+			WHERE run_id = ? ORDER BY pos`, func(r *sql.Rows) error {
+		var f engine.Finding
+		var trace, waiver string
+		if err := r.Scan(&f.Rule, &f.Severity, &f.Scope, &f.Entity, &f.Team, &f.Message, &f.Fix, &trace, &f.Fingerprint, &waiver, &f.NotJudged); err != nil {
+			return err
+		}
+		if waiver != "" {
+			f.Waiver = &engine.Waiver{}
+			if err := json.Unmarshal([]byte(waiver), f.Waiver); err != nil {
+				return err
+			}
+		}
+		if trace != "" {
+			if err := json.Unmarshal([]byte(trace), &f.Trace); err != nil {
+				return err
+			}
+		} else if t, ok := traces[f.Entity]; ok {
+			f.Trace = t
+		}
+		out = append(out, f)
+		return nil
+	}, id)
+	return out, err
+}
+
+// dropUnreferenced deletes the findings no stored run names any more.
+func dropUnreferenced(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS kept_body (id INTEGER PRIMARY KEY)"); err != nil {
+		return err
+	}
+	defer tx.ExecContext(ctx, "DROP TABLE temp.kept_body")
+	keep, err := tx.PrepareContext(ctx, "INSERT INTO temp.kept_body (id) VALUES (?)")
+	if err != nil {
+		return err
+	}
+	defer keep.Close()
+	var blobs [][]byte
+	err = each(ctx, tx, "SELECT findings FROM audit_run WHERE findings IS NOT NULL", func(r *sql.Rows) error {
+		var b []byte
+		err := r.Scan(&b)
+		blobs = append(blobs, b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	kept := map[int64]bool{}
+	for _, b := range blobs {
+		ids, err := decodeIDs(b)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			kept[id] = true
+		}
+	}
+	for id := range kept {
+		if _, err := keep.ExecContext(ctx, id); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM finding_body WHERE id NOT IN (SELECT id FROM temp.kept_body)"); err != nil {
+		return fmt.Errorf("prune findings: %w", err)
+	}
+	return nil
+}
