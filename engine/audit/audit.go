@@ -29,6 +29,8 @@ type Input struct {
 	Stages []Stage
 	// Clock stamps the run's start and finish; nil is time.Now.
 	Clock func() time.Time
+	// Phase, if set, is called as each phase starts: resolve, evaluate, score.
+	Phase func(name string)
 }
 
 // Stage is a source of findings besides the rule packs. A stage that fails
@@ -49,12 +51,18 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error
 		clock = time.Now
 	}
 	start := clock()
+	phase := in.Phase
+	if phase == nil {
+		phase = func(string) {}
+	}
 	for _, t := range in.Scope.Teams {
 		if !slices.ContainsFunc(in.Resolve.Plan.Teams, func(x engine.Team) bool { return x.Key == t }) {
 			return nil, nil, engine.Errorf(engine.EINVALID, "team %s: no such team", t)
 		}
 	}
+	phase("resolve")
 	g := resolve.Resolve(in.Resolve)
+	phase("evaluate")
 	type stageResult struct {
 		findings []engine.Finding
 		ref      engine.PackRef
@@ -95,6 +103,7 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error
 		all = append(all, in.Rules.PluginFindings(in.Stages[i].Name(), r.findings)...)
 		stageRefs = append(stageRefs, r.ref)
 	}
+	phase("score")
 	inScope := scopeKeys(g, in.Scope)
 	run := &engine.AuditRun{Scope: in.Scope.String(), StartedAt: start, Today: in.Resolve.Today, Complete: complete,
 		Counts: map[string]int{"error": 0, "warning": 0, "info": 0, "waived": 0}}

@@ -62,6 +62,7 @@ func (s *Service) Audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 }
 
 func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, error) {
+	ph := s.phases("audit", "prepare")
 	var w report.Writer
 	if req.Format != "" {
 		var err error
@@ -85,6 +86,7 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 		stages[i] = timedStage{st, s.opt.Observer}
 	}
 	res := &AuditResult{}
+	ph.next("load")
 	start := time.Now()
 	snap, err := s.db.Snapshot(ctx)
 	if err != nil {
@@ -96,7 +98,7 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	loaded := time.Now()
 	run, graph, err := audit.Run(ctx, audit.Input{
 		Resolve: resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Syncs: snap.Syncs, Today: s.Today(req.Today)},
-		Rules:   rs, Scope: req.Scope, Waivers: ws, Stages: stages, Clock: s.opt.Now,
+		Rules:   rs, Scope: req.Scope, Waivers: ws, Stages: stages, Clock: s.opt.Now, Phase: ph.next,
 	})
 	if err != nil {
 		return nil, err
@@ -104,22 +106,23 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	run.Author = req.Author
 	evaluated := time.Now()
 	res.Timing.Load, res.Timing.Evaluate = loaded.Sub(start), evaluated.Sub(loaded)
+	ph.next("previous run")
 	prev, err := s.latest(ctx, run.Scope)
 	if err != nil {
 		return nil, err
 	}
 	audit.CarryForward(prev, run)
 	if !req.NoStore {
+		ph.next("store")
 		if err := s.db.SaveRun(ctx, run); err != nil {
 			return nil, err
 		}
 		res.Timing.Store = time.Since(evaluated)
 	}
-	s.opt.Log.Debug("audit", "scope", run.Scope, "findings", len(run.Findings), "load", res.Timing.Load,
-		"evaluate", res.Timing.Evaluate, "store", res.Timing.Store)
 	res.Run, res.Diff = run, audit.Compare(prev, run)
 	res.Report = &report.Report{Run: run, Diff: res.Diff, Graph: graph, Color: req.Color}
 	if w != nil {
+		ph.next("report")
 		if err := writeReport(w, res.Report, req.Output, req.Writer); err != nil {
 			if req.NoStore {
 				return nil, err
@@ -130,6 +133,7 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	if !req.NoStore {
 		res.NotifyErrors = s.notify(ctx, req.Notify, res, req.Output)
 	}
+	ph.end("scope", run.Scope, "findings", len(run.Findings))
 	return res, nil
 }
 

@@ -24,48 +24,71 @@ type ApplyRequest struct {
 // invalid plan returns engine.Problems located in their documents and
 // changes nothing.
 func (s *Service) Apply(ctx context.Context, req ApplyRequest) (engine.Changes, error) {
-	docs := req.Documents
-	if len(req.Files) > 0 {
-		set, err := plan.Load(req.Files...)
-		if err != nil {
-			return nil, err
-		}
-		return s.apply(ctx, set, req)
-	}
-	if len(docs) == 0 {
+	ph := s.phases("apply", "load")
+	var set *plan.Set
+	var err error
+	switch {
+	case len(req.Files) > 0:
+		set, err = plan.Load(req.Files...)
+	case len(req.Documents) > 0:
+		set, err = plan.Read(req.Documents...)
+	default:
 		return nil, engine.Errorf(engine.EINVALID, "no plan documents to apply")
 	}
-	set, err := plan.Read(docs...)
 	if err != nil {
 		return nil, err
 	}
-	return s.apply(ctx, set, req)
-}
-
-func (s *Service) apply(ctx context.Context, set *plan.Set, req ApplyRequest) (engine.Changes, error) {
+	ph.next("validate and store")
 	cs, err := s.db.ApplyAs(ctx, set.Plan, req.DryRun, req.Author)
 	var probs engine.Problems
 	if errors.As(err, &probs) {
 		return nil, set.Locate(probs)
 	}
-	return cs, err
+	if err != nil {
+		return nil, err
+	}
+	ph.end("entities", len(cs), "dry_run", req.DryRun)
+	return cs, nil
+}
+
+// Validate reads plan files and checks them as a whole, as apply would,
+// without a database; it returns how many entities they declare.
+func (s *Service) Validate(files ...string) (int, error) {
+	ph := s.phases("validate", "load")
+	set, err := plan.Load(files...)
+	if err != nil {
+		return 0, err
+	}
+	ph.next("validate")
+	if err := set.Validate(); err != nil {
+		return 0, err
+	}
+	n := 0
+	set.Plan.EachEntity(func(engine.Kind, string, engine.Source) { n++ })
+	ph.end("entities", n)
+	return n, nil
 }
 
 // Export returns the stored model as a plan; with a period in scope, that
 // period's objectives with the objectives above them.
 func (s *Service) Export(ctx context.Context, period string) (*engine.Plan, error) {
+	var per engine.Period
+	if period != "" {
+		var err error
+		if per, err = engine.ParsePeriod(period); err != nil {
+			return nil, engine.Errorf(engine.EINVALID, "period: %v", err)
+		}
+	}
+	ph := s.phases("export", "read")
 	p, err := s.db.Plan(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if period == "" {
-		return p, nil
+	if period != "" {
+		p = p.ForPeriod(per)
 	}
-	per, err := engine.ParsePeriod(period)
-	if err != nil {
-		return nil, engine.Errorf(engine.EINVALID, "period: %v", err)
-	}
-	return p.ForPeriod(per), nil
+	ph.end("period", period)
+	return p, nil
 }
 
 // Record stores check-ins and measurements in one transaction, all or
@@ -96,6 +119,7 @@ func (s *Service) futureError(key string, at time.Time) error {
 // already stored (same KPI, time and value) are counted, not stored again,
 // so importing a file twice changes nothing.
 func (s *Service) ImportMeasurements(ctx context.Context, name string, r io.Reader, author string) (sqlite.Recorded, error) {
+	ph := s.phases("import", "read")
 	known, err := s.db.KPIKeys(ctx)
 	if err != nil {
 		return sqlite.Recorded{}, err
@@ -109,7 +133,13 @@ func (s *Service) ImportMeasurements(ctx context.Context, name string, r io.Read
 			ms[i].Author = author
 		}
 	}
-	return s.Record(ctx, sqlite.Batch{Measurements: ms})
+	ph.next("store")
+	rec, err := s.Record(ctx, sqlite.Batch{Measurements: ms})
+	if err != nil {
+		return rec, err
+	}
+	ph.end("rows", len(ms))
+	return rec, nil
 }
 
 // CloseQuarter scores and closes a period, rolling unfinished work into

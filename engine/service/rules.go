@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/plan"
@@ -105,27 +104,32 @@ type LintResult struct {
 // Lint validates plan files, resolves them without history and evaluates
 // the rule packs, skipping the rules tagged history.
 func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error) {
+	ph := s.phases("lint", "load")
 	set, err := plan.Load(req.Files...)
 	if err != nil {
 		return nil, err
 	}
+	ph.next("validate")
 	if err := set.Validate(); err != nil {
 		return nil, err
 	}
+	ph.next("compile")
 	rs, err := s.RuleSet(req.Packs)
 	if err != nil {
 		return nil, err
 	}
 	rs, skipped := rs.WithoutTag("history")
-	start := time.Now()
+	ph.next("resolve")
 	g := resolve.Resolve(resolve.Input{Plan: set.Plan, Today: s.Today(req.Today)})
+	ph.next("evaluate")
 	findings, err := rs.Evaluate(ctx, g)
 	var over *rules.BudgetError
 	if err != nil && !errors.As(err, &over) {
 		return nil, err
 	}
-	s.opt.Log.Debug("lint", "rules", len(rs.Rules), "findings", len(findings), "took", time.Since(start))
+	ph.next("locate")
 	locate(set, findings)
+	ph.end("rules", len(rs.Rules), "findings", len(findings))
 	res := &LintResult{Findings: findings, Rules: rs, Skipped: skipped}
 	if over != nil {
 		res.Stopped = over.Rules

@@ -74,6 +74,9 @@ type Options struct {
 	DBPath string
 	Log    *slog.Logger     // nil discards
 	Now    func() time.Time // nil is time.Now
+	// Progress, if set, is told as each phase of a long operation (apply,
+	// validate, lint, audit, import, export) starts; phase "" when it ends.
+	Progress func(op, phase string)
 	// Observer is told about audits and plugin runs; nil tells no one.
 	Observer Observer
 	// FutureTolerance is how far ahead of now a check-in or measurement

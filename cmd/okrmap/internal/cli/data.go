@@ -86,6 +86,7 @@ them) and drops links and investments that point at other objectives.`,
 				if err != nil {
 					return err
 				}
+				a.progress.phase("export", "write")
 				return writeOutput(a.stdout, output, func(w io.Writer) error { return plan.Write(w, p, format) })
 			})
 		},

@@ -31,10 +31,12 @@ and at least five business objectives. The same --seed gives the same plan.`,
 				return err
 			}
 			format, output := out.format, out.file
+			a.progress.phase("dev gen", "generate")
 			p, err := gen.Plan(opts)
 			if err != nil {
 				return err
 			}
+			a.progress.phase("dev gen", "write")
 			return writeOutput(a.stdout, output, func(w io.Writer) error { return plan.Write(w, p, format) })
 		},
 	}

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/okrmap/okrmap/engine"
-	"github.com/okrmap/okrmap/engine/plan"
 	"github.com/okrmap/okrmap/engine/service"
 )
 
@@ -28,15 +26,10 @@ Exit code 0 when the files are valid, 2 when they are not.`,
   okrmap validate company.yaml marketing.json`,
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			set, err := plan.Load(files...)
+			n, err := a.offline().Validate(files...)
 			if err != nil {
 				return err
 			}
-			if err := set.Validate(); err != nil {
-				return err
-			}
-			n := 0
-			set.Plan.EachEntity(func(engine.Kind, string, engine.Source) { n++ })
 			fmt.Fprintf(a.stdout, "valid: %d file%s, %d entities\n", len(files), plural(len(files)), n)
 			return nil
 		},
@@ -62,9 +55,7 @@ file:line:column and the command exits with code 2.`,
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
-				start := time.Now()
 				cs, err := s.Apply(ctx, service.ApplyRequest{Files: files, DryRun: dryRun, Author: a.cfg.Author})
-				a.log.Debug("apply", "files", len(files), "entities", len(cs), "dry_run", dryRun, "took", time.Since(start))
 				if err != nil {
 					return err
 				}

@@ -76,6 +76,8 @@ type app struct {
 	now        func() time.Time
 	atExit     []func() // run when the command ends, last first
 	cpuProfile string
+	quiet      bool
+	progress   *progress // nil when not shown
 }
 
 // Main runs okrmap with args (without the program name) and returns the exit
@@ -92,6 +94,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		}
 	}()
 	a := &app{stdin: stdin, stdout: safeOut, stderr: safeErr, rawStdout: stdout, now: time.Now}
+	a.progress = newProgress(stderr)
+	safeOut.before, safeErr.before = a.progress.stop, a.progress.stop
 	stdout, stderr = safeOut, safeErr
 	root := a.rootCommand()
 	root.SetArgs(args)
@@ -104,6 +108,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		}
 	}()
 	err := a.hint(root.ExecuteContext(ctx))
+	a.progress.stop()
 	if err != nil {
 		var probs engine.Problems
 		if errors.As(err, &probs) {
@@ -152,6 +157,7 @@ overriding the one before.
 	pf.String("db", "", "SQLite database file (env OKRMAP_DB; default "+filepath.Join(config.DataDir(), "okrmap.db")+")")
 	pf.StringVar(&a.configFile, "config", os.Getenv("OKRMAP_CONFIG"), "config file (env OKRMAP_CONFIG)")
 	pf.String("log-level", "", "diagnostics on stderr: debug, info, warn or error (env OKRMAP_LOG_LEVEL)")
+	pf.BoolVarP(&a.quiet, "quiet", "q", false, "show no progress on the terminal")
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (read it with 'go tool pprof')")
 
 	root.AddGroup(&cobra.Group{ID: "plan", Title: "Plans:"}, &cobra.Group{ID: "rules", Title: "Alignment rules:"},
@@ -219,6 +225,10 @@ func (a *app) configure(cmd *cobra.Command) error {
 		return usageError{err}
 	}
 	a.cfg = cfg
+	if a.quiet || cfg.Log.Level == "debug" { // debug lines tell the phases
+		a.progress.stop()
+		a.progress = nil
+	}
 	engine.MaxDepth, engine.MaxText = cfg.Plan.MaxDepth, cfg.Plan.MaxText
 	if a.atExit == nil { // once, though completions configure again
 		a.atExit = append(a.atExit, watchMemory(cfg.MemoryLimit, os.Stderr))
@@ -243,7 +253,7 @@ func (a *app) configure(cmd *cobra.Command) error {
 // options are the service's options from the configuration.
 func (a *app) options() service.Options {
 	return service.Options{Rules: a.cfg.Rules, Plugins: a.cfg.Plugins, WaiverFile: a.cfg.Audit.Waivers,
-		DBPath: a.cfg.DB, Log: a.log, Now: a.now, MaxStale: a.cfg.Server.MaxStaleness,
+		DBPath: a.cfg.DB, Log: a.log, Now: a.now, Progress: a.progress.phase, MaxStale: a.cfg.Server.MaxStaleness,
 		FutureTolerance: a.cfg.History.FutureTolerance, Connectors: a.cfg.Connectors}
 }
 

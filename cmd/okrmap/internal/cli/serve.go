@@ -52,6 +52,7 @@ running audits finish within server.shutdown_grace.`,
   OKRMAP_SERVER_ANONYMOUS_READ=true okrmap serve`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			a.progress.stop() // a server's work is in its log
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
 				srv, err := server.New(s, a.cfg.Server, a.log.With("logger", "server"))
 				if err != nil {

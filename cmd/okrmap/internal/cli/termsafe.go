@@ -10,11 +10,15 @@ import (
 // move the cursor, set the window title or hide output. \u00XX is also what
 // JSON means by them, so JSON written through it decodes the same.
 type safeWriter struct {
-	w    io.Writer
-	lead bool // the last byte written was 0xC2, the lead byte of a C1 character
+	w      io.Writer
+	lead   bool   // the last byte written was 0xC2, the lead byte of a C1 character
+	before func() // if set, called before each write
 }
 
 func (s *safeWriter) Write(p []byte) (int, error) {
+	if s.before != nil {
+		s.before()
+	}
 	out := make([]byte, 0, len(p))
 	for _, b := range p {
 		switch {

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The spinner names each phase and clears its line when stopped; after a
+// stop it shows nothing more.
+func TestProgressShowsPhasesAndClears(t *testing.T) {
+	var buf bytes.Buffer
+	p := &progress{w: &buf}
+	p.phase("apply", "load")
+	p.phase("apply", "validate and store")
+	p.stop()
+	out := buf.String()
+	for _, want := range []string{"apply: load", "apply: validate and store"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("progress output lacks %q: %q", want, out)
+		}
+	}
+	last := out[strings.LastIndexByte(strings.TrimSuffix(out, "\r"), '\r'):]
+	if strings.Trim(last, "\r ") != "" {
+		t.Errorf("the line was not cleared: ends with %q", last)
+	}
+	n := buf.Len()
+	p.phase("apply", "again")
+	if buf.Len() != n {
+		t.Errorf("a stopped progress drew again: %q", buf.String()[n:])
+	}
+}
+
+// Off a terminal there is no progress: the output holds no spinner.
+func TestNoProgressOffATerminal(t *testing.T) {
+	if newProgress(&bytes.Buffer{}) != nil {
+		t.Fatal("progress on a buffer")
+	}
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	files, _ := filepath.Glob("../../../../examples/saas-b2b/*.yaml")
+	code := Main(context.Background(), append([]string{"--db", filepath.Join(dir, "x.db"), "apply"}, files...), nil, &stdout, &stderr)
+	if code != 0 || strings.ContainsAny(stdout.String()+stderr.String(), "\r") {
+		t.Fatalf("exit %d, output with carriage returns:\n%q\n%q", code, stdout.String(), stderr.String())
+	}
+}
+
+// At debug level, long commands log each phase's time.
+func TestDebugLogsPhases(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "x.db")
+	files, _ := filepath.Glob("../../../../examples/saas-b2b/*.yaml")
+	for _, c := range []struct {
+		args   []string
+		phases []string
+	}{
+		{append([]string{"apply"}, files...), []string{"load", `"validate and store"`}},
+		{append([]string{"lint", "--fail-on", "never"}, files...), []string{"load", "validate", "resolve", "evaluate", "locate"}},
+		{[]string{"audit", "--fail-on", "never"}, []string{"load", "resolve", "evaluate", "score", `"previous run"`, "store", "report"}},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := Main(context.Background(), append([]string{"--db", db, "--log-level", "debug"}, c.args...), nil, &stdout, &stderr); code != 0 {
+			t.Fatalf("%s: exit %d\n%s", c.args[0], code, stderr.String())
+		}
+		for _, ph := range c.phases {
+			if want := "phase=" + ph + " took="; !strings.Contains(stderr.String(), want) {
+				t.Errorf("%s: no %q in\n%s", c.args[0], want, stderr.String())
+			}
+		}
+		if !strings.Contains(stderr.String(), c.args[0]+` done" took=`) {
+			t.Errorf("%s: no total time in\n%s", c.args[0], stderr.String())
+		}
+	}
+}
