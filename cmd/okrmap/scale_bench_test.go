@@ -14,9 +14,10 @@ import (
 // BenchmarkScale runs the okrmap binary on generated plans as a user
 // would: validate and lint (JSON and YAML), apply into a new database,
 // apply again unchanged, and audit with a JSON report. Plans have 5 teams
-// and 1,000 teams; sizes are 10,000 and 100,000 KPIs, or those listed in
-// OKRMAP_BENCH_KPIS (e.g. 10000,100000,1000000). Each reports the
-// command's peak resident memory (peak-MiB) and KPIs per second.
+// (the generator's defaults) or 1,000 teams (10 objectives each, cascades
+// up to 4 deep, driver chains up to 3); sizes are 10,000 and 100,000 KPIs,
+// or those listed in OKRMAP_BENCH_KPIS (e.g. 10000,100000,1000000). Each
+// reports the command's peak resident memory (peak-MiB) and KPIs per second.
 //
 //	go test ./cmd/okrmap -run '^$' -bench Scale -benchtime 3x
 func BenchmarkScale(b *testing.B) {
@@ -49,8 +50,12 @@ func BenchmarkScale(b *testing.B) {
 	for _, teams := range []int{5, 1000} {
 		for _, n := range sizes {
 			base := filepath.Join(dir, fmt.Sprintf("t%d-k%d", teams, n))
+			shape := []string{"--kpis", strconv.Itoa(n), "--teams", strconv.Itoa(teams)}
+			if teams > 5 {
+				shape = append(shape, "--objectives-per-team", "10", "--cascade-depth", "4", "--driver-chain", "3")
+			}
 			for _, format := range []string{"json", "yaml"} {
-				run(b, "dev", "gen", "--kpis", strconv.Itoa(n), "--teams", strconv.Itoa(teams), "-o", format, "--out-file", base+"."+format)
+				run(b, append(append([]string{"dev", "gen"}, shape...), "-o", format, "--out-file", base+"."+format)...)
 			}
 			db := base + ".db"
 			run(b, "--db", db, "apply", base+".json")

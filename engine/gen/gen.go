@@ -15,6 +15,55 @@ type Options struct {
 	Seed   uint64 // same seed, same plan
 	Period string // quarter of the objectives; default 2026-Q4
 	Teams  int    // number of teams; at least the five base teams
+	// ObjectivesPerTeam sets the number of objectives to Teams times it;
+	// 0 is one objective per 10 KPIs.
+	ObjectivesPerTeam int
+	// CascadeDepth bounds chains of team objectives under one another
+	// (1: every objective sits directly under a business objective); 0 is 4.
+	CascadeDepth int
+	// DriverChain bounds chains of activity KPIs driving one another down
+	// to an outcome KPI (1: activities drive outcomes only); 0 is 1.
+	DriverChain int
+	// KPIsPerBusinessObjective sets how many business objectives there
+	// are (five at least); 0 is 2,000.
+	KPIsPerBusinessObjective int
+	// OutcomeShare is the share of KPIs that are outcomes, above 0 and
+	// at most 1 (the rest are activities, which drive outcomes); 0 is 0.6.
+	OutcomeShare float64
+}
+
+// Check reports options that cannot make a plan.
+func (o Options) Check() error {
+	switch {
+	case o.KPIs < 1:
+		return engine.Errorf(engine.EINVALID, "generate at least one KPI")
+	case o.ObjectivesPerTeam < 0, o.CascadeDepth < 0, o.DriverChain < 0, o.KPIsPerBusinessObjective < 0:
+		return engine.Errorf(engine.EINVALID, "objectives per team, cascade depth, driver chain and KPIs per business objective cannot be negative")
+	case o.OutcomeShare < 0 || o.OutcomeShare > 1:
+		return engine.Errorf(engine.EINVALID, "the outcome share is above 0 and at most 1 (activities drive outcomes), not %g", o.OutcomeShare)
+	case o.CascadeDepth > engine.MaxDepth || o.DriverChain > engine.MaxDepth:
+		return engine.Errorf(engine.EINVALID, "cascade depth and driver chain are at most %d (plan.max_depth)", engine.MaxDepth)
+	}
+	return nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Period == "" {
+		o.Period = "2026-Q4"
+	}
+	if o.CascadeDepth == 0 {
+		o.CascadeDepth = 4
+	}
+	if o.DriverChain == 0 {
+		o.DriverChain = 1
+	}
+	if o.KPIsPerBusinessObjective == 0 {
+		o.KPIsPerBusinessObjective = 2000
+	}
+	if o.OutcomeShare == 0 {
+		o.OutcomeShare = 0.6
+	}
+	return o
 }
 
 var teams = []engine.Team{
@@ -74,18 +123,16 @@ func planTeams(n int) []engine.Team {
 	return out
 }
 
-// Plan returns a valid plan with about o.KPIs KPIs: per 10 KPIs one
-// objective with three key results; per 50 an assumption; per 100 an
+// Plan returns a valid plan with o.KPIs KPIs: objectives with three key
+// results each (see Options); per 50 KPIs an assumption; per 100 an
 // investment; o.Teams teams (five at least) and at least five business
 // objectives. Outcome KPIs link to key results; activity KPIs drive
-// outcome KPIs.
+// outcome KPIs, or other activities up to o.DriverChain deep.
 func Plan(o Options) (*engine.Plan, error) {
-	if o.KPIs < 1 {
-		return nil, engine.Errorf(engine.EINVALID, "generate at least one KPI")
+	if err := o.Check(); err != nil {
+		return nil, err
 	}
-	if o.Period == "" {
-		o.Period = "2026-Q4"
-	}
+	o = o.withDefaults()
 	per, err := engine.ParsePeriod(o.Period)
 	if err != nil {
 		return nil, engine.Errorf(engine.EINVALID, "%v", err)
@@ -96,7 +143,7 @@ func Plan(o Options) (*engine.Plan, error) {
 
 	p := &engine.Plan{Version: 1, Period: per.Name, Teams: planTeams(o.Teams)}
 	teams := p.Teams
-	nBO := max(len(anchors), o.KPIs/2000)
+	nBO := max(len(anchors), o.KPIs/o.KPIsPerBusinessObjective)
 	for i := range nBO {
 		a := anchors[i%len(anchors)]
 		p.BusinessObjectives = append(p.BusinessObjectives, engine.BusinessObjective{
@@ -113,6 +160,10 @@ func Plan(o Options) (*engine.Plan, error) {
 		})
 	}
 	nObj := max(1, o.KPIs/10)
+	if o.ObjectivesPerTeam > 0 {
+		nObj = len(teams) * o.ObjectivesPerTeam
+	}
+	depth := make([]int, nObj) // objectives from the business objective down
 	var krKeys []string
 	for i := range nObj {
 		t := teams[i%len(teams)]
@@ -120,8 +171,12 @@ func Plan(o Options) (*engine.Plan, error) {
 			Key: fmt.Sprintf("obj-%05d", i), Title: fmt.Sprintf("Win the %s segment", segments[pick(len(segments))]),
 			Team: t.Key, Owner: t.Key + "-lead@example.com", Period: per.Name, Parent: p.BusinessObjectives[i%nBO].Key,
 		}
+		depth[i] = 1
 		if i >= nBO && pick(3) == 0 {
-			obj.Parent = fmt.Sprintf("obj-%05d", pick(i)) // a team objective under another
+			if up := pick(i); depth[up] < o.CascadeDepth {
+				obj.Parent = fmt.Sprintf("obj-%05d", up) // a team objective under another
+				depth[i] = depth[up] + 1
+			}
 		}
 		for j := range 3 {
 			m := outcomes[pick(len(outcomes))]
@@ -141,12 +196,14 @@ func Plan(o Options) (*engine.Plan, error) {
 		p.Objectives = append(p.Objectives, obj)
 	}
 	outcomeKeys := make([]string, 0, o.KPIs)
+	var drivers []int            // indexes of activity KPIs that may drive others
+	chain := make([]int, o.KPIs) // driver links from the KPI down to an outcome
 	p.KPIs = make([]engine.KPI, 0, o.KPIs)
 	for i := range o.KPIs {
 		t := teams[pick(len(teams))]
 		k := engine.KPI{Key: fmt.Sprintf("kpi-%06d", i), Team: t.Key, Owner: t.Key + "-ops@example.com",
 			Frequency: []string{"daily", "weekly", "weekly", "monthly"}[pick(4)], Source: "warehouse"}
-		if len(outcomeKeys) == 0 || pick(5) < 3 {
+		if len(outcomeKeys) == 0 || r.Float64() < o.OutcomeShare {
 			m := outcomes[pick(len(outcomes))]
 			k.Name, k.Unit, k.Kind, k.Category, k.Direction = fmt.Sprintf("%s %s %d", segments[pick(len(segments))], m.name, i), m.unit, m.kind, m.category, m.direction
 			if m.category == "revenue" || m.category == "pipeline" {
@@ -158,8 +215,18 @@ func Plan(o Options) (*engine.Plan, error) {
 		} else {
 			m := activities[pick(len(activities))]
 			k.Name, k.Unit, k.Kind, k.Category, k.Direction = fmt.Sprintf("%s %s %d", segments[pick(len(segments))], m.name, i), m.unit, m.kind, m.category, m.direction
-			// Driver links only point at earlier outcome KPIs: no cycles.
-			k.Links = []engine.Link{{To: outcomeKeys[pick(len(outcomeKeys))], Rationale: "leading indicator of the outcome"}}
+			// Driver links only point at earlier KPIs: no cycles.
+			to := outcomeKeys[pick(len(outcomeKeys))]
+			chain[i] = 1
+			if len(drivers) > 0 && pick(2) == 0 {
+				if d := drivers[pick(len(drivers))]; chain[d] < o.DriverChain {
+					to, chain[i] = p.KPIs[d].Key, chain[d]+1
+				}
+			}
+			k.Links = []engine.Link{{To: to, Rationale: "leading indicator of the outcome"}}
+			if o.DriverChain > 1 {
+				drivers = append(drivers, i)
+			}
 		}
 		p.KPIs = append(p.KPIs, k)
 	}

@@ -35,3 +35,59 @@ func TestPlanIsValidAndLinked(t *testing.T) {
 		t.Error("zero KPIs accepted")
 	}
 }
+
+// The shape options give the counts asked for and keep chains within their
+// bounds, reaching each bound.
+func TestPlanShape(t *testing.T) {
+	o := Options{KPIs: 5000, Seed: 5, Teams: 50, ObjectivesPerTeam: 8, CascadeDepth: 3, DriverChain: 3,
+		KPIsPerBusinessObjective: 500, OutcomeShare: 0.5}
+	p, err := Plan(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if probs := p.Validate(); len(probs) > 0 {
+		t.Fatalf("invalid: %v", probs[:min(5, len(probs))])
+	}
+	if len(p.Teams) != 50 || len(p.Objectives) != 400 || len(p.BusinessObjectives) != 10 {
+		t.Errorf("%d teams, %d objectives, %d business objectives; want 50, 400, 10", len(p.Teams), len(p.Objectives), len(p.BusinessObjectives))
+	}
+	parent := map[string]string{}
+	for _, ob := range p.Objectives {
+		parent[ob.Key] = ob.Parent
+	}
+	deepest := 0
+	for key := range parent {
+		d := 1 // under a business objective
+		for up, ok := parent[parent[key]]; ok; up, ok = parent[up] {
+			d++
+		}
+		deepest = max(deepest, d)
+	}
+	kpis := map[string]engine.KPI{}
+	activities := 0
+	for _, k := range p.KPIs {
+		kpis[k.Key] = k
+		if k.Kind == "activity" {
+			activities++
+		}
+	}
+	longest := 0
+	for _, k := range p.KPIs {
+		n := 0
+		for x := k; x.Kind == "activity"; x = kpis[x.Links[0].To] {
+			n++
+		}
+		longest = max(longest, n)
+	}
+	if deepest != 3 || longest != 3 {
+		t.Errorf("deepest cascade %d, longest driver chain %d; want 3 and 3", deepest, longest)
+	}
+	if share := float64(activities) / float64(len(p.KPIs)); share < 0.45 || share > 0.55 {
+		t.Errorf("activity share %.2f, want about 0.5", share)
+	}
+	for _, bad := range []Options{{KPIs: 10, OutcomeShare: 1.5}, {KPIs: 10, CascadeDepth: -1}, {KPIs: 10, DriverChain: 1000}} {
+		if _, err := Plan(bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -17,20 +18,33 @@ func (a *app) devCommand() *cobra.Command {
 	}
 	var opts gen.Options
 	var out outputFlags
+	var activityShare float64
 	genCmd := &cobra.Command{
 		Use:   "gen --kpis N",
 		Short: "Generate a valid synthetic plan of any size",
-		Long: `Gen writes a valid, linked plan with N KPIs: per 10 KPIs an objective with
-three key results, per 50 an assumption, per 100 an investment, five teams
-and at least five business objectives. The same --seed gives the same plan.`,
+		Long: `Gen writes a valid, linked plan with N KPIs: objectives with three key
+results each (one per 10 KPIs, or --objectives-per-team), per 50 KPIs an
+assumption, per 100 an investment, --teams teams and a business objective per
+--kpis-per-bo KPIs (five at least). Outcome KPIs link to key results;
+activity KPIs drive outcomes, or other activities up to --driver-chain deep.
+Team objectives sit under business objectives or under one another, up to
+--cascade-depth deep. The same flags and --seed give the same plan.`,
 		Example: `  okrmap dev gen --kpis 1000 > plan.yaml
-  okrmap dev gen --kpis 100000 -o json --out-file big.json && okrmap apply big.json`,
+  okrmap dev gen --kpis 100000 -o json --out-file big.json && okrmap apply big.json
+  okrmap dev gen --kpis 100000 --teams 1000 --objectives-per-team 10 --cascade-depth 4 --driver-chain 3`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := out.resolve(a, cmd); err != nil {
 				return err
 			}
 			format, output := out.format, out.file
+			if activityShare < 0 || activityShare >= 1 {
+				return usageError{fmt.Errorf("--activity-share %g: give a share from 0 to below 1", activityShare)}
+			}
+			opts.OutcomeShare = 1 - activityShare
+			if err := opts.Check(); err != nil {
+				return usageError{err}
+			}
 			a.progress.phase("dev gen", "generate")
 			p, err := gen.Plan(opts)
 			if err != nil {
@@ -44,6 +58,11 @@ and at least five business objectives. The same --seed gives the same plan.`,
 	genCmd.Flags().Uint64Var(&opts.Seed, "seed", 1, "random seed")
 	genCmd.Flags().StringVar(&opts.Period, "period", "2026-Q4", "period of the objectives")
 	genCmd.Flags().IntVar(&opts.Teams, "teams", 5, "number of teams (5 at least)")
+	genCmd.Flags().IntVar(&opts.ObjectivesPerTeam, "objectives-per-team", 0, "objectives per team (default one objective per 10 KPIs)")
+	genCmd.Flags().IntVar(&opts.CascadeDepth, "cascade-depth", 4, "longest chain of team objectives under one another")
+	genCmd.Flags().IntVar(&opts.DriverChain, "driver-chain", 1, "longest chain of activity KPIs driving one another to an outcome")
+	genCmd.Flags().IntVar(&opts.KPIsPerBusinessObjective, "kpis-per-bo", 2000, "KPIs per business objective")
+	genCmd.Flags().Float64Var(&activityShare, "activity-share", 0.4, "share of KPIs that are activities, from 0 to below 1")
 	out.register(genCmd, "yaml", []string{"yaml", "json"}, true)
 	dev.AddCommand(genCmd, a.loadCommand())
 	return dev

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"text/tabwriter"
@@ -104,14 +102,10 @@ and a token.`,
 				return err
 			}
 			o.URL = "http://" + l.Addr().String()
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
+			stopProfile := func() {}
+			if cpuProfile != "" { // this flag, not the global one: the load alone, not the set-up
+				if stopProfile, err = startCPUProfile(cpuProfile); err != nil {
+					return usageError{err}
 				}
 			}
 			sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -122,9 +116,7 @@ and a token.`,
 				len(o.KPIs), o.Clients, o.Duration, o.WriteShare*100, auditEvery)
 			runsBefore, _ := svc.Runs(ctx, engine.Scope{}, true)
 			res, err := load.Run(ctx, o)
-			if cpuProfile != "" {
-				pprof.StopCPUProfile()
-			}
+			stopProfile()
 			stop()
 			if serr := <-served; serr != nil {
 				fmt.Fprintf(a.stderr, "okrmap: warning: %v\n", serr)
