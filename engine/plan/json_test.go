@@ -221,3 +221,47 @@ func TestLocateJSONMatchesYAML(t *testing.T) {
 		}
 	}
 }
+
+// Problems at entities of YAML files are placed from the positions kept at
+// parse time exactly where the node tree places them.
+func TestLocateYAMLEntitiesMatchesTree(t *testing.T) {
+	files, _ := filepath.Glob("../../examples/*/*.yaml")
+	g, err := gen.Plan(gen.Options{KPIs: 300, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, g, "yaml"); err != nil {
+		t.Fatal(err)
+	}
+	docs := []Document{{"generated.yaml", buf.Bytes()}}
+	for _, f := range files {
+		data, err := readFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Parse(f, data); err == nil { // plans only, not configs
+			docs = append(docs, Document{f, data})
+		}
+	}
+	for _, d := range docs {
+		set, err := Read(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		root := parseNodes(d.Data)
+		var ps engine.Problems
+		set.Plan.EachEntity(func(_ engine.Kind, key string, s engine.Source) {
+			ps = append(ps, engine.Problem{File: s.File, Path: s.Path, Key: key})
+		})
+		if len(set.at[d.Name]) < len(ps) {
+			t.Fatalf("%s: %d positions kept for %d entities", d.Name, len(set.at[d.Name]), len(ps))
+		}
+		for _, p := range set.Locate(ps) {
+			n := lookup(root, p.Path)
+			if p.Line != n.Line || p.Column != n.Column {
+				t.Fatalf("%s: %s at %d:%d, the node tree says %d:%d", d.Name, p.Path, p.Line, p.Column, n.Line, n.Column)
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/okrmap/okrmap/engine"
 )
@@ -75,6 +76,36 @@ type jsonWalker struct {
 }
 
 type position struct{ line, col int }
+
+// entityPositions returns where each entity of a plan's root mapping
+// starts, by its path (/kpis/3, /objectives/0/key_results/1 ...): the
+// problems of validation and of rules point there.
+func entityPositions(root *yaml.Node) map[string]position {
+	at := map[string]position{}
+	var list func(n *yaml.Node, path string, nested map[string]bool)
+	list = func(n *yaml.Node, path string, nested map[string]bool) {
+		if n.Kind != yaml.SequenceNode {
+			return
+		}
+		for i, item := range n.Content {
+			p := path + "/" + strconv.Itoa(i)
+			at[p] = position{item.Line, item.Column}
+			if item.Kind != yaml.MappingNode {
+				continue
+			}
+			for j := 0; j+1 < len(item.Content); j += 2 {
+				if k := item.Content[j].Value; nested[k] {
+					list(item.Content[j+1], p+"/"+k, nil)
+				}
+			}
+		}
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k := root.Content[i].Value
+		list(root.Content[i+1], "/"+k, map[string]bool{"key_results": true, "links": true})
+	}
+	return at
+}
 
 // value reads the next value, noting its position for t's problems (and,
 // until a deeper value does, for those below t).

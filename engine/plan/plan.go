@@ -41,6 +41,9 @@ type Set struct {
 	// data holds each file's content; Locate parses it again only when a
 	// problem needs a position, so no node tree is kept for large plans.
 	data map[string][]byte
+	// at holds, per YAML file, where each entity starts (see entityPositions),
+	// which places most problems without parsing the file again.
+	at map[string]map[string]position
 }
 
 // Document is one plan file's name (used in problems) and content.
@@ -65,18 +68,19 @@ func Load(paths ...string) (*Set, error) {
 
 // Read reads plan documents together, as Load reads files.
 func Read(docs ...Document) (*Set, error) {
-	set := &Set{Plan: &engine.Plan{}, data: map[string][]byte{}}
+	set := &Set{Plan: &engine.Plan{}, data: map[string][]byte{}, at: map[string]map[string]position{}}
 	var plans []*engine.Plan
 	var probs engine.Problems
 	for _, d := range docs {
 		if len(d.Data) > MaxFileSize {
 			return nil, tooLarge(d.Name)
 		}
-		p, ps := parse(d.Name, d.Data)
+		p, at, ps := parse(d.Name, d.Data)
 		probs = append(probs, ps...)
 		if p != nil {
 			plans = append(plans, p)
 			set.data[d.Name] = d.Data
+			set.at[d.Name] = at
 		}
 	}
 	if len(probs) > 0 {
@@ -88,11 +92,7 @@ func Read(docs ...Document) (*Set, error) {
 
 // Parse reads one plan file's content; name is used in problems.
 func Parse(name string, data []byte) (*Set, error) {
-	p, probs := parse(name, data)
-	if len(probs) > 0 {
-		return nil, probs
-	}
-	return &Set{Plan: p, data: map[string][]byte{name: data}}, nil
+	return Read(Document{name, data})
 }
 
 func readFile(path string) ([]byte, error) {
@@ -162,6 +162,10 @@ func (s *Set) Locate(ps engine.Problems) engine.Problems {
 		if isJSON {
 			continue
 		}
+		if at, ok := s.at[p.File][p.Path]; ok {
+			p.Line, p.Column = at.line, at.col
+			continue
+		}
 		root, parsed := roots[p.File]
 		if !parsed {
 			root = parseNodes(data)
@@ -177,13 +181,14 @@ func (s *Set) Locate(ps engine.Problems) engine.Problems {
 	return ps
 }
 
-func parse(name string, data []byte) (*engine.Plan, engine.Problems) {
+// parse reads one file, and for YAML where its entities start.
+func parse(name string, data []byte) (*engine.Plan, map[string]position, engine.Problems) {
 	if strings.EqualFold(filepath.Ext(name), ".json") {
 		if p := parseJSON(name, data); p != nil {
-			return p, nil
+			return p, nil, nil
 		}
 	}
-	return parseYAML(name, data)
+	return readYAML(name, data)
 }
 
 // parseJSON is the fast path for a valid JSON plan: one strict decode into
@@ -214,8 +219,14 @@ func parseJSON(name string, data []byte) *engine.Plan {
 // parseYAML reads a YAML or JSON plan through a YAML node tree, so every
 // problem gets a line and column.
 func parseYAML(name string, data []byte) (*engine.Plan, engine.Problems) {
-	fail := func(line, col int, format string, args ...any) (*engine.Plan, engine.Problems) {
-		return nil, engine.Problems{{File: name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}}
+	p, _, probs := readYAML(name, data)
+	return p, probs
+}
+
+// readYAML is parseYAML that also returns where each entity starts.
+func readYAML(name string, data []byte) (*engine.Plan, map[string]position, engine.Problems) {
+	fail := func(line, col int, format string, args ...any) (*engine.Plan, map[string]position, engine.Problems) {
+		return nil, nil, engine.Problems{{File: name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}}
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -223,7 +234,7 @@ func parseYAML(name string, data []byte) (*engine.Plan, engine.Problems) {
 		if errors.Is(err, io.EOF) {
 			return fail(0, 0, "the file is empty; a plan starts with 'version: 1'")
 		}
-		return nil, syntaxProblems(name, err)
+		return nil, nil, syntaxProblems(name, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -246,14 +257,14 @@ func parseYAML(name string, data []byte) (*engine.Plan, engine.Problems) {
 		return fail(0, 0, "%v", err)
 	}
 	if probs := schemaProblems(name, root, val); len(probs) > 0 {
-		return nil, probs
+		return nil, nil, probs
 	}
 	p := &engine.Plan{}
 	if err := root.Decode(p); err != nil {
-		return nil, syntaxProblems(name, err)
+		return nil, nil, syntaxProblems(name, err)
 	}
 	annotate(name, p)
-	return p, nil
+	return p, entityPositions(root), nil
 }
 
 // parseNodes returns the root mapping of a file that parsed before, or nil.
