@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 var keyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -452,52 +453,76 @@ func rotateMin(c []string) []string {
 // entity, naming the field.
 func (v *validator) checkText() {
 	check := func(src Source, key string, e any) {
-		rv := reflect.ValueOf(e)
-		rt := rv.Type()
-		for i := range rt.NumField() {
-			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
-			switch f := rv.Field(i); f.Kind() {
-			case reflect.String:
+		rv := reflect.ValueOf(e).Elem()
+		for _, tf := range textFieldsOf(rv.Type()) {
+			f := rv.Field(tf.index)
+			if f.Kind() == reflect.String {
 				if f.Len() > MaxText {
-					v.add(src, name, key, "%s is %d bytes long; okrmap keeps text under %d bytes (plan.max_text)", name, f.Len(), MaxText)
+					v.add(src, tf.name, key, "%s is %d bytes long; okrmap keeps text under %d bytes (plan.max_text)", tf.name, f.Len(), MaxText)
 				}
-			case reflect.Slice:
-				if f.Type().Elem().Kind() == reflect.String {
-					for j := range f.Len() {
-						if f.Index(j).Len() > MaxText {
-							v.add(src, fmt.Sprintf("%s/%d", name, j), key, "%s is %d bytes long; okrmap keeps text under %d bytes (plan.max_text)", name, f.Index(j).Len(), MaxText)
-						}
-					}
+				continue
+			}
+			for j := range f.Len() {
+				if f.Index(j).Len() > MaxText {
+					v.add(src, fmt.Sprintf("%s/%d", tf.name, j), key, "%s is %d bytes long; okrmap keeps text under %d bytes (plan.max_text)", tf.name, f.Index(j).Len(), MaxText)
 				}
 			}
 		}
 	}
 	p := v.plan
-	for _, t := range p.Teams {
-		check(t.Src, t.Key, t)
+	for i := range p.Teams {
+		check(p.Teams[i].Src, p.Teams[i].Key, &p.Teams[i])
 	}
-	for _, b := range p.BusinessObjectives {
+	for i := range p.BusinessObjectives {
+		b := &p.BusinessObjectives[i]
 		check(b.Src, b.Key, b)
 	}
-	for _, o := range p.Objectives {
+	for i := range p.Objectives {
+		o := &p.Objectives[i]
 		check(o.Src, o.Key, o)
-		for _, kr := range o.KeyResults {
-			check(kr.Src, kr.Key, kr)
+		for j := range o.KeyResults {
+			check(o.KeyResults[j].Src, o.KeyResults[j].Key, &o.KeyResults[j])
 		}
 	}
-	for _, k := range p.KPIs {
+	for i := range p.KPIs {
+		k := &p.KPIs[i]
 		check(k.Src, k.Key, k)
-		for _, l := range k.Links {
-			check(l.Src, k.Key, l)
+		for j := range k.Links {
+			check(k.Links[j].Src, k.Key, &k.Links[j])
 		}
 		if k.Measure != nil {
-			check(k.Src, k.Key, *k.Measure)
+			check(k.Src, k.Key, k.Measure)
 		}
 	}
-	for _, a := range p.Assumptions {
-		check(a.Src, a.Key, a)
+	for i := range p.Assumptions {
+		check(p.Assumptions[i].Src, p.Assumptions[i].Key, &p.Assumptions[i])
 	}
-	for _, in := range p.Investments {
-		check(in.Src, in.Key, in)
+	for i := range p.Investments {
+		check(p.Investments[i].Src, p.Investments[i].Key, &p.Investments[i])
 	}
+}
+
+// textField is a string or []string field of an entity type, by index,
+// with its JSON name.
+type textField struct {
+	index int
+	name  string
+}
+
+var textFields sync.Map // reflect.Type -> []textField
+
+func textFieldsOf(t reflect.Type) []textField {
+	if fs, ok := textFields.Load(t); ok {
+		return fs.([]textField)
+	}
+	var fs []textField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Type.Kind() == reflect.String || (f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.String) {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			fs = append(fs, textField{i, name})
+		}
+	}
+	textFields.Store(t, fs)
+	return fs
 }
