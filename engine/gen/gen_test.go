@@ -3,6 +3,7 @@ package gen
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/resolve"
@@ -89,5 +90,28 @@ func TestPlanShape(t *testing.T) {
 		if _, err := Plan(bad); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}
+	}
+}
+
+func TestHistory(t *testing.T) {
+	p, err := Plan(Options{KPIs: 50, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := time.Date(2026, 11, 20, 12, 30, 0, 0, time.UTC)
+	ms := History(p, 6, end, 2)
+	if len(ms) != 6*len(p.KPIs) {
+		t.Fatalf("%d measurements for %d KPIs, want 6 each", len(ms), len(p.KPIs))
+	}
+	for i, m := range ms {
+		if m.At.After(end) {
+			t.Fatalf("%s measured at %s, after %s", m.KPI, m.At, end)
+		}
+		if i%6 > 0 && (ms[i-1].KPI != m.KPI || !ms[i-1].At.Before(m.At)) {
+			t.Fatalf("measurements of %s out of order at %d", m.KPI, i)
+		}
+	}
+	if !reflect.DeepEqual(ms, History(p, 6, end, 2)) {
+		t.Error("the same seed gave a different history")
 	}
 }
