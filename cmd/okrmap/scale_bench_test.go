@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/okrmap/okrmap/plugins/sdk/sdktest"
 )
 
 // BenchmarkScale runs the okrmap binary on generated plans as a user
@@ -22,10 +24,7 @@ import (
 //	go test ./cmd/okrmap -run '^$' -bench Scale -benchtime 3x
 func BenchmarkScale(b *testing.B) {
 	dir := b.TempDir()
-	bin := filepath.Join(dir, "okrmap")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := sdktest.BuildTo(b, ".", filepath.Join(dir, "okrmap"))
 	sizes := []int{10000, 100000}
 	if s := os.Getenv("OKRMAP_BENCH_KPIS"); s != "" {
 		sizes = nil

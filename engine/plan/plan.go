@@ -428,13 +428,18 @@ func toJSONValue(n *yaml.Node, b *budget) (any, error) {
 	return nil, &posError{n.Line, n.Column, "unsupported YAML node"}
 }
 
-var planSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
+// planSchemaDoc is the plan schema as a JSON value.
+var planSchemaDoc = sync.OnceValues(func() (any, error) {
 	f, err := schemas.FS.Open("plan.schema.json")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
+	return jsonschema.UnmarshalJSON(f)
+})
+
+var planSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
+	doc, err := planSchemaDoc()
 	if err != nil {
 		return nil, err
 	}

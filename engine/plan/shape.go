@@ -13,7 +13,6 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/okrmap/okrmap/engine"
-	"github.com/okrmap/okrmap/schemas"
 )
 
 // A shape is the plan schema compiled against engine.Plan's Go types: it
@@ -26,12 +25,7 @@ type shape func(v reflect.Value) bool
 
 // planShape is the shape of engine.Plan, built once from the embedded schema.
 var planShape = sync.OnceValues(func() (shape, error) {
-	f, err := schemas.FS.Open("plan.schema.json")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
+	doc, err := planSchemaDoc()
 	if err != nil {
 		return nil, err
 	}

@@ -80,13 +80,6 @@ func BenchmarkSaveRun(b *testing.B) {
 			Team: "product", Message: "KPI " + key + " has never been measured; it is weekly", Fix: "Record a measurement.",
 			Trace: []string{key, "kr-1", "obj-1", "bo-1"}, Fingerprint: engine.Fingerprint("kpi-stale", "kpi", key)})
 	}
-	used := func(db *DB) int64 {
-		var pages, free, size int64
-		db.w.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages)
-		db.w.QueryRowContext(ctx, "PRAGMA freelist_count").Scan(&free)
-		db.w.QueryRowContext(ctx, "PRAGMA page_size").Scan(&size)
-		return (pages - free) * size
-	}
 	for _, name := range []string{"first", "unchanged"} {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -102,13 +95,13 @@ func BenchmarkSaveRun(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				before := used(db)
+				before := pageBytes(b, db)
 				b.StartTimer()
 				if err := db.SaveRun(ctx, run); err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()
-				added = used(db) - before
+				added = pageBytes(b, db) - before
 				db.Close()
 				b.StartTimer()
 			}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -26,7 +25,8 @@ func sampleRun(n int, message string) *engine.AuditRun {
 	return run
 }
 
-func pageBytes(t *testing.T, db *DB) int64 {
+// pageBytes is the size of the database's pages in use.
+func pageBytes(t testing.TB, db *DB) int64 {
 	t.Helper()
 	var pages, free, size int64
 	ctx := context.Background()
@@ -41,11 +41,7 @@ func pageBytes(t *testing.T, db *DB) int64 {
 // exactly what was stored, in order.
 func TestRepeatedRunsStoreFindingsOnce(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "okrmap.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	empty := pageBytes(t, db)
 	first := sampleRun(5000, "never measured: ")
 	if err := db.SaveRun(ctx, first); err != nil {
@@ -81,11 +77,7 @@ func TestRepeatedRunsStoreFindingsOnce(t *testing.T) {
 // deletes the rest.
 func TestPruneDropsUnreferencedFindings(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "okrmap.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	old := sampleRun(50, "old: ")
 	old.StartedAt = time.Now().Add(-48 * time.Hour)
 	shared := sampleRun(50, "shared: ")
@@ -115,11 +107,7 @@ func TestPruneDropsUnreferencedFindings(t *testing.T) {
 // read as they did.
 func TestRunsStoredRowByRowStillRead(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "okrmap.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTemp(t)
 	res, err := db.w.ExecContext(ctx, `INSERT INTO audit_run (scope, started_at, finished_at, today, complete, packs, scorecard,
 		errors, warnings, infos, waived) VALUES ('all', '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:01.000000000Z', '2026-01-01', 1, '[]', '{}', 0, 2, 0, 0)`)
 	if err != nil {
