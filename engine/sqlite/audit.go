@@ -57,7 +57,7 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 		return err
 	}
 	return db.write(ctx, func(tx *sql.Tx) error {
-		ids, err := storeFindings(ctx, tx, run.Findings)
+		ids, err := storeFindings(ctx, tx, run.Scope, run.Findings)
 		if err != nil {
 			return err
 		}

@@ -15,12 +15,27 @@ import (
 	"github.com/okrmap/okrmap/engine"
 )
 
-// storeFindings stores each finding in finding_body unless an identical
-// one is there already, and returns their ids in order. An audit that finds
-// what the one before found reads a list of digests and writes no rows.
-func storeFindings(ctx context.Context, tx *sql.Tx, fs []engine.Finding) ([]int64, error) {
+// storeFindings stores each finding of a run of scope in finding_body,
+// unless the latest run of the scope has an identical one, and returns
+// their ids in order. An audit that finds what the one before found reads
+// that run's digests and writes no rows here. A finding that comes back
+// after a run without it is stored again.
+func storeFindings(ctx context.Context, tx *sql.Tx, scope string, fs []engine.Finding) ([]int64, error) {
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	found, err := previousDigests(ctx, tx, scope)
+	if err != nil {
+		return nil, err
+	}
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO finding_body (digest, rule, severity, scope, entity, team, message,
+		fix, trace, fingerprint, waiver, not_judged) VALUES (unhex(?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return nil, err
+	}
+	defer insert.Close()
 	traceOf := map[string]string{} // by entity: a run gives each entity one trace
-	rows := make([][]any, len(fs))
+	ids := make([]int64, len(fs))
 	for i, f := range fs {
 		trace, ok := traceOf[f.Entity]
 		if !ok && len(f.Trace) > 0 {
@@ -33,56 +48,16 @@ func storeFindings(ctx context.Context, tx *sql.Tx, fs []engine.Finding) ([]int6
 			b, _ := json.Marshal(f.Waiver)
 			waiver = string(b)
 		}
-		rows[i] = []any{f.Rule, f.Severity, f.Scope, f.Entity, f.Team, f.Message, f.Fix, trace, f.Fingerprint, waiver, f.NotJudged}
-	}
-	ids, err := intern(ctx, tx, "finding_body", "rule, severity, scope, entity, team, message, fix, trace, fingerprint, waiver, not_judged", rows)
-	if err != nil {
-		return nil, fmt.Errorf("store findings: %w", err)
-	}
-	return ids, nil
-}
-
-// intern returns the ids of rows of table (which has a digest column)
-// holding each of rows' values, inserting those not there: one query finds
-// the rows that exist by the SHA-256 of their values.
-func intern(ctx context.Context, tx *sql.Tx, table, columns string, rows [][]any) ([]int64, error) {
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	digests := make([]string, len(rows))
-	for i, vals := range rows {
-		d, err := digest(vals)
+		row := []any{f.Rule, f.Severity, f.Scope, f.Entity, f.Team, f.Message, f.Fix, trace, f.Fingerprint, waiver, f.NotJudged}
+		d, err := digest(row)
 		if err != nil {
 			return nil, err
 		}
-		digests[i] = d
-	}
-	list, _ := json.Marshal(digests)
-	found := make(map[string]int64, len(rows))
-	err := each(ctx, tx, "SELECT hex(digest), id FROM "+table+" WHERE digest IN (SELECT unhex(value) FROM json_each(?))",
-		func(r *sql.Rows) error {
-			var d string
-			var id int64
-			err := r.Scan(&d, &id)
-			found[d] = id
-			return err
-		}, string(list))
-	if err != nil {
-		return nil, err
-	}
-	insert, err := tx.PrepareContext(ctx, "INSERT INTO "+table+" (digest, "+columns+") VALUES (unhex(?)"+
-		strings.Repeat(", ?", len(rows[0]))+")")
-	if err != nil {
-		return nil, err
-	}
-	defer insert.Close()
-	ids := make([]int64, len(rows))
-	for i, d := range digests {
 		id, ok := found[d]
 		if !ok {
-			res, err := insert.ExecContext(ctx, append([]any{d}, rows[i]...)...)
+			res, err := insert.ExecContext(ctx, append([]any{d}, row...)...)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("store finding: %w", err)
 			}
 			if id, err = res.LastInsertId(); err != nil {
 				return nil, err
@@ -92,6 +67,35 @@ func intern(ctx context.Context, tx *sql.Tx, table, columns string, rows [][]any
 		ids[i] = id
 	}
 	return ids, nil
+}
+
+// previousDigests returns the finding ids of the latest run of scope by
+// their digests, in hex.
+func previousDigests(ctx context.Context, tx *sql.Tx, scope string) (map[string]int64, error) {
+	found := map[string]int64{}
+	var blob []byte
+	err := tx.QueryRowContext(ctx, "SELECT findings FROM audit_run WHERE scope = ? AND findings IS NOT NULL ORDER BY id DESC LIMIT 1",
+		scope).Scan(&blob)
+	if errors.Is(err, sql.ErrNoRows) {
+		return found, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ids, err := decodeIDs(blob)
+	if err != nil {
+		return nil, err
+	}
+	list, _ := json.Marshal(ids)
+	err = each(ctx, tx, "SELECT hex(digest), id FROM finding_body WHERE id IN (SELECT value FROM json_each(?))",
+		func(r *sql.Rows) error {
+			var d string
+			var id int64
+			err := r.Scan(&d, &id)
+			found[d] = id
+			return err
+		}, string(list))
+	return found, err
 }
 
 // digest is the first 16 bytes of the SHA-256 of vals, in upper-case hex

@@ -1,9 +1,10 @@
 -- Findings stored once and referenced by every run that has them: an
--- audit whose findings did not change adds a list of ids. Runs stored
--- before keep their rows in audit_finding and audit_trace.
+-- audit whose findings did not change since the scope's last run adds a
+-- list of ids. Runs stored before keep their rows in audit_finding and
+-- audit_trace.
 CREATE TABLE finding_body (
     id          INTEGER PRIMARY KEY,
-    digest      BLOB NOT NULL UNIQUE, -- SHA-256 of the other columns, first 16 bytes
+    digest      BLOB NOT NULL, -- SHA-256 of the other columns, first 16 bytes
     rule        TEXT NOT NULL,
     severity    TEXT NOT NULL,
     scope       TEXT NOT NULL,
