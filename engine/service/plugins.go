@@ -32,12 +32,40 @@ func (s *Service) readLock() (*host.Lock, error) {
 	return l, nil
 }
 
+// strayPluginSettings reports plugins.settings entries for plugins l does
+// not pin, which no plugin would read: most often a misspelled name.
+func (s *Service) strayPluginSettings(l *host.Lock) error {
+	var pinned, stray []string
+	for _, p := range l.Plugins {
+		pinned = append(pinned, p.Name)
+	}
+	for name := range s.opt.Plugins.Settings {
+		if !slices.Contains(pinned, name) {
+			stray = append(stray, name)
+		}
+	}
+	if len(stray) == 0 {
+		return nil
+	}
+	slices.Sort(stray)
+	known := "no plugin is pinned"
+	if len(pinned) > 0 {
+		known = "the pinned plugins are " + strings.Join(pinned, ", ")
+	}
+	return engine.Errorf(engine.EINVALID, "plugins.settings has settings for %s, which no pinned plugin reads; %s: correct the name, or pin the plugin with 'okrmap plugins lock NAME'",
+		strings.Join(stray, ", "), known)
+}
+
 // PluginStages returns an audit stage for every pinned plugin, and warns
-// in the log about plugin binaries that are not pinned.
+// in the log about plugin binaries that are not pinned and about settings
+// for plugins that are not pinned.
 func (s *Service) PluginStages() ([]audit.Stage, error) {
 	l, err := s.readLock()
 	if err != nil {
 		return nil, err
+	}
+	if err := s.strayPluginSettings(l); err != nil {
+		s.opt.Log.Warn(err.Error())
 	}
 	var stages []audit.Stage
 	for _, p := range l.Plugins {
@@ -88,7 +116,8 @@ func (s *Service) Plugins(ctx context.Context) ([]Plugin, error) {
 	return out, nil
 }
 
-// VerifyPlugins checks every pin against its binary and returns the lock.
+// VerifyPlugins checks every pin against its binary, and that
+// plugins.settings names pinned plugins only, and returns the lock.
 func (s *Service) VerifyPlugins() (*host.Lock, error) {
 	l, err := s.readLock()
 	if err != nil {
@@ -96,6 +125,9 @@ func (s *Service) VerifyPlugins() (*host.Lock, error) {
 	}
 	if errs := l.Verify(); len(errs) > 0 {
 		return nil, engine.Errorf(engine.EINVALID, "%v", errors.Join(errs...))
+	}
+	if err := s.strayPluginSettings(l); err != nil {
+		return nil, err
 	}
 	return l, nil
 }

@@ -4,12 +4,16 @@
 package sdktest
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/okrmap/okrmap/engine"
@@ -67,6 +71,7 @@ func (fx *Fixture) Graph() *sdk.Graph {
 // applied (known rules, known entities, valid severities).
 func (fx *Fixture) Check(t testing.TB, p sdk.Plugin, settings map[string]string) []engine.Finding {
 	t.Helper()
+	quietPluginLog.Do(func() { hclog.DefaultOutput = dropDebug{os.Stderr} })
 	client, server := plugin.TestPluginGRPCConn(t, false, protocol.Sets(sdk.Adapt(p))[protocol.Version])
 	defer client.Close()
 	defer server.Stop()
@@ -151,4 +156,18 @@ func Processes(bin string) int {
 		}
 	}
 	return n
+}
+
+// quietPluginLog keeps go-plugin's in-process connection, which logs at
+// debug level to standard error, from flooding 'go test -v' of a plugin.
+var quietPluginLog sync.Once
+
+// dropDebug passes on the log lines of w above debug and trace level.
+type dropDebug struct{ w io.Writer }
+
+func (d dropDebug) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("[DEBUG]")) || bytes.Contains(p, []byte("[TRACE]")) {
+		return len(p), nil
+	}
+	return d.w.Write(p)
 }

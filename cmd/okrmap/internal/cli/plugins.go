@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -136,9 +137,11 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 			for _, pl := range plugins {
 				d, p := pl.Description, pl.Locked
 				fmt.Fprintf(a.stdout, "%s %s (protocol %d)  %s\n", d.GetName(), d.GetVersion(), d.GetProtocolVersion(), p.Path)
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0) // columns as wide as the longest id
 				for _, r := range d.GetRules() {
-					fmt.Fprintf(a.stdout, "  %-32s %-8s %-10s %s\n", r.GetId(), r.GetSeverity(), r.GetScope(), r.GetName())
+					fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", r.GetId(), r.GetSeverity(), r.GetScope(), r.GetName())
 				}
+				tw.Flush()
 				for _, c := range d.GetConfig() {
 					fmt.Fprintf(a.stdout, "  setting %s (default %s): %s\n", c.GetKey(), c.GetDefault(), c.GetDoc())
 				}

@@ -164,6 +164,13 @@ overrides:
 	_, errOut, _ = e.run("", "audit", "--today", "2026-11-20", "--fail-on", "never")
 	mustContain(t, "audit with an unpinned binary", errOut, "not pinned", "okrmap-plugin-extra")
 	os.Remove(filepath.Join(dir, "okrmap-plugin-extra"))
+	// Settings for a plugin that is not pinned (a misspelled name) fail
+	// verify, and an audit warns about them.
+	typo := e.write("typo.yaml", "plugins:\n  settings:\n    sass: {min_ltv_cac: \"4\"}\n")
+	mustContain(t, "verify with stray settings", e.fails(ExitInput, "--config", typo, "plugins", "verify"),
+		"settings for sass, which no pinned plugin reads", "the pinned plugins are retail, saas")
+	_, errOut, _ = e.run("", "--config", typo, "audit", "--today", "2026-11-20", "--fail-on", "never")
+	mustContain(t, "audit with stray settings", errOut, "settings for sass")
 	// A plugin removed from plugins.dirs loses its pin on a full lock.
 	os.Remove(filepath.Join(dir, "okrmap-plugin-retail"))
 	mustContain(t, "lock after removal", e.ok("plugins", "lock"), "dropped retail")
@@ -221,5 +228,27 @@ func TestAuditPluginFaults(t *testing.T) {
 				t.Errorf("%d plugin processes left behind", n)
 			}
 		})
+	}
+}
+
+// plugins list keeps its columns aligned whatever the length of rule ids.
+func TestPluginsListAlignsLongIDs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a plugin binary")
+	}
+	e := newEnv(t)
+	dir := filepath.Join(e.dir, "plugins")
+	sdktest.BuildTo(t, "github.com/okrmap/okrmap/plugins/host/testdata/broken", filepath.Join(dir, "okrmap-plugin-broken"))
+	t.Setenv("OKRMAP_PLUGINS_DIRS", dir)
+	t.Setenv("OKRMAP_TEST_FAULT", "long-id")
+	e.ok("plugins", "lock")
+	var cols []int
+	for _, line := range strings.Split(e.ok("plugins", "list"), "\n") {
+		if f := strings.Fields(line); len(f) == 4 && strings.HasPrefix(f[0], "broken-rule") {
+			cols = append(cols, strings.Index(line, " "+f[1]+" ")+1)
+		}
+	}
+	if len(cols) != 2 || cols[0] != cols[1] || cols[0] <= len("  broken-rule-with-an-id-longer-than-forty-characters") {
+		t.Errorf("severity columns at %v:\n%s", cols, e.ok("plugins", "list"))
 	}
 }

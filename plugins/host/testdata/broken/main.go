@@ -2,7 +2,7 @@
 // OKRMAP_TEST_FAULT picks the fault: crash-at-start, hang-at-start,
 // wrong-protocol, hang, crash, unknown-entity, bad-severity or bad-rule-id.
 // More modes are healthy: newer also speaks a future protocol, noisy logs,
-// and child starts a process of its own.
+// child starts a process of its own, and long-id has a long rule id.
 package main
 
 import (
@@ -25,8 +25,11 @@ func (b broken) Describe() sdk.Description {
 	if b.fault == "bad-rule-id" {
 		id = "kpi-stale" // okrmap's own rule
 	}
-	return sdk.Description{Name: "broken", Version: "0.0.1",
-		Rules: []sdk.Rule{{ID: id, Name: "Broken", Severity: "warning", Scope: "kpi"}}}
+	rules := []sdk.Rule{{ID: id, Name: "Broken", Severity: "warning", Scope: "kpi"}}
+	if b.fault == "long-id" {
+		rules = append(rules, sdk.Rule{ID: "broken-rule-with-an-id-longer-than-forty-characters", Name: "Long", Severity: "info", Scope: "objective"})
+	}
+	return sdk.Description{Name: "broken", Version: "0.0.1", Rules: rules}
 }
 
 func (b broken) Configure(map[string]string) error { return nil }
