@@ -78,7 +78,7 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	if err != nil {
 		return nil, err
 	}
-	stages, err := s.PluginStages()
+	stages, err := s.PluginStages(rs)
 	if err != nil {
 		return nil, err
 	}

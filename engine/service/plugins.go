@@ -9,6 +9,7 @@ import (
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/audit"
+	"github.com/okrmap/okrmap/engine/rules"
 	"github.com/okrmap/okrmap/plugins/host"
 	pb "github.com/okrmap/okrmap/plugins/proto/okrmap/plugin/v1"
 )
@@ -56,12 +57,34 @@ func (s *Service) strayPluginSettings(l *host.Lock) error {
 		strings.Join(stray, ", "), known)
 }
 
+// packRulesInPluginSpace refuses pack rules named like a pinned plugin's
+// rules, whose ids start with the plugin's name and '-': findings are
+// reported by rule id alone, so both would report under one id.
+func packRulesInPluginSpace(rs *rules.Set, l *host.Lock) error {
+	for _, r := range rs.Rules {
+		if r.Pack == rules.Builtin {
+			continue
+		}
+		for _, p := range l.Plugins {
+			if strings.HasPrefix(r.ID, p.Name+"-") {
+				return engine.Errorf(engine.EINVALID, "rule %s of pack %s is named like the rules of plugin %s (%s-...), and findings are reported by rule id; rename the pack's rule",
+					r.ID, r.Pack, p.Name, p.Name)
+			}
+		}
+	}
+	return nil
+}
+
 // PluginStages returns an audit stage for every pinned plugin, and warns
 // in the log about plugin binaries that are not pinned and about settings
-// for plugins that are not pinned.
-func (s *Service) PluginStages() ([]audit.Stage, error) {
+// for plugins that are not pinned. A rule of rs named like a plugin's rules
+// is an error.
+func (s *Service) PluginStages(rs *rules.Set) ([]audit.Stage, error) {
 	l, err := s.readLock()
 	if err != nil {
+		return nil, err
+	}
+	if err := packRulesInPluginSpace(rs, l); err != nil {
 		return nil, err
 	}
 	if err := s.strayPluginSettings(l); err != nil {

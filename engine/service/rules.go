@@ -66,9 +66,15 @@ func (s *Service) Rules(ctx context.Context, extra []string, pack string) ([]Rul
 	out := []RuleInfo{}
 	for _, r := range set.Rules {
 		if pack == "" || r.Pack == pack {
-			out = append(out, RuleInfo{ID: r.ID, Name: r.Name, Severity: r.Severity, Scope: r.Scope, Tags: r.Tags,
-				Pack: r.Pack, When: r.When, Assert: r.Assert, Message: r.Message, Doc: r.Doc, Fix: r.Fix})
+			out = append(out, ruleInfo(r))
 		}
+	}
+	l, err := s.readLock()
+	if err != nil {
+		return nil, err
+	}
+	if err := packRulesInPluginSpace(set, l); err != nil {
+		return nil, err
 	}
 	plugins, err := s.Plugins(ctx)
 	if err != nil {
@@ -84,6 +90,33 @@ func (s *Service) Rules(ctx context.Context, extra []string, pack string) ([]Rul
 		}
 	}
 	return out, nil
+}
+
+// Rule returns the rule with id, of a pack or of a pinned plugin
+// (starting plugins only when no pack has it).
+func (s *Service) Rule(ctx context.Context, extra []string, id string) (RuleInfo, error) {
+	set, err := s.RuleSet(extra)
+	if err != nil {
+		return RuleInfo{}, err
+	}
+	if r := set.Rule(id); r != nil {
+		return ruleInfo(r), nil
+	}
+	all, err := s.Rules(ctx, extra, "")
+	if err != nil {
+		return RuleInfo{}, err
+	}
+	for _, r := range all {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return RuleInfo{}, engine.NotFound("rule", "no rule %q in the rule packs or pinned plugins", id)
+}
+
+func ruleInfo(r *rules.Rule) RuleInfo {
+	return RuleInfo{ID: r.ID, Name: r.Name, Severity: r.Severity, Scope: r.Scope, Tags: r.Tags,
+		Pack: r.Pack, When: r.When, Assert: r.Assert, Message: r.Message, Doc: r.Doc, Fix: r.Fix}
 }
 
 // LintRequest asks for the rules' findings on plan files alone.

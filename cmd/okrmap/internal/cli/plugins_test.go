@@ -37,6 +37,15 @@ func TestPluginsEndToEnd(t *testing.T) {
 		t.Errorf("plugins list -o json: %v %v", listed, err)
 	}
 	mustContain(t, "rules list", e.ok("rules", "list", "--pack", "saas"), "saas-ltv-cac-low", "plugin:saas")
+	mustContain(t, "rules show a plugin rule", e.ok("rules", "show", "saas-ltv-cac-low"), "saas-ltv-cac-low: ", "pack      plugin:saas", "Fix: ")
+	mustContain(t, "rules show an unknown rule", e.fails(ExitInput, "rules", "show", "saas-nope"), `no rule "saas-nope" in the rule packs or pinned plugins`)
+	// A pack rule may not be named like a plugin's rules: both would report
+	// under one id.
+	clash := e.write("clash.yaml", "pack: fintech\nrules:\n  - {id: saas-ltv-cac-low, name: Clash, severity: warning, scope: kpi, assert: 'true', message: m}\n")
+	for _, args := range [][]string{{"audit", "--rules", clash}, {"rules", "list", "--rules", clash}} {
+		mustContain(t, args[0]+" with a clashing pack", e.fails(ExitInput, args...),
+			"rule saas-ltv-cac-low of pack fintech is named like the rules of plugin saas (saas-...)")
+	}
 
 	// Plugin rules are overridden like any rule, from a pack.
 	pack := e.write("pack.yaml", `pack: plugin-overrides

@@ -64,21 +64,15 @@ false; rules.packs in the config and --rules add more.`,
 			if err := checkFormat(showOutput, "text", "json", "yaml"); err != nil {
 				return err
 			}
-			set, err := a.offline().RuleSet(extra)
+			r, err := a.offline().Rule(cmd.Context(), extra, ids[0])
 			if err != nil {
 				return err
 			}
-			r := set.Rule(ids[0])
-			if r == nil {
-				return engine.NotFound("rule", "no rule %q", ids[0])
-			}
-			info := service.RuleInfo{ID: r.ID, Name: r.Name, Severity: r.Severity, Scope: r.Scope, Tags: r.Tags, Pack: r.Pack,
-				When: r.When, Assert: r.Assert, Message: r.Message, Doc: r.Doc, Fix: r.Fix}
 			switch showOutput {
 			case "json":
-				return writeJSON(a.stdout, info)
+				return writeJSON(a.stdout, r)
 			case "yaml":
-				return writeYAML(a.stdout, info)
+				return writeYAML(a.stdout, r)
 			}
 			w := a.stdout
 			fmt.Fprintf(w, "%s: %s\n\n", r.ID, r.Name)
@@ -86,7 +80,10 @@ false; rules.packs in the config and --rules add more.`,
 			if r.When != "" {
 				fmt.Fprintf(w, "  when      %s\n", strings.TrimSpace(r.When))
 			}
-			fmt.Fprintf(w, "  assert    %s\n  message   %s\n\n%s\n\nFix: %s\n", strings.TrimSpace(r.Assert), r.Message, r.Doc, r.Fix)
+			if r.Assert != "" { // a plugin's rules are code
+				fmt.Fprintf(w, "  assert    %s\n  message   %s\n", strings.TrimSpace(r.Assert), r.Message)
+			}
+			fmt.Fprintf(w, "\n%s\n\nFix: %s\n", r.Doc, r.Fix)
 			return nil
 		},
 	}
