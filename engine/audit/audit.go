@@ -43,6 +43,64 @@ type Stage interface {
 // FailureRule is the rule id of a stage's failure finding.
 const FailureRule = "plugin-failure"
 
+// Evaluation is what the rule packs and the stages found in a graph.
+type Evaluation struct {
+	// Findings are the packs', then each stage's with the packs' overrides
+	// applied, or a plugin-failure finding for a stage that failed.
+	Findings []engine.Finding
+	Stages   []engine.PackRef // one per stage, Failed when it failed
+	Stopped  []string         // rules a limit stopped (see rules.BudgetError)
+	Failed   []string         // stages that failed
+}
+
+// Complete reports whether every rule and stage ran to the end.
+func (e *Evaluation) Complete() bool { return len(e.Stopped) == 0 && len(e.Failed) == 0 }
+
+// Evaluate runs the rule packs and, concurrently, the stages over g.
+func Evaluate(ctx context.Context, g *resolve.Graph, rs *rules.Set, stages []Stage) (*Evaluation, error) {
+	type stageResult struct {
+		findings []engine.Finding
+		ref      engine.PackRef
+		err      error
+	}
+	results := make([]stageResult, len(stages))
+	var wg sync.WaitGroup
+	for i, st := range stages {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fs, ref, err := st.Run(ctx, g)
+			results[i] = stageResult{fs, ref, err}
+		}()
+	}
+	all, err := rs.Evaluate(ctx, g)
+	wg.Wait()
+	ev := &Evaluation{}
+	var over *rules.BudgetError
+	if errors.As(err, &over) {
+		ev.Stopped, err = over.Rules, nil // the stopped rules' findings say so
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range results {
+		name := stages[i].Name()
+		if r.err != nil {
+			all = append(all, engine.Finding{Rule: FailureRule, Severity: "error", Scope: "plugin", Entity: name,
+				Message: r.err.Error(), Fix: "Read the message and the plugin's lines in okrmap's log (--log-level info shows them all); if its binary changed and is trusted, re-pin it with okrmap plugins lock " + name + ".",
+				Fingerprint: engine.Fingerprint(FailureRule, "plugin", name)})
+			ev.Stages = append(ev.Stages, engine.PackRef{Name: name, Failed: true})
+			ev.Failed = append(ev.Failed, name)
+			continue
+		}
+		rules.AttachEntities(g, r.findings)
+		all = append(all, rs.PluginFindings(name, r.findings)...)
+		ev.Stages = append(ev.Stages, r.ref)
+	}
+	ev.Findings = all
+	return ev, nil
+}
+
 // Run evaluates the rules and scores the plan, and returns the run with the
 // graph it judged. The run is not stored; its ID is 0.
 func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error) {
@@ -63,46 +121,11 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error
 	phase("resolve")
 	g := resolve.Resolve(in.Resolve)
 	phase("evaluate")
-	type stageResult struct {
-		findings []engine.Finding
-		ref      engine.PackRef
-		err      error
-	}
-	results := make([]stageResult, len(in.Stages))
-	var wg sync.WaitGroup
-	for i, st := range in.Stages {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fs, ref, err := st.Run(ctx, g)
-			results[i] = stageResult{fs, ref, err}
-		}()
-	}
-	all, err := in.Rules.Evaluate(ctx, g)
-	wg.Wait()
-	complete := true
-	var over *rules.BudgetError
-	if errors.As(err, &over) {
-		complete, err = false, nil // the stopped rules' findings say so
-	}
+	ev, err := Evaluate(ctx, g, in.Rules, in.Stages)
 	if err != nil {
 		return nil, nil, err
 	}
-	var stageRefs []engine.PackRef
-	for i, r := range results {
-		if r.err != nil {
-			complete = false
-			name := in.Stages[i].Name()
-			all = append(all, engine.Finding{Rule: FailureRule, Severity: "error", Scope: "plugin", Entity: name,
-				Message: r.err.Error(), Fix: "Read the message and the plugin's lines in okrmap's log (--log-level info shows them all); if its binary changed and is trusted, re-pin it with okrmap plugins lock " + name + ".",
-				Fingerprint: engine.Fingerprint(FailureRule, "plugin", name)})
-			stageRefs = append(stageRefs, engine.PackRef{Name: name, Failed: true})
-			continue
-		}
-		rules.AttachEntities(g, r.findings)
-		all = append(all, in.Rules.PluginFindings(in.Stages[i].Name(), r.findings)...)
-		stageRefs = append(stageRefs, r.ref)
-	}
+	all, stageRefs, complete := ev.Findings, ev.Stages, ev.Complete()
 	phase("score")
 	inScope := scopeKeys(g, in.Scope)
 	run := &engine.AuditRun{Scope: in.Scope.String(), StartedAt: start, Today: in.Resolve.Today, Complete: complete,

@@ -2,11 +2,11 @@ package service
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/audit"
 	"github.com/okrmap/okrmap/engine/plan"
 	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/engine/rules"
@@ -121,9 +121,10 @@ func ruleInfo(r *rules.Rule) RuleInfo {
 
 // LintRequest asks for the rules' findings on plan files alone.
 type LintRequest struct {
-	Files []string
-	Packs []string    // rule pack files besides the configured ones
-	Today engine.Date // zero is today
+	Files   []string
+	Packs   []string    // rule pack files besides the configured ones
+	Today   engine.Date // zero is today
+	Plugins bool        // run the pinned plugins too
 }
 
 // LintResult is what lint found.
@@ -132,10 +133,12 @@ type LintResult struct {
 	Rules    *rules.Set // the rules evaluated, in pack order
 	Skipped  []string   // rules that judge history, which plan files lack
 	Stopped  []string   // rules a limit stopped (see rules.BudgetError)
+	Failed   []string   // plugins that failed; each has a plugin-failure finding
 }
 
 // Lint validates plan files, resolves them without history and evaluates
-// the rule packs, skipping the rules tagged history.
+// the rule packs, skipping the rules tagged history, and with req.Plugins
+// the pinned plugins.
 func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error) {
 	ph := s.phases("lint", "load")
 	set, err := plan.Load(req.Files...)
@@ -154,20 +157,21 @@ func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error
 	rs, skipped := rs.WithoutTag("history")
 	ph.next("resolve")
 	g := resolve.Resolve(resolve.Input{Plan: set.Plan, Today: s.Today(req.Today)})
+	var stages []audit.Stage
+	if req.Plugins {
+		if stages, err = s.PluginStages(rs); err != nil {
+			return nil, err
+		}
+	}
 	ph.next("evaluate")
-	findings, err := rs.Evaluate(ctx, g)
-	var over *rules.BudgetError
-	if err != nil && !errors.As(err, &over) {
+	ev, err := audit.Evaluate(ctx, g, rs, stages)
+	if err != nil {
 		return nil, err
 	}
 	ph.next("locate")
-	locate(set, findings)
-	ph.end("rules", len(rs.Rules), "findings", len(findings))
-	res := &LintResult{Findings: findings, Rules: rs, Skipped: skipped}
-	if over != nil {
-		res.Stopped = over.Rules
-	}
-	return res, nil
+	locate(set, ev.Findings)
+	ph.end("rules", len(rs.Rules), "plugins", len(stages), "findings", len(ev.Findings))
+	return &LintResult{Findings: ev.Findings, Rules: rs, Skipped: skipped, Stopped: ev.Stopped, Failed: ev.Failed}, nil
 }
 
 // locate sets each finding's file and line: where its entity (for a link,

@@ -37,6 +37,13 @@ func TestPluginsEndToEnd(t *testing.T) {
 		t.Errorf("plugins list -o json: %v %v", listed, err)
 	}
 	mustContain(t, "rules list", e.ok("rules", "list", "--pack", "saas"), "saas-ltv-cac-low", "plugin:saas")
+	// lint --plugins runs them over plan files, before anything is applied.
+	retailPlan := "../../../../examples/retail/plan.yaml" // no sourced-pipeline KPI
+	withPlugins := e.ok("lint", "--plugins", "--fail-on", "never", "--today", "2026-11-20", retailPlan)
+	mustContain(t, "lint --plugins", withPlugins, "saas-sourced-pipeline-missing")
+	if without := e.ok("lint", "--fail-on", "never", "--today", "2026-11-20", retailPlan); strings.Contains(without, "saas-") {
+		t.Errorf("lint without --plugins ran them:\n%s", without)
+	}
 	mustContain(t, "rules show a plugin rule", e.ok("rules", "show", "saas-ltv-cac-low"), "saas-ltv-cac-low: ", "pack      plugin:saas", "Fix: ")
 	mustContain(t, "rules show an unknown rule", e.fails(ExitInput, "rules", "show", "saas-nope"), `no rule "saas-nope" in the rule packs or pinned plugins`)
 	// A pack rule may not be named like a plugin's rules: both would report
@@ -216,6 +223,10 @@ func TestAuditPluginFaults(t *testing.T) {
 			}
 			if err := json.Unmarshal([]byte(out), &rep); err != nil {
 				t.Fatal(err)
+			}
+			_, lintErr, lintCode := e.run("", append([]string{"lint", "--plugins", "--fail-on", "never"}, exampleFiles(t)...)...)
+			if lintCode != ExitInternal || !strings.Contains(lintErr, "plugin broken failed") {
+				t.Errorf("lint --plugins: exit %d, want 3\n%s", lintCode, lintErr)
 			}
 			failure, others := false, 0
 			for _, f := range rep.Run.Findings {

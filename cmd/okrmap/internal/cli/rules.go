@@ -201,17 +201,21 @@ func caseFiles(args []string) ([]string, error) {
 func (a *app) lintCommand() *cobra.Command {
 	var extra []string
 	var failOn, output, today string
+	var plugins bool
 	cmd := &cobra.Command{
 		Use:   "lint FILE...",
 		Short: "Run the alignment rules over plan files, without a database",
 		Long: `Lint validates plan files, builds the alignment graph from them alone (no
 check-ins or measurements), and evaluates the rule packs, so a team can check
-a draft before applying it. Findings are listed by severity.
+a draft before applying it. Findings are listed by severity. With --plugins,
+the pinned plugins check the plan files too, as in an audit.
 
-Exit code 1 when a finding is at or above --fail-on (default error).`,
+Exit code 1 when a finding is at or above --fail-on (default error); 3 when a
+plugin failed (its plugin-failure finding says why) or a rule hit a limit.`,
 		Example: `  okrmap lint examples/saas-b2b/*.yaml
   okrmap lint marketing.yaml company.yaml --fail-on warning
-  okrmap lint plan.yaml --rules saas.yaml -o json`,
+  okrmap lint plan.yaml --rules saas.yaml -o json
+  okrmap lint --plugins plan.yaml   # in CI, before anything is applied`,
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			if err := checkFormat(output, "text", "json", "yaml", "sarif"); err != nil {
@@ -225,7 +229,7 @@ Exit code 1 when a finding is at or above --fail-on (default error).`,
 			if err != nil {
 				return err
 			}
-			res, err := a.offline().Lint(cmd.Context(), service.LintRequest{Files: files, Packs: extra, Today: day})
+			res, err := a.offline().Lint(cmd.Context(), service.LintRequest{Files: files, Packs: extra, Today: day, Plugins: plugins})
 			if err != nil {
 				return err
 			}
@@ -238,6 +242,9 @@ Exit code 1 when a finding is at or above --fail-on (default error).`,
 			if len(res.Stopped) > 0 {
 				return fmt.Errorf("the lint is incomplete: %w", &rules.BudgetError{Rules: res.Stopped})
 			}
+			if len(res.Failed) > 0 {
+				return fmt.Errorf("the lint is incomplete: plugin %s failed; its plugin-failure finding says why", strings.Join(res.Failed, ", "))
+			}
 			if failing(res.Findings, threshold) {
 				return findingsError{"findings at or above --fail-on " + failOn}
 			}
@@ -248,6 +255,7 @@ Exit code 1 when a finding is at or above --fail-on (default error).`,
 	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 on findings at or above: error, warning, info or never")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text, json, yaml or sarif (findings with the file and line of their entity)")
 	cmd.Flags().StringVar(&today, "today", "", "judge as of this date, YYYY-MM-DD (default today)")
+	cmd.Flags().BoolVar(&plugins, "plugins", false, "run the pinned plugins over the plan files too")
 	return cmd
 }
 
