@@ -46,7 +46,7 @@ type Result struct {
 
 // Run starts the plugin, checks the graph and stops the plugin. The process
 // is killed before Run returns, whatever happened.
-func Run(ctx context.Context, s Spec, batches []*pb.GraphBatch, keys map[string]bool) (*Result, error) {
+func Run(ctx context.Context, s Spec, batches []*pb.GraphBatch, keys Keys) (*Result, error) {
 	return session(ctx, s, func(ctx context.Context, c protocol.Impl) (*Result, error) {
 		desc, err := c.Describe(ctx)
 		if err != nil {
@@ -211,8 +211,10 @@ func ValidateDescription(d *pb.Description) error {
 }
 
 // Validate checks the plugin's description and what it returned against
-// that description and the graph, and fills in defaults from the rule.
-func Validate(desc *pb.Description, found []*pb.Finding, keys map[string]bool) ([]engine.Finding, error) {
+// that description and the graph (known rules and severities, entities in
+// the graph and of the finding's scope), and fills in defaults from the
+// rule.
+func Validate(desc *pb.Description, found []*pb.Finding, keys Keys) ([]engine.Finding, error) {
 	if err := ValidateDescription(desc); err != nil {
 		return nil, err
 	}
@@ -239,8 +241,14 @@ func Validate(desc *pb.Description, found []*pb.Finding, keys map[string]bool) (
 		if !slices.Contains(engine.Severities, sev) {
 			return nil, fmt.Errorf("returned severity %q for rule %s; use error, warning or info", sev, r.GetId())
 		}
-		if f.GetEntity() != "" && !keys[f.GetEntity()] {
-			return nil, fmt.Errorf("returned a finding for %q, which is not in the graph", f.GetEntity())
+		if e := f.GetEntity(); e != "" {
+			kind, ok := keys[e]
+			switch {
+			case !ok:
+				return nil, fmt.Errorf("returned a finding for %q, which is not in the graph", e)
+			case scope != "plan" && kind != scope:
+				return nil, fmt.Errorf("returned a finding for %s %q under rule %s, whose scope is %s; a finding names an entity of its scope", kind, e, r.GetId(), scope)
+			}
 		}
 		out = append(out, engine.Finding{Rule: r.GetId(), Severity: sev, Scope: scope, Entity: f.GetEntity(),
 			Message: f.GetMessage(), Fix: fix, Fingerprint: engine.Fingerprint(r.GetId(), scope, f.GetEntity())})

@@ -83,6 +83,7 @@ func TestPluginFaults(t *testing.T) {
 		{"crash", "check:", 0},
 		{"unknown-entity", `finding for "no-such-kpi", which is not in the graph`, 0},
 		{"bad-severity", `severity "fatal"`, 0},
+		{"wrong-scope", `returned a finding for team "`, 0},
 		{"bad-rule-id", `describes rule "kpi-stale"; a plugin's rule ids start with its name`, 0},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	pb "github.com/okrmap/okrmap/plugins/proto/okrmap/plugin/v1"
 )
@@ -139,6 +141,15 @@ func (c *Client) Describe(ctx context.Context) (*pb.Description, error) {
 // Configure passes settings.
 func (c *Client) Configure(ctx context.Context, settings map[string]string) error {
 	_, err := c.c.Configure(ctx, &pb.ConfigureRequest{Settings: settings})
+	return pluginError(err)
+}
+
+// pluginError turns an error the plugin's own code returned, which gRPC
+// carries as status Unknown, back into its text; transport errors stay.
+func pluginError(err error) error {
+	if st, ok := status.FromError(err); ok && err != nil && st.Code() == codes.Unknown {
+		return errors.New(st.Message())
+	}
 	return err
 }
 
@@ -167,7 +178,7 @@ func (c *Client) Check(ctx context.Context, graph []*pb.GraphBatch) ([]*pb.Findi
 			return out, nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, pluginError(err)
 		}
 		if len(out)+len(b.GetFindings()) > limit {
 			return nil, fmt.Errorf("returned more than %d findings", limit)

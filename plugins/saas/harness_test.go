@@ -4,7 +4,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/plugins/saas"
 	"github.com/okrmap/okrmap/plugins/sdk/sdktest"
 )
@@ -14,7 +13,7 @@ func exampleFixture(t *testing.T) *sdktest.Fixture {
 	return sdktest.Load(t, "2026-11-20", "../../examples/saas-b2b/measurements.csv", files...)
 }
 
-func only(t *testing.T, fs []engine.Finding, rule, entity string) {
+func only(t *testing.T, fs []sdktest.Finding, rule, entity string) {
 	t.Helper()
 	if len(fs) != 1 || fs[0].Rule != rule || fs[0].Entity != entity {
 		t.Errorf("findings %+v, want one %s on %s", fs, rule, entity)

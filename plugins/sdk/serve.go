@@ -69,6 +69,9 @@ func (a adapter) Configure(_ context.Context, settings map[string]string) error 
 			for _, c := range d.Config {
 				known = append(known, c.Key)
 			}
+			if len(known) == 0 {
+				return fmt.Errorf("unknown setting %q for plugin %s, which has no settings; remove plugins.settings.%s", k, d.Name, d.Name)
+			}
 			return fmt.Errorf("unknown setting %q for plugin %s; it accepts: %s", k, d.Name, strings.Join(known, ", "))
 		}
 	}

@@ -21,8 +21,23 @@ func TestInProcess(t *testing.T) {
 	if len(fs) != 1 || fs[0].Rule != "winrate-low" || fs[0].Entity != "win-rate" {
 		t.Fatalf("findings %+v, want winrate-low on win-rate", fs)
 	}
+	// okrmap fills in the team and the trace up to a business objective.
+	if fs[0].Team != "sales" || len(fs[0].Trace) < 2 {
+		t.Errorf("team %q, trace %v", fs[0].Team, fs[0].Trace)
+	}
 	if fs := fixture(t).Check(t, &winRate{}, map[string]string{"min_win_rate": "15"}); len(fs) != 0 {
 		t.Errorf("with a floor of 15%%: %+v", fs)
+	}
+}
+
+// A floor that is not a number, or a misspelt key, is refused before any
+// check: Run returns the error an audit would report.
+func TestBadSettings(t *testing.T) {
+	for settings, want := range map[string]string{"min_win_rate": "not a number", "min_wn_rate": `unknown setting "min_wn_rate"`} {
+		_, err := fixture(t).Run(t, &winRate{}, map[string]string{settings: "twenty"})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", settings, err, want)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ package sdktest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 	"github.com/okrmap/okrmap/engine/csvimport"
 	"github.com/okrmap/okrmap/engine/plan"
 	"github.com/okrmap/okrmap/engine/resolve"
+	"github.com/okrmap/okrmap/engine/rules"
 	"github.com/okrmap/okrmap/plugins/host"
 	"github.com/okrmap/okrmap/plugins/protocol"
 	"github.com/okrmap/okrmap/plugins/sdk"
@@ -66,10 +68,37 @@ func (fx *Fixture) Graph() *sdk.Graph {
 	return sdk.FromProto(batches)
 }
 
+// Finding is a plugin's finding as an audit reports it.
+type Finding struct {
+	Rule     string
+	Severity string // the rule's unless the finding set its own
+	Scope    string // kpi, key_result, objective, business_objective, investment, team or plan
+	Entity   string // the entity's key; "" for the plan
+	Team     string // the entity's team, as okrmap fills it in
+	Message  string
+	Fix      string
+	Trace    []string // the entity's path up to a business objective, as okrmap fills it in
+}
+
 // Check runs p in-process over a gRPC connection, exactly as okrmap talks
-// to a plugin binary, and returns its findings with okrmap's checks
-// applied (known rules, known entities, valid severities).
-func (fx *Fixture) Check(t testing.TB, p sdk.Plugin, settings map[string]string) []engine.Finding {
+// to a plugin binary, and returns its findings as an audit reports them:
+// okrmap's checks applied (described rules, known severities, entities in
+// the graph and of the rule's scope) and team and trace filled in. Anything
+// okrmap would refuse fails the test; Run returns it instead.
+func (fx *Fixture) Check(t testing.TB, p sdk.Plugin, settings map[string]string) []Finding {
+	t.Helper()
+	fs, err := fx.Run(t, p, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+// Run is Check that returns what okrmap would refuse, as the error an
+// audit reports: a failed Configure or Check, or findings that break the
+// plugin's description or name entities that are not in the graph or not
+// of their rule's scope. Tests use it to expect a refusal.
+func (fx *Fixture) Run(t testing.TB, p sdk.Plugin, settings map[string]string) ([]Finding, error) {
 	t.Helper()
 	quietPluginLog.Do(func() { hclog.DefaultOutput = dropDebug{os.Stderr} })
 	client, server := plugin.TestPluginGRPCConn(t, false, protocol.Sets(sdk.Adapt(p))[protocol.Version])
@@ -77,32 +106,32 @@ func (fx *Fixture) Check(t testing.TB, p sdk.Plugin, settings map[string]string)
 	defer server.Stop()
 	raw, err := client.Dispense(protocol.PluginName)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	c := raw.(protocol.Impl)
 	ctx := context.Background()
 	desc, err := c.Describe(ctx)
 	if err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("describe: %w", err)
 	}
 	if err := c.Configure(ctx, settings); err != nil {
-		t.Fatalf("configure: %v", err)
+		return nil, fmt.Errorf("configure: %w", err)
 	}
 	batches, keys := host.Batches(fx.graph)
 	found, err := c.Check(ctx, batches)
 	if err != nil {
-		t.Fatalf("check: %v", err)
+		return nil, fmt.Errorf("check: %w", err)
 	}
 	fs, err := host.Validate(desc, found, keys)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return fs
+	return fx.reported(fs), nil
 }
 
 // CheckBinary runs a built plugin binary against the fixture, as okrmap
-// does in an audit, and returns its findings.
-func (fx *Fixture) CheckBinary(t testing.TB, bin string, settings map[string]string) []engine.Finding {
+// does in an audit, and returns its findings as Check does.
+func (fx *Fixture) CheckBinary(t testing.TB, bin string, settings map[string]string) []Finding {
 	t.Helper()
 	sum, err := host.FileSHA256(bin)
 	if err != nil {
@@ -113,7 +142,18 @@ func (fx *Fixture) CheckBinary(t testing.TB, bin string, settings map[string]str
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res.Findings
+	return fx.reported(res.Findings)
+}
+
+// reported fills in team and trace as an audit does, and converts.
+func (fx *Fixture) reported(fs []engine.Finding) []Finding {
+	rules.AttachEntities(fx.graph, fs)
+	out := make([]Finding, len(fs))
+	for i, f := range fs {
+		out[i] = Finding{Rule: f.Rule, Severity: f.Severity, Scope: f.Scope, Entity: f.Entity, Team: f.Team,
+			Message: f.Message, Fix: f.Fix, Trace: f.Trace}
+	}
+	return out
 }
 
 // Build compiles the plugin's main package (an import path or a directory)

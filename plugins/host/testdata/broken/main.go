@@ -1,6 +1,7 @@
 // Command broken is a deliberately faulty rule plugin for the host's tests.
 // OKRMAP_TEST_FAULT picks the fault: crash-at-start, hang-at-start,
-// wrong-protocol, hang, crash, unknown-entity, bad-severity or bad-rule-id.
+// wrong-protocol, hang, crash, unknown-entity, wrong-scope, bad-severity or
+// bad-rule-id.
 // More modes are healthy: newer also speaks a future protocol, noisy logs,
 // child starts a process of its own, and long-id has a long rule id.
 package main
@@ -45,6 +46,8 @@ func (b broken) Check(ctx context.Context, g *sdk.Graph) ([]sdk.Finding, error) 
 	case "noisy":
 		sdk.Log.Warn("min_win_rate is not set; using 20", "setting", "min_win_rate")
 		sdk.Log.Info("checked", "kpis", len(g.KPIs))
+	case "wrong-scope": // a team, under a rule about KPIs
+		return []sdk.Finding{{Rule: "broken-rule", Entity: g.Teams[0].Key, Message: "m"}}, nil
 	case "bad-severity":
 		return []sdk.Finding{{Rule: "broken-rule", Severity: "fatal", Entity: g.KPIs[0].Key, Message: "m"}}, nil
 	}

@@ -1,0 +1,73 @@
+package sdktest
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/okrmap/okrmap/plugins/sdk"
+)
+
+// probe is a plugin whose findings and settings errors the tests choose.
+type probe struct {
+	find func(g *sdk.Graph) []sdk.Finding
+}
+
+func (probe) Describe() sdk.Description {
+	return sdk.Description{Name: "probe", Version: "0.0.1",
+		Rules:  []sdk.Rule{{ID: "probe-kpi", Name: "Probe", Severity: "warning", Scope: "kpi"}},
+		Config: []sdk.ConfigKey{{Key: "floor", Default: "3", Doc: "the floor"}}}
+}
+
+func (probe) Configure(settings map[string]string) error {
+	if v := settings["floor"]; v != "" && v != "3" {
+		return errors.New(`floor "` + v + `" is not a number`)
+	}
+	return nil
+}
+
+func (p probe) Check(_ context.Context, g *sdk.Graph) ([]sdk.Finding, error) { return p.find(g), nil }
+
+func fixture(t *testing.T) *Fixture {
+	files, _ := filepath.Glob("../../../examples/saas-b2b/*.yaml")
+	return Load(t, "2026-11-20", "", files...)
+}
+
+// Findings come back as an audit reports them: team and trace filled in.
+func TestCheckFillsTeamAndTrace(t *testing.T) {
+	fx := fixture(t)
+	key := fx.Graph().KPIs[0].Key
+	fs := fx.Check(t, probe{func(g *sdk.Graph) []sdk.Finding {
+		return []sdk.Finding{{Rule: "probe-kpi", Entity: key, Message: "m"}}
+	}}, nil)
+	if len(fs) != 1 || fs[0].Team == "" || len(fs[0].Trace) < 2 || fs[0].Trace[0] != key || fs[0].Severity != "warning" {
+		t.Fatalf("findings %+v", fs)
+	}
+}
+
+// Run returns what okrmap would refuse, as okrmap words it.
+func TestRunReturnsRefusals(t *testing.T) {
+	fx := fixture(t)
+	none := func(*sdk.Graph) []sdk.Finding { return nil }
+	for _, c := range []struct {
+		p        probe
+		settings map[string]string
+		want     string
+	}{
+		{probe{none}, map[string]string{"flor": "20"}, `configure: unknown setting "flor" for plugin probe; it accepts: floor`},
+		{probe{none}, map[string]string{"floor": "abc"}, `configure: floor "abc" is not a number`},
+		{probe{func(g *sdk.Graph) []sdk.Finding {
+			return []sdk.Finding{{Rule: "probe-kpi", Entity: g.Teams[0].Key, Message: "m"}}
+		}}, nil, "under rule probe-kpi, whose scope is kpi"},
+		{probe{func(*sdk.Graph) []sdk.Finding {
+			return []sdk.Finding{{Rule: "probe-kpi", Entity: "no-such-kpi", Message: "m"}}
+		}}, nil, `"no-such-kpi", which is not in the graph`},
+	} {
+		_, err := fx.Run(t, c.p, c.settings)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "rpc error") {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+}
