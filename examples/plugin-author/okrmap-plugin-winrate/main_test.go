@@ -129,3 +129,55 @@ func section(t *testing.T, doc, heading string) string {
 	}
 	return rest
 }
+
+// TestFromEmptyFolder follows step 1 as written for an unpublished okrmap
+// (go mod init, then require and replace, then tidy and build) in an empty
+// folder with this plugin's main.go, and the binary it builds fires.
+func TestFromEmptyFolder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the plugin in a new module")
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := section(t, string(readme), "## 1. Start a module")
+	var cmds []string
+	for _, line := range strings.Split(step, "\n") {
+		cmd, ok := strings.CutPrefix(line, "    ")
+		switch {
+		case !ok, strings.HasPrefix(cmd, "mkdir "), strings.HasPrefix(cmd, "go get "):
+			// the test's folder is new and empty; go get needs okrmap published
+		default:
+			cmds = append(cmds, strings.ReplaceAll(cmd, "/path/to/okrmap", root))
+		}
+	}
+	if len(cmds) != 4 {
+		t.Fatalf("step 1 has %d commands for an unpublished okrmap, want 4: %q", len(cmds), cmds)
+	}
+	dir := t.TempDir()
+	src, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, cmd := range cmds {
+		if i == 2 { // main.go is written (step 2) before go mod tidy
+			if err := os.WriteFile(filepath.Join(dir, "main.go"), src, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := exec.Command("sh", "-c", cmd)
+		c.Dir = dir
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", cmd, err, out)
+		}
+	}
+	fs := fixture(t).CheckBinary(t, filepath.Join(dir, "okrmap-plugin-winrate"), nil)
+	if len(fs) != 1 || fs[0].Rule != "winrate-low" {
+		t.Fatalf("the plugin built from an empty folder found %+v", fs)
+	}
+}
