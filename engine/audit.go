@@ -26,6 +26,7 @@ type PackRef struct {
 	Plugin  bool   `json:"plugin,omitempty"`
 	SHA256  string `json:"sha256,omitempty"` // a plugin binary's pinned checksum
 	Failed  bool   `json:"failed,omitempty"` // the plugin did not complete
+	Dev     bool   `json:"dev,omitempty"`    // an unpinned plugin run in development mode
 }
 
 // Scorecard rates alignment for the company and each team.

@@ -89,7 +89,9 @@ func Evaluate(ctx context.Context, g *resolve.Graph, rs *rules.Set, stages []Sta
 			all = append(all, engine.Finding{Rule: FailureRule, Severity: "error", Scope: "plugin", Entity: name,
 				Message: r.err.Error(), Fix: "Read the message and the plugin's lines in okrmap's log (--log-level info shows them all); if its binary changed and is trusted, re-pin it with okrmap plugins lock " + name + ".",
 				Fingerprint: engine.Fingerprint(FailureRule, "plugin", name)})
-			ev.Stages = append(ev.Stages, engine.PackRef{Name: name, Failed: true})
+			ref := r.ref
+			ref.Name, ref.Failed = name, true
+			ev.Stages = append(ev.Stages, ref)
 			ev.Failed = append(ev.Failed, name)
 			continue
 		}

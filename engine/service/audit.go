@@ -33,6 +33,9 @@ type AuditRequest struct {
 	// Notify posts a summary to these webhooks when something changed
 	// since the previous run.
 	Notify []notify.Target
+	// DevPlugins are plugin binaries to run unpinned (development mode);
+	// the run's packs mark them dev. Only the command line sets them.
+	DevPlugins []string
 }
 
 // AuditResult is a stored audit run and what changed since the previous
@@ -78,7 +81,7 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	if err != nil {
 		return nil, err
 	}
-	stages, err := s.PluginStages(rs)
+	stages, err := s.PluginStages(rs, req.DevPlugins)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -34,11 +35,15 @@ func (s *Service) readLock() (*host.Lock, error) {
 }
 
 // strayPluginSettings reports plugins.settings entries for plugins l does
-// not pin, which no plugin would read: most often a misspelled name.
-func (s *Service) strayPluginSettings(l *host.Lock) error {
+// not pin (nor dev names), which no plugin would read: most often a
+// misspelled name.
+func (s *Service) strayPluginSettings(l *host.Lock, dev ...string) error {
 	var pinned, stray []string
 	for _, p := range l.Plugins {
 		pinned = append(pinned, p.Name)
+	}
+	for _, path := range dev {
+		pinned = append(pinned, PluginName(path))
 	}
 	for name := range s.opt.Plugins.Settings {
 		if !slices.Contains(pinned, name) {
@@ -75,29 +80,68 @@ func packRulesInPluginSpace(rs *rules.Set, l *host.Lock) error {
 	return nil
 }
 
-// PluginStages returns an audit stage for every pinned plugin, and warns
-// in the log about plugin binaries that are not pinned and about settings
-// for plugins that are not pinned. A rule of rs named like a plugin's rules
-// is an error.
-func (s *Service) PluginStages(rs *rules.Set) ([]audit.Stage, error) {
+// PluginStages returns an audit stage for every pinned plugin and every
+// dev binary, and warns in the log about plugin binaries that are not
+// pinned and about settings for plugins that are not pinned. A rule of rs
+// named like a plugin's rules is an error.
+func (s *Service) PluginStages(rs *rules.Set, dev []string) ([]audit.Stage, error) {
 	l, err := s.readLock()
 	if err != nil {
 		return nil, err
 	}
-	if err := packRulesInPluginSpace(rs, l); err != nil {
+	devLock, err := s.devPlugins(dev, l)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.strayPluginSettings(l); err != nil {
+	all := &host.Lock{Plugins: append(slices.Clone(l.Plugins), devLock.Plugins...)}
+	if err := packRulesInPluginSpace(rs, all); err != nil {
+		return nil, err
+	}
+	if err := s.strayPluginSettings(l, dev...); err != nil {
 		s.opt.Log.Warn(err.Error())
 	}
 	var stages []audit.Stage
 	for _, p := range l.Plugins {
-		stages = append(stages, host.Stage{Spec: s.pluginSpec(p)})
+		if !slices.ContainsFunc(devLock.Plugins, func(d host.Locked) bool { return d.Name == p.Name }) {
+			stages = append(stages, host.Stage{Spec: s.pluginSpec(p)})
+		}
+	}
+	for _, p := range devLock.Plugins {
+		stages = append(stages, host.Stage{Spec: s.pluginSpec(p), Dev: true})
 	}
 	for _, p := range s.Unpinned(l) {
 		s.opt.Log.Warn("plugin binary is not pinned, so audits do not run it", "path", p, "plugin", PluginName(p))
 	}
 	return stages, nil
+}
+
+// devPlugins pins the dev binaries as they are now, for this run only,
+// with a loud warning each: development mode runs code nobody pinned. A
+// dev binary replaces a pinned plugin of the same name.
+func (s *Service) devPlugins(paths []string, l *host.Lock) (*host.Lock, error) {
+	out := &host.Lock{}
+	for _, path := range paths {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, engine.Errorf(engine.EINVALID, "plugin %s: %v", path, err)
+		}
+		if st, err := os.Stat(abs); err != nil || !st.Mode().IsRegular() || st.Mode()&0o111 == 0 {
+			return nil, engine.Errorf(engine.EINVALID, "dev plugin %s is not an executable file; build it with go build -o %s .", path, path)
+		}
+		sum, err := host.FileSHA256(abs)
+		if err != nil {
+			return nil, engine.Errorf(engine.EINVALID, "dev plugin %s: %v", path, err)
+		}
+		name := PluginName(abs)
+		replaces := ""
+		if slices.ContainsFunc(l.Plugins, func(p host.Locked) bool { return p.Name == name }) {
+			replaces = "instead of the pinned one"
+		}
+		s.opt.Log.Warn("DEVELOPMENT MODE: running an unpinned plugin binary; never use this for audits others rely on",
+			"plugin", name, "path", abs, "sha256", sum[:12], "replaces", replaces)
+		out.Plugins = append(out.Plugins, host.Locked{Name: name, Path: abs, SHA256: sum})
+	}
+	return out, nil
 }
 
 // Unpinned lists plugin binaries in plugins.dirs that l does not pin.

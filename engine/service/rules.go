@@ -125,6 +125,8 @@ type LintRequest struct {
 	Packs   []string    // rule pack files besides the configured ones
 	Today   engine.Date // zero is today
 	Plugins bool        // run the pinned plugins too
+	// DevPlugins are plugin binaries to run unpinned (development mode).
+	DevPlugins []string
 }
 
 // LintResult is what lint found.
@@ -158,8 +160,8 @@ func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error
 	ph.next("resolve")
 	g := resolve.Resolve(resolve.Input{Plan: set.Plan, Today: s.Today(req.Today)})
 	var stages []audit.Stage
-	if req.Plugins {
-		if stages, err = s.PluginStages(rs); err != nil {
+	if req.Plugins || len(req.DevPlugins) > 0 {
+		if stages, err = s.PluginStages(rs, req.DevPlugins); err != nil {
 			return nil, err
 		}
 	}

@@ -50,6 +50,9 @@ type Plugins struct {
 	Timeouts map[string]time.Duration `mapstructure:"timeouts"`
 	// Settings are passed to each plugin by name.
 	Settings map[string]map[string]string `mapstructure:"settings"`
+	// Dev are plugin binaries the command line's audit and lint run
+	// unpinned, for plugin development; the server never runs them.
+	Dev []string `mapstructure:"dev"`
 }
 
 // PluginTimeout is how long the named plugin may run.

@@ -7,8 +7,12 @@ import (
 	"github.com/okrmap/okrmap/engine/resolve"
 )
 
-// Stage runs one pinned plugin as an audit stage (see audit.Stage).
-type Stage struct{ Spec Spec }
+// Stage runs one plugin as an audit stage (see audit.Stage). Dev marks an
+// unpinned binary run in development mode; its PackRef says so.
+type Stage struct {
+	Spec Spec
+	Dev  bool
+}
 
 // Name is the plugin's name.
 func (s Stage) Name() string { return s.Spec.Name }
@@ -18,8 +22,9 @@ func (s Stage) Run(ctx context.Context, g *resolve.Graph) ([]engine.Finding, eng
 	batches, keys := Batches(g)
 	res, err := Run(ctx, s.Spec, batches, keys)
 	if err != nil {
-		return nil, engine.PackRef{}, err
+		return nil, engine.PackRef{Name: s.Spec.Name, Plugin: true, SHA256: s.Spec.SHA256, Failed: true, Dev: s.Dev}, err
 	}
 	d := res.Description
-	return res.Findings, engine.PackRef{Name: d.GetName(), Version: d.GetVersion(), Rules: len(d.GetRules()), Plugin: true, SHA256: s.Spec.SHA256}, nil
+	return res.Findings, engine.PackRef{Name: d.GetName(), Version: d.GetVersion(), Rules: len(d.GetRules()), Plugin: true,
+		SHA256: s.Spec.SHA256, Dev: s.Dev}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +42,7 @@ func (f *scopeFlags) scope() (engine.Scope, error) {
 
 func (a *app) auditCommand() *cobra.Command {
 	var sf scopeFlags
-	var extra []string
+	var extra, devPlugins []string
 	var out outputFlags
 	var failOn, today, notifyURL string
 	var failOnNew, noStore bool
@@ -85,7 +86,8 @@ Put it in cron or CI: see examples/ and the README.`,
 				return err
 			}
 			req := service.AuditRequest{Scope: scope, Packs: extra, Today: day, Author: a.cfg.Author,
-				Format: format, Output: output, Color: output == "" && a.terminal(), NoStore: noStore}
+				Format: format, Output: output, Color: output == "" && a.terminal(), NoStore: noStore,
+				DevPlugins: append(slices.Clone(a.cfg.Plugins.Dev), devPlugins...)}
 			if noStore && notifyURL != "" {
 				return usageError{fmt.Errorf("--notify tells webhooks about stored runs; drop it or --no-store")}
 			}
@@ -132,6 +134,7 @@ Put it in cron or CI: see examples/ and the README.`,
 	}
 	sf.register(a, cmd)
 	cmd.Flags().StringArrayVar(&extra, "rules", nil, "a rule pack file to load besides the configured ones (repeatable)")
+	cmd.Flags().StringArrayVar(&devPlugins, "plugin-dev", nil, "run this plugin binary unpinned, for plugin development; the run is marked dev (repeatable)")
 	out.register(cmd, "text", report.Formats(), true)
 	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 on findings at or above: error, warning, info or never")
 	cmd.Flags().BoolVar(&failOnNew, "fail-on-new", false, "count only findings new since the previous run of the scope")

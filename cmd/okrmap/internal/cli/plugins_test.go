@@ -180,6 +180,40 @@ overrides:
 	_, errOut, _ = e.run("", "audit", "--today", "2026-11-20", "--fail-on", "never")
 	mustContain(t, "audit with an unpinned binary", errOut, "not pinned", "okrmap-plugin-extra")
 	os.Remove(filepath.Join(dir, "okrmap-plugin-extra"))
+	// Development mode runs an unpinned binary, loudly, and marks the run.
+	devSame := filepath.Join(e.dir, "dev", "okrmap-plugin-saas")
+	sdktest.BuildTo(t, "github.com/okrmap/okrmap/plugins/saas/cmd/okrmap-plugin-saas", devSame)
+	out, errOut, code = e.run("", "audit", "--today", "2026-11-20", "-o", "json", "--fail-on", "never", "--plugin-dev", devSame)
+	if code != ExitOK {
+		t.Fatalf("audit --plugin-dev: exit %d\n%s", code, errOut)
+	}
+	mustContain(t, "dev audit warning", errOut, "DEVELOPMENT MODE", devSame, "instead of the pinned one")
+	var dev struct {
+		Run struct {
+			Packs []struct {
+				Name string
+				Dev  bool
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &dev); err != nil {
+		t.Fatal(err)
+	}
+	devRuns := 0
+	for _, p := range dev.Run.Packs {
+		if p.Dev {
+			devRuns++
+			if p.Name != "saas" {
+				t.Errorf("dev pack %q, want saas", p.Name)
+			}
+		}
+	}
+	if devRuns != 1 || len(dev.Run.Packs) != 3 {
+		t.Errorf("packs of the dev run: %+v", dev.Run.Packs)
+	}
+	mustContain(t, "lint --plugin-dev", e.ok("lint", "--fail-on", "never", "--plugin-dev", devSame, "../../../../examples/retail/plan.yaml"),
+		"saas-sourced-pipeline-missing")
+	mustContain(t, "dev plugin missing", e.fails(ExitInput, "audit", "--plugin-dev", filepath.Join(e.dir, "nope")), "is not an executable file")
 	// Settings for a plugin that is not pinned (a misspelled name) fail
 	// verify, and an audit warns about them.
 	typo := e.write("typo.yaml", "plugins:\n  settings:\n    sass: {min_ltv_cac: \"4\"}\n")

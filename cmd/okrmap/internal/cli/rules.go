@@ -202,6 +202,7 @@ func (a *app) lintCommand() *cobra.Command {
 	var extra []string
 	var failOn, output, today string
 	var plugins bool
+	var devPlugins []string
 	cmd := &cobra.Command{
 		Use:   "lint FILE...",
 		Short: "Run the alignment rules over plan files, without a database",
@@ -229,7 +230,8 @@ plugin failed (its plugin-failure finding says why) or a rule hit a limit.`,
 			if err != nil {
 				return err
 			}
-			res, err := a.offline().Lint(cmd.Context(), service.LintRequest{Files: files, Packs: extra, Today: day, Plugins: plugins})
+			res, err := a.offline().Lint(cmd.Context(), service.LintRequest{Files: files, Packs: extra, Today: day, Plugins: plugins,
+				DevPlugins: append(slices.Clone(a.cfg.Plugins.Dev), devPlugins...)})
 			if err != nil {
 				return err
 			}
@@ -256,6 +258,7 @@ plugin failed (its plugin-failure finding says why) or a rule hit a limit.`,
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text, json, yaml or sarif (findings with the file and line of their entity)")
 	cmd.Flags().StringVar(&today, "today", "", "judge as of this date, YYYY-MM-DD (default today)")
 	cmd.Flags().BoolVar(&plugins, "plugins", false, "run the pinned plugins over the plan files too")
+	cmd.Flags().StringArrayVar(&devPlugins, "plugin-dev", nil, "run this plugin binary unpinned, for plugin development (repeatable)")
 	return cmd
 }
 

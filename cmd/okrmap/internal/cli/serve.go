@@ -53,6 +53,9 @@ running audits finish within server.shutdown_grace.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a.progress.stop() // a server's work is in its log
+			if len(a.cfg.Plugins.Dev) > 0 {
+				a.log.Warn("plugins.dev is for audits on the command line; the server runs pinned plugins only", "dev", a.cfg.Plugins.Dev)
+			}
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
 				srv, err := server.New(s, a.cfg.Server, a.log.With("logger", "server"))
 				if err != nil {

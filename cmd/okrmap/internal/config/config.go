@@ -94,7 +94,7 @@ func Defaults() Config {
 		Author:     os.Getenv("USER"),
 		Plan:       Plan{MaxDepth: engine.MaxDepth, MaxText: engine.MaxText},
 		Rules:      Rules{Builtin: true, Packs: []string{}, MaxSteps: rules.DefaultSteps, MaxText: rules.DefaultText, Timeout: rules.DefaultTimeout},
-		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}},
+		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}, Dev: []string{}},
 		Log:        Log{Level: "warn", Format: "text"},
 		History:    History{FutureTolerance: 24 * time.Hour},
 		Server:     server.Defaults(),
