@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/okrmap/okrmap/engine/rules"
 	"github.com/okrmap/okrmap/plugins/host"
 	pb "github.com/okrmap/okrmap/plugins/proto/okrmap/plugin/v1"
+	"github.com/okrmap/okrmap/plugins/sdk"
 )
 
 // pluginSpec is how okrmap runs a pinned plugin.
@@ -183,9 +185,10 @@ func (s *Service) Plugins(ctx context.Context) ([]Plugin, error) {
 	return out, nil
 }
 
-// VerifyPlugins checks every pin against its binary, and that
-// plugins.settings names pinned plugins only, and returns the lock.
-func (s *Service) VerifyPlugins() (*host.Lock, error) {
+// VerifyPlugins checks every pin against its binary, that plugins.settings
+// names pinned plugins only, and that each plugin accepts its settings
+// (declared keys, values of the declared types), and returns the lock.
+func (s *Service) VerifyPlugins(ctx context.Context) (*host.Lock, error) {
 	l, err := s.readLock()
 	if err != nil {
 		return nil, err
@@ -195,6 +198,24 @@ func (s *Service) VerifyPlugins() (*host.Lock, error) {
 	}
 	if err := s.strayPluginSettings(l); err != nil {
 		return nil, err
+	}
+	if len(s.opt.Plugins.Settings) == 0 {
+		return l, nil
+	}
+	plugins, err := s.Plugins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, p := range plugins {
+		if settings, ok := s.opt.Plugins.Settings[p.Name]; ok {
+			if _, err := sdk.ParseSettings(sdk.DescriptionFromProto(p.Description), settings); err != nil {
+				errs = append(errs, fmt.Errorf("plugins.settings.%s: %w", p.Name, err))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, engine.Errorf(engine.EINVALID, "%v", errors.Join(errs...))
 	}
 	return l, nil
 }

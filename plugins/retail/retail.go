@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/okrmap/okrmap/plugins/sdk"
@@ -36,9 +35,9 @@ var (
 func (p *Plugin) Describe() sdk.Description {
 	return sdk.Description{Name: "retail", Version: Version,
 		Config: []sdk.ConfigKey{
-			{Key: "min_roas", Doc: "lowest acceptable return on ad spend", Default: "3"},
-			{Key: "min_roas.<channel>", Doc: "the floor for KPIs tagged channel:<channel>, e.g. min_roas.search", Default: "min_roas"},
-			{Key: "max_behind_pace", Doc: "how far (0-1) a repeat-rate or AOV key result may trail its pace", Default: "0.2"},
+			{Key: "min_roas", Doc: "lowest acceptable return on ad spend", Default: "3", Type: sdk.Float},
+			{Key: "min_roas.<channel>", Doc: "the floor for KPIs tagged channel:<channel>, e.g. min_roas.search", Default: "min_roas", Type: sdk.Float},
+			{Key: "max_behind_pace", Doc: "how far (0-1) a repeat-rate or AOV key result may trail its pace", Default: "0.2", Type: sdk.Float},
 		},
 		Rules: []sdk.Rule{
 			{ID: "retail-roas-low", Name: "ROAS below the floor", Severity: "warning", Scope: "kpi", Tags: []string{"retail", "money"},
@@ -54,21 +53,14 @@ func (p *Plugin) Describe() sdk.Description {
 
 // Configure reads thresholds.
 func (p *Plugin) Configure(s map[string]string) error {
-	p.minROAS, p.maxBehind, p.channel = 3, 0.2, map[string]float64{}
-	for k, v := range s {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return fmt.Errorf("setting %s = %q is not a number", k, v)
-		}
-		switch {
-		case k == "min_roas":
-			p.minROAS = f
-		case k == "max_behind_pace":
-			p.maxBehind = f
-		case strings.HasPrefix(k, "min_roas."):
-			p.channel[strings.TrimPrefix(k, "min_roas.")] = f
-		default:
-			return fmt.Errorf("unknown setting %q", k)
+	v, err := sdk.ParseSettings(p.Describe(), s)
+	if err != nil {
+		return err
+	}
+	p.minROAS, p.maxBehind, p.channel = v.Float("min_roas"), v.Float("max_behind_pace"), map[string]float64{}
+	for k := range v {
+		if channel, ok := strings.CutPrefix(k, "min_roas."); ok {
+			p.channel[channel] = v.Float(k)
 		}
 	}
 	p.configured = true

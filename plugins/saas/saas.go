@@ -7,7 +7,6 @@ package saas
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/okrmap/okrmap/plugins/sdk"
 )
@@ -26,10 +25,10 @@ type Plugin struct {
 }
 
 var settings = []sdk.ConfigKey{
-	{Key: "min_ltv_cac", Doc: "lowest acceptable LTV:CAC ratio", Default: "3"},
-	{Key: "max_cac_payback_months", Doc: "longest acceptable CAC payback, in months", Default: "12"},
-	{Key: "min_nrr_percent", Doc: "lowest acceptable net revenue retention, in percent", Default: "100"},
-	{Key: "min_pipeline_coverage", Doc: "lowest acceptable pipeline coverage of the bookings target", Default: "3"},
+	{Key: "min_ltv_cac", Doc: "lowest acceptable LTV:CAC ratio", Default: "3", Type: sdk.Float},
+	{Key: "max_cac_payback_months", Doc: "longest acceptable CAC payback, in months", Default: "12", Type: sdk.Float},
+	{Key: "min_nrr_percent", Doc: "lowest acceptable net revenue retention, in percent", Default: "100", Type: sdk.Float},
+	{Key: "min_pipeline_coverage", Doc: "lowest acceptable pipeline coverage of the bookings target", Default: "3", Type: sdk.Float},
 }
 
 // Describe lists the plugin's rules and settings.
@@ -51,24 +50,12 @@ func (p *Plugin) Describe() sdk.Description {
 
 // Configure reads thresholds; a value that is not a number is an error.
 func (p *Plugin) Configure(s map[string]string) error {
-	vals := map[string]*float64{"min_ltv_cac": &p.minLTVCAC, "max_cac_payback_months": &p.maxPayback,
-		"min_nrr_percent": &p.minNRR, "min_pipeline_coverage": &p.minCoverage}
-	for _, c := range settings {
-		v := c.Default
-		if x, ok := s[c.Key]; ok {
-			v = x
-		}
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return fmt.Errorf("setting %s = %q is not a number", c.Key, v)
-		}
-		*vals[c.Key] = f
+	v, err := sdk.ParseSettings(p.Describe(), s)
+	if err != nil {
+		return err
 	}
-	for k := range s {
-		if _, ok := vals[k]; !ok {
-			return fmt.Errorf("unknown setting %q", k)
-		}
-	}
+	p.minLTVCAC, p.maxPayback = v.Float("min_ltv_cac"), v.Float("max_cac_payback_months")
+	p.minNRR, p.minCoverage = v.Float("min_nrr_percent"), v.Float("min_pipeline_coverage")
 	p.configured = true
 	return nil
 }

@@ -59,12 +59,26 @@ type Rule struct {
 
 // ConfigKey is a setting the plugin accepts. A part of Key in angle
 // brackets stands for any name without a dot: "min_roas.<channel>" accepts
-// min_roas.search. okrmap refuses settings no key accepts.
+// min_roas.search. okrmap refuses settings no key accepts, and values that
+// are not of the key's Type, before Configure runs.
 type ConfigKey struct {
 	Key     string
 	Doc     string
 	Default string
+	// Type is String (when ""), Int, Float, Bool, Duration or List; see
+	// ParseSettings for typed values.
+	Type string
 }
+
+// Setting types.
+const (
+	String   = "string"
+	Int      = "int"
+	Float    = "float"
+	Bool     = "bool"
+	Duration = "duration" // as Go writes durations: 90s, 2h30m
+	List     = "list"     // comma-separated, spaces trimmed
+)
 
 // Matches reports whether the setting named key is this one.
 func (c ConfigKey) Matches(key string) bool {

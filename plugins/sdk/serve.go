@@ -2,11 +2,7 @@ package sdk
 
 import (
 	"context"
-	"fmt"
-	"maps"
 	"os"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -54,26 +50,17 @@ func (a adapter) Describe(context.Context) (*pb.Description, error) {
 		out.Rules = append(out.Rules, &pb.RuleInfo{Id: r.ID, Name: r.Name, Severity: r.Severity, Scope: r.Scope, Doc: r.Doc, Fix: r.Fix, Tags: r.Tags})
 	}
 	for _, c := range d.Config {
-		out.Config = append(out.Config, &pb.ConfigKey{Key: c.Key, Doc: c.Doc, Default: c.Default})
+		out.Config = append(out.Config, &pb.ConfigKey{Key: c.Key, Doc: c.Doc, Default: c.Default, Type: c.Type})
 	}
 	return out, nil
 }
 
-// Configure refuses settings the plugin does not declare, so a misspelt
-// key in okrmap's config fails loudly instead of being ignored.
+// Configure refuses settings the plugin does not declare, or of another
+// type than declared (see ParseSettings), so a misspelt key or a bad value
+// in okrmap's config fails loudly instead of being ignored.
 func (a adapter) Configure(_ context.Context, settings map[string]string) error {
-	d := a.p.Describe()
-	for _, k := range slices.Sorted(maps.Keys(settings)) {
-		if !slices.ContainsFunc(d.Config, func(c ConfigKey) bool { return c.Matches(k) }) {
-			var known []string
-			for _, c := range d.Config {
-				known = append(known, c.Key)
-			}
-			if len(known) == 0 {
-				return fmt.Errorf("unknown setting %q for plugin %s, which has no settings; remove plugins.settings.%s", k, d.Name, d.Name)
-			}
-			return fmt.Errorf("unknown setting %q for plugin %s; it accepts: %s", k, d.Name, strings.Join(known, ", "))
-		}
+	if _, err := ParseSettings(a.p.Describe(), settings); err != nil {
+		return err
 	}
 	return a.p.Configure(settings)
 }

@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/okrmap/okrmap/plugins/sdk"
 )
@@ -18,7 +17,7 @@ func (p *winRate) Describe() sdk.Description {
 	return sdk.Description{
 		Name:    "winrate",
 		Version: "1.0.0",
-		Config:  []sdk.ConfigKey{{Key: "min_win_rate", Doc: "lowest acceptable win rate, in percent", Default: "20"}},
+		Config:  []sdk.ConfigKey{{Key: "min_win_rate", Doc: "lowest acceptable win rate, in percent", Default: "20", Type: sdk.Float}},
 		Rules: []sdk.Rule{{
 			ID: "winrate-low", Name: "Win rate under the floor", Severity: "warning", Scope: "kpi",
 			Doc: "Below the floor, more pipeline will not close the quarter.",
@@ -28,15 +27,11 @@ func (p *winRate) Describe() sdk.Description {
 }
 
 func (p *winRate) Configure(settings map[string]string) error {
-	v, ok := settings["min_win_rate"]
-	if !ok {
-		v = "20"
-	}
-	f, err := strconv.ParseFloat(v, 64)
+	v, err := sdk.ParseSettings(p.Describe(), settings) // typed, defaults filled in
 	if err != nil {
-		return fmt.Errorf("min_win_rate %q is not a number", v)
+		return err
 	}
-	p.floor = f
+	p.floor = v.Float("min_win_rate")
 	return nil
 }
 

@@ -103,7 +103,7 @@ func TestWalkThrough(t *testing.T) {
 	run(filepath.Join(bin, "okrmap"), "import", "measurements", "../../saas-b2b/measurements.csv")
 
 	out := run("bash", "-c", strings.Join(script, "\n"))
-	for _, want := range []string{"pinned winrate 1.0.0", "setting min_win_rate (default 20)", "win rate win-rate is 19.5%, under the floor of 20%"} {
+	for _, want := range []string{"pinned winrate 1.0.0", "setting min_win_rate (float, default 20)", "win rate win-rate is 19.5%, under the floor of 20%"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("step 4 output lacks %q:\n%s", want, out)
 		}

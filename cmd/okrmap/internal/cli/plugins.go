@@ -9,6 +9,7 @@ import (
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/service"
 	"github.com/okrmap/okrmap/plugins/host"
+	"github.com/okrmap/okrmap/plugins/sdk"
 )
 
 // printUnpinned lists unpinned plugin binaries on standard output.
@@ -70,7 +71,7 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 		Args:    args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s := a.offline()
-			l, err := s.VerifyPlugins()
+			l, err := s.VerifyPlugins(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -115,7 +116,7 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 					}
 					settings := make([]map[string]any, 0, len(d.GetConfig()))
 					for _, c := range d.GetConfig() {
-						settings = append(settings, map[string]any{"key": c.GetKey(), "default": c.GetDefault(), "doc": c.GetDoc()})
+						settings = append(settings, map[string]any{"key": c.GetKey(), "type": settingType(c.GetType()), "default": c.GetDefault(), "doc": c.GetDoc()})
 					}
 					items[i] = map[string]any{"name": d.GetName(), "version": d.GetVersion(), "protocol": d.GetProtocolVersion(),
 						"path": pl.Path, "sha256": pl.SHA256, "rules": rules, "settings": settings}
@@ -143,7 +144,7 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 				}
 				tw.Flush()
 				for _, c := range d.GetConfig() {
-					fmt.Fprintf(a.stdout, "  setting %s (default %s): %s\n", c.GetKey(), c.GetDefault(), c.GetDoc())
+					fmt.Fprintf(a.stdout, "  setting %s (%s, default %s): %s\n", c.GetKey(), settingType(c.GetType()), c.GetDefault(), c.GetDoc())
 				}
 			}
 			return nil
@@ -152,4 +153,12 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 	list.Flags().StringVarP(&output, "output", "o", "text", "text, json or yaml")
 	cmd.AddCommand(list)
 	return cmd
+}
+
+// settingType names a plugin setting's type; "" is a string.
+func settingType(t string) string {
+	if t == "" {
+		return sdk.String
+	}
+	return t
 }

@@ -31,7 +31,7 @@ func TestPluginsEndToEnd(t *testing.T) {
 	mustContain(t, "list before lock", e.ok("plugins", "list"), "No plugins pinned")
 	mustContain(t, "lock", e.ok("plugins", "lock"), "pinned saas "+saas.Version, bin, "pinned retail "+retail.Version)
 	mustContain(t, "verify", e.ok("plugins", "verify"), "2 pinned plugins match")
-	mustContain(t, "list", e.ok("plugins", "list"), "saas "+saas.Version+" (protocol 1)", "saas-pipeline-coverage-low", "setting min_ltv_cac (default 3)")
+	mustContain(t, "list", e.ok("plugins", "list"), "saas "+saas.Version+" (protocol 1)", "saas-pipeline-coverage-low", "setting min_ltv_cac (float, default 3)")
 	var listed []map[string]any
 	if err := json.Unmarshal([]byte(e.ok("plugins", "list", "-o", "json")), &listed); err != nil || len(listed) != 2 || listed[1]["name"] != "saas" || len(listed[1]["rules"].([]any)) == 0 {
 		t.Errorf("plugins list -o json: %v %v", listed, err)
@@ -221,6 +221,13 @@ overrides:
 		"settings for sass, which no pinned plugin reads", "the pinned plugins are retail, saas")
 	_, errOut, _ = e.run("", "--config", typo, "audit", "--today", "2026-11-20", "--fail-on", "never")
 	mustContain(t, "audit with stray settings", errOut, "settings for sass")
+	// Settings of the wrong type fail verify, read as okrmap errors.
+	bad := e.write("bad.yaml", "plugins:\n  settings:\n    saas: {min_ltv_cac: three}\n    retail: {min_roas.search: \"4\"}\n")
+	verifyErr := e.fails(ExitInput, "--config", bad, "plugins", "verify")
+	mustContain(t, "verify with a bad setting", verifyErr, `plugins.settings.saas: setting min_ltv_cac of plugin saas: "three" is not a number`)
+	if strings.Contains(verifyErr, "rpc error") || strings.Contains(verifyErr, "retail") {
+		t.Errorf("verify: %s", verifyErr)
+	}
 	// A plugin removed from plugins.dirs loses its pin on a full lock.
 	os.Remove(filepath.Join(dir, "okrmap-plugin-retail"))
 	mustContain(t, "lock after removal", e.ok("plugins", "lock"), "dropped retail")

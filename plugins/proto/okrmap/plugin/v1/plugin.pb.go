@@ -233,6 +233,7 @@ type ConfigKey struct {
 	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
 	Doc           string                 `protobuf:"bytes,2,opt,name=doc,proto3" json:"doc,omitempty"`
 	Default       string                 `protobuf:"bytes,3,opt,name=default,proto3" json:"default,omitempty"`
+	Type          string                 `protobuf:"bytes,4,opt,name=type,proto3" json:"type,omitempty"` // string (when ""), int, float, bool, duration or list
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -284,6 +285,13 @@ func (x *ConfigKey) GetDoc() string {
 func (x *ConfigKey) GetDefault() string {
 	if x != nil {
 		return x.Default
+	}
+	return ""
+}
+
+func (x *ConfigKey) GetType() string {
+	if x != nil {
+		return x.Type
 	}
 	return ""
 }
@@ -1232,11 +1240,12 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x05scope\x18\x04 \x01(\tR\x05scope\x12\x10\n" +
 	"\x03doc\x18\x05 \x01(\tR\x03doc\x12\x10\n" +
 	"\x03fix\x18\x06 \x01(\tR\x03fix\x12\x12\n" +
-	"\x04tags\x18\a \x03(\tR\x04tags\"I\n" +
+	"\x04tags\x18\a \x03(\tR\x04tags\"]\n" +
 	"\tConfigKey\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x10\n" +
 	"\x03doc\x18\x02 \x01(\tR\x03doc\x12\x18\n" +
-	"\adefault\x18\x03 \x01(\tR\adefault\"\x9d\x01\n" +
+	"\adefault\x18\x03 \x01(\tR\adefault\x12\x12\n" +
+	"\x04type\x18\x04 \x01(\tR\x04type\"\x9d\x01\n" +
 	"\x10ConfigureRequest\x12L\n" +
 	"\bsettings\x18\x01 \x03(\v20.okrmap.plugin.v1.ConfigureRequest.SettingsEntryR\bsettings\x1a;\n" +
 	"\rSettingsEntry\x12\x10\n" +
