@@ -1,6 +1,8 @@
 package host
 
 import (
+	"time"
+
 	"github.com/okrmap/okrmap/engine/resolve"
 	pb "github.com/okrmap/okrmap/plugins/proto/okrmap/plugin/v1"
 	"github.com/okrmap/okrmap/plugins/protocol"
@@ -22,6 +24,18 @@ func Batches(g *resolve.Graph) ([]*pb.GraphBatch, Keys) {
 			cur, n = &pb.GraphBatch{}, 0
 		}
 	}
+	day := func(has bool, t time.Time) string {
+		if !has || t.IsZero() {
+			return ""
+		}
+		return t.Format("2006-01-02")
+	}
+	instant := func(has bool, t time.Time) string {
+		if !has || t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
 	opt := func(has bool, v float64) *float64 {
 		if !has {
 			return nil
@@ -30,33 +44,46 @@ func Batches(g *resolve.Graph) ([]*pb.GraphBatch, Keys) {
 	}
 	for _, t := range g.Teams {
 		keys[t.Key] = "team"
-		cur.Teams = append(cur.Teams, &pb.Team{Key: t.Key, Name: t.Name, Function: t.Function})
+		cur.Teams = append(cur.Teams, &pb.Team{Key: t.Key, Name: t.Name, Function: t.Function, Cadence: t.Cadence,
+			CadenceDays: int32(t.CadenceDays)})
 		next()
 	}
 	for _, b := range g.BusinessObjectives {
 		keys[b.Key] = "business_objective"
 		cur.BusinessObjectives = append(cur.BusinessObjectives, &pb.BusinessObjective{Key: b.Key, Title: b.Title,
-			Category: b.Category, PnlLine: b.PnLLine, Period: b.Period, Target: opt(b.HasTarget, b.Target)})
+			Category: b.Category, PnlLine: b.PnLLine, Period: b.Period, Target: opt(b.HasTarget, b.Target), Owner: b.Owner,
+			ReviewedAt: day(b.Reviewed, b.ReviewedAt), DaysSinceReview: int32(b.DaysSinceReview)})
 		next()
 	}
 	for _, o := range g.Objectives {
 		keys[o.Key] = "objective"
 		cur.Objectives = append(cur.Objectives, &pb.Objective{Key: o.Key, Title: o.Title, Team: o.Team, Period: o.Period,
-			Status: o.Status, Parent: o.Parent, BusinessObjective: o.BusinessObjective})
+			Status: o.Status, Parent: o.Parent, BusinessObjective: o.BusinessObjective, Owner: o.Owner,
+			StandaloneReason: o.StandaloneReason, PeriodStart: day(true, o.PeriodStart), PeriodEnd: day(true, o.PeriodEnd),
+			ParentKind: o.ParentKind, ParentStatus: o.ParentStatus, ParentPeriod: o.ParentPeriod, Ancestors: o.Ancestors, PnlLine: o.PnLLine})
 		next()
 	}
 	for _, k := range g.KeyResults {
 		keys[k.Key] = "key_result"
 		cur.KeyResults = append(cur.KeyResults, &pb.KeyResult{Key: k.Key, Title: k.Title, Objective: k.Objective, Team: k.Team,
 			Unit: k.Unit, Direction: k.Direction, Baseline: opt(k.HasBaseline, k.Baseline), Target: opt(k.HasTarget, k.Target),
-			Current: opt(k.HasCurrent, k.Current), Progress: k.Progress, ExpectedProgress: k.ExpectedProgress})
+			Current: opt(k.HasCurrent, k.Current), Progress: k.Progress, ExpectedProgress: k.ExpectedProgress, Owner: k.Owner,
+			MeasuredBy: k.MeasuredBy, Commitment: k.Commitment, ObjectiveStatus: k.ObjectiveStatus,
+			Confidence: opt(k.HasConfidence, k.Confidence), Due: day(k.HasDue, k.Due), PeriodStart: day(true, k.PeriodStart),
+			PeriodEnd: day(true, k.PeriodEnd), Score: opt(k.HasScore, k.Score), Checkins: int32(k.CheckIns),
+			DaysSinceCheckin: int32(k.DaysSinceCheckIn), CadenceDays: int32(k.CadenceDays)})
 		next()
 	}
 	for _, k := range g.KPIs {
 		keys[k.Key] = "kpi"
 		m := &pb.KPI{Key: k.Key, Name: k.Name, Unit: k.Unit, Kind: k.Kind, Category: k.Category, Team: k.Team,
 			Frequency: k.Frequency, Attribution: k.Attribution, Direction: k.Direction, Formula: k.Formula, Tags: k.Tags,
-			Target: opt(k.HasTarget, k.Target), Latest: opt(k.HasMeasurement, k.Latest), Reaches: k.Reaches, Aligned: k.Aligned}
+			Target: opt(k.HasTarget, k.Target), Latest: opt(k.HasMeasurement, k.Latest), Reaches: k.Reaches, Aligned: k.Aligned,
+			Definition: k.Definition, Owner: k.Owner, Source: k.Source, LatestAt: instant(k.HasMeasurement, k.LatestAt),
+			DaysSinceMeasurement: int32(k.DaysSinceMeasurement), WindowDays: int32(k.WindowDays), Connector: k.Connector,
+			SyncFailed: k.SyncFailed, SyncError: k.SyncError, PnlLines: k.PnLLines, ReachesOutcome: k.ReachesOutcome,
+			Trace: k.Trace, Teams: k.Teams, BusinessObjectives: k.BusinessObjectives, FormulaError: k.FormulaError,
+			FormulaMissing: k.FormulaMissing, NameConflicts: k.NameConflicts, SyncedAt: instant(k.Synced, k.SyncedAt)}
 		for _, l := range k.Links {
 			m.Links = append(m.Links, l.To)
 		}
@@ -69,7 +96,8 @@ func Batches(g *resolve.Graph) ([]*pb.GraphBatch, Keys) {
 	for _, in := range g.Investments {
 		keys[in.Key] = "investment"
 		cur.Investments = append(cur.Investments, &pb.Investment{Key: in.Key, Name: in.Name, Amount: in.Amount,
-			Currency: in.Currency, Objective: in.Objective, ReturnKpi: in.ReturnKPI, ReturnValue: opt(in.HasReturn, in.ReturnValue)})
+			Currency: in.Currency, Objective: in.Objective, ReturnKpi: in.ReturnKPI, ReturnValue: opt(in.HasReturn, in.ReturnValue),
+			Period: in.Period, Owner: in.Owner, Team: in.Team, ReturnKpiMeasured: in.ReturnKPIMeasured})
 		next()
 	}
 	if n > 0 || len(out) == 0 {

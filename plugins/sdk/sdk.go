@@ -110,6 +110,15 @@ type Finding struct {
 
 // Graph is the resolved plan a plugin judges. Treat it as read-only: the
 // lookups index it on first use, and any number of goroutines may read it.
+//
+// Its entities carry the fields okrmap's rule language sees, with these
+// exceptions, which the keys it does carry let a plugin rebuild: a team's
+// objectives and KPIs, a business objective's objectives and KPIs, an
+// objective's key results, children and KPIs, a key result's KPIs and
+// objectives, and a KPI's drives, driven_by and objectives. Links and
+// assumptions are not entities of their own here (a KPI carries the keys
+// it links to), and measurement and check-in history is not sent: a KPI
+// has its latest value, a key result its current value and check-in count.
 type Graph struct {
 	Today              time.Time
 	Teams              []Team
@@ -123,44 +132,73 @@ type Graph struct {
 	idx  *index
 }
 
-// Team is a team.
-type Team struct{ Key, Name, Function string }
+// Team is a team. CadenceDays is how often it checks in, from Cadence.
+type Team struct {
+	Key, Name, Function, Cadence string
+	CadenceDays                  int
+}
 
-// BusinessObjective is a company priority on a P&L line.
+// BusinessObjective is a company priority on a P&L line. ReviewedAt is
+// zero, and DaysSinceReview -1, when it was never reviewed.
 type BusinessObjective struct {
-	Key, Title, Category, PnLLine, Period string
-	Target                                *float64
+	Key, Title, Category, PnLLine, Period, Owner string
+	Target                                       *float64
+	ReviewedAt                                   time.Time
+	DaysSinceReview                              int
 }
 
 // Objective is a team objective; BusinessObjective is the one its parent
-// chain reaches, or "".
+// chain reaches, or "", and PnLLine that one's P&L line. ParentKind is
+// objective, business_objective or ""; Ancestors are the keys up the
+// parent chain, nearest first.
 type Objective struct {
-	Key, Title, Team, Period, Status, Parent, BusinessObjective string
+	Key, Title, Team, Owner, Period, Status, StandaloneReason string
+	Parent, ParentKind, ParentStatus, ParentPeriod            string
+	BusinessObjective, PnLLine                                string
+	Ancestors                                                 []string
+	PeriodStart, PeriodEnd                                    time.Time
 }
 
 // KeyResult is a key result with its progress (0-1) and the progress
-// expected by today.
+// expected by today. Due is zero when not set; DaysSinceCheckIn is -1
+// when it was never checked in on; CadenceDays is its team's cadence.
 type KeyResult struct {
-	Key, Title, Objective, Team, Unit, Direction string
-	Baseline, Target, Current                    *float64
-	Progress, ExpectedProgress                   float64
+	Key, Title, Objective, ObjectiveStatus, Team, Owner, Unit, Direction string
+	MeasuredBy, Commitment                                               string
+	Baseline, Target, Current, Confidence, Score                         *float64
+	Progress, ExpectedProgress                                           float64
+	Due, PeriodStart, PeriodEnd                                          time.Time
+	CheckIns, DaysSinceCheckIn, CadenceDays                              int
 }
 
 // KPI is a KPI with its links and trace. Latest is its latest measured
-// value; Reaches lists the business objectives its trace reaches.
+// value, at LatestAt (DaysSinceMeasurement is -1 when never measured);
+// WindowDays is how old a value may be, from Frequency. Links are the
+// keys it links to; Reaches the business objectives its trace reaches and
+// PnLLines their P&L lines; Trace one path up, the KPI first; Teams those
+// of the key results and objectives it is linked to; BusinessObjectives
+// those it links to directly. Connector is where okrmap sync reads it;
+// SyncFailed and SyncError tell how its last read went.
 type KPI struct {
-	Key, Name, Unit, Kind, Category, Team, Frequency, Attribution, Direction, Formula string
-	Tags                                                                              []string
-	Target, Latest                                                                    *float64
-	Links, KeyResults, Reaches                                                        []string
-	Aligned                                                                           bool
+	Key, Name, Definition, Unit, Kind, Category, Owner, Team, Frequency, Source string
+	Attribution, Direction, Formula, FormulaError                               string
+	Tags, FormulaMissing, NameConflicts                                         []string
+	Target, Latest                                                              *float64
+	LatestAt, SyncedAt                                                          time.Time
+	DaysSinceMeasurement, WindowDays                                            int
+	Links, KeyResults, BusinessObjectives, Reaches, PnLLines, Trace, Teams      []string
+	Aligned, ReachesOutcome                                                     bool
+	Connector, SyncError                                                        string
+	SyncFailed                                                                  bool
 }
 
-// Investment is a budget line and its expected return.
+// Investment is a budget line and its expected return; Team is its
+// objective's team.
 type Investment struct {
-	Key, Name, Currency, Objective, ReturnKPI string
-	Amount                                    float64
-	ReturnValue                               *float64
+	Key, Name, Currency, Period, Owner, Objective, Team, ReturnKPI string
+	Amount                                                         float64
+	ReturnValue                                                    *float64
+	ReturnKPIMeasured                                              bool
 }
 
 // Entity names one entity in the graph. Kind is kpi, key_result,
@@ -268,9 +306,16 @@ func (g *Graph) KPIsInCategory(category string) []*KPI {
 	return g.FindKPIs(func(k *KPI) bool { return k.Category == category })
 }
 
-// KPIsTagged returns the KPIs carrying tag.
-func (g *Graph) KPIsTagged(tag string) []*KPI {
-	return g.FindKPIs(func(k *KPI) bool { return slices.Contains(k.Tags, tag) })
+// KPIsTagged returns the KPIs that carry any of tags; a tag ending in ':'
+// matches every tag with that prefix ("channel:" matches channel:search).
+func (g *Graph) KPIsTagged(tags ...string) []*KPI {
+	return g.FindKPIs(func(k *KPI) bool {
+		return slices.ContainsFunc(k.Tags, func(have string) bool {
+			return slices.ContainsFunc(tags, func(want string) bool {
+				return have == want || strings.HasSuffix(want, ":") && strings.HasPrefix(have, want)
+			})
+		})
+	})
 }
 
 // HasBusinessObjective reports whether a business objective of category
@@ -295,6 +340,18 @@ func (k *KPI) Mentions(words ...string) bool {
 // words, ignoring case.
 func (kr *KeyResult) Mentions(words ...string) bool {
 	return mentions(words, nil, kr.Key, kr.Title)
+}
+
+// Mentions reports whether the objective's key or title contains any of
+// words, ignoring case.
+func (o *Objective) Mentions(words ...string) bool {
+	return mentions(words, nil, o.Key, o.Title)
+}
+
+// Mentions reports whether the business objective's key, title or P&L
+// line contains any of words, ignoring case.
+func (b *BusinessObjective) Mentions(words ...string) bool {
+	return mentions(words, nil, b.Key, b.Title, b.PnLLine)
 }
 
 func mentions(words, tags []string, fields ...string) bool {

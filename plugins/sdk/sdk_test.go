@@ -68,10 +68,10 @@ func TestFromProtoJoinsBatches(t *testing.T) {
 
 func TestTraceAndLookups(t *testing.T) {
 	g := &sdk.Graph{
-		BusinessObjectives: []sdk.BusinessObjective{{Key: "grow"}},
+		BusinessObjectives: []sdk.BusinessObjective{{Key: "grow", PnLLine: "revenue"}},
 		Objectives: []sdk.Objective{
 			{Key: "win", Parent: "fill"},
-			{Key: "fill", Parent: "grow"},
+			{Key: "fill", Parent: "grow", Title: "Fill the pipeline"},
 		},
 		KeyResults: []sdk.KeyResult{{Key: "kr-win", Objective: "win"}},
 		KPIs: []sdk.KPI{
@@ -104,6 +104,15 @@ func TestTraceAndLookups(t *testing.T) {
 	}
 	if got := keys(g.KPIsTagged("funnel")); !slices.Equal(got, []string{"mqls"}) {
 		t.Errorf("KPIsTagged(funnel) = %v (tags match whole)", got)
+	}
+	if got := keys(g.KPIsTagged("nope", "funnel-x", "funnel")); !slices.Equal(got, []string{"mqls", "loop"}) {
+		t.Errorf("KPIsTagged(nope, funnel-x, funnel) = %v (any of the tags)", got)
+	}
+	if got := keys(g.KPIsTagged("funnel:")); len(got) != 0 {
+		t.Errorf("KPIsTagged(funnel:) = %v: funnel-x has no 'funnel:' prefix", got)
+	}
+	if o, b := g.Objective("fill"), g.BusinessObjective("grow"); !o.Mentions("PIPELINE") || o.Mentions("revenue") || !b.Mentions("revenue") {
+		t.Error("Objective and BusinessObjective Mentions")
 	}
 }
 

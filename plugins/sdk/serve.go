@@ -102,31 +102,59 @@ func FromProto(batches []*pb.GraphBatch) *Graph {
 			g.Today, _ = time.Parse("2006-01-02", b.GetToday())
 		}
 		for _, t := range b.GetTeams() {
-			g.Teams = append(g.Teams, Team{Key: t.GetKey(), Name: t.GetName(), Function: t.GetFunction()})
+			g.Teams = append(g.Teams, Team{Key: t.GetKey(), Name: t.GetName(), Function: t.GetFunction(), Cadence: t.GetCadence(),
+				CadenceDays: int(t.GetCadenceDays())})
 		}
 		for _, x := range b.GetBusinessObjectives() {
 			g.BusinessObjectives = append(g.BusinessObjectives, BusinessObjective{Key: x.GetKey(), Title: x.GetTitle(),
-				Category: x.GetCategory(), PnLLine: x.GetPnlLine(), Period: x.GetPeriod(), Target: x.Target})
+				Category: x.GetCategory(), PnLLine: x.GetPnlLine(), Period: x.GetPeriod(), Target: x.Target, Owner: x.GetOwner(),
+				ReviewedAt: day(x.GetReviewedAt()), DaysSinceReview: int(x.GetDaysSinceReview())})
 		}
 		for _, o := range b.GetObjectives() {
 			g.Objectives = append(g.Objectives, Objective{Key: o.GetKey(), Title: o.GetTitle(), Team: o.GetTeam(),
-				Period: o.GetPeriod(), Status: o.GetStatus(), Parent: o.GetParent(), BusinessObjective: o.GetBusinessObjective()})
+				Period: o.GetPeriod(), Status: o.GetStatus(), Parent: o.GetParent(), BusinessObjective: o.GetBusinessObjective(),
+				Owner: o.GetOwner(), StandaloneReason: o.GetStandaloneReason(), ParentKind: o.GetParentKind(),
+				ParentStatus: o.GetParentStatus(), ParentPeriod: o.GetParentPeriod(), PnLLine: o.GetPnlLine(), Ancestors: o.GetAncestors(),
+				PeriodStart: day(o.GetPeriodStart()), PeriodEnd: day(o.GetPeriodEnd())})
 		}
 		for _, k := range b.GetKeyResults() {
 			g.KeyResults = append(g.KeyResults, KeyResult{Key: k.GetKey(), Title: k.GetTitle(), Objective: k.GetObjective(),
 				Team: k.GetTeam(), Unit: k.GetUnit(), Direction: k.GetDirection(), Baseline: k.Baseline, Target: k.Target,
-				Current: k.Current, Progress: k.GetProgress(), ExpectedProgress: k.GetExpectedProgress()})
+				Current: k.Current, Progress: k.GetProgress(), ExpectedProgress: k.GetExpectedProgress(), Owner: k.GetOwner(),
+				ObjectiveStatus: k.GetObjectiveStatus(), MeasuredBy: k.GetMeasuredBy(), Commitment: k.GetCommitment(),
+				Confidence: k.Confidence, Score: k.Score, Due: day(k.GetDue()), PeriodStart: day(k.GetPeriodStart()),
+				PeriodEnd: day(k.GetPeriodEnd()), CheckIns: int(k.GetCheckins()), DaysSinceCheckIn: int(k.GetDaysSinceCheckin()),
+				CadenceDays: int(k.GetCadenceDays())})
 		}
 		for _, k := range b.GetKpis() {
 			g.KPIs = append(g.KPIs, KPI{Key: k.GetKey(), Name: k.GetName(), Unit: k.GetUnit(), Kind: k.GetKind(),
 				Category: k.GetCategory(), Team: k.GetTeam(), Frequency: k.GetFrequency(), Attribution: k.GetAttribution(),
 				Direction: k.GetDirection(), Formula: k.GetFormula(), Tags: k.GetTags(), Target: k.Target, Latest: k.Latest,
-				Links: k.GetLinks(), KeyResults: k.GetKeyResults(), Reaches: k.GetReaches(), Aligned: k.GetAligned()})
+				Links: k.GetLinks(), KeyResults: k.GetKeyResults(), Reaches: k.GetReaches(), Aligned: k.GetAligned(),
+				Definition: k.GetDefinition(), Owner: k.GetOwner(), Source: k.GetSource(), FormulaError: k.GetFormulaError(),
+				FormulaMissing: k.GetFormulaMissing(), NameConflicts: k.GetNameConflicts(), LatestAt: instant(k.GetLatestAt()),
+				SyncedAt: instant(k.GetSyncedAt()), DaysSinceMeasurement: int(k.GetDaysSinceMeasurement()),
+				WindowDays: int(k.GetWindowDays()), BusinessObjectives: k.GetBusinessObjectives(), PnLLines: k.GetPnlLines(),
+				Trace: k.GetTrace(), Teams: k.GetTeams(), ReachesOutcome: k.GetReachesOutcome(), Connector: k.GetConnector(),
+				SyncError: k.GetSyncError(), SyncFailed: k.GetSyncFailed()})
 		}
 		for _, in := range b.GetInvestments() {
 			g.Investments = append(g.Investments, Investment{Key: in.GetKey(), Name: in.GetName(), Amount: in.GetAmount(),
-				Currency: in.GetCurrency(), Objective: in.GetObjective(), ReturnKPI: in.GetReturnKpi(), ReturnValue: in.ReturnValue})
+				Currency: in.GetCurrency(), Objective: in.GetObjective(), ReturnKPI: in.GetReturnKpi(), ReturnValue: in.ReturnValue,
+				Period: in.GetPeriod(), Owner: in.GetOwner(), Team: in.GetTeam(), ReturnKPIMeasured: in.GetReturnKpiMeasured()})
 		}
 	}
 	return g
+}
+
+// day reads a YYYY-MM-DD date; "" is the zero time.
+func day(s string) time.Time {
+	t, _ := time.Parse("2006-01-02", s)
+	return t
+}
+
+// instant reads an RFC 3339 time; "" is the zero time.
+func instant(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
 }

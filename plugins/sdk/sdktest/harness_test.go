@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,5 +70,38 @@ func TestRunReturnsRefusals(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "rpc error") {
 			t.Errorf("got %v, want %q", err, c.want)
 		}
+	}
+}
+
+// What the rules see arrives in the plugin's graph: owners, dates and
+// measurement times, among the rest.
+func TestGraphCarriesRuleFields(t *testing.T) {
+	files, _ := filepath.Glob("../../../examples/saas-b2b/*.yaml")
+	fx := Load(t, "2026-11-20", "../../../examples/saas-b2b/measurements.csv", files...)
+	g := fx.Graph()
+	for i, k := range fx.graph.KPIs {
+		got := g.KPIs[i]
+		if got.Key != k.Key || got.Owner != k.Owner || got.Definition != k.Definition || got.DaysSinceMeasurement != k.DaysSinceMeasurement ||
+			!got.LatestAt.Equal(k.LatestAt) || !slices.Equal(got.Trace, k.Trace) || got.WindowDays != k.WindowDays {
+			t.Fatalf("KPI %s: %+v", k.Key, got)
+		}
+	}
+	for i, o := range fx.graph.Objectives {
+		if got := g.Objectives[i]; got.Owner != o.Owner || !got.PeriodEnd.Equal(o.PeriodEnd) || !slices.Equal(got.Ancestors, o.Ancestors) {
+			t.Fatalf("objective %s: %+v", o.Key, got)
+		}
+	}
+	owners := 0
+	for i, k := range fx.graph.KeyResults {
+		got := g.KeyResults[i]
+		if got.Owner != k.Owner || got.CheckIns != k.CheckIns || got.DaysSinceCheckIn != k.DaysSinceCheckIn || (got.Due.IsZero() == k.HasDue) {
+			t.Fatalf("key result %s: %+v", k.Key, got)
+		}
+		if got.Owner != "" {
+			owners++
+		}
+	}
+	if owners == 0 || g.Teams[0].Cadence == "" || g.BusinessObjectives[0].Owner == "" {
+		t.Errorf("owners and cadences missing: %d key result owners, team %+v, business objective %+v", owners, g.Teams[0], g.BusinessObjectives[0])
 	}
 }

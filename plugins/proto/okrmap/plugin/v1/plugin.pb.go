@@ -474,6 +474,8 @@ type Team struct {
 	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
 	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	Function      string                 `protobuf:"bytes,3,opt,name=function,proto3" json:"function,omitempty"`
+	Cadence       string                 `protobuf:"bytes,4,opt,name=cadence,proto3" json:"cadence,omitempty"`
+	CadenceDays   int32                  `protobuf:"varint,5,opt,name=cadence_days,json=cadenceDays,proto3" json:"cadence_days,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -529,16 +531,33 @@ func (x *Team) GetFunction() string {
 	return ""
 }
 
+func (x *Team) GetCadence() string {
+	if x != nil {
+		return x.Cadence
+	}
+	return ""
+}
+
+func (x *Team) GetCadenceDays() int32 {
+	if x != nil {
+		return x.CadenceDays
+	}
+	return 0
+}
+
 type BusinessObjective struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
-	Category      string                 `protobuf:"bytes,3,opt,name=category,proto3" json:"category,omitempty"`
-	PnlLine       string                 `protobuf:"bytes,4,opt,name=pnl_line,json=pnlLine,proto3" json:"pnl_line,omitempty"`
-	Period        string                 `protobuf:"bytes,5,opt,name=period,proto3" json:"period,omitempty"`
-	Target        *float64               `protobuf:"fixed64,6,opt,name=target,proto3,oneof" json:"target,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Key             string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Title           string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Category        string                 `protobuf:"bytes,3,opt,name=category,proto3" json:"category,omitempty"`
+	PnlLine         string                 `protobuf:"bytes,4,opt,name=pnl_line,json=pnlLine,proto3" json:"pnl_line,omitempty"`
+	Period          string                 `protobuf:"bytes,5,opt,name=period,proto3" json:"period,omitempty"`
+	Target          *float64               `protobuf:"fixed64,6,opt,name=target,proto3,oneof" json:"target,omitempty"`
+	Owner           string                 `protobuf:"bytes,7,opt,name=owner,proto3" json:"owner,omitempty"`
+	ReviewedAt      string                 `protobuf:"bytes,8,opt,name=reviewed_at,json=reviewedAt,proto3" json:"reviewed_at,omitempty"` // YYYY-MM-DD, "" when never reviewed
+	DaysSinceReview int32                  `protobuf:"varint,9,opt,name=days_since_review,json=daysSinceReview,proto3" json:"days_since_review,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *BusinessObjective) Reset() {
@@ -613,6 +632,27 @@ func (x *BusinessObjective) GetTarget() float64 {
 	return 0
 }
 
+func (x *BusinessObjective) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *BusinessObjective) GetReviewedAt() string {
+	if x != nil {
+		return x.ReviewedAt
+	}
+	return ""
+}
+
+func (x *BusinessObjective) GetDaysSinceReview() int32 {
+	if x != nil {
+		return x.DaysSinceReview
+	}
+	return 0
+}
+
 type Objective struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	Key               string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -622,6 +662,15 @@ type Objective struct {
 	Status            string                 `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
 	Parent            string                 `protobuf:"bytes,6,opt,name=parent,proto3" json:"parent,omitempty"`
 	BusinessObjective string                 `protobuf:"bytes,7,opt,name=business_objective,json=businessObjective,proto3" json:"business_objective,omitempty"` // the one its parent chain reaches, or ""
+	Owner             string                 `protobuf:"bytes,8,opt,name=owner,proto3" json:"owner,omitempty"`
+	StandaloneReason  string                 `protobuf:"bytes,9,opt,name=standalone_reason,json=standaloneReason,proto3" json:"standalone_reason,omitempty"`
+	PeriodStart       string                 `protobuf:"bytes,10,opt,name=period_start,json=periodStart,proto3" json:"period_start,omitempty"` // YYYY-MM-DD
+	PeriodEnd         string                 `protobuf:"bytes,11,opt,name=period_end,json=periodEnd,proto3" json:"period_end,omitempty"`
+	ParentKind        string                 `protobuf:"bytes,12,opt,name=parent_kind,json=parentKind,proto3" json:"parent_kind,omitempty"` // objective, business_objective or ""
+	ParentStatus      string                 `protobuf:"bytes,13,opt,name=parent_status,json=parentStatus,proto3" json:"parent_status,omitempty"`
+	ParentPeriod      string                 `protobuf:"bytes,14,opt,name=parent_period,json=parentPeriod,proto3" json:"parent_period,omitempty"`
+	Ancestors         []string               `protobuf:"bytes,15,rep,name=ancestors,proto3" json:"ancestors,omitempty"`
+	PnlLine           string                 `protobuf:"bytes,16,opt,name=pnl_line,json=pnlLine,proto3" json:"pnl_line,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -705,6 +754,69 @@ func (x *Objective) GetBusinessObjective() string {
 	return ""
 }
 
+func (x *Objective) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *Objective) GetStandaloneReason() string {
+	if x != nil {
+		return x.StandaloneReason
+	}
+	return ""
+}
+
+func (x *Objective) GetPeriodStart() string {
+	if x != nil {
+		return x.PeriodStart
+	}
+	return ""
+}
+
+func (x *Objective) GetPeriodEnd() string {
+	if x != nil {
+		return x.PeriodEnd
+	}
+	return ""
+}
+
+func (x *Objective) GetParentKind() string {
+	if x != nil {
+		return x.ParentKind
+	}
+	return ""
+}
+
+func (x *Objective) GetParentStatus() string {
+	if x != nil {
+		return x.ParentStatus
+	}
+	return ""
+}
+
+func (x *Objective) GetParentPeriod() string {
+	if x != nil {
+		return x.ParentPeriod
+	}
+	return ""
+}
+
+func (x *Objective) GetAncestors() []string {
+	if x != nil {
+		return x.Ancestors
+	}
+	return nil
+}
+
+func (x *Objective) GetPnlLine() string {
+	if x != nil {
+		return x.PnlLine
+	}
+	return ""
+}
+
 type KeyResult struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	Key              string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -718,6 +830,18 @@ type KeyResult struct {
 	Current          *float64               `protobuf:"fixed64,9,opt,name=current,proto3,oneof" json:"current,omitempty"`
 	Progress         float64                `protobuf:"fixed64,10,opt,name=progress,proto3" json:"progress,omitempty"`
 	ExpectedProgress float64                `protobuf:"fixed64,11,opt,name=expected_progress,json=expectedProgress,proto3" json:"expected_progress,omitempty"`
+	Owner            string                 `protobuf:"bytes,12,opt,name=owner,proto3" json:"owner,omitempty"`
+	MeasuredBy       string                 `protobuf:"bytes,13,opt,name=measured_by,json=measuredBy,proto3" json:"measured_by,omitempty"`
+	Commitment       string                 `protobuf:"bytes,14,opt,name=commitment,proto3" json:"commitment,omitempty"`
+	ObjectiveStatus  string                 `protobuf:"bytes,15,opt,name=objective_status,json=objectiveStatus,proto3" json:"objective_status,omitempty"`
+	Confidence       *float64               `protobuf:"fixed64,16,opt,name=confidence,proto3,oneof" json:"confidence,omitempty"`
+	Due              string                 `protobuf:"bytes,17,opt,name=due,proto3" json:"due,omitempty"` // YYYY-MM-DD, "" when not set
+	PeriodStart      string                 `protobuf:"bytes,18,opt,name=period_start,json=periodStart,proto3" json:"period_start,omitempty"`
+	PeriodEnd        string                 `protobuf:"bytes,19,opt,name=period_end,json=periodEnd,proto3" json:"period_end,omitempty"`
+	Score            *float64               `protobuf:"fixed64,20,opt,name=score,proto3,oneof" json:"score,omitempty"`
+	Checkins         int32                  `protobuf:"varint,21,opt,name=checkins,proto3" json:"checkins,omitempty"`
+	DaysSinceCheckin int32                  `protobuf:"varint,22,opt,name=days_since_checkin,json=daysSinceCheckin,proto3" json:"days_since_checkin,omitempty"` // -1 when never checked in
+	CadenceDays      int32                  `protobuf:"varint,23,opt,name=cadence_days,json=cadenceDays,proto3" json:"cadence_days,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -829,27 +953,129 @@ func (x *KeyResult) GetExpectedProgress() float64 {
 	return 0
 }
 
+func (x *KeyResult) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *KeyResult) GetMeasuredBy() string {
+	if x != nil {
+		return x.MeasuredBy
+	}
+	return ""
+}
+
+func (x *KeyResult) GetCommitment() string {
+	if x != nil {
+		return x.Commitment
+	}
+	return ""
+}
+
+func (x *KeyResult) GetObjectiveStatus() string {
+	if x != nil {
+		return x.ObjectiveStatus
+	}
+	return ""
+}
+
+func (x *KeyResult) GetConfidence() float64 {
+	if x != nil && x.Confidence != nil {
+		return *x.Confidence
+	}
+	return 0
+}
+
+func (x *KeyResult) GetDue() string {
+	if x != nil {
+		return x.Due
+	}
+	return ""
+}
+
+func (x *KeyResult) GetPeriodStart() string {
+	if x != nil {
+		return x.PeriodStart
+	}
+	return ""
+}
+
+func (x *KeyResult) GetPeriodEnd() string {
+	if x != nil {
+		return x.PeriodEnd
+	}
+	return ""
+}
+
+func (x *KeyResult) GetScore() float64 {
+	if x != nil && x.Score != nil {
+		return *x.Score
+	}
+	return 0
+}
+
+func (x *KeyResult) GetCheckins() int32 {
+	if x != nil {
+		return x.Checkins
+	}
+	return 0
+}
+
+func (x *KeyResult) GetDaysSinceCheckin() int32 {
+	if x != nil {
+		return x.DaysSinceCheckin
+	}
+	return 0
+}
+
+func (x *KeyResult) GetCadenceDays() int32 {
+	if x != nil {
+		return x.CadenceDays
+	}
+	return 0
+}
+
 type KPI struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Unit          string                 `protobuf:"bytes,3,opt,name=unit,proto3" json:"unit,omitempty"`
-	Kind          string                 `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
-	Category      string                 `protobuf:"bytes,5,opt,name=category,proto3" json:"category,omitempty"`
-	Team          string                 `protobuf:"bytes,6,opt,name=team,proto3" json:"team,omitempty"`
-	Frequency     string                 `protobuf:"bytes,7,opt,name=frequency,proto3" json:"frequency,omitempty"`
-	Attribution   string                 `protobuf:"bytes,8,opt,name=attribution,proto3" json:"attribution,omitempty"`
-	Direction     string                 `protobuf:"bytes,9,opt,name=direction,proto3" json:"direction,omitempty"`
-	Formula       string                 `protobuf:"bytes,10,opt,name=formula,proto3" json:"formula,omitempty"`
-	Tags          []string               `protobuf:"bytes,11,rep,name=tags,proto3" json:"tags,omitempty"`
-	Target        *float64               `protobuf:"fixed64,12,opt,name=target,proto3,oneof" json:"target,omitempty"`
-	Latest        *float64               `protobuf:"fixed64,13,opt,name=latest,proto3,oneof" json:"latest,omitempty"`
-	Links         []string               `protobuf:"bytes,14,rep,name=links,proto3" json:"links,omitempty"`                             // keys it links to
-	KeyResults    []string               `protobuf:"bytes,15,rep,name=key_results,json=keyResults,proto3" json:"key_results,omitempty"` // key results it is linked to
-	Reaches       []string               `protobuf:"bytes,16,rep,name=reaches,proto3" json:"reaches,omitempty"`                         // business objectives its trace reaches
-	Aligned       bool                   `protobuf:"varint,17,opt,name=aligned,proto3" json:"aligned,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	Key                  string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Name                 string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Unit                 string                 `protobuf:"bytes,3,opt,name=unit,proto3" json:"unit,omitempty"`
+	Kind                 string                 `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
+	Category             string                 `protobuf:"bytes,5,opt,name=category,proto3" json:"category,omitempty"`
+	Team                 string                 `protobuf:"bytes,6,opt,name=team,proto3" json:"team,omitempty"`
+	Frequency            string                 `protobuf:"bytes,7,opt,name=frequency,proto3" json:"frequency,omitempty"`
+	Attribution          string                 `protobuf:"bytes,8,opt,name=attribution,proto3" json:"attribution,omitempty"`
+	Direction            string                 `protobuf:"bytes,9,opt,name=direction,proto3" json:"direction,omitempty"`
+	Formula              string                 `protobuf:"bytes,10,opt,name=formula,proto3" json:"formula,omitempty"`
+	Tags                 []string               `protobuf:"bytes,11,rep,name=tags,proto3" json:"tags,omitempty"`
+	Target               *float64               `protobuf:"fixed64,12,opt,name=target,proto3,oneof" json:"target,omitempty"`
+	Latest               *float64               `protobuf:"fixed64,13,opt,name=latest,proto3,oneof" json:"latest,omitempty"`
+	Links                []string               `protobuf:"bytes,14,rep,name=links,proto3" json:"links,omitempty"`                             // keys it links to
+	KeyResults           []string               `protobuf:"bytes,15,rep,name=key_results,json=keyResults,proto3" json:"key_results,omitempty"` // key results it is linked to
+	Reaches              []string               `protobuf:"bytes,16,rep,name=reaches,proto3" json:"reaches,omitempty"`                         // business objectives its trace reaches
+	Aligned              bool                   `protobuf:"varint,17,opt,name=aligned,proto3" json:"aligned,omitempty"`
+	Definition           string                 `protobuf:"bytes,18,opt,name=definition,proto3" json:"definition,omitempty"`
+	Owner                string                 `protobuf:"bytes,19,opt,name=owner,proto3" json:"owner,omitempty"`
+	Source               string                 `protobuf:"bytes,20,opt,name=source,proto3" json:"source,omitempty"`
+	LatestAt             string                 `protobuf:"bytes,21,opt,name=latest_at,json=latestAt,proto3" json:"latest_at,omitempty"`                                        // RFC 3339, "" when never measured
+	DaysSinceMeasurement int32                  `protobuf:"varint,22,opt,name=days_since_measurement,json=daysSinceMeasurement,proto3" json:"days_since_measurement,omitempty"` // -1 when never measured
+	WindowDays           int32                  `protobuf:"varint,23,opt,name=window_days,json=windowDays,proto3" json:"window_days,omitempty"`
+	Connector            string                 `protobuf:"bytes,24,opt,name=connector,proto3" json:"connector,omitempty"`
+	SyncFailed           bool                   `protobuf:"varint,25,opt,name=sync_failed,json=syncFailed,proto3" json:"sync_failed,omitempty"`
+	SyncError            string                 `protobuf:"bytes,26,opt,name=sync_error,json=syncError,proto3" json:"sync_error,omitempty"`
+	PnlLines             []string               `protobuf:"bytes,27,rep,name=pnl_lines,json=pnlLines,proto3" json:"pnl_lines,omitempty"`
+	ReachesOutcome       bool                   `protobuf:"varint,28,opt,name=reaches_outcome,json=reachesOutcome,proto3" json:"reaches_outcome,omitempty"`
+	Trace                []string               `protobuf:"bytes,29,rep,name=trace,proto3" json:"trace,omitempty"`
+	Teams                []string               `protobuf:"bytes,30,rep,name=teams,proto3" json:"teams,omitempty"`
+	BusinessObjectives   []string               `protobuf:"bytes,31,rep,name=business_objectives,json=businessObjectives,proto3" json:"business_objectives,omitempty"` // linked directly
+	FormulaError         string                 `protobuf:"bytes,32,opt,name=formula_error,json=formulaError,proto3" json:"formula_error,omitempty"`
+	FormulaMissing       []string               `protobuf:"bytes,33,rep,name=formula_missing,json=formulaMissing,proto3" json:"formula_missing,omitempty"`
+	NameConflicts        []string               `protobuf:"bytes,34,rep,name=name_conflicts,json=nameConflicts,proto3" json:"name_conflicts,omitempty"`
+	SyncedAt             string                 `protobuf:"bytes,35,opt,name=synced_at,json=syncedAt,proto3" json:"synced_at,omitempty"` // RFC 3339, "" when never synced
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *KPI) Reset() {
@@ -1001,17 +1227,147 @@ func (x *KPI) GetAligned() bool {
 	return false
 }
 
+func (x *KPI) GetDefinition() string {
+	if x != nil {
+		return x.Definition
+	}
+	return ""
+}
+
+func (x *KPI) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *KPI) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *KPI) GetLatestAt() string {
+	if x != nil {
+		return x.LatestAt
+	}
+	return ""
+}
+
+func (x *KPI) GetDaysSinceMeasurement() int32 {
+	if x != nil {
+		return x.DaysSinceMeasurement
+	}
+	return 0
+}
+
+func (x *KPI) GetWindowDays() int32 {
+	if x != nil {
+		return x.WindowDays
+	}
+	return 0
+}
+
+func (x *KPI) GetConnector() string {
+	if x != nil {
+		return x.Connector
+	}
+	return ""
+}
+
+func (x *KPI) GetSyncFailed() bool {
+	if x != nil {
+		return x.SyncFailed
+	}
+	return false
+}
+
+func (x *KPI) GetSyncError() string {
+	if x != nil {
+		return x.SyncError
+	}
+	return ""
+}
+
+func (x *KPI) GetPnlLines() []string {
+	if x != nil {
+		return x.PnlLines
+	}
+	return nil
+}
+
+func (x *KPI) GetReachesOutcome() bool {
+	if x != nil {
+		return x.ReachesOutcome
+	}
+	return false
+}
+
+func (x *KPI) GetTrace() []string {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
+}
+
+func (x *KPI) GetTeams() []string {
+	if x != nil {
+		return x.Teams
+	}
+	return nil
+}
+
+func (x *KPI) GetBusinessObjectives() []string {
+	if x != nil {
+		return x.BusinessObjectives
+	}
+	return nil
+}
+
+func (x *KPI) GetFormulaError() string {
+	if x != nil {
+		return x.FormulaError
+	}
+	return ""
+}
+
+func (x *KPI) GetFormulaMissing() []string {
+	if x != nil {
+		return x.FormulaMissing
+	}
+	return nil
+}
+
+func (x *KPI) GetNameConflicts() []string {
+	if x != nil {
+		return x.NameConflicts
+	}
+	return nil
+}
+
+func (x *KPI) GetSyncedAt() string {
+	if x != nil {
+		return x.SyncedAt
+	}
+	return ""
+}
+
 type Investment struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Amount        float64                `protobuf:"fixed64,3,opt,name=amount,proto3" json:"amount,omitempty"`
-	Currency      string                 `protobuf:"bytes,4,opt,name=currency,proto3" json:"currency,omitempty"`
-	Objective     string                 `protobuf:"bytes,5,opt,name=objective,proto3" json:"objective,omitempty"`
-	ReturnKpi     string                 `protobuf:"bytes,6,opt,name=return_kpi,json=returnKpi,proto3" json:"return_kpi,omitempty"`
-	ReturnValue   *float64               `protobuf:"fixed64,7,opt,name=return_value,json=returnValue,proto3,oneof" json:"return_value,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Key               string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Name              string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Amount            float64                `protobuf:"fixed64,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	Currency          string                 `protobuf:"bytes,4,opt,name=currency,proto3" json:"currency,omitempty"`
+	Objective         string                 `protobuf:"bytes,5,opt,name=objective,proto3" json:"objective,omitempty"`
+	ReturnKpi         string                 `protobuf:"bytes,6,opt,name=return_kpi,json=returnKpi,proto3" json:"return_kpi,omitempty"`
+	ReturnValue       *float64               `protobuf:"fixed64,7,opt,name=return_value,json=returnValue,proto3,oneof" json:"return_value,omitempty"`
+	Period            string                 `protobuf:"bytes,8,opt,name=period,proto3" json:"period,omitempty"`
+	Owner             string                 `protobuf:"bytes,9,opt,name=owner,proto3" json:"owner,omitempty"`
+	Team              string                 `protobuf:"bytes,10,opt,name=team,proto3" json:"team,omitempty"`
+	ReturnKpiMeasured bool                   `protobuf:"varint,11,opt,name=return_kpi_measured,json=returnKpiMeasured,proto3" json:"return_kpi_measured,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Investment) Reset() {
@@ -1091,6 +1447,34 @@ func (x *Investment) GetReturnValue() float64 {
 		return *x.ReturnValue
 	}
 	return 0
+}
+
+func (x *Investment) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *Investment) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *Investment) GetTeam() string {
+	if x != nil {
+		return x.Team
+	}
+	return ""
+}
+
+func (x *Investment) GetReturnKpiMeasured() bool {
+	if x != nil {
+		return x.ReturnKpiMeasured
+	}
+	return false
 }
 
 type FindingBatch struct {
@@ -1263,19 +1647,25 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\vkey_results\x18\x05 \x03(\v2\x1b.okrmap.plugin.v1.KeyResultR\n" +
 	"keyResults\x12)\n" +
 	"\x04kpis\x18\x06 \x03(\v2\x15.okrmap.plugin.v1.KPIR\x04kpis\x12>\n" +
-	"\vinvestments\x18\a \x03(\v2\x1c.okrmap.plugin.v1.InvestmentR\vinvestments\"H\n" +
+	"\vinvestments\x18\a \x03(\v2\x1c.okrmap.plugin.v1.InvestmentR\vinvestments\"\x85\x01\n" +
 	"\x04Team\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
-	"\bfunction\x18\x03 \x01(\tR\bfunction\"\xb2\x01\n" +
+	"\bfunction\x18\x03 \x01(\tR\bfunction\x12\x18\n" +
+	"\acadence\x18\x04 \x01(\tR\acadence\x12!\n" +
+	"\fcadence_days\x18\x05 \x01(\x05R\vcadenceDays\"\x95\x02\n" +
 	"\x11BusinessObjective\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
 	"\bcategory\x18\x03 \x01(\tR\bcategory\x12\x19\n" +
 	"\bpnl_line\x18\x04 \x01(\tR\apnlLine\x12\x16\n" +
 	"\x06period\x18\x05 \x01(\tR\x06period\x12\x1b\n" +
-	"\x06target\x18\x06 \x01(\x01H\x00R\x06target\x88\x01\x01B\t\n" +
-	"\a_target\"\xbe\x01\n" +
+	"\x06target\x18\x06 \x01(\x01H\x00R\x06target\x88\x01\x01\x12\x14\n" +
+	"\x05owner\x18\a \x01(\tR\x05owner\x12\x1f\n" +
+	"\vreviewed_at\x18\b \x01(\tR\n" +
+	"reviewedAt\x12*\n" +
+	"\x11days_since_review\x18\t \x01(\x05R\x0fdaysSinceReviewB\t\n" +
+	"\a_target\"\xe7\x03\n" +
 	"\tObjective\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x12\n" +
@@ -1283,7 +1673,19 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x06period\x18\x04 \x01(\tR\x06period\x12\x16\n" +
 	"\x06status\x18\x05 \x01(\tR\x06status\x12\x16\n" +
 	"\x06parent\x18\x06 \x01(\tR\x06parent\x12-\n" +
-	"\x12business_objective\x18\a \x01(\tR\x11businessObjective\"\xe1\x02\n" +
+	"\x12business_objective\x18\a \x01(\tR\x11businessObjective\x12\x14\n" +
+	"\x05owner\x18\b \x01(\tR\x05owner\x12+\n" +
+	"\x11standalone_reason\x18\t \x01(\tR\x10standaloneReason\x12!\n" +
+	"\fperiod_start\x18\n" +
+	" \x01(\tR\vperiodStart\x12\x1d\n" +
+	"\n" +
+	"period_end\x18\v \x01(\tR\tperiodEnd\x12\x1f\n" +
+	"\vparent_kind\x18\f \x01(\tR\n" +
+	"parentKind\x12#\n" +
+	"\rparent_status\x18\r \x01(\tR\fparentStatus\x12#\n" +
+	"\rparent_period\x18\x0e \x01(\tR\fparentPeriod\x12\x1c\n" +
+	"\tancestors\x18\x0f \x03(\tR\tancestors\x12\x19\n" +
+	"\bpnl_line\x18\x10 \x01(\tR\apnlLine\"\xfd\x05\n" +
 	"\tKeyResult\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1c\n" +
@@ -1296,11 +1698,31 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\acurrent\x18\t \x01(\x01H\x02R\acurrent\x88\x01\x01\x12\x1a\n" +
 	"\bprogress\x18\n" +
 	" \x01(\x01R\bprogress\x12+\n" +
-	"\x11expected_progress\x18\v \x01(\x01R\x10expectedProgressB\v\n" +
+	"\x11expected_progress\x18\v \x01(\x01R\x10expectedProgress\x12\x14\n" +
+	"\x05owner\x18\f \x01(\tR\x05owner\x12\x1f\n" +
+	"\vmeasured_by\x18\r \x01(\tR\n" +
+	"measuredBy\x12\x1e\n" +
+	"\n" +
+	"commitment\x18\x0e \x01(\tR\n" +
+	"commitment\x12)\n" +
+	"\x10objective_status\x18\x0f \x01(\tR\x0fobjectiveStatus\x12#\n" +
+	"\n" +
+	"confidence\x18\x10 \x01(\x01H\x03R\n" +
+	"confidence\x88\x01\x01\x12\x10\n" +
+	"\x03due\x18\x11 \x01(\tR\x03due\x12!\n" +
+	"\fperiod_start\x18\x12 \x01(\tR\vperiodStart\x12\x1d\n" +
+	"\n" +
+	"period_end\x18\x13 \x01(\tR\tperiodEnd\x12\x19\n" +
+	"\x05score\x18\x14 \x01(\x01H\x04R\x05score\x88\x01\x01\x12\x1a\n" +
+	"\bcheckins\x18\x15 \x01(\x05R\bcheckins\x12,\n" +
+	"\x12days_since_checkin\x18\x16 \x01(\x05R\x10daysSinceCheckin\x12!\n" +
+	"\fcadence_days\x18\x17 \x01(\x05R\vcadenceDaysB\v\n" +
 	"\t_baselineB\t\n" +
 	"\a_targetB\n" +
 	"\n" +
-	"\b_current\"\xca\x03\n" +
+	"\b_currentB\r\n" +
+	"\v_confidenceB\b\n" +
+	"\x06_score\"\x9f\b\n" +
 	"\x03KPI\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -1320,9 +1742,32 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\vkey_results\x18\x0f \x03(\tR\n" +
 	"keyResults\x12\x18\n" +
 	"\areaches\x18\x10 \x03(\tR\areaches\x12\x18\n" +
-	"\aaligned\x18\x11 \x01(\bR\aalignedB\t\n" +
+	"\aaligned\x18\x11 \x01(\bR\aaligned\x12\x1e\n" +
+	"\n" +
+	"definition\x18\x12 \x01(\tR\n" +
+	"definition\x12\x14\n" +
+	"\x05owner\x18\x13 \x01(\tR\x05owner\x12\x16\n" +
+	"\x06source\x18\x14 \x01(\tR\x06source\x12\x1b\n" +
+	"\tlatest_at\x18\x15 \x01(\tR\blatestAt\x124\n" +
+	"\x16days_since_measurement\x18\x16 \x01(\x05R\x14daysSinceMeasurement\x12\x1f\n" +
+	"\vwindow_days\x18\x17 \x01(\x05R\n" +
+	"windowDays\x12\x1c\n" +
+	"\tconnector\x18\x18 \x01(\tR\tconnector\x12\x1f\n" +
+	"\vsync_failed\x18\x19 \x01(\bR\n" +
+	"syncFailed\x12\x1d\n" +
+	"\n" +
+	"sync_error\x18\x1a \x01(\tR\tsyncError\x12\x1b\n" +
+	"\tpnl_lines\x18\x1b \x03(\tR\bpnlLines\x12'\n" +
+	"\x0freaches_outcome\x18\x1c \x01(\bR\x0ereachesOutcome\x12\x14\n" +
+	"\x05trace\x18\x1d \x03(\tR\x05trace\x12\x14\n" +
+	"\x05teams\x18\x1e \x03(\tR\x05teams\x12/\n" +
+	"\x13business_objectives\x18\x1f \x03(\tR\x12businessObjectives\x12#\n" +
+	"\rformula_error\x18  \x01(\tR\fformulaError\x12'\n" +
+	"\x0fformula_missing\x18! \x03(\tR\x0eformulaMissing\x12%\n" +
+	"\x0ename_conflicts\x18\" \x03(\tR\rnameConflicts\x12\x1b\n" +
+	"\tsynced_at\x18# \x01(\tR\bsyncedAtB\t\n" +
 	"\a_targetB\t\n" +
-	"\a_latest\"\xdc\x01\n" +
+	"\a_latest\"\xce\x02\n" +
 	"\n" +
 	"Investment\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
@@ -1332,7 +1777,12 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\tobjective\x18\x05 \x01(\tR\tobjective\x12\x1d\n" +
 	"\n" +
 	"return_kpi\x18\x06 \x01(\tR\treturnKpi\x12&\n" +
-	"\freturn_value\x18\a \x01(\x01H\x00R\vreturnValue\x88\x01\x01B\x0f\n" +
+	"\freturn_value\x18\a \x01(\x01H\x00R\vreturnValue\x88\x01\x01\x12\x16\n" +
+	"\x06period\x18\b \x01(\tR\x06period\x12\x14\n" +
+	"\x05owner\x18\t \x01(\tR\x05owner\x12\x12\n" +
+	"\x04team\x18\n" +
+	" \x01(\tR\x04team\x12.\n" +
+	"\x13return_kpi_measured\x18\v \x01(\bR\x11returnKpiMeasuredB\x0f\n" +
 	"\r_return_value\"E\n" +
 	"\fFindingBatch\x125\n" +
 	"\bfindings\x18\x01 \x03(\v2\x19.okrmap.plugin.v1.FindingR\bfindings\"\x93\x01\n" +
