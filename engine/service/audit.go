@@ -12,6 +12,7 @@ import (
 	"github.com/okrmap/okrmap/engine/notify"
 	"github.com/okrmap/okrmap/engine/report"
 	"github.com/okrmap/okrmap/engine/resolve"
+	"github.com/okrmap/okrmap/plugins/host"
 )
 
 // AuditRequest asks for an audit of a scope.
@@ -85,9 +86,6 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	if err != nil {
 		return nil, err
 	}
-	for i, st := range stages {
-		stages[i] = timedStage{st, s.opt.Observer}
-	}
 	res := &AuditResult{}
 	ph.next("load")
 	start := time.Now()
@@ -97,6 +95,21 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	}
 	if err := checkTeams(snap.Plan, req.Scope); err != nil {
 		return nil, err
+	}
+	if len(stages) > 0 && s.opt.Plugins.HistoryDays > 0 {
+		h, err := s.pluginHistory(ctx, s.Today(req.Today), snap.CheckIns)
+		if err != nil {
+			return nil, err
+		}
+		for i, st := range stages {
+			if hs, ok := st.(host.Stage); ok {
+				hs.History = h
+				stages[i] = hs
+			}
+		}
+	}
+	for i, st := range stages {
+		stages[i] = timedStage{st, s.opt.Observer}
 	}
 	loaded := time.Now()
 	run, graph, err := audit.Run(ctx, audit.Input{

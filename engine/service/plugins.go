@@ -146,6 +146,32 @@ func (s *Service) devPlugins(paths []string, l *host.Lock) (*host.Lock, error) {
 	return out, nil
 }
 
+// pluginHistory is the measurement and check-in history plugins get: the
+// plugins.history_days before today, oldest first.
+func (s *Service) pluginHistory(ctx context.Context, today engine.Date, checkIns []engine.CheckIn) (*host.History, error) {
+	since, until := today.AddDays(-s.opt.Plugins.HistoryDays).Time(), today.AddDays(1).Time()
+	ms, err := s.db.MeasurementsSince(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	for k, list := range ms {
+		i := slices.IndexFunc(list, func(m engine.Measurement) bool { return !m.At.Before(until) })
+		if i >= 0 {
+			ms[k] = list[:i] // not after today, as the audit judges
+		}
+	}
+	h := &host.History{Measurements: ms, CheckIns: map[string][]engine.CheckIn{}}
+	for _, c := range checkIns {
+		if !c.At.Before(since) && c.At.Before(until) {
+			h.CheckIns[c.KeyResult] = append(h.CheckIns[c.KeyResult], c)
+		}
+	}
+	for _, list := range h.CheckIns {
+		slices.SortStableFunc(list, func(a, b engine.CheckIn) int { return a.At.Compare(b.At) })
+	}
+	return h, nil
+}
+
 // Unpinned lists plugin binaries in plugins.dirs that l does not pin.
 func (s *Service) Unpinned(l *host.Lock) []string {
 	paths, err := host.Discover(s.opt.Plugins.Dirs)

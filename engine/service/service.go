@@ -53,6 +53,9 @@ type Plugins struct {
 	// Dev are plugin binaries the command line's audit and lint run
 	// unpinned, for plugin development; the server never runs them.
 	Dev []string `mapstructure:"dev"`
+	// HistoryDays is how many days of measurement and check-in history
+	// audits send plugins; 0 sends none.
+	HistoryDays int `mapstructure:"history_days"`
 }
 
 // PluginTimeout is how long the named plugin may run.

@@ -393,6 +393,25 @@ func (db *DB) Measurements(ctx context.Context, key string) ([]engine.Measuremen
 	return out, err
 }
 
+// MeasurementsSince returns the measurements taken at or after since, by
+// KPI key, oldest first.
+func (db *DB) MeasurementsSince(ctx context.Context, since time.Time) (map[string][]engine.Measurement, error) {
+	out := map[string][]engine.Measurement{}
+	err := db.read(ctx, func(tx *sql.Tx) error {
+		return each(ctx, tx, `SELECT e.key, m.at, m.value FROM measurement m JOIN entity e ON e.id = m.kpi_id
+			WHERE m.at >= ? ORDER BY e.key, m.at, m.id`,
+			func(r *sql.Rows) error {
+				var m engine.Measurement
+				if err := r.Scan(&m.KPI, timestamp{&m.At}, &m.Value); err != nil {
+					return err
+				}
+				out[m.KPI] = append(out[m.KPI], m)
+				return nil
+			}, since.UTC().Format(timeLayout))
+	})
+	return out, err
+}
+
 // LatestMeasurements returns each measured KPI's most recent measurement.
 func (db *DB) LatestMeasurements(ctx context.Context) (map[string]engine.Measurement, error) {
 	var out map[string]engine.Measurement

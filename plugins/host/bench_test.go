@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -33,22 +34,32 @@ func BenchmarkSaaSPlugin(b *testing.B) {
 	bin := filepath.Join(b.TempDir(), "okrmap-plugin-saas")
 	sdktest.BuildTo(b, "github.com/okrmap/okrmap/plugins/saas/cmd/okrmap-plugin-saas", bin)
 	sum, _ := host.FileSHA256(bin)
-	bytes := 0
-	batches, _ := host.Batches(g)
-	for _, m := range batches {
-		bytes += proto.Size(m)
+	// 13 weekly measurements per KPI: the history a 90-day window sends.
+	history := &host.History{Measurements: map[string][]engine.Measurement{}}
+	for _, m := range gen.History(p, 13, time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), 1) {
+		history.Measurements[m.KPI] = append(history.Measurements[m.KPI], m)
 	}
-	b.Run("binary", func(b *testing.B) {
-		for range b.N {
-			batches, keys := host.Batches(g) // conversion counts toward the plugin stage
-			if _, err := host.Run(context.Background(), host.Spec{Name: "saas", Path: bin, SHA256: sum}, batches, keys); err != nil {
-				b.Fatal(err)
-			}
+	for _, c := range []struct {
+		name string
+		h    *host.History
+	}{{"binary", nil}, {"binary-with-history", history}} {
+		bytes := 0
+		batches, _ := host.Batches(g, c.h)
+		for _, m := range batches {
+			bytes += proto.Size(m)
 		}
-		b.ReportMetric(float64(bytes)/(1<<20), "MiB-sent")
-	})
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				batches, keys := host.Batches(g, c.h) // conversion counts toward the plugin stage
+				if _, err := host.Run(context.Background(), host.Spec{Name: "saas", Path: bin, SHA256: sum}, batches, keys); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(bytes)/(1<<20), "MiB-sent")
+		})
+	}
 	b.Run("binary-empty-graph", func(b *testing.B) {
-		empty, keys := host.Batches(resolve.Resolve(resolve.Input{Plan: &engine.Plan{}, Today: engine.NewDate(2026, 11, 20)}))
+		empty, keys := host.Batches(resolve.Resolve(resolve.Input{Plan: &engine.Plan{}, Today: engine.NewDate(2026, 11, 20)}), nil)
 		for range b.N {
 			if _, err := host.Run(context.Background(), host.Spec{Name: "saas", Path: bin, SHA256: sum}, empty, keys); err != nil {
 				b.Fatal(err)
@@ -57,7 +68,7 @@ func BenchmarkSaaSPlugin(b *testing.B) {
 	})
 	b.Run("in-process", func(b *testing.B) {
 		for range b.N {
-			batches, _ := host.Batches(g)
+			batches, _ := host.Batches(g, nil)
 			if _, err := sdk.Adapt(&saas.Plugin{}).Check(context.Background(), batches); err != nil {
 				b.Fatal(err)
 			}

@@ -3,6 +3,7 @@ package host
 import (
 	"time"
 
+	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/resolve"
 	pb "github.com/okrmap/okrmap/plugins/proto/okrmap/plugin/v1"
 	"github.com/okrmap/okrmap/plugins/protocol"
@@ -11,9 +12,19 @@ import (
 // Keys are the entities a finding may name, each with its scope.
 type Keys map[string]string
 
-// Batches converts the graph into messages of at most protocol.BatchSize
-// entities each, and returns the keys a finding may name.
-func Batches(g *resolve.Graph) ([]*pb.GraphBatch, Keys) {
+// History is what plugins get of measurement and check-in history, by KPI
+// and key result key, oldest first.
+type History struct {
+	Measurements map[string][]engine.Measurement
+	CheckIns     map[string][]engine.CheckIn
+}
+
+// Batches converts the graph, with h (nil: none), into messages of at most
+// protocol.BatchSize entities each, and returns the keys a finding may name.
+func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
+	if h == nil {
+		h = &History{}
+	}
 	keys := make(Keys, len(g.Teams)+len(g.BusinessObjectives)+len(g.Objectives)+len(g.KeyResults)+len(g.KPIs)+len(g.Investments))
 	var out []*pb.GraphBatch
 	cur := &pb.GraphBatch{Today: g.Today.Format("2006-01-02")}
@@ -71,7 +82,7 @@ func Batches(g *resolve.Graph) ([]*pb.GraphBatch, Keys) {
 			MeasuredBy: k.MeasuredBy, Commitment: k.Commitment, ObjectiveStatus: k.ObjectiveStatus,
 			Confidence: opt(k.HasConfidence, k.Confidence), Due: day(k.HasDue, k.Due), PeriodStart: day(true, k.PeriodStart),
 			PeriodEnd: day(true, k.PeriodEnd), Score: opt(k.HasScore, k.Score), Checkins: int32(k.CheckIns),
-			DaysSinceCheckin: int32(k.DaysSinceCheckIn), CadenceDays: int32(k.CadenceDays)})
+			DaysSinceCheckin: int32(k.DaysSinceCheckIn), CadenceDays: int32(k.CadenceDays), History: checkIns(h.CheckIns[k.Key])})
 		next()
 	}
 	for _, k := range g.KPIs {
@@ -83,7 +94,8 @@ func Batches(g *resolve.Graph) ([]*pb.GraphBatch, Keys) {
 			DaysSinceMeasurement: int32(k.DaysSinceMeasurement), WindowDays: int32(k.WindowDays), Connector: k.Connector,
 			SyncFailed: k.SyncFailed, SyncError: k.SyncError, PnlLines: k.PnLLines, ReachesOutcome: k.ReachesOutcome,
 			Trace: k.Trace, Teams: k.Teams, BusinessObjectives: k.BusinessObjectives, FormulaError: k.FormulaError,
-			FormulaMissing: k.FormulaMissing, NameConflicts: k.NameConflicts, SyncedAt: instant(k.Synced, k.SyncedAt)}
+			FormulaMissing: k.FormulaMissing, NameConflicts: k.NameConflicts, SyncedAt: instant(k.Synced, k.SyncedAt),
+			History: measurements(h.Measurements[k.Key])}
 		for _, l := range k.Links {
 			m.Links = append(m.Links, l.To)
 		}
@@ -104,4 +116,20 @@ func Batches(g *resolve.Graph) ([]*pb.GraphBatch, Keys) {
 		out = append(out, cur)
 	}
 	return out, keys
+}
+
+func measurements(ms []engine.Measurement) []*pb.Measurement {
+	out := make([]*pb.Measurement, len(ms))
+	for i, m := range ms {
+		out[i] = &pb.Measurement{At: m.At.UTC().Format(time.RFC3339), Value: m.Value}
+	}
+	return out
+}
+
+func checkIns(cs []engine.CheckIn) []*pb.CheckIn {
+	out := make([]*pb.CheckIn, len(cs))
+	for i, c := range cs {
+		out[i] = &pb.CheckIn{At: c.At.UTC().Format(time.RFC3339), Value: c.Value, Confidence: c.Confidence}
+	}
+	return out
 }

@@ -47,7 +47,7 @@ func TestRunSaaSPlugin(t *testing.T) {
 		t.Skip("builds a plugin binary")
 	}
 	bin := build(t, "github.com/okrmap/okrmap/plugins/saas/cmd/okrmap-plugin-saas")
-	batches, keys := host.Batches(exampleGraph(t))
+	batches, keys := host.Batches(exampleGraph(t), nil)
 	s := spec(t, bin)
 	s.Settings = map[string]string{"min_pipeline_coverage": "3"}
 	res, err := host.Run(context.Background(), s, batches, keys)
@@ -71,7 +71,7 @@ func TestPluginFaults(t *testing.T) {
 		t.Skip("builds plugin binaries")
 	}
 	bin := build(t, "github.com/okrmap/okrmap/plugins/host/testdata/broken")
-	batches, keys := host.Batches(exampleGraph(t))
+	batches, keys := host.Batches(exampleGraph(t), nil)
 	tests := []struct {
 		fault, want string
 		timeout     time.Duration

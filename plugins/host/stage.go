@@ -8,10 +8,12 @@ import (
 )
 
 // Stage runs one plugin as an audit stage (see audit.Stage). Dev marks an
-// unpinned binary run in development mode; its PackRef says so.
+// unpinned binary run in development mode; its PackRef says so. History,
+// if set, goes to the plugin with the graph.
 type Stage struct {
-	Spec Spec
-	Dev  bool
+	Spec    Spec
+	Dev     bool
+	History *History
 }
 
 // Name is the plugin's name.
@@ -19,7 +21,7 @@ func (s Stage) Name() string { return s.Spec.Name }
 
 // Run checks the graph with the plugin.
 func (s Stage) Run(ctx context.Context, g *resolve.Graph) ([]engine.Finding, engine.PackRef, error) {
-	batches, keys := Batches(g)
+	batches, keys := Batches(g, s.History)
 	res, err := Run(ctx, s.Spec, batches, keys)
 	if err != nil {
 		return nil, engine.PackRef{Name: s.Spec.Name, Plugin: true, SHA256: s.Spec.SHA256, Failed: true, Dev: s.Dev}, err

@@ -117,8 +117,9 @@ type Finding struct {
 // objective's key results, children and KPIs, a key result's KPIs and
 // objectives, and a KPI's drives, driven_by and objectives. Links and
 // assumptions are not entities of their own here (a KPI carries the keys
-// it links to), and measurement and check-in history is not sent: a KPI
-// has its latest value, a key result its current value and check-in count.
+// it links to). History holds a KPI's measurements and a key result's
+// check-ins within plugins.history_days (90 by default) before today,
+// oldest first.
 type Graph struct {
 	Today              time.Time
 	Teams              []Team
@@ -169,6 +170,20 @@ type KeyResult struct {
 	Progress, ExpectedProgress                                           float64
 	Due, PeriodStart, PeriodEnd                                          time.Time
 	CheckIns, DaysSinceCheckIn, CadenceDays                              int
+	History                                                              []CheckIn // within plugins.history_days, oldest first
+}
+
+// Measurement is one value of a KPI.
+type Measurement struct {
+	At    time.Time
+	Value float64
+}
+
+// CheckIn is one check-in on a key result.
+type CheckIn struct {
+	At         time.Time
+	Value      float64
+	Confidence *float64
 }
 
 // KPI is a KPI with its links and trace. Latest is its latest measured
@@ -190,6 +205,7 @@ type KPI struct {
 	Aligned, ReachesOutcome                                                     bool
 	Connector, SyncError                                                        string
 	SyncFailed                                                                  bool
+	History                                                                     []Measurement // within plugins.history_days, oldest first
 }
 
 // Investment is a budget line and its expected return; Team is its

@@ -124,7 +124,7 @@ func FromProto(batches []*pb.GraphBatch) *Graph {
 				ObjectiveStatus: k.GetObjectiveStatus(), MeasuredBy: k.GetMeasuredBy(), Commitment: k.GetCommitment(),
 				Confidence: k.Confidence, Score: k.Score, Due: day(k.GetDue()), PeriodStart: day(k.GetPeriodStart()),
 				PeriodEnd: day(k.GetPeriodEnd()), CheckIns: int(k.GetCheckins()), DaysSinceCheckIn: int(k.GetDaysSinceCheckin()),
-				CadenceDays: int(k.GetCadenceDays())})
+				CadenceDays: int(k.GetCadenceDays()), History: checkInsFromProto(k.GetHistory())})
 		}
 		for _, k := range b.GetKpis() {
 			g.KPIs = append(g.KPIs, KPI{Key: k.GetKey(), Name: k.GetName(), Unit: k.GetUnit(), Kind: k.GetKind(),
@@ -136,7 +136,7 @@ func FromProto(batches []*pb.GraphBatch) *Graph {
 				SyncedAt: instant(k.GetSyncedAt()), DaysSinceMeasurement: int(k.GetDaysSinceMeasurement()),
 				WindowDays: int(k.GetWindowDays()), BusinessObjectives: k.GetBusinessObjectives(), PnLLines: k.GetPnlLines(),
 				Trace: k.GetTrace(), Teams: k.GetTeams(), ReachesOutcome: k.GetReachesOutcome(), Connector: k.GetConnector(),
-				SyncError: k.GetSyncError(), SyncFailed: k.GetSyncFailed()})
+				SyncError: k.GetSyncError(), SyncFailed: k.GetSyncFailed(), History: measurementsFromProto(k.GetHistory())})
 		}
 		for _, in := range b.GetInvestments() {
 			g.Investments = append(g.Investments, Investment{Key: in.GetKey(), Name: in.GetName(), Amount: in.GetAmount(),
@@ -157,4 +157,26 @@ func day(s string) time.Time {
 func instant(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339, s)
 	return t
+}
+
+func measurementsFromProto(ms []*pb.Measurement) []Measurement {
+	if len(ms) == 0 {
+		return nil
+	}
+	out := make([]Measurement, len(ms))
+	for i, m := range ms {
+		out[i] = Measurement{At: instant(m.GetAt()), Value: m.GetValue()}
+	}
+	return out
+}
+
+func checkInsFromProto(cs []*pb.CheckIn) []CheckIn {
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make([]CheckIn, len(cs))
+	for i, c := range cs {
+		out[i] = CheckIn{At: instant(c.GetAt()), Value: c.GetValue(), Confidence: c.Confidence}
+	}
+	return out
 }

@@ -101,6 +101,18 @@ func TestGraphCarriesRuleFields(t *testing.T) {
 			owners++
 		}
 	}
+	history := 0
+	for _, k := range g.KPIs {
+		for i, m := range k.History {
+			if i > 0 && m.At.Before(k.History[i-1].At) {
+				t.Fatalf("KPI %s history out of order", k.Key)
+			}
+		}
+		history += len(k.History)
+	}
+	if history == 0 {
+		t.Error("the fixture's measurements did not reach the plugin's graph as history")
+	}
 	if owners == 0 || g.Teams[0].Cadence == "" || g.BusinessObjectives[0].Owner == "" {
 		t.Errorf("owners and cadences missing: %d key result owners, team %+v, business objective %+v", owners, g.Teams[0], g.BusinessObjectives[0])
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -29,7 +30,8 @@ import (
 
 // Fixture is a graph built from plan files, as okrmap would send it.
 type Fixture struct {
-	graph *resolve.Graph
+	graph   *resolve.Graph
+	history *host.History
 }
 
 // Load reads plan files and, optionally, a measurements CSV ("" for none),
@@ -58,13 +60,22 @@ func Load(t testing.TB, today, measurements string, planFiles ...string) *Fixtur
 			t.Fatalf("fixture measurements: %v", err)
 		}
 	}
-	return &Fixture{graph: resolve.Resolve(resolve.Input{Plan: set.Plan, Latest: engine.Latest(ms), Today: day})}
+	h := &host.History{Measurements: map[string][]engine.Measurement{}}
+	for _, m := range ms {
+		if !m.At.After(day.Time().AddDate(0, 0, 1)) { // as of today, as an audit then would
+			h.Measurements[m.KPI] = append(h.Measurements[m.KPI], m)
+		}
+	}
+	for _, list := range h.Measurements {
+		slices.SortStableFunc(list, func(a, b engine.Measurement) int { return a.At.Compare(b.At) })
+	}
+	return &Fixture{graph: resolve.Resolve(resolve.Input{Plan: set.Plan, Latest: engine.Latest(ms), Today: day}), history: h}
 }
 
 // Graph returns the fixture as a plugin receives it, for testing helpers
 // of a plugin directly.
 func (fx *Fixture) Graph() *sdk.Graph {
-	batches, _ := host.Batches(fx.graph)
+	batches, _ := host.Batches(fx.graph, fx.history)
 	return sdk.FromProto(batches)
 }
 
@@ -117,7 +128,7 @@ func (fx *Fixture) Run(t testing.TB, p sdk.Plugin, settings map[string]string) (
 	if err := c.Configure(ctx, settings); err != nil {
 		return nil, fmt.Errorf("configure: %w", err)
 	}
-	batches, keys := host.Batches(fx.graph)
+	batches, keys := host.Batches(fx.graph, fx.history)
 	found, err := c.Check(ctx, batches)
 	if err != nil {
 		return nil, fmt.Errorf("check: %w", err)
@@ -137,7 +148,7 @@ func (fx *Fixture) CheckBinary(t testing.TB, bin string, settings map[string]str
 	if err != nil {
 		t.Fatal(err)
 	}
-	batches, keys := host.Batches(fx.graph)
+	batches, keys := host.Batches(fx.graph, fx.history)
 	res, err := host.Run(context.Background(), host.Spec{Name: filepath.Base(bin), Path: bin, SHA256: sum, Settings: settings}, batches, keys)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -290,6 +291,29 @@ func TestAuditPluginFaults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Audits send plugins the measurement and check-in history of
+// plugins.history_days, none when it is 0.
+func TestPluginsGetHistory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a plugin binary")
+	}
+	e := newEnv(t)
+	dir := filepath.Join(e.dir, "plugins")
+	sdktest.BuildTo(t, "github.com/okrmap/okrmap/plugins/host/testdata/broken", filepath.Join(dir, "okrmap-plugin-broken"))
+	t.Setenv("OKRMAP_PLUGINS_DIRS", dir)
+	t.Setenv("OKRMAP_TEST_FAULT", "history")
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	e.ok("import", "measurements", "../../../../examples/saas-b2b/measurements.csv")
+	e.ok("checkin", "sme-sqls", "--value", "1200", "--at", "2026-11-10")
+	e.ok("plugins", "lock")
+	out := e.ok("audit", "--today", "2026-11-20", "--fail-on", "never")
+	if !regexp.MustCompile(`history: [1-9]\d* measurements, [1-9]\d* check-ins`).MatchString(out) {
+		t.Errorf("the plugin was sent no history:\n%s", out)
+	}
+	t.Setenv("OKRMAP_PLUGINS_HISTORY_DAYS", "0")
+	mustContain(t, "no history", e.ok("audit", "--today", "2026-11-20", "--fail-on", "never"), "history: 0 measurements, 0 check-ins")
 }
 
 // plugins list keeps its columns aligned whatever the length of rule ids.

@@ -94,7 +94,7 @@ func Defaults() Config {
 		Author:     os.Getenv("USER"),
 		Plan:       Plan{MaxDepth: engine.MaxDepth, MaxText: engine.MaxText},
 		Rules:      Rules{Builtin: true, Packs: []string{}, MaxSteps: rules.DefaultSteps, MaxText: rules.DefaultText, Timeout: rules.DefaultTimeout},
-		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}, Dev: []string{}},
+		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}, Dev: []string{}, HistoryDays: 90},
 		Log:        Log{Level: "warn", Format: "text"},
 		History:    History{FutureTolerance: 24 * time.Hour},
 		Server:     server.Defaults(),
@@ -110,6 +110,9 @@ func (c Config) Validate() error {
 	}
 	if c.Plugins.Timeout <= 0 {
 		return fmt.Errorf("plugins.timeout: %s is not a positive duration, e.g. 30s", c.Plugins.Timeout)
+	}
+	if c.Plugins.HistoryDays < 0 || c.Plugins.HistoryDays > 3660 {
+		return fmt.Errorf("plugins.history_days: %d is not between 0 (no history) and 3660", c.Plugins.HistoryDays)
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Plugins.Timeouts)) {
 		if d := c.Plugins.Timeouts[name]; d <= 0 {

@@ -3,11 +3,13 @@
 // wrong-protocol, hang, crash, unknown-entity, wrong-scope, bad-severity or
 // bad-rule-id.
 // More modes are healthy: newer also speaks a future protocol, noisy logs,
-// child starts a process of its own, and long-id has a long rule id.
+// child starts a process of its own, long-id has a long rule id, and
+// history reports how much history it was sent.
 package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -46,6 +48,15 @@ func (b broken) Check(ctx context.Context, g *sdk.Graph) ([]sdk.Finding, error) 
 	case "noisy":
 		sdk.Log.Warn("min_win_rate is not set; using 20", "setting", "min_win_rate")
 		sdk.Log.Info("checked", "kpis", len(g.KPIs))
+	case "history": // healthy: reports how much history it was sent
+		ms, cs := 0, 0
+		for _, k := range g.KPIs {
+			ms += len(k.History)
+		}
+		for _, kr := range g.KeyResults {
+			cs += len(kr.History)
+		}
+		return []sdk.Finding{{Rule: "broken-rule", Entity: g.KPIs[0].Key, Message: fmt.Sprintf("history: %d measurements, %d check-ins", ms, cs)}}, nil
 	case "wrong-scope": // a team, under a rule about KPIs
 		return []sdk.Finding{{Rule: "broken-rule", Entity: g.Teams[0].Key, Message: "m"}}, nil
 	case "bad-severity":

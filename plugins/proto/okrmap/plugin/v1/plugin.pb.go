@@ -842,6 +842,7 @@ type KeyResult struct {
 	Checkins         int32                  `protobuf:"varint,21,opt,name=checkins,proto3" json:"checkins,omitempty"`
 	DaysSinceCheckin int32                  `protobuf:"varint,22,opt,name=days_since_checkin,json=daysSinceCheckin,proto3" json:"days_since_checkin,omitempty"` // -1 when never checked in
 	CadenceDays      int32                  `protobuf:"varint,23,opt,name=cadence_days,json=cadenceDays,proto3" json:"cadence_days,omitempty"`
+	History          []*CheckIn             `protobuf:"bytes,24,rep,name=history,proto3" json:"history,omitempty"` // within plugins.history_days, oldest first
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -1037,6 +1038,13 @@ func (x *KeyResult) GetCadenceDays() int32 {
 	return 0
 }
 
+func (x *KeyResult) GetHistory() []*CheckIn {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
 type KPI struct {
 	state                protoimpl.MessageState `protogen:"open.v1"`
 	Key                  string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -1074,6 +1082,7 @@ type KPI struct {
 	FormulaMissing       []string               `protobuf:"bytes,33,rep,name=formula_missing,json=formulaMissing,proto3" json:"formula_missing,omitempty"`
 	NameConflicts        []string               `protobuf:"bytes,34,rep,name=name_conflicts,json=nameConflicts,proto3" json:"name_conflicts,omitempty"`
 	SyncedAt             string                 `protobuf:"bytes,35,opt,name=synced_at,json=syncedAt,proto3" json:"synced_at,omitempty"` // RFC 3339, "" when never synced
+	History              []*Measurement         `protobuf:"bytes,36,rep,name=history,proto3" json:"history,omitempty"`                   // within plugins.history_days, oldest first
 	unknownFields        protoimpl.UnknownFields
 	sizeCache            protoimpl.SizeCache
 }
@@ -1353,6 +1362,125 @@ func (x *KPI) GetSyncedAt() string {
 	return ""
 }
 
+func (x *KPI) GetHistory() []*Measurement {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
+type Measurement struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	At            string                 `protobuf:"bytes,1,opt,name=at,proto3" json:"at,omitempty"` // RFC 3339
+	Value         float64                `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Measurement) Reset() {
+	*x = Measurement{}
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Measurement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Measurement) ProtoMessage() {}
+
+func (x *Measurement) ProtoReflect() protoreflect.Message {
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Measurement.ProtoReflect.Descriptor instead.
+func (*Measurement) Descriptor() ([]byte, []int) {
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Measurement) GetAt() string {
+	if x != nil {
+		return x.At
+	}
+	return ""
+}
+
+func (x *Measurement) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+type CheckIn struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	At            string                 `protobuf:"bytes,1,opt,name=at,proto3" json:"at,omitempty"` // RFC 3339
+	Value         float64                `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
+	Confidence    *float64               `protobuf:"fixed64,3,opt,name=confidence,proto3,oneof" json:"confidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckIn) Reset() {
+	*x = CheckIn{}
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckIn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckIn) ProtoMessage() {}
+
+func (x *CheckIn) ProtoReflect() protoreflect.Message {
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckIn.ProtoReflect.Descriptor instead.
+func (*CheckIn) Descriptor() ([]byte, []int) {
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CheckIn) GetAt() string {
+	if x != nil {
+		return x.At
+	}
+	return ""
+}
+
+func (x *CheckIn) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *CheckIn) GetConfidence() float64 {
+	if x != nil && x.Confidence != nil {
+		return *x.Confidence
+	}
+	return 0
+}
+
 type Investment struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	Key               string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -1372,7 +1500,7 @@ type Investment struct {
 
 func (x *Investment) Reset() {
 	*x = Investment{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[12]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1384,7 +1512,7 @@ func (x *Investment) String() string {
 func (*Investment) ProtoMessage() {}
 
 func (x *Investment) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[12]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1397,7 +1525,7 @@ func (x *Investment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Investment.ProtoReflect.Descriptor instead.
 func (*Investment) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Investment) GetKey() string {
@@ -1486,7 +1614,7 @@ type FindingBatch struct {
 
 func (x *FindingBatch) Reset() {
 	*x = FindingBatch{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1498,7 +1626,7 @@ func (x *FindingBatch) String() string {
 func (*FindingBatch) ProtoMessage() {}
 
 func (x *FindingBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1511,7 +1639,7 @@ func (x *FindingBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindingBatch.ProtoReflect.Descriptor instead.
 func (*FindingBatch) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *FindingBatch) GetFindings() []*Finding {
@@ -1535,7 +1663,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1547,7 +1675,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1560,7 +1688,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Finding) GetRule() string {
@@ -1685,7 +1813,7 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\rparent_status\x18\r \x01(\tR\fparentStatus\x12#\n" +
 	"\rparent_period\x18\x0e \x01(\tR\fparentPeriod\x12\x1c\n" +
 	"\tancestors\x18\x0f \x03(\tR\tancestors\x12\x19\n" +
-	"\bpnl_line\x18\x10 \x01(\tR\apnlLine\"\xfd\x05\n" +
+	"\bpnl_line\x18\x10 \x01(\tR\apnlLine\"\xb2\x06\n" +
 	"\tKeyResult\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1c\n" +
@@ -1716,13 +1844,14 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x05score\x18\x14 \x01(\x01H\x04R\x05score\x88\x01\x01\x12\x1a\n" +
 	"\bcheckins\x18\x15 \x01(\x05R\bcheckins\x12,\n" +
 	"\x12days_since_checkin\x18\x16 \x01(\x05R\x10daysSinceCheckin\x12!\n" +
-	"\fcadence_days\x18\x17 \x01(\x05R\vcadenceDaysB\v\n" +
+	"\fcadence_days\x18\x17 \x01(\x05R\vcadenceDays\x123\n" +
+	"\ahistory\x18\x18 \x03(\v2\x19.okrmap.plugin.v1.CheckInR\ahistoryB\v\n" +
 	"\t_baselineB\t\n" +
 	"\a_targetB\n" +
 	"\n" +
 	"\b_currentB\r\n" +
 	"\v_confidenceB\b\n" +
-	"\x06_score\"\x9f\b\n" +
+	"\x06_score\"\xd8\b\n" +
 	"\x03KPI\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -1765,9 +1894,20 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\rformula_error\x18  \x01(\tR\fformulaError\x12'\n" +
 	"\x0fformula_missing\x18! \x03(\tR\x0eformulaMissing\x12%\n" +
 	"\x0ename_conflicts\x18\" \x03(\tR\rnameConflicts\x12\x1b\n" +
-	"\tsynced_at\x18# \x01(\tR\bsyncedAtB\t\n" +
+	"\tsynced_at\x18# \x01(\tR\bsyncedAt\x127\n" +
+	"\ahistory\x18$ \x03(\v2\x1d.okrmap.plugin.v1.MeasurementR\ahistoryB\t\n" +
 	"\a_targetB\t\n" +
-	"\a_latest\"\xce\x02\n" +
+	"\a_latest\"3\n" +
+	"\vMeasurement\x12\x0e\n" +
+	"\x02at\x18\x01 \x01(\tR\x02at\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value\"c\n" +
+	"\aCheckIn\x12\x0e\n" +
+	"\x02at\x18\x01 \x01(\tR\x02at\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value\x12#\n" +
+	"\n" +
+	"confidence\x18\x03 \x01(\x01H\x00R\n" +
+	"confidence\x88\x01\x01B\r\n" +
+	"\v_confidence\"\xce\x02\n" +
 	"\n" +
 	"Investment\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
@@ -1811,7 +1951,7 @@ func file_okrmap_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_okrmap_plugin_v1_plugin_proto_rawDescData
 }
 
-var file_okrmap_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_okrmap_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_okrmap_plugin_v1_plugin_proto_goTypes = []any{
 	(*DescribeRequest)(nil),   // 0: okrmap.plugin.v1.DescribeRequest
 	(*Description)(nil),       // 1: okrmap.plugin.v1.Description
@@ -1825,33 +1965,37 @@ var file_okrmap_plugin_v1_plugin_proto_goTypes = []any{
 	(*Objective)(nil),         // 9: okrmap.plugin.v1.Objective
 	(*KeyResult)(nil),         // 10: okrmap.plugin.v1.KeyResult
 	(*KPI)(nil),               // 11: okrmap.plugin.v1.KPI
-	(*Investment)(nil),        // 12: okrmap.plugin.v1.Investment
-	(*FindingBatch)(nil),      // 13: okrmap.plugin.v1.FindingBatch
-	(*Finding)(nil),           // 14: okrmap.plugin.v1.Finding
-	nil,                       // 15: okrmap.plugin.v1.ConfigureRequest.SettingsEntry
+	(*Measurement)(nil),       // 12: okrmap.plugin.v1.Measurement
+	(*CheckIn)(nil),           // 13: okrmap.plugin.v1.CheckIn
+	(*Investment)(nil),        // 14: okrmap.plugin.v1.Investment
+	(*FindingBatch)(nil),      // 15: okrmap.plugin.v1.FindingBatch
+	(*Finding)(nil),           // 16: okrmap.plugin.v1.Finding
+	nil,                       // 17: okrmap.plugin.v1.ConfigureRequest.SettingsEntry
 }
 var file_okrmap_plugin_v1_plugin_proto_depIdxs = []int32{
 	2,  // 0: okrmap.plugin.v1.Description.rules:type_name -> okrmap.plugin.v1.RuleInfo
 	3,  // 1: okrmap.plugin.v1.Description.config:type_name -> okrmap.plugin.v1.ConfigKey
-	15, // 2: okrmap.plugin.v1.ConfigureRequest.settings:type_name -> okrmap.plugin.v1.ConfigureRequest.SettingsEntry
+	17, // 2: okrmap.plugin.v1.ConfigureRequest.settings:type_name -> okrmap.plugin.v1.ConfigureRequest.SettingsEntry
 	7,  // 3: okrmap.plugin.v1.GraphBatch.teams:type_name -> okrmap.plugin.v1.Team
 	8,  // 4: okrmap.plugin.v1.GraphBatch.business_objectives:type_name -> okrmap.plugin.v1.BusinessObjective
 	9,  // 5: okrmap.plugin.v1.GraphBatch.objectives:type_name -> okrmap.plugin.v1.Objective
 	10, // 6: okrmap.plugin.v1.GraphBatch.key_results:type_name -> okrmap.plugin.v1.KeyResult
 	11, // 7: okrmap.plugin.v1.GraphBatch.kpis:type_name -> okrmap.plugin.v1.KPI
-	12, // 8: okrmap.plugin.v1.GraphBatch.investments:type_name -> okrmap.plugin.v1.Investment
-	14, // 9: okrmap.plugin.v1.FindingBatch.findings:type_name -> okrmap.plugin.v1.Finding
-	0,  // 10: okrmap.plugin.v1.RulePlugin.Describe:input_type -> okrmap.plugin.v1.DescribeRequest
-	4,  // 11: okrmap.plugin.v1.RulePlugin.Configure:input_type -> okrmap.plugin.v1.ConfigureRequest
-	6,  // 12: okrmap.plugin.v1.RulePlugin.Check:input_type -> okrmap.plugin.v1.GraphBatch
-	1,  // 13: okrmap.plugin.v1.RulePlugin.Describe:output_type -> okrmap.plugin.v1.Description
-	5,  // 14: okrmap.plugin.v1.RulePlugin.Configure:output_type -> okrmap.plugin.v1.ConfigureResponse
-	13, // 15: okrmap.plugin.v1.RulePlugin.Check:output_type -> okrmap.plugin.v1.FindingBatch
-	13, // [13:16] is the sub-list for method output_type
-	10, // [10:13] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	14, // 8: okrmap.plugin.v1.GraphBatch.investments:type_name -> okrmap.plugin.v1.Investment
+	13, // 9: okrmap.plugin.v1.KeyResult.history:type_name -> okrmap.plugin.v1.CheckIn
+	12, // 10: okrmap.plugin.v1.KPI.history:type_name -> okrmap.plugin.v1.Measurement
+	16, // 11: okrmap.plugin.v1.FindingBatch.findings:type_name -> okrmap.plugin.v1.Finding
+	0,  // 12: okrmap.plugin.v1.RulePlugin.Describe:input_type -> okrmap.plugin.v1.DescribeRequest
+	4,  // 13: okrmap.plugin.v1.RulePlugin.Configure:input_type -> okrmap.plugin.v1.ConfigureRequest
+	6,  // 14: okrmap.plugin.v1.RulePlugin.Check:input_type -> okrmap.plugin.v1.GraphBatch
+	1,  // 15: okrmap.plugin.v1.RulePlugin.Describe:output_type -> okrmap.plugin.v1.Description
+	5,  // 16: okrmap.plugin.v1.RulePlugin.Configure:output_type -> okrmap.plugin.v1.ConfigureResponse
+	15, // 17: okrmap.plugin.v1.RulePlugin.Check:output_type -> okrmap.plugin.v1.FindingBatch
+	15, // [15:18] is the sub-list for method output_type
+	12, // [12:15] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_okrmap_plugin_v1_plugin_proto_init() }
@@ -1862,14 +2006,15 @@ func file_okrmap_plugin_v1_plugin_proto_init() {
 	file_okrmap_plugin_v1_plugin_proto_msgTypes[8].OneofWrappers = []any{}
 	file_okrmap_plugin_v1_plugin_proto_msgTypes[10].OneofWrappers = []any{}
 	file_okrmap_plugin_v1_plugin_proto_msgTypes[11].OneofWrappers = []any{}
-	file_okrmap_plugin_v1_plugin_proto_msgTypes[12].OneofWrappers = []any{}
+	file_okrmap_plugin_v1_plugin_proto_msgTypes[13].OneofWrappers = []any{}
+	file_okrmap_plugin_v1_plugin_proto_msgTypes[14].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_okrmap_plugin_v1_plugin_proto_rawDesc), len(file_okrmap_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
