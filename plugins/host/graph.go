@@ -121,7 +121,7 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 func measurements(ms []engine.Measurement) []*pb.Measurement {
 	out := make([]*pb.Measurement, len(ms))
 	for i, m := range ms {
-		out[i] = &pb.Measurement{At: m.At.UTC().Format(time.RFC3339), Value: m.Value}
+		out[i] = &pb.Measurement{At: m.At.Unix(), Value: m.Value}
 	}
 	return out
 }
@@ -129,7 +129,7 @@ func measurements(ms []engine.Measurement) []*pb.Measurement {
 func checkIns(cs []engine.CheckIn) []*pb.CheckIn {
 	out := make([]*pb.CheckIn, len(cs))
 	for i, c := range cs {
-		out[i] = &pb.CheckIn{At: c.At.UTC().Format(time.RFC3339), Value: c.Value, Confidence: c.Confidence}
+		out[i] = &pb.CheckIn{At: c.At.Unix(), Value: c.Value, Confidence: c.Confidence}
 	}
 	return out
 }

@@ -165,7 +165,7 @@ func measurementsFromProto(ms []*pb.Measurement) []Measurement {
 	}
 	out := make([]Measurement, len(ms))
 	for i, m := range ms {
-		out[i] = Measurement{At: instant(m.GetAt()), Value: m.GetValue()}
+		out[i] = Measurement{At: time.Unix(m.GetAt(), 0).UTC(), Value: m.GetValue()}
 	}
 	return out
 }
@@ -176,7 +176,7 @@ func checkInsFromProto(cs []*pb.CheckIn) []CheckIn {
 	}
 	out := make([]CheckIn, len(cs))
 	for i, c := range cs {
-		out[i] = CheckIn{At: instant(c.GetAt()), Value: c.GetValue(), Confidence: c.Confidence}
+		out[i] = CheckIn{At: time.Unix(c.GetAt(), 0).UTC(), Value: c.GetValue(), Confidence: c.Confidence}
 	}
 	return out
 }

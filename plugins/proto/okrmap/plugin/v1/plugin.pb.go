@@ -1371,7 +1371,7 @@ func (x *KPI) GetHistory() []*Measurement {
 
 type Measurement struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	At            string                 `protobuf:"bytes,1,opt,name=at,proto3" json:"at,omitempty"` // RFC 3339
+	At            int64                  `protobuf:"varint,1,opt,name=at,proto3" json:"at,omitempty"` // Unix seconds
 	Value         float64                `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1407,11 +1407,11 @@ func (*Measurement) Descriptor() ([]byte, []int) {
 	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
 }
 
-func (x *Measurement) GetAt() string {
+func (x *Measurement) GetAt() int64 {
 	if x != nil {
 		return x.At
 	}
-	return ""
+	return 0
 }
 
 func (x *Measurement) GetValue() float64 {
@@ -1423,7 +1423,7 @@ func (x *Measurement) GetValue() float64 {
 
 type CheckIn struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	At            string                 `protobuf:"bytes,1,opt,name=at,proto3" json:"at,omitempty"` // RFC 3339
+	At            int64                  `protobuf:"varint,1,opt,name=at,proto3" json:"at,omitempty"` // Unix seconds
 	Value         float64                `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
 	Confidence    *float64               `protobuf:"fixed64,3,opt,name=confidence,proto3,oneof" json:"confidence,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1460,11 +1460,11 @@ func (*CheckIn) Descriptor() ([]byte, []int) {
 	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
 }
 
-func (x *CheckIn) GetAt() string {
+func (x *CheckIn) GetAt() int64 {
 	if x != nil {
 		return x.At
 	}
-	return ""
+	return 0
 }
 
 func (x *CheckIn) GetValue() float64 {
@@ -1899,10 +1899,10 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\a_targetB\t\n" +
 	"\a_latest\"3\n" +
 	"\vMeasurement\x12\x0e\n" +
-	"\x02at\x18\x01 \x01(\tR\x02at\x12\x14\n" +
+	"\x02at\x18\x01 \x01(\x03R\x02at\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value\"c\n" +
 	"\aCheckIn\x12\x0e\n" +
-	"\x02at\x18\x01 \x01(\tR\x02at\x12\x14\n" +
+	"\x02at\x18\x01 \x01(\x03R\x02at\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value\x12#\n" +
 	"\n" +
 	"confidence\x18\x03 \x01(\x01H\x00R\n" +
