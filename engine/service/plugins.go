@@ -82,6 +82,16 @@ func packRulesInPluginSpace(rs *rules.Set, l *host.Lock) error {
 	return nil
 }
 
+// CheckRuleNames refuses rules of rs named like a pinned plugin's rules
+// (see packRulesInPluginSpace).
+func (s *Service) CheckRuleNames(rs *rules.Set) error {
+	l, err := s.readLock()
+	if err != nil {
+		return err
+	}
+	return packRulesInPluginSpace(rs, l)
+}
+
 // PluginStages returns an audit stage for every pinned plugin and every
 // dev binary, and warns in the log about plugin binaries that are not
 // pinned and about settings for plugins that are not pinned. A rule of rs

@@ -50,7 +50,7 @@ func TestPluginsEndToEnd(t *testing.T) {
 	// A pack rule may not be named like a plugin's rules: both would report
 	// under one id.
 	clash := e.write("clash.yaml", "pack: fintech\nrules:\n  - {id: saas-ltv-cac-low, name: Clash, severity: warning, scope: kpi, assert: 'true', message: m}\n")
-	for _, args := range [][]string{{"audit", "--rules", clash}, {"rules", "list", "--rules", clash}} {
+	for _, args := range [][]string{{"audit", "--rules", clash}, {"rules", "list", "--rules", clash}, {"rules", "check", clash}} {
 		mustContain(t, args[0]+" with a clashing pack", e.fails(ExitInput, args...),
 			"rule saas-ltv-cac-low of pack fintech is named like the rules of plugin saas (saas-...)")
 	}

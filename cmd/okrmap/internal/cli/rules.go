@@ -111,7 +111,8 @@ false; rules.packs in the config and --rules add more.`,
 		Short: "Compile rule packs and report every problem, without evaluating",
 		Long: `Check loads each pack with the packs it extends and compiles every expression
 against its scope's typed environment. Problems name the file, line, rule id
-and column, with the expression and a caret.`,
+and column, with the expression and a caret. A rule named like a pinned
+plugin's rules is a problem too.`,
 		Example: `  okrmap rules check saas.yaml`,
 		Args:    args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
@@ -125,6 +126,9 @@ and column, with the expression and a caret.`,
 			}
 			set, err := rules.Compile(packs...)
 			if err != nil {
+				return err
+			}
+			if err := a.offline().CheckRuleNames(set); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "ok: %d rules from %d packs compile\n", len(set.Rules), len(set.Packs))
