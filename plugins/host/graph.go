@@ -56,14 +56,15 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 	for _, t := range g.Teams {
 		keys[t.Key] = "team"
 		cur.Teams = append(cur.Teams, &pb.Team{Key: t.Key, Name: t.Name, Function: t.Function, Cadence: t.Cadence,
-			CadenceDays: int32(t.CadenceDays)})
+			CadenceDays: int32(t.CadenceDays), Objectives: objectiveKeys(t.Objectives), Kpis: kpiKeys(t.KPIs)})
 		next()
 	}
 	for _, b := range g.BusinessObjectives {
 		keys[b.Key] = "business_objective"
 		cur.BusinessObjectives = append(cur.BusinessObjectives, &pb.BusinessObjective{Key: b.Key, Title: b.Title,
 			Category: b.Category, PnlLine: b.PnLLine, Period: b.Period, Target: opt(b.HasTarget, b.Target), Owner: b.Owner,
-			ReviewedAt: day(b.Reviewed, b.ReviewedAt), DaysSinceReview: int32(b.DaysSinceReview)})
+			ReviewedAt: day(b.Reviewed, b.ReviewedAt), DaysSinceReview: int32(b.DaysSinceReview),
+			Objectives: objectiveKeys(b.Objectives), Kpis: kpiKeys(b.KPIs), AllObjectives: b.AllObjectiveKeys})
 		next()
 	}
 	for _, o := range g.Objectives {
@@ -71,7 +72,9 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 		cur.Objectives = append(cur.Objectives, &pb.Objective{Key: o.Key, Title: o.Title, Team: o.Team, Period: o.Period,
 			Status: o.Status, Parent: o.Parent, BusinessObjective: o.BusinessObjective, Owner: o.Owner,
 			StandaloneReason: o.StandaloneReason, PeriodStart: day(true, o.PeriodStart), PeriodEnd: day(true, o.PeriodEnd),
-			ParentKind: o.ParentKind, ParentStatus: o.ParentStatus, ParentPeriod: o.ParentPeriod, Ancestors: o.Ancestors, PnlLine: o.PnLLine})
+			ParentKind: o.ParentKind, ParentStatus: o.ParentStatus, ParentPeriod: o.ParentPeriod, Ancestors: o.Ancestors, PnlLine: o.PnLLine,
+			KeyResults: keysOf(o.KeyResults, func(k *resolve.KeyResult) string { return k.Key }), Children: objectiveKeys(o.Children),
+			Kpis: kpiKeys(o.KPIs)})
 		next()
 	}
 	for _, k := range g.KeyResults {
@@ -82,7 +85,8 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 			MeasuredBy: k.MeasuredBy, Commitment: k.Commitment, ObjectiveStatus: k.ObjectiveStatus,
 			Confidence: opt(k.HasConfidence, k.Confidence), Due: day(k.HasDue, k.Due), PeriodStart: day(true, k.PeriodStart),
 			PeriodEnd: day(true, k.PeriodEnd), Score: opt(k.HasScore, k.Score), Checkins: int32(k.CheckIns),
-			DaysSinceCheckin: int32(k.DaysSinceCheckIn), CadenceDays: int32(k.CadenceDays), History: checkIns(h.CheckIns[k.Key])})
+			DaysSinceCheckin: int32(k.DaysSinceCheckIn), CadenceDays: int32(k.CadenceDays), History: checkIns(h.CheckIns[k.Key]),
+			Kpis: kpiKeys(k.KPIs), Objectives: objectiveKeys(k.Objectives)})
 		next()
 	}
 	for _, k := range g.KPIs {
@@ -95,7 +99,8 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 			SyncFailed: k.SyncFailed, SyncError: k.SyncError, PnlLines: k.PnLLines, ReachesOutcome: k.ReachesOutcome,
 			Trace: k.Trace, Teams: k.Teams, BusinessObjectives: k.BusinessObjectives, FormulaError: k.FormulaError,
 			FormulaMissing: k.FormulaMissing, NameConflicts: k.NameConflicts, SyncedAt: instant(k.Synced, k.SyncedAt),
-			History: measurements(h.Measurements[k.Key])}
+			History: measurements(h.Measurements[k.Key]), Drives: kpiKeys(k.Drives), DrivenBy: kpiKeys(k.DrivenBy),
+			Objectives: objectiveKeys(k.Objectives)}
 		for _, l := range k.Links {
 			m.Links = append(m.Links, l.To)
 		}
@@ -110,6 +115,17 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 		cur.Investments = append(cur.Investments, &pb.Investment{Key: in.Key, Name: in.Name, Amount: in.Amount,
 			Currency: in.Currency, Objective: in.Objective, ReturnKpi: in.ReturnKPI, ReturnValue: opt(in.HasReturn, in.ReturnValue),
 			Period: in.Period, Owner: in.Owner, Team: in.Team, ReturnKpiMeasured: in.ReturnKPIMeasured})
+		next()
+	}
+	for _, l := range g.Links {
+		cur.Links = append(cur.Links, &pb.Link{Kpi: l.KPI, KpiKind: l.KPIKind, Team: l.Team, To: l.To, ToKind: l.ToKind,
+			ToStatus: l.ToStatus, Weight: opt(l.HasWeight, l.Weight), Rationale: l.Rationale, Invalidated: l.Invalidated,
+			Assumptions: keysOf(l.Assumptions, func(a *resolve.Assumption) string { return a.Key })})
+		next()
+	}
+	for _, a := range g.Assumptions {
+		cur.Assumptions = append(cur.Assumptions, &pb.Assumption{Key: a.Key, Statement: a.Statement, Owner: a.Owner,
+			Status: a.Status, Evidence: a.Evidence, ReviewBy: day(a.HasReviewBy, a.ReviewBy), Links: int32(a.Links)})
 		next()
 	}
 	if n > 0 || len(out) == 0 {
@@ -132,4 +148,24 @@ func checkIns(cs []engine.CheckIn) []*pb.CheckIn {
 		out[i] = &pb.CheckIn{At: c.At.Unix(), Value: c.Value, Confidence: c.Confidence}
 	}
 	return out
+}
+
+// keysOf returns the keys of entities.
+func keysOf[T any](list []*T, key func(*T) string) []string {
+	if len(list) == 0 {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, x := range list {
+		out[i] = key(x)
+	}
+	return out
+}
+
+func kpiKeys(ks []*resolve.KPI) []string {
+	return keysOf(ks, func(k *resolve.KPI) string { return k.Key })
+}
+
+func objectiveKeys(os []*resolve.Objective) []string {
+	return keysOf(os, func(o *resolve.Objective) string { return o.Key })
 }

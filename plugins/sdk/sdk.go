@@ -111,13 +111,9 @@ type Finding struct {
 // Graph is the resolved plan a plugin judges. Treat it as read-only: the
 // lookups index it on first use, and any number of goroutines may read it.
 //
-// Its entities carry the fields okrmap's rule language sees, with these
-// exceptions, which the keys it does carry let a plugin rebuild: a team's
-// objectives and KPIs, a business objective's objectives and KPIs, an
-// objective's key results, children and KPIs, a key result's KPIs and
-// objectives, and a KPI's drives, driven_by and objectives. Links and
-// assumptions are not entities of their own here (a KPI carries the keys
-// it links to). History holds a KPI's measurements and a key result's
+// Its entities carry every field okrmap's rule language sees (a test in
+// okrmap fails when one is missing), with related entities as keys.
+// History holds a KPI's measurements and a key result's
 // check-ins within plugins.history_days (90 by default) before today,
 // oldest first.
 type Graph struct {
@@ -128,6 +124,8 @@ type Graph struct {
 	KeyResults         []KeyResult
 	KPIs               []KPI
 	Investments        []Investment
+	Links              []Link
+	Assumptions        []Assumption
 
 	once sync.Once
 	idx  *index
@@ -137,6 +135,7 @@ type Graph struct {
 type Team struct {
 	Key, Name, Function, Cadence string
 	CadenceDays                  int
+	Objectives, KPIs             []string // keys of its objectives and KPIs
 }
 
 // BusinessObjective is a company priority on a P&L line. ReviewedAt is
@@ -146,6 +145,9 @@ type BusinessObjective struct {
 	Target                                       *float64
 	ReviewedAt                                   time.Time
 	DaysSinceReview                              int
+	// Objectives are directly under it, AllObjectives every one whose
+	// parent chain reaches it, KPIs those linked to it directly (keys).
+	Objectives, AllObjectives, KPIs []string
 }
 
 // Objective is a team objective; BusinessObjective is the one its parent
@@ -158,6 +160,7 @@ type Objective struct {
 	BusinessObjective, PnLLine                                string
 	Ancestors                                                 []string
 	PeriodStart, PeriodEnd                                    time.Time
+	KeyResults, Children, KPIs                                []string // keys; KPIs linked to it or its key results
 }
 
 // KeyResult is a key result with its progress (0-1) and the progress
@@ -171,6 +174,7 @@ type KeyResult struct {
 	Due, PeriodStart, PeriodEnd                                          time.Time
 	CheckIns, DaysSinceCheckIn, CadenceDays                              int
 	History                                                              []CheckIn // within plugins.history_days, oldest first
+	KPIs, Objectives                                                     []string  // keys of those linked to it
 }
 
 // Measurement is one value of a KPI.
@@ -206,6 +210,24 @@ type KPI struct {
 	Connector, SyncError                                                        string
 	SyncFailed                                                                  bool
 	History                                                                     []Measurement // within plugins.history_days, oldest first
+	Drives, DrivenBy, Objectives                                                []string      // keys: KPIs it links to, KPIs linking to it, objectives linked
+}
+
+// Link is one KPI link, from KPI to an objective, key result, business
+// objective or KPI (ToKind says which, ToStatus the target's status).
+// Invalidated are its assumptions found invalid.
+type Link struct {
+	KPI, KPIKind, Team, To, ToKind, ToStatus, Rationale string
+	Weight                                              *float64
+	Assumptions, Invalidated                            []string
+}
+
+// Assumption is a belief links rest on; ReviewBy is zero when not set and
+// Links counts the links resting on it.
+type Assumption struct {
+	Key, Statement, Owner, Status, Evidence string
+	ReviewBy                                time.Time
+	Links                                   int
 }
 
 // Investment is a budget line and its expected return; Team is its

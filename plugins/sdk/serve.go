@@ -103,19 +103,21 @@ func FromProto(batches []*pb.GraphBatch) *Graph {
 		}
 		for _, t := range b.GetTeams() {
 			g.Teams = append(g.Teams, Team{Key: t.GetKey(), Name: t.GetName(), Function: t.GetFunction(), Cadence: t.GetCadence(),
-				CadenceDays: int(t.GetCadenceDays())})
+				CadenceDays: int(t.GetCadenceDays()), Objectives: t.GetObjectives(), KPIs: t.GetKpis()})
 		}
 		for _, x := range b.GetBusinessObjectives() {
 			g.BusinessObjectives = append(g.BusinessObjectives, BusinessObjective{Key: x.GetKey(), Title: x.GetTitle(),
 				Category: x.GetCategory(), PnLLine: x.GetPnlLine(), Period: x.GetPeriod(), Target: x.Target, Owner: x.GetOwner(),
-				ReviewedAt: day(x.GetReviewedAt()), DaysSinceReview: int(x.GetDaysSinceReview())})
+				ReviewedAt: day(x.GetReviewedAt()), DaysSinceReview: int(x.GetDaysSinceReview()), Objectives: x.GetObjectives(),
+				AllObjectives: x.GetAllObjectives(), KPIs: x.GetKpis()})
 		}
 		for _, o := range b.GetObjectives() {
 			g.Objectives = append(g.Objectives, Objective{Key: o.GetKey(), Title: o.GetTitle(), Team: o.GetTeam(),
 				Period: o.GetPeriod(), Status: o.GetStatus(), Parent: o.GetParent(), BusinessObjective: o.GetBusinessObjective(),
 				Owner: o.GetOwner(), StandaloneReason: o.GetStandaloneReason(), ParentKind: o.GetParentKind(),
 				ParentStatus: o.GetParentStatus(), ParentPeriod: o.GetParentPeriod(), PnLLine: o.GetPnlLine(), Ancestors: o.GetAncestors(),
-				PeriodStart: day(o.GetPeriodStart()), PeriodEnd: day(o.GetPeriodEnd())})
+				PeriodStart: day(o.GetPeriodStart()), PeriodEnd: day(o.GetPeriodEnd()), KeyResults: o.GetKeyResults(),
+				Children: o.GetChildren(), KPIs: o.GetKpis()})
 		}
 		for _, k := range b.GetKeyResults() {
 			g.KeyResults = append(g.KeyResults, KeyResult{Key: k.GetKey(), Title: k.GetTitle(), Objective: k.GetObjective(),
@@ -124,7 +126,8 @@ func FromProto(batches []*pb.GraphBatch) *Graph {
 				ObjectiveStatus: k.GetObjectiveStatus(), MeasuredBy: k.GetMeasuredBy(), Commitment: k.GetCommitment(),
 				Confidence: k.Confidence, Score: k.Score, Due: day(k.GetDue()), PeriodStart: day(k.GetPeriodStart()),
 				PeriodEnd: day(k.GetPeriodEnd()), CheckIns: int(k.GetCheckins()), DaysSinceCheckIn: int(k.GetDaysSinceCheckin()),
-				CadenceDays: int(k.GetCadenceDays()), History: checkInsFromProto(k.GetHistory())})
+				CadenceDays: int(k.GetCadenceDays()), History: checkInsFromProto(k.GetHistory()), KPIs: k.GetKpis(),
+				Objectives: k.GetObjectives()})
 		}
 		for _, k := range b.GetKpis() {
 			g.KPIs = append(g.KPIs, KPI{Key: k.GetKey(), Name: k.GetName(), Unit: k.GetUnit(), Kind: k.GetKind(),
@@ -136,7 +139,17 @@ func FromProto(batches []*pb.GraphBatch) *Graph {
 				SyncedAt: instant(k.GetSyncedAt()), DaysSinceMeasurement: int(k.GetDaysSinceMeasurement()),
 				WindowDays: int(k.GetWindowDays()), BusinessObjectives: k.GetBusinessObjectives(), PnLLines: k.GetPnlLines(),
 				Trace: k.GetTrace(), Teams: k.GetTeams(), ReachesOutcome: k.GetReachesOutcome(), Connector: k.GetConnector(),
-				SyncError: k.GetSyncError(), SyncFailed: k.GetSyncFailed(), History: measurementsFromProto(k.GetHistory())})
+				SyncError: k.GetSyncError(), SyncFailed: k.GetSyncFailed(), History: measurementsFromProto(k.GetHistory()),
+				Drives: k.GetDrives(), DrivenBy: k.GetDrivenBy(), Objectives: k.GetObjectives()})
+		}
+		for _, l := range b.GetLinks() {
+			g.Links = append(g.Links, Link{KPI: l.GetKpi(), KPIKind: l.GetKpiKind(), Team: l.GetTeam(), To: l.GetTo(),
+				ToKind: l.GetToKind(), ToStatus: l.GetToStatus(), Weight: l.Weight, Rationale: l.GetRationale(),
+				Assumptions: l.GetAssumptions(), Invalidated: l.GetInvalidated()})
+		}
+		for _, a := range b.GetAssumptions() {
+			g.Assumptions = append(g.Assumptions, Assumption{Key: a.GetKey(), Statement: a.GetStatement(), Owner: a.GetOwner(),
+				Status: a.GetStatus(), Evidence: a.GetEvidence(), ReviewBy: day(a.GetReviewBy()), Links: int(a.GetLinks())})
 		}
 		for _, in := range b.GetInvestments() {
 			g.Investments = append(g.Investments, Investment{Key: in.GetKey(), Name: in.GetName(), Amount: in.GetAmount(),

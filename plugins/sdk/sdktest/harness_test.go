@@ -113,6 +113,19 @@ func TestGraphCarriesRuleFields(t *testing.T) {
 	if history == 0 {
 		t.Error("the fixture's measurements did not reach the plugin's graph as history")
 	}
+	if len(g.Links) == 0 || len(g.Links) != len(fx.graph.Links) || len(g.Assumptions) != len(fx.graph.Assumptions) {
+		t.Fatalf("%d links and %d assumptions, want %d and %d", len(g.Links), len(g.Assumptions), len(fx.graph.Links), len(fx.graph.Assumptions))
+	}
+	for i, l := range fx.graph.Links {
+		if got := g.Links[i]; got.KPI != l.KPI || got.To != l.To || got.ToKind != l.ToKind || got.Rationale != l.Rationale || len(got.Assumptions) != len(l.Assumptions) {
+			t.Fatalf("link %s -> %s: %+v", l.KPI, l.To, got)
+		}
+	}
+	for i, o := range fx.graph.Objectives {
+		if got := g.Objectives[i]; len(got.KeyResults) != len(o.KeyResults) || len(got.Children) != len(o.Children) || len(got.KPIs) != len(o.KPIs) {
+			t.Fatalf("objective %s relations: %+v", o.Key, got)
+		}
+	}
 	if owners == 0 || g.Teams[0].Cadence == "" || g.BusinessObjectives[0].Owner == "" {
 		t.Errorf("owners and cadences missing: %d key result owners, team %+v, business objective %+v", owners, g.Teams[0], g.BusinessObjectives[0])
 	}

@@ -386,6 +386,8 @@ type GraphBatch struct {
 	KeyResults         []*KeyResult           `protobuf:"bytes,5,rep,name=key_results,json=keyResults,proto3" json:"key_results,omitempty"`
 	Kpis               []*KPI                 `protobuf:"bytes,6,rep,name=kpis,proto3" json:"kpis,omitempty"`
 	Investments        []*Investment          `protobuf:"bytes,7,rep,name=investments,proto3" json:"investments,omitempty"`
+	Links              []*Link                `protobuf:"bytes,8,rep,name=links,proto3" json:"links,omitempty"`
+	Assumptions        []*Assumption          `protobuf:"bytes,9,rep,name=assumptions,proto3" json:"assumptions,omitempty"`
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache
 }
@@ -469,6 +471,20 @@ func (x *GraphBatch) GetInvestments() []*Investment {
 	return nil
 }
 
+func (x *GraphBatch) GetLinks() []*Link {
+	if x != nil {
+		return x.Links
+	}
+	return nil
+}
+
+func (x *GraphBatch) GetAssumptions() []*Assumption {
+	if x != nil {
+		return x.Assumptions
+	}
+	return nil
+}
+
 type Team struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -476,6 +492,8 @@ type Team struct {
 	Function      string                 `protobuf:"bytes,3,opt,name=function,proto3" json:"function,omitempty"`
 	Cadence       string                 `protobuf:"bytes,4,opt,name=cadence,proto3" json:"cadence,omitempty"`
 	CadenceDays   int32                  `protobuf:"varint,5,opt,name=cadence_days,json=cadenceDays,proto3" json:"cadence_days,omitempty"`
+	Objectives    []string               `protobuf:"bytes,6,rep,name=objectives,proto3" json:"objectives,omitempty"` // keys, here and in the lists below
+	Kpis          []string               `protobuf:"bytes,7,rep,name=kpis,proto3" json:"kpis,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -545,6 +563,20 @@ func (x *Team) GetCadenceDays() int32 {
 	return 0
 }
 
+func (x *Team) GetObjectives() []string {
+	if x != nil {
+		return x.Objectives
+	}
+	return nil
+}
+
+func (x *Team) GetKpis() []string {
+	if x != nil {
+		return x.Kpis
+	}
+	return nil
+}
+
 type BusinessObjective struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	Key             string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -556,6 +588,9 @@ type BusinessObjective struct {
 	Owner           string                 `protobuf:"bytes,7,opt,name=owner,proto3" json:"owner,omitempty"`
 	ReviewedAt      string                 `protobuf:"bytes,8,opt,name=reviewed_at,json=reviewedAt,proto3" json:"reviewed_at,omitempty"` // YYYY-MM-DD, "" when never reviewed
 	DaysSinceReview int32                  `protobuf:"varint,9,opt,name=days_since_review,json=daysSinceReview,proto3" json:"days_since_review,omitempty"`
+	Objectives      []string               `protobuf:"bytes,10,rep,name=objectives,proto3" json:"objectives,omitempty"`                            // directly under it
+	Kpis            []string               `protobuf:"bytes,11,rep,name=kpis,proto3" json:"kpis,omitempty"`                                        // linked to it directly
+	AllObjectives   []string               `protobuf:"bytes,12,rep,name=all_objectives,json=allObjectives,proto3" json:"all_objectives,omitempty"` // every objective whose parent chain reaches it
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -653,6 +688,27 @@ func (x *BusinessObjective) GetDaysSinceReview() int32 {
 	return 0
 }
 
+func (x *BusinessObjective) GetObjectives() []string {
+	if x != nil {
+		return x.Objectives
+	}
+	return nil
+}
+
+func (x *BusinessObjective) GetKpis() []string {
+	if x != nil {
+		return x.Kpis
+	}
+	return nil
+}
+
+func (x *BusinessObjective) GetAllObjectives() []string {
+	if x != nil {
+		return x.AllObjectives
+	}
+	return nil
+}
+
 type Objective struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	Key               string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -671,6 +727,9 @@ type Objective struct {
 	ParentPeriod      string                 `protobuf:"bytes,14,opt,name=parent_period,json=parentPeriod,proto3" json:"parent_period,omitempty"`
 	Ancestors         []string               `protobuf:"bytes,15,rep,name=ancestors,proto3" json:"ancestors,omitempty"`
 	PnlLine           string                 `protobuf:"bytes,16,opt,name=pnl_line,json=pnlLine,proto3" json:"pnl_line,omitempty"`
+	KeyResults        []string               `protobuf:"bytes,17,rep,name=key_results,json=keyResults,proto3" json:"key_results,omitempty"`
+	Children          []string               `protobuf:"bytes,18,rep,name=children,proto3" json:"children,omitempty"`
+	Kpis              []string               `protobuf:"bytes,19,rep,name=kpis,proto3" json:"kpis,omitempty"` // linked to it or its key results
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -817,6 +876,27 @@ func (x *Objective) GetPnlLine() string {
 	return ""
 }
 
+func (x *Objective) GetKeyResults() []string {
+	if x != nil {
+		return x.KeyResults
+	}
+	return nil
+}
+
+func (x *Objective) GetChildren() []string {
+	if x != nil {
+		return x.Children
+	}
+	return nil
+}
+
+func (x *Objective) GetKpis() []string {
+	if x != nil {
+		return x.Kpis
+	}
+	return nil
+}
+
 type KeyResult struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	Key              string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -843,6 +923,8 @@ type KeyResult struct {
 	DaysSinceCheckin int32                  `protobuf:"varint,22,opt,name=days_since_checkin,json=daysSinceCheckin,proto3" json:"days_since_checkin,omitempty"` // -1 when never checked in
 	CadenceDays      int32                  `protobuf:"varint,23,opt,name=cadence_days,json=cadenceDays,proto3" json:"cadence_days,omitempty"`
 	History          []*CheckIn             `protobuf:"bytes,24,rep,name=history,proto3" json:"history,omitempty"` // within plugins.history_days, oldest first
+	Kpis             []string               `protobuf:"bytes,25,rep,name=kpis,proto3" json:"kpis,omitempty"`
+	Objectives       []string               `protobuf:"bytes,26,rep,name=objectives,proto3" json:"objectives,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -1045,6 +1127,20 @@ func (x *KeyResult) GetHistory() []*CheckIn {
 	return nil
 }
 
+func (x *KeyResult) GetKpis() []string {
+	if x != nil {
+		return x.Kpis
+	}
+	return nil
+}
+
+func (x *KeyResult) GetObjectives() []string {
+	if x != nil {
+		return x.Objectives
+	}
+	return nil
+}
+
 type KPI struct {
 	state                protoimpl.MessageState `protogen:"open.v1"`
 	Key                  string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -1083,6 +1179,9 @@ type KPI struct {
 	NameConflicts        []string               `protobuf:"bytes,34,rep,name=name_conflicts,json=nameConflicts,proto3" json:"name_conflicts,omitempty"`
 	SyncedAt             string                 `protobuf:"bytes,35,opt,name=synced_at,json=syncedAt,proto3" json:"synced_at,omitempty"` // RFC 3339, "" when never synced
 	History              []*Measurement         `protobuf:"bytes,36,rep,name=history,proto3" json:"history,omitempty"`                   // within plugins.history_days, oldest first
+	Drives               []string               `protobuf:"bytes,37,rep,name=drives,proto3" json:"drives,omitempty"`                     // KPIs it links to
+	DrivenBy             []string               `protobuf:"bytes,38,rep,name=driven_by,json=drivenBy,proto3" json:"driven_by,omitempty"` // KPIs linking to it
+	Objectives           []string               `protobuf:"bytes,39,rep,name=objectives,proto3" json:"objectives,omitempty"`
 	unknownFields        protoimpl.UnknownFields
 	sizeCache            protoimpl.SizeCache
 }
@@ -1369,6 +1468,237 @@ func (x *KPI) GetHistory() []*Measurement {
 	return nil
 }
 
+func (x *KPI) GetDrives() []string {
+	if x != nil {
+		return x.Drives
+	}
+	return nil
+}
+
+func (x *KPI) GetDrivenBy() []string {
+	if x != nil {
+		return x.DrivenBy
+	}
+	return nil
+}
+
+func (x *KPI) GetObjectives() []string {
+	if x != nil {
+		return x.Objectives
+	}
+	return nil
+}
+
+// Link is one KPI link: from kpi to an objective, key result, business
+// objective or KPI (to_kind says which).
+type Link struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kpi           string                 `protobuf:"bytes,1,opt,name=kpi,proto3" json:"kpi,omitempty"`
+	KpiKind       string                 `protobuf:"bytes,2,opt,name=kpi_kind,json=kpiKind,proto3" json:"kpi_kind,omitempty"`
+	Team          string                 `protobuf:"bytes,3,opt,name=team,proto3" json:"team,omitempty"` // the KPI's team
+	To            string                 `protobuf:"bytes,4,opt,name=to,proto3" json:"to,omitempty"`
+	ToKind        string                 `protobuf:"bytes,5,opt,name=to_kind,json=toKind,proto3" json:"to_kind,omitempty"`
+	ToStatus      string                 `protobuf:"bytes,6,opt,name=to_status,json=toStatus,proto3" json:"to_status,omitempty"`
+	Weight        *float64               `protobuf:"fixed64,7,opt,name=weight,proto3,oneof" json:"weight,omitempty"`
+	Rationale     string                 `protobuf:"bytes,8,opt,name=rationale,proto3" json:"rationale,omitempty"`
+	Assumptions   []string               `protobuf:"bytes,9,rep,name=assumptions,proto3" json:"assumptions,omitempty"`  // keys
+	Invalidated   []string               `protobuf:"bytes,10,rep,name=invalidated,proto3" json:"invalidated,omitempty"` // its assumptions found invalid
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Link) Reset() {
+	*x = Link{}
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Link) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Link) ProtoMessage() {}
+
+func (x *Link) ProtoReflect() protoreflect.Message {
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Link.ProtoReflect.Descriptor instead.
+func (*Link) Descriptor() ([]byte, []int) {
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Link) GetKpi() string {
+	if x != nil {
+		return x.Kpi
+	}
+	return ""
+}
+
+func (x *Link) GetKpiKind() string {
+	if x != nil {
+		return x.KpiKind
+	}
+	return ""
+}
+
+func (x *Link) GetTeam() string {
+	if x != nil {
+		return x.Team
+	}
+	return ""
+}
+
+func (x *Link) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *Link) GetToKind() string {
+	if x != nil {
+		return x.ToKind
+	}
+	return ""
+}
+
+func (x *Link) GetToStatus() string {
+	if x != nil {
+		return x.ToStatus
+	}
+	return ""
+}
+
+func (x *Link) GetWeight() float64 {
+	if x != nil && x.Weight != nil {
+		return *x.Weight
+	}
+	return 0
+}
+
+func (x *Link) GetRationale() string {
+	if x != nil {
+		return x.Rationale
+	}
+	return ""
+}
+
+func (x *Link) GetAssumptions() []string {
+	if x != nil {
+		return x.Assumptions
+	}
+	return nil
+}
+
+func (x *Link) GetInvalidated() []string {
+	if x != nil {
+		return x.Invalidated
+	}
+	return nil
+}
+
+type Assumption struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Statement     string                 `protobuf:"bytes,2,opt,name=statement,proto3" json:"statement,omitempty"`
+	Owner         string                 `protobuf:"bytes,3,opt,name=owner,proto3" json:"owner,omitempty"`
+	Status        string                 `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	Evidence      string                 `protobuf:"bytes,5,opt,name=evidence,proto3" json:"evidence,omitempty"`
+	ReviewBy      string                 `protobuf:"bytes,6,opt,name=review_by,json=reviewBy,proto3" json:"review_by,omitempty"` // YYYY-MM-DD, "" when not set
+	Links         int32                  `protobuf:"varint,7,opt,name=links,proto3" json:"links,omitempty"`                      // links that rest on it
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Assumption) Reset() {
+	*x = Assumption{}
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Assumption) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Assumption) ProtoMessage() {}
+
+func (x *Assumption) ProtoReflect() protoreflect.Message {
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Assumption.ProtoReflect.Descriptor instead.
+func (*Assumption) Descriptor() ([]byte, []int) {
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Assumption) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Assumption) GetStatement() string {
+	if x != nil {
+		return x.Statement
+	}
+	return ""
+}
+
+func (x *Assumption) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *Assumption) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Assumption) GetEvidence() string {
+	if x != nil {
+		return x.Evidence
+	}
+	return ""
+}
+
+func (x *Assumption) GetReviewBy() string {
+	if x != nil {
+		return x.ReviewBy
+	}
+	return ""
+}
+
+func (x *Assumption) GetLinks() int32 {
+	if x != nil {
+		return x.Links
+	}
+	return 0
+}
+
 type Measurement struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	At            int64                  `protobuf:"varint,1,opt,name=at,proto3" json:"at,omitempty"` // Unix seconds
@@ -1379,7 +1709,7 @@ type Measurement struct {
 
 func (x *Measurement) Reset() {
 	*x = Measurement{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[12]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1391,7 +1721,7 @@ func (x *Measurement) String() string {
 func (*Measurement) ProtoMessage() {}
 
 func (x *Measurement) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[12]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1404,7 +1734,7 @@ func (x *Measurement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Measurement.ProtoReflect.Descriptor instead.
 func (*Measurement) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Measurement) GetAt() int64 {
@@ -1432,7 +1762,7 @@ type CheckIn struct {
 
 func (x *CheckIn) Reset() {
 	*x = CheckIn{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1444,7 +1774,7 @@ func (x *CheckIn) String() string {
 func (*CheckIn) ProtoMessage() {}
 
 func (x *CheckIn) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1457,7 +1787,7 @@ func (x *CheckIn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckIn.ProtoReflect.Descriptor instead.
 func (*CheckIn) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CheckIn) GetAt() int64 {
@@ -1500,7 +1830,7 @@ type Investment struct {
 
 func (x *Investment) Reset() {
 	*x = Investment{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1512,7 +1842,7 @@ func (x *Investment) String() string {
 func (*Investment) ProtoMessage() {}
 
 func (x *Investment) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1525,7 +1855,7 @@ func (x *Investment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Investment.ProtoReflect.Descriptor instead.
 func (*Investment) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Investment) GetKey() string {
@@ -1614,7 +1944,7 @@ type FindingBatch struct {
 
 func (x *FindingBatch) Reset() {
 	*x = FindingBatch{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1626,7 +1956,7 @@ func (x *FindingBatch) String() string {
 func (*FindingBatch) ProtoMessage() {}
 
 func (x *FindingBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1639,7 +1969,7 @@ func (x *FindingBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindingBatch.ProtoReflect.Descriptor instead.
 func (*FindingBatch) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *FindingBatch) GetFindings() []*Finding {
@@ -1663,7 +1993,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1675,7 +2005,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1688,7 +2018,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Finding) GetRule() string {
@@ -1763,7 +2093,7 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x13\n" +
-	"\x11ConfigureResponse\"\x8c\x03\n" +
+	"\x11ConfigureResponse\"\xfa\x03\n" +
 	"\n" +
 	"GraphBatch\x12\x14\n" +
 	"\x05today\x18\x01 \x01(\tR\x05today\x12,\n" +
@@ -1775,13 +2105,19 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\vkey_results\x18\x05 \x03(\v2\x1b.okrmap.plugin.v1.KeyResultR\n" +
 	"keyResults\x12)\n" +
 	"\x04kpis\x18\x06 \x03(\v2\x15.okrmap.plugin.v1.KPIR\x04kpis\x12>\n" +
-	"\vinvestments\x18\a \x03(\v2\x1c.okrmap.plugin.v1.InvestmentR\vinvestments\"\x85\x01\n" +
+	"\vinvestments\x18\a \x03(\v2\x1c.okrmap.plugin.v1.InvestmentR\vinvestments\x12,\n" +
+	"\x05links\x18\b \x03(\v2\x16.okrmap.plugin.v1.LinkR\x05links\x12>\n" +
+	"\vassumptions\x18\t \x03(\v2\x1c.okrmap.plugin.v1.AssumptionR\vassumptions\"\xb9\x01\n" +
 	"\x04Team\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
 	"\bfunction\x18\x03 \x01(\tR\bfunction\x12\x18\n" +
 	"\acadence\x18\x04 \x01(\tR\acadence\x12!\n" +
-	"\fcadence_days\x18\x05 \x01(\x05R\vcadenceDays\"\x95\x02\n" +
+	"\fcadence_days\x18\x05 \x01(\x05R\vcadenceDays\x12\x1e\n" +
+	"\n" +
+	"objectives\x18\x06 \x03(\tR\n" +
+	"objectives\x12\x12\n" +
+	"\x04kpis\x18\a \x03(\tR\x04kpis\"\xf0\x02\n" +
 	"\x11BusinessObjective\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
@@ -1792,8 +2128,14 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x05owner\x18\a \x01(\tR\x05owner\x12\x1f\n" +
 	"\vreviewed_at\x18\b \x01(\tR\n" +
 	"reviewedAt\x12*\n" +
-	"\x11days_since_review\x18\t \x01(\x05R\x0fdaysSinceReviewB\t\n" +
-	"\a_target\"\xe7\x03\n" +
+	"\x11days_since_review\x18\t \x01(\x05R\x0fdaysSinceReview\x12\x1e\n" +
+	"\n" +
+	"objectives\x18\n" +
+	" \x03(\tR\n" +
+	"objectives\x12\x12\n" +
+	"\x04kpis\x18\v \x03(\tR\x04kpis\x12%\n" +
+	"\x0eall_objectives\x18\f \x03(\tR\rallObjectivesB\t\n" +
+	"\a_target\"\xb8\x04\n" +
 	"\tObjective\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x12\n" +
@@ -1813,7 +2155,11 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\rparent_status\x18\r \x01(\tR\fparentStatus\x12#\n" +
 	"\rparent_period\x18\x0e \x01(\tR\fparentPeriod\x12\x1c\n" +
 	"\tancestors\x18\x0f \x03(\tR\tancestors\x12\x19\n" +
-	"\bpnl_line\x18\x10 \x01(\tR\apnlLine\"\xb2\x06\n" +
+	"\bpnl_line\x18\x10 \x01(\tR\apnlLine\x12\x1f\n" +
+	"\vkey_results\x18\x11 \x03(\tR\n" +
+	"keyResults\x12\x1a\n" +
+	"\bchildren\x18\x12 \x03(\tR\bchildren\x12\x12\n" +
+	"\x04kpis\x18\x13 \x03(\tR\x04kpis\"\xe6\x06\n" +
 	"\tKeyResult\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1c\n" +
@@ -1845,13 +2191,17 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\bcheckins\x18\x15 \x01(\x05R\bcheckins\x12,\n" +
 	"\x12days_since_checkin\x18\x16 \x01(\x05R\x10daysSinceCheckin\x12!\n" +
 	"\fcadence_days\x18\x17 \x01(\x05R\vcadenceDays\x123\n" +
-	"\ahistory\x18\x18 \x03(\v2\x19.okrmap.plugin.v1.CheckInR\ahistoryB\v\n" +
+	"\ahistory\x18\x18 \x03(\v2\x19.okrmap.plugin.v1.CheckInR\ahistory\x12\x12\n" +
+	"\x04kpis\x18\x19 \x03(\tR\x04kpis\x12\x1e\n" +
+	"\n" +
+	"objectives\x18\x1a \x03(\tR\n" +
+	"objectivesB\v\n" +
 	"\t_baselineB\t\n" +
 	"\a_targetB\n" +
 	"\n" +
 	"\b_currentB\r\n" +
 	"\v_confidenceB\b\n" +
-	"\x06_score\"\xd8\b\n" +
+	"\x06_score\"\xad\t\n" +
 	"\x03KPI\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -1895,9 +2245,36 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x0fformula_missing\x18! \x03(\tR\x0eformulaMissing\x12%\n" +
 	"\x0ename_conflicts\x18\" \x03(\tR\rnameConflicts\x12\x1b\n" +
 	"\tsynced_at\x18# \x01(\tR\bsyncedAt\x127\n" +
-	"\ahistory\x18$ \x03(\v2\x1d.okrmap.plugin.v1.MeasurementR\ahistoryB\t\n" +
+	"\ahistory\x18$ \x03(\v2\x1d.okrmap.plugin.v1.MeasurementR\ahistory\x12\x16\n" +
+	"\x06drives\x18% \x03(\tR\x06drives\x12\x1b\n" +
+	"\tdriven_by\x18& \x03(\tR\bdrivenBy\x12\x1e\n" +
+	"\n" +
+	"objectives\x18' \x03(\tR\n" +
+	"objectivesB\t\n" +
 	"\a_targetB\t\n" +
-	"\a_latest\"3\n" +
+	"\a_latest\"\x97\x02\n" +
+	"\x04Link\x12\x10\n" +
+	"\x03kpi\x18\x01 \x01(\tR\x03kpi\x12\x19\n" +
+	"\bkpi_kind\x18\x02 \x01(\tR\akpiKind\x12\x12\n" +
+	"\x04team\x18\x03 \x01(\tR\x04team\x12\x0e\n" +
+	"\x02to\x18\x04 \x01(\tR\x02to\x12\x17\n" +
+	"\ato_kind\x18\x05 \x01(\tR\x06toKind\x12\x1b\n" +
+	"\tto_status\x18\x06 \x01(\tR\btoStatus\x12\x1b\n" +
+	"\x06weight\x18\a \x01(\x01H\x00R\x06weight\x88\x01\x01\x12\x1c\n" +
+	"\trationale\x18\b \x01(\tR\trationale\x12 \n" +
+	"\vassumptions\x18\t \x03(\tR\vassumptions\x12 \n" +
+	"\vinvalidated\x18\n" +
+	" \x03(\tR\vinvalidatedB\t\n" +
+	"\a_weight\"\xb9\x01\n" +
+	"\n" +
+	"Assumption\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1c\n" +
+	"\tstatement\x18\x02 \x01(\tR\tstatement\x12\x14\n" +
+	"\x05owner\x18\x03 \x01(\tR\x05owner\x12\x16\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\x12\x1a\n" +
+	"\bevidence\x18\x05 \x01(\tR\bevidence\x12\x1b\n" +
+	"\treview_by\x18\x06 \x01(\tR\breviewBy\x12\x14\n" +
+	"\x05links\x18\a \x01(\x05R\x05links\"3\n" +
 	"\vMeasurement\x12\x0e\n" +
 	"\x02at\x18\x01 \x01(\x03R\x02at\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value\"c\n" +
@@ -1951,7 +2328,7 @@ func file_okrmap_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_okrmap_plugin_v1_plugin_proto_rawDescData
 }
 
-var file_okrmap_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_okrmap_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_okrmap_plugin_v1_plugin_proto_goTypes = []any{
 	(*DescribeRequest)(nil),   // 0: okrmap.plugin.v1.DescribeRequest
 	(*Description)(nil),       // 1: okrmap.plugin.v1.Description
@@ -1965,37 +2342,41 @@ var file_okrmap_plugin_v1_plugin_proto_goTypes = []any{
 	(*Objective)(nil),         // 9: okrmap.plugin.v1.Objective
 	(*KeyResult)(nil),         // 10: okrmap.plugin.v1.KeyResult
 	(*KPI)(nil),               // 11: okrmap.plugin.v1.KPI
-	(*Measurement)(nil),       // 12: okrmap.plugin.v1.Measurement
-	(*CheckIn)(nil),           // 13: okrmap.plugin.v1.CheckIn
-	(*Investment)(nil),        // 14: okrmap.plugin.v1.Investment
-	(*FindingBatch)(nil),      // 15: okrmap.plugin.v1.FindingBatch
-	(*Finding)(nil),           // 16: okrmap.plugin.v1.Finding
-	nil,                       // 17: okrmap.plugin.v1.ConfigureRequest.SettingsEntry
+	(*Link)(nil),              // 12: okrmap.plugin.v1.Link
+	(*Assumption)(nil),        // 13: okrmap.plugin.v1.Assumption
+	(*Measurement)(nil),       // 14: okrmap.plugin.v1.Measurement
+	(*CheckIn)(nil),           // 15: okrmap.plugin.v1.CheckIn
+	(*Investment)(nil),        // 16: okrmap.plugin.v1.Investment
+	(*FindingBatch)(nil),      // 17: okrmap.plugin.v1.FindingBatch
+	(*Finding)(nil),           // 18: okrmap.plugin.v1.Finding
+	nil,                       // 19: okrmap.plugin.v1.ConfigureRequest.SettingsEntry
 }
 var file_okrmap_plugin_v1_plugin_proto_depIdxs = []int32{
 	2,  // 0: okrmap.plugin.v1.Description.rules:type_name -> okrmap.plugin.v1.RuleInfo
 	3,  // 1: okrmap.plugin.v1.Description.config:type_name -> okrmap.plugin.v1.ConfigKey
-	17, // 2: okrmap.plugin.v1.ConfigureRequest.settings:type_name -> okrmap.plugin.v1.ConfigureRequest.SettingsEntry
+	19, // 2: okrmap.plugin.v1.ConfigureRequest.settings:type_name -> okrmap.plugin.v1.ConfigureRequest.SettingsEntry
 	7,  // 3: okrmap.plugin.v1.GraphBatch.teams:type_name -> okrmap.plugin.v1.Team
 	8,  // 4: okrmap.plugin.v1.GraphBatch.business_objectives:type_name -> okrmap.plugin.v1.BusinessObjective
 	9,  // 5: okrmap.plugin.v1.GraphBatch.objectives:type_name -> okrmap.plugin.v1.Objective
 	10, // 6: okrmap.plugin.v1.GraphBatch.key_results:type_name -> okrmap.plugin.v1.KeyResult
 	11, // 7: okrmap.plugin.v1.GraphBatch.kpis:type_name -> okrmap.plugin.v1.KPI
-	14, // 8: okrmap.plugin.v1.GraphBatch.investments:type_name -> okrmap.plugin.v1.Investment
-	13, // 9: okrmap.plugin.v1.KeyResult.history:type_name -> okrmap.plugin.v1.CheckIn
-	12, // 10: okrmap.plugin.v1.KPI.history:type_name -> okrmap.plugin.v1.Measurement
-	16, // 11: okrmap.plugin.v1.FindingBatch.findings:type_name -> okrmap.plugin.v1.Finding
-	0,  // 12: okrmap.plugin.v1.RulePlugin.Describe:input_type -> okrmap.plugin.v1.DescribeRequest
-	4,  // 13: okrmap.plugin.v1.RulePlugin.Configure:input_type -> okrmap.plugin.v1.ConfigureRequest
-	6,  // 14: okrmap.plugin.v1.RulePlugin.Check:input_type -> okrmap.plugin.v1.GraphBatch
-	1,  // 15: okrmap.plugin.v1.RulePlugin.Describe:output_type -> okrmap.plugin.v1.Description
-	5,  // 16: okrmap.plugin.v1.RulePlugin.Configure:output_type -> okrmap.plugin.v1.ConfigureResponse
-	15, // 17: okrmap.plugin.v1.RulePlugin.Check:output_type -> okrmap.plugin.v1.FindingBatch
-	15, // [15:18] is the sub-list for method output_type
-	12, // [12:15] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	16, // 8: okrmap.plugin.v1.GraphBatch.investments:type_name -> okrmap.plugin.v1.Investment
+	12, // 9: okrmap.plugin.v1.GraphBatch.links:type_name -> okrmap.plugin.v1.Link
+	13, // 10: okrmap.plugin.v1.GraphBatch.assumptions:type_name -> okrmap.plugin.v1.Assumption
+	15, // 11: okrmap.plugin.v1.KeyResult.history:type_name -> okrmap.plugin.v1.CheckIn
+	14, // 12: okrmap.plugin.v1.KPI.history:type_name -> okrmap.plugin.v1.Measurement
+	18, // 13: okrmap.plugin.v1.FindingBatch.findings:type_name -> okrmap.plugin.v1.Finding
+	0,  // 14: okrmap.plugin.v1.RulePlugin.Describe:input_type -> okrmap.plugin.v1.DescribeRequest
+	4,  // 15: okrmap.plugin.v1.RulePlugin.Configure:input_type -> okrmap.plugin.v1.ConfigureRequest
+	6,  // 16: okrmap.plugin.v1.RulePlugin.Check:input_type -> okrmap.plugin.v1.GraphBatch
+	1,  // 17: okrmap.plugin.v1.RulePlugin.Describe:output_type -> okrmap.plugin.v1.Description
+	5,  // 18: okrmap.plugin.v1.RulePlugin.Configure:output_type -> okrmap.plugin.v1.ConfigureResponse
+	17, // 19: okrmap.plugin.v1.RulePlugin.Check:output_type -> okrmap.plugin.v1.FindingBatch
+	17, // [17:20] is the sub-list for method output_type
+	14, // [14:17] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_okrmap_plugin_v1_plugin_proto_init() }
@@ -2006,15 +2387,16 @@ func file_okrmap_plugin_v1_plugin_proto_init() {
 	file_okrmap_plugin_v1_plugin_proto_msgTypes[8].OneofWrappers = []any{}
 	file_okrmap_plugin_v1_plugin_proto_msgTypes[10].OneofWrappers = []any{}
 	file_okrmap_plugin_v1_plugin_proto_msgTypes[11].OneofWrappers = []any{}
-	file_okrmap_plugin_v1_plugin_proto_msgTypes[13].OneofWrappers = []any{}
-	file_okrmap_plugin_v1_plugin_proto_msgTypes[14].OneofWrappers = []any{}
+	file_okrmap_plugin_v1_plugin_proto_msgTypes[12].OneofWrappers = []any{}
+	file_okrmap_plugin_v1_plugin_proto_msgTypes[15].OneofWrappers = []any{}
+	file_okrmap_plugin_v1_plugin_proto_msgTypes[16].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_okrmap_plugin_v1_plugin_proto_rawDesc), len(file_okrmap_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
