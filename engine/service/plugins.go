@@ -232,15 +232,29 @@ func (s *Service) VerifyPlugins(ctx context.Context) (*host.Lock, error) {
 	if errs := l.Verify(); len(errs) > 0 {
 		return nil, engine.Errorf(engine.EINVALID, "%v", errors.Join(errs...))
 	}
-	if err := s.strayPluginSettings(l); err != nil {
+	if err := s.CheckPluginSettings(ctx); err != nil {
 		return nil, err
 	}
+	return l, nil
+}
+
+// CheckPluginSettings checks plugins.settings: every name a pinned plugin,
+// every key declared by it, every value of the key's type. It starts the
+// plugins that have settings to ask them what they declare.
+func (s *Service) CheckPluginSettings(ctx context.Context) error {
 	if len(s.opt.Plugins.Settings) == 0 {
-		return l, nil
+		return nil
+	}
+	l, err := s.readLock()
+	if err != nil {
+		return err
+	}
+	if err := s.strayPluginSettings(l); err != nil {
+		return err
 	}
 	plugins, err := s.Plugins(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var errs []error
 	for _, p := range plugins {
@@ -251,9 +265,9 @@ func (s *Service) VerifyPlugins(ctx context.Context) (*host.Lock, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, engine.Errorf(engine.EINVALID, "%v", errors.Join(errs...))
+		return engine.Errorf(engine.EINVALID, "%v", errors.Join(errs...))
 	}
-	return l, nil
+	return nil
 }
 
 // PinResult is what pinning changed.

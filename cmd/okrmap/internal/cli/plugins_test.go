@@ -226,6 +226,8 @@ overrides:
 	bad := e.write("bad.yaml", "plugins:\n  settings:\n    saas: {min_ltv_cac: three}\n    retail: {min_roas.search: \"4\"}\n")
 	verifyErr := e.fails(ExitInput, "--config", bad, "plugins", "verify")
 	mustContain(t, "verify with a bad setting", verifyErr, `plugins.settings.saas: setting min_ltv_cac of plugin saas: "three" is not a number`)
+	mustContain(t, "rules check with a bad setting", e.fails(ExitInput, "--config", bad, "rules", "check", "../../../../examples/rules/team-pack.yaml"),
+		`plugins.settings.saas: setting min_ltv_cac of plugin saas: "three" is not a number`)
 	if strings.Contains(verifyErr, "rpc error") || strings.Contains(verifyErr, "retail") {
 		t.Errorf("verify: %s", verifyErr)
 	}

@@ -112,7 +112,8 @@ false; rules.packs in the config and --rules add more.`,
 		Long: `Check loads each pack with the packs it extends and compiles every expression
 against its scope's typed environment. Problems name the file, line, rule id
 and column, with the expression and a caret. A rule named like a pinned
-plugin's rules is a problem too.`,
+plugin's rules is a problem too, and so are plugins.settings that the pinned
+plugins do not accept (an unknown plugin or key, a value of the wrong type).`,
 		Example: `  okrmap rules check saas.yaml`,
 		Args:    args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
@@ -129,6 +130,9 @@ plugin's rules is a problem too.`,
 				return err
 			}
 			if err := a.offline().CheckRuleNames(set); err != nil {
+				return err
+			}
+			if err := a.offline().CheckPluginSettings(cmd.Context()); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "ok: %d rules from %d packs compile\n", len(set.Rules), len(set.Packs))
