@@ -58,11 +58,7 @@ func TestWalkThrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds okrmap and the plugin")
 	}
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	step := section(t, string(readme), "## 4. Build, pin and run")
+	step := readmeStep(t, "## 4. Build, pin and run")
 	var script, configYAML []string
 	inYAML := false
 	for _, line := range strings.Split(step, "\n") {
@@ -119,6 +115,16 @@ func TestWalkThrough(t *testing.T) {
 }
 
 // section returns the text from heading to the next heading of its level.
+// readmeStep returns the walk-through's section under heading.
+func readmeStep(t *testing.T, heading string) string {
+	t.Helper()
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return section(t, string(readme), heading)
+}
+
 func section(t *testing.T, doc, heading string) string {
 	_, rest, ok := strings.Cut(doc, heading+"\n")
 	if !ok {
@@ -137,15 +143,11 @@ func TestFromEmptyFolder(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the plugin in a new module")
 	}
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
 	root, err := filepath.Abs("../../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	step := section(t, string(readme), "## 1. Start a module")
+	step := readmeStep(t, "## 1. Start a module")
 	var cmds []string
 	for _, line := range strings.Split(step, "\n") {
 		cmd, ok := strings.CutPrefix(line, "    ")

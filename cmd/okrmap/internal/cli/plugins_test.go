@@ -298,14 +298,7 @@ func TestAuditPluginFaults(t *testing.T) {
 // Audits send plugins the measurement and check-in history of
 // plugins.history_days, none when it is 0.
 func TestPluginsGetHistory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a plugin binary")
-	}
-	e := newEnv(t)
-	dir := filepath.Join(e.dir, "plugins")
-	sdktest.BuildTo(t, "github.com/okrmap/okrmap/plugins/host/testdata/broken", filepath.Join(dir, "okrmap-plugin-broken"))
-	t.Setenv("OKRMAP_PLUGINS_DIRS", dir)
-	t.Setenv("OKRMAP_TEST_FAULT", "history")
+	e := brokenPluginEnv(t, "history")
 	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
 	e.ok("import", "measurements", "../../../../examples/saas-b2b/measurements.csv")
 	e.ok("checkin", "sme-sqls", "--value", "1200", "--at", "2026-11-10")
@@ -320,14 +313,7 @@ func TestPluginsGetHistory(t *testing.T) {
 
 // plugins list keeps its columns aligned whatever the length of rule ids.
 func TestPluginsListAlignsLongIDs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a plugin binary")
-	}
-	e := newEnv(t)
-	dir := filepath.Join(e.dir, "plugins")
-	sdktest.BuildTo(t, "github.com/okrmap/okrmap/plugins/host/testdata/broken", filepath.Join(dir, "okrmap-plugin-broken"))
-	t.Setenv("OKRMAP_PLUGINS_DIRS", dir)
-	t.Setenv("OKRMAP_TEST_FAULT", "long-id")
+	e := brokenPluginEnv(t, "long-id")
 	e.ok("plugins", "lock")
 	var cols []int
 	for _, line := range strings.Split(e.ok("plugins", "list"), "\n") {
@@ -338,4 +324,19 @@ func TestPluginsListAlignsLongIDs(t *testing.T) {
 	if len(cols) != 2 || cols[0] != cols[1] || cols[0] <= len("  broken-rule-with-an-id-longer-than-forty-characters") {
 		t.Errorf("severity columns at %v:\n%s", cols, e.ok("plugins", "list"))
 	}
+}
+
+// brokenPluginEnv is an environment with the test plugin of
+// plugins/host/testdata/broken in plugins.dirs, in the mode fault.
+func brokenPluginEnv(t *testing.T, fault string) *env {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds a plugin binary")
+	}
+	e := newEnv(t)
+	dir := filepath.Join(e.dir, "plugins")
+	sdktest.BuildTo(t, "github.com/okrmap/okrmap/plugins/host/testdata/broken", filepath.Join(dir, "okrmap-plugin-broken"))
+	t.Setenv("OKRMAP_PLUGINS_DIRS", dir)
+	t.Setenv("OKRMAP_TEST_FAULT", fault)
+	return e
 }
