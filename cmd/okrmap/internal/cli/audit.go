@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -373,13 +374,17 @@ stored now.`,
 func (a *app) auditDiffCommand() *cobra.Command {
 	var sf scopeFlags
 	var output string
+	var all bool
 	cmd := &cobra.Command{
 		Use:   "diff [RUN_A RUN_B]",
 		Short: "List findings new, resolved and persisting between two runs",
 		Long: `Diff compares two stored runs by finding fingerprint (rule, scope and entity).
 Without arguments it compares the last two runs of the scope given by
---period and --team (the whole plan by default).`,
+--period and --team (the whole plan by default). New and resolved findings
+are listed one by one; persisting ones are counted by rule, or listed with
+--all. JSON output has every finding.`,
 		Example: `  okrmap audit diff
+  okrmap audit diff --all
   okrmap audit diff 11 12 -o json`,
 		Args: args(func(cmd *cobra.Command, args []string) error {
 			if len(args) != 0 && len(args) != 2 {
@@ -421,6 +426,10 @@ Without arguments it compares the last two runs of the scope given by
 						continue
 					}
 					fmt.Fprintf(a.stdout, "\n%s (%d)\n", g.name, len(g.fs))
+					if g.name == "PERSISTING" && !all {
+						printByRule(a.stdout, g.fs)
+						continue
+					}
 					for _, f := range g.fs {
 						fmt.Fprintf(a.stdout, "  %-8s %s %s\n", f.Severity, f.Rule, f.Entity)
 					}
@@ -431,7 +440,35 @@ Without arguments it compares the last two runs of the scope given by
 	}
 	sf.register(a, cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	cmd.Flags().BoolVar(&all, "all", false, "list every persisting finding, not a count by rule")
 	return cmd
+}
+
+// printByRule writes how many of fs each rule has, most first, with the
+// rule's severity.
+func printByRule(w io.Writer, fs []engine.Finding) {
+	type count struct {
+		rule, severity string
+		n              int
+	}
+	at := map[string]int{}
+	var counts []count
+	for _, f := range fs {
+		i, ok := at[f.Rule]
+		if !ok {
+			i = len(counts)
+			at[f.Rule] = i
+			counts = append(counts, count{rule: f.Rule, severity: f.Severity})
+		}
+		counts[i].n++
+	}
+	slices.SortStableFunc(counts, func(a, b count) int { return b.n - a.n })
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, c := range counts {
+		fmt.Fprintf(tw, "  %s\t%s\t%d\n", c.severity, c.rule, c.n)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "  (--all lists them)")
 }
 
 func (a *app) auditPruneCommand() *cobra.Command {

@@ -79,6 +79,13 @@ kpis:
 	mustContain(t, "history", out, "RUN", "SCOPE", "4 ", "all")
 	mustContain(t, "diff", e.ok("audit", "diff", "2", "3"), "Run 2 -> run 3", "RESOLVED (1)", "kpi-unlinked email-open-rate")
 	mustContain(t, "diff default", e.ok("audit", "diff"), "Run 3 -> run 4", "NEW", "fresh-orphan")
+	// Persisting findings are counted by rule unless --all lists them.
+	counted, listed := e.ok("audit", "diff"), e.ok("audit", "diff", "--all")
+	mustContain(t, "diff persisting by rule", counted, "PERSISTING (", "(--all lists them)")
+	mustContain(t, "diff --all", listed, "PERSISTING (", "investment-no-return partner-programme")
+	if strings.Contains(counted, "investment-no-return partner-programme") || len(listed) <= len(counted) {
+		t.Errorf("diff without --all lists persisting findings:\n%s", counted)
+	}
 	mustContain(t, "show", e.ok("audit", "show", "3"), "Audit run 3", "since run 2: 1 new, 1 resolved", "NEW kpi-stale")
 
 	for _, tt := range []struct {
