@@ -247,7 +247,23 @@ func readYAML(name string, data []byte) (*engine.Plan, map[string]position, engi
 	if root.Kind != yaml.MappingNode {
 		return fail(root.Line, root.Column, "a plan file is a mapping that starts with 'version: 1'")
 	}
+	p := typedYAML(root)
+	if p == nil {
+		var probs engine.Problems
+		if p, probs = schemaYAML(name, root); len(probs) > 0 {
+			return nil, nil, probs
+		}
+	}
+	annotate(name, p)
+	return p, entityPositions(root), nil
+}
 
+// schemaYAML checks a plan's node tree against the plan schema, reporting
+// every problem with its line, and decodes it.
+func schemaYAML(name string, root *yaml.Node) (*engine.Plan, engine.Problems) {
+	fail := func(line, col int, format string, args ...any) (*engine.Plan, engine.Problems) {
+		return nil, engine.Problems{{File: name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}}
+	}
 	val, err := toJSONValue(root, &budget{left: 64 * countNodes(root)})
 	if err != nil {
 		var pe *posError
@@ -257,14 +273,13 @@ func readYAML(name string, data []byte) (*engine.Plan, map[string]position, engi
 		return fail(0, 0, "%v", err)
 	}
 	if probs := schemaProblems(name, root, val); len(probs) > 0 {
-		return nil, nil, probs
+		return nil, probs
 	}
 	p := &engine.Plan{}
 	if err := root.Decode(p); err != nil {
-		return nil, nil, syntaxProblems(name, err)
+		return nil, syntaxProblems(name, err)
 	}
-	annotate(name, p)
-	return p, entityPositions(root), nil
+	return p, nil
 }
 
 // parseNodes returns the root mapping of a file that parsed before, or nil.

@@ -3,6 +3,7 @@ package plan
 import (
 	"encoding"
 	"fmt"
+	"math"
 	"reflect"
 	"regexp"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/okrmap/okrmap/engine"
 )
@@ -375,4 +377,89 @@ func (b *shapeBuilder) propertiesCheck(t reflect.Type, s map[string]any, at stri
 		}
 	}
 	return nil
+}
+
+// typedYAML is the fast path for a YAML plan: when plainYAML proves that
+// decoding reads the node tree as the schema path does, the tree is decoded
+// into engine.Plan and checked by the schema's shape. nil means the schema
+// path must decide, and report.
+func typedYAML(root *yaml.Node) *engine.Plan {
+	check, err := planShape()
+	if err != nil || !plainYAML(root, reflect.TypeFor[engine.Plan]()) {
+		return nil
+	}
+	p := &engine.Plan{}
+	if root.Decode(p) != nil || !check(reflect.ValueOf(p).Elem()) {
+		return nil
+	}
+	return p
+}
+
+// plainYAML reports whether node holds what Go type t decodes to without
+// YAML's conversions: mappings of known fields (each once), sequences, and
+// scalars tagged as their field's type; no aliases, no nulls and no empty
+// strings, which a typed value cannot tell from a missing field.
+func plainYAML(n *yaml.Node, t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) || reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+		return n.Kind == yaml.ScalarNode && n.Value != "" && (n.ShortTag() == "!!str" || n.ShortTag() == "!!timestamp")
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" && n.Value != ""
+	case reflect.Int, reflect.Float64:
+		tag := n.ShortTag()
+		if n.Kind != yaml.ScalarNode || (tag != "!!int" && (tag != "!!float" || t.Kind() == reflect.Int)) {
+			return false
+		}
+		var f float64
+		return n.Decode(&f) == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return false
+		}
+		for _, item := range n.Content {
+			if !plainYAML(item, t.Elem()) {
+				return false
+			}
+		}
+		return true
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return false
+		}
+		fields := yamlFields(t)
+		seen := make(map[string]bool, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			f, ok := fields[k.Value]
+			if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" || !ok || seen[k.Value] || !plainYAML(n.Content[i+1], f) {
+				return false
+			}
+			seen[k.Value] = true
+		}
+		return true
+	}
+	return false
+}
+
+var yamlFieldCache sync.Map // reflect.Type -> map[string]reflect.Type
+
+// yamlFields maps the YAML names of t's fields to their types.
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	if fs, ok := yamlFieldCache.Load(t); ok {
+		return fs.(map[string]reflect.Type)
+	}
+	fs := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name != "-" && name != "" && f.IsExported() {
+			fs[name] = f.Type
+		}
+	}
+	yamlFieldCache.Store(t, fs)
+	return fs
 }
