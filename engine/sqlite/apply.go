@@ -60,7 +60,7 @@ func applyTx(ctx context.Context, tx *sql.Tx, snap *snapshot, p *engine.Plan, wr
 	if !write || !cs.Changed() {
 		return cs, nil
 	}
-	w := &writer{ctx: ctx, tx: tx, ids: snap.ids, changed: map[string]engine.Action{}}
+	w := &writer{ctx: rowCtx(ctx), tx: tx, ids: snap.ids, changed: map[string]engine.Action{}}
 	for _, c := range cs {
 		if c.Action != engine.Unchanged {
 			w.changed[c.Key] = c.Action

@@ -24,6 +24,7 @@ func storeFindings(ctx context.Context, tx *sql.Tx, scope string, fs []engine.Fi
 	if len(fs) == 0 {
 		return nil, nil
 	}
+	ctx = rowCtx(ctx)
 	found, err := previousDigests(ctx, tx, scope)
 	if err != nil {
 		return nil, err
@@ -265,6 +266,7 @@ func dropUnreferenced(ctx context.Context, tx *sql.Tx) error {
 	if err != nil {
 		return err
 	}
+	ctx = rowCtx(ctx)
 	kept := map[int64]bool{}
 	for _, b := range blobs {
 		ids, err := decodeIDs(b)

@@ -219,6 +219,7 @@ func (f *follower) follow(kpiID int64, kpi string, at time.Time, value float64, 
 }
 
 func measure(ctx context.Context, tx *sql.Tx, ms []engine.Measurement, now time.Time, rec *Recorded) error {
+	ctx = rowCtx(ctx)
 	find, err := tx.PrepareContext(ctx, "SELECT id FROM entity WHERE kind = 'kpi' AND key = ?")
 	if err != nil {
 		return err
