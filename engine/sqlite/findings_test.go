@@ -2,12 +2,14 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/gen"
 )
 
 func sampleRun(n int, message string) *engine.AuditRun {
@@ -130,5 +132,26 @@ func TestRunsStoredRowByRowStillRead(t *testing.T) {
 	if len(run.Findings) != 2 || !reflect.DeepEqual(run.Findings[0].Trace, []string{"a", "o"}) ||
 		!reflect.DeepEqual(run.Findings[1].Trace, []string{"b", "o"}) {
 		t.Fatalf("read %+v", run.Findings)
+	}
+}
+
+// TestCancelledApplyStoresNothing: cancelling a large apply mid-way rolls
+// it back whole and returns the context's error, although its row loops
+// run on a context the driver does not watch.
+func TestCancelledApplyStoresNothing(t *testing.T) {
+	db := openTemp(t)
+	p, err := gen.Plan(gen.Options{KPIs: 50000, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	if _, err := db.Apply(ctx, p, false); !errors.Is(err, context.Canceled) {
+		t.Fatalf("apply returned %v, want context.Canceled", err)
+	}
+	var n int
+	db.r.QueryRowContext(context.Background(), "SELECT count(*) FROM entity").Scan(&n)
+	if n != 0 {
+		t.Errorf("%d entities stored by a cancelled apply", n)
 	}
 }
