@@ -7,6 +7,10 @@ import (
 	"fmt"
 	"io"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
+
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/audit"
 )
@@ -96,17 +100,18 @@ func writeList(w *bufio.Writer, l jsonList, indent string) error {
 		return err
 	}
 	inner := indent + "  "
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf) // reuses its buffers from element to element
-	enc.SetIndent(inner, "  ")
+	var buf []byte
+	// encoding/json/v2 with v1's semantics writes what encoding/json
+	// does, about twice as fast.
+	opts := jsonv2.JoinOptions(jsonv1.DefaultOptionsV1(), jsontext.WithIndentPrefix(inner), jsontext.WithIndent("  "))
 	w.WriteString("[\n")
 	for i := range l.Len {
-		buf.Reset()
-		if err := enc.Encode(l.At(i)); err != nil {
+		var err error
+		if buf, err = jsonv2.Marshal(l.At(i), opts); err != nil {
 			return err
 		}
 		w.WriteString(inner)
-		w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+		w.Write(buf)
 		if i < l.Len-1 {
 			w.WriteByte(',')
 		}

@@ -19,6 +19,12 @@ func (s *safeWriter) Write(p []byte) (int, error) {
 	if s.before != nil {
 		s.before()
 	}
+	if !s.lead && plain(p) { // most output: write it as it is
+		if _, err := s.w.Write(p); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
 	out := make([]byte, 0, len(p))
 	for _, b := range p {
 		switch {
@@ -53,4 +59,16 @@ func (s *safeWriter) Flush() error {
 	s.lead = false
 	_, err := s.w.Write([]byte{0xc2})
 	return err
+}
+
+// plain reports whether p has nothing safeWriter escapes: no control
+// characters but newline and tab, and no 0xC2 byte (which may lead a C1
+// character).
+func plain(p []byte) bool {
+	for _, b := range p {
+		if b < 0x20 && b != '\n' && b != '\t' || b == 0x7f || b == 0xc2 {
+			return false
+		}
+	}
+	return true
 }
