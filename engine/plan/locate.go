@@ -45,25 +45,31 @@ func locateJSON(data []byte, file string, ps engine.Problems) bool {
 	if w.value(root) != nil {
 		return false
 	}
-	for p, at := range w.found {
-		p.Line, p.Column = at.line, at.col
-	}
+	root.place(nil)
 	return true
 }
 
-// pathTrie holds the problems by the JSON pointer tokens of their paths.
+// pathTrie holds the problems by the JSON pointer tokens of their paths,
+// and where the walk found each path's value.
 type pathTrie struct {
 	kids  map[string]*pathTrie
 	probs []*engine.Problem
+	at    *position // nil when the document has no value there
 }
 
-// each calls fn with every problem at or below t.
-func (t *pathTrie) each(fn func(*engine.Problem)) {
+// place gives each problem at or below t the position of its deepest path
+// prefix found in the document; at is that of t's parent.
+func (t *pathTrie) place(at *position) {
+	if t.at != nil {
+		at = t.at
+	}
 	for _, p := range t.probs {
-		fn(p)
+		if at != nil {
+			p.Line, p.Column = at.line, at.col
+		}
 	}
 	for _, k := range t.kids {
-		k.each(fn)
+		k.place(at)
 	}
 }
 
@@ -72,7 +78,6 @@ type jsonWalker struct {
 	dec             *jsontext.Decoder
 	line, lineStart int // the line of offset off, and where it starts
 	off             int
-	found           map[*engine.Problem]*position
 }
 
 type position struct{ line, col int }
@@ -107,8 +112,7 @@ func entityPositions(root *yaml.Node) map[string]position {
 	return at
 }
 
-// value reads the next value, noting its position for t's problems (and,
-// until a deeper value does, for those below t).
+// value reads the next value, noting its position in t.
 func (w *jsonWalker) value(t *pathTrie) error {
 	if t == nil {
 		return w.dec.SkipValue()
@@ -144,7 +148,7 @@ func (w *jsonWalker) value(t *pathTrie) error {
 	return err
 }
 
-// mark gives the problems at and below t the position of the next token.
+// mark notes in t the position of the next token.
 func (w *jsonWalker) mark(t *pathTrie) {
 	start := int(w.dec.InputOffset())
 	for start < len(w.data) && strings.IndexByte(" \t\r\n,:", w.data[start]) >= 0 {
@@ -155,9 +159,5 @@ func (w *jsonWalker) mark(t *pathTrie) {
 		w.lineStart = w.off + i + 1
 	}
 	w.off = start
-	pos := &position{line: w.line, col: utf8.RuneCount(w.data[w.lineStart:start]) + 1}
-	if w.found == nil {
-		w.found = map[*engine.Problem]*position{}
-	}
-	t.each(func(p *engine.Problem) { w.found[p] = pos })
+	t.at = &position{line: w.line, col: utf8.RuneCount(w.data[w.lineStart:start]) + 1}
 }

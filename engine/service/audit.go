@@ -82,7 +82,7 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	if err != nil {
 		return nil, err
 	}
-	stages, err := s.PluginStages(rs, req.DevPlugins)
+	plugins, err := s.PluginStages(rs, req.DevPlugins)
 	if err != nil {
 		return nil, err
 	}
@@ -96,19 +96,15 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	if err := checkTeams(snap.Plan, req.Scope); err != nil {
 		return nil, err
 	}
-	if len(stages) > 0 && s.opt.Plugins.HistoryDays > 0 {
-		h, err := s.pluginHistory(ctx, s.Today(req.Today), snap.CheckIns)
-		if err != nil {
+	var history *host.History
+	if len(plugins) > 0 && s.opt.Plugins.HistoryDays > 0 {
+		if history, err = s.pluginHistory(ctx, s.Today(req.Today), snap.CheckIns); err != nil {
 			return nil, err
 		}
-		for i, st := range stages {
-			if hs, ok := st.(host.Stage); ok {
-				hs.History = h
-				stages[i] = hs
-			}
-		}
 	}
-	for i, st := range stages {
+	stages := make([]audit.Stage, len(plugins))
+	for i, st := range plugins {
+		st.History = history
 		stages[i] = timedStage{st, s.opt.Observer}
 	}
 	loaded := time.Now()

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/okrmap/okrmap/engine"
-	"github.com/okrmap/okrmap/engine/audit"
 	"github.com/okrmap/okrmap/engine/rules"
 	"github.com/okrmap/okrmap/plugins/host"
 	pb "github.com/okrmap/okrmap/plugins/proto/okrmap/plugin/v1"
@@ -96,7 +95,7 @@ func (s *Service) CheckRuleNames(rs *rules.Set) error {
 // dev binary, and warns in the log about plugin binaries that are not
 // pinned and about settings for plugins that are not pinned. A rule of rs
 // named like a plugin's rules is an error.
-func (s *Service) PluginStages(rs *rules.Set, dev []string) ([]audit.Stage, error) {
+func (s *Service) PluginStages(rs *rules.Set, dev []string) ([]host.Stage, error) {
 	l, err := s.readLock()
 	if err != nil {
 		return nil, err
@@ -112,7 +111,7 @@ func (s *Service) PluginStages(rs *rules.Set, dev []string) ([]audit.Stage, erro
 	if err := s.strayPluginSettings(l, dev...); err != nil {
 		s.opt.Log.Warn(err.Error())
 	}
-	var stages []audit.Stage
+	var stages []host.Stage
 	for _, p := range l.Plugins {
 		if !slices.ContainsFunc(devLock.Plugins, func(d host.Locked) bool { return d.Name == p.Name }) {
 			stages = append(stages, host.Stage{Spec: s.pluginSpec(p)})
@@ -232,7 +231,7 @@ func (s *Service) VerifyPlugins(ctx context.Context) (*host.Lock, error) {
 	if errs := l.Verify(); len(errs) > 0 {
 		return nil, engine.Errorf(engine.EINVALID, "%v", errors.Join(errs...))
 	}
-	if err := s.CheckPluginSettings(ctx); err != nil {
+	if err := s.checkPluginSettings(ctx, l); err != nil {
 		return nil, err
 	}
 	return l, nil
@@ -249,19 +248,25 @@ func (s *Service) CheckPluginSettings(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.checkPluginSettings(ctx, l)
+}
+
+func (s *Service) checkPluginSettings(ctx context.Context, l *host.Lock) error {
 	if err := s.strayPluginSettings(l); err != nil {
 		return err
 	}
-	plugins, err := s.Plugins(ctx)
-	if err != nil {
-		return err
-	}
 	var errs []error
-	for _, p := range plugins {
-		if settings, ok := s.opt.Plugins.Settings[p.Name]; ok {
-			if _, err := sdk.ParseSettings(sdk.DescriptionFromProto(p.Description), settings); err != nil {
-				errs = append(errs, fmt.Errorf("plugins.settings.%s: %w", p.Name, err))
-			}
+	for _, p := range l.Plugins {
+		settings, ok := s.opt.Plugins.Settings[p.Name]
+		if !ok {
+			continue
+		}
+		d, err := host.Describe(context.WithoutCancel(ctx), s.pluginSpec(p))
+		if err != nil {
+			return err
+		}
+		if _, err := sdk.ParseSettings(sdk.DescriptionFromProto(d), settings); err != nil {
+			errs = append(errs, fmt.Errorf("plugins.settings.%s: %w", p.Name, err))
 		}
 	}
 	if len(errs) > 0 {

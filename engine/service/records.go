@@ -55,18 +55,28 @@ func (s *Service) Apply(ctx context.Context, req ApplyRequest) (engine.Changes, 
 // without a database; it returns how many entities they declare.
 func (s *Service) Validate(files ...string) (int, error) {
 	ph := s.phases("validate", "load")
-	set, err := plan.Load(files...)
+	set, err := loadValid(ph, files)
 	if err != nil {
-		return 0, err
-	}
-	ph.next("validate")
-	if err := set.Validate(); err != nil {
 		return 0, err
 	}
 	n := 0
 	set.Plan.EachEntity(func(engine.Kind, string, engine.Source) { n++ })
 	ph.end("entities", n)
 	return n, nil
+}
+
+// loadValid reads plan files and validates them as a whole, in ph's load
+// and validate phases.
+func loadValid(ph *phases, files []string) (*plan.Set, error) {
+	set, err := plan.Load(files...)
+	if err != nil {
+		return nil, err
+	}
+	ph.next("validate")
+	if err := set.Validate(); err != nil {
+		return nil, err
+	}
+	return set, nil
 }
 
 // Export returns the stored model as a plan; with a period in scope, that

@@ -143,12 +143,8 @@ type LintResult struct {
 // the pinned plugins.
 func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error) {
 	ph := s.phases("lint", "load")
-	set, err := plan.Load(req.Files...)
+	set, err := loadValid(ph, req.Files)
 	if err != nil {
-		return nil, err
-	}
-	ph.next("validate")
-	if err := set.Validate(); err != nil {
 		return nil, err
 	}
 	ph.next("compile")
@@ -161,8 +157,12 @@ func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error
 	g := resolve.Resolve(resolve.Input{Plan: set.Plan, Today: s.Today(req.Today)})
 	var stages []audit.Stage
 	if req.Plugins || len(req.DevPlugins) > 0 {
-		if stages, err = s.PluginStages(rs, req.DevPlugins); err != nil {
+		plugins, err := s.PluginStages(rs, req.DevPlugins)
+		if err != nil {
 			return nil, err
+		}
+		for _, st := range plugins {
+			stages = append(stages, st)
 		}
 	}
 	ph.next("evaluate")

@@ -177,11 +177,8 @@ func loadFindings(ctx context.Context, tx *sql.Tx, blob []byte) ([]engine.Findin
 			}
 			f.Trace = t
 		}
-		if waiver != "" {
-			f.Waiver = &engine.Waiver{}
-			if err := json.Unmarshal([]byte(waiver), f.Waiver); err != nil {
-				return err
-			}
+		if err := setWaiver(&f, waiver); err != nil {
+			return err
 		}
 		bodies[id] = f
 		return nil
@@ -198,6 +195,15 @@ func loadFindings(ctx context.Context, tx *sql.Tx, blob []byte) ([]engine.Findin
 		out[i] = f
 	}
 	return out, nil
+}
+
+// setWaiver sets f's waiver from its stored JSON; "" is none.
+func setWaiver(f *engine.Finding, waiver string) error {
+	if waiver == "" {
+		return nil
+	}
+	f.Waiver = &engine.Waiver{}
+	return json.Unmarshal([]byte(waiver), f.Waiver)
 }
 
 // legacyFindings reads the findings of a run stored one row each.
@@ -226,11 +232,8 @@ func legacyFindings(ctx context.Context, tx *sql.Tx, id int64) ([]engine.Finding
 		if err := r.Scan(&f.Rule, &f.Severity, &f.Scope, &f.Entity, &f.Team, &f.Message, &f.Fix, &trace, &f.Fingerprint, &waiver, &f.NotJudged); err != nil {
 			return err
 		}
-		if waiver != "" {
-			f.Waiver = &engine.Waiver{}
-			if err := json.Unmarshal([]byte(waiver), f.Waiver); err != nil {
-				return err
-			}
+		if err := setWaiver(&f, waiver); err != nil {
+			return err
 		}
 		if trace != "" {
 			if err := json.Unmarshal([]byte(trace), &f.Trace); err != nil {

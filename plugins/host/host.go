@@ -48,23 +48,30 @@ type Result struct {
 // is killed before Run returns, whatever happened.
 func Run(ctx context.Context, s Spec, batches []*pb.GraphBatch, keys Keys) (*Result, error) {
 	return session(ctx, s, func(ctx context.Context, c protocol.Impl) (*Result, error) {
-		desc, err := c.Describe(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("describe: %w", err)
-		}
-		if err := c.Configure(ctx, s.Settings); err != nil {
-			return nil, fmt.Errorf("configure: %w", err)
-		}
-		found, err := c.Check(ctx, batches)
-		if err != nil {
-			return nil, fmt.Errorf("check: %w", err)
-		}
-		fs, err := Validate(desc, found, keys)
-		if err != nil {
-			return nil, err
-		}
-		return &Result{Description: desc, Findings: fs}, nil
+		return Converse(ctx, c, s.Settings, batches, keys)
 	})
+}
+
+// Converse is what okrmap asks a connected plugin in an audit: who it is,
+// then to take its settings and check the graph; its findings are checked
+// against its description and the graph (see Validate).
+func Converse(ctx context.Context, c protocol.Impl, settings map[string]string, batches []*pb.GraphBatch, keys Keys) (*Result, error) {
+	desc, err := c.Describe(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("describe: %w", err)
+	}
+	if err := c.Configure(ctx, settings); err != nil {
+		return nil, fmt.Errorf("configure: %w", err)
+	}
+	found, err := c.Check(ctx, batches)
+	if err != nil {
+		return nil, fmt.Errorf("check: %w", err)
+	}
+	fs, err := Validate(desc, found, keys)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Description: desc, Findings: fs}, nil
 }
 
 // Describe starts the plugin and asks only who it is.

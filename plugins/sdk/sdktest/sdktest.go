@@ -6,7 +6,6 @@ package sdktest
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -119,25 +118,12 @@ func (fx *Fixture) Run(t testing.TB, p sdk.Plugin, settings map[string]string) (
 	if err != nil {
 		return nil, err
 	}
-	c := raw.(protocol.Impl)
-	ctx := context.Background()
-	desc, err := c.Describe(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("describe: %w", err)
-	}
-	if err := c.Configure(ctx, settings); err != nil {
-		return nil, fmt.Errorf("configure: %w", err)
-	}
 	batches, keys := host.Batches(fx.graph, fx.history)
-	found, err := c.Check(ctx, batches)
-	if err != nil {
-		return nil, fmt.Errorf("check: %w", err)
-	}
-	fs, err := host.Validate(desc, found, keys)
+	res, err := host.Converse(context.Background(), raw.(protocol.Impl), settings, batches, keys)
 	if err != nil {
 		return nil, err
 	}
-	return fx.reported(fs), nil
+	return fx.reported(res.Findings), nil
 }
 
 // CheckBinary runs a built plugin binary against the fixture, as okrmap

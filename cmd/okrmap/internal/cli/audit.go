@@ -88,7 +88,7 @@ Put it in cron or CI: see examples/ and the README.`,
 			}
 			req := service.AuditRequest{Scope: scope, Packs: extra, Today: day, Author: a.cfg.Author,
 				Format: format, Output: output, Color: output == "" && a.terminal(), NoStore: noStore,
-				DevPlugins: append(slices.Clone(a.cfg.Plugins.Dev), devPlugins...)}
+				DevPlugins: a.devPlugins(devPlugins)}
 			if noStore && notifyURL != "" {
 				return usageError{fmt.Errorf("--notify tells webhooks about stored runs; drop it or --no-store")}
 			}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -153,6 +154,11 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 	list.Flags().StringVarP(&output, "output", "o", "text", "text, json or yaml")
 	cmd.AddCommand(list)
 	return cmd
+}
+
+// devPlugins are the binaries plugins.dev and the --plugin-dev flags name.
+func (a *app) devPlugins(flags []string) []string {
+	return append(slices.Clone(a.cfg.Plugins.Dev), flags...)
 }
 
 // settingType names a plugin setting's type; "" is a string.

@@ -239,7 +239,7 @@ plugin failed (its plugin-failure finding says why) or a rule hit a limit.`,
 				return err
 			}
 			res, err := a.offline().Lint(cmd.Context(), service.LintRequest{Files: files, Packs: extra, Today: day, Plugins: plugins,
-				DevPlugins: append(slices.Clone(a.cfg.Plugins.Dev), devPlugins...)})
+				DevPlugins: a.devPlugins(devPlugins)})
 			if err != nil {
 				return err
 			}
