@@ -19,8 +19,15 @@ import (
 // gets perm less the process's umask; a replaced file keeps its mode, so a
 // file made private stays private. When write or any step fails, path is
 // left as it was and no temporary file remains. The directory is created
-// if needed.
+// if needed. A path that exists and is not a regular file (/dev/null,
+// /dev/stdout, a named pipe) cannot be replaced, so it is written in place.
 func Write(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		if st.IsDir() {
+			return fmt.Errorf("write %s: it is a directory; name a file", path)
+		}
+		return writeInPlace(path, write)
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -64,6 +71,26 @@ func Write(path string, perm os.FileMode, write func(io.Writer) error) (err erro
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
+	}
+	return nil
+}
+
+// writeInPlace writes to an existing file that is not a regular one.
+func writeInPlace(path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	bw := bufio.NewWriterSize(f, 64<<10)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }
