@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/okrmap/okrmap/engine"
-	"github.com/okrmap/okrmap/engine/sqlite"
 	"github.com/okrmap/okrmap/engine/tree"
 )
 
@@ -365,6 +364,6 @@ func atoi(t *testing.T, s string) int {
 	return n
 }
 
-func checkIn(kr string, v float64) sqlite.Batch {
-	return sqlite.Batch{CheckIns: []engine.CheckIn{{KeyResult: kr, Value: v, At: now}}}
+func checkIn(kr string, v float64) engine.Batch {
+	return engine.Batch{CheckIns: []engine.CheckIn{{KeyResult: kr, Value: v, At: now}}}
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/okrmap/okrmap/engine/formula"
 	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/engine/service"
-	"github.com/okrmap/okrmap/engine/sqlite"
 	"github.com/okrmap/okrmap/engine/tree"
 )
 
@@ -604,8 +603,8 @@ func (d *Dashboard) checkIn(w http.ResponseWriter, r *http.Request) {
 
 // checkInBatch is one check-in as a batch; the form's idempotency key
 // makes a double submit store it once.
-func checkInBatch(c engine.CheckIn, idem, author string) sqlite.Batch {
-	b := sqlite.Batch{CheckIns: []engine.CheckIn{c}}
+func checkInBatch(c engine.CheckIn, idem, author string) engine.Batch {
+	b := engine.Batch{CheckIns: []engine.CheckIn{c}}
 	if idem != "" && len(idem) <= 200 {
 		conf := ""
 		if c.Confidence != nil {

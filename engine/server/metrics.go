@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"net/http"
-	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -56,7 +55,7 @@ func newMetrics(svc *service.Service) *metrics {
 	m.reg.MustRegister(m.requests, m.auditDuration, m.auditLast, m.audits, m.findings, m.scores, m.pluginTime, m.pluginFails,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&storeCollector{svc: svc,
-			size:  prometheus.NewDesc("okrmap_database_size_bytes", "Size of the database file and its write-ahead log.", nil, nil),
+			size:  prometheus.NewDesc("okrmap_database_size_bytes", "Bytes the database takes on disk: the SQLite file and its write-ahead log, or the PostgreSQL database.", nil, nil),
 			stale: prometheus.NewDesc("okrmap_stale_kpis", "KPIs not measured within their frequency window, as of today.", nil, nil)})
 	return m
 }
@@ -134,16 +133,11 @@ type storeCollector struct {
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.size; ch <- c.stale }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
-	path := c.svc.DB().Path()
-	var size int64
-	for _, p := range []string{path, path + "-wal"} {
-		if st, err := os.Stat(p); err == nil {
-			size += st.Size()
-		}
-	}
-	ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(size))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if size, err := c.svc.DB().Size(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(size))
+	}
 	if n, err := c.svc.StaleKPIs(ctx); err == nil {
 		ch <- prometheus.MustNewConstMetric(c.stale, prometheus.GaugeValue, float64(n))
 	}

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/service"
-	"github.com/okrmap/okrmap/engine/sqlite"
 )
 
 // writes are the routes that change something, with a valid body each.
@@ -187,7 +187,7 @@ func TestAuthProxy(t *testing.T) {
 	b := newAPI(t, cfg, service.Options{})
 	b.want(200, "POST", "/api/v1/plans", b.token("admin"), examplePlan(t), nil)
 	b.want(200, "GET", "/api/v1/entities/teams", "", nil, nil, "X-Forwarded-Email", "cmo@example.com")
-	var rec sqlite.Recorded
+	var rec engine.Recorded
 	b.want(201, "POST", "/api/v1/measurements", "", map[string]any{"measurements": []map[string]any{{"kpi": "sqls", "value": 5}}}, &rec, "X-Forwarded-Email", "cmo@example.com")
 	b.want(403, "POST", "/api/v1/tokens", "", map[string]any{"name": "x", "role": "admin"}, nil, "X-Forwarded-Email", "cmo@example.com")
 	ms, err := b.svc.DB().Measurements(context.Background(), "sqls")

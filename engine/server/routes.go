@@ -19,7 +19,6 @@ import (
 	"github.com/okrmap/okrmap/engine/plan"
 	"github.com/okrmap/okrmap/engine/report"
 	"github.com/okrmap/okrmap/engine/service"
-	"github.com/okrmap/okrmap/engine/sqlite"
 	"github.com/okrmap/okrmap/engine/tree"
 	"github.com/okrmap/okrmap/schemas"
 )
@@ -73,9 +72,10 @@ func (s *Server) routes() {
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	v, err := s.svc.DB().SchemaVersion(ctx)
-	if err == nil && v != sqlite.SchemaVersion() {
-		err = fmt.Errorf("database schema version %d, this okrmap's is %d", v, sqlite.SchemaVersion())
+	db := s.svc.DB()
+	v, err := db.SchemaVersion(ctx)
+	if err == nil && v != db.KnownVersion() {
+		err = fmt.Errorf("database schema version %d, this okrmap's is %d", v, db.KnownVersion())
 	}
 	if err != nil {
 		s.log.Warn("not ready", "err", err)
@@ -298,7 +298,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	author := caller(r).name
-	var b sqlite.Batch
+	var b engine.Batch
 	if strings.HasSuffix(r.URL.Path, "/checkins") {
 		if len(req.Measurements) > 0 || len(req.CheckIns) == 0 {
 			return badRequest("send {\"checkins\": [...]} with at least one check-in")
@@ -571,7 +571,7 @@ func (s *Server) removeWaiver(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) tokens(w http.ResponseWriter, r *http.Request) error {
-	return writeItems[sqlite.Token](w, r)(s.svc.Tokens(r.Context()))
+	return writeItems[engine.Token](w, r)(s.svc.Tokens(r.Context()))
 }
 
 type tokenRequest struct {
@@ -581,7 +581,7 @@ type tokenRequest struct {
 }
 
 type tokenResponse struct {
-	sqlite.Token
+	engine.Token
 	Secret string `json:"secret"`
 }
 

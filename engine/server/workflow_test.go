@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/report"
 	"github.com/okrmap/okrmap/engine/service"
-	"github.com/okrmap/okrmap/engine/sqlite"
 )
 
 // TestWorkflow uses the API as a team would: apply the shipped plan, read
@@ -113,7 +113,7 @@ func TestWorkflow(t *testing.T) {
 	}
 
 	// History: a batch in one transaction, and a retried request stored once.
-	var rec sqlite.Recorded
+	var rec engine.Recorded
 	a.want(201, "POST", "/api/v1/checkins", writer, map[string]any{"checkins": []map[string]any{
 		{"key_result": "sme-sqls", "value": 3400, "confidence": 0.7}, {"key_result": "sme-sqls", "value": 3500, "note": "webinar"}}}, &rec)
 	if rec.Stored != 2 {

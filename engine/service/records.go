@@ -9,7 +9,6 @@ import (
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/csvimport"
 	"github.com/okrmap/okrmap/engine/plan"
-	"github.com/okrmap/okrmap/engine/sqlite"
 )
 
 // ApplyRequest asks to upsert plan documents.
@@ -102,18 +101,18 @@ func (s *Service) Export(ctx context.Context, period string) (*engine.Plan, erro
 }
 
 // Record stores check-ins and measurements in one transaction, all or
-// nothing; see sqlite.DB.Record for duplicates and idempotency keys. A
+// nothing; see engine.Store.Record for duplicates and idempotency keys. A
 // time further ahead than Options.FutureTolerance is refused.
-func (s *Service) Record(ctx context.Context, b sqlite.Batch) (sqlite.Recorded, error) {
+func (s *Service) Record(ctx context.Context, b engine.Batch) (engine.Recorded, error) {
 	latest := s.opt.Now().Add(s.opt.FutureTolerance)
 	for _, c := range b.CheckIns {
 		if c.At.After(latest) {
-			return sqlite.Recorded{}, s.futureError(c.KeyResult, c.At)
+			return engine.Recorded{}, s.futureError(c.KeyResult, c.At)
 		}
 	}
 	for _, m := range b.Measurements {
 		if m.At.After(latest) {
-			return sqlite.Recorded{}, s.futureError(m.KPI, m.At)
+			return engine.Recorded{}, s.futureError(m.KPI, m.At)
 		}
 	}
 	return s.db.Record(ctx, b)
@@ -128,15 +127,15 @@ func (s *Service) futureError(key string, at time.Time) error {
 // stores every row in one transaction, or none when any row is wrong. Rows
 // already stored (same KPI, time and value) are counted, not stored again,
 // so importing a file twice changes nothing.
-func (s *Service) ImportMeasurements(ctx context.Context, name string, r io.Reader, author string) (sqlite.Recorded, error) {
+func (s *Service) ImportMeasurements(ctx context.Context, name string, r io.Reader, author string) (engine.Recorded, error) {
 	ph := s.phases("import", "read")
 	known, err := s.db.KPIKeys(ctx)
 	if err != nil {
-		return sqlite.Recorded{}, err
+		return engine.Recorded{}, err
 	}
 	ms, err := csvimport.Measurements(name, r, func(k string) bool { return known[k] })
 	if err != nil {
-		return sqlite.Recorded{}, err
+		return engine.Recorded{}, err
 	}
 	for i := range ms {
 		if ms[i].Author == "" {
@@ -144,7 +143,7 @@ func (s *Service) ImportMeasurements(ctx context.Context, name string, r io.Read
 		}
 	}
 	ph.next("store")
-	rec, err := s.Record(ctx, sqlite.Batch{Measurements: ms})
+	rec, err := s.Record(ctx, engine.Batch{Measurements: ms})
 	if err != nil {
 		return rec, err
 	}
@@ -155,13 +154,13 @@ func (s *Service) ImportMeasurements(ctx context.Context, name string, r io.Read
 // CloseQuarter scores and closes a period, rolling unfinished work into
 // req.Next when it is set. A period that has not ended is refused unless
 // req.Force; req.DryRun writes nothing. Today is the service's.
-func (s *Service) CloseQuarter(ctx context.Context, req sqlite.CloseRequest) (*sqlite.CloseResult, error) {
+func (s *Service) CloseQuarter(ctx context.Context, req engine.CloseRequest) (*engine.CloseResult, error) {
 	req.Today = s.Today(engine.Date{})
 	return s.db.ClosePeriod(ctx, req)
 }
 
-// ReopenQuarter undoes the latest close of period (see sqlite.DB.Reopen).
-func (s *Service) ReopenQuarter(ctx context.Context, period string) (*sqlite.ReopenResult, error) {
+// ReopenQuarter undoes the latest close of period (see engine.Store.Reopen).
+func (s *Service) ReopenQuarter(ctx context.Context, period string) (*engine.ReopenResult, error) {
 	return s.db.Reopen(ctx, period)
 }
 

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,8 +21,10 @@ import (
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/connect"
 	"github.com/okrmap/okrmap/engine/notify"
+	"github.com/okrmap/okrmap/engine/postgres"
 	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/engine/sqlite"
+	"github.com/okrmap/okrmap/engine/store"
 	"github.com/okrmap/okrmap/engine/waiver"
 )
 
@@ -74,9 +77,10 @@ type Options struct {
 	// database; Open imports it once. "" means waivers.yaml beside the
 	// database.
 	WaiverFile string
-	// DBPath is the database file; files that default to its directory
-	// (the lock file, the legacy waiver file) are found from it. Open and
-	// New set it.
+	// DBPath is the database file, or a server database's URL; files that
+	// default to the file's directory (the lock file, the legacy waiver
+	// file) are found from it, or in the working directory for a server.
+	// Open and New set it.
 	DBPath string
 	Log    *slog.Logger     // nil discards
 	Now    func() time.Time // nil is time.Now
@@ -115,7 +119,7 @@ func (nopObserver) PluginDone(string, time.Duration, error)                  {}
 
 // Service runs okrmap's use cases against one database.
 type Service struct {
-	db  *sqlite.DB
+	db  engine.Store
 	opt Options
 
 	mu         sync.Mutex // guards graph, refreshing and refreshErr
@@ -131,10 +135,27 @@ type Service struct {
 	fastLoad time.Duration // fastLoad; tests lower it
 }
 
-// Open opens (creating and migrating) the database at path and returns a
-// service over it. A legacy waiver file is imported on the first open.
-func Open(ctx context.Context, path string, o Options) (*Service, error) {
-	db, err := sqlite.Open(ctx, path)
+// OpenDB opens (creating and migrating) the database at where: a
+// postgres:// URL, or a SQLite file path, which may start with sqlite:.
+func OpenDB(ctx context.Context, where string) (engine.Store, error) {
+	var db *store.DB
+	var err error
+	if postgres.IsURL(where) {
+		db, err = postgres.Open(ctx, where)
+	} else {
+		db, err = sqlite.Open(ctx, strings.TrimPrefix(where, "sqlite:"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
+}
+
+// Open opens (creating and migrating) the database at where (see OpenDB)
+// and returns a service over it. A legacy waiver file is imported on the
+// first open.
+func Open(ctx context.Context, where string, o Options) (*Service, error) {
+	db, err := OpenDB(ctx, where)
 	if err != nil {
 		return nil, err
 	}
@@ -147,10 +168,10 @@ func Open(ctx context.Context, path string, o Options) (*Service, error) {
 }
 
 // New returns a service over an open database.
-func New(db *sqlite.DB, o Options) *Service {
+func New(db engine.Store, o Options) *Service {
 	o.DBPath = db.Path()
 	s := Offline(o)
-	db.Now = s.opt.Now
+	db.SetNow(s.opt.Now)
 	s.db = db
 	return s
 }
@@ -176,7 +197,7 @@ func (s *Service) Close() error { return s.db.Close() }
 
 // DB is the store, for what has no use case of its own (backups, schema
 // version, history listings).
-func (s *Service) DB() *sqlite.DB { return s.db }
+func (s *Service) DB() engine.Store { return s.db }
 
 // Now is the service's clock.
 func (s *Service) Now() time.Time { return s.opt.Now() }
@@ -189,8 +210,12 @@ func (s *Service) Today(day engine.Date) engine.Date {
 	return day
 }
 
-// besideDB returns name in the database's directory.
+// besideDB returns name in the database file's directory; for a
+// database on a server, name in the working directory.
 func (s *Service) besideDB(name string) string {
+	if postgres.IsURL(s.opt.DBPath) {
+		return name
+	}
 	return filepath.Join(filepath.Dir(s.opt.DBPath), name)
 }
 
@@ -234,7 +259,7 @@ type cachedGraph struct {
 	today    engine.Date
 	loadedAt time.Time
 	loadTook time.Duration
-	snap     *sqlite.Snapshot
+	snap     *engine.Snapshot
 	graph    *resolve.Graph
 	trees    map[string]*treeEntry // by scope, built on first use
 
@@ -260,7 +285,7 @@ func (c *cachedGraph) indexOf(used bool) *index {
 // large plan): then readers are answered from the cached graph at once,
 // and after writes one background read at a time brings it up to date, at
 // most once per MaxStale, so readers never queue behind a reload.
-func (s *Service) Graph(ctx context.Context, today engine.Date) (*resolve.Graph, *sqlite.Snapshot, error) {
+func (s *Service) Graph(ctx context.Context, today engine.Date) (*resolve.Graph, *engine.Snapshot, error) {
 	if !today.IsZero() && today != s.Today(engine.Date{}) {
 		c, err := s.loadGraph(ctx, 0, today)
 		if err != nil {

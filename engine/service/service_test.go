@@ -17,7 +17,6 @@ import (
 	"github.com/okrmap/okrmap/engine/notify"
 	"github.com/okrmap/okrmap/engine/plan"
 	"github.com/okrmap/okrmap/engine/report"
-	"github.com/okrmap/okrmap/engine/sqlite"
 	"github.com/okrmap/okrmap/engine/tree"
 )
 
@@ -252,15 +251,15 @@ func TestHistoryIsTrustworthy(t *testing.T) {
 		"NaN":    {KPI: "sqls", Value: math.NaN()},
 		"Inf":    {KPI: "sqls", Value: math.Inf(1)},
 	} {
-		if _, err := s.Record(ctx, sqlite.Batch{Measurements: []engine.Measurement{m}}); engine.ErrorCode(err) != engine.EINVALID {
+		if _, err := s.Record(ctx, engine.Batch{Measurements: []engine.Measurement{m}}); engine.ErrorCode(err) != engine.EINVALID {
 			t.Errorf("%s measurement: %v, want an input error", name, err)
 		}
 	}
-	if _, err := s.Record(ctx, sqlite.Batch{CheckIns: []engine.CheckIn{{KeyResult: "sme-sqls", Value: math.NaN()}}}); engine.ErrorCode(err) != engine.EINVALID {
+	if _, err := s.Record(ctx, engine.Batch{CheckIns: []engine.CheckIn{{KeyResult: "sme-sqls", Value: math.NaN()}}}); engine.ErrorCode(err) != engine.EINVALID {
 		t.Errorf("NaN check-in: %v", err)
 	}
 	// Within the tolerance is fine: clocks differ a little.
-	if _, err := s.Record(ctx, sqlite.Batch{Measurements: []engine.Measurement{{KPI: "sqls", Value: 1, At: now.Add(30 * time.Minute)}}}); err != nil {
+	if _, err := s.Record(ctx, engine.Batch{Measurements: []engine.Measurement{{KPI: "sqls", Value: 1, At: now.Add(30 * time.Minute)}}}); err != nil {
 		t.Error(err)
 	}
 }
@@ -272,7 +271,7 @@ func TestKeyResultFollowsItsKPI(t *testing.T) {
 	now := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	s := newService(t, Options{Now: func() time.Time { return now }})
 	ctx := context.Background()
-	if _, err := s.Record(ctx, sqlite.Batch{Measurements: []engine.Measurement{{KPI: "sourced-pipeline", Value: 7960000, Author: "warehouse"}}}); err != nil {
+	if _, err := s.Record(ctx, engine.Batch{Measurements: []engine.Measurement{{KPI: "sourced-pipeline", Value: 7960000, Author: "warehouse"}}}); err != nil {
 		t.Fatal(err)
 	}
 	e, err := s.Entity(ctx, "mkt-sourced-pipeline")
@@ -316,7 +315,7 @@ func TestKeyResultFollowsItsKPI(t *testing.T) {
 	if !strings.Contains(md.String(), "| Marketing-sourced pipeline | 6,000,000 -> 9,000,000 USD | 65%") {
 		t.Errorf("the board pack does not show 65%% for the key result:\n%s", md.String())
 	}
-	closed, err := s.CloseQuarter(ctx, sqlite.CloseRequest{Period: "2026-Q4", Force: true})
+	closed, err := s.CloseQuarter(ctx, engine.CloseRequest{Period: "2026-Q4", Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +326,7 @@ func TestKeyResultFollowsItsKPI(t *testing.T) {
 	}
 	// Closed: a later measurement is stored, the key result stays.
 	now = now.Add(24 * time.Hour)
-	if _, err := s.Record(ctx, sqlite.Batch{Measurements: []engine.Measurement{{KPI: "sourced-pipeline", Value: 9500000}}}); err != nil {
+	if _, err := s.Record(ctx, engine.Batch{Measurements: []engine.Measurement{{KPI: "sourced-pipeline", Value: 9500000}}}); err != nil {
 		t.Fatalf("measuring a KPI whose key result is closed: %v", err)
 	}
 	if cs, _ := s.CheckIns(ctx, "mkt-sourced-pipeline"); len(cs) != 1 {

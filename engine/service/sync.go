@@ -12,7 +12,6 @@ import (
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/connect"
 	"github.com/okrmap/okrmap/engine/resolve"
-	"github.com/okrmap/okrmap/engine/sqlite"
 )
 
 // Sync defaults, when a connector does not set its own.
@@ -106,7 +105,7 @@ func (s *Service) Sync(ctx context.Context, req SyncRequest) (*SyncResult, error
 
 // dueKPIs groups the KPIs to read by connector; those not due are listed
 // as skipped.
-func (s *Service) dueKPIs(snap *sqlite.Snapshot, req SyncRequest, now time.Time) (map[string][]engine.KPI, *SyncResult, error) {
+func (s *Service) dueKPIs(snap *engine.Snapshot, req SyncRequest, now time.Time) (map[string][]engine.KPI, *SyncResult, error) {
 	res := &SyncResult{Items: []SyncItem{}}
 	asked := map[string]bool{}
 	for _, k := range req.KPIs {
@@ -272,7 +271,7 @@ func (s *Service) storeSync(ctx context.Context, name string, items []SyncItem, 
 	if req.DryRun {
 		return nil
 	}
-	b := sqlite.Batch{Measurements: ms}
+	b := engine.Batch{Measurements: ms}
 	for _, it := range items {
 		b.Syncs = append(b.Syncs, engine.SyncStatus{KPI: it.KPI, Connector: name, At: now, Error: it.Error})
 	}

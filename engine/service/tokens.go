@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
-	"github.com/okrmap/okrmap/engine/sqlite"
 )
 
 // Token roles, each allowing what the one before allows.
@@ -41,20 +40,20 @@ func hashSecret(secret string) string {
 
 // CreateToken stores a new API token and returns its secret, which is not
 // stored and cannot be shown again. ttl 0 never expires.
-func (s *Service) CreateToken(ctx context.Context, name, role string, ttl time.Duration) (string, sqlite.Token, error) {
+func (s *Service) CreateToken(ctx context.Context, name, role string, ttl time.Duration) (string, engine.Token, error) {
 	if !engine.ValidKey(name) {
-		return "", sqlite.Token{}, engine.Errorf(engine.EINVALID, "token name %q: use lower-case letters, digits, _ and -", name)
+		return "", engine.Token{}, engine.Errorf(engine.EINVALID, "token name %q: use lower-case letters, digits, _ and -", name)
 	}
 	if !slices.Contains(Roles, role) {
-		return "", sqlite.Token{}, engine.Errorf(engine.EINVALID, "role %q: use read, write or admin", role)
+		return "", engine.Token{}, engine.Errorf(engine.EINVALID, "role %q: use read, write or admin", role)
 	}
 	if ttl < 0 {
-		return "", sqlite.Token{}, engine.Errorf(engine.EINVALID, "expiry %s is in the past", ttl)
+		return "", engine.Token{}, engine.Errorf(engine.EINVALID, "expiry %s is in the past", ttl)
 	}
 	b := make([]byte, 20)
 	rand.Read(b)
 	secret := tokenPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
-	t := sqlite.Token{Name: name, Role: role, Hash: hashSecret(secret)}
+	t := engine.Token{Name: name, Role: role, Hash: hashSecret(secret)}
 	if ttl > 0 {
 		t.ExpiresAt = s.opt.Now().Add(ttl).UTC()
 	}
@@ -65,7 +64,7 @@ func (s *Service) CreateToken(ctx context.Context, name, role string, ttl time.D
 }
 
 // Tokens lists the tokens, without secrets.
-func (s *Service) Tokens(ctx context.Context) ([]sqlite.Token, error) { return s.db.Tokens(ctx) }
+func (s *Service) Tokens(ctx context.Context) ([]engine.Token, error) { return s.db.Tokens(ctx) }
 
 // RevokeToken revokes a token by name; it stops working at once.
 func (s *Service) RevokeToken(ctx context.Context, name string) error {
@@ -91,13 +90,13 @@ var ErrBadToken = engine.Errorf(engine.EINVALID, "the token is unknown, revoked 
 const tokenTTL = 5 * time.Second
 
 type cachedToken struct {
-	token sqlite.Token
+	token engine.Token
 	until time.Time
 }
 
 // Authenticate returns the token whose secret this is, and records its
 // use. Unknown, revoked and expired tokens fail with ErrBadToken.
-func (s *Service) Authenticate(ctx context.Context, secret string) (sqlite.Token, error) {
+func (s *Service) Authenticate(ctx context.Context, secret string) (engine.Token, error) {
 	hash := hashSecret(secret)
 	now := s.opt.Now()
 	if v, ok := s.tokens.Load(hash); ok {
@@ -116,7 +115,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (sqlite.Token
 	}
 	if subtle.ConstantTimeCompare([]byte(t.Hash), []byte(hash)) != 1 || !t.RevokedAt.IsZero() ||
 		!t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
-		return sqlite.Token{}, ErrBadToken
+		return engine.Token{}, ErrBadToken
 	}
 	// Record use at most once a minute per token, to spare the writer.
 	if now.Sub(t.LastUsed) > time.Minute {

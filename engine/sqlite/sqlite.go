@@ -1,8 +1,9 @@
-// Package sqlite stores okrmap's model and history in a SQLite database.
+// Package sqlite opens okrmap stores (package store) in SQLite files: the
+// embedded default, needing no server.
 //
-// Migrations are embedded and applied on Open, each in its own transaction.
-// Writes go through one connection in BEGIN IMMEDIATE transactions; reads use
-// a separate read-only pool, so readers never wait for a writer (WAL mode).
+// Writes go through one connection in BEGIN IMMEDIATE transactions; reads
+// use a separate read-only pool, so readers never wait for a writer (WAL
+// mode).
 package sqlite
 
 import (
@@ -14,22 +15,38 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/store"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
+// Migrations are the schema's migrations for SQLite.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrationFS, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory exists
+	}
+	return sub
+}
+
+// SchemaVersion is the schema version this okrmap migrates databases to.
+func SchemaVersion() int {
+	steps, _ := store.ReadMigrations(Migrations())
+	return len(steps)
+}
+
 // applicationID marks a SQLite file as an okrmap database ("okrm").
 const applicationID = 0x6f6b726d
+
+// driver is the database/sql driver; tests register variants.
+var driver = "sqlite3"
 
 // busyTimeout is how long a connection waits for a lock before failing.
 const busyTimeout = 10 * time.Second
@@ -37,32 +54,16 @@ const busyTimeout = 10 * time.Second
 // cacheKiB is each connection's page cache, as SQLite's negative cache_size.
 const cacheKiB = -32768
 
-// DB is an open okrmap database.
-type DB struct {
-	path string
-	w    *sql.DB // one connection; every write
-	r    *sql.DB // read-only pool
-
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
-
-	commits atomic.Int64 // writes committed through this DB, see Commits
-}
-
-// Commits counts the writes committed through this DB value, so a reader
-// in the same process can tell at no cost that it must read the revision
-// again.
-func (db *DB) Commits() int64 { return db.commits.Load() }
-
 // Open opens the database at path, creating it and its directory if needed,
 // and applies pending migrations. A database written by a newer okrmap, or a
 // SQLite file that is not an okrmap database, is refused and left untouched.
-func Open(ctx context.Context, path string) (*DB, error) {
-	return open(ctx, path, migrationFS)
+func Open(ctx context.Context, path string) (*store.DB, error) {
+	return OpenWith(ctx, path, Migrations())
 }
 
-func open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
-	steps, err := readMigrations(migrations)
+// OpenWith is Open with other migrations, for tests of migrating.
+func OpenWith(ctx context.Context, path string, migrations fs.FS) (*store.DB, error) {
+	steps, err := store.ReadMigrations(migrations)
 	if err != nil {
 		return nil, err
 	}
@@ -82,22 +83,19 @@ func open(ctx context.Context, path string, migrations fs.FS) (*DB, error) {
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, storageError(path, err)
 	}
-	db := &DB{path: path, Now: time.Now}
-	if db.w, err = sql.Open("sqlite3", dsn(path, "_txlock=immediate")); err != nil {
+	w, err := sql.Open(driver, dsn(path, "_txlock=immediate"))
+	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	db.w.SetMaxOpenConns(1)
-	db.w.SetMaxIdleConns(1)
-	db.w.SetConnMaxLifetime(0)
-	if err := db.migrate(ctx, steps); err != nil {
-		db.w.Close()
-		return nil, storageError(path, err)
-	}
-	if db.r, err = sql.Open("sqlite3", dsn(path, "mode=ro")); err != nil {
-		db.w.Close()
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	r, err := sql.Open(driver, dsn(path, "mode=ro"))
+	if err != nil {
+		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return db, nil
+	return store.Open(ctx, path, dialect{path}, w, r, migrations)
 }
 
 // dsn builds a go-sqlite3 DSN. Pragmas set here apply to every pooled
@@ -161,151 +159,43 @@ func checkExisting(ctx context.Context, path string, known int) error {
 	return nil
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
+// dialect is SQLite's store.Dialect for the file path.
+type dialect struct{ path string }
 
-// readMigrations reads NNNN_name.sql files, numbered 1, 2, 3 ... without gaps.
-func readMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(names)
-	var out []migration
-	for i, name := range names {
-		base := filepath.Base(name)
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil || v != i+1 {
-			return nil, fmt.Errorf("migration %s: want number %04d", base, i+1)
-		}
-		b, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{v, base, string(b)})
-	}
-	return out, nil
-}
-
-// migrate applies pending migrations, each in its own transaction that also
-// bumps user_version, so a crash leaves the database at a known version.
-func (db *DB) migrate(ctx context.Context, steps []migration) error {
-	var version int
-	if err := db.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if version > len(steps) {
-		return engine.Errorf(engine.ECONFLICT, "database %s has schema version %d, but this okrmap knows only up to %d: upgrade okrmap", db.path, version, len(steps))
-	}
-	for _, m := range steps[version:] {
-		err := db.writeTx(ctx, false, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
-			}
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d; PRAGMA application_id = %d", m.version, applicationID))
-			return err
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// SchemaVersion is the schema version this okrmap migrates databases to.
-func SchemaVersion() int {
-	steps, _ := readMigrations(migrationFS)
-	return len(steps)
-}
-
-// SchemaVersion returns the database's schema version.
-func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+func (dialect) Name() string                              { return "SQLite" }
+func (dialect) Rebind(q string) string                    { return q }
+func (dialect) BeginWrite(context.Context, *sql.Tx) error { return nil } // BEGIN IMMEDIATE took the lock
+func (dialect) ReadOptions() *sql.TxOptions               { return &sql.TxOptions{ReadOnly: true} }
+func (d dialect) Explain(err error) error                 { return storageError(d.path, err) }
+func (dialect) Version(ctx context.Context, q store.Querier) (int, error) {
 	var v int
-	err := db.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
 	return v, err
 }
 
-// Revision returns a number every committed write advances, so a reader
-// can tell whether what it cached is current.
-func (db *DB) Revision(ctx context.Context) (int64, error) {
-	var n int64
-	if err := db.r.QueryRowContext(ctx, "SELECT n FROM revision").Scan(&n); err != nil {
-		return 0, fmt.Errorf("read revision: %w", err)
-	}
-	return n, nil
+func (dialect) SetVersion(ctx context.Context, tx *sql.Tx, version int) error {
+	_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d; PRAGMA application_id = %d", version, applicationID))
+	return err
 }
 
-// Path returns the database file's path.
-func (db *DB) Path() string { return db.path }
-
-// Close closes the database.
-func (db *DB) Close() error {
-	var errs []error
-	if db.r != nil {
-		errs = append(errs, db.r.Close())
-	}
-	errs = append(errs, db.w.Close())
-	return errors.Join(errs...)
-}
-
-// write runs fn in a BEGIN IMMEDIATE transaction on the writer connection
-// and commits when fn returns nil.
-// rowCtx is the context for the statements of a write's row loops. The
-// driver watches a cancellable context with a goroutine per statement,
-// which makes a large write half again as slow; without it, cancelling ctx
-// still ends the write, as database/sql rolls the transaction back and the
-// next statement fails (writeTx then returns ctx's error).
-func rowCtx(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
-
-func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return db.writeTx(ctx, true, fn)
-}
-
-// writeTx is write; with bump it also advances the revision (see Revision).
-func (db *DB) writeTx(ctx context.Context, bump bool, fn func(tx *sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return storageError(db.path, fmt.Errorf("begin write: %w", err))
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		if ctx.Err() != nil { // a row loop saw the rolled-back transaction
-			return ctx.Err()
+// Size is the database file's and its write-ahead log's.
+func (d dialect) Size(context.Context, *sql.DB) (int64, error) {
+	var size int64
+	for _, p := range []string{d.path, d.path + "-wal"} {
+		st, err := os.Stat(p)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return 0, err
 		}
-		return storageError(db.path, err)
-	}
-	if bump {
-		if _, err := tx.ExecContext(ctx, "UPDATE revision SET n = n + 1"); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("bump revision: %w", err)
+		if err == nil {
+			size += st.Size()
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return storageError(db.path, fmt.Errorf("commit: %w", err))
-	}
-	if bump {
-		db.commits.Add(1)
-	}
-	return nil
-}
-
-// read runs fn in a read-only transaction: one consistent snapshot.
-func (db *DB) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return fmt.Errorf("begin read: %w", err)
-	}
-	defer tx.Rollback()
-	return fn(tx)
+	return size, nil
 }
 
 // Backup writes a consistent copy of the live database to dest, which must
 // not exist yet.
-func (db *DB) Backup(ctx context.Context, dest string) error {
+func (dialect) Backup(ctx context.Context, db *sql.DB, dest string) error {
 	if _, err := os.Stat(dest); err == nil {
 		return engine.Errorf(engine.EINVALID, "backup target %s already exists; choose a new file name", dest)
 	}
@@ -313,7 +203,7 @@ func (db *DB) Backup(ctx context.Context, dest string) error {
 	// disk) leaves no partial file to block the retry.
 	tmp := dest + ".partial"
 	os.Remove(tmp)
-	if _, err := db.r.ExecContext(ctx, "VACUUM INTO ?", tmp); err != nil {
+	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", tmp); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("backup to %s: %w", dest, storageError(dest, err))
 	}

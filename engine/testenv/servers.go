@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"database/sql"
 	"fmt"
 	"net"
 	"os"
@@ -8,9 +9,12 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver
 )
 
 // Postgres starts a PostgreSQL server from Debian's package in a new
@@ -194,4 +198,26 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// PostgresDatabases starts a PostgreSQL server as Postgres does and
+// returns a function that creates a new, empty database on it and returns
+// its URL.
+func PostgresDatabases(t testing.TB) func(testing.TB) string {
+	t.Helper()
+	addr, password := Postgres(t)
+	admin, err := sql.Open("pgx", fmt.Sprintf("postgres://okrmap:%s@%s/postgres?sslmode=disable", password, addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	var n atomic.Int64
+	return func(t testing.TB) string {
+		t.Helper()
+		name := fmt.Sprintf("okrmap_test_%d", n.Add(1))
+		if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+			t.Fatalf("create database %s: %v", name, err)
+		}
+		return fmt.Sprintf("postgres://okrmap:%s@%s/%s?sslmode=disable", password, addr, name)
+	}
 }

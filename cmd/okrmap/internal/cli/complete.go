@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/postgres"
 	"github.com/okrmap/okrmap/engine/service"
 )
 
@@ -38,7 +39,7 @@ func (a *app) fromPlan(cmd *cobra.Command, prefix string, each func(p *engine.Pl
 	if a.configure(cmd) != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	if _, err := os.Stat(a.cfg.DB); err != nil {
+	if _, err := os.Stat(a.cfg.DB); err != nil && !postgres.IsURL(a.cfg.DB) {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	s, err := service.Open(cmd.Context(), a.cfg.DB, a.options())

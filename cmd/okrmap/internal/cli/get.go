@@ -16,7 +16,6 @@ import (
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/plan"
 	"github.com/okrmap/okrmap/engine/service"
-	"github.com/okrmap/okrmap/engine/sqlite"
 )
 
 // listing is a kind's entities ready to print as a table, JSON or YAML.
@@ -36,7 +35,7 @@ func (l *listing) add(key string, item any, row ...string) {
 // kindLister builds the listing of one kind from the database.
 type kindLister struct {
 	names []string // first is canonical
-	build func(ctx context.Context, db *sqlite.DB, key string) (*listing, error)
+	build func(ctx context.Context, db engine.Store, key string) (*listing, error)
 }
 
 // keyResultItem is a key result with its objective, for JSON and YAML.
@@ -51,8 +50,8 @@ type linkItem struct {
 	engine.Link `yaml:",inline"`
 }
 
-func fromPlan(build func(p *engine.Plan, l *listing)) func(context.Context, *sqlite.DB, string) (*listing, error) {
-	return func(ctx context.Context, db *sqlite.DB, _ string) (*listing, error) {
+func fromPlan(build func(p *engine.Plan, l *listing)) func(context.Context, engine.Store, string) (*listing, error) {
+	return func(ctx context.Context, db engine.Store, _ string) (*listing, error) {
 		p, err := db.Plan(ctx)
 		if err != nil {
 			return nil, err
@@ -121,7 +120,7 @@ var listers = []kindLister{
 			l.add(in.Key, in, in.Key, in.Name, num(&in.Amount), in.Currency, in.Objective, kpi, ret)
 		}
 	})},
-	{[]string{"checkins", "checkin", "check-ins"}, func(ctx context.Context, db *sqlite.DB, key string) (*listing, error) {
+	{[]string{"checkins", "checkin", "check-ins"}, func(ctx context.Context, db engine.Store, key string) (*listing, error) {
 		cs, err := db.CheckIns(ctx, key)
 		if err != nil {
 			return nil, err
@@ -132,7 +131,7 @@ var listers = []kindLister{
 		}
 		return l, nil
 	}},
-	{[]string{"measurements", "measurement"}, func(ctx context.Context, db *sqlite.DB, key string) (*listing, error) {
+	{[]string{"measurements", "measurement"}, func(ctx context.Context, db engine.Store, key string) (*listing, error) {
 		ms, err := db.Measurements(ctx, key)
 		if err != nil {
 			return nil, err

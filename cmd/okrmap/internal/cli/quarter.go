@@ -13,7 +13,6 @@ import (
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/csvimport"
 	"github.com/okrmap/okrmap/engine/service"
-	"github.com/okrmap/okrmap/engine/sqlite"
 )
 
 // recordFlags are the flags shared by commands that append history.
@@ -68,7 +67,7 @@ closed objective's key results are refused.`,
 				c.Confidence = &confidence
 			}
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
-				rec, err := s.Record(ctx, sqlite.Batch{CheckIns: []engine.CheckIn{c}})
+				rec, err := s.Record(ctx, engine.Batch{CheckIns: []engine.CheckIn{c}})
 				if err != nil {
 					return err
 				}
@@ -103,7 +102,7 @@ func (a *app) measureCommand() *cobra.Command {
 			}
 			m := engine.Measurement{KPI: args[0], At: when, Value: f.value, Note: f.note, Author: a.cfg.Author}
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
-				rec, err := s.Record(ctx, sqlite.Batch{Measurements: []engine.Measurement{m}})
+				rec, err := s.Record(ctx, engine.Batch{Measurements: []engine.Measurement{m}})
 				if err != nil {
 					return err
 				}
@@ -205,7 +204,7 @@ undoes a close that nothing has been built on since.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
-				res, err := s.CloseQuarter(ctx, sqlite.CloseRequest{Period: args[0], Next: next, DryRun: dryRun, Force: force, Author: a.cfg.Author})
+				res, err := s.CloseQuarter(ctx, engine.CloseRequest{Period: args[0], Next: next, DryRun: dryRun, Force: force, Author: a.cfg.Author})
 				if engine.ErrorCode(err) == engine.ECONFLICT && !force {
 					return fmt.Errorf("%w; add --force to close it anyway, or --dry-run to preview", err)
 				}
@@ -252,7 +251,7 @@ rolled-forward key result, or an objective under one.`,
 	return q
 }
 
-func (a *app) printClose(res *sqlite.CloseResult) {
+func (a *app) printClose(res *engine.CloseResult) {
 	fmt.Fprintf(a.stdout, "Closed %s: %d objective%s, %d key result%s scored.\n",
 		res.Period, len(res.Closed), plural(len(res.Closed)), len(res.Scores), plural(len(res.Scores)))
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)

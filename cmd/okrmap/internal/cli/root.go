@@ -154,7 +154,7 @@ overriding the one before.
 		return usageError{fmt.Errorf("%w; see 'okrmap %s --help'", err, strings.TrimPrefix(cmd.CommandPath(), "okrmap "))}
 	})
 	pf := root.PersistentFlags()
-	pf.String("db", "", "SQLite database file (env OKRMAP_DB; default "+filepath.Join(config.DataDir(), "okrmap.db")+")")
+	pf.String("db", "", "SQLite database file or postgres:// URL (env OKRMAP_DB; default "+filepath.Join(config.DataDir(), "okrmap.db")+")")
 	pf.StringVar(&a.configFile, "config", os.Getenv("OKRMAP_CONFIG"), "config file (env OKRMAP_CONFIG)")
 	pf.String("log-level", "", "diagnostics on stderr: debug, info, warn or error (env OKRMAP_LOG_LEVEL)")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "show no progress on the terminal")

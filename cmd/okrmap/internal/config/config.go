@@ -32,8 +32,10 @@ const EnvPrefix = "OKRMAP"
 
 // Config is okrmap's configuration. config.example.yaml documents each key.
 type Config struct {
-	// DB is the SQLite database file.
+	// DB is the database: a SQLite file, or a postgres:// URL.
 	DB string `mapstructure:"db"`
+	// Store names the database by URL; it overrides DB unless --db is set.
+	Store Store `mapstructure:"store"`
 	// Author is recorded on check-ins and measurements.
 	Author string `mapstructure:"author"`
 	// MemoryLimit stops okrmap (exit 3) past this many bytes; 0 is 80% of
@@ -50,6 +52,12 @@ type Config struct {
 	Connectors map[string]connect.Config `mapstructure:"connectors"`
 	// Schedule lists the audits okrmap serve runs on a schedule.
 	Schedule []server.Schedule `mapstructure:"schedule"`
+}
+
+// Store names the database by URL.
+type Store struct {
+	// URL is postgres://user@host/db?sslmode=..., or sqlite:PATH.
+	URL string `mapstructure:"url"`
 }
 
 // Plan bounds the shape and size of plans (see engine.MaxDepth and
@@ -106,7 +114,7 @@ func Defaults() Config {
 // Validate reports the first invalid value, naming its key.
 func (c Config) Validate() error {
 	if c.DB == "" {
-		return errors.New("db: set a database file path")
+		return errors.New("db: set a database file path or a postgres:// URL")
 	}
 	if c.Plugins.Timeout <= 0 {
 		return fmt.Errorf("plugins.timeout: %s is not a positive duration, e.g. 30s", c.Plugins.Timeout)
@@ -180,6 +188,9 @@ func Load(file string, flags *pflag.FlagSet, flagKeys map[string]string) (Config
 			where = "config file " + f
 		}
 		return Config{}, fmt.Errorf("%s: %w", where, err)
+	}
+	if f := flags.Lookup("db"); c.Store.URL != "" && (f == nil || !f.Changed) {
+		c.DB = c.Store.URL
 	}
 	// Paths may start with ~/, as shells write them.
 	c.DB, c.Plugins.Lock = home(c.DB), home(c.Plugins.Lock)

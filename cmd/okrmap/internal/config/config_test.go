@@ -144,7 +144,7 @@ func TestExampleConfig(t *testing.T) {
 			t.Errorf("config.example.yaml does not document %s (%s)", key, env)
 		}
 	}
-	if !slices.Equal(Keys(), []string{"db", "author", "memory_limit", "plan.max_depth", "plan.max_text", "rules.builtin", "rules.packs", "rules.max_steps", "rules.max_text", "rules.timeout", "audit.waivers", "plugins.dirs", "plugins.lock", "plugins.timeout", "plugins.timeouts", "plugins.settings", "plugins.dev", "plugins.history_days", "log.level", "log.format",
+	if !slices.Equal(Keys(), []string{"db", "store.url", "author", "memory_limit", "plan.max_depth", "plan.max_text", "rules.builtin", "rules.packs", "rules.max_steps", "rules.max_text", "rules.timeout", "audit.waivers", "plugins.dirs", "plugins.lock", "plugins.timeout", "plugins.timeouts", "plugins.settings", "plugins.dev", "plugins.history_days", "log.level", "log.format",
 		"server.listen", "server.anonymous_read", "server.auth_proxy.header", "server.auth_proxy.role", "server.auth_proxy.trusted_cidrs",
 		"server.read_header_timeout", "server.read_timeout", "server.write_timeout", "server.idle_timeout", "server.audit_wait",
 		"server.shutdown_grace", "server.max_body", "server.max_plan_body", "server.max_batch", "server.cors_origins", "server.company", "server.max_staleness", "history.future_tolerance", "connectors", "schedule"}) {
@@ -153,5 +153,25 @@ func TestExampleConfig(t *testing.T) {
 	// The example shows the defaults.
 	if !reflect.DeepEqual(c.Server, Defaults().Server) {
 		t.Errorf("example server section %+v, defaults %+v", c.Server, Defaults().Server)
+	}
+}
+
+// TestStoreURL: store.url names the database unless --db is given.
+func TestStoreURL(t *testing.T) {
+	t.Setenv("OKRMAP_DB", "")
+	t.Setenv("OKRMAP_STORE_URL", "postgres://okrmap@db.internal/okrmap")
+	c, err := Load("", flags(), flagKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DB != "postgres://okrmap@db.internal/okrmap" {
+		t.Errorf("db %q, want store.url's", c.DB)
+	}
+	c, err = Load("", flags("--db", "/tmp/x.db"), flagKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DB != "/tmp/x.db" {
+		t.Errorf("db %q, want the flag's", c.DB)
 	}
 }

@@ -1,18 +1,24 @@
-package sqlite
+package storetest
 
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/gen"
 )
 
-// BenchmarkApply applies a generated plan into a new file database: the
-// first apply of a quarter. It reports entities written per second.
-func BenchmarkApply(b *testing.B) {
+// Bench runs the store's benchmarks against be.
+func Bench(b *testing.B, be Backend) {
+	b.Run("Apply", func(b *testing.B) { benchApply(b, be) })
+	b.Run("Reapply", func(b *testing.B) { benchReapply(b, be) })
+	b.Run("SaveRun", func(b *testing.B) { benchSaveRun(b, be) })
+}
+
+// benchApply applies a generated plan into a new database: the first
+// apply of a quarter. It reports entities written per second.
+func benchApply(b *testing.B, be Backend) {
 	for _, n := range []int{1000, 100000} {
 		b.Run(fmt.Sprintf("kpis=%d", n), func(b *testing.B) {
 			ctx := context.Background()
@@ -23,9 +29,9 @@ func BenchmarkApply(b *testing.B) {
 			entities := countEntities(p)
 			b.ReportAllocs()
 			b.ResetTimer()
-			for i := range b.N {
+			for range b.N {
 				b.StopTimer()
-				db, err := Open(ctx, filepath.Join(b.TempDir(), fmt.Sprintf("bench-%d.db", i)))
+				db, err := be.Open(ctx, be.New(b), nil)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -42,16 +48,12 @@ func BenchmarkApply(b *testing.B) {
 	}
 }
 
-// BenchmarkReapply applies an unchanged 100,000-KPI plan again: the load,
+// benchReapply applies an unchanged 100,000-KPI plan again: the load,
 // merge and validate path with nothing to write.
-func BenchmarkReapply(b *testing.B) {
+func benchReapply(b *testing.B, be Backend) {
 	ctx := context.Background()
 	p, _ := gen.Plan(gen.Options{KPIs: 100000, Seed: 1})
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db := be.open(b)
 	if _, err := db.Apply(ctx, p, false); err != nil {
 		b.Fatal(err)
 	}
@@ -67,11 +69,10 @@ func BenchmarkReapply(b *testing.B) {
 	b.ReportMetric(float64(entities)*float64(b.N)/b.Elapsed().Seconds(), "entities/s")
 }
 
-// BenchmarkSaveRun stores an audit run with 100,000 findings in one
+// benchSaveRun stores an audit run with 100,000 findings in one
 // transaction: into a new database (first), and again unchanged, when
-// only the run's list of finding ids is new (unchanged). Each reports the
-// bytes the run added to the database.
-func BenchmarkSaveRun(b *testing.B) {
+// only the run's list of finding ids is new (unchanged).
+func benchSaveRun(b *testing.B, be Backend) {
 	ctx := context.Background()
 	run := &engine.AuditRun{Scope: "all", Complete: true, Counts: map[string]int{}}
 	for i := range 100000 {
@@ -83,10 +84,9 @@ func BenchmarkSaveRun(b *testing.B) {
 	for _, name := range []string{"first", "unchanged"} {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
-			var added int64
-			for i := range b.N {
+			for range b.N {
 				b.StopTimer()
-				db, err := Open(ctx, filepath.Join(b.TempDir(), fmt.Sprintf("bench%d.db", i)))
+				db, err := be.Open(ctx, be.New(b), nil)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -95,17 +95,14 @@ func BenchmarkSaveRun(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				before := pageBytes(b, db)
 				b.StartTimer()
 				if err := db.SaveRun(ctx, run); err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()
-				added = pageBytes(b, db) - before
 				db.Close()
 				b.StartTimer()
 			}
-			b.ReportMetric(float64(added), "bytes-added")
 			b.ReportMetric(float64(len(run.Findings))*float64(b.N)/b.Elapsed().Seconds(), "findings/s")
 		})
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/store"
 )
 
-func TestDerivedKPIs(t *testing.T) {
+func testDerivedKPIs(t *testing.T, b Backend) {
 	ctx := context.Background()
-	db := openTemp(t)
+	db := b.open(t)
 	p := &engine.Plan{KPIs: []engine.KPI{
 		{Key: "sourced-pipeline", Name: "Pipeline"},
 		{Key: "marketing-spend", Name: "Spend"},
@@ -43,7 +44,7 @@ func TestDerivedKPIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	latest, _ = db.LatestMeasurements(ctx)
-	if m := latest["pipeline-per-dollar"]; m.Value != 6 || !m.At.Equal(later) || m.Author != FormulaAuthor {
+	if m := latest["pipeline-per-dollar"]; m.Value != 6 || !m.At.Equal(later) || m.Author != store.FormulaAuthor {
 		t.Errorf("pipeline-per-dollar = %+v, want 6 at %v", m, later)
 	}
 	if m := latest["per-dollar-pct"]; m.Value != 600 {

@@ -1,16 +1,14 @@
-package sqlite
+package store
 
 import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/okrmap/okrmap/engine"
 )
@@ -20,7 +18,7 @@ import (
 // their ids in order. An audit that finds what the one before found reads
 // that run's digests and writes no rows here. A finding that comes back
 // after a run without it is stored again.
-func storeFindings(ctx context.Context, tx *sql.Tx, scope string, fs []engine.Finding) ([]int64, error) {
+func storeFindings(ctx context.Context, tx *Tx, scope string, fs []engine.Finding) ([]int64, error) {
 	if len(fs) == 0 {
 		return nil, nil
 	}
@@ -30,7 +28,7 @@ func storeFindings(ctx context.Context, tx *sql.Tx, scope string, fs []engine.Fi
 		return nil, err
 	}
 	insert, err := tx.PrepareContext(ctx, `INSERT INTO finding_body (digest, rule, severity, scope, entity, team, message,
-		fix, trace, fingerprint, waiver, not_judged) VALUES (unhex(?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		fix, trace, fingerprint, waiver, not_judged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
 	if err != nil {
 		return nil, err
 	}
@@ -54,16 +52,12 @@ func storeFindings(ctx context.Context, tx *sql.Tx, scope string, fs []engine.Fi
 		if err != nil {
 			return nil, err
 		}
-		id, ok := found[d]
+		id, ok := found[string(d)]
 		if !ok {
-			res, err := insert.ExecContext(ctx, append([]any{d}, row...)...)
-			if err != nil {
+			if err := insert.QueryRowContext(ctx, append([]any{d}, row...)...).Scan(&id); err != nil {
 				return nil, fmt.Errorf("store finding: %w", err)
 			}
-			if id, err = res.LastInsertId(); err != nil {
-				return nil, err
-			}
-			found[d] = id
+			found[string(d)] = id
 		}
 		ids[i] = id
 	}
@@ -71,8 +65,8 @@ func storeFindings(ctx context.Context, tx *sql.Tx, scope string, fs []engine.Fi
 }
 
 // previousDigests returns the finding ids of the latest run of scope by
-// their digests, in hex.
-func previousDigests(ctx context.Context, tx *sql.Tx, scope string) (map[string]int64, error) {
+// their digests.
+func previousDigests(ctx context.Context, tx *Tx, scope string) (map[string]int64, error) {
 	found := map[string]int64{}
 	var blob []byte
 	err := tx.QueryRowContext(ctx, "SELECT findings FROM audit_run WHERE scope = ? AND findings IS NOT NULL ORDER BY id DESC LIMIT 1",
@@ -88,20 +82,19 @@ func previousDigests(ctx context.Context, tx *sql.Tx, scope string) (map[string]
 		return nil, err
 	}
 	list, _ := json.Marshal(ids)
-	err = each(ctx, tx, "SELECT hex(digest), id FROM finding_body WHERE id IN (SELECT value FROM json_each(?))",
+	err = each(ctx, tx, "SELECT digest, id FROM finding_body WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))",
 		func(r *sql.Rows) error {
-			var d string
+			var d []byte
 			var id int64
 			err := r.Scan(&d, &id)
-			found[d] = id
+			found[string(d)] = id
 			return err
 		}, string(list))
 	return found, err
 }
 
-// digest is the first 16 bytes of the SHA-256 of vals, in upper-case hex
-// (as SQLite's hex writes it).
-func digest(vals []any) (string, error) {
+// digest is the first 16 bytes of the SHA-256 of vals.
+func digest(vals []any) ([]byte, error) {
 	h := sha256.New()
 	var buf []byte
 	for _, v := range vals {
@@ -112,11 +105,11 @@ func digest(vals []any) (string, error) {
 		case bool:
 			buf = strconv.AppendBool(buf, v)
 		default:
-			return "", fmt.Errorf("digest of %T", v)
+			return nil, fmt.Errorf("digest of %T", v)
 		}
 		h.Write(append(buf, 0))
 	}
-	return strings.ToUpper(hex.EncodeToString(h.Sum(nil)[:16])), nil
+	return h.Sum(nil)[:16], nil
 }
 
 // encodeIDs writes ids as signed varints of their differences: a run's ids
@@ -147,7 +140,7 @@ func decodeIDs(b []byte) ([]int64, error) {
 }
 
 // loadFindings reads the findings a run's list of ids names, in its order.
-func loadFindings(ctx context.Context, tx *sql.Tx, blob []byte) ([]engine.Finding, error) {
+func loadFindings(ctx context.Context, tx *Tx, blob []byte) ([]engine.Finding, error) {
 	ids, err := decodeIDs(blob)
 	if err != nil {
 		return nil, err
@@ -159,7 +152,7 @@ func loadFindings(ctx context.Context, tx *sql.Tx, blob []byte) ([]engine.Findin
 	bodies := make(map[int64]engine.Finding, len(ids))
 	traces := map[string][]string{} // JSON to keys, read once
 	err = each(ctx, tx, `SELECT id, rule, severity, scope, entity, team, message, fix, trace, fingerprint, waiver, not_judged
-		FROM finding_body WHERE id IN (SELECT value FROM json_each(?))`, func(r *sql.Rows) error {
+		FROM finding_body WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))`, func(r *sql.Rows) error {
 		var id int64
 		var f engine.Finding
 		var trace, waiver string
@@ -207,7 +200,7 @@ func setWaiver(f *engine.Finding, waiver string) error {
 }
 
 // legacyFindings reads the findings of a run stored one row each.
-func legacyFindings(ctx context.Context, tx *sql.Tx, id int64) ([]engine.Finding, error) {
+func legacyFindings(ctx context.Context, tx *Tx, id int64) ([]engine.Finding, error) {
 	traces := map[string][]string{}
 	err := each(ctx, tx, "SELECT entity, trace FROM audit_trace WHERE run_id = ?", func(r *sql.Rows) error {
 		var entity, trace string
@@ -249,12 +242,12 @@ func legacyFindings(ctx context.Context, tx *sql.Tx, id int64) ([]engine.Finding
 }
 
 // dropUnreferenced deletes the findings no stored run names any more.
-func dropUnreferenced(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS kept_body (id INTEGER PRIMARY KEY)"); err != nil {
+func dropUnreferenced(ctx context.Context, tx *Tx) error {
+	if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS kept_body (id BIGINT PRIMARY KEY)"); err != nil {
 		return err
 	}
-	defer tx.ExecContext(ctx, "DROP TABLE temp.kept_body")
-	keep, err := tx.PrepareContext(ctx, "INSERT INTO temp.kept_body (id) VALUES (?)")
+	defer tx.ExecContext(ctx, "DROP TABLE kept_body")
+	keep, err := tx.PrepareContext(ctx, "INSERT INTO kept_body (id) VALUES (?)")
 	if err != nil {
 		return err
 	}
@@ -285,7 +278,7 @@ func dropUnreferenced(ctx context.Context, tx *sql.Tx) error {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM finding_body WHERE id NOT IN (SELECT id FROM temp.kept_body)"); err != nil {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM finding_body WHERE id NOT IN (SELECT id FROM kept_body)"); err != nil {
 		return fmt.Errorf("prune findings: %w", err)
 	}
 	return nil

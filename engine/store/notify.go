@@ -1,22 +1,16 @@
-package sqlite
+package store
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
-)
 
-// Pending is a webhook body that could not be delivered.
-type Pending struct {
-	ID       int64
-	URL      string
-	Body     []byte
-	Attempts int
-}
+	"github.com/okrmap/okrmap/engine"
+)
 
 // AddPending keeps a body for url to deliver later.
 func (db *DB) AddPending(ctx context.Context, url string, body []byte) error {
-	return db.writeTx(ctx, false, func(tx *sql.Tx) error {
+	return db.writeTx(ctx, false, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, "INSERT INTO pending_notification (url, body, created_at) VALUES (?, ?, ?)",
 			url, body, db.Now().UTC().Format(timeLayout))
 		if err != nil {
@@ -27,11 +21,11 @@ func (db *DB) AddPending(ctx context.Context, url string, body []byte) error {
 }
 
 // PendingFor lists the bodies kept for url, oldest first.
-func (db *DB) PendingFor(ctx context.Context, url string) ([]Pending, error) {
-	var out []Pending
-	err := db.read(ctx, func(tx *sql.Tx) error {
+func (db *DB) PendingFor(ctx context.Context, url string) ([]engine.Pending, error) {
+	var out []engine.Pending
+	err := db.read(ctx, func(tx *Tx) error {
 		return each(ctx, tx, "SELECT id, url, body, attempts FROM pending_notification WHERE url = ? ORDER BY id", func(r *sql.Rows) error {
-			var p Pending
+			var p engine.Pending
 			err := r.Scan(&p.ID, &p.URL, &p.Body, &p.Attempts)
 			out = append(out, p)
 			return err
@@ -46,7 +40,7 @@ func (db *DB) SettlePending(ctx context.Context, id int64, delivered bool) error
 	if delivered {
 		q = "DELETE FROM pending_notification WHERE id = ?"
 	}
-	return db.writeTx(ctx, false, func(tx *sql.Tx) error {
+	return db.writeTx(ctx, false, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, q, id)
 		return err
 	})

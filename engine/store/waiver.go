@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // Waivers returns every stored waiver, oldest first.
 func (db *DB) Waivers(ctx context.Context) ([]engine.Waiver, error) {
 	var out []engine.Waiver
-	err := db.read(ctx, func(tx *sql.Tx) error {
+	err := db.read(ctx, func(tx *Tx) error {
 		var err error
 		out, err = waivers(ctx, tx)
 		return err
@@ -19,7 +19,7 @@ func (db *DB) Waivers(ctx context.Context) ([]engine.Waiver, error) {
 	return out, err
 }
 
-func waivers(ctx context.Context, tx *sql.Tx) ([]engine.Waiver, error) {
+func waivers(ctx context.Context, tx *Tx) ([]engine.Waiver, error) {
 	var out []engine.Waiver
 	err := each(ctx, tx, "SELECT id, rule, entity, reason, owner, until FROM waiver ORDER BY id", func(r *sql.Rows) error {
 		var w engine.Waiver
@@ -36,7 +36,7 @@ func waivers(ctx context.Context, tx *sql.Tx) ([]engine.Waiver, error) {
 // and entity as a stored one replaces it. It sets each waiver's ID.
 func (db *DB) AddWaivers(ctx context.Context, author string, ws ...engine.Waiver) error {
 	now := db.Now().UTC().Format(timeLayout)
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx *Tx) error {
 		for i := range ws {
 			if err := addWaiver(ctx, tx, &ws[i], now, author); err != nil {
 				return err
@@ -46,7 +46,7 @@ func (db *DB) AddWaivers(ctx context.Context, author string, ws ...engine.Waiver
 	})
 }
 
-func addWaiver(ctx context.Context, tx *sql.Tx, w *engine.Waiver, now, author string) error {
+func addWaiver(ctx context.Context, tx *Tx, w *engine.Waiver, now, author string) error {
 	err := tx.QueryRowContext(ctx, `UPDATE waiver SET reason = ?, owner = ?, until = ?, created_at = ?, created_by = ?
 		WHERE rule = ? AND entity = ? RETURNING id`, w.Reason, w.Owner, w.Until.String(), now, author, w.Rule, w.Entity).Scan(&w.ID)
 	if err == nil {
@@ -55,12 +55,11 @@ func addWaiver(ctx context.Context, tx *sql.Tx, w *engine.Waiver, now, author st
 	if err != sql.ErrNoRows {
 		return fmt.Errorf("store waiver: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, "INSERT INTO waiver (rule, entity, reason, owner, until, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		w.Rule, w.Entity, w.Reason, w.Owner, w.Until.String(), now, author)
+	err = tx.QueryRowContext(ctx, `INSERT INTO waiver (rule, entity, reason, owner, until, created_at, created_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, w.Rule, w.Entity, w.Reason, w.Owner, w.Until.String(), now, author).Scan(&w.ID)
 	if err != nil {
 		return fmt.Errorf("store waiver: %w", err)
 	}
-	w.ID, err = res.LastInsertId()
 	return err
 }
 
@@ -68,7 +67,7 @@ func addWaiver(ctx context.Context, tx *sql.Tx, w *engine.Waiver, now, author st
 // there is none.
 func (db *DB) RemoveWaiver(ctx context.Context, id int64) (engine.Waiver, error) {
 	var w engine.Waiver
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *Tx) error {
 		err := tx.QueryRowContext(ctx, "DELETE FROM waiver WHERE id = ? RETURNING id, rule, entity, reason, owner, until", id).
 			Scan(&w.ID, &w.Rule, &w.Entity, &w.Reason, &w.Owner, date{&w.Until})
 		if err == sql.ErrNoRows {
@@ -85,7 +84,7 @@ func (db *DB) RemoveWaiver(ctx context.Context, id int64) (engine.Waiver, error)
 func (db *DB) ImportWaivers(ctx context.Context, marker string, ws []engine.Waiver) (bool, error) {
 	imported := false
 	now := db.Now().UTC().Format(timeLayout)
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", marker, now)
 		if err != nil {
 			return fmt.Errorf("import waivers: %w", err)

@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"context"
@@ -28,7 +28,7 @@ func (db *DB) ApplyAs(ctx context.Context, p *engine.Plan, dryRun bool, author s
 	if dryRun {
 		run = db.read
 	}
-	err := run(ctx, func(tx *sql.Tx) error {
+	err := run(ctx, func(tx *Tx) error {
 		snap, err := loadSnapshot(ctx, tx)
 		if err != nil {
 			return err
@@ -49,7 +49,7 @@ func (db *DB) ApplyAs(ctx context.Context, p *engine.Plan, dryRun bool, author s
 
 // applyTx merges p into the snapshot, validates the result and, when write
 // is set, writes the created and updated entities.
-func applyTx(ctx context.Context, tx *sql.Tx, snap *snapshot, p *engine.Plan, write bool) (engine.Changes, error) {
+func applyTx(ctx context.Context, tx *Tx, snap *snapshot, p *engine.Plan, write bool) (engine.Changes, error) {
 	merged, cs, probs := engine.Merge(snap.plan, p)
 	if len(probs) > 0 {
 		return nil, probs
@@ -77,14 +77,14 @@ func applyTx(ctx context.Context, tx *sql.Tx, snap *snapshot, p *engine.Plan, wr
 
 type writer struct {
 	ctx     context.Context
-	tx      *sql.Tx
+	tx      *Tx
 	ids     map[string]int64
 	changed map[string]engine.Action // created or updated keys
 }
 
 // entities inserts an entity row for every created key.
 func (w *writer) entities(cs engine.Changes) error {
-	st, err := w.tx.PrepareContext(w.ctx, "INSERT INTO entity (kind, key) VALUES (?, ?)")
+	st, err := w.tx.PrepareContext(w.ctx, "INSERT INTO entity (kind, key) VALUES (?, ?) RETURNING id")
 	if err != nil {
 		return fmt.Errorf("prepare: %w", err)
 	}
@@ -93,13 +93,11 @@ func (w *writer) entities(cs engine.Changes) error {
 		if c.Action != engine.Created {
 			continue
 		}
-		res, err := st.ExecContext(w.ctx, string(c.Kind), c.Key)
-		if err != nil {
+		var id int64
+		if err := st.QueryRowContext(w.ctx, string(c.Kind), c.Key).Scan(&id); err != nil {
 			return fmt.Errorf("create %s %s: %w", c.Kind, c.Key, err)
 		}
-		if w.ids[c.Key], err = res.LastInsertId(); err != nil {
-			return err
-		}
+		w.ids[c.Key] = id
 	}
 	return nil
 }

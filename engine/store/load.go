@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 // Plan returns every entity in the database, in the order they were created.
 func (db *DB) Plan(ctx context.Context) (*engine.Plan, error) {
 	var snap *snapshot
-	err := db.read(ctx, func(tx *sql.Tx) error {
+	err := db.read(ctx, func(tx *Tx) error {
 		var err error
 		snap, err = loadSnapshot(ctx, tx)
 		return err
@@ -29,7 +29,7 @@ type snapshot struct {
 	ids  map[string]int64 // key -> entity id
 }
 
-func loadSnapshot(ctx context.Context, tx *sql.Tx) (*snapshot, error) {
+func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 	s := &snapshot{plan: &engine.Plan{Version: 1}, ids: map[string]int64{}}
 	keys := map[int64]string{}
 	count := map[engine.Kind]int{}
@@ -238,7 +238,7 @@ func loadSnapshot(ctx context.Context, tx *sql.Tx) (*snapshot, error) {
 }
 
 // each runs query and calls fn for every row.
-func each(ctx context.Context, tx *sql.Tx, query string, fn func(*sql.Rows) error, args ...any) error {
+func each(ctx context.Context, tx *Tx, query string, fn func(*sql.Rows) error, args ...any) error {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("query: %w", err)

@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"context"
@@ -19,7 +19,7 @@ const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
 // means now. It fails with ENOTFOUND for an unknown key result and ECONFLICT
 // when the key result's objective is closed.
 func (db *DB) CheckIn(ctx context.Context, c engine.CheckIn) error {
-	_, err := db.Record(ctx, Batch{CheckIns: []engine.CheckIn{c}})
+	_, err := db.Record(ctx, engine.Batch{CheckIns: []engine.CheckIn{c}})
 	return err
 }
 
@@ -27,32 +27,8 @@ func (db *DB) CheckIn(ctx context.Context, c engine.CheckIn) error {
 // recomputes derived KPIs in the same transaction (see Recompute). A zero
 // At means now. An unknown KPI fails with ENOTFOUND and records nothing.
 func (db *DB) Measure(ctx context.Context, ms ...engine.Measurement) error {
-	_, err := db.Record(ctx, Batch{Measurements: ms})
+	_, err := db.Record(ctx, engine.Batch{Measurements: ms})
 	return err
-}
-
-// Batch is check-ins and measurements recorded together.
-type Batch struct {
-	CheckIns     []engine.CheckIn
-	Measurements []engine.Measurement
-	// IdempotencyKey, when set, makes a retried batch store nothing twice:
-	// the key is stored with RequestHash in the same transaction.
-	IdempotencyKey string
-	RequestHash    string
-	// Syncs replace the stored sync status of their KPIs.
-	Syncs []engine.SyncStatus
-}
-
-// Recorded says what Record stored.
-type Recorded struct {
-	Stored int `json:"stored"`
-	// Duplicates were already stored: same entity, time and value.
-	Duplicates int `json:"duplicates"`
-	// Replayed is set when the idempotency key was used before for this
-	// request: nothing was stored again.
-	Replayed bool `json:"replayed"`
-	// StoredBy counts the measurements stored anew per KPI.
-	StoredBy map[string]int `json:"-"`
 }
 
 // Record stores a batch in one transaction, all or nothing, as CheckIn and
@@ -61,8 +37,8 @@ type Recorded struct {
 // batch's idempotency key was used before for the same request hash it
 // stores nothing and reports Replayed; for another request it fails with
 // ECONFLICT. Values must be finite.
-func (db *DB) Record(ctx context.Context, b Batch) (Recorded, error) {
-	var rec Recorded
+func (db *DB) Record(ctx context.Context, b engine.Batch) (engine.Recorded, error) {
+	var rec engine.Recorded
 	now := db.Now()
 	for _, c := range b.CheckIns {
 		if c.Confidence != nil && (*c.Confidence < 0 || *c.Confidence > 1 || math.IsNaN(*c.Confidence)) {
@@ -77,7 +53,7 @@ func (db *DB) Record(ctx context.Context, b Batch) (Recorded, error) {
 			return rec, engine.Errorf(engine.EINVALID, "%s: value %g is not a finite number", m.KPI, m.Value)
 		}
 	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *Tx) error {
 		if b.IdempotencyKey != "" {
 			var hash string
 			err := tx.QueryRowContext(ctx, "SELECT request_hash FROM idempotency WHERE key = ?", b.IdempotencyKey).Scan(&hash)
@@ -100,7 +76,7 @@ func (db *DB) Record(ctx context.Context, b Batch) (Recorded, error) {
 			if err != nil {
 				return err
 			}
-			rec.count(stored)
+			count(&rec, stored)
 		}
 		if err := saveSyncs(ctx, tx, b.Syncs); err != nil {
 			return err
@@ -111,12 +87,13 @@ func (db *DB) Record(ctx context.Context, b Batch) (Recorded, error) {
 		return measure(ctx, tx, b.Measurements, now, &rec)
 	})
 	if err != nil {
-		return Recorded{}, err
+		return engine.Recorded{}, err
 	}
 	return rec, nil
 }
 
-func (r *Recorded) count(stored bool) {
+// count counts one check-in or measurement in r, stored or a duplicate.
+func count(r *engine.Recorded, stored bool) {
 	if stored {
 		r.Stored++
 	} else {
@@ -126,7 +103,7 @@ func (r *Recorded) count(stored bool) {
 
 // checkIn stores c unless the same check-in is stored, and says whether it
 // stored it.
-func checkIn(ctx context.Context, tx *sql.Tx, c engine.CheckIn, now time.Time) (bool, error) {
+func checkIn(ctx context.Context, tx *Tx, c engine.CheckIn, now time.Time) (bool, error) {
 	if c.At.IsZero() {
 		c.At = now
 	}
@@ -172,12 +149,12 @@ func checkIn(ctx context.Context, tx *sql.Tx, c engine.CheckIn, now time.Time) (
 // each KPI's key results up once per transaction.
 type follower struct {
 	ctx  context.Context
-	tx   *sql.Tx
+	tx   *Tx
 	krs  map[int64][]string // KPI id -> key results measured by it
 	find *sql.Stmt
 }
 
-func newFollower(ctx context.Context, tx *sql.Tx) (*follower, error) {
+func newFollower(ctx context.Context, tx *Tx) (*follower, error) {
 	find, err := tx.PrepareContext(ctx, `SELECT e.key FROM key_result kr JOIN entity e ON e.id = kr.id
 		JOIN objective o ON o.id = kr.objective_id WHERE kr.measured_by_id = ? AND o.status != 'closed'`)
 	if err != nil {
@@ -218,7 +195,7 @@ func (f *follower) follow(kpiID int64, kpi string, at time.Time, value float64, 
 	return nil
 }
 
-func measure(ctx context.Context, tx *sql.Tx, ms []engine.Measurement, now time.Time, rec *Recorded) error {
+func measure(ctx context.Context, tx *Tx, ms []engine.Measurement, now time.Time, rec *engine.Recorded) error {
 	ctx = rowCtx(ctx)
 	find, err := tx.PrepareContext(ctx, "SELECT id FROM entity WHERE kind = 'kpi' AND key = ?")
 	if err != nil {
@@ -263,7 +240,7 @@ func measure(ctx context.Context, tx *sql.Tx, ms []engine.Measurement, now time.
 			return fmt.Errorf("measure %s: %w", m.KPI, err)
 		}
 		if dup > 0 {
-			rec.count(false)
+			count(rec, false)
 			continue
 		}
 		if _, err := st.ExecContext(ctx, id, stamp, m.Value, m.Author, m.Note); err != nil {
@@ -272,7 +249,7 @@ func measure(ctx context.Context, tx *sql.Tx, ms []engine.Measurement, now time.
 		if err := fol.follow(id, m.KPI, at, m.Value, m.Author); err != nil {
 			return err
 		}
-		rec.count(true)
+		count(rec, true)
 		if rec.StoredBy == nil {
 			rec.StoredBy = map[string]int{}
 		}
@@ -285,7 +262,7 @@ func measure(ctx context.Context, tx *sql.Tx, ms []engine.Measurement, now time.
 // KPIKeys returns the set of KPI keys in the database.
 func (db *DB) KPIKeys(ctx context.Context) (map[string]bool, error) {
 	keys := map[string]bool{}
-	err := db.read(ctx, func(tx *sql.Tx) error {
+	err := db.read(ctx, func(tx *Tx) error {
 		ids, err := kpiIDs(ctx, tx)
 		for k := range ids {
 			keys[k] = true
@@ -296,7 +273,7 @@ func (db *DB) KPIKeys(ctx context.Context) (map[string]bool, error) {
 }
 
 // saveSyncs replaces the sync status of each KPI in ss.
-func saveSyncs(ctx context.Context, tx *sql.Tx, ss []engine.SyncStatus) error {
+func saveSyncs(ctx context.Context, tx *Tx, ss []engine.SyncStatus) error {
 	if len(ss) == 0 {
 		return nil
 	}
@@ -319,7 +296,7 @@ func saveSyncs(ctx context.Context, tx *sql.Tx, ss []engine.SyncStatus) error {
 }
 
 // syncStatuses returns the sync status of every KPI read at least once.
-func syncStatuses(ctx context.Context, tx *sql.Tx) (map[string]engine.SyncStatus, error) {
+func syncStatuses(ctx context.Context, tx *Tx) (map[string]engine.SyncStatus, error) {
 	out := map[string]engine.SyncStatus{}
 	err := each(ctx, tx, `SELECT e.key, s.connector, s.at, s.error FROM sync_status s JOIN entity e ON e.id = s.kpi_id`,
 		func(r *sql.Rows) error {
@@ -334,7 +311,7 @@ func syncStatuses(ctx context.Context, tx *sql.Tx) (map[string]engine.SyncStatus
 }
 
 // kpiIDs maps every KPI key to its entity id.
-func kpiIDs(ctx context.Context, tx *sql.Tx) (map[string]int64, error) {
+func kpiIDs(ctx context.Context, tx *Tx) (map[string]int64, error) {
 	ids := map[string]int64{}
 	err := each(ctx, tx, "SELECT id, key FROM entity WHERE kind = 'kpi'", func(r *sql.Rows) error {
 		var id int64
@@ -350,7 +327,7 @@ func kpiIDs(ctx context.Context, tx *sql.Tx) (map[string]int64, error) {
 // when key is "".
 func (db *DB) CheckIns(ctx context.Context, key string) ([]engine.CheckIn, error) {
 	var out []engine.CheckIn
-	err := db.read(ctx, func(tx *sql.Tx) error {
+	err := db.read(ctx, func(tx *Tx) error {
 		var err error
 		out, err = checkIns(ctx, tx, key)
 		return err
@@ -358,7 +335,7 @@ func (db *DB) CheckIns(ctx context.Context, key string) ([]engine.CheckIn, error
 	return out, err
 }
 
-func checkIns(ctx context.Context, tx *sql.Tx, key string) ([]engine.CheckIn, error) {
+func checkIns(ctx context.Context, tx *Tx, key string) ([]engine.CheckIn, error) {
 	var out []engine.CheckIn
 	err := each(ctx, tx, `SELECT e.key, c.at, c.value, c.confidence, c.note, c.author FROM checkin c
 		JOIN entity e ON e.id = c.key_result_id WHERE ?1 = '' OR e.key = ?1 ORDER BY e.key, c.at, c.id`,
@@ -379,7 +356,7 @@ func checkIns(ctx context.Context, tx *sql.Tx, key string) ([]engine.CheckIn, er
 // key is "".
 func (db *DB) Measurements(ctx context.Context, key string) ([]engine.Measurement, error) {
 	var out []engine.Measurement
-	err := db.read(ctx, func(tx *sql.Tx) error {
+	err := db.read(ctx, func(tx *Tx) error {
 		return each(ctx, tx, `SELECT e.key, m.at, m.value, m.author, m.note FROM measurement m
 			JOIN entity e ON e.id = m.kpi_id WHERE ?1 = '' OR e.key = ?1 ORDER BY e.key, m.at, m.id`,
 			func(r *sql.Rows) error {
@@ -398,7 +375,7 @@ func (db *DB) Measurements(ctx context.Context, key string) ([]engine.Measuremen
 // KPI key, oldest first.
 func (db *DB) MeasurementsSince(ctx context.Context, since time.Time) (map[string][]engine.Measurement, error) {
 	out := map[string][]engine.Measurement{}
-	err := db.read(ctx, func(tx *sql.Tx) error {
+	err := db.read(ctx, func(tx *Tx) error {
 		return each(ctx, tx, `SELECT e.key, m.at, m.value FROM measurement m JOIN entity e ON e.id = m.kpi_id
 			WHERE m.at >= ? ORDER BY e.key, m.at, m.id`,
 			func(r *sql.Rows) error {
@@ -416,7 +393,7 @@ func (db *DB) MeasurementsSince(ctx context.Context, since time.Time) (map[strin
 // LatestMeasurements returns each measured KPI's most recent measurement.
 func (db *DB) LatestMeasurements(ctx context.Context) (map[string]engine.Measurement, error) {
 	var out map[string]engine.Measurement
-	err := db.read(ctx, func(tx *sql.Tx) error {
+	err := db.read(ctx, func(tx *Tx) error {
 		var err error
 		out, err = latestMeasurements(ctx, tx)
 		return err
@@ -424,7 +401,7 @@ func (db *DB) LatestMeasurements(ctx context.Context) (map[string]engine.Measure
 	return out, err
 }
 
-func latestMeasurements(ctx context.Context, tx *sql.Tx) (map[string]engine.Measurement, error) {
+func latestMeasurements(ctx context.Context, tx *Tx) (map[string]engine.Measurement, error) {
 	out := map[string]engine.Measurement{}
 	err := each(ctx, tx, `SELECT e.key, m.at, m.value, m.author, m.note FROM measurement m
 		JOIN entity e ON e.id = m.kpi_id
@@ -462,7 +439,7 @@ func (s timestamp) Scan(v any) error {
 
 // CountNoted counts the measurements and check-ins whose note is note.
 func (db *DB) CountNoted(ctx context.Context, note string) (measurements, checkIns int, err error) {
-	err = db.read(ctx, func(tx *sql.Tx) error {
+	err = db.read(ctx, func(tx *Tx) error {
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM measurement WHERE note = ?", note).Scan(&measurements); err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"context"
@@ -19,7 +19,7 @@ const FormulaAuthor = "okrmap (formula)"
 // that gives no value (a value missing, division by zero) records nothing.
 func (db *DB) Recompute(ctx context.Context) ([]string, error) {
 	var out []string
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(tx *Tx) error {
 		var err error
 		out, err = recompute(ctx, tx, nil)
 		return err
@@ -30,7 +30,7 @@ func (db *DB) Recompute(ctx context.Context) ([]string, error) {
 // recompute is Recompute inside a write transaction.
 // fol, when not nil, is the transaction's follower; recompute makes its own
 // otherwise.
-func recompute(ctx context.Context, tx *sql.Tx, fol *follower) ([]string, error) {
+func recompute(ctx context.Context, tx *Tx, fol *follower) ([]string, error) {
 	formulas := map[string]string{} // key -> formula
 	err := each(ctx, tx, "SELECT e.key, k.formula FROM kpi k JOIN entity e ON e.id = k.id WHERE k.formula != ''", func(r *sql.Rows) error {
 		var key, f string

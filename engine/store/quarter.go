@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"context"
@@ -12,31 +12,6 @@ import (
 	"github.com/okrmap/okrmap/engine"
 )
 
-// CloseResult says what closing a period did.
-type CloseResult struct {
-	Period string
-	Scores []Score  // every key result of the period, scored
-	Closed []string // objectives closed
-	Next   string   // the roll-forward period, if any
-	Rolled []Rolled // objectives and key results copied into Next
-	Links  []Rolled // KPI links copied to rolled objectives and key results
-}
-
-// Score is a key result's score at close.
-type Score struct {
-	KeyResult string
-	Objective string
-	Score     float64
-}
-
-// Rolled is one entity copied forward: From in the closed period, To in the
-// next. For links, From is the KPI and To the new target.
-type Rolled struct {
-	Kind engine.Kind
-	From string
-	To   string
-}
-
 // CloseQuarter scores every key result of the period's objectives (see
 // engine.KeyResult.Progress) and closes the objectives, in one transaction.
 // With next set, it also copies each objective with unfinished key results
@@ -47,20 +22,8 @@ type Rolled struct {
 //
 // Closing again re-scores and skips copies that already exist. An unknown
 // period, or one with no objectives, fails with EINVALID or ENOTFOUND.
-func (db *DB) CloseQuarter(ctx context.Context, period, next string) (*CloseResult, error) {
-	return db.ClosePeriod(ctx, CloseRequest{Period: period, Next: next, Force: true})
-}
-
-// CloseRequest asks to close a period.
-type CloseRequest struct {
-	Period, Next string
-	// DryRun scores and plans the roll-forward, and writes nothing.
-	DryRun bool
-	// Today is the day the close happens; a period that has not ended by
-	// then is refused unless Force.
-	Today  engine.Date
-	Force  bool
-	Author string
+func (db *DB) CloseQuarter(ctx context.Context, period, next string) (*engine.CloseResult, error) {
+	return db.ClosePeriod(ctx, engine.CloseRequest{Period: period, Next: next, Force: true})
 }
 
 // closeUndo is what reopening a close restores: the objectives' statuses,
@@ -74,13 +37,13 @@ type closeUndo struct {
 
 // ClosePeriod scores and closes a period as CloseQuarter says, and records the
 // close so Reopen can undo it.
-func (db *DB) ClosePeriod(ctx context.Context, req CloseRequest) (*CloseResult, error) {
+func (db *DB) ClosePeriod(ctx context.Context, req engine.CloseRequest) (*engine.CloseResult, error) {
 	period, next := req.Period, req.Next
 	per, err := engine.ParsePeriod(period)
 	if err != nil {
 		return nil, engine.Errorf(engine.EINVALID, "%v", err)
 	}
-	res := &CloseResult{Period: per.Name}
+	res := &engine.CloseResult{Period: per.Name}
 	var nextPer engine.Period
 	if next != "" {
 		if nextPer, err = engine.ParsePeriod(next); err != nil {
@@ -99,7 +62,7 @@ func (db *DB) ClosePeriod(ctx context.Context, req CloseRequest) (*CloseResult, 
 		run = db.read
 	}
 	undo := closeUndo{Statuses: map[string]string{}, Scores: map[string]*float64{}}
-	err = run(ctx, func(tx *sql.Tx) error {
+	err = run(ctx, func(tx *Tx) error {
 		snap, err := loadSnapshot(ctx, tx)
 		if err != nil {
 			return err
@@ -113,7 +76,7 @@ func (db *DB) ClosePeriod(ctx context.Context, req CloseRequest) (*CloseResult, 
 			}
 			undo.Statuses[o.Key] = o.Status
 			o.Status = "closed"
-			// Score a copy: the key results are shared with the snapshot the
+			// engine.KRScore a copy: the key results are shared with the snapshot the
 			// merge compares against.
 			o.KeyResults = slices.Clone(o.KeyResults)
 			var open []engine.KeyResult
@@ -122,7 +85,7 @@ func (db *DB) ClosePeriod(ctx context.Context, req CloseRequest) (*CloseResult, 
 				undo.Scores[kr.Key] = kr.Score
 				score := kr.Progress()
 				kr.Score = &score
-				res.Scores = append(res.Scores, Score{kr.Key, o.Key, score})
+				res.Scores = append(res.Scores, engine.KRScore{KeyResult: kr.Key, Objective: o.Key, Score: score})
 				if score < 1 {
 					open = append(open, *kr)
 				}
@@ -145,7 +108,7 @@ func (db *DB) ClosePeriod(ctx context.Context, req CloseRequest) (*CloseResult, 
 			if _, exists := snap.ids[renamed[o.Key]]; exists {
 				continue
 			}
-			res.Rolled = append(res.Rolled, Rolled{engine.KindObjective, o.Key, renamed[o.Key]})
+			res.Rolled = append(res.Rolled, engine.Rolled{Kind: engine.KindObjective, From: o.Key, To: renamed[o.Key]})
 			undo.Created = append(undo.Created, renamed[o.Key])
 			c := o
 			c.Key, c.Period, c.Status = renamed[o.Key], nextPer.Name, "active"
@@ -154,7 +117,7 @@ func (db *DB) ClosePeriod(ctx context.Context, req CloseRequest) (*CloseResult, 
 			}
 			c.KeyResults = nil
 			for _, kr := range o.KeyResults {
-				res.Rolled = append(res.Rolled, Rolled{engine.KindKeyResult, kr.Key, renamed[kr.Key]})
+				res.Rolled = append(res.Rolled, engine.Rolled{Kind: engine.KindKeyResult, From: kr.Key, To: renamed[kr.Key]})
 				undo.Created = append(undo.Created, renamed[kr.Key])
 				n := kr
 				n.Key, n.Objective = renamed[kr.Key], c.Key
@@ -182,7 +145,7 @@ func (db *DB) ClosePeriod(ctx context.Context, req CloseRequest) (*CloseResult, 
 				}
 				l.To = to
 				k.Links = append(k.Links, l)
-				res.Links = append(res.Links, Rolled{engine.KindKPI, k.Key, to})
+				res.Links = append(res.Links, engine.Rolled{Kind: engine.KindKPI, From: k.Key, To: to})
 				undo.Links = append(undo.Links, [2]string{k.Key, to})
 				added = true
 			}
@@ -207,25 +170,18 @@ func (db *DB) ClosePeriod(ctx context.Context, req CloseRequest) (*CloseResult, 
 	return res, nil
 }
 
-// ReopenResult says what reopening restored.
-type ReopenResult struct {
-	Period   string
-	Reopened []string // objectives active again
-	Removed  []string // rolled copies deleted
-}
-
 // Reopen undoes the latest close of period in one transaction: objectives
 // get their status back, key results their score, and the roll-forward's
 // copies and links are deleted. It refuses (ECONFLICT) when something was
 // built on the close since: a later close, check-ins on a copy, or an
 // objective under a copy.
-func (db *DB) Reopen(ctx context.Context, period string) (*ReopenResult, error) {
+func (db *DB) Reopen(ctx context.Context, period string) (*engine.ReopenResult, error) {
 	per, err := engine.ParsePeriod(period)
 	if err != nil {
 		return nil, engine.Errorf(engine.EINVALID, "%v", err)
 	}
-	res := &ReopenResult{Period: per.Name}
-	err = db.write(ctx, func(tx *sql.Tx) error {
+	res := &engine.ReopenResult{Period: per.Name}
+	err = db.write(ctx, func(tx *Tx) error {
 		var id int64
 		var text string
 		err := tx.QueryRowContext(ctx, "SELECT id, undo FROM quarter_close WHERE period = ? AND reopened_at = '' ORDER BY id DESC LIMIT 1", per.Name).Scan(&id, &text)

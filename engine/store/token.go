@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"context"
@@ -7,27 +7,13 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
-
 	"github.com/okrmap/okrmap/engine"
 )
 
-// Token is a stored API token: never its secret, only the secret's hash.
-type Token struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Role      string    `json:"role"`
-	Hash      string    `json:"-"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at,omitzero"`
-	RevokedAt time.Time `json:"revoked_at,omitzero"`
-	LastUsed  time.Time `json:"last_used_at,omitzero"`
-}
-
 const tokenColumns = "id, name, role, hash, created_at, expires_at, revoked_at, last_used_at"
 
-func scanToken(r interface{ Scan(...any) error }) (Token, error) {
-	var t Token
+func scanToken(r interface{ Scan(...any) error }) (engine.Token, error) {
+	var t engine.Token
 	err := r.Scan(&t.ID, &t.Name, &t.Role, &t.Hash, timestamp{&t.CreatedAt}, timestamp{&t.ExpiresAt}, timestamp{&t.RevokedAt}, timestamp{&t.LastUsed})
 	return t, err
 }
@@ -40,27 +26,30 @@ func formatTime(t time.Time) string {
 }
 
 // CreateToken stores t; ECONFLICT when its name is taken.
-func (db *DB) CreateToken(ctx context.Context, t *Token) error {
+func (db *DB) CreateToken(ctx context.Context, t *engine.Token) error {
 	t.CreatedAt = db.Now().UTC()
-	return db.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "INSERT INTO api_token (name, role, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-			t.Name, t.Role, t.Hash, formatTime(t.CreatedAt), formatTime(t.ExpiresAt))
-		var se sqlite3.Error
-		if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique {
+	return db.write(ctx, func(tx *Tx) error {
+		// Writers take turns: no token can be named between this read and the insert.
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM api_token WHERE name = ?", t.Name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
 			return engine.Errorf(engine.ECONFLICT, "a token named %q exists; revoke it or choose another name", t.Name)
 		}
+		err := tx.QueryRowContext(ctx, "INSERT INTO api_token (name, role, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+			t.Name, t.Role, t.Hash, formatTime(t.CreatedAt), formatTime(t.ExpiresAt)).Scan(&t.ID)
 		if err != nil {
 			return fmt.Errorf("store token: %w", err)
 		}
-		t.ID, err = res.LastInsertId()
 		return err
 	})
 }
 
 // Tokens lists every token, revoked ones too, by name.
-func (db *DB) Tokens(ctx context.Context) ([]Token, error) {
-	var out []Token
-	err := db.read(ctx, func(tx *sql.Tx) error {
+func (db *DB) Tokens(ctx context.Context) ([]engine.Token, error) {
+	var out []engine.Token
+	err := db.read(ctx, func(tx *Tx) error {
 		return each(ctx, tx, "SELECT "+tokenColumns+" FROM api_token ORDER BY name", func(r *sql.Rows) error {
 			t, err := scanToken(r)
 			out = append(out, t)
@@ -72,7 +61,7 @@ func (db *DB) Tokens(ctx context.Context) ([]Token, error) {
 
 // TokenByHash returns the token whose secret hashes to hash; ENOTFOUND when
 // there is none. The caller judges expiry and revocation.
-func (db *DB) TokenByHash(ctx context.Context, hash string) (Token, error) {
+func (db *DB) TokenByHash(ctx context.Context, hash string) (engine.Token, error) {
 	t, err := scanToken(db.r.QueryRowContext(ctx, "SELECT "+tokenColumns+" FROM api_token WHERE hash = ?", hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, engine.Errorf(engine.ENOTFOUND, "unknown token")
@@ -82,7 +71,7 @@ func (db *DB) TokenByHash(ctx context.Context, hash string) (Token, error) {
 
 // TouchToken records that token id was used at.
 func (db *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
-	return db.writeTx(ctx, false, func(tx *sql.Tx) error {
+	return db.writeTx(ctx, false, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, "UPDATE api_token SET last_used_at = ? WHERE id = ?", formatTime(at), id)
 		return err
 	})
@@ -92,7 +81,7 @@ func (db *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
 // Revoking twice keeps the first time.
 func (db *DB) RevokeToken(ctx context.Context, name string) error {
 	now := formatTime(db.Now())
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE api_token SET revoked_at = CASE revoked_at WHEN '' THEN ? ELSE revoked_at END WHERE name = ?", now, name)
 		if err != nil {
 			return fmt.Errorf("revoke token: %w", err)

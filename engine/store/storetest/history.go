@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -22,9 +22,9 @@ func keyResult(p *engine.Plan, key string) *engine.KeyResult {
 	return nil
 }
 
-func TestCheckIn(t *testing.T) {
+func testCheckIn(t *testing.T, b Backend) {
 	ctx := context.Background()
-	db := openTemp(t)
+	db := b.open(t)
 	if _, err := db.Apply(ctx, examples(t), false); err != nil {
 		t.Fatal(err)
 	}
@@ -69,9 +69,9 @@ func TestCheckIn(t *testing.T) {
 	}
 }
 
-func TestMeasureIsAllOrNothing(t *testing.T) {
+func testMeasureIsAllOrNothing(t *testing.T, b Backend) {
 	ctx := context.Background()
-	db := openTemp(t)
+	db := b.open(t)
 	if _, err := db.Apply(ctx, examples(t), false); err != nil {
 		t.Fatal(err)
 	}
@@ -100,9 +100,9 @@ func TestMeasureIsAllOrNothing(t *testing.T) {
 	}
 }
 
-func TestCloseQuarterRollForward(t *testing.T) {
+func testCloseQuarterRollForward(t *testing.T, b Backend) {
 	ctx := context.Background()
-	db := openTemp(t)
+	db := b.open(t)
 	if _, err := db.Apply(ctx, examples(t), false); err != nil {
 		t.Fatal(err)
 	}
@@ -185,12 +185,12 @@ func TestCloseQuarterRollForward(t *testing.T) {
 	}
 }
 
-// TestReopenRestoresThePlan: close with a roll-forward, then reopen: the
+// testReopenRestoresThePlan: close with a roll-forward, then reopen: the
 // stored plan is exactly what it was; a dry run writes nothing; an early
 // close is refused without force.
-func TestReopenRestoresThePlan(t *testing.T) {
+func testReopenRestoresThePlan(t *testing.T, b Backend) {
 	ctx := context.Background()
-	db := openTemp(t)
+	db := b.open(t)
 	if _, err := db.Apply(ctx, examples(t), false); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestReopenRestoresThePlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := CloseRequest{Period: "2026-Q4", Next: "2027-Q1", Today: engine.NewDate(2026, 11, 20)}
+	req := engine.CloseRequest{Period: "2026-Q4", Next: "2027-Q1", Today: engine.NewDate(2026, 11, 20)}
 	if _, err := db.ClosePeriod(ctx, req); engine.ErrorCode(err) != engine.ECONFLICT {
 		t.Fatalf("closing before the end of the period: %v", err)
 	}

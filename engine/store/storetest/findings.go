@@ -1,10 +1,11 @@
-package sqlite
+package storetest
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,42 +28,31 @@ func sampleRun(n int, message string) *engine.AuditRun {
 	return run
 }
 
-// pageBytes is the size of the database's pages in use.
-func pageBytes(t testing.TB, db *DB) int64 {
-	t.Helper()
-	var pages, free, size int64
+// testRepeatedRunsStoreFindingsOnce: a run that finds what the one before
+// found stores no finding again, and every run reads back exactly what was
+// stored, in order.
+func testRepeatedRunsStoreFindingsOnce(t *testing.T, b Backend) {
 	ctx := context.Background()
-	db.w.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages)
-	db.w.QueryRowContext(ctx, "PRAGMA freelist_count").Scan(&free)
-	db.w.QueryRowContext(ctx, "PRAGMA page_size").Scan(&size)
-	return (pages - free) * size
-}
-
-// TestRepeatedRunsStoreFindingsOnce: a run that finds what the one before
-// found adds under 5% of the first run's size, and every run reads back
-// exactly what was stored, in order.
-func TestRepeatedRunsStoreFindingsOnce(t *testing.T) {
-	ctx := context.Background()
-	db := openTemp(t)
-	empty := pageBytes(t, db)
+	db := b.open(t)
 	first := sampleRun(5000, "never measured: ")
 	if err := db.SaveRun(ctx, first); err != nil {
 		t.Fatal(err)
 	}
-	afterFirst := pageBytes(t, db)
 	again := sampleRun(5000, "never measured: ")
 	if err := db.SaveRun(ctx, again); err != nil {
 		t.Fatal(err)
 	}
-	afterAgain := pageBytes(t, db)
-	if grew, firstSize := afterAgain-afterFirst, afterFirst-empty; grew*20 > firstSize {
-		t.Errorf("an unchanged run added %d bytes, the first %d", grew, firstSize)
+	if n := count(t, db, "finding_body"); n != 5000 {
+		t.Errorf("%d findings stored for two runs of the same 5,000", n)
 	}
 	changed := sampleRun(5000, "never measured: ")
 	changed.Findings[7].Message = "changed"
 	changed.Findings = append(changed.Findings[:10], changed.Findings[11:]...)
 	if err := db.SaveRun(ctx, changed); err != nil {
 		t.Fatal(err)
+	}
+	if n := count(t, db, "finding_body"); n != 5001 {
+		t.Errorf("%d findings stored after one changed, want 5,001", n)
 	}
 	for _, want := range []*engine.AuditRun{first, again, changed} {
 		got, err := db.Run(ctx, want.ID)
@@ -75,11 +65,11 @@ func TestRepeatedRunsStoreFindingsOnce(t *testing.T) {
 	}
 }
 
-// TestPruneDropsUnreferencedFindings: pruning keeps what kept runs name and
+// testPruneDropsUnreferencedFindings: pruning keeps what kept runs name and
 // deletes the rest.
-func TestPruneDropsUnreferencedFindings(t *testing.T) {
+func testPruneDropsUnreferencedFindings(t *testing.T, b Backend) {
 	ctx := context.Background()
-	db := openTemp(t)
+	db := b.open(t)
 	old := sampleRun(50, "old: ")
 	old.StartedAt = time.Now().Add(-48 * time.Hour)
 	shared := sampleRun(50, "shared: ")
@@ -94,9 +84,7 @@ func TestPruneDropsUnreferencedFindings(t *testing.T) {
 	if err != nil || len(ids) != 2 {
 		t.Fatalf("pruned %v: %v", ids, err)
 	}
-	var bodies int
-	db.r.QueryRowContext(ctx, "SELECT count(*) FROM finding_body").Scan(&bodies)
-	if bodies != 50 {
+	if bodies := count(t, db, "finding_body"); bodies != 50 {
 		t.Errorf("%d findings left, want 50", bodies)
 	}
 	got, err := db.Run(ctx, kept.ID)
@@ -105,41 +93,11 @@ func TestPruneDropsUnreferencedFindings(t *testing.T) {
 	}
 }
 
-// TestRunsStoredRowByRowStillRead: runs stored before findings were shared
-// read as they did.
-func TestRunsStoredRowByRowStillRead(t *testing.T) {
-	ctx := context.Background()
-	db := openTemp(t)
-	res, err := db.w.ExecContext(ctx, `INSERT INTO audit_run (scope, started_at, finished_at, today, complete, packs, scorecard,
-		errors, warnings, infos, waived) VALUES ('all', '2026-01-01T00:00:00.000000000Z', '2026-01-01T00:00:01.000000000Z', '2026-01-01', 1, '[]', '{}', 0, 2, 0, 0)`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, _ := res.LastInsertId()
-	for _, q := range []string{
-		`INSERT INTO audit_finding (run_id, pos, rule, severity, scope, entity, message, trace, fingerprint) VALUES
-			(?1, 0, 'r', 'warning', 'kpi', 'a', 'm', '["a","o"]', 'f1'), (?1, 1, 'r', 'warning', 'kpi', 'b', 'm', '', 'f2')`,
-		`INSERT INTO audit_trace (run_id, entity, trace) VALUES (?1, 'b', '["b","o"]')`,
-	} {
-		if _, err := db.w.ExecContext(ctx, q, id); err != nil {
-			t.Fatal(err)
-		}
-	}
-	run, err := db.Run(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(run.Findings) != 2 || !reflect.DeepEqual(run.Findings[0].Trace, []string{"a", "o"}) ||
-		!reflect.DeepEqual(run.Findings[1].Trace, []string{"b", "o"}) {
-		t.Fatalf("read %+v", run.Findings)
-	}
-}
-
-// TestCancelledApplyStoresNothing: cancelling a large apply mid-way rolls
+// testCancelledApplyStoresNothing: cancelling a large apply mid-way rolls
 // it back whole and returns the context's error, although its row loops
 // run on a context the driver does not watch.
-func TestCancelledApplyStoresNothing(t *testing.T) {
-	db := openTemp(t)
+func testCancelledApplyStoresNothing(t *testing.T, b Backend) {
+	db := b.open(t)
 	p, err := gen.Plan(gen.Options{KPIs: 50000, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -149,9 +107,38 @@ func TestCancelledApplyStoresNothing(t *testing.T) {
 	if _, err := db.Apply(ctx, p, false); !errors.Is(err, context.Canceled) {
 		t.Fatalf("apply returned %v, want context.Canceled", err)
 	}
-	var n int
-	db.r.QueryRowContext(context.Background(), "SELECT count(*) FROM entity").Scan(&n)
-	if n != 0 {
+	if n := count(t, db, "entity"); n != 0 {
 		t.Errorf("%d entities stored by a cancelled apply", n)
+	}
+}
+
+// testTracesStoredOncePerEntity: every finding about an entity reads its
+// trace back.
+func testTracesStoredOncePerEntity(t *testing.T, b Backend) {
+	ctx := context.Background()
+	db := b.open(t)
+	trace := []string{"k", "kr", "o", "bo"}
+	run := &engine.AuditRun{Scope: "all", Counts: map[string]int{}}
+	for _, rule := range []string{"r1", "r2", "r3"} {
+		run.Findings = append(run.Findings, engine.Finding{Rule: rule, Severity: "warning", Scope: "kpi", Entity: "k", Trace: trace, Fingerprint: rule})
+	}
+	run.Findings = append(run.Findings, engine.Finding{Rule: "p", Severity: "info", Scope: "plan", Fingerprint: "p"})
+	if err := db.SaveRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	if bodies := count(t, db, "finding_body"); bodies != 4 {
+		t.Errorf("%d findings stored for one entity's 3 findings and a plan finding", bodies)
+	}
+	got, err := db.Run(ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range got.Findings[:3] {
+		if strings.Join(f.Trace, ",") != "k,kr,o,bo" {
+			t.Errorf("finding %s read back trace %v", f.Rule, f.Trace)
+		}
+	}
+	if got.Findings[3].Trace != nil {
+		t.Errorf("a plan finding got a trace: %v", got.Findings[3].Trace)
 	}
 }

@@ -1,35 +1,27 @@
-package sqlite
+package storetest
 
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/gen"
+	"github.com/okrmap/okrmap/engine/store"
 )
 
-// TestConcurrentWritersAndReaders applies two plans that share keys from two
-// handles on one file while a third reads: no "database is locked", and
+// testConcurrentWritersAndReaders applies two plans that share keys from
+// two handles on one database while a third reads: no "database is locked", and
 // every snapshot shows one whole plan, never a mix.
-func TestConcurrentWritersAndReaders(t *testing.T) {
+func testConcurrentWritersAndReaders(t *testing.T, b Backend) {
 	if testing.Short() {
 		t.Skip("slow")
 	}
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "shared.db")
-	open := func() *DB {
-		db, err := Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	writers, reader := []*DB{open(), open()}, open()
+	where := b.New(t)
+	writers, reader := []*store.DB{b.openAt(t, where), b.openAt(t, where)}, b.openAt(t, where)
 	plans := make([]*engine.Plan, 2)
 	names := make([]map[string]string, 2) // KPI key -> name, per plan
 	for i := range plans {

@@ -1,4 +1,4 @@
-package sqlite
+package store
 
 import (
 	"context"
@@ -11,19 +11,11 @@ import (
 	"github.com/okrmap/okrmap/engine"
 )
 
-// Snapshot is the model and its history as of one moment.
-type Snapshot struct {
-	Plan     *engine.Plan
-	CheckIns []engine.CheckIn
-	Latest   map[string]engine.Measurement
-	Syncs    map[string]engine.SyncStatus
-}
-
-// Snapshot reads the model, check-ins and latest measurements in one read
+// engine.Snapshot reads the model, check-ins and latest measurements in one read
 // transaction, so a concurrent apply is seen whole or not at all.
-func (db *DB) Snapshot(ctx context.Context) (*Snapshot, error) {
-	s := &Snapshot{Latest: map[string]engine.Measurement{}}
-	err := db.read(ctx, func(tx *sql.Tx) error {
+func (db *DB) Snapshot(ctx context.Context) (*engine.Snapshot, error) {
+	s := &engine.Snapshot{Latest: map[string]engine.Measurement{}}
+	err := db.read(ctx, func(tx *Tx) error {
 		snap, err := loadSnapshot(ctx, tx)
 		if err != nil {
 			return err
@@ -56,24 +48,20 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 	if err != nil {
 		return err
 	}
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(tx *Tx) error {
 		ids, err := storeFindings(ctx, tx, run.Scope, run.Findings)
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO audit_run (scope, started_at, finished_at, today, complete, packs,
-			scorecard, errors, warnings, infos, waived, author, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		err = tx.QueryRowContext(ctx, `INSERT INTO audit_run (scope, started_at, finished_at, today, complete, packs,
+			scorecard, errors, warnings, infos, waived, author, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			RETURNING id`,
 			run.Scope, run.StartedAt.UTC().Format(timeLayout), run.FinishedAt.UTC().Format(timeLayout), run.Today.String(),
 			run.Complete, string(packs), string(card), run.Counts["error"], run.Counts["warning"], run.Counts["info"], run.Counts["waived"],
-			run.Author, encodeIDs(ids))
+			run.Author, encodeIDs(ids)).Scan(&run.ID)
 		if err != nil {
 			return fmt.Errorf("store audit run: %w", err)
 		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		run.ID = id
 		return nil
 	})
 }
@@ -102,7 +90,7 @@ func scanRun(r interface{ Scan(...any) error }) (*engine.AuditRun, error) {
 // scope unless it is "".
 func (db *DB) Runs(ctx context.Context, scope string) ([]*engine.AuditRun, error) {
 	var out []*engine.AuditRun
-	err := db.read(ctx, func(tx *sql.Tx) error {
+	err := db.read(ctx, func(tx *Tx) error {
 		return each(ctx, tx, "SELECT "+runColumns+" FROM audit_run WHERE ?1 = '' OR scope = ?1 ORDER BY id DESC",
 			func(r *sql.Rows) error {
 				run, err := scanRun(r)
@@ -116,7 +104,7 @@ func (db *DB) Runs(ctx context.Context, scope string) ([]*engine.AuditRun, error
 // Run returns a stored run with its findings; ENOTFOUND when there is none.
 func (db *DB) Run(ctx context.Context, id int64) (*engine.AuditRun, error) {
 	var run *engine.AuditRun
-	err := db.read(ctx, func(tx *sql.Tx) error {
+	err := db.read(ctx, func(tx *Tx) error {
 		var err error
 		run, err = scanRun(tx.QueryRowContext(ctx, "SELECT "+runColumns+" FROM audit_run WHERE id = ?", id))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -164,10 +152,10 @@ func (db *DB) PruneRuns(ctx context.Context, keep int, cutoff time.Time, dryRun 
 	if dryRun {
 		run = db.read
 	}
-	err := run(ctx, func(tx *sql.Tx) error {
+	err := run(ctx, func(tx *Tx) error {
 		ids = nil
 		err := each(ctx, tx, `SELECT id FROM (
-				SELECT id, started_at, row_number() OVER (PARTITION BY scope ORDER BY id DESC) AS n FROM audit_run)
+				SELECT id, started_at, row_number() OVER (PARTITION BY scope ORDER BY id DESC) AS n FROM audit_run) AS ranked
 			WHERE n > ? AND started_at < ? ORDER BY id`, func(r *sql.Rows) error {
 			var id int64
 			err := r.Scan(&id)

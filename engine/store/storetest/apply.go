@@ -1,0 +1,233 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/plan"
+)
+
+// root is the module's directory.
+func root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "../../..")
+}
+
+func testMigrateFresh(t *testing.T, b Backend) {
+	db := b.open(t)
+	v, err := db.SchemaVersion(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v != db.KnownVersion() || v < 6 {
+		t.Errorf("schema version %d, want %d", v, db.KnownVersion())
+	}
+	if n := count(t, db, "revision"); n != 1 {
+		t.Errorf("%d revision rows, want 1", n)
+	}
+}
+
+func testMigrateUpgradeAndRefuseNewer(t *testing.T, b Backend) {
+	ctx := context.Background()
+	where := b.New(t)
+	v1 := fstest.MapFS{"0001_a.sql": {Data: []byte("CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (7);")}}
+	v2 := fstest.MapFS{
+		"0001_a.sql": v1["0001_a.sql"],
+		"0002_b.sql": {Data: []byte("ALTER TABLE a ADD COLUMN y TEXT; INSERT INTO a VALUES (1, 'two');")},
+	}
+	db, err := b.Open(ctx, where, v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = b.Open(ctx, where, v2)
+	if err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	if n := count(t, db, "a"); n != 2 {
+		t.Errorf("%d rows after the upgrade, want the one written before and the one it added", n)
+	}
+	if v, _ := db.SchemaVersion(ctx); v != 2 {
+		t.Errorf("version after upgrade %d, want 2", v)
+	}
+	db.Close()
+
+	_, err = b.Open(ctx, where, v1)
+	if engine.ErrorCode(err) != engine.ECONFLICT || !strings.Contains(err.Error(), "newer okrmap") {
+		t.Fatalf("opening a newer database: %v", err)
+	}
+	db, err = b.Open(ctx, where, v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, _ := db.SchemaVersion(ctx); v != 2 || count(t, db, "a") != 2 {
+		t.Errorf("refusing a newer database changed it: version %d", v)
+	}
+}
+
+func testMigrationFailureRollsBack(t *testing.T, b Backend) {
+	ctx := context.Background()
+	where := b.New(t)
+	bad := fstest.MapFS{
+		"0001_a.sql": {Data: []byte("CREATE TABLE a (x INTEGER);")},
+		"0002_b.sql": {Data: []byte("CREATE TABLE b (x INTEGER); CREATE TABLE a (x INTEGER);")},
+	}
+	if _, err := b.Open(ctx, where, bad); err == nil {
+		t.Fatal("a failing migration succeeded")
+	}
+	good := fstest.MapFS{"0001_a.sql": bad["0001_a.sql"]}
+	db, err := b.Open(ctx, where, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, _ := db.SchemaVersion(ctx); v != 1 {
+		t.Errorf("after a failed migration: version %d, want 1", v)
+	}
+	if _, err := db.Count(ctx, "b"); err == nil {
+		t.Error("a failed migration left its table b")
+	}
+}
+
+func testApplyIsIdempotent(t *testing.T, b Backend) {
+	ctx := context.Background()
+	db := b.open(t)
+	p := examples(t)
+	cs, err := db.Apply(ctx, p, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs.Count(engine.KindKPI, engine.Created) != len(p.KPIs) {
+		t.Errorf("created %d KPIs, want %d", cs.Count(engine.KindKPI, engine.Created), len(p.KPIs))
+	}
+	cs, err = db.Apply(ctx, p, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs.Changed() {
+		for _, c := range cs {
+			if c.Action != engine.Unchanged {
+				t.Errorf("second apply: %s %s %s", c.Action, c.Kind, c.Key)
+			}
+		}
+	}
+}
+
+func testApplyUpdatesAndDryRun(t *testing.T, b Backend) {
+	ctx := context.Background()
+	db := b.open(t)
+	p := examples(t)
+	if _, err := db.Apply(ctx, p, false); err != nil {
+		t.Fatal(err)
+	}
+	change := &engine.Plan{KPIs: []engine.KPI{p.KPIs[0]}}
+	change.KPIs[0].Name = "Renamed"
+	change.KPIs[0].Links = change.KPIs[0].Links[:1]
+
+	cs, err := db.Apply(ctx, change, true)
+	if err != nil || cs.Count(engine.KindKPI, engine.Updated) != 1 {
+		t.Fatalf("dry run: %v %v", cs, err)
+	}
+	stored, _ := db.Plan(ctx)
+	if stored.KPIs[0].Name == "Renamed" {
+		t.Fatal("dry run wrote")
+	}
+	if _, err := db.Apply(ctx, change, false); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ = db.Plan(ctx)
+	if k := stored.KPIs[0]; k.Name != "Renamed" || len(k.Links) != 1 {
+		t.Errorf("after update: name %q, %d links; want Renamed with 1 link", k.Name, len(k.Links))
+	}
+}
+
+func testFailedApplyChangesNothing(t *testing.T, b Backend) {
+	ctx := context.Background()
+	db := b.open(t)
+	p := examples(t)
+	if _, err := db.Apply(ctx, p, false); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := db.Plan(ctx)
+	bad := &engine.Plan{
+		Teams: []engine.Team{{Key: "new-team", Name: "New"}},
+		KPIs:  []engine.KPI{{Key: "x", Name: "X", Links: []engine.Link{{To: "no-such-thing", Src: engine.Source{File: "bad.yaml", Path: "/kpis/0/links/0"}}}}},
+	}
+	_, err := db.Apply(ctx, bad, false)
+	var probs engine.Problems
+	if !errors.As(err, &probs) || len(probs) != 1 || probs[0].Path != "/kpis/0/links/0/to" {
+		t.Fatalf("want one problem at the link, got %v", err)
+	}
+	after, _ := db.Plan(ctx)
+	if _, cs, _ := engine.Merge(before, after); cs.Changed() || len(after.Teams) != len(before.Teams) {
+		t.Error("a failed apply changed the database")
+	}
+}
+
+func testApplyReferencesStoredEntities(t *testing.T, b Backend) {
+	ctx := context.Background()
+	db := b.open(t)
+	company := &engine.Plan{BusinessObjectives: []engine.BusinessObjective{{Key: "grow", Title: "Grow", PnLLine: "revenue"}}}
+	if _, err := db.Apply(ctx, company, false); err != nil {
+		t.Fatal(err)
+	}
+	team := &engine.Plan{Objectives: []engine.Objective{{Key: "o", Title: "O", Period: "2026-Q4", Parent: "grow"}}}
+	if _, err := db.Apply(ctx, team, false); err != nil {
+		t.Fatalf("a team plan naming a stored business objective: %v", err)
+	}
+	clash := &engine.Plan{KPIs: []engine.KPI{{Key: "grow", Name: "Grow"}}}
+	if _, err := db.Apply(ctx, clash, false); err == nil || !strings.Contains(err.Error(), "already a business_objective") {
+		t.Errorf("kind clash: %v", err)
+	}
+}
+
+// testExportApplyRoundTrip: exporting and applying to an empty database
+// reproduces the same model.
+func testExportApplyRoundTrip(t *testing.T, b Backend) {
+	ctx := context.Background()
+	src := b.open(t)
+	if _, err := src.Apply(ctx, examples(t), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.CheckIn(ctx, engine.CheckIn{KeyResult: "sme-sqls", Value: 3400, Confidence: ptr(0.7)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.CloseQuarter(ctx, "2026-Q4", "2027-Q1"); err != nil {
+		t.Fatal(err)
+	}
+	exported, _ := src.Plan(ctx)
+	for _, format := range []string{"yaml", "json"} {
+		var buf strings.Builder
+		if err := plan.Write(&buf, exported, format); err != nil {
+			t.Fatal(err)
+		}
+		set, err := plan.Parse("export."+format, []byte(buf.String()))
+		if err != nil {
+			t.Fatalf("%s: exported plan does not load: %v", format, err)
+		}
+		dst := b.open(t)
+		if _, err := dst.Apply(ctx, set.Plan, false); err != nil {
+			t.Fatalf("%s: applying the export: %v", format, err)
+		}
+		again, _ := dst.Plan(ctx)
+		if _, cs, _ := engine.Merge(exported, again); cs.Changed() || len(cs) != countEntities(exported) {
+			t.Errorf("%s: the re-applied export differs from the source", format)
+		}
+	}
+}
+
+func countEntities(p *engine.Plan) int {
+	n := 0
+	p.EachEntity(func(engine.Kind, string, engine.Source) { n++ })
+	return n
+}
+
+func ptr(x float64) *float64 { return &x }
