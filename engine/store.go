@@ -61,6 +61,15 @@ type Store interface {
 	PendingFor(ctx context.Context, url string) ([]Pending, error)
 	SettlePending(ctx context.Context, id int64, delivered bool) error
 
+	// What servers on one database share: dashboard sessions (by the
+	// hashes of their cookie and token), signing keys, and which server
+	// runs each tick of a schedule.
+	AddSession(ctx context.Context, id, tokenHash string, expires time.Time) error
+	Session(ctx context.Context, id string) (tokenHash string, expires time.Time, err error)
+	RemoveSession(ctx context.Context, id string) error
+	Secret(ctx context.Context, name string) ([]byte, error)
+	ClaimTick(ctx context.Context, schedule string, slot time.Time, owner string) (bool, error)
+
 	// The database.
 	Revision(ctx context.Context) (int64, error)
 	Commits() int64

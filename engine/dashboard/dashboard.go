@@ -10,7 +10,6 @@ package dashboard
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"embed"
 	"errors"
 	"fmt"
@@ -55,14 +54,13 @@ type Route struct {
 
 // Dashboard serves the pages.
 type Dashboard struct {
-	svc      *service.Service
-	cfg      Config
-	log      *slog.Logger
-	pages    map[string]*template.Template
-	static   map[string]asset
-	sessions *sessions
-	csrfKey  []byte
-	runs     *runCache
+	svc     *service.Service
+	cfg     Config
+	log     *slog.Logger
+	pages   map[string]*template.Template
+	static  map[string]asset
+	csrfKey []byte // shared by every server on the database
+	runs    *runCache
 }
 
 // New returns the dashboard over svc.
@@ -76,9 +74,11 @@ func New(svc *service.Service, cfg Config) (*Dashboard, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	d := &Dashboard{svc: svc, cfg: cfg, log: cfg.Log, sessions: newSessions(), csrfKey: make([]byte, 32), runs: newRunCache(svc)}
-	rand.Read(d.csrfKey)
+	d := &Dashboard{svc: svc, cfg: cfg, log: cfg.Log, runs: newRunCache(svc)}
 	var err error
+	if d.csrfKey, err = svc.Secret(context.Background(), "csrf"); err != nil {
+		return nil, fmt.Errorf("dashboard: read the key that signs forms: %w", err)
+	}
 	if d.static, err = loadAssets(); err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/okrmap/okrmap/engine/service"
@@ -23,72 +22,17 @@ const (
 	sessionTTL = 12 * time.Hour
 )
 
-// session is a signed-in browser. It keeps the token's secret so every
-// request is checked against the token as stored: a revoked or expired
-// token ends the session.
-type session struct {
-	secret  string
-	expires time.Time
-}
-
-// sessions are kept in memory: a restart signs everyone out.
-type sessions struct {
-	mu sync.Mutex
-	m  map[string]session // by the cookie's value
-}
-
-func newSessions() *sessions { return &sessions{m: map[string]session{}} }
-
-func (s *sessions) add(secret string, expires time.Time) string {
-	id := randomString()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now()
-	for k, v := range s.m { // drop expired sessions as new ones come
-		if now.After(v.expires) {
-			delete(s.m, k)
-		}
-	}
-	s.m[id] = session{secret: secret, expires: expires}
-	return id
-}
-
-func (s *sessions) get(id string) (session, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[id]
-	if ok && time.Now().After(v.expires) {
-		delete(s.m, id)
-		return session{}, false
-	}
-	return v, ok
-}
-
-func (s *sessions) remove(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, id)
-}
-
-func randomString() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 // identify returns who r comes from: a session's token, else what the
 // server says (bearer token, proxy user, anonymous). A session whose
 // token no longer authenticates is ended.
 func (d *Dashboard) identify(w http.ResponseWriter, r *http.Request) Identity {
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		if s, ok := d.sessions.get(c.Value); ok {
-			t, err := d.svc.Authenticate(r.Context(), s.secret)
-			if err == nil {
-				return Identity{Name: "token:" + t.Name, Role: t.Role, Session: true}
-			}
-			if errors.Is(err, service.ErrBadToken) {
-				d.sessions.remove(c.Value)
-			}
+		t, err := d.svc.SessionToken(r.Context(), c.Value)
+		if err == nil {
+			return Identity{Name: "token:" + t.Name, Role: t.Role, Session: true}
+		}
+		if !errors.Is(err, service.ErrBadToken) {
+			d.log.Error("reading a session", "err", err)
 		}
 		d.setCookie(w, r, sessionCookie, "", -1)
 	}
@@ -164,7 +108,7 @@ func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	next := localPath(r.PostForm.Get("next"))
 	secret := strings.TrimSpace(r.PostForm.Get("token"))
-	t, err := d.svc.Authenticate(r.Context(), secret)
+	id, t, expires, err := d.svc.StartSession(r.Context(), secret, sessionTTL)
 	if err != nil {
 		msg := "That token is not valid: it may be mistyped, expired or revoked. Ask an admin for one (okrmap token create)."
 		if !errors.Is(err, service.ErrBadToken) {
@@ -175,15 +119,10 @@ func (d *Dashboard) signIn(w http.ResponseWriter, r *http.Request) {
 			data: signInData{Next: next, Error: msg}}, v)
 		return
 	}
-	expires := time.Now().Add(sessionTTL)
-	if !t.ExpiresAt.IsZero() && t.ExpiresAt.Before(expires) {
-		expires = t.ExpiresAt
-	}
 	if old, err := r.Cookie(sessionCookie); err == nil {
-		d.sessions.remove(old.Value)
+		d.endSession(r, old.Value)
 	}
-	id := d.sessions.add(secret, expires)
-	d.setCookie(w, r, sessionCookie, id, int(time.Until(expires).Seconds()))
+	d.setCookie(w, r, sessionCookie, id, int(expires.Sub(d.svc.Now()).Seconds()))
 	d.log.Info("signed in", "token", t.Name, "role", t.Role)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
@@ -194,10 +133,18 @@ func (d *Dashboard) signOut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
-		d.sessions.remove(c.Value)
+		d.endSession(r, c.Value)
 	}
 	d.setCookie(w, r, sessionCookie, "", -1)
 	http.Redirect(w, r, "/signin?flash=signedout", http.StatusSeeOther)
+}
+
+// endSession ends the session with id; a failure is logged, as the cookie
+// is deleted anyway.
+func (d *Dashboard) endSession(r *http.Request, id string) {
+	if err := d.svc.EndSession(r.Context(), id); err != nil {
+		d.log.Error("ending a session", "err", err)
+	}
 }
 
 // localPath returns p when it is a path on this site, else "/": a
@@ -207,4 +154,10 @@ func localPath(p string) string {
 		return "/"
 	}
 	return p
+}
+
+func randomString() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -130,11 +130,16 @@ func (s *Server) startSchedules() (stop func(ctx context.Context)) {
 	}
 	c := cron.New(cron.WithParser(cronParser))
 	for _, e := range s.schedules {
+		sched, _ := cronParser.Parse(e.Cron) // checked by SetSchedules
+		run := s.runScheduled
 		if e.Task == "sync" {
-			c.AddFunc(e.Cron, func() { s.runScheduledSync(e) })
-		} else {
-			c.AddFunc(e.Cron, func() { s.runScheduled(e) })
+			run = s.runScheduledSync
 		}
+		c.Schedule(sched, cron.FuncJob(func() {
+			if s.claim(e.Name, slot(sched, time.Now())) {
+				run(e)
+			}
+		}))
 		s.log.Info("scheduled", "schedule", e.Name, "task", cmp.Or(e.Task, "audit"), "cron", e.Cron)
 	}
 	c.Start()
@@ -144,6 +149,45 @@ func (s *Server) startSchedules() (stop func(ctx context.Context)) {
 		case <-ctx.Done():
 		}
 	}
+}
+
+// slot is the scheduled time of the tick firing at now: the latest time
+// sched names at or before now (a tick may fire a moment late). Servers
+// agree on it for cron specs; for @every d, whose ticks follow each
+// server's start, it is now rounded down to a multiple of d, so servers
+// share one tick per d.
+func slot(sched cron.Schedule, now time.Time) time.Time {
+	if every, ok := sched.(cron.ConstantDelaySchedule); ok {
+		return now.Truncate(every.Delay)
+	}
+	now = now.Add(time.Second) // a tick may fire a moment early too
+	back := time.Minute
+	for sched.Next(now.Add(-back)).After(now) && back < 20*366*24*time.Hour {
+		back *= 2
+	}
+	t := sched.Next(now.Add(-back))
+	for n := sched.Next(t); !n.After(now); n = sched.Next(t) {
+		t = n
+	}
+	return t
+}
+
+// claim reports whether this server runs the tick of schedule at slot:
+// the first server on the database to claim a tick runs it, the others
+// skip it. A tick whose claim fails to be stored is not run; the next one
+// is.
+func (s *Server) claim(schedule string, slot time.Time) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ok, err := s.svc.DB().ClaimTick(ctx, schedule, slot, s.replica)
+	if err != nil {
+		s.log.Error("could not claim a scheduled tick; skipped it", "schedule", schedule, "slot", slot, "err", err)
+		return false
+	}
+	if !ok {
+		s.log.Info("another server ran this tick", "schedule", schedule, "slot", slot)
+	}
+	return ok
 }
 
 // runScheduled runs one tick of a schedule: the audit okrmap audit would

@@ -146,3 +146,34 @@ func TestJobsAreBounded(t *testing.T) {
 		t.Errorf("%d jobs kept (want %d), first running kept %v, newest kept %v", len(js.byID), keptJobs, js.byID[first.ID] != nil, js.byID[js.next] != nil)
 	}
 }
+
+// TestSlot: servers agree on the tick a schedule fires for, even when a
+// tick fires a moment early or late.
+func TestSlot(t *testing.T) {
+	at := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, tc := range []struct{ cron, now, want string }{
+		{"0 6 * * *", "2026-11-26T06:00:00.3Z", "2026-11-26T06:00:00Z"},
+		{"0 6 * * *", "2026-11-26T05:59:59.6Z", "2026-11-26T06:00:00Z"},
+		{"0 6 * * *", "2026-11-26T06:00:40Z", "2026-11-26T06:00:00Z"},
+		{"*/5 * * * *", "2026-11-26T10:07:00Z", "2026-11-26T10:05:00Z"},
+		{"@every 30m", "2026-11-26T10:47:12Z", "2026-11-26T10:30:00Z"},
+		{"@yearly", "2026-03-03T12:00:00Z", "2026-01-01T00:00:00Z"},
+	} {
+		sched, err := cronParser.Parse("CRON_TZ=UTC " + tc.cron)
+		if strings.HasPrefix(tc.cron, "@every") {
+			sched, err = cronParser.Parse(tc.cron)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := slot(sched, at(tc.now)); !got.Equal(at(tc.want)) {
+			t.Errorf("%s at %s: slot %s, want %s", tc.cron, tc.now, got, tc.want)
+		}
+	}
+}

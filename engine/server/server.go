@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -129,7 +130,17 @@ type Server struct {
 	// scope at a time.
 	schedules []Schedule
 	scopes    guard
+	replica   string // names this server in schedule claims: host and process
 	wg        sync.WaitGroup // running audits
+}
+
+// replicaName names this process among the servers on one database.
+func replicaName() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }
 
 // New returns a server over svc.
@@ -140,7 +151,7 @@ func New(svc *service.Service, cfg Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{svc: svc, cfg: cfg, log: log, mux: http.NewServeMux(), jobs: newJobs(), metrics: newMetrics(svc)}
+	s := &Server{svc: svc, cfg: cfg, log: log, mux: http.NewServeMux(), jobs: newJobs(), metrics: newMetrics(svc), replica: replicaName()}
 	svc.SetObserver(s.metrics)
 	for _, c := range cfg.AuthProxy.TrustedCIDRs {
 		_, n, _ := net.ParseCIDR(c)

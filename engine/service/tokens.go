@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base32"
+	"encoding/base64"
 	"encoding/hex"
 	"slices"
 	"strings"
@@ -97,7 +98,11 @@ type cachedToken struct {
 // Authenticate returns the token whose secret this is, and records its
 // use. Unknown, revoked and expired tokens fail with ErrBadToken.
 func (s *Service) Authenticate(ctx context.Context, secret string) (engine.Token, error) {
-	hash := hashSecret(secret)
+	return s.authenticateHash(ctx, hashSecret(secret))
+}
+
+// authenticateHash is Authenticate by the secret's hash.
+func (s *Service) authenticateHash(ctx context.Context, hash string) (engine.Token, error) {
 	now := s.opt.Now()
 	if v, ok := s.tokens.Load(hash); ok {
 		c := v.(cachedToken)
@@ -125,4 +130,48 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (engine.Token
 	}
 	s.tokens.Store(hash, cachedToken{t, now.Add(tokenTTL)})
 	return t, nil
+}
+
+// StartSession authenticates secret and stores a dashboard session for it,
+// which ends after ttl or when the token expires, whichever is sooner. It
+// returns the session's id, the cookie's value: only its hash is stored.
+func (s *Service) StartSession(ctx context.Context, secret string, ttl time.Duration) (id string, t engine.Token, expires time.Time, err error) {
+	if t, err = s.Authenticate(ctx, secret); err != nil {
+		return "", t, expires, err
+	}
+	expires = s.opt.Now().Add(ttl)
+	if !t.ExpiresAt.IsZero() && t.ExpiresAt.Before(expires) {
+		expires = t.ExpiresAt
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	id = base64.RawURLEncoding.EncodeToString(b)
+	if err := s.db.AddSession(ctx, hashSecret(id), hashSecret(secret), expires); err != nil {
+		return "", t, expires, err
+	}
+	return id, t, expires, nil
+}
+
+// SessionToken returns the token of the session with id; ErrBadToken when
+// the session is unknown or ended, or its token no longer authenticates.
+func (s *Service) SessionToken(ctx context.Context, id string) (engine.Token, error) {
+	hash, _, err := s.db.Session(ctx, hashSecret(id))
+	if engine.ErrorCode(err) == engine.ENOTFOUND {
+		return engine.Token{}, ErrBadToken
+	}
+	if err != nil {
+		return engine.Token{}, err
+	}
+	return s.authenticateHash(ctx, hash)
+}
+
+// EndSession ends the session with id.
+func (s *Service) EndSession(ctx context.Context, id string) error {
+	return s.db.RemoveSession(ctx, hashSecret(id))
+}
+
+// Secret returns the random key stored under name, the same for every
+// server on the database.
+func (s *Service) Secret(ctx context.Context, name string) ([]byte, error) {
+	return s.db.Secret(ctx, name)
 }

@@ -65,6 +65,9 @@ func Run(t *testing.T, b Backend) {
 		{"TracesStoredOncePerEntity", testTracesStoredOncePerEntity},
 		{"CancelledApplyStoresNothing", testCancelledApplyStoresNothing},
 		{"ConcurrentWritersAndReaders", testConcurrentWritersAndReaders},
+		{"ClaimTick", testClaimTick},
+		{"Sessions", testSessions},
+		{"Secret", testSecret},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })

@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/okrmap/okrmap/engine"
+)
+
+// claimsKept is how long claims of schedule ticks are kept.
+const claimsKept = 7 * 24 * time.Hour
+
+// ClaimTick records that owner runs the tick of schedule due at slot, and
+// reports whether it was first: a tick another server claimed is not run
+// again. Claims older than a week are dropped.
+func (db *DB) ClaimTick(ctx context.Context, schedule string, slot time.Time, owner string) (bool, error) {
+	var claimed bool
+	err := db.writeTx(ctx, false, func(tx *Tx) error {
+		now := db.Now().UTC()
+		if _, err := tx.ExecContext(ctx, "DELETE FROM schedule_claim WHERE claimed_at < ?", now.Add(-claimsKept).Format(timeLayout)); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO schedule_claim (schedule, slot, owner, claimed_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (schedule, slot) DO NOTHING`, schedule, slot.UTC().Format(timeLayout), owner, now.Format(timeLayout))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		claimed = n == 1
+		return err
+	})
+	return claimed, err
+}
+
+// AddSession stores a dashboard session: the hash of its cookie, the hash
+// of its token, and when it ends. Ended sessions are dropped.
+func (db *DB) AddSession(ctx context.Context, id, tokenHash string, expires time.Time) error {
+	return db.writeTx(ctx, false, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM web_session WHERE expires_at < ?", db.Now().UTC().Format(timeLayout)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO web_session (id, token_hash, expires_at) VALUES (?, ?, ?)",
+			id, tokenHash, expires.UTC().Format(timeLayout))
+		return err
+	})
+}
+
+// Session returns the token hash of the session with id and when it ends;
+// ENOTFOUND when there is none or it has ended.
+func (db *DB) Session(ctx context.Context, id string) (tokenHash string, expires time.Time, err error) {
+	err = db.r.QueryRowContext(ctx, db.rebind("SELECT token_hash, expires_at FROM web_session WHERE id = ?"), id).
+		Scan(&tokenHash, timestamp{&expires})
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !db.Now().Before(expires) {
+		return "", time.Time{}, engine.Errorf(engine.ENOTFOUND, "no such session")
+	}
+	return tokenHash, expires, err
+}
+
+// RemoveSession ends the session with id.
+func (db *DB) RemoveSession(ctx context.Context, id string) error {
+	return db.writeTx(ctx, false, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM web_session WHERE id = ?", id)
+		return err
+	})
+}
+
+// Secret returns the 32 random bytes stored under name, made on first use,
+// so every server on the database signs with the same key.
+func (db *DB) Secret(ctx context.Context, name string) ([]byte, error) {
+	var text string
+	err := db.writeTx(ctx, false, func(tx *Tx) error {
+		b := make([]byte, 32)
+		rand.Read(b)
+		if _, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+			"secret:"+name, hex.EncodeToString(b)); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", "secret:"+name).Scan(&text)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return hex.DecodeString(text)
+}

@@ -1,0 +1,104 @@
+package storetest
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/okrmap/okrmap/engine"
+)
+
+// testClaimTick: of servers claiming one tick at once, exactly one wins;
+// the next tick is claimable again.
+func testClaimTick(t *testing.T, b Backend) {
+	ctx := context.Background()
+	where := b.New(t)
+	dbs := []engine.Store{b.openAt(t, where), b.openAt(t, where), b.openAt(t, where)}
+	slot := time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	won := 0
+	var wg sync.WaitGroup
+	for i, db := range dbs {
+		for range 4 {
+			wg.Go(func() {
+				ok, err := db.ClaimTick(ctx, "nightly", slot, string(rune('a'+i)))
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					mu.Lock()
+					won++
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if won != 1 {
+		t.Errorf("%d claims of one tick won, want 1", won)
+	}
+	if ok, err := dbs[1].ClaimTick(ctx, "nightly", slot.Add(24*time.Hour), "b"); err != nil || !ok {
+		t.Errorf("the next tick: %v %v", ok, err)
+	}
+	if ok, err := dbs[1].ClaimTick(ctx, "hourly", slot, "b"); err != nil || !ok {
+		t.Errorf("another schedule's tick: %v %v", ok, err)
+	}
+}
+
+// testSessions: a session stored through one handle is read through
+// another until it ends or is removed.
+func testSessions(t *testing.T, b Backend) {
+	ctx := context.Background()
+	where := b.New(t)
+	one, two := b.openAt(t, where), b.openAt(t, where)
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	one.SetNow(clock)
+	two.SetNow(clock)
+	if err := one.AddSession(ctx, "s1", "token-hash", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	hash, expires, err := two.Session(ctx, "s1")
+	if err != nil || hash != "token-hash" || !expires.Equal(now.Add(time.Hour)) {
+		t.Fatalf("session through another handle: %q %v %v", hash, expires, err)
+	}
+	if _, _, err := two.Session(ctx, "s2"); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("an unknown session: %v", err)
+	}
+	now = now.Add(2 * time.Hour)
+	if _, _, err := two.Session(ctx, "s1"); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("an ended session: %v", err)
+	}
+	if err := one.AddSession(ctx, "s3", "token-hash", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := two.RemoveSession(ctx, "s3"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := one.Session(ctx, "s3"); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("a removed session: %v", err)
+	}
+	if n := count(t, one, "web_session"); n != 0 {
+		t.Errorf("%d sessions kept after one ended and one was removed", n)
+	}
+}
+
+// testSecret: a secret is made once and is the same through every handle.
+func testSecret(t *testing.T, b Backend) {
+	ctx := context.Background()
+	where := b.New(t)
+	one, two := b.openAt(t, where), b.openAt(t, where)
+	a, err := one.Secret(ctx, "csrf")
+	if err != nil || len(a) != 32 {
+		t.Fatalf("secret: %x %v", a, err)
+	}
+	b2, err := two.Secret(ctx, "csrf")
+	if err != nil || string(a) != string(b2) {
+		t.Errorf("another handle's secret differs: %x %v", b2, err)
+	}
+	other, _ := one.Secret(ctx, "other")
+	if string(other) == string(a) {
+		t.Error("two names share a secret")
+	}
+}
