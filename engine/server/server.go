@@ -130,7 +130,7 @@ type Server struct {
 	// scope at a time.
 	schedules []Schedule
 	scopes    guard
-	replica   string // names this server in schedule claims: host and process
+	replica   string         // names this server in schedule claims: host and process
 	wg        sync.WaitGroup // running audits
 }
 
