@@ -133,7 +133,7 @@ func (db *DB) Run(ctx context.Context, id int64) (*engine.AuditRun, error) {
 // PreviousRun returns the latest run of scope stored before run id, or nil.
 func (db *DB) PreviousRun(ctx context.Context, scope string, id int64) (*engine.AuditRun, error) {
 	var prev int64
-	err := db.r.QueryRowContext(ctx, "SELECT id FROM audit_run WHERE scope = ? AND id < ? ORDER BY id DESC LIMIT 1", scope, id).Scan(&prev)
+	err := db.queryRow(ctx, "SELECT id FROM audit_run WHERE scope = ? AND id < ? ORDER BY id DESC LIMIT 1", scope, id).Scan(&prev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -451,7 +451,7 @@ func (db *DB) CountNoted(ctx context.Context, note string) (measurements, checkI
 // LatestMeasurement returns a KPI's most recent measurement; ok is false
 // when it has none.
 func (db *DB) LatestMeasurement(ctx context.Context, key string) (m engine.Measurement, ok bool, err error) {
-	err = db.r.QueryRowContext(ctx, `SELECT e.key, m.at, m.value, m.author, m.note FROM measurement m
+	err = db.queryRow(ctx, `SELECT e.key, m.at, m.value, m.author, m.note FROM measurement m
 		JOIN entity e ON e.id = m.kpi_id WHERE e.key = ? AND e.kind = 'kpi' ORDER BY m.at DESC, m.id DESC LIMIT 1`, key).
 		Scan(&m.KPI, timestamp{&m.At}, &m.Value, &m.Author, &m.Note)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -52,7 +52,7 @@ func (db *DB) AddSession(ctx context.Context, id, tokenHash string, expires time
 // Session returns the token hash of the session with id and when it ends;
 // ENOTFOUND when there is none or it has ended.
 func (db *DB) Session(ctx context.Context, id string) (tokenHash string, expires time.Time, err error) {
-	err = db.r.QueryRowContext(ctx, db.rebind("SELECT token_hash, expires_at FROM web_session WHERE id = ?"), id).
+	err = db.queryRow(ctx, "SELECT token_hash, expires_at FROM web_session WHERE id = ?", id).
 		Scan(&tokenHash, timestamp{&expires})
 	if errors.Is(err, sql.ErrNoRows) || err == nil && !db.Now().Before(expires) {
 		return "", time.Time{}, engine.Errorf(engine.ENOTFOUND, "no such session")

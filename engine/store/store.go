@@ -204,6 +204,11 @@ func (db *DB) Backup(ctx context.Context, dest string) error {
 	return db.d.Backup(ctx, db.r, dest)
 }
 
+// queryRow runs a one-row query outside a transaction, rebound.
+func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return db.r.QueryRowContext(ctx, db.rebind(q), args...)
+}
+
 // Tx is a transaction whose queries are written in SQLite's dialect and
 // run in the database's (see Dialect.Rebind).
 type Tx struct {

@@ -62,7 +62,7 @@ func (db *DB) Tokens(ctx context.Context) ([]engine.Token, error) {
 // TokenByHash returns the token whose secret hashes to hash; ENOTFOUND when
 // there is none. The caller judges expiry and revocation.
 func (db *DB) TokenByHash(ctx context.Context, hash string) (engine.Token, error) {
-	t, err := scanToken(db.r.QueryRowContext(ctx, "SELECT "+tokenColumns+" FROM api_token WHERE hash = ?", hash))
+	t, err := scanToken(db.queryRow(ctx, "SELECT "+tokenColumns+" FROM api_token WHERE hash = ?", hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, engine.Errorf(engine.ENOTFOUND, "unknown token")
 	}

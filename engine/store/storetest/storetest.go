@@ -68,6 +68,11 @@ func Run(t *testing.T, b Backend) {
 		{"ClaimTick", testClaimTick},
 		{"Sessions", testSessions},
 		{"Secret", testSecret},
+		{"Tokens", testTokens},
+		{"Waivers", testWaivers},
+		{"Pending", testPending},
+		{"RecordAndRead", testRecordAndRead},
+		{"RunsByScope", testRunsByScope},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })

@@ -270,7 +270,7 @@ func (a *app) withService(cmd *cobra.Command, fn func(ctx context.Context, s *se
 		return err
 	}
 	defer s.Close()
-	a.log.Debug("opened database", "path", a.cfg.DB, "took", time.Since(start))
+	a.log.Debug("opened database", "path", s.DB().Path(), "took", time.Since(start))
 	return fn(ctx, s)
 }
 
