@@ -196,6 +196,21 @@ func (d dialect) Explain(err error) error {
 	return err
 }
 
+// AfterCopy moves the table's identity sequence past the copied ids.
+func (dialect) AfterCopy(ctx context.Context, tx *sql.Tx, table string) error {
+	var col string
+	err := tx.QueryRowContext(ctx, `SELECT column_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = $1 AND is_identity = 'YES'`, table).Scan(&col)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%[1]s', '%[2]s'), max(%[2]s)) FROM %[1]s HAVING max(%[2]s) IS NOT NULL`, table, col))
+	return err
+}
+
 func (dialect) Size(ctx context.Context, db *sql.DB) (int64, error) {
 	var n int64
 	err := db.QueryRowContext(ctx, "SELECT pg_database_size(current_database())").Scan(&n)

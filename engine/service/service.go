@@ -137,18 +137,11 @@ type Service struct {
 
 // OpenDB opens (creating and migrating) the database at where: a
 // postgres:// URL, or a SQLite file path, which may start with sqlite:.
-func OpenDB(ctx context.Context, where string) (engine.Store, error) {
-	var db *store.DB
-	var err error
+func OpenDB(ctx context.Context, where string) (*store.DB, error) {
 	if postgres.IsURL(where) {
-		db, err = postgres.Open(ctx, where)
-	} else {
-		db, err = sqlite.Open(ctx, strings.TrimPrefix(where, "sqlite:"))
+		return postgres.Open(ctx, where)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return db, nil
+	return sqlite.Open(ctx, strings.TrimPrefix(where, "sqlite:"))
 }
 
 // Open opens (creating and migrating) the database at where (see OpenDB)
@@ -157,7 +150,7 @@ func OpenDB(ctx context.Context, where string) (engine.Store, error) {
 func Open(ctx context.Context, where string, o Options) (*Service, error) {
 	db, err := OpenDB(ctx, where)
 	if err != nil {
-		return nil, err
+		return nil, err // not db: a nil *store.DB is no nil Store
 	}
 	s := New(db, o)
 	if err := s.importWaiverFile(ctx); err != nil {

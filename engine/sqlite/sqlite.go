@@ -178,6 +178,10 @@ func (dialect) SetVersion(ctx context.Context, tx *sql.Tx, version int) error {
 	return err
 }
 
+// AfterCopy has nothing to do: SQLite numbers new rows after the largest
+// id.
+func (dialect) AfterCopy(context.Context, *sql.Tx, string) error { return nil }
+
 // Size is the database file's and its write-ahead log's.
 func (d dialect) Size(context.Context, *sql.DB) (int64, error) {
 	var size int64

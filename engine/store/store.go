@@ -45,6 +45,8 @@ type Dialect interface {
 	Explain(err error) error
 	// Size returns the bytes the database takes on disk.
 	Size(ctx context.Context, db *sql.DB) (int64, error)
+	// AfterCopy runs after Copy wrote table's rows, with their ids, in tx.
+	AfterCopy(ctx context.Context, tx *sql.Tx, table string) error
 	// Backup writes a consistent copy of the database to the file dest.
 	Backup(ctx context.Context, db *sql.DB, dest string) error
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -357,4 +358,32 @@ func TestControlCharactersEscaped(t *testing.T) {
 	if err := json.Unmarshal([]byte(e.ok("get", "kpis", "-o", "json")), &ks); err != nil || len(ks) != 1 || ks[0]["name"] != name {
 		t.Errorf("get kpis -o json: %v %v", ks, err)
 	}
+}
+
+// TestStoreCopy copies a database into a new file: the copy prints the
+// same tree and history, and copying into it again is refused.
+func TestStoreCopy(t *testing.T) {
+	e := newEnv(t)
+	files, _ := filepath.Glob("../../../../examples/saas-b2b/*.yaml")
+	e.ok(append([]string{"apply"}, files...)...)
+	e.ok("checkin", "sme-sqls", "--value", "3400")
+	e.ok("audit", "--fail-on", "never")
+	copyDB := filepath.Join(e.dir, "copy.db")
+	out := e.ok("store", "copy", "--from", e.db, "--to", "sqlite:"+copyDB)
+	mustContain(t, "store copy", out, "counts and checksums match")
+	for _, want := range []string{`(?m)^checkin +1 +[0-9a-f]{12}$`, `(?m)^audit_run +1 `, `(?m)^kpi +32 `} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("store copy's table has no line %s:\n%s", want, out)
+		}
+	}
+	other := &env{t: t, db: copyDB, dir: e.dir}
+	if a, b := e.ok("tree"), other.ok("tree"); a != b {
+		t.Error("the copy prints another tree")
+	}
+	if a, b := e.ok("get", "checkins", "sme-sqls"), other.ok("get", "checkins", "sme-sqls"); a != b {
+		t.Errorf("the copy's check-ins differ:\n%s\n%s", a, b)
+	}
+	errOut := e.fails(ExitInput, "store", "copy", "--from", e.db, "--to", copyDB)
+	mustContain(t, "a second copy", errOut, "is not empty")
+	e.fails(ExitInput, "store", "copy", "--from", e.db)
 }

@@ -175,7 +175,7 @@ overriding the one before.
 		c.GroupID = "quarter"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{a.initCommand(), a.backupCommand()} {
+	for _, c := range []*cobra.Command{a.initCommand(), a.backupCommand(), a.storeCommand()} {
 		c.GroupID = "data"
 		root.AddCommand(c)
 	}
