@@ -101,7 +101,7 @@ func OpenWith(ctx context.Context, path string, migrations fs.FS) (*store.DB, er
 // dsn builds a go-sqlite3 DSN. Pragmas set here apply to every pooled
 // connection, not just the first.
 func dsn(path string, extra string) string {
-	return fmt.Sprintf("%s?_journal_mode=WAL&_foreign_keys=1&_busy_timeout=%d&_synchronous=NORMAL&_cache_size=%d&%s",
+	return fmt.Sprintf("%s?_journal_mode=WAL&_foreign_keys=1&_busy_timeout=%d&_synchronous=NORMAL&_cache_size=%d&_stmt_cache_size=32&%s",
 		fileURI(path), busyTimeout.Milliseconds(), cacheKiB, extra)
 }
 

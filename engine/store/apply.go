@@ -84,20 +84,23 @@ type writer struct {
 
 // entities inserts an entity row for every created key.
 func (w *writer) entities(cs engine.Changes) error {
-	st, err := w.tx.PrepareContext(w.ctx, "INSERT INTO entity (kind, key) VALUES (?, ?) RETURNING id")
-	if err != nil {
-		return fmt.Errorf("prepare: %w", err)
-	}
-	defer st.Close()
+	ins := newInserter(w.tx, "entity", []string{"kind", "key"}, "RETURNING id, key", func(r *sql.Rows) error {
+		var id int64
+		var key string
+		err := r.Scan(&id, &key)
+		w.ids[key] = id
+		return err
+	})
 	for _, c := range cs {
 		if c.Action != engine.Created {
 			continue
 		}
-		var id int64
-		if err := st.QueryRowContext(w.ctx, string(c.Kind), c.Key).Scan(&id); err != nil {
-			return fmt.Errorf("create %s %s: %w", c.Kind, c.Key, err)
+		if err := ins.add(w.ctx, string(c.Kind), c.Key); err != nil {
+			return fmt.Errorf("create entities: %w", err)
 		}
-		w.ids[c.Key] = id
+	}
+	if err := ins.flush(w.ctx); err != nil {
+		return fmt.Errorf("create entities: %w", err)
 	}
 	return nil
 }
@@ -110,36 +113,25 @@ func (w *writer) id(key string) sql.NullInt64 {
 	return sql.NullInt64{Int64: w.ids[key], Valid: true}
 }
 
-// upsert prepares an insert-or-update of table keyed by id.
-func (w *writer) upsert(table string, cols ...string) (*sql.Stmt, error) {
+// rows writes each changed item of list, inserting it or updating the
+// row with its id.
+func rows[T any](w *writer, list []T, key func(T) string, table string, cols []string, args func(T) []any) error {
 	set := make([]string, len(cols))
 	for i, c := range cols {
 		set[i] = c + " = excluded." + c
 	}
-	q := fmt.Sprintf("INSERT INTO %s (id, %s) VALUES (?%s) ON CONFLICT (id) DO UPDATE SET %s",
-		table, strings.Join(cols, ", "), strings.Repeat(", ?", len(cols)), strings.Join(set, ", "))
-	st, err := w.tx.PrepareContext(w.ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("prepare %s: %w", table, err)
-	}
-	return st, nil
-}
-
-// rows writes each changed item of list with one prepared upsert.
-func rows[T any](w *writer, list []T, key func(T) string, table string, cols []string, args func(T) []any) error {
-	st, err := w.upsert(table, cols...)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	ins := newInserter(w.tx, table, append([]string{"id"}, cols...), "ON CONFLICT (id) DO UPDATE SET "+strings.Join(set, ", "), nil)
 	for _, item := range list {
 		k := key(item)
 		if w.changed[k] == "" {
 			continue
 		}
-		if _, err := st.ExecContext(w.ctx, append([]any{w.ids[k]}, args(item)...)...); err != nil {
-			return fmt.Errorf("write %s %s: %w", table, k, err)
+		if err := ins.add(w.ctx, append([]any{w.ids[k]}, args(item)...)...); err != nil {
+			return fmt.Errorf("write %s: %w", table, err)
 		}
+	}
+	if err := ins.flush(w.ctx); err != nil {
+		return fmt.Errorf("write %s: %w", table, err)
 	}
 	return nil
 }
@@ -240,16 +232,8 @@ func (w *writer) links(kpis []engine.KPI) error {
 		return err
 	}
 	defer del.Close()
-	ins, err := w.tx.PrepareContext(w.ctx, "INSERT INTO link (kpi_id, to_id, pos, weight, rationale) VALUES (?, ?, ?, ?, ?)")
-	if err != nil {
-		return err
-	}
-	defer ins.Close()
-	insA, err := w.tx.PrepareContext(w.ctx, "INSERT INTO link_assumption (kpi_id, to_id, pos, assumption_id) VALUES (?, ?, ?, ?)")
-	if err != nil {
-		return err
-	}
-	defer insA.Close()
+	ins := newInserter(w.tx, "link", []string{"kpi_id", "to_id", "pos", "weight", "rationale"}, "", nil)
+	var assumed [][]any // link_assumption rows, written after the links they name
 	for _, k := range kpis {
 		action := w.changed[k.Key]
 		if action == "" {
@@ -263,15 +247,25 @@ func (w *writer) links(kpis []engine.KPI) error {
 		}
 		for i, l := range k.Links {
 			to := w.ids[l.To]
-			if _, err := ins.ExecContext(w.ctx, id, to, i, nullFloat(l.Weight), l.Rationale); err != nil {
-				return fmt.Errorf("link %s -> %s: %w", k.Key, l.To, err)
+			if err := ins.add(w.ctx, id, to, i, nullFloat(l.Weight), l.Rationale); err != nil {
+				return fmt.Errorf("write links: %w", err)
 			}
 			for j, a := range l.Assumptions {
-				if _, err := insA.ExecContext(w.ctx, id, to, j, w.ids[a]); err != nil {
-					return fmt.Errorf("link %s -> %s: assumption %s: %w", k.Key, l.To, a, err)
-				}
+				assumed = append(assumed, []any{id, to, j, w.ids[a]})
 			}
 		}
+	}
+	if err := ins.flush(w.ctx); err != nil {
+		return fmt.Errorf("write links: %w", err)
+	}
+	insA := newInserter(w.tx, "link_assumption", []string{"kpi_id", "to_id", "pos", "assumption_id"}, "", nil)
+	for _, row := range assumed {
+		if err := insA.add(w.ctx, row...); err != nil {
+			return fmt.Errorf("write links' assumptions: %w", err)
+		}
+	}
+	if err := insA.flush(w.ctx); err != nil {
+		return fmt.Errorf("write links' assumptions: %w", err)
 	}
 	return nil
 }

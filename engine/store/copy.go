@@ -145,7 +145,7 @@ func copyTable(ctx context.Context, src, dst *Tx, t table) (TableCopy, error) {
 	if err != nil {
 		return TableCopy{}, err
 	}
-	ins := newInserter(dst, t.name, cols)
+	ins := newInserter(dst, t.name, cols, "", nil)
 	sum := newRowHash()
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
@@ -161,14 +161,14 @@ func copyTable(ctx context.Context, src, dst *Tx, t table) (TableCopy, error) {
 			row[i] = convert(v, kinds[i])
 		}
 		sum.add(row)
-		if err := ins.add(ctx, row); err != nil {
+		if err := ins.add(rowCtx(ctx), row...); err != nil {
 			return TableCopy{}, err
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return TableCopy{}, err
 	}
-	if err := ins.flush(ctx); err != nil {
+	if err := ins.flush(rowCtx(ctx)); err != nil {
 		return TableCopy{}, err
 	}
 	if err := dst.db.d.AfterCopy(ctx, dst.Tx, t.name); err != nil {
@@ -283,48 +283,3 @@ func (r *rowHash) add(row []any) {
 }
 
 func (r *rowHash) hex() string { return hex.EncodeToString(r.h.Sum(nil)) }
-
-// inserter writes rows to a table in multi-row INSERTs.
-type inserter struct {
-	tx    *Tx
-	head  string // INSERT INTO t (columns) VALUES
-	tuple string // (?, ?, ...)
-	rows  [][]any
-	max   int
-}
-
-// maxParams stays under SQLite's limit on a statement's parameters
-// (PostgreSQL's is twice it).
-const maxParams = 30000
-
-func newInserter(tx *Tx, name string, cols []string) *inserter {
-	return &inserter{tx: tx, head: "INSERT INTO " + name + " (" + strings.Join(cols, ", ") + ") VALUES ",
-		tuple: "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")", max: min(500, maxParams/len(cols))}
-}
-
-func (in *inserter) add(ctx context.Context, row []any) error {
-	in.rows = append(in.rows, row)
-	if len(in.rows) == in.max {
-		return in.flush(ctx)
-	}
-	return nil
-}
-
-func (in *inserter) flush(ctx context.Context) error {
-	if len(in.rows) == 0 {
-		return nil
-	}
-	var q strings.Builder
-	q.WriteString(in.head)
-	args := make([]any, 0, len(in.rows)*len(in.rows[0]))
-	for i, r := range in.rows {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString(in.tuple)
-		args = append(args, r...)
-	}
-	_, err := in.tx.ExecContext(rowCtx(ctx), q.String(), args...)
-	in.rows = in.rows[:0]
-	return err
-}

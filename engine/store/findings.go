@@ -27,14 +27,23 @@ func storeFindings(ctx context.Context, tx *Tx, scope string, fs []engine.Findin
 	if err != nil {
 		return nil, err
 	}
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO finding_body (digest, rule, severity, scope, entity, team, message,
-		fix, trace, fingerprint, waiver, not_judged) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`)
-	if err != nil {
-		return nil, err
-	}
-	defer insert.Close()
-	traceOf := map[string]string{} // by entity: a run gives each entity one trace
 	ids := make([]int64, len(fs))
+	waiting := map[string][]int{} // digest -> the findings its insert numbers
+	insert := newInserter(tx, "finding_body", []string{"digest", "rule", "severity", "scope", "entity", "team", "message",
+		"fix", "trace", "fingerprint", "waiver", "not_judged"}, "RETURNING id, digest", func(r *sql.Rows) error {
+		var id int64
+		var d []byte
+		if err := r.Scan(&id, &d); err != nil {
+			return err
+		}
+		found[string(d)] = id
+		for _, i := range waiting[string(d)] {
+			ids[i] = id
+		}
+		delete(waiting, string(d))
+		return nil
+	})
+	traceOf := map[string]string{} // by entity: a run gives each entity one trace
 	for i, f := range fs {
 		trace, ok := traceOf[f.Entity]
 		if !ok && len(f.Trace) > 0 {
@@ -52,14 +61,21 @@ func storeFindings(ctx context.Context, tx *Tx, scope string, fs []engine.Findin
 		if err != nil {
 			return nil, err
 		}
-		id, ok := found[string(d)]
-		if !ok {
-			if err := insert.QueryRowContext(ctx, append([]any{d}, row...)...).Scan(&id); err != nil {
-				return nil, fmt.Errorf("store finding: %w", err)
-			}
-			found[string(d)] = id
+		if id, ok := found[string(d)]; ok {
+			ids[i] = id
+			continue
 		}
-		ids[i] = id
+		if w, ok := waiting[string(d)]; ok {
+			waiting[string(d)] = append(w, i)
+			continue
+		}
+		waiting[string(d)] = []int{i}
+		if err := insert.add(ctx, append([]any{d}, row...)...); err != nil {
+			return nil, fmt.Errorf("store findings: %w", err)
+		}
+	}
+	if err := insert.flush(ctx); err != nil {
+		return nil, fmt.Errorf("store findings: %w", err)
 	}
 	return ids, nil
 }
