@@ -2,14 +2,17 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/okrmap/okrmap/engine/testenv"
 	"github.com/okrmap/okrmap/plugins/sdk/sdktest"
 )
 
@@ -20,6 +23,8 @@ import (
 // up to 4 deep, driver chains up to 3); sizes are 10,000 and 100,000 KPIs,
 // or those listed in OKRMAP_BENCH_KPIS (e.g. 10000,100000,1000000). Each
 // reports the command's peak resident memory (peak-MiB) and KPIs per second.
+// With OKRMAP_BENCH_POSTGRES=1, apply and audit also run on a PostgreSQL
+// server the benchmark starts (store=postgres beside store=sqlite).
 //
 //	go test ./cmd/okrmap -run '^$' -bench Scale -benchtime 3x
 func BenchmarkScale(b *testing.B) {
@@ -46,6 +51,19 @@ func BenchmarkScale(b *testing.B) {
 		}
 		return cmd.ProcessState
 	}
+	stores := map[string]func(b *testing.B) string{"sqlite": func(b *testing.B) string {
+		f, err := os.CreateTemp(dir, "bench-*.db")
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+		os.Remove(f.Name())
+		return f.Name()
+	}}
+	if os.Getenv("OKRMAP_BENCH_POSTGRES") != "" {
+		newDB := testenv.PostgresDatabases(b)
+		stores["postgres"] = func(b *testing.B) string { return newDB(b) }
+	}
 	for _, teams := range []int{5, 1000} {
 		for _, n := range sizes {
 			base := filepath.Join(dir, fmt.Sprintf("t%d-k%d", teams, n))
@@ -56,8 +74,6 @@ func BenchmarkScale(b *testing.B) {
 			for _, format := range []string{"json", "yaml"} {
 				run(b, append(append([]string{"dev", "gen"}, shape...), "-o", format, "--out-file", base+"."+format)...)
 			}
-			db := base + ".db"
-			run(b, "--db", db, "apply", base+".json")
 			bench := func(name string, args func(i int) []string) {
 				b.Run(fmt.Sprintf("%s/teams=%d/kpis=%d", name, teams, n), func(b *testing.B) {
 					var peak int64
@@ -77,11 +93,16 @@ func BenchmarkScale(b *testing.B) {
 					return []string{"lint", "--fail-on", "never", "-o", "json", base + "." + format}
 				})
 			}
-			bench("apply-new", func(i int) []string {
-				return []string{"--db", fmt.Sprintf("%s-new%d.db", base, i), "apply", base + ".json"}
-			})
-			bench("reapply", func(int) []string { return []string{"--db", db, "apply", base + ".json"} })
-			bench("audit", func(int) []string { return []string{"--db", db, "audit", "--fail-on", "never", "-o", "json"} })
+			for _, store := range slices.Sorted(maps.Keys(stores)) {
+				newDB := stores[store]
+				db := newDB(b)
+				run(b, "--db", db, "apply", base+".json")
+				bench("apply-new/store="+store, func(int) []string {
+					return []string{"--db", newDB(b), "apply", base + ".json"}
+				})
+				bench("reapply/store="+store, func(int) []string { return []string{"--db", db, "apply", base + ".json"} })
+				bench("audit/store="+store, func(int) []string { return []string{"--db", db, "audit", "--fail-on", "never", "-o", "json"} })
+			}
 		}
 	}
 }
