@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/okrmap/okrmap/engine"
 )
@@ -257,45 +258,44 @@ func legacyFindings(ctx context.Context, tx *Tx, id int64) ([]engine.Finding, er
 	return out, err
 }
 
-// dropUnreferenced deletes the findings no stored run names any more.
+// dropUnreferenced deletes the findings no stored run names any more, by
+// id in batches: no temporary table, which not every database has.
 func dropUnreferenced(ctx context.Context, tx *Tx) error {
-	if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS kept_body (id BIGINT PRIMARY KEY)"); err != nil {
+	kept := map[int64]bool{}
+	err := each(ctx, tx, "SELECT findings FROM audit_run WHERE findings IS NOT NULL", func(r *sql.Rows) error {
+		var b []byte
+		if err := r.Scan(&b); err != nil {
+			return err
+		}
+		ids, err := decodeIDs(b)
+		for _, id := range ids {
+			kept[id] = true
+		}
 		return err
-	}
-	defer tx.ExecContext(ctx, "DROP TABLE kept_body")
-	keep, err := tx.PrepareContext(ctx, "INSERT INTO kept_body (id) VALUES (?)")
+	})
 	if err != nil {
 		return err
 	}
-	defer keep.Close()
-	var blobs [][]byte
-	err = each(ctx, tx, "SELECT findings FROM audit_run WHERE findings IS NOT NULL", func(r *sql.Rows) error {
-		var b []byte
-		err := r.Scan(&b)
-		blobs = append(blobs, b)
+	var drop []any
+	err = each(ctx, tx, "SELECT id FROM finding_body", func(r *sql.Rows) error {
+		var id int64
+		err := r.Scan(&id)
+		if !kept[id] {
+			drop = append(drop, id)
+		}
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	ctx = rowCtx(ctx)
-	kept := map[int64]bool{}
-	for _, b := range blobs {
-		ids, err := decodeIDs(b)
-		if err != nil {
-			return err
+	for len(drop) > 0 {
+		n := min(len(drop), 500)
+		q := "DELETE FROM finding_body WHERE id IN (?" + strings.Repeat(", ?", n-1) + ")"
+		if _, err := tx.ExecContext(ctx, q, drop[:n]...); err != nil {
+			return fmt.Errorf("prune findings: %w", err)
 		}
-		for _, id := range ids {
-			kept[id] = true
-		}
-	}
-	for id := range kept {
-		if _, err := keep.ExecContext(ctx, id); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM finding_body WHERE id NOT IN (SELECT id FROM kept_body)"); err != nil {
-		return fmt.Errorf("prune findings: %w", err)
+		drop = drop[n:]
 	}
 	return nil
 }
