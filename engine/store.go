@@ -69,6 +69,10 @@ type Store interface {
 	RemoveSession(ctx context.Context, id string) error
 	Secret(ctx context.Context, name string) ([]byte, error)
 	ClaimTick(ctx context.Context, schedule string, slot time.Time, owner string) (bool, error)
+	StartJob(ctx context.Context, owner string) (int64, error)
+	BeatJob(ctx context.Context, id int64) error
+	FinishJob(ctx context.Context, id, run int64, failure string) error
+	Job(ctx context.Context, id int64) (Job, error)
 
 	// The database.
 	Revision(ctx context.Context) (int64, error)
@@ -179,4 +183,16 @@ type Token struct {
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
 	LastUsed  time.Time `json:"last_used_at,omitzero"`
+}
+
+// Job is an audit started over HTTP, as any server on the database sees it.
+type Job struct {
+	ID     int64
+	Status string // running, done or failed
+	Run    int64  // the stored run, when done
+	Error  string // what stopped it, when failed
+	// Owner is the server running it; BeatAt its last sign of life.
+	Owner     string
+	StartedAt time.Time
+	BeatAt    time.Time
 }

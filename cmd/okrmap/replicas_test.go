@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -98,7 +99,7 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	bin := sdktest.BuildTo(t, ".", filepath.Join(dir, "okrmap"))
 	config := filepath.Join(dir, "config.yaml")
 	os.WriteFile(config, []byte("schedule:\n  - name: tick\n    cron: \"@every 1s\"\n"), 0o644)
-	env := append(os.Environ(), "XDG_CONFIG_HOME="+dir, "OKRMAP_CONFIG="+config, "OKRMAP_DB="+dsn, "OKRMAP_LOG_LEVEL=debug")
+	env := append(os.Environ(), "XDG_CONFIG_HOME="+dir, "OKRMAP_CONFIG="+config, "OKRMAP_DB="+dsn, "OKRMAP_LOG_LEVEL=debug", "OKRMAP_SERVER_AUDIT_WAIT=1ms")
 	run := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
@@ -167,6 +168,24 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	call(b2, "POST", "/api/v1/measurements", map[string]any{"measurements": []map[string]any{{"kpi": kpi, "value": 42}}}, nil, 201)
 	if ms, err := db.Measurements(context.Background(), kpi); err != nil || len(ms) != 2 {
 		t.Errorf("%d measurements stored through two servers, want 2: %v", len(ms), err)
+	}
+
+	// An audit started on one server that outlasts server.audit_wait
+	// (here 1 ms) is followed on the other.
+	var started202 struct{ ID int64 }
+	json.Unmarshal(call(a, "POST", "/api/v1/audits", map[string]any{}, nil, 202), &started202)
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var j struct {
+			Status string
+			Run    int64
+		}
+		json.Unmarshal(call(b2, "GET", fmt.Sprintf("/api/v1/audit-jobs/%d", started202.ID), nil, nil, 200), &j)
+		if j.Status == "done" && j.Run > 0 {
+			break
+		}
+		if j.Status != "running" || time.Now().After(deadline) {
+			t.Fatalf("the audit job on the other server: %+v", j)
+		}
 	}
 
 	// A session started on one server is good on the other, and so is a

@@ -4,55 +4,28 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/service"
 )
 
-// jobs tracks audits started over HTTP, so an audit that outlives its
-// request can be followed at /api/v1/audit-jobs/{id}.
-type jobs struct {
-	mu    sync.Mutex
-	next  int64
-	byID  map[int64]*job
-	order []int64 // ids, oldest first
-}
-
+// job is an audit started over HTTP, as GET /api/v1/audit-jobs/{id}
+// shows it. Jobs are stored, so any server on the database can answer.
 type job struct {
-	ID     int64      `json:"id"`
-	Status string     `json:"status"` // running, done, failed
-	Run    int64      `json:"run,omitempty"`
-	Error  string     `json:"error,omitempty"`
-	Done   chan error `json:"-"`
+	ID     int64  `json:"id"`
+	Status string `json:"status"` // running, done, failed
+	Run    int64  `json:"run,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
-func newJobs() *jobs { return &jobs{byID: map[int64]*job{}} }
-
-// keptJobs bounds the jobs remembered: the oldest finished ones go.
-const keptJobs = 1000
-
-// add starts tracking a new running job.
-func (js *jobs) add() *job {
-	js.mu.Lock()
-	defer js.mu.Unlock()
-	js.next++
-	j := &job{ID: js.next, Status: "running", Done: make(chan error, 1)}
-	js.byID[j.ID] = j
-	js.order = append(js.order, j.ID)
-	for i := 0; len(js.byID) > keptJobs && i < len(js.order); {
-		if id := js.order[i]; js.byID[id].Status != "running" {
-			delete(js.byID, id)
-			js.order = slices.Delete(js.order, i, i+1)
-			continue
-		}
-		i++
-	}
-	return j
-}
+// beatEvery is how often a server records that it still runs a job;
+// a job not beaten for lostAfter lost its server.
+const (
+	beatEvery = 10 * time.Second
+	lostAfter = 6 * beatEvery
+)
 
 type auditRequest struct {
 	Period string      `json:"period,omitempty"`
@@ -80,25 +53,50 @@ func (s *Server) startAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	j := s.jobs.add()
-
+	db := s.svc.DB()
+	id, err := db.StartJob(r.Context(), s.replica)
+	if err != nil {
+		return err
+	}
 	var res *service.AuditResult
+	done := make(chan error, 1)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		ctx := context.WithoutCancel(r.Context())
+		beat := time.NewTicker(beatEvery)
+		audited := make(chan error, 1)
+		go func() {
+			var err error
+			res, err = s.svc.Audit(ctx, service.AuditRequest{Scope: sc, Today: req.Today, Author: caller(r).name})
+			audited <- err
+		}()
 		var err error
-		res, err = s.svc.Audit(context.WithoutCancel(r.Context()), service.AuditRequest{Scope: sc, Today: req.Today, Author: caller(r).name})
-		s.jobs.mu.Lock()
-		if err != nil {
-			j.Status, j.Error = "failed", err.Error()
-		} else {
-			j.Status, j.Run = "done", res.Run.ID
+	wait:
+		for {
+			select {
+			case <-beat.C:
+				if err := db.BeatJob(ctx, id); err != nil {
+					s.log.Warn("could not record that an audit job runs", "job", id, "err", err)
+				}
+			case err = <-audited:
+				break wait
+			}
 		}
-		s.jobs.mu.Unlock()
-		j.Done <- err
+		beat.Stop()
+		run, failure := int64(0), ""
+		if err != nil {
+			failure = err.Error()
+		} else {
+			run = res.Run.ID
+		}
+		if ferr := db.FinishJob(ctx, id, run, failure); ferr != nil {
+			s.log.Error("could not record how an audit job ended", "job", id, "err", ferr)
+		}
+		done <- err
 	}()
 	select {
-	case err := <-j.Done:
+	case err := <-done:
 		if err != nil {
 			return err
 		}
@@ -109,15 +107,9 @@ func (s *Server) startAudit(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Location", fmt.Sprintf("/api/v1/audits/%d", res.Run.ID))
 		return writeJSON(w, r, http.StatusCreated, out)
 	case <-time.After(s.cfg.AuditWait):
-		w.Header().Set("Location", fmt.Sprintf("/api/v1/audit-jobs/%d", j.ID))
-		return writeJSON(w, r, http.StatusAccepted, s.jobView(j))
+		w.Header().Set("Location", fmt.Sprintf("/api/v1/audit-jobs/%d", id))
+		return writeJSON(w, r, http.StatusAccepted, job{ID: id, Status: "running"})
 	}
-}
-
-func (s *Server) jobView(j *job) job {
-	s.jobs.mu.Lock()
-	defer s.jobs.mu.Unlock()
-	return job{ID: j.ID, Status: j.Status, Run: j.Run, Error: j.Error}
 }
 
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request) error {
@@ -125,11 +117,13 @@ func (s *Server) getJob(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return badRequest("%q is not a job number", r.PathValue("id"))
 	}
-	s.jobs.mu.Lock()
-	j := s.jobs.byID[id]
-	s.jobs.mu.Unlock()
-	if j == nil {
-		return engine.NotFound("audit_job", "no audit job %d on this server", id)
+	j, err := s.svc.DB().Job(r.Context(), id)
+	if err != nil {
+		return err
 	}
-	return writeJSON(w, r, http.StatusOK, s.jobView(j))
+	out := job{ID: j.ID, Status: j.Status, Run: j.Run, Error: j.Error}
+	if j.Status == "running" && s.svc.Now().Sub(j.BeatAt) > lostAfter {
+		out.Status, out.Error = "failed", fmt.Sprintf("the server running it (%s) stopped before the audit ended; nothing of it was stored: start the audit again", j.Owner)
+	}
+	return writeJSON(w, r, http.StatusOK, out)
 }

@@ -133,20 +133,6 @@ func TestCheckSchedules(t *testing.T) {
 	}
 }
 
-// TestJobsAreBounded: finished audit jobs beyond keptJobs are forgotten,
-// oldest first; running ones are kept.
-func TestJobsAreBounded(t *testing.T) {
-	js := newJobs()
-	first := js.add() // stays running
-	for range keptJobs + 10 {
-		j := js.add()
-		j.Status = "done"
-	}
-	if len(js.byID) != keptJobs || js.byID[first.ID] == nil || js.byID[js.next] == nil {
-		t.Errorf("%d jobs kept (want %d), first running kept %v, newest kept %v", len(js.byID), keptJobs, js.byID[first.ID] != nil, js.byID[js.next] != nil)
-	}
-}
-
 // TestSlot: servers agree on the tick a schedule fires for, even when a
 // tick fires a moment early or late.
 func TestSlot(t *testing.T) {

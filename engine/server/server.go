@@ -123,7 +123,6 @@ type Server struct {
 	proxies  []*net.IPNet
 	mux      *http.ServeMux
 	patterns []string // the patterns registered, "METHOD /path"
-	jobs     *jobs
 	metrics  *metrics
 	trees    treeCache
 	// schedules run while serving; scopes keeps one scheduled audit of a
@@ -151,7 +150,7 @@ func New(svc *service.Service, cfg Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{svc: svc, cfg: cfg, log: log, mux: http.NewServeMux(), jobs: newJobs(), metrics: newMetrics(svc), replica: replicaName()}
+	s := &Server{svc: svc, cfg: cfg, log: log, mux: http.NewServeMux(), metrics: newMetrics(svc), replica: replicaName()}
 	svc.SetObserver(s.metrics)
 	for _, c := range cfg.AuthProxy.TrustedCIDRs {
 		_, n, _ := net.ParseCIDR(c)

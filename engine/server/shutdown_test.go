@@ -44,10 +44,7 @@ func TestShutdownFinishesAudit(t *testing.T) {
 	}()
 	// Shut down once the audit is under way.
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		a.srv.jobs.mu.Lock()
-		started := a.srv.jobs.next > 0
-		a.srv.jobs.mu.Unlock()
-		if started {
+		if _, err := a.svc.DB().Job(context.Background(), 1); err == nil {
 			break
 		}
 	}

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/report"
@@ -187,6 +189,18 @@ func TestWorkflow(t *testing.T) {
 	a.want(200, "GET", "/api/v1/audit-jobs/1", reader, nil, &job)
 	if job.Status != "done" || job.Run != 1 {
 		t.Errorf("job: %+v", job)
+	}
+	// A job whose server stopped recording that it runs it reads as failed.
+	db := a.svc.DB()
+	db.SetNow(func() time.Time { return a.svc.Now().Add(-time.Hour) })
+	lost, err := db.StartJob(context.Background(), "gone-host:7")
+	db.SetNow(a.svc.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.want(200, "GET", fmt.Sprintf("/api/v1/audit-jobs/%d", lost), reader, nil, &job)
+	if job.Status != "failed" || !strings.Contains(job.Error, "gone-host:7") {
+		t.Errorf("a job its server left: %+v", job)
 	}
 
 	// Rules, plugins, waivers.

@@ -86,3 +86,55 @@ func (db *DB) Secret(ctx context.Context, name string) ([]byte, error) {
 	}
 	return hex.DecodeString(text)
 }
+
+// keptJobs bounds the audit jobs kept: the oldest finished ones go.
+const keptJobs = 1000
+
+// StartJob records a running audit job of owner and returns its id.
+func (db *DB) StartJob(ctx context.Context, owner string) (int64, error) {
+	var id int64
+	err := db.writeTx(ctx, false, func(tx *Tx) error {
+		now := db.Now().UTC().Format(timeLayout)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO audit_job (status, owner, started_at, beat_at) VALUES ('running', ?, ?, ?)
+			RETURNING id`, owner, now, now).Scan(&id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM audit_job WHERE status != 'running' AND id <= ?`, id-keptJobs)
+		return err
+	})
+	return id, err
+}
+
+// BeatJob records that the job's server is still running it.
+func (db *DB) BeatJob(ctx context.Context, id int64) error {
+	return db.writeTx(ctx, false, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE audit_job SET beat_at = ? WHERE id = ?", db.Now().UTC().Format(timeLayout), id)
+		return err
+	})
+}
+
+// FinishJob records how a job ended: its run, or what stopped it.
+func (db *DB) FinishJob(ctx context.Context, id, run int64, failure string) error {
+	status, runID := "done", sql.NullInt64{Int64: run, Valid: true}
+	if failure != "" {
+		status, runID = "failed", sql.NullInt64{}
+	}
+	return db.writeTx(ctx, false, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE audit_job SET status = ?, run_id = ?, error = ?, beat_at = ? WHERE id = ?",
+			status, runID, failure, db.Now().UTC().Format(timeLayout), id)
+		return err
+	})
+}
+
+// Job returns the audit job with id; ENOTFOUND when there is none.
+func (db *DB) Job(ctx context.Context, id int64) (engine.Job, error) {
+	j := engine.Job{ID: id}
+	var run sql.NullInt64
+	err := db.queryRow(ctx, "SELECT status, run_id, error, owner, started_at, beat_at FROM audit_job WHERE id = ?", id).
+		Scan(&j.Status, &run, &j.Error, &j.Owner, timestamp{&j.StartedAt}, timestamp{&j.BeatAt})
+	if errors.Is(err, sql.ErrNoRows) {
+		return j, engine.NotFound("audit_job", "no audit job %d", id)
+	}
+	j.Run = run.Int64
+	return j, err
+}

@@ -18,3 +18,16 @@ CREATE TABLE schedule_claim (
     claimed_at TEXT NOT NULL,
     PRIMARY KEY (schedule, slot)
 ) WITHOUT ROWID;
+
+-- Audits started over HTTP, so any server can say how one is going. The
+-- server running a job beats beat_at while it runs; a job whose beat
+-- stopped lost its server.
+CREATE TABLE audit_job (
+    id         INTEGER PRIMARY KEY,
+    status     TEXT NOT NULL, -- running, done or failed
+    run_id     INTEGER,
+    error      TEXT NOT NULL DEFAULT '',
+    owner      TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    beat_at    TEXT NOT NULL
+);

@@ -102,3 +102,54 @@ func testSecret(t *testing.T, b Backend) {
 		t.Error("two names share a secret")
 	}
 }
+
+// testJobs: a job runs, beats and ends, seen the same through another
+// handle; finished jobs beyond the newest thousand are dropped.
+func testJobs(t *testing.T, b Backend) {
+	ctx := context.Background()
+	where := b.New(t)
+	one, two := b.openAt(t, where), b.openAt(t, where)
+	id, err := one.StartJob(ctx, "host-a:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := two.Job(ctx, id)
+	if err != nil || j.Status != "running" || j.Owner != "host-a:1" || j.BeatAt.IsZero() {
+		t.Fatalf("a running job through another handle: %+v %v", j, err)
+	}
+	if err := one.BeatJob(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := one.FinishJob(ctx, id, 42, ""); err != nil {
+		t.Fatal(err)
+	}
+	if j, _ := two.Job(ctx, id); j.Status != "done" || j.Run != 42 {
+		t.Errorf("a finished job: %+v", j)
+	}
+	failed, _ := one.StartJob(ctx, "host-a:1")
+	if err := one.FinishJob(ctx, failed, 0, "rule timed out"); err != nil {
+		t.Fatal(err)
+	}
+	if j, _ := two.Job(ctx, failed); j.Status != "failed" || j.Error != "rule timed out" || j.Run != 0 {
+		t.Errorf("a failed job: %+v", j)
+	}
+	if _, err := two.Job(ctx, 999999); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("an unknown job: %v", err)
+	}
+	running, _ := one.StartJob(ctx, "host-b:2")
+	for range 1000 {
+		id, err := one.StartJob(ctx, "host-a:1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := one.FinishJob(ctx, id, 1, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := two.Job(ctx, failed); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("a job a thousand jobs old is kept: %v", err)
+	}
+	if j, err := two.Job(ctx, running); err != nil || j.Status != "running" {
+		t.Errorf("an old running job was dropped: %+v %v", j, err)
+	}
+}

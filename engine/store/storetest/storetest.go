@@ -68,6 +68,7 @@ func Run(t *testing.T, b Backend) {
 		{"ClaimTick", testClaimTick},
 		{"Sessions", testSessions},
 		{"Secret", testSecret},
+		{"Jobs", testJobs},
 		{"Tokens", testTokens},
 		{"Waivers", testWaivers},
 		{"Pending", testPending},
