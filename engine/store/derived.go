@@ -135,7 +135,6 @@ func recompute(ctx context.Context, tx *Tx, fol *follower) ([]string, error) {
 			if fol, err = newFollower(ctx, tx); err != nil {
 				return nil, err
 			}
-			defer fol.close()
 		}
 		if err := fol.follow(ids[key], key, at, v, FormulaAuthor); err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
@@ -144,50 +145,34 @@ func checkIn(ctx context.Context, tx *Tx, c engine.CheckIn, now time.Time) (bool
 	return true, nil
 }
 
-// follower checks measurements in on the key results measured by their
-// KPI whose objective is open, so their progress follows the data. It looks
-// each KPI's key results up once per transaction.
+// follower checks in measurements of KPIs that measure key results of
+// open objectives.
 type follower struct {
-	ctx  context.Context
-	tx   *Tx
-	krs  map[int64][]string // KPI id -> key results measured by it
-	find *sql.Stmt
+	ctx context.Context
+	tx  *Tx
+	krs map[int64][]string // KPI id -> key results measured by it
 }
 
 func newFollower(ctx context.Context, tx *Tx) (*follower, error) {
-	find, err := tx.PrepareContext(ctx, `SELECT e.key FROM key_result kr JOIN entity e ON e.id = kr.id
-		JOIN objective o ON o.id = kr.objective_id WHERE kr.measured_by_id = ? AND o.status != 'closed'`)
+	f := &follower{ctx: ctx, tx: tx, krs: map[int64][]string{}}
+	err := each(ctx, tx, `SELECT kr.measured_by_id, e.key FROM key_result kr JOIN entity e ON e.id = kr.id
+		JOIN objective o ON o.id = kr.objective_id WHERE kr.measured_by_id IS NOT NULL AND o.status != 'closed' ORDER BY e.key`,
+		func(r *sql.Rows) error {
+			var kpi int64
+			var kr string
+			err := r.Scan(&kpi, &kr)
+			f.krs[kpi] = append(f.krs[kpi], kr)
+			return err
+		})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("key results measured by KPIs: %w", err)
 	}
-	return &follower{ctx: ctx, tx: tx, krs: map[int64][]string{}, find: find}, nil
+	return f, nil
 }
-
-func (f *follower) close() { f.find.Close() }
 
 // follow checks in one measurement of the KPI kpiID (key kpi).
 func (f *follower) follow(kpiID int64, kpi string, at time.Time, value float64, author string) error {
-	krs, ok := f.krs[kpiID]
-	if !ok {
-		rows, err := f.find.QueryContext(f.ctx, kpiID)
-		if err != nil {
-			return fmt.Errorf("key results measured by %s: %w", kpi, err)
-		}
-		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
-				rows.Close()
-				return err
-			}
-			krs = append(krs, k)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		f.krs[kpiID] = krs
-	}
-	for _, kr := range krs {
+	for _, kr := range f.krs[kpiID] {
 		if _, err := checkIn(f.ctx, f.tx, engine.CheckIn{KeyResult: kr, At: at, Value: value, Author: author, Note: "measured by " + kpi}, at); err != nil {
 			return err
 		}
@@ -195,68 +180,126 @@ func (f *follower) follow(kpiID int64, kpi string, at time.Time, value float64, 
 	return nil
 }
 
+// measureChunk is how many measurements measure checks and writes at once.
+const measureChunk = 500
+
+// sample is a stored measurement's identity: a KPI's value at a time.
+type sample struct {
+	kpi   int64
+	at    string
+	value float64
+}
+
+// measure stores measurements that are not stored yet, in chunks: one
+// query finds a chunk's duplicates, one statement writes the rest.
 func measure(ctx context.Context, tx *Tx, ms []engine.Measurement, now time.Time, rec *engine.Recorded) error {
 	ctx = rowCtx(ctx)
-	find, err := tx.PrepareContext(ctx, "SELECT id FROM entity WHERE kind = 'kpi' AND key = ?")
+	ids, err := measuredKPIs(ctx, tx, ms)
 	if err != nil {
 		return err
 	}
-	defer find.Close()
-	st, err := tx.PrepareContext(ctx, "INSERT INTO measurement (kpi_id, at, value, author, note) VALUES (?, ?, ?, ?, ?)")
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	same, err := tx.PrepareContext(ctx, "SELECT count(*) FROM measurement WHERE kpi_id = ? AND at = ? AND value = ?")
-	if err != nil {
-		return err
-	}
-	defer same.Close()
 	fol, err := newFollower(ctx, tx)
 	if err != nil {
 		return err
 	}
-	defer fol.close()
-	ids := map[string]int64{}
-	for _, m := range ms {
-		id, ok := ids[m.KPI]
-		if !ok {
-			err := find.QueryRowContext(ctx, m.KPI).Scan(&id)
-			if errors.Is(err, sql.ErrNoRows) {
-				return engine.NotFound(string(engine.KindKPI), "no KPI %q", m.KPI)
+	ins := newInserter(tx, "measurement", []string{"kpi_id", "at", "value", "author", "note"}, "", nil)
+	seen := map[sample]bool{} // stored by this call
+	for len(ms) > 0 {
+		chunk := ms[:min(len(ms), measureChunk)]
+		ms = ms[len(chunk):]
+		samples := make([]sample, len(chunk))
+		for i, m := range chunk {
+			at := m.At
+			if at.IsZero() {
+				at = now
 			}
-			if err != nil {
-				return fmt.Errorf("measure %s: %w", m.KPI, err)
-			}
-			ids[m.KPI] = id
+			samples[i] = sample{ids[m.KPI], at.UTC().Format(timeLayout), m.Value}
 		}
-		at := m.At
-		if at.IsZero() {
-			at = now
-		}
-		stamp := at.UTC().Format(timeLayout)
-		var dup int
-		if err := same.QueryRowContext(ctx, id, stamp, m.Value).Scan(&dup); err != nil {
-			return fmt.Errorf("measure %s: %w", m.KPI, err)
-		}
-		if dup > 0 {
-			count(rec, false)
-			continue
-		}
-		if _, err := st.ExecContext(ctx, id, stamp, m.Value, m.Author, m.Note); err != nil {
-			return fmt.Errorf("measure %s: %w", m.KPI, err)
-		}
-		if err := fol.follow(id, m.KPI, at, m.Value, m.Author); err != nil {
+		stored, err := storedSamples(ctx, tx, samples)
+		if err != nil {
 			return err
 		}
-		count(rec, true)
-		if rec.StoredBy == nil {
-			rec.StoredBy = map[string]int{}
+		for i, m := range chunk {
+			s := samples[i]
+			if stored[s] || seen[s] {
+				count(rec, false)
+				continue
+			}
+			seen[s] = true
+			if err := ins.add(ctx, s.kpi, s.at, s.value, m.Author, m.Note); err != nil {
+				return fmt.Errorf("store measurements: %w", err)
+			}
+			at, _ := time.Parse(timeLayout, s.at)
+			if err := fol.follow(s.kpi, m.KPI, at, m.Value, m.Author); err != nil {
+				return err
+			}
+			count(rec, true)
+			if rec.StoredBy == nil {
+				rec.StoredBy = map[string]int{}
+			}
+			rec.StoredBy[m.KPI]++
 		}
-		rec.StoredBy[m.KPI]++
+		// The next chunk's duplicates may be among these.
+		if err := ins.flush(ctx); err != nil {
+			return fmt.Errorf("store measurements: %w", err)
+		}
 	}
 	_, err = recompute(ctx, tx, fol)
 	return err
+}
+
+// measuredKPIs returns the ids of the KPIs ms name; ENOTFOUND names the
+// first that does not exist.
+func measuredKPIs(ctx context.Context, tx *Tx, ms []engine.Measurement) (map[string]int64, error) {
+	ids := map[string]int64{}
+	if len(ms) >= measureChunk { // many: read every KPI's id at once
+		all, err := kpiIDs(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		ids = all
+	}
+	for _, m := range ms {
+		if _, ok := ids[m.KPI]; ok {
+			continue
+		}
+		var id int64
+		err := tx.QueryRowContext(ctx, "SELECT id FROM entity WHERE kind = 'kpi' AND key = ?", m.KPI).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, engine.NotFound(string(engine.KindKPI), "no KPI %q", m.KPI)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("measure %s: %w", m.KPI, err)
+		}
+		ids[m.KPI] = id
+	}
+	return ids, nil
+}
+
+// storedSamples returns which of samples are stored already.
+func storedSamples(ctx context.Context, tx *Tx, samples []sample) (map[sample]bool, error) {
+	kpis, ats := map[int64]bool{}, map[string]bool{}
+	var kpiArgs, atArgs []any
+	for _, s := range samples {
+		if !kpis[s.kpi] {
+			kpis[s.kpi] = true
+			kpiArgs = append(kpiArgs, s.kpi)
+		}
+		if !ats[s.at] {
+			ats[s.at] = true
+			atArgs = append(atArgs, s.at)
+		}
+	}
+	q := "SELECT kpi_id, at, value FROM measurement WHERE kpi_id IN (?" + strings.Repeat(", ?", len(kpiArgs)-1) +
+		") AND at IN (?" + strings.Repeat(", ?", len(atArgs)-1) + ")"
+	stored := map[sample]bool{}
+	err := each(ctx, tx, q, func(r *sql.Rows) error {
+		var s sample
+		err := r.Scan(&s.kpi, &s.at, &s.value)
+		stored[s] = true
+		return err
+	}, append(kpiArgs, atArgs...)...)
+	return stored, err
 }
 
 // KPIKeys returns the set of KPI keys in the database.
