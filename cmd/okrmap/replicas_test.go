@@ -78,6 +78,35 @@ func startReplica(t *testing.T, bin string, env []string) *replica {
 	return r
 }
 
+// stop sends SIGTERM and expects a clean exit within 30 s.
+func (r *replica) stop(t *testing.T) {
+	t.Helper()
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-r.exited:
+		if err != nil {
+			t.Errorf("serve after SIGTERM: %v\n%s", err, r.log())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop within 30 s of SIGTERM")
+	}
+}
+
+// runner returns a function that runs okrmap with env and returns its
+// standard output, failing t when it fails.
+func runner(t *testing.T, bin string, env []string) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("okrmap %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+}
+
 func (r *replica) log() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -100,16 +129,7 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	config := filepath.Join(dir, "config.yaml")
 	os.WriteFile(config, []byte("schedule:\n  - name: tick\n    cron: \"@every 1s\"\n"), 0o644)
 	env := append(os.Environ(), "XDG_CONFIG_HOME="+dir, "OKRMAP_CONFIG="+config, "OKRMAP_DB="+dsn, "OKRMAP_LOG_LEVEL=debug", "OKRMAP_SERVER_AUDIT_WAIT=1ms")
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("okrmap %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	run := runner(t, bin, env)
 	planFile := filepath.Join(dir, "plan.json")
 	run("dev", "gen", "--kpis", "3000", "--teams", "20", "-o", "json", "--out-file", planFile)
 	run("apply", "-q", planFile)
@@ -292,15 +312,7 @@ func TestTwoServersOnePostgres(t *testing.T) {
 		}
 	}
 
-	survivor.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-survivor.exited:
-		if err != nil {
-			t.Errorf("serve after SIGTERM: %v\n%s", err, survivor.log())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop within 30 s of SIGTERM")
-	}
+	survivor.stop(t)
 }
 
 // countRows runs a count query on the database at dsn.

@@ -1,18 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/okrmap/okrmap/plugins/sdk/sdktest"
 )
@@ -30,39 +26,12 @@ func TestServeBinary(t *testing.T) {
 	sdktest.BuildTo(t, "../../plugins/saas/cmd/okrmap-plugin-saas", filepath.Join(dir, "plugins", "okrmap-plugin-saas"))
 	env := append(os.Environ(), "XDG_CONFIG_HOME="+dir, "OKRMAP_CONFIG=", "OKRMAP_DB="+filepath.Join(dir, "okrmap.db"),
 		"OKRMAP_PLUGINS_DIRS="+filepath.Join(dir, "plugins"))
-	run := func(args ...string) string {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("okrmap %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	run := runner(t, bin, env)
 	run("plugins", "lock")
 	token := strings.TrimSpace(run("token", "create", "--name", "ops", "--role", "admin"))
 
-	serve := exec.Command(bin, "serve", "--listen", "127.0.0.1:0")
-	serve.Env = env
-	stdout, _ := serve.StdoutPipe()
-	var stderr bytes.Buffer
-	serve.Stderr = &stderr
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	defer func() {
-		if serve.ProcessState == nil {
-			serve.Process.Kill()
-		}
-	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve printed nothing: %v\n%s", err, stderr.String())
-	}
-	base := strings.Fields(line)[2]
-	base = strings.TrimSuffix(base, "/api/v1")
-	go func() { exited <- serve.Wait() }()
+	serve := startReplica(t, bin, env)
+	base := serve.base
 
 	call := func(method, path string, body any, want int) []byte {
 		t.Helper()
@@ -127,13 +96,5 @@ func TestServeBinary(t *testing.T) {
 		t.Errorf("diff: %+v", diff)
 	}
 
-	serve.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("serve after SIGTERM: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop within 30 s of SIGTERM")
-	}
+	serve.stop(t)
 }

@@ -34,11 +34,7 @@ var migrationFS embed.FS
 // Migrations are the schema's migrations for PostgreSQL, numbered as
 // SQLite's.
 func Migrations() fs.FS {
-	sub, err := fs.Sub(migrationFS, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory exists
-	}
-	return sub
+	return store.Embedded(migrationFS, "migrations")
 }
 
 // writeLock is the advisory lock key writers take ("okrm").

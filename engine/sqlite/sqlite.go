@@ -29,11 +29,7 @@ var migrationFS embed.FS
 
 // Migrations are the schema's migrations for SQLite.
 func Migrations() fs.FS {
-	sub, err := fs.Sub(migrationFS, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory exists
-	}
-	return sub
+	return store.Embedded(migrationFS, "migrations")
 }
 
 // SchemaVersion is the schema version this okrmap migrates databases to.

@@ -107,6 +107,16 @@ type Migration struct {
 	SQL     string
 }
 
+// Embedded returns the directory dir of fsys, where a dialect embeds its
+// migrations.
+func Embedded(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err) // dir is a constant the embed directive names
+	}
+	return sub
+}
+
 // ReadMigrations reads the NNNN_name.sql files of fsys's root, numbered 1,
 // 2, 3 ... without gaps.
 func ReadMigrations(fsys fs.FS) ([]Migration, error) {
