@@ -79,11 +79,17 @@ func Redact(dsn string) string {
 	return u.Redacted()
 }
 
+// schemaExists selects whether okrmap_schema exists. It reads the catalog
+// in the statement's snapshot: to_regclass would answer from a cache that
+// may not yet know of a table another server created a moment ago.
+const schemaExists = `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+	WHERE n.nspname = current_schema() AND c.relname = 'okrmap_schema')`
+
 // checkExisting refuses a database that holds tables but no okrmap schema.
 func checkExisting(ctx context.Context, pool *sql.DB, d dialect) error {
 	var ours bool
 	var tables int
-	err := pool.QueryRowContext(ctx, `SELECT to_regclass('okrmap_schema') IS NOT NULL,
+	err := pool.QueryRowContext(ctx, schemaExists+`,
 		(SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema())`).Scan(&ours, &tables)
 	if err != nil {
 		return d.Explain(fmt.Errorf("open %s: %w", d.where, err))
@@ -152,7 +158,7 @@ func (dialect) ReadOptions() *sql.TxOptions {
 
 func (dialect) Version(ctx context.Context, q store.Querier) (int, error) {
 	var exists bool
-	if err := q.QueryRowContext(ctx, "SELECT to_regclass('okrmap_schema') IS NOT NULL").Scan(&exists); err != nil || !exists {
+	if err := q.QueryRowContext(ctx, schemaExists).Scan(&exists); err != nil || !exists {
 		return 0, err
 	}
 	var v int

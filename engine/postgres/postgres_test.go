@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -177,5 +178,23 @@ func TestCopyBothWays(t *testing.T) {
 		if err := db.CreateToken(ctx, &engine.Token{Name: "second", Role: "read", Hash: "h2"}); err != nil {
 			t.Errorf("%s: a token after the copy: %v", db.Path(), err)
 		}
+	}
+}
+
+// TestBackupSaysHow: okrmap backup writes SQLite files; on PostgreSQL it
+// says what to use instead, and writes nothing.
+func TestBackupSaysHow(t *testing.T) {
+	db, err := Open(context.Background(), testenv.PostgresDatabases(t)(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dest := filepath.Join(t.TempDir(), "backup.db")
+	err = db.Backup(context.Background(), dest)
+	if engine.ErrorCode(err) != engine.EINVALID || !strings.Contains(err.Error(), "pg_dump") || !strings.Contains(err.Error(), "store copy") {
+		t.Errorf("backup of a PostgreSQL database: %v", err)
+	}
+	if _, err := os.Stat(dest); err == nil {
+		t.Error("a backup file was written")
 	}
 }

@@ -295,6 +295,9 @@ func (db *DB) writeTx(ctx context.Context, bump bool, fn func(tx *Tx) error) err
 		}
 	}
 	if err := stx.Commit(); err != nil {
+		if ctx.Err() != nil { // cancelled: database/sql rolled back
+			return ctx.Err()
+		}
 		return db.d.Explain(fmt.Errorf("commit: %w", err))
 	}
 	if bump {

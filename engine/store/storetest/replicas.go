@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/store"
 )
 
 // testClaimTick: of servers claiming one tick at once, exactly one wins;
@@ -151,5 +152,38 @@ func testJobs(t *testing.T, b Backend) {
 	}
 	if j, err := two.Job(ctx, running); err != nil || j.Status != "running" {
 		t.Errorf("an old running job was dropped: %+v %v", j, err)
+	}
+}
+
+// testConcurrentOpen: servers starting together on a new database migrate
+// it once between them, and all of them open it.
+func testConcurrentOpen(t *testing.T, b Backend) {
+	where := b.New(t)
+	var wg sync.WaitGroup
+	dbs := make([]*store.DB, 4)
+	errs := make([]error, 4)
+	for i := range dbs {
+		wg.Go(func() {
+			db, err := b.Open(context.Background(), where, nil)
+			if err == nil {
+				t.Cleanup(func() { db.Close() })
+				dbs[i] = db
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("opener %d: %v", i, err)
+		}
+	}
+	for _, db := range dbs {
+		if v, err := db.SchemaVersion(context.Background()); err != nil || v != db.KnownVersion() {
+			t.Errorf("schema version %d, want %d: %v", v, db.KnownVersion(), err)
+		}
+	}
+	if n := count(t, dbs[0], "revision"); n != 1 {
+		t.Errorf("%d revision rows after four servers migrated, want 1", n)
 	}
 }

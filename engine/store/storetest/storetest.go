@@ -69,6 +69,7 @@ func Run(t *testing.T, b Backend) {
 		{"Sessions", testSessions},
 		{"Secret", testSecret},
 		{"Jobs", testJobs},
+		{"ConcurrentOpen", testConcurrentOpen},
 		{"Tokens", testTokens},
 		{"Waivers", testWaivers},
 		{"Pending", testPending},
