@@ -55,19 +55,37 @@ func Open(ctx context.Context, dsn string) (*store.DB, error) {
 // OpenWith is Open with other migrations, for tests of migrating.
 func OpenWith(ctx context.Context, dsn string, migrations fs.FS) (*store.DB, error) {
 	where := Redact(dsn)
-	pool, err := sql.Open("pgx", dsn)
+	// Writers wait their turn holding a connection: they get a pool of
+	// their own, so readers never wait for one behind them.
+	w, err := pool(dsn, writeConns)
 	if err != nil {
 		return nil, engine.Errorf(engine.EINVALID, "database URL %s: %v", where, err)
 	}
-	pool.SetMaxOpenConns(16)
-	pool.SetMaxIdleConns(4)
-	pool.SetConnMaxIdleTime(5 * time.Minute)
+	r, _ := pool(dsn, readConns) // dsn parsed above
 	d := dialect{where}
-	if err := checkExisting(ctx, pool, d); err != nil {
-		pool.Close()
+	if err := checkExisting(ctx, r, d); err != nil {
+		w.Close()
+		r.Close()
 		return nil, err
 	}
-	return store.Open(ctx, where, d, pool, pool, migrations)
+	return store.Open(ctx, where, d, w, r, migrations)
+}
+
+// Each server opens at most writeConns + readConns connections.
+const (
+	writeConns = 8
+	readConns  = 16
+)
+
+func pool(dsn string, conns int) (*sql.DB, error) {
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, err
+	}
+	p.SetMaxOpenConns(conns)
+	p.SetMaxIdleConns(conns / 4)
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	return p, nil
 }
 
 // Redact returns the URL with its password hidden, for messages.
