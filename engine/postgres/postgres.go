@@ -121,8 +121,6 @@ func checkExisting(ctx context.Context, pool *sql.DB, d dialect) error {
 // dialect is PostgreSQL's store.Dialect for the database at where.
 type dialect struct{ where string }
 
-func (dialect) Name() string { return "PostgreSQL" }
-
 // placeholder matches what Rebind rewrites outside quotes: ? or ?N.
 var placeholder = regexp.MustCompile(`\?(\d*)`)
 

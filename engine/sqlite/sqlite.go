@@ -158,7 +158,6 @@ func checkExisting(ctx context.Context, path string, known int) error {
 // dialect is SQLite's store.Dialect for the file path.
 type dialect struct{ path string }
 
-func (dialect) Name() string                              { return "SQLite" }
 func (dialect) Rebind(q string) string                    { return q }
 func (dialect) BeginWrite(context.Context, *sql.Tx) error { return nil } // BEGIN IMMEDIATE took the lock
 func (dialect) ReadOptions() *sql.TxOptions               { return &sql.TxOptions{ReadOnly: true} }

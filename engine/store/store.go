@@ -26,8 +26,6 @@ import (
 
 // Dialect is what differs between the databases okrmap stores in.
 type Dialect interface {
-	// Name names the database kind in messages: "SQLite", "PostgreSQL".
-	Name() string
 	// Rebind turns a query written for SQLite (? and ?N placeholders,
 	// json_each over a JSON array) into the dialect's SQL.
 	Rebind(query string) string
@@ -192,9 +190,6 @@ func (db *DB) Revision(ctx context.Context) (int64, error) {
 // Path returns where the database is: its file, or its URL without the
 // password.
 func (db *DB) Path() string { return db.where }
-
-// Dialect returns the database's dialect.
-func (db *DB) Dialect() Dialect { return db.d }
 
 // Close closes the database.
 func (db *DB) Close() error {
