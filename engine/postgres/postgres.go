@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 
@@ -55,6 +56,13 @@ func Open(ctx context.Context, dsn string) (*store.DB, error) {
 // OpenWith is Open with other migrations, for tests of migrating.
 func OpenWith(ctx context.Context, dsn string, migrations fs.FS) (*store.DB, error) {
 	where := Redact(dsn)
+	if _, err := pgx.ParseConfig(dsn); err != nil {
+		why := err // pgx hides the password in it
+		if inner := errors.Unwrap(err); inner != nil {
+			why = inner
+		}
+		return nil, engine.Errorf(engine.EINVALID, "database URL %s: %v; write postgres://USER@HOST:5432/DATABASE?sslmode=verify-full", where, why)
+	}
 	// Writers wait their turn holding a connection: they get a pool of
 	// their own, so readers never wait for one behind them.
 	w, err := pool(dsn, writeConns)

@@ -198,3 +198,14 @@ func TestBackupSaysHow(t *testing.T) {
 		t.Error("a backup file was written")
 	}
 }
+
+// TestBadURL: a URL that does not parse is the user's to fix (EINVALID),
+// and the message hides its password.
+func TestBadURL(t *testing.T) {
+	for _, dsn := range []string{"postgres://u:Secret123@127.0.0.1:badport/db", "postgres://u:Secret123@127.0.0.1:5432/db?sslmode=bogus"} {
+		_, err := Open(context.Background(), dsn)
+		if engine.ErrorCode(err) != engine.EINVALID || strings.Contains(err.Error(), "Secret123") || !strings.Contains(err.Error(), "postgres://USER@HOST") {
+			t.Errorf("%s: %v", dsn, err)
+		}
+	}
+}
