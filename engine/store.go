@@ -16,6 +16,8 @@ type Store interface {
 	Plan(ctx context.Context) (*Plan, error)
 	Apply(ctx context.Context, p *Plan, dryRun bool) (Changes, error)
 	ApplyAs(ctx context.Context, p *Plan, dryRun bool, author string) (Changes, error)
+	// ApplyFrom is ApplyAs of the plan load returns, read while load runs.
+	ApplyFrom(ctx context.Context, load func() (*Plan, error), dryRun bool, author string) (Changes, error)
 	Snapshot(ctx context.Context) (*Snapshot, error)
 	KPIKeys(ctx context.Context) (map[string]bool, error)
 

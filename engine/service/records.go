@@ -23,25 +23,30 @@ type ApplyRequest struct {
 // invalid plan returns engine.Problems located in their documents and
 // changes nothing.
 func (s *Service) Apply(ctx context.Context, req ApplyRequest) (engine.Changes, error) {
-	ph := s.phases("apply", "load")
-	var set *plan.Set
-	var err error
-	switch {
-	case len(req.Files) > 0:
-		set, err = plan.Load(req.Files...)
-	case len(req.Documents) > 0:
-		set, err = plan.Read(req.Documents...)
-	default:
+	if len(req.Files) == 0 && len(req.Documents) == 0 {
 		return nil, engine.Errorf(engine.EINVALID, "no plan documents to apply")
 	}
-	if err != nil {
-		return nil, err
+	// The store reads the stored model while the plan loads.
+	ph := s.phases("apply", "load")
+	load := func() (*plan.Set, error) {
+		if len(req.Files) > 0 {
+			return plan.Load(req.Files...)
+		}
+		return plan.Read(req.Documents...)
 	}
-	ph.next("validate and store")
-	cs, err := s.db.ApplyAs(ctx, set.Plan, req.DryRun, req.Author)
+	var loaded *plan.Set // once the plan loaded
+	cs, err := s.db.ApplyFrom(ctx, func() (*engine.Plan, error) {
+		set, err := load()
+		if err != nil {
+			return nil, err
+		}
+		loaded = set
+		ph.next("validate and store")
+		return set.Plan, nil
+	}, req.DryRun, req.Author)
 	var probs engine.Problems
-	if errors.As(err, &probs) {
-		return nil, set.Locate(probs)
+	if loaded != nil && errors.As(err, &probs) { // the merged model's problems, placed in the files
+		return nil, loaded.Locate(probs)
 	}
 	if err != nil {
 		return nil, err

@@ -23,13 +23,64 @@ func (db *DB) Apply(ctx context.Context, p *engine.Plan, dryRun bool) (engine.Ch
 // ApplyAs is Apply that records who applied, with the counts, in the same
 // transaction when something changed.
 func (db *DB) ApplyAs(ctx context.Context, p *engine.Plan, dryRun bool, author string) (engine.Changes, error) {
+	return db.applyAs(ctx, p, dryRun, author, nil)
+}
+
+// ApplyFrom is ApplyAs of the plan load returns. The stored model is read
+// while load runs, so a large plan's parsing and the model's reading
+// overlap; the write uses that read when no write came between, and reads
+// the model again when one did.
+func (db *DB) ApplyFrom(ctx context.Context, load func() (*engine.Plan, error), dryRun bool, author string) (engine.Changes, error) {
+	readCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	read := make(chan *prefetched, 1)
+	// The read's snapshot starts here, before load: a write during load
+	// always shows in the revision.
+	pre := &prefetched{}
+	stx, err := db.r.BeginTx(readCtx, db.d.ReadOptions())
+	if err == nil {
+		tx := &Tx{stx, db}
+		if err = tx.QueryRowContext(readCtx, "SELECT n FROM revision").Scan(&pre.rev); err != nil {
+			stx.Rollback()
+		} else {
+			go func() {
+				defer stx.Rollback()
+				var err error
+				if pre.snap, err = loadSnapshot(readCtx, tx); err != nil {
+					read <- nil // the write reads the model itself
+					return
+				}
+				read <- pre
+			}()
+		}
+	}
+	if err != nil {
+		read <- nil
+	}
+	p, err := load()
+	if err != nil {
+		cancel()
+		<-read
+		return nil, err
+	}
+	return db.applyAs(ctx, p, dryRun, author, <-read)
+}
+
+// prefetched is the stored model read before a write, at revision rev.
+type prefetched struct {
+	snap *snapshot
+	rev  int64
+}
+
+// applyAs is ApplyAs, using pre when it is still current.
+func (db *DB) applyAs(ctx context.Context, p *engine.Plan, dryRun bool, author string, pre *prefetched) (engine.Changes, error) {
 	var cs engine.Changes
 	run := db.write
 	if dryRun {
 		run = db.read
 	}
 	err := run(ctx, func(tx *Tx) error {
-		snap, err := loadSnapshot(ctx, tx)
+		snap, err := current(ctx, tx, pre)
 		if err != nil {
 			return err
 		}
@@ -45,6 +96,21 @@ func (db *DB) ApplyAs(ctx context.Context, p *engine.Plan, dryRun bool, author s
 		return nil, err
 	}
 	return cs, nil
+}
+
+// current returns pre's model if no write came since it was read, else
+// the model read in tx.
+func current(ctx context.Context, tx *Tx, pre *prefetched) (*snapshot, error) {
+	if pre != nil {
+		var rev int64
+		if err := tx.QueryRowContext(ctx, "SELECT n FROM revision").Scan(&rev); err != nil {
+			return nil, err
+		}
+		if rev == pre.rev {
+			return pre.snap, nil
+		}
+	}
+	return loadSnapshot(ctx, tx)
 }
 
 // applyTx merges p into the snapshot, validates the result and, when write

@@ -231,3 +231,37 @@ func countEntities(p *engine.Plan) int {
 }
 
 func ptr(x float64) *float64 { return &x }
+
+// testApplyFromSeesWritesDuringLoad: a write that lands while ApplyFrom's
+// plan loads is seen by the apply, and a failing load writes nothing.
+func testApplyFromSeesWritesDuringLoad(t *testing.T, b Backend) {
+	ctx := context.Background()
+	db := b.open(t)
+	if _, err := db.Apply(ctx, &engine.Plan{Teams: []engine.Team{{Key: "sales", Name: "Sales"}}}, false); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := db.ApplyFrom(ctx, func() (*engine.Plan, error) {
+		// Another writer adds a team while this plan loads.
+		if _, err := db.Apply(ctx, &engine.Plan{Teams: []engine.Team{{Key: "finance", Name: "Finance"}}}, false); err != nil {
+			return nil, err
+		}
+		return &engine.Plan{Teams: []engine.Team{{Key: "finance", Name: "Finance & Ops"}, {Key: "people", Name: "People"}}}, nil
+	}, false, "ana")
+	if err != nil {
+		t.Fatalf("apply beside a write: %v", err)
+	}
+	if cs.Count(engine.KindTeam, engine.Updated) != 1 || cs.Count(engine.KindTeam, engine.Created) != 1 {
+		t.Errorf("changes %v, want finance updated and people created", cs)
+	}
+	p, _ := db.Plan(ctx)
+	if len(p.Teams) != 3 {
+		t.Errorf("%d teams, want sales, finance and people", len(p.Teams))
+	}
+	bad := errors.New("the plan does not parse")
+	if _, err := db.ApplyFrom(ctx, func() (*engine.Plan, error) { return nil, bad }, false, "ana"); !errors.Is(err, bad) {
+		t.Errorf("a failing load: %v", err)
+	}
+	if again, _ := db.Plan(ctx); len(again.Teams) != 3 {
+		t.Error("a failing load changed the model")
+	}
+}

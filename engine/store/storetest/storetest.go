@@ -54,6 +54,7 @@ func Run(t *testing.T, b Backend) {
 		{"ApplyUpdatesAndDryRun", testApplyUpdatesAndDryRun},
 		{"FailedApplyChangesNothing", testFailedApplyChangesNothing},
 		{"ApplyReferencesStoredEntities", testApplyReferencesStoredEntities},
+		{"ApplyFromSeesWritesDuringLoad", testApplyFromSeesWritesDuringLoad},
 		{"ExportApplyRoundTrip", testExportApplyRoundTrip},
 		{"CheckIn", testCheckIn},
 		{"MeasureIsAllOrNothing", testMeasureIsAllOrNothing},
