@@ -148,20 +148,22 @@ type writer struct {
 	changed map[string]engine.Action // created or updated keys
 }
 
-// entities inserts an entity row for every created key.
+// entities inserts an entity row for every created key, numbered after
+// the largest id: writers take turns, so no other write numbers rows
+// meanwhile, and no row comes back to be read.
 func (w *writer) entities(cs engine.Changes) error {
-	ins := newInserter(w.tx, "entity", []string{"kind", "key"}, "RETURNING id, key", func(r *sql.Rows) error {
-		var id int64
-		var key string
-		err := r.Scan(&id, &key)
-		w.ids[key] = id
-		return err
-	})
+	var last int64
+	if err := w.tx.QueryRowContext(w.ctx, "SELECT coalesce(max(id), 0) FROM entity").Scan(&last); err != nil {
+		return fmt.Errorf("create entities: %w", err)
+	}
+	ins := newInserter(w.tx, "entity", []string{"id", "kind", "key"}, "", nil)
 	for _, c := range cs {
 		if c.Action != engine.Created {
 			continue
 		}
-		if err := ins.add(w.ctx, string(c.Kind), c.Key); err != nil {
+		last++
+		w.ids[c.Key] = last
+		if err := ins.add(w.ctx, last, string(c.Kind), c.Key); err != nil {
 			return fmt.Errorf("create entities: %w", err)
 		}
 	}
