@@ -78,6 +78,33 @@ func startReplica(t *testing.T, bin string, env []string) *replica {
 	return r
 }
 
+// call sends a JSON request with token and header, expects status want and
+// returns the body.
+func (r *replica) call(t *testing.T, token, method, path string, body any, header map[string]string, want int) []byte {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, r.base+path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s%s: %d, want %d\n%s\n%s", method, r.base, path, resp.StatusCode, want, out, r.log())
+	}
+	return out
+}
+
 // stop sends SIGTERM and expects a clean exit within 30 s.
 func (r *replica) stop(t *testing.T) {
 	t.Helper()
@@ -153,27 +180,7 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	call := func(r *replica, method, path string, body any, header map[string]string, want int) []byte {
 		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, r.base+path, rd)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		for k, v := range header {
-			req.Header.Set(k, v)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != want {
-			t.Fatalf("%s %s%s: %d, want %d\n%s\n%s", method, r.base, path, resp.StatusCode, want, out, r.log())
-		}
-		return out
+		return r.call(t, token, method, path, body, header, want)
 	}
 
 	// Writes through both; a retry reaching the other server stores nothing.

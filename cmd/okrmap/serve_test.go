@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,28 +28,10 @@ func TestServeBinary(t *testing.T) {
 	token := strings.TrimSpace(run("token", "create", "--name", "ops", "--role", "admin"))
 
 	serve := startReplica(t, bin, env)
-	base := serve.base
 
 	call := func(method, path string, body any, want int) []byte {
 		t.Helper()
-		var r io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			r = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, base+path, r)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != want {
-			t.Fatalf("%s %s: %d, want %d\n%s", method, path, resp.StatusCode, want, out)
-		}
-		return out
+		return serve.call(t, token, method, path, body, nil, want)
 	}
 	files, _ := filepath.Glob("../../examples/saas-b2b/*.yaml")
 	var docs []map[string]string

@@ -188,44 +188,6 @@ overriding the one before.
 	return root
 }
 
-// closest returns the names nearest typed by edit distance: "tre" is
-// nearer tree than store.
-func closest(typed string, names []string) []string {
-	var out []string
-	best := -1
-	for _, n := range names {
-		d := distance(typed, n)
-		if best < 0 || d < best {
-			best, out = d, nil
-		}
-		if d == best {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
-}
-
 // unknownSubcommands makes every command with subcommands refuse an
 // unknown one, with a suggestion, instead of printing help and succeeding;
 // commands that take arguments of their own are marked takesArgs.
@@ -242,7 +204,11 @@ func unknownSubcommands(c *cobra.Command) {
 			return nil
 		}
 		name := strings.TrimPrefix(cmd.CommandPath()+" ", "okrmap ")
-		if s := closest(args[0], cmd.SuggestionsFor(args[0])); len(s) > 0 {
+		s := cmd.SuggestionsFor(args[0])
+		if best := engine.Closest(args[0], s); best != "" { // tre: tree, not store or tree
+			s = []string{best}
+		}
+		if len(s) > 0 {
 			return usageError{fmt.Errorf("unknown command %q; did you mean %s? Run 'okrmap %s--help' for the list", args[0], strings.Join(s, " or "), name)}
 		}
 		return usageError{fmt.Errorf("unknown command %q; run 'okrmap %s--help' for the list", args[0], name)}
