@@ -67,9 +67,13 @@ func OpenWith(ctx context.Context, dsn string, migrations fs.FS) (*store.DB, err
 	// their own, so readers never wait for one behind them.
 	w, err := pool(dsn, writeConns)
 	if err != nil {
-		return nil, engine.Errorf(engine.EINVALID, "database URL %s: %v", where, err)
+		return nil, err
 	}
-	r, _ := pool(dsn, readConns) // dsn parsed above
+	r, err := pool(dsn, readConns)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
 	d := dialect{where}
 	if err := checkExisting(ctx, r, d); err != nil {
 		w.Close()
@@ -85,10 +89,11 @@ const (
 	readConns  = 16
 )
 
+// pool opens a pool of at most conns connections.
 func pool(dsn string, conns int) (*sql.DB, error) {
 	p, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open a connection pool: %w", err)
 	}
 	p.SetMaxOpenConns(conns)
 	p.SetMaxIdleConns(conns / 4)
