@@ -223,6 +223,9 @@ func (s *Service) LockFile() string {
 func (s *Service) importWaiverFile(ctx context.Context) error {
 	name := s.opt.WaiverFile
 	if name == "" {
+		if postgres.IsURL(s.opt.DBPath) {
+			return nil // waiver files sat beside SQLite files, never beside a server
+		}
 		name = s.besideDB("waivers.yaml")
 	}
 	if _, err := os.Stat(name); errors.Is(err, fs.ErrNotExist) {
