@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -207,5 +208,37 @@ func TestBadURL(t *testing.T) {
 		if engine.ErrorCode(err) != engine.EINVALID || strings.Contains(err.Error(), "Secret123") || !strings.Contains(err.Error(), "postgres://USER@HOST") {
 			t.Errorf("%s: %v", dsn, err)
 		}
+	}
+}
+
+// TestCopyCoversEveryTable: the PostgreSQL schema has the tables store
+// copy copies, and only those besides its version table.
+func TestCopyCoversEveryTable(t *testing.T) {
+	dsn := testenv.PostgresDatabases(t)(t)
+	db, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rows, err := raw.Query("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name != 'okrmap_schema' ORDER BY table_name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		tables = append(tables, name)
+	}
+	copied := store.CopiedTables()
+	slices.Sort(copied)
+	if !slices.Equal(tables, copied) {
+		t.Errorf("the schema's tables %v, store copy's %v", tables, copied)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -201,5 +202,32 @@ func TestFileGrowsLittleOnUnchangedRuns(t *testing.T) {
 	}
 	if grew, size := used()-first, first-empty; grew*20 > size {
 		t.Errorf("an unchanged run added %d bytes, the first %d", grew, size)
+	}
+}
+
+// TestCopyCoversEveryTable: store copy knows every table the migrations
+// make, so a new table cannot be left behind by a copy.
+func TestCopyCoversEveryTable(t *testing.T) {
+	_, path := openTemp(t)
+	raw, err := sql.Open(driver, dsn(path, "mode=ro"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rows, err := raw.Query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		tables = append(tables, name)
+	}
+	copied := store.CopiedTables()
+	slices.Sort(copied)
+	if !slices.Equal(tables, copied) {
+		t.Errorf("the schema's tables %v, store copy's %v", tables, copied)
 	}
 }

@@ -29,7 +29,19 @@ var copyGroups = []struct {
 	{"history", []table{{"checkin", "id"}, {"measurement", "id"}, {"sync_status", "kpi_id"}, {"idempotency", "key"}}},
 	{"audits", []table{{"audit_run", "id"}, {"audit_finding", "run_id, pos"}, {"audit_trace", "run_id, entity"}, {"finding_body", "id"}}},
 	{"service", []table{{"waiver", "id"}, {"api_token", "id"}, {"meta", "key"}, {"pending_notification", "id"},
-		{"web_session", "id"}, {"schedule_claim", "schedule, slot"}, {"revision", "id"}}},
+		{"web_session", "id"}, {"schedule_claim", "schedule, slot"}, {"audit_job", "id"}, {"revision", "id"}}},
+}
+
+// CopiedTables names the tables Copy copies: every table of the schema but
+// the dialect's own (its schema version).
+func CopiedTables() []string {
+	var names []string
+	for _, g := range copyGroups {
+		for _, t := range g.tables {
+			names = append(names, t.name)
+		}
+	}
+	return names
 }
 
 // TableCopy says what Copy did with one table.
