@@ -132,7 +132,7 @@ func recompute(ctx context.Context, tx *Tx, fol *follower) ([]string, error) {
 			return nil, fmt.Errorf("record %s: %w", key, err)
 		}
 		if fol == nil {
-			if fol, err = newFollower(ctx, tx); err != nil {
+			if fol, err = newFollower(ctx, tx, false); err != nil {
 				return nil, err
 			}
 		}

@@ -150,28 +150,48 @@ func checkIn(ctx context.Context, tx *Tx, c engine.CheckIn, now time.Time) (bool
 type follower struct {
 	ctx context.Context
 	tx  *Tx
-	krs map[int64][]string // KPI id -> key results measured by it
+	krs map[int64][]string // KPI id -> key results measured by it, once read
+	all bool               // krs holds every KPI's
 }
 
-func newFollower(ctx context.Context, tx *Tx) (*follower, error) {
-	f := &follower{ctx: ctx, tx: tx, krs: map[int64][]string{}}
-	err := each(ctx, tx, `SELECT kr.measured_by_id, e.key FROM key_result kr JOIN entity e ON e.id = kr.id
-		JOIN objective o ON o.id = kr.objective_id WHERE kr.measured_by_id IS NOT NULL AND o.status != 'closed' ORDER BY e.key`,
+// newFollower returns a follower that reads, with all, every KPI's key
+// results at once (for many measurements), else each KPI's on first use.
+func newFollower(ctx context.Context, tx *Tx, all bool) (*follower, error) {
+	f := &follower{ctx: ctx, tx: tx, krs: map[int64][]string{}, all: all}
+	if all {
+		if err := f.read("kr.measured_by_id IS NOT NULL"); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// read adds the key results of open objectives measured by the KPIs where
+// selects.
+func (f *follower) read(where string, args ...any) error {
+	err := each(f.ctx, f.tx, `SELECT kr.measured_by_id, e.key FROM key_result kr JOIN entity e ON e.id = kr.id
+		JOIN objective o ON o.id = kr.objective_id WHERE o.status != 'closed' AND `+where+` ORDER BY e.key`,
 		func(r *sql.Rows) error {
 			var kpi int64
 			var kr string
 			err := r.Scan(&kpi, &kr)
 			f.krs[kpi] = append(f.krs[kpi], kr)
 			return err
-		})
+		}, args...)
 	if err != nil {
-		return nil, fmt.Errorf("key results measured by KPIs: %w", err)
+		return fmt.Errorf("key results measured by KPIs: %w", err)
 	}
-	return f, nil
+	return nil
 }
 
 // follow checks in one measurement of the KPI kpiID (key kpi).
 func (f *follower) follow(kpiID int64, kpi string, at time.Time, value float64, author string) error {
+	if _, ok := f.krs[kpiID]; !ok && !f.all {
+		f.krs[kpiID] = []string{}
+		if err := f.read("kr.measured_by_id = ?", kpiID); err != nil {
+			return err
+		}
+	}
 	for _, kr := range f.krs[kpiID] {
 		if _, err := checkIn(f.ctx, f.tx, engine.CheckIn{KeyResult: kr, At: at, Value: value, Author: author, Note: "measured by " + kpi}, at); err != nil {
 			return err
@@ -198,7 +218,7 @@ func measure(ctx context.Context, tx *Tx, ms []engine.Measurement, now time.Time
 	if err != nil {
 		return err
 	}
-	fol, err := newFollower(ctx, tx)
+	fol, err := newFollower(ctx, tx, len(ms) >= measureChunk)
 	if err != nil {
 		return err
 	}

@@ -228,3 +228,34 @@ func testReopenRestoresThePlan(t *testing.T, b Backend) {
 		t.Errorf("reopen did not restore the plan:\nbefore %+v\nafter  %+v", before.Objectives[0], after.Objectives[0])
 	}
 }
+
+// testMeasuredKeyResultsFollow: measurements of a KPI that measures a key
+// result check it in, whether they come one at a time or many at once.
+func testMeasuredKeyResultsFollow(t *testing.T, b Backend) {
+	ctx := context.Background()
+	db := b.open(t)
+	if _, err := db.Apply(ctx, examples(t), false); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	var many []engine.Measurement
+	for i := range 600 {
+		many = append(many, engine.Measurement{KPI: "nrr", At: at.Add(time.Duration(i) * time.Hour), Value: 104 + float64(i)/100})
+	}
+	if err := db.Measure(ctx, many...); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Measure(ctx, engine.Measurement{KPI: "nrr", At: at.Add(1000 * time.Hour), Value: 111}); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := db.CheckIns(ctx, "nrr-kr")
+	if err != nil || len(cs) != 601 {
+		t.Fatalf("%d check-ins of nrr-kr after 601 measurements of nrr: %v", len(cs), err)
+	}
+	if last := cs[len(cs)-1]; last.Value != 111 || last.Note != "measured by nrr" {
+		t.Errorf("the last check-in: %+v", last)
+	}
+	if other, _ := db.CheckIns(ctx, "churn-kr"); len(other) != 0 {
+		t.Errorf("%d check-ins of a key result measured by another KPI", len(other))
+	}
+}

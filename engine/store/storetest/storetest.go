@@ -60,6 +60,7 @@ func Run(t *testing.T, b Backend) {
 		{"MeasureIsAllOrNothing", testMeasureIsAllOrNothing},
 		{"CloseQuarterRollForward", testCloseQuarterRollForward},
 		{"ReopenRestoresThePlan", testReopenRestoresThePlan},
+		{"MeasuredKeyResultsFollow", testMeasuredKeyResultsFollow},
 		{"DerivedKPIs", testDerivedKPIs},
 		{"RepeatedRunsStoreFindingsOnce", testRepeatedRunsStoreFindingsOnce},
 		{"PruneDropsUnreferencedFindings", testPruneDropsUnreferencedFindings},
