@@ -74,7 +74,7 @@ func OpenWith(ctx context.Context, dsn string, migrations fs.FS) (*store.DB, err
 		w.Close()
 		return nil, err
 	}
-	d := dialect{where}
+	d := dialect{where: where, wait: turnWait}
 	if err := checkExisting(ctx, r, d); err != nil {
 		w.Close()
 		r.Close()
@@ -132,7 +132,13 @@ func checkExisting(ctx context.Context, pool *sql.DB, d dialect) error {
 }
 
 // dialect is PostgreSQL's store.Dialect for the database at where.
-type dialect struct{ where string }
+type dialect struct {
+	where string
+	wait  time.Duration // for the writers' turn; see BeginWrite
+}
+
+// turnWait is how long a write waits for its turn; tests shorten it.
+var turnWait = time.Minute
 
 // placeholder matches what Rebind rewrites outside quotes: ? or ?N.
 var placeholder = regexp.MustCompile(`\?(\d*)`)
@@ -176,8 +182,17 @@ func (dialect) Rebind(q string) string {
 	return jsonEach.ReplaceAllString(b.String(), `json_array_elements_text(CAST($1 AS json)) AS json_each(value)`)
 }
 
-func (dialect) BeginWrite(ctx context.Context, tx *sql.Tx) error {
+// BeginWrite waits for the writers' turn, at most d.wait: a write that
+// holds it longer (a server hung with its connection open) makes the
+// next ones fail rather than hang.
+func (d dialect) BeginWrite(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", d.wait.Milliseconds())); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", writeLock)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, "SET LOCAL lock_timeout TO DEFAULT")
+	}
 	return err
 }
 
@@ -219,6 +234,8 @@ func (d dialect) Explain(err error) error {
 		return fmt.Errorf("the database in %s does not exist: create it (createdb) or fix the URL: %w", d.where, err)
 	case errors.As(err, &pe) && (pe.Code == "53100" || pe.Code == "53200"):
 		return fmt.Errorf("PostgreSQL at %s is out of disk or memory; free some and run the command again (the failed write changed nothing): %w", d.where, err)
+	case errors.As(err, &pe) && pe.Code == "55P03":
+		return fmt.Errorf("another write to %s has held the database for over %s (a server hung mid-write?); try again, and look for a stuck okrmap: %w", d.where, d.wait, err)
 	case errors.As(err, &pe) && pe.Code == "25006":
 		return fmt.Errorf("PostgreSQL at %s is read-only (a standby?); point --db at the primary: %w", d.where, err)
 	case errors.As(err, &ce):

@@ -242,3 +242,41 @@ func TestCopyCoversEveryTable(t *testing.T) {
 		t.Errorf("the schema's tables %v, store copy's %v", tables, copied)
 	}
 }
+
+// TestWriteWaitsForItsTurnAWhile: a write waits while another holds the
+// writers' turn, and fails saying why once the wait runs out.
+func TestWriteWaitsForItsTurnAWhile(t *testing.T) {
+	defer func(w time.Duration) { turnWait = w }(turnWait)
+	turnWait = time.Second
+	dsn := testenv.PostgresDatabases(t)(t)
+	db, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	stuck, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	conn, err := stuck.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// A hung writer: the turn taken and never given back.
+	if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_lock($1)", writeLock); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = db.AddWaivers(context.Background(), "ana", engine.Waiver{Rule: "r", Entity: "e", Reason: "x", Until: engine.DateOf(start)})
+	if err == nil || !strings.Contains(err.Error(), "has held the database") || time.Since(start) < time.Second {
+		t.Fatalf("a write behind a hung one: %v after %s", err, time.Since(start))
+	}
+	if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", writeLock); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddWaivers(context.Background(), "ana", engine.Waiver{Rule: "r", Entity: "e", Reason: "x", Until: engine.DateOf(start)}); err != nil {
+		t.Errorf("a write once the turn is free: %v", err)
+	}
+}
