@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -225,22 +224,7 @@ func TestCopyCoversEveryTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	rows, err := raw.Query("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name != 'okrmap_schema' ORDER BY table_name")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var tables []string
-	for rows.Next() {
-		var name string
-		rows.Scan(&name)
-		tables = append(tables, name)
-	}
-	copied := store.CopiedTables()
-	slices.Sort(copied)
-	if !slices.Equal(tables, copied) {
-		t.Errorf("the schema's tables %v, store copy's %v", tables, copied)
-	}
+	storetest.CopiesEveryTable(t, raw, "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name != 'okrmap_schema'")
 }
 
 // TestWriteWaitsForItsTurnAWhile: a write waits while another holds the

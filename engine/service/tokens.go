@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base32"
-	"encoding/base64"
 	"encoding/hex"
 	"slices"
 	"strings"
@@ -143,9 +142,7 @@ func (s *Service) StartSession(ctx context.Context, secret string, ttl time.Dura
 	if !t.ExpiresAt.IsZero() && t.ExpiresAt.Before(expires) {
 		expires = t.ExpiresAt
 	}
-	b := make([]byte, 32)
-	rand.Read(b)
-	id = base64.RawURLEncoding.EncodeToString(b)
+	id = rand.Text()
 	if err := s.db.AddSession(ctx, hashSecret(id), hashSecret(secret), expires); err != nil {
 		return "", t, expires, err
 	}

@@ -33,37 +33,43 @@ func (db *DB) ApplyAs(ctx context.Context, p *engine.Plan, dryRun bool, author s
 func (db *DB) ApplyFrom(ctx context.Context, load func() (*engine.Plan, error), dryRun bool, author string) (engine.Changes, error) {
 	readCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	read := make(chan *prefetched, 1)
-	// The read's snapshot starts here, before load: a write during load
-	// always shows in the revision.
-	pre := &prefetched{}
-	stx, err := db.r.BeginTx(readCtx, db.d.ReadOptions())
-	if err == nil {
-		tx := &Tx{stx, db}
-		if err = tx.QueryRowContext(readCtx, "SELECT n FROM revision").Scan(&pre.rev); err != nil {
-			stx.Rollback()
-		} else {
-			go func() {
-				defer stx.Rollback()
-				var err error
-				if pre.snap, err = loadSnapshot(readCtx, tx); err != nil {
-					read <- nil // the write reads the model itself
-					return
-				}
-				read <- pre
-			}()
-		}
-	}
-	if err != nil {
-		read <- nil
-	}
+	pre := db.prefetch(readCtx)
 	p, err := load()
 	if err != nil {
 		cancel()
-		<-read
+		<-pre
 		return nil, err
 	}
-	return db.applyAs(ctx, p, dryRun, author, <-read)
+	return db.applyAs(ctx, p, dryRun, author, <-pre)
+}
+
+// prefetch begins reading the stored model now and finishes in the
+// background. The read's snapshot starts before prefetch returns, so a
+// write after it always shows in the revision. The channel yields the
+// model, or nil when the read failed (the write then reads it itself).
+func (db *DB) prefetch(ctx context.Context) <-chan *prefetched {
+	out := make(chan *prefetched, 1)
+	tx, err := db.beginRead(ctx)
+	var rev int64
+	if err == nil {
+		if rev, err = revisionOf(ctx, tx); err != nil {
+			tx.Rollback()
+		}
+	}
+	if err != nil {
+		out <- nil
+		return out
+	}
+	go func() {
+		defer tx.Rollback()
+		snap, err := loadSnapshot(ctx, tx)
+		if err != nil {
+			out <- nil
+			return
+		}
+		out <- &prefetched{snap, rev}
+	}()
+	return out
 }
 
 // prefetched is the stored model read before a write, at revision rev.
@@ -89,7 +95,7 @@ func (db *DB) applyAs(ctx context.Context, p *engine.Plan, dryRun bool, author s
 			return err
 		}
 		_, err = tx.ExecContext(ctx, "INSERT INTO apply_log (at, author, created, updated, unchanged) VALUES (?, ?, ?, ?, ?)",
-			db.Now().UTC().Format(timeLayout), author, cs.Total(engine.Created), cs.Total(engine.Updated), cs.Total(engine.Unchanged))
+			db.stamp(), author, cs.Total(engine.Created), cs.Total(engine.Updated), cs.Total(engine.Unchanged))
 		return err
 	})
 	if err != nil {
@@ -102,8 +108,8 @@ func (db *DB) applyAs(ctx context.Context, p *engine.Plan, dryRun bool, author s
 // the model read in tx.
 func current(ctx context.Context, tx *Tx, pre *prefetched) (*snapshot, error) {
 	if pre != nil {
-		var rev int64
-		if err := tx.QueryRowContext(ctx, "SELECT n FROM revision").Scan(&rev); err != nil {
+		rev, err := revisionOf(ctx, tx)
+		if err != nil {
 			return nil, err
 		}
 		if rev == pre.rev {

@@ -32,14 +32,21 @@ var copyGroups = []struct {
 		{"web_session", "id"}, {"schedule_claim", "schedule, slot"}, {"audit_job", "id"}, {"revision", "id"}}},
 }
 
+// copied lists copyGroups' tables in order.
+func copied() []table {
+	var ts []table
+	for _, g := range copyGroups {
+		ts = append(ts, g.tables...)
+	}
+	return ts
+}
+
 // CopiedTables names the tables Copy copies: every table of the schema but
 // the dialect's own (its schema version).
 func CopiedTables() []string {
 	var names []string
-	for _, g := range copyGroups {
-		for _, t := range g.tables {
-			names = append(names, t.name)
-		}
+	for _, t := range copied() {
+		names = append(names, t.name)
 	}
 	return names
 }
@@ -68,15 +75,13 @@ func Copy(ctx context.Context, from, to *DB, progress func(table string)) ([]Tab
 	if tv, err := to.SchemaVersion(ctx); err != nil || fv != tv {
 		return nil, engine.Errorf(engine.ECONFLICT, "%s is at schema version %d and %s at %d: open both with this okrmap first", from.where, fv, to.where, tv)
 	}
-	for _, g := range copyGroups {
-		for _, t := range g.tables {
-			n, err := to.Count(ctx, t.name)
-			if err != nil {
-				return nil, err
-			}
-			if n > 0 && t.name != "revision" {
-				return nil, engine.Errorf(engine.ECONFLICT, "%s is not empty (table %s has %d rows): copy into a new database", to.where, t.name, n)
-			}
+	for _, t := range copied() {
+		n, err := to.Count(ctx, t.name)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 && t.name != "revision" {
+			return nil, engine.Errorf(engine.ECONFLICT, "%s is not empty (table %s has %d rows): copy into a new database", to.where, t.name, n)
 		}
 	}
 	var out []TableCopy
@@ -108,32 +113,53 @@ func Copy(ctx context.Context, from, to *DB, progress func(table string)) ([]Tab
 }
 
 // verify reads every copied table back from db and compares its count and
-// checksum with the source's.
+// checksum with the source's, want, in copied's order.
 func verify(ctx context.Context, db *DB, want []TableCopy) error {
 	return db.read(ctx, func(tx *Tx) error {
-		for _, w := range want {
-			t := tableNamed(w.Table)
-			got, err := checksum(ctx, tx, t)
-			if err != nil {
+		for i, t := range copied() {
+			sum := newRowHash()
+			if err := eachRow(ctx, tx, t, nil, func(vals []any) error { sum.add(vals); return nil }); err != nil {
 				return err
 			}
-			if got.Rows != w.Rows || got.Checksum != w.Checksum {
-				return fmt.Errorf("table %s: the copy has %d rows (checksum %.12s), the source %d (%.12s)", t.name, got.Rows, got.Checksum, w.Rows, w.Checksum)
+			if w := want[i]; sum.n != w.Rows || sum.hex() != w.Checksum {
+				return fmt.Errorf("table %s: the copy has %d rows (checksum %.12s), the source %d (%.12s)", t.name, sum.n, sum.hex(), w.Rows, w.Checksum)
 			}
 		}
 		return nil
 	})
 }
 
-func tableNamed(name string) table {
-	for _, g := range copyGroups {
-		for _, t := range g.tables {
-			if t.name == name {
-				return t
-			}
+// eachRow reads t's rows in order: start, when set, is told the columns
+// before the first row, and fn each row's values, in a slice it reuses.
+func eachRow(ctx context.Context, tx *Tx, t table, start func(cols []string) error, fn func(vals []any) error) error {
+	rows, err := tx.QueryContext(ctx, "SELECT * FROM "+t.name+" ORDER BY "+t.order)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	if start != nil {
+		if err := start(cols); err != nil {
+			return err
 		}
 	}
-	panic("unknown table " + name)
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if err := fn(vals); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // copyTable copies t's rows from src to dst in batches of multi-row
@@ -144,40 +170,23 @@ func copyTable(ctx context.Context, src, dst *Tx, t table) (TableCopy, error) {
 			return TableCopy{}, err
 		}
 	}
-	rows, err := src.QueryContext(ctx, "SELECT * FROM "+t.name+" ORDER BY "+t.order)
-	if err != nil {
-		return TableCopy{}, err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return TableCopy{}, err
-	}
-	kinds, err := columnKinds(ctx, dst, t.name, cols)
-	if err != nil {
-		return TableCopy{}, err
-	}
-	ins := newInserter(dst, t.name, cols, "", nil)
+	var kinds []string
+	var ins *inserter
 	sum := newRowHash()
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
+	start := func(cols []string) (err error) {
+		kinds, err = columnKinds(ctx, dst, t.name, cols)
+		ins = newInserter(dst, t.name, cols, "", nil)
+		return err
 	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return TableCopy{}, err
-		}
+	err := eachRow(ctx, src, t, start, func(vals []any) error {
 		row := make([]any, len(vals))
 		for i, v := range vals {
 			row[i] = convert(v, kinds[i])
 		}
 		sum.add(row)
-		if err := ins.add(rowCtx(ctx), row...); err != nil {
-			return TableCopy{}, err
-		}
-	}
-	if err := rows.Err(); err != nil {
+		return ins.add(rowCtx(ctx), row...)
+	})
+	if err != nil {
 		return TableCopy{}, err
 	}
 	if err := ins.flush(rowCtx(ctx)); err != nil {
@@ -187,29 +196,6 @@ func copyTable(ctx context.Context, src, dst *Tx, t table) (TableCopy, error) {
 		return TableCopy{}, err
 	}
 	return TableCopy{Table: t.name, Rows: sum.n, Checksum: sum.hex()}, nil
-}
-
-// checksum reads t's rows in order and returns their count and checksum.
-func checksum(ctx context.Context, tx *Tx, t table) (TableCopy, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT * FROM "+t.name+" ORDER BY "+t.order)
-	if err != nil {
-		return TableCopy{}, err
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	sum := newRowHash()
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return TableCopy{}, err
-		}
-		sum.add(vals)
-	}
-	return TableCopy{Table: t.name, Rows: sum.n, Checksum: sum.hex()}, rows.Err()
 }
 
 // columnKinds returns the database type of each of cols in dst's table.
@@ -265,13 +251,8 @@ func (r *rowHash) add(row []any) {
 		switch x := v.(type) {
 		case nil:
 			b = append(b, 'N')
-		case bool:
-			b = append(b, 'i')
-			if x {
-				b = binary.AppendVarint(b, 1)
-			} else {
-				b = binary.AppendVarint(b, 0)
-			}
+		case bool: // as SQLite keeps it
+			b = binary.AppendVarint(append(b, 'i'), convert(x, "").(int64))
 		case int64:
 			b = binary.AppendVarint(append(b, 'i'), x)
 		case float64:

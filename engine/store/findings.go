@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/okrmap/okrmap/engine"
 )
@@ -291,7 +290,7 @@ func dropUnreferenced(ctx context.Context, tx *Tx) error {
 	ctx = rowCtx(ctx)
 	for len(drop) > 0 {
 		n := min(len(drop), 500)
-		q := "DELETE FROM finding_body WHERE id IN (?" + strings.Repeat(", ?", n-1) + ")"
+		q := "DELETE FROM finding_body WHERE id IN (" + placeholders(n) + ")"
 		if _, err := tx.ExecContext(ctx, q, drop[:n]...); err != nil {
 			return fmt.Errorf("prune findings: %w", err)
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
@@ -40,7 +39,7 @@ func (db *DB) Measure(ctx context.Context, ms ...engine.Measurement) error {
 // ECONFLICT. Values must be finite.
 func (db *DB) Record(ctx context.Context, b engine.Batch) (engine.Recorded, error) {
 	var rec engine.Recorded
-	now := db.Now()
+	now := db.now()
 	for _, c := range b.CheckIns {
 		if c.Confidence != nil && (*c.Confidence < 0 || *c.Confidence > 1 || math.IsNaN(*c.Confidence)) {
 			return rec, engine.Errorf(engine.EINVALID, "%s: confidence %g is out of range: use a number from 0 to 1", c.KeyResult, *c.Confidence)
@@ -228,12 +227,13 @@ func measure(ctx context.Context, tx *Tx, ms []engine.Measurement, now time.Time
 		chunk := ms[:min(len(ms), measureChunk)]
 		ms = ms[len(chunk):]
 		samples := make([]sample, len(chunk))
+		times := make([]time.Time, len(chunk))
 		for i, m := range chunk {
-			at := m.At
-			if at.IsZero() {
-				at = now
+			times[i] = m.At
+			if times[i].IsZero() {
+				times[i] = now
 			}
-			samples[i] = sample{ids[m.KPI], at.UTC().Format(timeLayout), m.Value}
+			samples[i] = sample{ids[m.KPI], times[i].UTC().Format(timeLayout), m.Value}
 		}
 		stored, err := storedSamples(ctx, tx, samples)
 		if err != nil {
@@ -249,8 +249,7 @@ func measure(ctx context.Context, tx *Tx, ms []engine.Measurement, now time.Time
 			if err := ins.add(ctx, s.kpi, s.at, s.value, m.Author, m.Note); err != nil {
 				return fmt.Errorf("store measurements: %w", err)
 			}
-			at, _ := time.Parse(timeLayout, s.at)
-			if err := fol.follow(s.kpi, m.KPI, at, m.Value, m.Author); err != nil {
+			if err := fol.follow(s.kpi, m.KPI, times[i], m.Value, m.Author); err != nil {
 				return err
 			}
 			count(rec, true)
@@ -310,8 +309,8 @@ func storedSamples(ctx context.Context, tx *Tx, samples []sample) (map[sample]bo
 			atArgs = append(atArgs, s.at)
 		}
 	}
-	q := "SELECT kpi_id, at, value FROM measurement WHERE kpi_id IN (?" + strings.Repeat(", ?", len(kpiArgs)-1) +
-		") AND at IN (?" + strings.Repeat(", ?", len(atArgs)-1) + ")"
+	q := "SELECT kpi_id, at, value FROM measurement WHERE kpi_id IN (" + placeholders(len(kpiArgs)) +
+		") AND at IN (" + placeholders(len(atArgs)) + ")"
 	stored := map[sample]bool{}
 	err := each(ctx, tx, q, func(r *sql.Rows) error {
 		var s sample

@@ -26,7 +26,7 @@ const maxParams = 30000
 // statement, and scan, when set, reads the rows a RETURNING tail returns.
 func newInserter(tx *Tx, name string, cols []string, tail string, scan func(*sql.Rows) error) *inserter {
 	return &inserter{tx: tx, head: "INSERT INTO " + name + " (" + strings.Join(cols, ", ") + ") VALUES ",
-		tuple: "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")", tail: tail, scan: scan,
+		tuple: "(" + placeholders(len(cols)) + ")", tail: tail, scan: scan,
 		max: min(500, maxParams/len(cols))}
 }
 

@@ -12,7 +12,7 @@ import (
 func (db *DB) AddPending(ctx context.Context, url string, body []byte) error {
 	return db.writeTx(ctx, false, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, "INSERT INTO pending_notification (url, body, created_at) VALUES (?, ?, ?)",
-			url, body, db.Now().UTC().Format(timeLayout))
+			url, body, db.stamp())
 		if err != nil {
 			return fmt.Errorf("keep notification: %w", err)
 		}

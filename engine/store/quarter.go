@@ -161,7 +161,7 @@ func (db *DB) ClosePeriod(ctx context.Context, req engine.CloseRequest) (*engine
 			return err
 		}
 		_, err = tx.ExecContext(ctx, "INSERT INTO quarter_close (period, next, closed_at, author, undo) VALUES (?, ?, ?, ?, ?)",
-			per.Name, res.Next, db.Now().UTC().Format(timeLayout), req.Author, string(b))
+			per.Name, res.Next, db.stamp(), req.Author, string(b))
 		return err
 	})
 	if err != nil {
@@ -250,7 +250,7 @@ func (db *DB) Reopen(ctx context.Context, period string) (*engine.ReopenResult, 
 			}
 		}
 		slices.Sort(res.Reopened)
-		_, err = tx.ExecContext(ctx, "UPDATE quarter_close SET reopened_at = ? WHERE id = ?", db.Now().UTC().Format(timeLayout), id)
+		_, err = tx.ExecContext(ctx, "UPDATE quarter_close SET reopened_at = ? WHERE id = ?", db.stamp(), id)
 		return err
 	})
 	if err != nil {

@@ -16,16 +16,17 @@ const claimsKept = 7 * 24 * time.Hour
 
 // ClaimTick records that owner runs the tick of schedule due at slot, and
 // reports whether it was first: a tick another server claimed is not run
-// again. Claims older than a week are dropped.
+// again. The schedule's claims of ticks a week before slot are dropped.
 func (db *DB) ClaimTick(ctx context.Context, schedule string, slot time.Time, owner string) (bool, error) {
 	var claimed bool
 	err := db.writeTx(ctx, false, func(tx *Tx) error {
-		now := db.Now().UTC()
-		if _, err := tx.ExecContext(ctx, "DELETE FROM schedule_claim WHERE claimed_at < ?", now.Add(-claimsKept).Format(timeLayout)); err != nil {
+		// By the primary key's prefix: no scan of other schedules' claims.
+		if _, err := tx.ExecContext(ctx, "DELETE FROM schedule_claim WHERE schedule = ? AND slot < ?",
+			schedule, slot.Add(-claimsKept).UTC().Format(timeLayout)); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO schedule_claim (schedule, slot, owner, claimed_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (schedule, slot) DO NOTHING`, schedule, slot.UTC().Format(timeLayout), owner, now.Format(timeLayout))
+			ON CONFLICT (schedule, slot) DO NOTHING`, schedule, slot.UTC().Format(timeLayout), owner, db.stamp())
 		if err != nil {
 			return err
 		}
@@ -40,7 +41,7 @@ func (db *DB) ClaimTick(ctx context.Context, schedule string, slot time.Time, ow
 // of its token, and when it ends. Ended sessions are dropped.
 func (db *DB) AddSession(ctx context.Context, id, tokenHash string, expires time.Time) error {
 	return db.writeTx(ctx, false, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM web_session WHERE expires_at < ?", db.Now().UTC().Format(timeLayout)); err != nil {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM web_session WHERE expires_at < ?", db.stamp()); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, "INSERT INTO web_session (id, token_hash, expires_at) VALUES (?, ?, ?)",
@@ -54,7 +55,7 @@ func (db *DB) AddSession(ctx context.Context, id, tokenHash string, expires time
 func (db *DB) Session(ctx context.Context, id string) (tokenHash string, expires time.Time, err error) {
 	err = db.queryRow(ctx, "SELECT token_hash, expires_at FROM web_session WHERE id = ?", id).
 		Scan(&tokenHash, timestamp{&expires})
-	if errors.Is(err, sql.ErrNoRows) || err == nil && !db.Now().Before(expires) {
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !db.now().Before(expires) {
 		return "", time.Time{}, engine.Errorf(engine.ENOTFOUND, "no such session")
 	}
 	return tokenHash, expires, err
@@ -69,10 +70,18 @@ func (db *DB) RemoveSession(ctx context.Context, id string) error {
 }
 
 // Secret returns the 32 random bytes stored under name, made on first use,
-// so every server on the database signs with the same key.
+// so every server on the database signs with the same key. Only the first
+// use writes.
 func (db *DB) Secret(ctx context.Context, name string) ([]byte, error) {
 	var text string
-	err := db.writeTx(ctx, false, func(tx *Tx) error {
+	err := db.queryRow(ctx, "SELECT value FROM meta WHERE key = ?", "secret:"+name).Scan(&text)
+	if err == nil {
+		return hex.DecodeString(text)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, db.d.Explain(err)
+	}
+	err = db.writeTx(ctx, false, func(tx *Tx) error {
 		b := make([]byte, 32)
 		rand.Read(b)
 		if _, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
@@ -94,7 +103,7 @@ const keptJobs = 1000
 func (db *DB) StartJob(ctx context.Context, owner string) (int64, error) {
 	var id int64
 	err := db.writeTx(ctx, false, func(tx *Tx) error {
-		now := db.Now().UTC().Format(timeLayout)
+		now := db.stamp()
 		if err := tx.QueryRowContext(ctx, `INSERT INTO audit_job (status, owner, started_at, beat_at) VALUES ('running', ?, ?, ?)
 			RETURNING id`, owner, now, now).Scan(&id); err != nil {
 			return err
@@ -108,7 +117,7 @@ func (db *DB) StartJob(ctx context.Context, owner string) (int64, error) {
 // BeatJob records that the job's server is still running it.
 func (db *DB) BeatJob(ctx context.Context, id int64) error {
 	return db.writeTx(ctx, false, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, "UPDATE audit_job SET beat_at = ? WHERE id = ?", db.Now().UTC().Format(timeLayout), id)
+		_, err := tx.ExecContext(ctx, "UPDATE audit_job SET beat_at = ? WHERE id = ?", db.stamp(), id)
 		return err
 	})
 }
@@ -121,7 +130,7 @@ func (db *DB) FinishJob(ctx context.Context, id, run int64, failure string) erro
 	}
 	return db.writeTx(ctx, false, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, "UPDATE audit_job SET status = ?, run_id = ?, error = ?, beat_at = ? WHERE id = ?",
-			status, runID, failure, db.Now().UTC().Format(timeLayout), id)
+			status, runID, failure, db.stamp(), id)
 		return err
 	})
 }

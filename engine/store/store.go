@@ -62,8 +62,7 @@ type DB struct {
 	w     *sql.DB // every write
 	r     *sql.DB // reads; may be w
 
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
+	now func() time.Time // see SetNow
 
 	commits atomic.Int64 // writes committed through this DB, see Commits
 	rebound sync.Map     // query -> the dialect's query
@@ -75,7 +74,7 @@ type DB struct {
 // whose schema is newer than migrations is refused, unchanged. On error
 // the pools are closed.
 func Open(ctx context.Context, where string, d Dialect, w, r *sql.DB, migrations fs.FS) (*DB, error) {
-	db := &DB{where: where, d: d, w: w, r: r, Now: time.Now}
+	db := &DB{where: where, d: d, w: w, r: r, now: time.Now}
 	steps, err := ReadMigrations(migrations)
 	if err == nil {
 		db.known = len(steps)
@@ -91,7 +90,10 @@ func Open(ctx context.Context, where string, d Dialect, w, r *sql.DB, migrations
 var _ engine.Store = (*DB)(nil)
 
 // SetNow sets the clock that dates what the store writes.
-func (db *DB) SetNow(now func() time.Time) { db.Now = now }
+func (db *DB) SetNow(now func() time.Time) { db.now = now }
+
+// stamp is the clock's time as stored.
+func (db *DB) stamp() string { return db.now().UTC().Format(timeLayout) }
 
 // Commits counts the writes committed through this DB value, so a reader
 // in the same process can tell at no cost that it must read the revision
@@ -180,9 +182,18 @@ func (db *DB) KnownVersion() int { return db.known }
 // Revision returns a number every committed write advances, so a reader
 // can tell whether what it cached is current.
 func (db *DB) Revision(ctx context.Context) (int64, error) {
+	n, err := revisionOf(ctx, db.r)
+	if err != nil {
+		return 0, db.d.Explain(err)
+	}
+	return n, nil
+}
+
+// revisionOf reads the revision through q, a pool or a transaction.
+func revisionOf(ctx context.Context, q Querier) (int64, error) {
 	var n int64
-	if err := db.r.QueryRowContext(ctx, "SELECT n FROM revision").Scan(&n); err != nil {
-		return 0, fmt.Errorf("read revision: %w", db.d.Explain(err))
+	if err := q.QueryRowContext(ctx, "SELECT n FROM revision").Scan(&n); err != nil {
+		return 0, fmt.Errorf("read revision: %w", err)
 	}
 	return n, nil
 }
@@ -303,12 +314,26 @@ func (db *DB) writeTx(ctx context.Context, bump bool, fn func(tx *Tx) error) err
 
 // read runs fn in a read-only transaction: one consistent snapshot.
 func (db *DB) read(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := db.beginRead(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+// beginRead begins a read-only transaction; the caller rolls it back.
+func (db *DB) beginRead(ctx context.Context) (*Tx, error) {
 	stx, err := db.r.BeginTx(ctx, db.d.ReadOptions())
 	if err != nil {
-		return db.d.Explain(fmt.Errorf("begin read: %w", err))
+		return nil, db.d.Explain(fmt.Errorf("begin read: %w", err))
 	}
-	defer stx.Rollback()
-	return fn(&Tx{stx, db})
+	return &Tx{stx, db}, nil
+}
+
+// placeholders returns n comma-separated ? placeholders.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 // Count returns the number of rows in table.

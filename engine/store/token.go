@@ -27,7 +27,7 @@ func formatTime(t time.Time) string {
 
 // CreateToken stores t; ECONFLICT when its name is taken.
 func (db *DB) CreateToken(ctx context.Context, t *engine.Token) error {
-	t.CreatedAt = db.Now().UTC()
+	t.CreatedAt = db.now().UTC()
 	return db.write(ctx, func(tx *Tx) error {
 		// Writers take turns: no token can be named between this read and the insert.
 		var n int
@@ -80,7 +80,7 @@ func (db *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
 // RevokeToken revokes the token named name; ENOTFOUND when there is none.
 // Revoking twice keeps the first time.
 func (db *DB) RevokeToken(ctx context.Context, name string) error {
-	now := formatTime(db.Now())
+	now := db.stamp()
 	return db.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE api_token SET revoked_at = CASE revoked_at WHEN '' THEN ? ELSE revoked_at END WHERE name = ?", now, name)
 		if err != nil {

@@ -35,7 +35,7 @@ func waivers(ctx context.Context, tx *Tx) ([]engine.Waiver, error) {
 // AddWaivers stores waivers in one transaction. A waiver for the same rule
 // and entity as a stored one replaces it. It sets each waiver's ID.
 func (db *DB) AddWaivers(ctx context.Context, author string, ws ...engine.Waiver) error {
-	now := db.Now().UTC().Format(timeLayout)
+	now := db.stamp()
 	return db.write(ctx, func(tx *Tx) error {
 		for i := range ws {
 			if err := addWaiver(ctx, tx, &ws[i], now, author); err != nil {
@@ -83,7 +83,7 @@ func (db *DB) RemoveWaiver(ctx context.Context, id int64) (engine.Waiver, error)
 // stores nothing and returns false.
 func (db *DB) ImportWaivers(ctx context.Context, marker string, ws []engine.Waiver) (bool, error) {
 	imported := false
-	now := db.Now().UTC().Format(timeLayout)
+	now := db.stamp()
 	err := db.write(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", marker, now)
 		if err != nil {

@@ -85,7 +85,7 @@ func testMeasureIsAllOrNothing(t *testing.T, b Backend) {
 		t.Fatalf("a failed batch recorded %d measurements", len(ms))
 	}
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	db.Now = func() time.Time { return now }
+	db.SetNow(func() time.Time { return now })
 	early := time.Date(2026, 11, 1, 0, 0, 0, 0, time.FixedZone("CET", 3600))
 	if err := db.Measure(ctx, engine.Measurement{KPI: "nrr", Value: 105, At: early}, engine.Measurement{KPI: "nrr", Value: 106}); err != nil {
 		t.Fatal(err)

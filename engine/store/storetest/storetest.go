@@ -5,8 +5,10 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/okrmap/okrmap/engine"
@@ -102,4 +104,29 @@ func count(t testing.TB, db *store.DB, table string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// CopiesEveryTable checks that store copy copies exactly the tables
+// query, run on db, names: the tables a dialect's schema has.
+func CopiesEveryTable(t *testing.T, db *sql.DB, query string) {
+	t.Helper()
+	rows, err := db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	slices.Sort(tables)
+	copied := store.CopiedTables()
+	slices.Sort(copied)
+	if !slices.Equal(tables, copied) {
+		t.Errorf("the schema's tables %v, store copy's %v", tables, copied)
+	}
 }
