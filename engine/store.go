@@ -42,6 +42,7 @@ type Store interface {
 	SaveRun(ctx context.Context, run *AuditRun) error
 	Runs(ctx context.Context, scope string) ([]*AuditRun, error)
 	Run(ctx context.Context, id int64) (*AuditRun, error)
+	LatestRun(ctx context.Context, scope string, full func(fingerprint, rule string) bool) (*AuditRun, error)
 	PreviousRun(ctx context.Context, scope string, id int64) (*AuditRun, error)
 	PruneRuns(ctx context.Context, keep int, cutoff time.Time, dryRun bool) ([]int64, error)
 

@@ -176,25 +176,51 @@ func CarryForward(prev, cur *engine.AuditRun) {
 	if prev == nil {
 		return
 	}
-	var failed []string
-	for _, p := range cur.Packs {
-		if p.Failed {
-			failed = append(failed, p.Name+"-")
-		}
-	}
+	failed := failedPacks(cur)
 	if len(failed) == 0 {
 		return
 	}
 	for _, f := range prev.Findings {
-		for _, prefix := range failed {
-			if strings.HasPrefix(f.Rule, prefix) {
-				f.NotJudged = true
-				cur.Findings = append(cur.Findings, f)
-				break
-			}
+		if ofPacks(f.Rule, failed) {
+			f.NotJudged = true
+			cur.Findings = append(cur.Findings, f)
 		}
 	}
 	countFindings(cur)
+}
+
+// failedPacks returns the rule prefixes of the packs that failed in run.
+func failedPacks(run *engine.AuditRun) []string {
+	var failed []string
+	for _, p := range run.Packs {
+		if p.Failed {
+			failed = append(failed, p.Name+"-")
+		}
+	}
+	return failed
+}
+
+func ofPacks(rule string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(rule, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Needs says which findings of the run before cur CarryForward and Compare
+// read whole: those cur does not find again and those of packs that failed
+// in cur. Of the others they read only the fingerprint.
+func Needs(cur *engine.AuditRun) func(fingerprint, rule string) bool {
+	now := make(map[string]bool, len(cur.Findings))
+	for _, f := range cur.Findings {
+		now[f.Fingerprint] = true
+	}
+	failed := failedPacks(cur)
+	return func(fingerprint, rule string) bool {
+		return !now[fingerprint] || ofPacks(rule, failed)
+	}
 }
 
 // scopeKeys returns the keys of entities in scope, or nil for the whole

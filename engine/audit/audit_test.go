@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -227,3 +228,58 @@ func TestFailedPluginLeavesItsFindings(t *testing.T) {
 		}
 	}
 }
+
+// TestNeedsReadsWhatTheDiffShows: a run before whose findings are whole
+// only where Needs says so carries forward and compares exactly as the
+// whole run does.
+func TestNeedsReadsWhatTheDiffShows(t *testing.T) {
+	p, _ := rules.LoadBuiltin()
+	rs, _ := rules.Compile(p)
+	ok := fakeStage{[]engine.Finding{{Rule: "fake-kpi", Severity: "error", Scope: "kpi", Entity: "shared", Fingerprint: "fake0000000000aa"}}}
+	audit := func(st Stage) *engine.AuditRun {
+		r, _, err := Run(context.Background(), Input{Resolve: resolve.Input{Plan: testPlan(), Today: engine.NewDate(2026, 11, 20)},
+			Rules: rs, Stages: []Stage{st}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.ID = 2
+		return r
+	}
+	prev := audit(ok)
+	prev.ID = 1
+	gone := engine.Finding{Rule: "fake-kpi", Severity: "warning", Scope: "kpi", Entity: "orphan", Message: "m", Fingerprint: "fake00000000gone"}
+	prev.Findings = append(prev.Findings, gone)
+	for _, st := range []Stage{ok, failingStage{}} {
+		whole, partial := audit(st), audit(st)
+		needs := Needs(partial)
+		thin := *prev
+		thin.Findings = nil
+		stripped := 0
+		for _, f := range prev.Findings {
+			if !needs(f.Fingerprint, f.Rule) {
+				f = engine.Finding{Fingerprint: f.Fingerprint, Rule: f.Rule}
+				stripped++
+			}
+			thin.Findings = append(thin.Findings, f)
+		}
+		if stripped == 0 || stripped == len(prev.Findings) {
+			t.Fatalf("%T: Needs kept %d of %d findings whole; want some", st, len(prev.Findings)-stripped, len(prev.Findings))
+		}
+		CarryForward(prev, whole)
+		CarryForward(&thin, partial)
+		if !slices.EqualFunc(whole.Findings, partial.Findings, findingsEqual) {
+			t.Errorf("%T: carried findings differ", st)
+		}
+		a, b := Compare(prev, whole), Compare(&thin, partial)
+		for _, pair := range [][2][]engine.Finding{{a.New, b.New}, {a.Resolved, b.Resolved}, {a.Persisting, b.Persisting}, {a.NotJudged, b.NotJudged}} {
+			if !slices.EqualFunc(pair[0], pair[1], findingsEqual) {
+				t.Errorf("%T: diff %v, want %v", st, pair[1], pair[0])
+			}
+		}
+		if !slices.ContainsFunc(append(b.Resolved, b.NotJudged...), func(f engine.Finding) bool { return f.Message == gone.Message }) {
+			t.Errorf("%T: the finding gone from this run was not read whole: %+v", st, b)
+		}
+	}
+}
+
+func findingsEqual(a, b engine.Finding) bool { return reflect.DeepEqual(a, b) }

@@ -119,7 +119,7 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	evaluated := time.Now()
 	res.Timing.Load, res.Timing.Evaluate = loaded.Sub(start), evaluated.Sub(loaded)
 	ph.next("previous run")
-	prev, err := s.latest(ctx, run.Scope)
+	prev, err := s.db.LatestRun(ctx, run.Scope, audit.Needs(run))
 	if err != nil {
 		return nil, err
 	}
@@ -197,15 +197,6 @@ func (s *Service) notify(ctx context.Context, targets []notify.Target, res *Audi
 	return errs
 }
 
-// latest returns the newest stored run of scope with its findings, or nil.
-func (s *Service) latest(ctx context.Context, scope string) (*engine.AuditRun, error) {
-	runs, err := s.db.Runs(ctx, scope)
-	if err != nil || len(runs) == 0 {
-		return nil, err
-	}
-	return s.db.Run(ctx, runs[0].ID)
-}
-
 // Runs lists stored runs of scope, newest first, without findings; every
 // scope's when all is set.
 func (s *Service) Runs(ctx context.Context, scope engine.Scope, all bool) ([]*engine.AuditRun, error) {
@@ -224,7 +215,7 @@ func (s *Service) Run(ctx context.Context, id int64) (*engine.AuditRun, error) {
 // LatestRun returns the newest stored run of scope; ENOTFOUND when there
 // is none.
 func (s *Service) LatestRun(ctx context.Context, scope engine.Scope) (*engine.AuditRun, error) {
-	run, err := s.latest(ctx, scope.String())
+	run, err := s.db.LatestRun(ctx, scope.String(), nil)
 	if err == nil && run == nil {
 		err = engine.NotFound("audit_run", "no stored audit run of scope %s", scope)
 	}

@@ -68,12 +68,14 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 
 const runColumns = "id, scope, started_at, finished_at, today, complete, packs, scorecard, errors, warnings, infos, waived, author"
 
-func scanRun(r interface{ Scan(...any) error }) (*engine.AuditRun, error) {
+// scanRun reads a row of runColumns and then extra.
+func scanRun(r interface{ Scan(...any) error }, extra ...any) (*engine.AuditRun, error) {
 	run := &engine.AuditRun{}
 	var packs, card string
 	var e, w, i, wv int
-	if err := r.Scan(&run.ID, &run.Scope, timestamp{&run.StartedAt}, timestamp{&run.FinishedAt}, date{&run.Today},
-		&run.Complete, &packs, &card, &e, &w, &i, &wv, &run.Author); err != nil {
+	dest := append([]any{&run.ID, &run.Scope, timestamp{&run.StartedAt}, timestamp{&run.FinishedAt}, date{&run.Today},
+		&run.Complete, &packs, &card, &e, &w, &i, &wv, &run.Author}, extra...)
+	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
 	run.Counts = map[string]int{"error": e, "warning": w, "info": i, "waived": wv}
@@ -106,15 +108,12 @@ func (db *DB) Run(ctx context.Context, id int64) (*engine.AuditRun, error) {
 	var run *engine.AuditRun
 	err := db.read(ctx, func(tx *Tx) error {
 		var err error
-		run, err = scanRun(tx.QueryRowContext(ctx, "SELECT "+runColumns+" FROM audit_run WHERE id = ?", id))
+		var blob []byte
+		run, err = scanRun(tx.QueryRowContext(ctx, "SELECT "+runColumns+", findings FROM audit_run WHERE id = ?", id), &blob)
 		if errors.Is(err, sql.ErrNoRows) {
 			return engine.NotFound("audit_run", "no audit run %d", id)
 		}
 		if err != nil {
-			return err
-		}
-		var blob []byte
-		if err := tx.QueryRowContext(ctx, "SELECT findings FROM audit_run WHERE id = ?", id).Scan(&blob); err != nil {
 			return err
 		}
 		if blob == nil {
@@ -128,6 +127,66 @@ func (db *DB) Run(ctx context.Context, id int64) (*engine.AuditRun, error) {
 		return nil, err
 	}
 	return run, nil
+}
+
+// LatestRun returns the newest stored run of scope, or nil. Each of its
+// findings has its fingerprint and rule; the rest of a finding is read only
+// when full, given those, says so, or when full is nil. An audit compares
+// with the run before it this way without reading the findings it finds
+// again.
+func (db *DB) LatestRun(ctx context.Context, scope string, full func(fingerprint, rule string) bool) (*engine.AuditRun, error) {
+	var run *engine.AuditRun
+	err := db.read(ctx, func(tx *Tx) error {
+		var blob []byte
+		var err error
+		run, err = scanRun(tx.QueryRowContext(ctx, "SELECT "+runColumns+", findings FROM audit_run WHERE scope = ? ORDER BY id DESC LIMIT 1",
+			scope), &blob)
+		if errors.Is(err, sql.ErrNoRows) {
+			run = nil
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case blob == nil:
+			run.Findings, err = legacyFindings(ctx, tx, run.ID)
+		case full == nil:
+			run.Findings, err = loadFindings(ctx, tx, blob)
+		default:
+			run.Findings, err = someFindings(ctx, tx, run.ID, blob, full)
+		}
+		return err
+	})
+	return run, err
+}
+
+// someFindings reads a run's findings, whole where full says so and
+// otherwise only their fingerprints and rules.
+func someFindings(ctx context.Context, tx *Tx, run int64, blob []byte, full func(fingerprint, rule string) bool) ([]engine.Finding, error) {
+	refs, err := findingRefs(ctx, tx, blob)
+	if err != nil {
+		return nil, err
+	}
+	tx.db.rememberDigests(run, refs)
+	out := make([]engine.Finding, len(refs))
+	var need []int64
+	for i, r := range refs {
+		out[i] = engine.Finding{Fingerprint: r.fingerprint, Rule: r.rule}
+		if full(r.fingerprint, r.rule) {
+			need = append(need, r.id)
+		}
+	}
+	bodies, err := findingBodies(ctx, tx, need)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range refs {
+		if f, ok := bodies[r.id]; ok {
+			out[i] = f
+		}
+	}
+	return out, nil
 }
 
 // PreviousRun returns the latest run of scope stored before run id, or nil.

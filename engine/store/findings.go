@@ -23,11 +23,12 @@ func storeFindings(ctx context.Context, tx *Tx, scope string, fs []engine.Findin
 		return nil, nil
 	}
 	ctx = rowCtx(ctx)
-	found, err := previousDigests(ctx, tx, scope)
+	found, err := tx.db.previousDigests(ctx, tx, scope)
 	if err != nil {
 		return nil, err
 	}
 	ids := make([]int64, len(fs))
+	added := map[string]int64{}   // digest -> id, for rows this call inserts
 	waiting := map[string][]int{} // digest -> the findings its insert numbers
 	insert := newInserter(tx, "finding_body", []string{"digest", "rule", "severity", "scope", "entity", "team", "message",
 		"fix", "trace", "fingerprint", "waiver", "not_judged"}, "RETURNING id, digest", func(r *sql.Rows) error {
@@ -36,7 +37,7 @@ func storeFindings(ctx context.Context, tx *Tx, scope string, fs []engine.Findin
 		if err := r.Scan(&id, &d); err != nil {
 			return err
 		}
-		found[string(d)] = id
+		added[string(d)] = id
 		for _, i := range waiting[string(d)] {
 			ids[i] = id
 		}
@@ -65,6 +66,10 @@ func storeFindings(ctx context.Context, tx *Tx, scope string, fs []engine.Findin
 			ids[i] = id
 			continue
 		}
+		if id, ok := added[string(d)]; ok {
+			ids[i] = id
+			continue
+		}
 		if w, ok := waiting[string(d)]; ok {
 			waiting[string(d)] = append(w, i)
 			continue
@@ -80,33 +85,88 @@ func storeFindings(ctx context.Context, tx *Tx, scope string, fs []engine.Findin
 	return ids, nil
 }
 
+// digests maps the findings of one stored run by digest to their ids. A
+// run's findings never change, so the map stays true while the run is the
+// latest of its scope.
+type digests struct {
+	run int64
+	ids map[string]int64
+}
+
 // previousDigests returns the finding ids of the latest run of scope by
-// their digests.
-func previousDigests(ctx context.Context, tx *Tx, scope string) (map[string]int64, error) {
-	found := map[string]int64{}
+// their digests. The map is shared: callers must not change it.
+func (db *DB) previousDigests(ctx context.Context, tx *Tx, scope string) (map[string]int64, error) {
+	var run int64
 	var blob []byte
-	err := tx.QueryRowContext(ctx, "SELECT findings FROM audit_run WHERE scope = ? AND findings IS NOT NULL ORDER BY id DESC LIMIT 1",
-		scope).Scan(&blob)
+	err := tx.QueryRowContext(ctx, "SELECT id, findings FROM audit_run WHERE scope = ? AND findings IS NOT NULL ORDER BY id DESC LIMIT 1",
+		scope).Scan(&run, &blob)
 	if errors.Is(err, sql.ErrNoRows) {
-		return found, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	if d := db.lastDigests.Load(); d != nil && d.run == run {
+		return d.ids, nil
+	}
+	refs, err := findingRefs(ctx, tx, blob)
+	if err != nil {
+		return nil, err
+	}
+	return db.rememberDigests(run, refs), nil
+}
+
+// rememberDigests keeps the digests of run's findings for the next store.
+func (db *DB) rememberDigests(run int64, refs []findingRef) map[string]int64 {
+	ids := make(map[string]int64, len(refs))
+	for _, r := range refs {
+		ids[r.digest] = r.id
+	}
+	db.lastDigests.Store(&digests{run: run, ids: ids})
+	return ids
+}
+
+// findingRef is what tells a stored finding apart without reading its body.
+type findingRef struct {
+	id                        int64
+	digest, fingerprint, rule string
+}
+
+// findingRefs reads the refs of the findings a run's list of ids names, in
+// its order.
+func findingRefs(ctx context.Context, tx *Tx, blob []byte) ([]findingRef, error) {
 	ids, err := decodeIDs(blob)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	byID := make(map[int64]findingRef, len(ids))
+	err = each(ctx, tx, "SELECT id, digest, fingerprint, rule FROM finding_body WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))",
+		func(r *sql.Rows) error {
+			var f findingRef
+			var d []byte
+			err := r.Scan(&f.id, &d, &f.fingerprint, &f.rule)
+			f.digest = string(d)
+			byID[f.id] = f
+			return err
+		}, idList(ids))
 	if err != nil {
 		return nil, err
 	}
-	list, _ := json.Marshal(ids)
-	err = each(ctx, tx, "SELECT digest, id FROM finding_body WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))",
-		func(r *sql.Rows) error {
-			var d []byte
-			var id int64
-			err := r.Scan(&d, &id)
-			found[string(d)] = id
-			return err
-		}, string(list))
-	return found, err
+	out := make([]findingRef, len(ids))
+	for i, id := range ids {
+		f, ok := byID[id]
+		if !ok {
+			return nil, fmt.Errorf("audit run: finding %d is missing", id)
+		}
+		out[i] = f
+	}
+	return out, nil
+}
+
+// idList is ids as a JSON array, the argument json_each reads.
+func idList(ids []int64) string {
+	b, _ := json.Marshal(ids)
+	return string(b)
 }
 
 // digest is the first 16 bytes of the SHA-256 of vals.
@@ -158,16 +218,32 @@ func decodeIDs(b []byte) ([]int64, error) {
 // loadFindings reads the findings a run's list of ids names, in its order.
 func loadFindings(ctx context.Context, tx *Tx, blob []byte) ([]engine.Finding, error) {
 	ids, err := decodeIDs(blob)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	bodies, err := findingBodies(ctx, tx, ids)
 	if err != nil {
 		return nil, err
 	}
-	if len(ids) == 0 {
-		return nil, nil
+	out := make([]engine.Finding, len(ids))
+	for i, id := range ids {
+		f, ok := bodies[id]
+		if !ok {
+			return nil, fmt.Errorf("audit run: finding %d is missing", id)
+		}
+		out[i] = f
 	}
-	list, _ := json.Marshal(ids)
+	return out, nil
+}
+
+// findingBodies reads the findings with ids, by id.
+func findingBodies(ctx context.Context, tx *Tx, ids []int64) (map[int64]engine.Finding, error) {
 	bodies := make(map[int64]engine.Finding, len(ids))
+	if len(ids) == 0 {
+		return bodies, nil
+	}
 	traces := map[string][]string{} // JSON to keys, read once
-	err = each(ctx, tx, `SELECT id, rule, severity, scope, entity, team, message, fix, trace, fingerprint, waiver, not_judged
+	err := each(ctx, tx, `SELECT id, rule, severity, scope, entity, team, message, fix, trace, fingerprint, waiver, not_judged
 		FROM finding_body WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))`, func(r *sql.Rows) error {
 		var id int64
 		var f engine.Finding
@@ -191,19 +267,8 @@ func loadFindings(ctx context.Context, tx *Tx, blob []byte) ([]engine.Finding, e
 		}
 		bodies[id] = f
 		return nil
-	}, string(list))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]engine.Finding, len(ids))
-	for i, id := range ids {
-		f, ok := bodies[id]
-		if !ok {
-			return nil, fmt.Errorf("audit run: finding %d is missing", id)
-		}
-		out[i] = f
-	}
-	return out, nil
+	}, idList(ids))
+	return bodies, err
 }
 
 // setWaiver sets f's waiver from its stored JSON; "" is none.

@@ -66,6 +66,8 @@ type DB struct {
 
 	commits atomic.Int64 // writes committed through this DB, see Commits
 	rebound sync.Map     // query -> the dialect's query
+
+	lastDigests atomic.Pointer[digests] // of the run last read or compared with
 }
 
 // Open returns a DB over pools w (writes) and r (reads, which may be w) of

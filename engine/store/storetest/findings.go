@@ -142,3 +142,58 @@ func testTracesStoredOncePerEntity(t *testing.T, b Backend) {
 		t.Errorf("a plan finding got a trace: %v", got.Findings[3].Trace)
 	}
 }
+
+// testLatestRun: the latest run of a scope reads whole only the findings
+// asked for, and a run stored after it still shares its findings.
+func testLatestRun(t *testing.T, b Backend) {
+	ctx := context.Background()
+	db := b.open(t)
+	if run, err := db.LatestRun(ctx, "all", nil); err != nil || run != nil {
+		t.Fatalf("LatestRun of an empty store = %v, %v; want nil", run, err)
+	}
+	if err := db.SaveRun(ctx, sampleRun(40, "first: ")); err != nil {
+		t.Fatal(err)
+	}
+	second := sampleRun(40, "second: ")
+	if err := db.SaveRun(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := db.LatestRun(ctx, "all", nil)
+	if err != nil || whole.ID != second.ID || !reflect.DeepEqual(whole.Findings, second.Findings) {
+		t.Fatalf("LatestRun(nil) = run %v, %v; want run %d whole", whole, err, second.ID)
+	}
+	asked := map[string]bool{second.Findings[3].Fingerprint: true, second.Findings[17].Fingerprint: true}
+	some, err := db.LatestRun(ctx, "all", func(fingerprint, rule string) bool {
+		if rule != "kpi-stale" {
+			t.Errorf("rule %q passed to full", rule)
+		}
+		return asked[fingerprint]
+	})
+	if err != nil || len(some.Findings) != 40 {
+		t.Fatalf("LatestRun(full) = %v, %v", some, err)
+	}
+	for i, f := range some.Findings {
+		want := second.Findings[i]
+		if !asked[want.Fingerprint] {
+			want = engine.Finding{Fingerprint: want.Fingerprint, Rule: want.Rule}
+		}
+		if !reflect.DeepEqual(f, want) {
+			t.Errorf("finding %d = %+v, want %+v", i, f, want)
+		}
+	}
+	before := count(t, db, "finding_body")
+	third := sampleRun(40, "second: ")
+	if err := db.SaveRun(ctx, third); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, "finding_body"); n != before {
+		t.Errorf("a run finding what the latest found stored %d more findings", n-before)
+	}
+	got, err := db.Run(ctx, third.ID)
+	if err != nil || !reflect.DeepEqual(got.Findings, third.Findings) {
+		t.Fatalf("run %d read back different findings: %v", third.ID, err)
+	}
+	if other, err := db.LatestRun(ctx, "team:sales", nil); err != nil || other != nil {
+		t.Errorf("LatestRun of a scope without runs = %v, %v", other, err)
+	}
+}

@@ -67,6 +67,7 @@ func Run(t *testing.T, b Backend) {
 		{"RepeatedRunsStoreFindingsOnce", testRepeatedRunsStoreFindingsOnce},
 		{"PruneDropsUnreferencedFindings", testPruneDropsUnreferencedFindings},
 		{"TracesStoredOncePerEntity", testTracesStoredOncePerEntity},
+		{"LatestRun", testLatestRun},
 		{"CancelledApplyStoresNothing", testCancelledApplyStoresNothing},
 		{"ConcurrentWritersAndReaders", testConcurrentWritersAndReaders},
 		{"ClaimTick", testClaimTick},
