@@ -132,10 +132,11 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error
 	inScope := scopeKeys(g, in.Scope)
 	run := &engine.AuditRun{Scope: in.Scope.String(), StartedAt: start, Today: in.Resolve.Today, Complete: complete,
 		Counts: map[string]int{"error": 0, "warning": 0, "info": 0, "waived": 0}}
-	for _, f := range all {
-		if inScope == nil || inScope[f.Entity] || f.Scope == "plan" || f.Scope == "plugin" {
-			run.Findings = append(run.Findings, f)
-		}
+	run.Findings = all
+	if inScope != nil {
+		run.Findings = slices.DeleteFunc(all, func(f engine.Finding) bool {
+			return !inScope[f.Entity] && f.Scope != "plan" && f.Scope != "plugin"
+		})
 	}
 	waiver.Apply(run.Findings, in.Waivers, in.Resolve.Today)
 	countFindings(run)

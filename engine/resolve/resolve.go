@@ -358,9 +358,12 @@ func Resolve(in Input) *Graph {
 		}
 	}
 
-	kpis := map[string]*KPI{}
-	for _, k := range p.KPIs {
-		rk := &KPI{Key: k.Key, Name: k.Name, Definition: k.Definition, Unit: k.Unit, Kind: k.Kind, Category: k.Category,
+	kpis := make(map[string]*KPI, len(p.KPIs))
+	g.KPIs = make([]*KPI, 0, len(p.KPIs))
+	kpiArena := make([]KPI, len(p.KPIs)) // one allocation for all
+	for i, k := range p.KPIs {
+		rk := &kpiArena[i]
+		*rk = KPI{Key: k.Key, Name: k.Name, Definition: k.Definition, Unit: k.Unit, Kind: k.Kind, Category: k.Category,
 			Owner: k.Owner, Team: k.Team, Frequency: k.Frequency, Source: k.Source, Attribution: k.Attribution,
 			Direction: k.Direction, Formula: k.Formula, Tags: k.Tags, WindowDays: FrequencyDays(k.Frequency),
 			DaysSinceMeasurement: -1}
@@ -383,10 +386,17 @@ func Resolve(in Input) *Graph {
 			t.KPIs = append(t.KPIs, rk)
 		}
 	}
+	nlinks := 0
+	for _, k := range p.KPIs {
+		nlinks += len(k.Links)
+	}
+	g.Links = make([]*Link, 0, nlinks)
+	linkArena := make([]Link, nlinks)
 	for i, k := range p.KPIs {
 		rk := g.KPIs[i]
 		for _, l := range k.Links {
-			rl := &Link{KPI: k.Key, KPIKind: k.Kind, Team: k.Team, To: l.To, Rationale: l.Rationale}
+			rl := &linkArena[len(g.Links)]
+			*rl = Link{KPI: k.Key, KPIKind: k.Kind, Team: k.Team, To: l.To, Rationale: l.Rationale}
 			if l.Weight != nil {
 				rl.HasWeight, rl.Weight = true, *l.Weight
 			}
@@ -434,7 +444,7 @@ func Resolve(in Input) *Graph {
 		rk.Aligned = len(rk.PnLLines) > 0
 	}
 	for _, rk := range g.KPIs {
-		rk.ReachesOutcome = reachesOutcome(rk, map[string]bool{})
+		rk.ReachesOutcome = len(rk.Drives) > 0 && reachesOutcome(rk, map[string]bool{})
 	}
 	resolveFormulas(g.KPIs)
 	nameConflicts(g.KPIs)
@@ -489,6 +499,9 @@ func nameConflicts(kpis []*KPI) {
 		byName[n] = append(byName[n], k)
 	}
 	for _, same := range byName {
+		if len(same) < 2 {
+			continue
+		}
 		var defs []definition
 		first := map[definition]string{} // definition -> first KPI key with it
 		for _, k := range same {

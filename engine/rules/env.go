@@ -177,13 +177,7 @@ var functions = []expr.Option{
 	// mentions(text, words): whether text contains any of the words or
 	// phrases, matching whole words by prefix, ignoring case.
 	expr.Function("mentions", func(args ...any) (any, error) {
-		words := make([]string, 0)
-		for _, w := range args[1].([]any) {
-			if s, ok := w.(string); ok {
-				words = append(words, s)
-			}
-		}
-		return Mentions(args[0].(string), words), nil
+		return mentions(args[0].(string), args[1].([]any), func(w any) (string, bool) { s, ok := w.(string); return s, ok }), nil
 	}, new(func(string, []any) bool)),
 	// period_covers(outer, inner): whether period inner lies within outer
 	// ("FY2026" covers "2026-Q4"); false when either is not a period.
@@ -220,8 +214,18 @@ func Ratio(a, b float64) float64 {
 // words must appear consecutively in text as word prefixes, ignoring case
 // ("open rate" matches "email open rates").
 func Mentions(text string, phrases []string) bool {
+	return mentions(text, phrases, func(p string) (string, bool) { return p, true })
+}
+
+// mentions is Mentions of the phrases str finds in list, which rules pass
+// as []any: converting the list would allocate on every call.
+func mentions[E any](text string, list []E, str func(E) (string, bool)) bool {
 	tw := words(text)
-	for _, p := range phrases {
+	for _, e := range list {
+		p, ok := str(e)
+		if !ok {
+			continue
+		}
 		pw := phraseWords(p)
 		if len(pw) == 0 {
 			continue

@@ -34,7 +34,7 @@ const chunk = 256
 func (s *Set) Evaluate(ctx context.Context, g *resolve.Graph) ([]engine.Finding, error) {
 	limits := s.Limits.withDefaults()
 	deadline := time.Now().Add(limits.Timeout)
-	var out []engine.Finding
+	var parts [][]engine.Finding // of every entity of every scope, in order
 	stopped := map[string]bool{}
 	var mu sync.Mutex
 	for _, name := range Scopes {
@@ -82,14 +82,15 @@ func (s *Set) Evaluate(ctx context.Context, g *resolve.Graph) ([]engine.Finding,
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("evaluate rules: %w", err)
 		}
-		total := len(out)
-		for _, fs := range results {
-			total += len(fs)
-		}
-		out = slices.Grow(out, total-len(out))
-		for _, fs := range results {
-			out = append(out, fs...)
-		}
+		parts = append(parts, results...)
+	}
+	total := 0
+	for _, fs := range parts {
+		total += len(fs)
+	}
+	out := make([]engine.Finding, 0, total)
+	for _, fs := range parts {
+		out = append(out, fs...)
 	}
 	if len(stopped) > 0 {
 		ids := make([]string, 0, len(stopped))

@@ -76,6 +76,7 @@ type app struct {
 	now        func() time.Time
 	atExit     []func() // run when the command ends, last first
 	cpuProfile string
+	memProfile string
 	quiet      bool
 	progress   *progress // nil when not shown
 }
@@ -159,6 +160,7 @@ overriding the one before.
 	pf.String("log-level", "", "diagnostics on stderr: debug, info, warn or error (env OKRMAP_LOG_LEVEL)")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "show no progress on the terminal")
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (read it with 'go tool pprof')")
+	pf.StringVar(&a.memProfile, "memprofile", "", "write a profile of the command's allocations to this file (read it with 'go tool pprof -sample_index=alloc_space')")
 
 	root.AddGroup(&cobra.Group{ID: "plan", Title: "Plans:"}, &cobra.Group{ID: "rules", Title: "Alignment rules:"},
 		&cobra.Group{ID: "quarter", Title: "Running a quarter:"}, &cobra.Group{ID: "data", Title: "Database:"},
@@ -238,6 +240,13 @@ func (a *app) configure(cmd *cobra.Command) error {
 		a.atExit = append(a.atExit, watchMemory(cfg.MemoryLimit, os.Stderr))
 		if a.cpuProfile != "" {
 			stop, err := startCPUProfile(a.cpuProfile)
+			if err != nil {
+				return usageError{err}
+			}
+			a.atExit = append(a.atExit, stop)
+		}
+		if a.memProfile != "" {
+			stop, err := startMemProfile(a.memProfile, a.stderr)
 			if err != nil {
 				return usageError{err}
 			}
