@@ -289,22 +289,26 @@ type Diff struct {
 // Compare returns what changed from prev (nil when there is none) to cur.
 func Compare(prev, cur *engine.AuditRun) Diff {
 	d := Diff{To: cur.ID, New: []engine.Finding{}, Resolved: []engine.Finding{}, Persisting: []engine.Finding{}}
-	seen := map[string]bool{}
+	var seen map[string]struct{}
 	if prev != nil {
 		d.From = prev.ID
 		d.ScoreChange = cur.Scorecard.Company.Overall - prev.Scorecard.Company.Overall
+		seen = make(map[string]struct{}, len(prev.Findings))
 		for _, f := range prev.Findings {
-			seen[f.Fingerprint] = true
+			seen[f.Fingerprint] = struct{}{}
 		}
+		d.Persisting = make([]engine.Finding, 0, len(cur.Findings))
+	} else {
+		d.New = make([]engine.Finding, 0, len(cur.Findings))
 	}
-	now := map[string]bool{}
+	now := make(map[string]struct{}, len(cur.Findings))
 	for _, f := range cur.Findings {
-		now[f.Fingerprint] = true
+		now[f.Fingerprint] = struct{}{}
 		if f.NotJudged {
 			d.NotJudged = append(d.NotJudged, f)
 			continue
 		}
-		if seen[f.Fingerprint] {
+		if _, ok := seen[f.Fingerprint]; ok {
 			d.Persisting = append(d.Persisting, f)
 		} else {
 			d.New = append(d.New, f)
@@ -312,7 +316,7 @@ func Compare(prev, cur *engine.AuditRun) Diff {
 	}
 	if prev != nil {
 		for _, f := range prev.Findings {
-			if !now[f.Fingerprint] {
+			if _, ok := now[f.Fingerprint]; !ok {
 				d.Resolved = append(d.Resolved, f)
 			}
 		}

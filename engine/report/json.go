@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -93,30 +95,58 @@ func writeJSON(w io.Writer, skeleton any, lists ...jsonList) error {
 }
 
 // writeList writes an array as json.MarshalIndent would inside an object
-// indented by indent.
+// indented by indent. Runs of elements are encoded on every core at once
+// and written in order.
 func writeList(w *bufio.Writer, l jsonList, indent string) error {
 	if l.Len == 0 {
 		_, err := w.WriteString("[]")
 		return err
 	}
 	inner := indent + "  "
-	var buf []byte
 	// encoding/json/v2 with v1's semantics writes what encoding/json
 	// does, about twice as fast.
 	opts := jsonv2.JoinOptions(jsonv1.DefaultOptionsV1(), jsontext.WithIndentPrefix(inner), jsontext.WithIndent("  "))
+	const run = 256 // elements a goroutine encodes at a time
+	bufs := make([][]byte, runtime.GOMAXPROCS(0))
+	errs := make([]error, len(bufs))
 	w.WriteString("[\n")
-	for i := range l.Len {
-		var err error
-		if buf, err = jsonv2.Marshal(l.At(i), opts); err != nil {
-			return err
+	for from := 0; from < l.Len; from += run * len(bufs) {
+		var wg sync.WaitGroup
+		for j := range bufs {
+			start := from + j*run
+			end := min(start+run, l.Len)
+			bufs[j] = bufs[j][:0]
+			if start >= end {
+				continue
+			}
+			wg.Go(func() { bufs[j], errs[j] = appendElements(bufs[j], l, start, end, inner, opts) })
 		}
-		w.WriteString(inner)
-		w.Write(buf)
-		if i < l.Len-1 {
-			w.WriteByte(',')
+		wg.Wait()
+		for j, b := range bufs {
+			if errs[j] != nil {
+				return errs[j]
+			}
+			w.Write(b)
 		}
-		w.WriteByte('\n')
 	}
 	_, err := w.WriteString(indent + "]")
 	return err
+}
+
+// appendElements appends elements start to end of l to b, each on lines
+// of its own after inner and followed by a comma unless it is the last.
+func appendElements(b []byte, l jsonList, start, end int, inner string, opts jsonv2.Options) ([]byte, error) {
+	for i := start; i < end; i++ {
+		b = append(b, inner...)
+		v, err := jsonv2.Marshal(l.At(i), opts)
+		if err != nil {
+			return b, err
+		}
+		b = append(b, v...)
+		if i < l.Len-1 {
+			b = append(b, ',')
+		}
+		b = append(b, '\n')
+	}
+	return b, nil
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ func TestJSONStreamsTheWholeReport(t *testing.T) {
 	for name, r := range map[string]*Report{
 		"example": exampleReport(t),
 		"empty":   {Run: &engine.AuditRun{ID: 1}, Diff: audit.Diff{To: 1}},
+		"large":   largeReport(1301), // lists longer than one run of encoding per core
 	} {
 		var buf bytes.Buffer
 		if err := (jsonWriter{}).Write(&buf, r); err != nil {
@@ -60,4 +62,15 @@ func TestFormatsOnABareRun(t *testing.T) {
 			t.Errorf("%s: the finding is missing:\n%s", format, buf.String())
 		}
 	}
+}
+
+// largeReport is a report of a run with n findings, all new.
+func largeReport(n int) *Report {
+	run := &engine.AuditRun{ID: 2}
+	for i := range n {
+		key := fmt.Sprintf("kpi-%04d", i)
+		run.Findings = append(run.Findings, engine.Finding{Rule: "kpi-stale", Severity: "warning", Scope: "kpi", Entity: key,
+			Message: "never measured: " + key, Trace: []string{key, "bo"}, Fingerprint: engine.Fingerprint("kpi-stale", "kpi", key)})
+	}
+	return &Report{Run: run, Diff: audit.Compare(nil, run)}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
@@ -89,6 +90,8 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	res := &AuditResult{}
 	ph.next("load")
 	start := time.Now()
+	previous, stop := s.previous(ctx, req.Scope.String())
+	defer stop()
 	snap, err := s.db.Snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -119,7 +122,7 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	evaluated := time.Now()
 	res.Timing.Load, res.Timing.Evaluate = loaded.Sub(start), evaluated.Sub(loaded)
 	ph.next("previous run")
-	prev, err := s.db.LatestRun(ctx, run.Scope, audit.Needs(run))
+	prev, err := previous(audit.Needs(run))
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +134,7 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 		}
 		res.Timing.Store = time.Since(evaluated)
 	}
+	ph.next("compare")
 	res.Run, res.Diff = run, audit.Compare(prev, run)
 	res.Report = &report.Report{Run: run, Diff: res.Diff, Graph: graph, Color: req.Color}
 	if w != nil {
@@ -195,6 +199,39 @@ func (s *Service) notify(ctx context.Context, targets []notify.Target, res *Audi
 		}
 	}
 	return errs
+}
+
+// previous starts reading the latest stored run of scope while the audit
+// loads and evaluates the plan. wait returns it, with whole the findings
+// needs asks for (see LatestRun). stop ends the read when wait is never
+// called.
+func (s *Service) previous(ctx context.Context, scope string) (wait func(needs func(fingerprint, rule string) bool) (*engine.AuditRun, error), stop func()) {
+	needc := make(chan func(fingerprint, rule string) bool, 1)
+	type result struct {
+		run *engine.AuditRun
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var needs func(fingerprint, rule string) bool
+		run, err := s.db.LatestRun(ctx, scope, func(fingerprint, rule string) bool {
+			if needs == nil {
+				if needs = <-needc; needs == nil { // stopped: read no bodies
+					needs = func(string, string) bool { return false }
+				}
+			}
+			return needs(fingerprint, rule)
+		})
+		done <- result{run, err}
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { close(needc) }) }
+	wait = func(needs func(fingerprint, rule string) bool) (*engine.AuditRun, error) {
+		once.Do(func() { needc <- needs })
+		r := <-done
+		return r.run, r.err
+	}
+	return wait, stop
 }
 
 // Runs lists stored runs of scope, newest first, without findings; every

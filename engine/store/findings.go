@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"github.com/okrmap/okrmap/engine"
 )
@@ -44,38 +46,25 @@ func storeFindings(ctx context.Context, tx *Tx, scope string, fs []engine.Findin
 		delete(waiting, string(d))
 		return nil
 	})
-	traceOf := map[string]string{} // by entity: a run gives each entity one trace
+	prep := prepareFindings(fs)
 	for i, f := range fs {
-		trace, ok := traceOf[f.Entity]
-		if !ok && len(f.Trace) > 0 {
-			b, _ := json.Marshal(f.Trace)
-			trace = string(b)
-			traceOf[f.Entity] = trace
+		p := prep[i]
+		if id, ok := found[p.digest]; ok {
+			ids[i] = id
+			continue
 		}
-		waiver := ""
-		if f.Waiver != nil {
-			b, _ := json.Marshal(f.Waiver)
-			waiver = string(b)
+		if id, ok := added[p.digest]; ok {
+			ids[i] = id
+			continue
 		}
-		row := []any{f.Rule, f.Severity, f.Scope, f.Entity, f.Team, f.Message, f.Fix, trace, f.Fingerprint, waiver, f.NotJudged}
-		d, err := digest(row)
+		if w, ok := waiting[p.digest]; ok {
+			waiting[p.digest] = append(w, i)
+			continue
+		}
+		waiting[p.digest] = []int{i}
+		err := insert.add(ctx, []byte(p.digest), f.Rule, f.Severity, f.Scope, f.Entity, f.Team, f.Message, f.Fix, p.trace,
+			f.Fingerprint, p.waiver, f.NotJudged)
 		if err != nil {
-			return nil, err
-		}
-		if id, ok := found[string(d)]; ok {
-			ids[i] = id
-			continue
-		}
-		if id, ok := added[string(d)]; ok {
-			ids[i] = id
-			continue
-		}
-		if w, ok := waiting[string(d)]; ok {
-			waiting[string(d)] = append(w, i)
-			continue
-		}
-		waiting[string(d)] = []int{i}
-		if err := insert.add(ctx, append([]any{d}, row...)...); err != nil {
 			return nil, fmt.Errorf("store findings: %w", err)
 		}
 	}
@@ -169,23 +158,52 @@ func idList(ids []int64) string {
 	return string(b)
 }
 
-// digest is the first 16 bytes of the SHA-256 of vals.
-func digest(vals []any) ([]byte, error) {
-	h := sha256.New()
-	var buf []byte
-	for _, v := range vals {
-		buf = buf[:0]
-		switch v := v.(type) {
-		case string:
-			buf = append(binary.AppendUvarint(buf, uint64(len(v))), v...)
-		case bool:
-			buf = strconv.AppendBool(buf, v)
-		default:
-			return nil, fmt.Errorf("digest of %T", v)
-		}
-		h.Write(append(buf, 0))
+// prepared is what storing a finding computes: its trace and waiver as
+// JSON ("" for none) and its digest.
+type prepared struct {
+	trace, waiver, digest string
+}
+
+// prepareFindings prepares fs on every core at once.
+func prepareFindings(fs []engine.Finding) []prepared {
+	out := make([]prepared, len(fs))
+	const run = 4096
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for start := 0; start < len(fs); start += run {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			traceOf := map[string]string{} // by entity: a run gives each entity one trace
+			h := sha256.New()
+			var buf []byte
+			for i := start; i < min(start+run, len(fs)); i++ {
+				f, p := &fs[i], &out[i]
+				trace, ok := traceOf[f.Entity]
+				if !ok && len(f.Trace) > 0 {
+					b, _ := json.Marshal(f.Trace)
+					trace = string(b)
+					traceOf[f.Entity] = trace
+				}
+				p.trace = trace
+				if f.Waiver != nil {
+					b, _ := json.Marshal(f.Waiver)
+					p.waiver = string(b)
+				}
+				// The digest covers the stored columns in order, each string
+				// prefixed by its length and each value followed by a zero.
+				h.Reset()
+				for _, v := range [...]string{f.Rule, f.Severity, f.Scope, f.Entity, f.Team, f.Message, f.Fix, p.trace, f.Fingerprint, p.waiver} {
+					buf = append(binary.AppendUvarint(buf[:0], uint64(len(v))), v...)
+					h.Write(append(buf, 0))
+				}
+				h.Write(append(strconv.AppendBool(buf[:0], f.NotJudged), 0))
+				p.digest = string(h.Sum(buf[:0])[:16])
+			}
+		})
 	}
-	return h.Sum(nil)[:16], nil
+	wg.Wait()
+	return out
 }
 
 // encodeIDs writes ids as signed varints of their differences: a run's ids

@@ -58,7 +58,7 @@ func TestDebugLogsPhases(t *testing.T) {
 	}{
 		{append([]string{"apply"}, files...), []string{"load", `"validate and store"`}},
 		{append([]string{"lint", "--fail-on", "never"}, files...), []string{"load", "validate", "resolve", "evaluate", "locate"}},
-		{[]string{"audit", "--fail-on", "never"}, []string{"load", "resolve", "evaluate", "score", `"previous run"`, "store", "report"}},
+		{[]string{"audit", "--fail-on", "never"}, []string{"load", "resolve", "evaluate", "score", `"previous run"`, "store", "compare", "report"}},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := Main(context.Background(), append([]string{"--db", db, "--log-level", "debug"}, c.args...), nil, &stdout, &stderr); code != 0 {
