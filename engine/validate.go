@@ -3,25 +3,48 @@ package engine
 import (
 	"fmt"
 	"reflect"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 )
 
-var keyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+// KeyPattern is the regular expression every key matches: lower-case
+// letters, digits, '-' and '_', starting with a letter or digit.
+const KeyPattern = `^[a-z0-9][a-z0-9_-]*$`
 
-// ValidKey reports whether s is a usable key: lower-case letters, digits,
-// '-' and '_', starting with a letter or digit.
-func ValidKey(s string) bool { return len(s) <= 128 && keyPattern.MatchString(s) }
+// ValidKey reports whether s is a usable key: at most 128 bytes matching
+// KeyPattern.
+func ValidKey(s string) bool { return len(s) <= 128 && MatchesKeyPattern(s) }
+
+// MatchesKeyPattern reports whether s matches KeyPattern, several times
+// faster than the regular expression.
+func MatchesKeyPattern(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case (c == '-' || c == '_') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Validate checks the plan as a whole: keys unique across kinds, every
 // reference resolving to an entity of the right kind, no parent or driver
 // cycles, periods and enumerations valid, key results due inside their
 // objective's period. It returns every problem found, in plan order.
 func (p *Plan) Validate() Problems {
-	v := validator{plan: p, kinds: map[string]Kind{}}
+	n := len(p.Teams) + len(p.BusinessObjectives) + len(p.Objectives) + len(p.KPIs) + len(p.Assumptions) + len(p.Investments)
+	for _, o := range p.Objectives {
+		n += len(o.KeyResults)
+	}
+	v := validator{plan: p, kinds: make(map[string]Kind, n)}
 	v.collectKeys()
 	v.checkEntities()
 	v.checkText()

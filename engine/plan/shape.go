@@ -240,6 +240,10 @@ func patternCheck(t reflect.Type, val any, add func(shape)) error {
 	if !ok || t.Kind() != reflect.String {
 		return fmt.Errorf("pattern on %s", t)
 	}
+	if src == engine.KeyPattern { // the pattern of every key, checked often
+		add(func(v reflect.Value) bool { return engine.MatchesKeyPattern(v.String()) })
+		return nil
+	}
 	re, err := regexp.Compile(src)
 	if err != nil {
 		return err

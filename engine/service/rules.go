@@ -143,8 +143,16 @@ type LintResult struct {
 // the pinned plugins.
 func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error) {
 	ph := s.phases("lint", "load")
-	set, err := loadValid(ph, req.Files)
+	set, err := plan.Load(req.Files...)
 	if err != nil {
+		return nil, err
+	}
+	// Where entities are declared is read from the files meanwhile, on the
+	// core that validating and resolving leave idle.
+	where := make(chan map[string]engine.Problem, 1)
+	go func() { where <- declared(set) }()
+	ph.next("validate")
+	if err := set.Validate(); err != nil {
 		return nil, err
 	}
 	ph.next("compile")
@@ -171,33 +179,37 @@ func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error
 		return nil, err
 	}
 	ph.next("locate")
-	locate(set, ev.Findings)
+	locate(ev.Findings, <-where)
 	ph.end("rules", len(rs.Rules), "plugins", len(stages), "findings", len(ev.Findings))
 	return &LintResult{Findings: ev.Findings, Rules: rs, Skipped: skipped, Stopped: ev.Stopped, Failed: ev.Failed}, nil
 }
 
-// locate sets each finding's file and line: where its entity (for a link,
-// its KPI) is declared.
-func locate(set *plan.Set, fs []engine.Finding) {
-	src := map[string]engine.Source{}
-	set.Plan.EachEntity(func(_ engine.Kind, key string, s engine.Source) { src[key] = s })
+// declared returns where each entity of set is declared, by key, as far
+// as its files tell.
+func declared(set *plan.Set) map[string]engine.Problem {
 	var probs engine.Problems
-	at := map[string]int{} // key -> index in probs
-	for _, f := range fs {
-		key, _, _ := strings.Cut(f.Entity, "->")
-		if _, done := at[key]; done {
-			continue
-		}
-		if s, ok := src[key]; ok && s.File != "" {
-			at[key] = len(probs)
+	set.Plan.EachEntity(func(_ engine.Kind, key string, s engine.Source) {
+		if s.File != "" {
 			probs = append(probs, engine.Problem{File: s.File, Path: s.Path, Key: key})
 		}
-	}
+	})
 	probs = set.Locate(probs)
+	at := make(map[string]engine.Problem, len(probs))
+	for _, p := range probs {
+		if p.Line > 0 {
+			at[p.Key] = p
+		}
+	}
+	return at
+}
+
+// locate sets each finding's file and line: where its entity (for a link,
+// its KPI) is declared.
+func locate(fs []engine.Finding, at map[string]engine.Problem) {
 	for i := range fs {
 		key, _, _ := strings.Cut(fs[i].Entity, "->")
-		if j, ok := at[key]; ok && probs[j].Line > 0 {
-			fs[i].File, fs[i].Line = probs[j].File, probs[j].Line
+		if p, ok := at[key]; ok {
+			fs[i].File, fs[i].Line = p.File, p.Line
 		}
 	}
 }

@@ -25,6 +25,13 @@ func watchMemory(limit int64, stderr *os.File) (stop func()) {
 		return func() {}
 	}
 	debug.SetMemoryLimit(limit * 9 / 10)
+	// A command's heap is mostly one plan's worth of values that live
+	// until it ends. Collecting when the heap has tripled rather than
+	// doubled took 8% less time at 100,000 KPIs for 3% more memory; the
+	// limit above still bounds the heap. GOGC, when set, decides instead.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 	done := make(chan struct{})
 	go func() {
 		sample := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
