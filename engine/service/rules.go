@@ -151,6 +151,11 @@ func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error
 	// core that validating and resolving leave idle.
 	where := make(chan map[string]engine.Problem, 1)
 	go func() { where <- declared(set) }()
+	// Resolving needs no valid plan, so it runs meanwhile too; its graph
+	// is dropped if validation fails.
+	today := s.Today(req.Today)
+	resolved := make(chan *resolve.Graph, 1)
+	go func() { resolved <- resolve.Resolve(resolve.Input{Plan: set.Plan, Today: today}) }()
 	ph.next("validate")
 	if err := set.Validate(); err != nil {
 		return nil, err
@@ -162,7 +167,7 @@ func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error
 	}
 	rs, skipped := rs.WithoutTag("history")
 	ph.next("resolve")
-	g := resolve.Resolve(resolve.Input{Plan: set.Plan, Today: s.Today(req.Today)})
+	g := <-resolved
 	var stages []audit.Stage
 	if req.Plugins || len(req.DevPlugins) > 0 {
 		plugins, err := s.PluginStages(rs, req.DevPlugins)

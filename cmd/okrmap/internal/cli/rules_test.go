@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -115,6 +117,23 @@ func TestLintLocatesFindings(t *testing.T) {
 	if !strings.Contains(out, `"physicalLocation"`) || !strings.Contains(out, "marketing.yaml") {
 		t.Error("lint -o sarif has no physical locations")
 	}
+}
+
+// TestLintOfCyclesReportsThem: lint resolves the plan while it validates
+// it; a plan with parent and driver cycles still ends with both problems.
+func TestLintOfCyclesReportsThem(t *testing.T) {
+	e := newEnv(t)
+	f := filepath.Join(t.TempDir(), "cycles.yaml")
+	os.WriteFile(f, []byte(`version: 1
+teams: [{key: t, name: T}]
+objectives:
+  - {key: o1, title: O1, team: t, owner: x, period: 2026-Q4, parent: o2}
+  - {key: o2, title: O2, team: t, owner: x, period: 2026-Q4, parent: o1}
+kpis:
+  - {key: a, name: A, team: t, owner: x, links: [{to: b, rationale: r}]}
+  - {key: b, name: B, team: t, owner: x, links: [{to: a, rationale: r}]}
+`), 0o644)
+	mustContain(t, "lint of cycles", e.fails(ExitInput, "lint", f), "cycles.yaml:4:", "o1 -> o2 -> o1", "cycles.yaml:7:", "a -> b -> a")
 }
 
 // TestHostileRuleIsStopped: a rule that would exhaust memory is stopped by
