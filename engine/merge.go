@@ -83,7 +83,7 @@ func (cs Changes) Changed() bool {
 func Merge(base, in *Plan) (*Plan, Changes, Problems) {
 	baseKinds := base.keyKinds()
 	var probs Problems
-	seen := map[string]Kind{}
+	seen := make(map[string]Kind, in.entityCount())
 	in.EachEntity(func(kind Kind, key string, src Source) {
 		if k, dup := seen[key]; dup {
 			probs = append(probs, Problem{File: src.File, Path: src.Path + "/key", Key: key,
@@ -137,13 +137,25 @@ func Merge(base, in *Plan) (*Plan, Changes, Problems) {
 // droppedLinks notes on each updated KPI the links base has and in does
 // not give it.
 func droppedLinks(cs Changes, base, in []KPI) {
-	had := map[string][]Link{}
-	for _, k := range base {
-		had[k.Key] = k.Links
+	updated := map[string]bool{}
+	for _, c := range cs {
+		if c.Kind == KindKPI && c.Action == Updated {
+			updated[c.Key] = true
+		}
 	}
-	gives := map[string][]Link{}
+	if len(updated) == 0 {
+		return
+	}
+	had, gives := map[string][]Link{}, map[string][]Link{}
+	for _, k := range base {
+		if updated[k.Key] {
+			had[k.Key] = k.Links
+		}
+	}
 	for _, k := range in {
-		gives[k.Key] = k.Links
+		if updated[k.Key] {
+			gives[k.Key] = k.Links
+		}
 	}
 	for i := range cs {
 		c := &cs[i]
@@ -353,9 +365,18 @@ func (p *Plan) EachEntity(fn func(kind Kind, key string, src Source)) {
 }
 
 func (p *Plan) keyKinds() map[string]Kind {
-	m := map[string]Kind{}
+	m := make(map[string]Kind, p.entityCount())
 	p.EachEntity(func(kind Kind, key string, _ Source) { m[key] = kind })
 	return m
+}
+
+// entityCount is the number of entities p holds, of every kind.
+func (p *Plan) entityCount() int {
+	n := len(p.Teams) + len(p.BusinessObjectives) + len(p.Objectives) + len(p.KPIs) + len(p.Assumptions) + len(p.Investments)
+	for _, o := range p.Objectives {
+		n += len(o.KeyResults)
+	}
+	return n
 }
 
 // Concat returns one plan holding the entities of all plans, in order; the

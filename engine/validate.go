@@ -40,11 +40,7 @@ func MatchesKeyPattern(s string) bool {
 // cycles, periods and enumerations valid, key results due inside their
 // objective's period. It returns every problem found, in plan order.
 func (p *Plan) Validate() Problems {
-	n := len(p.Teams) + len(p.BusinessObjectives) + len(p.Objectives) + len(p.KPIs) + len(p.Assumptions) + len(p.Investments)
-	for _, o := range p.Objectives {
-		n += len(o.KeyResults)
-	}
-	v := validator{plan: p, kinds: make(map[string]Kind, n)}
+	v := validator{plan: p, kinds: make(map[string]Kind, p.entityCount())}
 	v.collectKeys()
 	v.checkEntities()
 	v.checkText()

@@ -119,17 +119,20 @@ func current(ctx context.Context, tx *Tx, pre *prefetched) (*snapshot, error) {
 	return loadSnapshot(ctx, tx)
 }
 
-// applyTx merges p into the snapshot, validates the result and, when write
-// is set, writes the created and updated entities.
+// applyTx merges p into the snapshot, validates the result when it
+// changed and, when write is set, writes the created and updated entities.
 func applyTx(ctx context.Context, tx *Tx, snap *snapshot, p *engine.Plan, write bool) (engine.Changes, error) {
 	merged, cs, probs := engine.Merge(snap.plan, p)
 	if len(probs) > 0 {
 		return nil, probs
 	}
+	if !cs.Changed() { // merged is the stored model, checked when it was stored
+		return cs, nil
+	}
 	if probs := append(merged.Validate(), formula.Check(merged)...); len(probs) > 0 {
 		return nil, probs
 	}
-	if !write || !cs.Changed() {
+	if !write {
 		return cs, nil
 	}
 	w := &writer{ctx: rowCtx(ctx), tx: tx, ids: snap.ids, changed: map[string]engine.Action{}}

@@ -30,8 +30,12 @@ type snapshot struct {
 }
 
 func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
-	s := &snapshot{plan: &engine.Plan{Version: 1}, ids: map[string]int64{}}
-	keys := map[int64]string{}
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM entity").Scan(&n); err != nil {
+		return nil, fmt.Errorf("count entities: %w", err)
+	}
+	s := &snapshot{plan: &engine.Plan{Version: 1}, ids: make(map[string]int64, n)}
+	keys := make(map[int64]string, n)
 	count := map[engine.Kind]int{}
 	err := each(ctx, tx, "SELECT id, kind, key FROM entity", func(r *sql.Rows) error {
 		var id int64
@@ -91,7 +95,7 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 		return nil, err
 	}
 
-	objIndex := map[string]int{}
+	objIndex := make(map[string]int, count[engine.KindObjective])
 	err = each(ctx, tx, `SELECT id, title, description, team_id, owner, period, parent_id, standalone_reason, status
 		FROM objective ORDER BY id`, func(r *sql.Rows) error {
 		var o engine.Objective
@@ -129,7 +133,7 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 		return nil, err
 	}
 
-	kpiIndex := map[int64]int{}
+	kpiIndex := make(map[int64]int, count[engine.KindKPI])
 	err = each(ctx, tx, `SELECT id, name, definition, unit, kind, category, owner, team_id, frequency, source,
 		attribution, direction, target, warning, critical, formula, tags, measure FROM kpi ORDER BY id`, func(r *sql.Rows) error {
 		var m engine.KPI
@@ -165,7 +169,7 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 	}
 
 	type linkID struct{ kpi, to int64 }
-	linkAt := map[linkID]*engine.Link{}
+	linkAt := make(map[linkID]*engine.Link, count[engine.KindKPI])
 	err = each(ctx, tx, "SELECT kpi_id, to_id, weight, rationale FROM link ORDER BY kpi_id, pos", func(r *sql.Rows) error {
 		var l engine.Link
 		var id linkID
