@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,5 +73,29 @@ func TestDebugLogsPhases(t *testing.T) {
 		if !strings.Contains(stderr.String(), c.args[0]+` done" took=`) {
 			t.Errorf("%s: no total time in\n%s", c.args[0], stderr.String())
 		}
+	}
+}
+
+// --cpuprofile and --memprofile write profiles go tool pprof reads
+// (gzipped protocol buffers); a path that cannot be written is refused.
+func TestProfiles(t *testing.T) {
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.out"), filepath.Join(dir, "mem.out")
+	files, _ := filepath.Glob("../../../../examples/saas-b2b/*.yaml")
+	var stdout, stderr bytes.Buffer
+	args := append([]string{"--cpuprofile", cpu, "--memprofile", mem, "validate"}, files...)
+	if code := Main(context.Background(), args, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	for _, f := range []string{cpu, mem} {
+		b, err := os.ReadFile(f)
+		if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s: not a profile (%d bytes, %v)", f, len(b), err)
+		}
+	}
+	stderr.Reset()
+	args = append([]string{"--memprofile", filepath.Join(dir, "missing", "mem.out"), "validate"}, files...)
+	if code := Main(context.Background(), args, nil, &stdout, &stderr); code != ExitInput || !strings.Contains(stderr.String(), "--memprofile") {
+		t.Errorf("unwritable --memprofile: exit %d\n%s", code, stderr.String())
 	}
 }
