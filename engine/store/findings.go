@@ -141,7 +141,12 @@ func findingRefs(ctx context.Context, tx *Tx, blob []byte) ([]findingRef, error)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]findingRef, len(ids))
+	return inOrder(ids, byID)
+}
+
+// inOrder returns the values of byID for ids, in their order.
+func inOrder[T any](ids []int64, byID map[int64]T) ([]T, error) {
+	out := make([]T, len(ids))
 	for i, id := range ids {
 		f, ok := byID[id]
 		if !ok {
@@ -243,15 +248,7 @@ func loadFindings(ctx context.Context, tx *Tx, blob []byte) ([]engine.Finding, e
 	if err != nil {
 		return nil, err
 	}
-	out := make([]engine.Finding, len(ids))
-	for i, id := range ids {
-		f, ok := bodies[id]
-		if !ok {
-			return nil, fmt.Errorf("audit run: finding %d is missing", id)
-		}
-		out[i] = f
-	}
-	return out, nil
+	return inOrder(ids, bodies)
 }
 
 // findingBodies reads the findings with ids, by id.
