@@ -285,8 +285,20 @@ func parseYAML(name string, data []byte) (*engine.Plan, engine.Problems) {
 	return p, probs
 }
 
-// readYAML is parseYAML that also returns where each entity starts.
+// readYAML is parseYAML that also returns where each entity starts. A
+// plan in block style goes the fast way, blockJSON and parseJSON; one
+// that way cannot prove valid is read through the YAML library.
 func readYAML(name string, data []byte) (*engine.Plan, map[string]position, engine.Problems) {
+	if js, at, ok := blockJSON(data); ok {
+		if p := parseJSON(name, js); p != nil {
+			return p, at, nil
+		}
+	}
+	return readYAMLNodes(name, data)
+}
+
+// readYAMLNodes is readYAML through the YAML library's node tree.
+func readYAMLNodes(name string, data []byte) (*engine.Plan, map[string]position, engine.Problems) {
 	fail := func(line, col int, format string, args ...any) (*engine.Plan, map[string]position, engine.Problems) {
 		return nil, nil, engine.Problems{{File: name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}}
 	}
