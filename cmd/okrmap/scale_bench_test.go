@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -45,9 +47,14 @@ func BenchmarkScale(b *testing.B) {
 		b.Helper()
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "OKRMAP_CONFIG=", "XDG_CONFIG_HOME="+dir, "OKRMAP_LOG_LEVEL=")
-		out, err := cmd.CombinedOutput()
+		// Reports are thrown away, not held: a child starts with its
+		// parent's peak memory as its own, so a benchmark process grown
+		// by 100 MB reports would inflate every peak after them.
+		var errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = io.Discard, &errOut
+		err := cmd.Run()
 		if err != nil && cmd.ProcessState.ExitCode() != 1 { // 1: findings
-			b.Fatalf("okrmap %s: %v\n%.2000s", strings.Join(args, " "), err, out)
+			b.Fatalf("okrmap %s: %v\n%.2000s", strings.Join(args, " "), err, errOut.Bytes())
 		}
 		return cmd.ProcessState
 	}

@@ -165,7 +165,7 @@ func (w *writer) entities(cs engine.Changes) error {
 	if err := w.tx.QueryRowContext(w.ctx, "SELECT coalesce(max(id), 0) FROM entity").Scan(&last); err != nil {
 		return fmt.Errorf("create entities: %w", err)
 	}
-	ins := newInserter(w.tx, "entity", []string{"id", "kind", "key"}, "", nil)
+	ins := newInserter(w.tx, "entity", []string{"id", "kind", "key"}, "")
 	for _, c := range cs {
 		if c.Action != engine.Created {
 			continue
@@ -197,7 +197,7 @@ func rows[T any](w *writer, list []T, key func(T) string, table string, cols []s
 	for i, c := range cols {
 		set[i] = c + " = excluded." + c
 	}
-	ins := newInserter(w.tx, table, append([]string{"id"}, cols...), "ON CONFLICT (id) DO UPDATE SET "+strings.Join(set, ", "), nil)
+	ins := newInserter(w.tx, table, append([]string{"id"}, cols...), "ON CONFLICT (id) DO UPDATE SET "+strings.Join(set, ", "))
 	for _, item := range list {
 		k := key(item)
 		if w.changed[k] == "" {
@@ -309,7 +309,7 @@ func (w *writer) links(kpis []engine.KPI) error {
 		return err
 	}
 	defer del.Close()
-	ins := newInserter(w.tx, "link", []string{"kpi_id", "to_id", "pos", "weight", "rationale"}, "", nil)
+	ins := newInserter(w.tx, "link", []string{"kpi_id", "to_id", "pos", "weight", "rationale"}, "")
 	var assumed [][]any // link_assumption rows, written after the links they name
 	for _, k := range kpis {
 		action := w.changed[k.Key]
@@ -335,7 +335,7 @@ func (w *writer) links(kpis []engine.KPI) error {
 	if err := ins.flush(w.ctx); err != nil {
 		return fmt.Errorf("write links: %w", err)
 	}
-	insA := newInserter(w.tx, "link_assumption", []string{"kpi_id", "to_id", "pos", "assumption_id"}, "", nil)
+	insA := newInserter(w.tx, "link_assumption", []string{"kpi_id", "to_id", "pos", "assumption_id"}, "")
 	for _, row := range assumed {
 		if err := insA.add(w.ctx, row...); err != nil {
 			return fmt.Errorf("write links' assumptions: %w", err)

@@ -175,7 +175,7 @@ func copyTable(ctx context.Context, src, dst *Tx, t table) (TableCopy, error) {
 	sum := newRowHash()
 	start := func(cols []string) (err error) {
 		kinds, err = columnKinds(ctx, dst, t.name, cols)
-		ins = newInserter(dst, t.name, cols, "", nil)
+		ins = newInserter(dst, t.name, cols, "")
 		return err
 	}
 	err := eachRow(ctx, src, t, start, func(vals []any) error {

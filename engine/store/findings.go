@@ -29,23 +29,16 @@ func storeFindings(ctx context.Context, tx *Tx, scope string, fs []engine.Findin
 	if err != nil {
 		return nil, err
 	}
+	// New rows are numbered after the largest id: writers take turns, so
+	// no other write numbers rows meanwhile, and no id comes back to be read.
+	var last int64
+	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM finding_body").Scan(&last); err != nil {
+		return nil, fmt.Errorf("store findings: %w", err)
+	}
 	ids := make([]int64, len(fs))
-	added := map[string]int64{}   // digest -> id, for rows this call inserts
-	waiting := map[string][]int{} // digest -> the findings its insert numbers
-	insert := newInserter(tx, "finding_body", []string{"digest", "rule", "severity", "scope", "entity", "team", "message",
-		"fix", "trace", "fingerprint", "waiver", "not_judged"}, "RETURNING id, digest", func(r *sql.Rows) error {
-		var id int64
-		var d []byte
-		if err := r.Scan(&id, &d); err != nil {
-			return err
-		}
-		added[string(d)] = id
-		for _, i := range waiting[string(d)] {
-			ids[i] = id
-		}
-		delete(waiting, string(d))
-		return nil
-	})
+	added := map[string]int64{} // digest -> id, for rows this call inserts
+	insert := newInserter(tx, "finding_body", []string{"id", "digest", "rule", "severity", "scope", "entity", "team", "message",
+		"fix", "trace", "fingerprint", "waiver", "not_judged"}, "")
 	prep := prepareFindings(fs)
 	for i, f := range fs {
 		p := prep[i]
@@ -57,12 +50,9 @@ func storeFindings(ctx context.Context, tx *Tx, scope string, fs []engine.Findin
 			ids[i] = id
 			continue
 		}
-		if w, ok := waiting[p.digest]; ok {
-			waiting[p.digest] = append(w, i)
-			continue
-		}
-		waiting[p.digest] = []int{i}
-		err := insert.add(ctx, []byte(p.digest), f.Rule, f.Severity, f.Scope, f.Entity, f.Team, f.Message, f.Fix, p.trace,
+		last++
+		ids[i], added[p.digest] = last, last
+		err := insert.add(ctx, last, []byte(p.digest), f.Rule, f.Severity, f.Scope, f.Entity, f.Team, f.Message, f.Fix, p.trace,
 			f.Fingerprint, p.waiver, f.NotJudged)
 		if err != nil {
 			return nil, fmt.Errorf("store findings: %w", err)

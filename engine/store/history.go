@@ -221,7 +221,7 @@ func measure(ctx context.Context, tx *Tx, ms []engine.Measurement, now time.Time
 	if err != nil {
 		return err
 	}
-	ins := newInserter(tx, "measurement", []string{"kpi_id", "at", "value", "author", "note"}, "", nil)
+	ins := newInserter(tx, "measurement", []string{"kpi_id", "at", "value", "author", "note"}, "")
 	seen := map[sample]bool{} // stored by this call
 	for len(ms) > 0 {
 		chunk := ms[:min(len(ms), measureChunk)]

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 )
 
@@ -12,8 +11,7 @@ type inserter struct {
 	tx    *Tx
 	head  string // INSERT INTO t (columns) VALUES
 	tuple string // (?, ?, ...)
-	tail  string // ON CONFLICT ..., RETURNING ...
-	scan  func(*sql.Rows) error
+	tail  string // ON CONFLICT ...
 	rows  [][]any
 	max   int
 }
@@ -23,11 +21,10 @@ type inserter struct {
 const maxParams = 30000
 
 // newInserter writes rows of cols to the table name; tail ends each
-// statement, and scan, when set, reads the rows a RETURNING tail returns.
-func newInserter(tx *Tx, name string, cols []string, tail string, scan func(*sql.Rows) error) *inserter {
+// statement.
+func newInserter(tx *Tx, name string, cols []string, tail string) *inserter {
 	return &inserter{tx: tx, head: "INSERT INTO " + name + " (" + strings.Join(cols, ", ") + ") VALUES ",
-		tuple: "(" + placeholders(len(cols)) + ")", tail: tail, scan: scan,
-		max: min(500, maxParams/len(cols))}
+		tuple: "(" + placeholders(len(cols)) + ")", tail: tail, max: min(500, maxParams/len(cols))}
 }
 
 // add queues a row, writing the queue when it is full.
@@ -58,9 +55,6 @@ func (in *inserter) flush(ctx context.Context) error {
 		q.WriteString(" " + in.tail)
 	}
 	in.rows = in.rows[:0]
-	if in.scan == nil {
-		_, err := in.tx.ExecContext(ctx, q.String(), args...)
-		return err
-	}
-	return each(ctx, in.tx, q.String(), in.scan, args...)
+	_, err := in.tx.ExecContext(ctx, q.String(), args...)
+	return err
 }
