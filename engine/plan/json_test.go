@@ -117,6 +117,34 @@ func TestJSONFastPathMutations(t *testing.T) {
 		strings.Repeat("k", 129), "outcome", "increase", "marketing", 0.0, -1.0, 0.5, 1.0, 1.5, 3.0,
 		true, []any{}, []any{"a", "a"}, []any{"a", "b"}, map[string]any{}}
 	var mutants, fastOK, agreeBad int
+	mutateExamples(t, edges, func(doc any) {
+		data, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mutants++
+		fast := parseJSON("m.json", data)
+		slow, probs := parseYAML("m.json", data)
+		switch {
+		case fast != nil && len(probs) > 0:
+			t.Fatalf("the fast path accepted what the schema refuses (%v):\n%s", probs, data)
+		case fast != nil && !reflect.DeepEqual(fast, slow):
+			t.Fatalf("the paths read the plan differently:\n%s", data)
+		case fast != nil:
+			fastOK++
+		case len(probs) > 0:
+			agreeBad++
+		}
+	})
+	t.Logf("%d mutants: %d proved valid by the fast path, %d refused by both", mutants, fastOK, agreeBad)
+	if fastOK == 0 || agreeBad == 0 {
+		t.Fatalf("the mutants did not exercise both outcomes")
+	}
+}
+
+// mutateExamples calls try with each mutant (see mutate) of each shipped
+// plan as a generic JSON document.
+func mutateExamples(t *testing.T, edges []any, try func(doc any)) {
 	for name, data := range jsonPlans(t) {
 		if name == "generated" {
 			continue // the examples cover every field; keep the test quick
@@ -125,29 +153,7 @@ func TestJSONFastPathMutations(t *testing.T) {
 		if err := json.Unmarshal(data, &doc); err != nil {
 			t.Fatal(err)
 		}
-		mutate(doc, edges, func() {
-			data, err := json.Marshal(doc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			mutants++
-			fast := parseJSON("m.json", data)
-			slow, probs := parseYAML("m.json", data)
-			switch {
-			case fast != nil && len(probs) > 0:
-				t.Fatalf("the fast path accepted what the schema refuses (%v):\n%s", probs, data)
-			case fast != nil && !reflect.DeepEqual(fast, slow):
-				t.Fatalf("the paths read the plan differently:\n%s", data)
-			case fast != nil:
-				fastOK++
-			case len(probs) > 0:
-				agreeBad++
-			}
-		})
-	}
-	t.Logf("%d mutants: %d proved valid by the fast path, %d refused by both", mutants, fastOK, agreeBad)
-	if fastOK == 0 || agreeBad == 0 {
-		t.Fatalf("the mutants did not exercise both outcomes")
+		mutate(doc, edges, func() { try(doc) })
 	}
 }
 
