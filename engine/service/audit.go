@@ -202,9 +202,9 @@ func (s *Service) notify(ctx context.Context, targets []notify.Target, res *Audi
 }
 
 // previous starts reading the latest stored run of scope while the audit
-// loads and evaluates the plan. wait returns it, with whole the findings
-// needs asks for (see LatestRun). stop ends the read when wait is never
-// called.
+// loads and evaluates the plan. wait returns it; of its findings only
+// those needs names are read whole (see LatestRun). stop ends the read
+// when wait is never called.
 func (s *Service) previous(ctx context.Context, scope string) (wait func(needs func(fingerprint, rule string) bool) (*engine.AuditRun, error), stop func()) {
 	needc := make(chan func(fingerprint, rule string) bool, 1)
 	type result struct {
