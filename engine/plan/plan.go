@@ -19,7 +19,6 @@ import (
 	"strings"
 	"sync"
 
-	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"go.yaml.in/yaml/v3"
@@ -205,9 +204,8 @@ func parseJSON(name string, data []byte) *engine.Plan {
 	if err != nil {
 		return nil
 	}
-	p := &engine.Plan{}
-	presize(p, data)
-	if err := jsonv2.Unmarshal(data, p, jsonv2.RejectUnknownMembers(true)); err != nil {
+	p, err := decodeJSON(data)
+	if err != nil {
 		return nil
 	}
 	if !check(reflect.ValueOf(p).Elem()) {
@@ -215,67 +213,6 @@ func parseJSON(name string, data []byte) *engine.Plan {
 	}
 	annotate(name, p)
 	return p
-}
-
-// presize gives p's lists of entities the capacity data's lists need, so
-// decoding does not grow them an entity at a time: at 100,000 KPIs growing
-// took a third of the decode. The counts are hints; the decoder checks
-// the file.
-func presize(p *engine.Plan, data []byte) {
-	n := listLengths(data)
-	p.Teams = withCap(p.Teams, n["teams"])
-	p.BusinessObjectives = withCap(p.BusinessObjectives, n["business_objectives"])
-	p.Objectives = withCap(p.Objectives, n["objectives"])
-	p.KPIs = withCap(p.KPIs, n["kpis"])
-	p.Assumptions = withCap(p.Assumptions, n["assumptions"])
-	p.Investments = withCap(p.Investments, n["investments"])
-}
-
-func withCap[T any](s []T, n int) []T {
-	if n == 0 {
-		return s
-	}
-	return make([]T, 0, n)
-}
-
-// listLengths counts the objects in each array that is a member of the
-// JSON object data holds, by member name. It reads bytes, not tokens:
-// on a file that is not JSON the counts are wrong, never out of bounds.
-func listLengths(data []byte) map[string]int {
-	counts := map[string]int{}
-	depth := 0
-	var name []byte   // the last member name read
-	var list string   // the list being counted
-	var counting bool // whether depth 2 is a list
-	for i := 0; i < len(data); i++ {
-		switch data[i] {
-		case '"':
-			j := i + 1
-			for j < len(data) && data[j] != '"' {
-				if data[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if depth == 1 {
-				name = data[i+1 : min(j, len(data))]
-			}
-			i = j
-		case '[':
-			if depth++; depth == 2 {
-				list, counting = string(name), true
-			}
-		case '{':
-			if depth++; depth == 3 && counting {
-				counts[list]++
-			}
-		case ']', '}':
-			if depth--; depth < 2 {
-				counting = false
-			}
-		}
-	}
-	return counts
 }
 
 // parseYAML reads a YAML or JSON plan through a YAML node tree, so every

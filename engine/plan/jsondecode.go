@@ -1,0 +1,189 @@
+package plan
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+
+	jsonv2 "github.com/go-json-experiment/json"
+
+	"github.com/okrmap/okrmap/engine"
+)
+
+// splitKPIs is the number of KPIs from which decodeJSON decodes the KPI
+// list in parts on every core.
+var splitKPIs = 20000
+
+// decodeJSON decodes a JSON plan strictly: unknown fields, repeated keys
+// and invalid UTF-8 refused. Its lists of entities get the capacity they
+// need first, so decoding does not grow them an entity at a time (at
+// 100,000 KPIs growing took a third of the decode). A long KPI list is
+// decoded in parts on every core, beside the rest of the document.
+func decodeJSON(data []byte) (*engine.Plan, error) {
+	lists := topLists(data)
+	p := &engine.Plan{}
+	p.Teams = withCap(p.Teams, lists["teams"])
+	p.BusinessObjectives = withCap(p.BusinessObjectives, lists["business_objectives"])
+	p.Objectives = withCap(p.Objectives, lists["objectives"])
+	p.Assumptions = withCap(p.Assumptions, lists["assumptions"])
+	p.Investments = withCap(p.Investments, lists["investments"])
+	if kpis := lists["kpis"]; kpis != nil && len(kpis.starts) >= splitKPIs {
+		if ok, err := decodeSplit(data, kpis, p); ok {
+			return p, err
+		}
+	}
+	p.KPIs = withCap(p.KPIs, lists["kpis"])
+	return p, jsonv2.Unmarshal(data, p, strict)
+}
+
+var strict = jsonv2.RejectUnknownMembers(true)
+
+// decodeSplit decodes the KPI list l of data in parts, and the document
+// with that list left empty, all at once. ok is false when the list's
+// elements are not separated by commas alone; decode it whole then.
+func decodeSplit(data []byte, l *jsonList, p *engine.Plan) (ok bool, err error) {
+	n := len(l.starts)
+	if l.close <= l.starts[n-1] {
+		return false, nil // the list never closes
+	}
+	parts := runtime.GOMAXPROCS(0)
+	bounds := make([]int, parts+1) // element i of part k: bounds[k] <= i < bounds[k+1]
+	for k := range bounds {
+		bounds[k] = n * k / parts
+	}
+	pieces := make([][]byte, parts) // each part as an array of its own
+	for k := range parts {
+		from, to := bounds[k], bounds[k+1]
+		if from == to {
+			pieces[k] = []byte("[]")
+			continue
+		}
+		end := l.close
+		if to < n {
+			if end = commaBefore(data, l.starts[to]); end < 0 {
+				return false, nil
+			}
+		}
+		piece := make([]byte, 0, end-l.starts[from]+2)
+		piece = append(piece, '[')
+		piece = append(piece, data[l.starts[from]:end]...)
+		pieces[k] = append(piece, ']')
+	}
+	if l.starts[0] != afterSpace(data, l.open+1) {
+		return false, nil // something before the first element
+	}
+	rest := make([]byte, 0, len(data)-(l.close-l.open)+1)
+	rest = append(rest, data[:l.open]...)
+	rest = append(rest, '[', ']')
+	rest = append(rest, data[l.close+1:]...)
+
+	kpis := make([]engine.KPI, n)
+	errs := make([]error, parts+1)
+	var wg sync.WaitGroup
+	for k := range parts {
+		wg.Go(func() {
+			part := kpis[bounds[k]:bounds[k]:bounds[k+1]]
+			errs[k] = jsonv2.Unmarshal(pieces[k], &part, strict)
+			if errs[k] == nil && len(part) != bounds[k+1]-bounds[k] {
+				errs[k] = errPartLength
+			}
+		})
+	}
+	errs[parts] = jsonv2.Unmarshal(rest, p, strict)
+	wg.Wait()
+	for _, err := range errs {
+		if err == errPartLength {
+			return false, nil
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return true, err
+		}
+	}
+	p.KPIs = kpis
+	return true, nil
+}
+
+// errPartLength marks a part that did not hold the elements the scan
+// counted; the list is then decoded whole.
+var errPartLength = errors.New("a part of the list has another length")
+
+// commaBefore returns the offset of the comma that ends the element before
+// the one at start, or -1 when only spaces do not lie between.
+func commaBefore(data []byte, start int) int {
+	i := start - 1
+	for i >= 0 && isSpace(data[i]) {
+		i--
+	}
+	if i < 0 || data[i] != ',' {
+		return -1
+	}
+	return i
+}
+
+// afterSpace returns the offset of the first byte from i on that is not
+// JSON white space.
+func afterSpace(data []byte, i int) int {
+	for i < len(data) && isSpace(data[i]) {
+		i++
+	}
+	return i
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func withCap[T any](s []T, l *jsonList) []T {
+	if l == nil || len(l.starts) == 0 {
+		return s
+	}
+	return make([]T, 0, len(l.starts))
+}
+
+// jsonList is an array that is a member of a JSON document's top object,
+// as topLists finds it.
+type jsonList struct {
+	open, close int   // the offsets of its [ and its ]
+	starts      []int // the offset of each object in it
+}
+
+// topLists finds the arrays that are members of the object data holds, by
+// member name. It reads bytes, not tokens: on a file that is not JSON what
+// it finds is wrong, but every offset lies inside data.
+func topLists(data []byte) map[string]*jsonList {
+	lists := map[string]*jsonList{}
+	depth := 0
+	var name []byte    // the last member name read
+	var list *jsonList // the list being read at depth 2
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			j := i + 1
+			for j < len(data) && data[j] != '"' {
+				if data[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if depth == 1 {
+				name = data[i+1 : min(j, len(data))]
+			}
+			i = j
+		case '[':
+			if depth++; depth == 2 {
+				list = &jsonList{open: i, close: i}
+				lists[string(name)] = list
+			}
+		case '{':
+			if depth++; depth == 3 && list != nil {
+				list.starts = append(list.starts, i)
+			}
+		case ']', '}':
+			if depth--; depth == 1 && list != nil {
+				list.close = i
+				list = nil
+			}
+		}
+	}
+	return lists
+}

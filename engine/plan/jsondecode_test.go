@@ -1,0 +1,100 @@
+package plan
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/okrmap/okrmap/engine"
+)
+
+func TestTopLists(t *testing.T) {
+	data := []byte(`{"version": 1, "teams": [{"key": "a"}, {"key": "b", "tags": ["x", {"y": 1}]}],
+		"note": "kpis: [{", "objectives": [], "kpis": [{"key": "k\"{", "links": [{"to": "o"}, {"to": "p"}]}, {}, {"a": {"b": {}}}],
+		"meta": {"inner": [{"x": 1}]}}`)
+	got := map[string]int{}
+	for name, l := range topLists(data) {
+		got[name] = len(l.starts)
+		if data[l.open] != '[' || data[l.close] != ']' {
+			t.Errorf("%s: spans %q to %q", name, data[l.open], data[l.close])
+		}
+		for _, s := range l.starts {
+			if data[s] != '{' {
+				t.Errorf("%s: an element starts at %q", name, data[s])
+			}
+		}
+	}
+	if want := map[string]int{"teams": 2, "objectives": 0, "kpis": 3}; !reflect.DeepEqual(got, want) {
+		t.Errorf("topLists counts %v, want %v", got, want)
+	}
+}
+
+// FuzzTopLists: any bytes are scanned without a panic, and every offset
+// lies inside them.
+func FuzzTopLists(f *testing.F) {
+	for _, s := range []string{`{"kpis": [{}]}`, `"`, `{"a": "\`, `]]]}}}{{[[`, `{"kpis": [{"k": "\\"}, {}]}`, `{"kpis": [{}, {}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for name, l := range topLists(data) {
+			for _, s := range append([]int{l.open, l.close}, l.starts...) {
+				if s < 0 || s >= len(data) {
+					t.Errorf("%q: offset %d outside %d bytes", name, s, len(data))
+				}
+			}
+		}
+	})
+}
+
+// splitMatchesWhole reports whether decoding data with its KPI list in
+// parts gives what decoding it whole gives: the same plan, or an error both
+// ways.
+func splitMatchesWhole(t testing.TB, data []byte) {
+	t.Helper()
+	defer func(n int) { splitKPIs = n }(splitKPIs)
+	splitKPIs = 1 << 30
+	whole, errWhole := decodeJSON(data)
+	splitKPIs = 1
+	split, errSplit := decodeJSON(data)
+	if (errWhole == nil) != (errSplit == nil) {
+		t.Fatalf("whole: %v; in parts: %v\n%.2000s", errWhole, errSplit, data)
+	}
+	if errWhole == nil && !reflect.DeepEqual(whole, split) {
+		t.Fatalf("the KPIs decoded in parts differ from those decoded whole\n%.2000s", data)
+	}
+}
+
+// TestSplitDecodeMatchesWhole: every mutant of the shipped plans decodes
+// the same with its KPI list in parts as whole.
+func TestSplitDecodeMatchesWhole(t *testing.T) {
+	edges := []any{nil, "", "x", 1.0, true, []any{}, []any{"a"}, map[string]any{}}
+	n := 0
+	mutateExamples(t, edges, func(doc any) {
+		data, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		splitMatchesWhole(t, data)
+	})
+	for name, data := range jsonPlans(t) {
+		splitMatchesWhole(t, data)
+		if l := topLists(data)["kpis"]; l != nil {
+			if ok, err := decodeSplit(data, l, &engine.Plan{}); !ok || err != nil {
+				t.Errorf("%s: the KPI list was not decoded in parts (%v)", name, err)
+			}
+		}
+	}
+	t.Logf("%d mutants", n)
+}
+
+func FuzzSplitDecode(f *testing.F) {
+	for _, data := range jsonPlans(f) {
+		f.Add(data)
+	}
+	f.Add([]byte(`{"kpis": [{"key": "a"} , 5, {"key": "b"}], "version": 1}`))
+	f.Add([]byte(`{"kpis": [ {"key": "a"},{"key": "b"},{"key": "c"}], "kpis": []}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		splitMatchesWhole(t, data)
+	})
+}
