@@ -129,12 +129,25 @@ func applyTx(ctx context.Context, tx *Tx, snap *snapshot, p *engine.Plan, write 
 	if !cs.Changed() { // merged is the stored model, checked when it was stored
 		return cs, nil
 	}
-	if probs := append(merged.Validate(), formula.Check(merged)...); len(probs) > 0 {
+	// The model is validated while it is written: the transaction is
+	// rolled back when it is not valid, and its problems come first.
+	valid := make(chan engine.Problems, 1)
+	go func() { valid <- append(merged.Validate(), formula.Check(merged)...) }()
+	var err error
+	if write {
+		err = writeModel(ctx, tx, snap, cs, merged)
+	}
+	if probs := <-valid; len(probs) > 0 {
 		return nil, probs
 	}
-	if !write {
-		return cs, nil
+	if err != nil {
+		return nil, err
 	}
+	return cs, nil
+}
+
+// writeModel writes the entities cs creates and updates in merged.
+func writeModel(ctx context.Context, tx *Tx, snap *snapshot, cs engine.Changes, merged *engine.Plan) error {
 	w := &writer{ctx: rowCtx(ctx), tx: tx, ids: snap.ids, changed: map[string]engine.Action{}}
 	for _, c := range cs {
 		if c.Action != engine.Unchanged {
@@ -142,12 +155,9 @@ func applyTx(ctx context.Context, tx *Tx, snap *snapshot, p *engine.Plan, write 
 		}
 	}
 	if err := w.entities(cs); err != nil {
-		return nil, err
+		return err
 	}
-	if err := w.plan(merged); err != nil {
-		return nil, err
-	}
-	return cs, nil
+	return w.plan(merged)
 }
 
 type writer struct {
