@@ -129,6 +129,50 @@ func TestBackup(t *testing.T) {
 	}
 }
 
+// TestCloseLeavesOneFile: closing folds the write-ahead log into the
+// database file, even after reads, so the file copied alone is the whole
+// database.
+func TestCloseLeavesOneFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "okrmap.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := gen.Plan(gen.Options{KPIs: 200, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Apply(ctx, p, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Plan(ctx); err != nil { // a read leaves a read-only connection open
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); !os.IsNotExist(err) {
+		t.Fatalf("the write-ahead log is still there after close: %v", err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(copied, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := Open(ctx, copied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	if got, err := cp.Plan(ctx); err != nil || len(got.KPIs) != 200 {
+		t.Fatalf("the copied file holds %d KPIs (%v), want 200", len(got.KPIs), err)
+	}
+}
+
 // TestRunsStoredRowByRowStillRead: runs stored before findings were shared
 // (schema version 5) read as they did.
 func TestRunsStoredRowByRowStillRead(t *testing.T) {

@@ -206,11 +206,15 @@ func (db *DB) Path() string { return db.where }
 
 // Close closes the database.
 func (db *DB) Close() error {
-	err := db.w.Close()
+	var err error
 	if db.r != db.w {
-		if rerr := db.r.Close(); err == nil {
-			err = rerr
-		}
+		err = db.r.Close()
+	}
+	// The writers close last: SQLite's last connection to close folds the
+	// write-ahead log into the database file and removes it, which a
+	// read-only one cannot do. The file alone is then the whole database.
+	if werr := db.w.Close(); err == nil {
+		err = werr
 	}
 	return err
 }
