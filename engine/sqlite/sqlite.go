@@ -79,6 +79,26 @@ func OpenWith(ctx context.Context, path string, migrations fs.FS) (*store.DB, er
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, storageError(path, err)
 	}
+	// The first connections to a new file switch it to WAL, and SQLite
+	// refuses the switch at once, without waiting, while another server's
+	// connection holds the file: opening is tried again then.
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		db, err := openPools(ctx, path, migrations)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return db, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// openPools opens the writer's and the readers' pools on path and the
+// store over them.
+func openPools(ctx context.Context, path string, migrations fs.FS) (*store.DB, error) {
 	w, err := sql.Open(driver, dsn(path, "_txlock=immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -92,6 +112,12 @@ func OpenWith(ctx context.Context, path string, migrations fs.FS) (*store.DB, er
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return store.Open(ctx, path, dialect{path}, w, r, migrations)
+}
+
+// isBusy reports whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }
 
 // dsn builds a go-sqlite3 DSN. Pragmas set here apply to every pooled
