@@ -134,11 +134,7 @@ func TestBackup(t *testing.T) {
 // database.
 func TestCloseLeavesOneFile(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "okrmap.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, path := openTemp(t)
 	p, err := gen.Plan(gen.Options{KPIs: 200, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
