@@ -44,6 +44,18 @@ func openTemp(t *testing.T) (*store.DB, string) {
 	return db, path
 }
 
+// apply200 applies a generated plan of 200 KPIs to db.
+func apply200(t *testing.T, db *store.DB) {
+	t.Helper()
+	p, err := gen.Plan(gen.Options{KPIs: 200, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Apply(context.Background(), p, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestPragmas: every connection the DSNs make has foreign keys on, the
 // busy timeout and WAL.
 func TestPragmas(t *testing.T) {
@@ -103,13 +115,7 @@ func TestRefuseForeignDatabase(t *testing.T) {
 func TestBackup(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTemp(t)
-	p, err := gen.Plan(gen.Options{KPIs: 200, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Apply(ctx, p, false); err != nil {
-		t.Fatal(err)
-	}
+	apply200(t, db)
 	dest := filepath.Join(t.TempDir(), "copy.db")
 	if err := db.Backup(ctx, dest); err != nil {
 		t.Fatal(err)
@@ -135,13 +141,7 @@ func TestBackup(t *testing.T) {
 func TestCloseLeavesOneFile(t *testing.T) {
 	ctx := context.Background()
 	db, path := openTemp(t)
-	p, err := gen.Plan(gen.Options{KPIs: 200, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Apply(ctx, p, false); err != nil {
-		t.Fatal(err)
-	}
+	apply200(t, db)
 	if _, err := db.Plan(ctx); err != nil { // a read leaves a read-only connection open
 		t.Fatal(err)
 	}
