@@ -159,46 +159,47 @@ type prepared struct {
 	trace, waiver, digest string
 }
 
-// prepareFindings prepares fs on every core at once.
+// prepareFindings prepares fs on every core at once, each core a part.
 func prepareFindings(fs []engine.Finding) []prepared {
 	out := make([]prepared, len(fs))
-	const run = 4096
+	parts := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for start := 0; start < len(fs); start += run {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			traceOf := map[string]string{} // by entity: a run gives each entity one trace
-			h := sha256.New()
-			var buf []byte
-			for i := start; i < min(start+run, len(fs)); i++ {
-				f, p := &fs[i], &out[i]
-				trace, ok := traceOf[f.Entity]
-				if !ok && len(f.Trace) > 0 {
-					b, _ := json.Marshal(f.Trace)
-					trace = string(b)
-					traceOf[f.Entity] = trace
-				}
-				p.trace = trace
-				if f.Waiver != nil {
-					b, _ := json.Marshal(f.Waiver)
-					p.waiver = string(b)
-				}
-				// The digest covers the stored columns in order, each string
-				// prefixed by its length and each value followed by a zero.
-				h.Reset()
-				for _, v := range [...]string{f.Rule, f.Severity, f.Scope, f.Entity, f.Team, f.Message, f.Fix, p.trace, f.Fingerprint, p.waiver} {
-					buf = append(binary.AppendUvarint(buf[:0], uint64(len(v))), v...)
-					h.Write(append(buf, 0))
-				}
-				h.Write(append(strconv.AppendBool(buf[:0], f.NotJudged), 0))
-				p.digest = string(h.Sum(buf[:0])[:16])
-			}
-		})
+	for k := range parts {
+		from, to := len(fs)*k/parts, len(fs)*(k+1)/parts
+		wg.Go(func() { prepare(fs[from:to], out[from:to]) })
 	}
 	wg.Wait()
 	return out
+}
+
+// prepare sets out[i] for fs[i].
+func prepare(fs []engine.Finding, out []prepared) {
+	traceOf := map[string]string{} // by entity: a run gives each entity one trace
+	h := sha256.New()
+	var buf []byte
+	for i := range fs {
+		f, p := &fs[i], &out[i]
+		trace, ok := traceOf[f.Entity]
+		if !ok && len(f.Trace) > 0 {
+			b, _ := json.Marshal(f.Trace)
+			trace = string(b)
+			traceOf[f.Entity] = trace
+		}
+		p.trace = trace
+		if f.Waiver != nil {
+			b, _ := json.Marshal(f.Waiver)
+			p.waiver = string(b)
+		}
+		// The digest covers the stored columns in order, each string
+		// prefixed by its length and each value followed by a zero.
+		h.Reset()
+		for _, v := range [...]string{f.Rule, f.Severity, f.Scope, f.Entity, f.Team, f.Message, f.Fix, p.trace, f.Fingerprint, p.waiver} {
+			buf = append(binary.AppendUvarint(buf[:0], uint64(len(v))), v...)
+			h.Write(append(buf, 0))
+		}
+		h.Write(append(strconv.AppendBool(buf[:0], f.NotJudged), 0))
+		p.digest = string(h.Sum(buf[:0])[:16])
+	}
 }
 
 // encodeIDs writes ids as signed varints of their differences: a run's ids

@@ -31,8 +31,8 @@ func watchMemory(limit int64, stderr *os.File) (stop func()) {
 	// (lint) to 45% (apply) more peak memory. Past 1 GiB, on the way to a
 	// million KPIs, the memory costs more than the time is worth, and the
 	// collector goes back to doubling. GOGC, when set, decides instead.
-	lean := os.Getenv("GOGC") == "" // collecting at 200%
-	if lean {
+	at200 := os.Getenv("GOGC") == "" // collecting at 200%
+	if at200 {
 		debug.SetGCPercent(200)
 	}
 	done := make(chan struct{})
@@ -48,9 +48,9 @@ func watchMemory(limit int64, stderr *os.File) (stop func()) {
 			}
 			metrics.Read(sample)
 			used := int64(sample[0].Value.Uint64())
-			if lean && used > 1<<30 {
+			if at200 && used > 1<<30 {
 				debug.SetGCPercent(100)
-				lean = false
+				at200 = false
 			}
 			if used > limit {
 				fmt.Fprintf(stderr, "okrmap: stopped: it used %d MiB of memory, over its limit of %d MiB (memory_limit); nothing was half written\n",
