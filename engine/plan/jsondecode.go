@@ -21,19 +21,27 @@ var splitKPIs = 20000
 // decoded in parts on every core, beside the rest of the document.
 func decodeJSON(data []byte) (*engine.Plan, error) {
 	lists := topLists(data)
+	if kpis := lists["kpis"]; kpis != nil && len(kpis.starts) >= splitKPIs {
+		p := sized(lists)
+		if ok, err := decodeSplit(data, kpis, p); ok {
+			return p, err
+		}
+	}
+	p := sized(lists) // not the plan a split decode may have half filled
+	p.KPIs = withCap(p.KPIs, lists["kpis"])
+	return p, jsonv2.Unmarshal(data, p, strict)
+}
+
+// sized is a plan whose lists of entities other than KPIs have the
+// capacity lists counted.
+func sized(lists map[string]*jsonList) *engine.Plan {
 	p := &engine.Plan{}
 	p.Teams = withCap(p.Teams, lists["teams"])
 	p.BusinessObjectives = withCap(p.BusinessObjectives, lists["business_objectives"])
 	p.Objectives = withCap(p.Objectives, lists["objectives"])
 	p.Assumptions = withCap(p.Assumptions, lists["assumptions"])
 	p.Investments = withCap(p.Investments, lists["investments"])
-	if kpis := lists["kpis"]; kpis != nil && len(kpis.starts) >= splitKPIs {
-		if ok, err := decodeSplit(data, kpis, p); ok {
-			return p, err
-		}
-	}
-	p.KPIs = withCap(p.KPIs, lists["kpis"])
-	return p, jsonv2.Unmarshal(data, p, strict)
+	return p
 }
 
 var strict = jsonv2.RejectUnknownMembers(true)
