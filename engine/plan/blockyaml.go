@@ -21,8 +21,8 @@ import (
 // collections, block scalars, anchors, tags, multi-line plain scalars,
 // nulls, a scalar whose type is in doubt - makes it return ok false, and
 // the caller reads the file with the YAML library.
-func blockJSON(data []byte) (js []byte, at map[string]position, ok bool) {
-	b := &blockReader{out: make([]byte, 0, len(data)+len(data)/2), at: map[string]position{}}
+func blockJSON(data []byte) (js []byte, at spots, ok bool) {
+	b := &blockReader{out: make([]byte, 0, len(data)+len(data)/2), at: spots{}}
 	if !b.read(data) {
 		return nil, nil, false
 	}
@@ -44,7 +44,7 @@ type frame struct {
 
 type blockReader struct {
 	out   []byte
-	at    map[string]position
+	at    spots
 	stack []frame
 	// pending is a key whose value is the block on the lines below it.
 	pending *pendingKey
@@ -129,7 +129,7 @@ func (b *blockReader) line(line, indent int, content []byte) bool {
 		path := top.path + "/" + strconv.Itoa(top.n-1)
 		col := indent + 2
 		if top.depth == 1 || top.depth == 2 {
-			b.at[path] = position{line, col + 1}
+			b.at.add(top.path, position{line, col + 1})
 		}
 		rest := content[2:]
 		elem := top.typ.Elem()

@@ -19,17 +19,17 @@ var splitKPIs = 20000
 // need first, so decoding does not grow them an entity at a time (at
 // 100,000 KPIs growing took a third of the decode). A long KPI list is
 // decoded in parts on every core, beside the rest of the document.
-func decodeJSON(data []byte) (*engine.Plan, error) {
+func decodeJSON(data []byte) (*engine.Plan, map[string]*jsonList, error) {
 	lists := topLists(data)
 	if kpis := lists["kpis"]; kpis != nil && len(kpis.starts) >= splitKPIs {
 		p := sized(lists)
 		if ok, err := decodeSplit(data, kpis, p); ok {
-			return p, err
+			return p, lists, err
 		}
 	}
 	p := sized(lists) // not the plan a split decode may have half filled
 	p.KPIs = withCap(p.KPIs, lists["kpis"])
-	return p, jsonv2.Unmarshal(data, p, strict)
+	return p, lists, jsonv2.Unmarshal(data, p, strict)
 }
 
 // sized is a plan whose lists of entities other than KPIs have the
@@ -153,16 +153,21 @@ func withCap[T any](s []T, l *jsonList) []T {
 type jsonList struct {
 	open, close int   // the offsets of its [ and its ]
 	starts      []int // the offset of each object in it
+	// keyResults holds, by element, the offset of each object in the
+	// element's key_results array; it is shorter where the rest have none.
+	keyResults [][]int
 }
 
 // topLists finds the arrays that are members of the object data holds, by
-// member name. It reads bytes, not tokens: on a file that is not JSON what
-// it finds is wrong, but every offset lies inside data.
+// member name, and the key_results arrays of their elements. It reads
+// bytes, not tokens: on a file that is not JSON what it finds is wrong,
+// but every offset lies inside data.
 func topLists(data []byte) map[string]*jsonList {
 	lists := map[string]*jsonList{}
 	depth := 0
-	var name []byte    // the last member name read
+	var name []byte    // the last member name read at depth 1 or 3
 	var list *jsonList // the list being read at depth 2
+	var krs *[]int     // the key results being read at depth 4
 	for i := 0; i < len(data); i++ {
 		switch data[i] {
 		case '"':
@@ -173,23 +178,38 @@ func topLists(data []byte) map[string]*jsonList {
 				}
 				j++
 			}
-			if depth == 1 {
+			if depth == 1 || depth == 3 {
 				name = data[i+1 : min(j, len(data))]
 			}
 			i = j
 		case '[':
-			if depth++; depth == 2 {
+			switch depth++; {
+			case depth == 2:
 				list = &jsonList{open: i, close: i}
 				lists[string(name)] = list
+			case depth == 4 && list != nil && len(list.starts) > 0 && string(name) == "key_results":
+				at := len(list.starts) - 1
+				if len(list.keyResults) <= at {
+					list.keyResults = append(list.keyResults, make([][]int, at+1-len(list.keyResults))...)
+				}
+				krs = &list.keyResults[at]
 			}
 		case '{':
-			if depth++; depth == 3 && list != nil {
+			switch depth++; {
+			case depth == 3 && list != nil:
 				list.starts = append(list.starts, i)
+			case depth == 5 && krs != nil:
+				*krs = append(*krs, i)
 			}
 		case ']', '}':
-			if depth--; depth == 1 && list != nil {
-				list.close = i
-				list = nil
+			switch depth--; depth {
+			case 1:
+				if list != nil {
+					list.close = i
+					list = nil
+				}
+			case 3:
+				krs = nil
 			}
 		}
 	}

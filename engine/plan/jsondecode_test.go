@@ -2,7 +2,9 @@ package plan
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/okrmap/okrmap/engine"
@@ -10,7 +12,7 @@ import (
 
 func TestTopLists(t *testing.T) {
 	data := []byte(`{"version": 1, "teams": [{"key": "a"}, {"key": "b", "tags": ["x", {"y": 1}]}],
-		"note": "kpis: [{", "objectives": [], "kpis": [{"key": "k\"{", "links": [{"to": "o"}, {"to": "p"}]}, {}, {"a": {"b": {}}}],
+		"note": "kpis: [{", "objectives": [{"title": "key_results", "key_results": [{"k": "{"}, {}]}, {"key_results": []}, {"x": [{}], "key_results": [{}]}], "kpis": [{"key": "k\"{", "links": [{"to": "o"}, {"to": "p"}]}, {}, {"a": {"b": {}}}],
 		"meta": {"inner": [{"x": 1}]}}`)
 	got := map[string]int{}
 	for name, l := range topLists(data) {
@@ -18,26 +20,33 @@ func TestTopLists(t *testing.T) {
 		if data[l.open] != '[' || data[l.close] != ']' {
 			t.Errorf("%s: spans %q to %q", name, data[l.open], data[l.close])
 		}
-		for _, s := range l.starts {
+		for _, s := range append(slices.Concat(l.keyResults...), l.starts...) {
 			if data[s] != '{' {
 				t.Errorf("%s: an element starts at %q", name, data[s])
 			}
 		}
+		for i, krs := range l.keyResults {
+			got[fmt.Sprintf("%s/%d/key_results", name, i)] = len(krs)
+		}
 	}
-	if want := map[string]int{"teams": 2, "objectives": 0, "kpis": 3}; !reflect.DeepEqual(got, want) {
+	want := map[string]int{"teams": 2, "objectives": 3, "kpis": 3,
+		"objectives/0/key_results": 2, "objectives/1/key_results": 0, "objectives/2/key_results": 1}
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("topLists counts %v, want %v", got, want)
 	}
 }
 
-// FuzzTopLists: any bytes are scanned without a panic, and every offset
-// lies inside them.
+// FuzzTopLists: any bytes are scanned, and their entities placed, without
+// a panic, and every offset lies inside them.
 func FuzzTopLists(f *testing.F) {
 	for _, s := range []string{`{"kpis": [{}]}`, `"`, `{"a": "\`, `]]]}}}{{[[`, `{"kpis": [{"k": "\\"}, {}]}`, `{"kpis": [{}, {}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for name, l := range topLists(data) {
-			for _, s := range append([]int{l.open, l.close}, l.starts...) {
+		lists := topLists(data)
+		jsonSpots(data, lists)
+		for name, l := range lists {
+			for _, s := range slices.Concat([]int{l.open, l.close}, l.starts, slices.Concat(l.keyResults...)) {
 				if s < 0 || s >= len(data) {
 					t.Errorf("%q: offset %d outside %d bytes", name, s, len(data))
 				}
@@ -53,9 +62,9 @@ func splitMatchesWhole(t testing.TB, data []byte) {
 	t.Helper()
 	defer func(n int) { splitKPIs = n }(splitKPIs)
 	splitKPIs = 1 << 30
-	whole, errWhole := decodeJSON(data)
+	whole, _, errWhole := decodeJSON(data)
 	splitKPIs = 1
-	split, errSplit := decodeJSON(data)
+	split, _, errSplit := decodeJSON(data)
 	if (errWhole == nil) != (errSplit == nil) {
 		t.Fatalf("whole: %v; in parts: %v\n%.2000s", errWhole, errSplit, data)
 	}

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -41,7 +42,7 @@ func locateJSON(data []byte, file string, ps engine.Problems) bool {
 		}
 		t.probs = append(t.probs, p)
 	}
-	w := &jsonWalker{data: data, dec: jsontext.NewDecoder(bytes.NewReader(data)), line: 1}
+	w := &jsonWalker{data: data, dec: jsontext.NewDecoder(bytes.NewReader(data)), cur: newLineCursor(data)}
 	if w.value(root) != nil {
 		return false
 	}
@@ -74,33 +75,31 @@ func (t *pathTrie) place(at *position) {
 }
 
 type jsonWalker struct {
-	data            []byte
-	dec             *jsontext.Decoder
-	line, lineStart int // the line of offset off, and where it starts
-	off             int
+	data []byte
+	dec  *jsontext.Decoder
+	cur  *lineCursor
 }
 
 type position struct{ line, col int }
 
 // entityPositions returns where each entity of a plan's root mapping
-// starts, by its path (/kpis/3, /objectives/0/key_results/1 ...): the
-// problems of validation and of rules point there.
-func entityPositions(root *yaml.Node) map[string]position {
-	at := map[string]position{}
+// starts (/kpis/3, /objectives/0/key_results/1 ...): the problems of
+// validation and of rules point there.
+func entityPositions(root *yaml.Node) spots {
+	at := spots{}
 	var list func(n *yaml.Node, path string, nested map[string]bool)
 	list = func(n *yaml.Node, path string, nested map[string]bool) {
 		if n.Kind != yaml.SequenceNode {
 			return
 		}
 		for i, item := range n.Content {
-			p := path + "/" + strconv.Itoa(i)
-			at[p] = position{item.Line, item.Column}
+			at.add(path, position{item.Line, item.Column})
 			if item.Kind != yaml.MappingNode {
 				continue
 			}
 			for j := 0; j+1 < len(item.Content); j += 2 {
 				if k := item.Content[j].Value; nested[k] {
-					list(item.Content[j+1], p+"/"+k, nil)
+					list(item.Content[j+1], path+"/"+strconv.Itoa(i)+"/"+k, nil)
 				}
 			}
 		}
@@ -154,10 +153,82 @@ func (w *jsonWalker) mark(t *pathTrie) {
 	for start < len(w.data) && strings.IndexByte(" \t\r\n,:", w.data[start]) >= 0 {
 		start++
 	}
-	w.line += bytes.Count(w.data[w.off:start], []byte("\n"))
-	if i := bytes.LastIndexByte(w.data[w.off:start], '\n'); i >= 0 {
-		w.lineStart = w.off + i + 1
+	at := w.cur.at(start)
+	t.at = &at
+}
+
+// spots holds where the entities of one file start: the position of each
+// element of a list of entities, by the list's path (/kpis,
+// /objectives/3/key_results ...). Locate places most problems with it
+// without reading the file again.
+type spots map[string][]position
+
+// add notes where the next element of list starts.
+func (s spots) add(list string, at position) { s[list] = append(s[list], at) }
+
+// find returns where the entity at path (/kpis/7) starts.
+func (s spots) find(path string) (position, bool) {
+	i := strings.LastIndexByte(path, '/')
+	if i < 0 {
+		return position{}, false
 	}
-	w.off = start
-	t.at = &position{line: w.line, col: utf8.RuneCount(w.data[w.lineStart:start]) + 1}
+	l := s[path[:i]]
+	n, err := strconv.Atoi(path[i+1:])
+	if err != nil || n < 0 || n >= len(l) || l[n].line == 0 {
+		return position{}, false
+	}
+	return l[n], true
+}
+
+// lineCursor turns offsets into data, taken in increasing order, into
+// lines and columns (in runes, from 1).
+type lineCursor struct {
+	data      []byte
+	off, line int
+	col       int // runes between the start of the line and off
+}
+
+func newLineCursor(data []byte) *lineCursor { return &lineCursor{data: data, line: 1} }
+
+// at returns the position of offset off; an offset before the last one
+// asked for has none (line 0).
+func (c *lineCursor) at(off int) position {
+	if off < c.off || off > len(c.data) {
+		return position{}
+	}
+	seg := c.data[c.off:off]
+	if i := bytes.LastIndexByte(seg, '\n'); i >= 0 {
+		c.line += bytes.Count(seg, []byte("\n"))
+		c.col = utf8.RuneCount(seg[i+1:])
+	} else {
+		c.col += utf8.RuneCount(seg)
+	}
+	c.off = off
+	return position{c.line, c.col + 1}
+}
+
+// jsonSpots returns where the entities of a JSON document start, from
+// the lists topLists found in it.
+func jsonSpots(data []byte, lists map[string]*jsonList) spots {
+	ordered := make([]string, 0, len(lists))
+	for name := range lists {
+		ordered = append(ordered, name)
+	}
+	slices.SortFunc(ordered, func(a, b string) int { return lists[a].open - lists[b].open })
+	s := spots{}
+	c := newLineCursor(data)
+	for _, name := range ordered {
+		l := lists[name]
+		path := "/" + name
+		for i, off := range l.starts {
+			s.add(path, c.at(off))
+			if i < len(l.keyResults) && len(l.keyResults[i]) > 0 {
+				krs := path + "/" + strconv.Itoa(i) + "/key_results"
+				for _, off := range l.keyResults[i] {
+					s.add(krs, c.at(off))
+				}
+			}
+		}
+	}
+	return s
 }

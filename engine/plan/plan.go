@@ -40,9 +40,9 @@ type Set struct {
 	// data holds each file's content; Locate parses it again only when a
 	// problem needs a position, so no node tree is kept for large plans.
 	data map[string][]byte
-	// at holds, per YAML file, where each entity starts (see entityPositions),
-	// which places most problems without parsing the file again.
-	at map[string]map[string]position
+	// at holds, per file, where each entity starts (see spots), which
+	// places most problems without reading the file again.
+	at map[string]spots
 }
 
 // Document is one plan file's name (used in problems) and content.
@@ -67,7 +67,7 @@ func Load(paths ...string) (*Set, error) {
 
 // Read reads plan documents together, as Load reads files.
 func Read(docs ...Document) (*Set, error) {
-	set := &Set{Plan: &engine.Plan{}, data: map[string][]byte{}, at: map[string]map[string]position{}}
+	set := &Set{Plan: &engine.Plan{}, data: map[string][]byte{}, at: map[string]spots{}}
 	var plans []*engine.Plan
 	var probs engine.Problems
 	for _, d := range docs {
@@ -145,6 +145,12 @@ func (s *Set) Validate() error {
 
 // Locate fills in line and column of problems that point into s's files.
 func (s *Set) Locate(ps engine.Problems) engine.Problems {
+	for i := range ps {
+		p := &ps[i]
+		if at, ok := s.at[p.File].find(p.Path); ok && p.Line == 0 {
+			p.Line, p.Column = at.line, at.col
+		}
+	}
 	located := map[string]bool{}
 	roots := map[string]*yaml.Node{}
 	for i := range ps {
@@ -159,10 +165,6 @@ func (s *Set) Locate(ps engine.Problems) engine.Problems {
 			located[p.File] = isJSON
 		}
 		if isJSON {
-			continue
-		}
-		if at, ok := s.at[p.File][p.Path]; ok {
-			p.Line, p.Column = at.line, at.col
 			continue
 		}
 		root, parsed := roots[p.File]
@@ -180,11 +182,11 @@ func (s *Set) Locate(ps engine.Problems) engine.Problems {
 	return ps
 }
 
-// parse reads one file, and for YAML where its entities start.
-func parse(name string, data []byte) (*engine.Plan, map[string]position, engine.Problems) {
+// parse reads one file, and where its entities start.
+func parse(name string, data []byte) (*engine.Plan, spots, engine.Problems) {
 	if strings.EqualFold(filepath.Ext(name), ".json") {
-		if p := parseJSON(name, data); p != nil {
-			return p, nil, nil
+		if p, lists := parseJSON(name, data); p != nil {
+			return p, jsonSpots(data, lists), nil
 		}
 	}
 	return readYAML(name, data)
@@ -194,25 +196,23 @@ func parse(name string, data []byte) (*engine.Plan, map[string]position, engine.
 // engine.Plan (unknown fields, repeated keys and invalid UTF-8 refused),
 // then the schema's constraints checked on the typed values (see shape). It
 // returns nil for anything it cannot prove valid; parseYAML then reads the
-// file again and reports each problem with its line and column.
-func parseJSON(name string, data []byte) *engine.Plan {
+// file again and reports each problem with its line and column. lists are
+// the document's lists of entities, as topLists finds them.
+func parseJSON(name string, data []byte) (p *engine.Plan, lists map[string]*jsonList) {
 	// A typed value cannot tell null or "" from a missing field.
 	if bytes.Contains(data, []byte("null")) || bytes.Contains(data, []byte(`""`)) {
-		return nil
+		return nil, nil
 	}
 	check, err := planShape()
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	p, err := decodeJSON(data)
-	if err != nil {
-		return nil
-	}
-	if !check(reflect.ValueOf(p).Elem()) {
-		return nil
+	p, lists, err = decodeJSON(data)
+	if err != nil || !check(reflect.ValueOf(p).Elem()) {
+		return nil, nil
 	}
 	annotate(name, p)
-	return p
+	return p, lists
 }
 
 // parseYAML reads a YAML or JSON plan through a YAML node tree, so every
@@ -225,9 +225,9 @@ func parseYAML(name string, data []byte) (*engine.Plan, engine.Problems) {
 // readYAML is parseYAML that also returns where each entity starts. A
 // plan in block style goes the fast way, blockJSON and parseJSON; one
 // that way cannot prove valid is read through the YAML library.
-func readYAML(name string, data []byte) (*engine.Plan, map[string]position, engine.Problems) {
+func readYAML(name string, data []byte) (*engine.Plan, spots, engine.Problems) {
 	if js, at, ok := blockJSON(data); ok {
-		if p := parseJSON(name, js); p != nil {
+		if p, _ := parseJSON(name, js); p != nil {
 			return p, at, nil
 		}
 	}
@@ -235,8 +235,8 @@ func readYAML(name string, data []byte) (*engine.Plan, map[string]position, engi
 }
 
 // readYAMLNodes is readYAML through the YAML library's node tree.
-func readYAMLNodes(name string, data []byte) (*engine.Plan, map[string]position, engine.Problems) {
-	fail := func(line, col int, format string, args ...any) (*engine.Plan, map[string]position, engine.Problems) {
+func readYAMLNodes(name string, data []byte) (*engine.Plan, spots, engine.Problems) {
+	fail := func(line, col int, format string, args ...any) (*engine.Plan, spots, engine.Problems) {
 		return nil, nil, engine.Problems{{File: name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}}
 	}
 	var doc yaml.Node

@@ -147,10 +147,6 @@ func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error
 	if err != nil {
 		return nil, err
 	}
-	// Where entities are declared is read from the files meanwhile, on the
-	// core that validating and resolving leave idle.
-	where := make(chan map[string]engine.Problem, 1)
-	go func() { where <- declared(set) }()
 	// Resolving needs no valid plan, so it runs meanwhile too; its graph
 	// is dropped if validation fails.
 	today := s.Today(req.Today)
@@ -184,37 +180,30 @@ func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error
 		return nil, err
 	}
 	ph.next("locate")
-	locate(ev.Findings, <-where)
+	locate(ev.Findings, set)
 	ph.end("rules", len(rs.Rules), "plugins", len(stages), "findings", len(ev.Findings))
 	return &LintResult{Findings: ev.Findings, Rules: rs, Skipped: skipped, Stopped: ev.Stopped, Failed: ev.Failed}, nil
 }
 
-// declared returns where each entity of set is declared, by key, as far
-// as its files tell.
-func declared(set *plan.Set) map[string]engine.Problem {
+// locate sets each finding's file and line: where its entity (for a link,
+// its KPI) is declared in set's files.
+func locate(fs []engine.Finding, set *plan.Set) {
+	at := make(map[string][]int, len(fs)) // finding indexes by entity key
+	for i := range fs {
+		key, _, _ := strings.Cut(fs[i].Entity, "->")
+		at[key] = append(at[key], i)
+	}
 	var probs engine.Problems
 	set.Plan.EachEntity(func(_ engine.Kind, key string, s engine.Source) {
-		if s.File != "" {
+		if _, ok := at[key]; ok && s.File != "" {
 			probs = append(probs, engine.Problem{File: s.File, Path: s.Path, Key: key})
 		}
 	})
-	probs = set.Locate(probs)
-	at := make(map[string]engine.Problem, len(probs))
-	for _, p := range probs {
+	for _, p := range set.Locate(probs) {
 		if p.Line > 0 {
-			at[p.Key] = p
-		}
-	}
-	return at
-}
-
-// locate sets each finding's file and line: where its entity (for a link,
-// its KPI) is declared.
-func locate(fs []engine.Finding, at map[string]engine.Problem) {
-	for i := range fs {
-		key, _, _ := strings.Cut(fs[i].Entity, "->")
-		if p, ok := at[key]; ok {
-			fs[i].File, fs[i].Line = p.File, p.Line
+			for _, i := range at[p.Key] {
+				fs[i].File, fs[i].Line = p.File, p.Line
+			}
 		}
 	}
 }

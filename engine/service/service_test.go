@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -355,5 +356,45 @@ func TestWaiversExpire(t *testing.T) {
 	ws, err := s.Waivers(ctx)
 	if err != nil || len(ws) != 1 || !ws[0].Expired {
 		t.Errorf("waivers after the date: %+v %v", ws, err)
+	}
+}
+
+// TestLintFindingsAtTheirEntity: each lint finding names the file and line
+// where its entity (for a link, its KPI) is declared, in YAML and in JSON.
+func TestLintFindingsAtTheirEntity(t *testing.T) {
+	files, _ := filepath.Glob("../../examples/saas-b2b/*.yaml")
+	set, err := plan.Load(files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	if err := plan.Write(&buf, set.Plan, "json"); err != nil {
+		t.Fatal(err)
+	}
+	asJSON := filepath.Join(t.TempDir(), "plan.json")
+	if err := os.WriteFile(asJSON, []byte(buf.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := newService(t, Options{})
+	for _, plans := range [][]string{files, {asJSON}} {
+		res, err := s.Lint(context.Background(), LintRequest{Files: plans})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Findings) < 5 {
+			t.Fatalf("%v: only %d findings", plans, len(res.Findings))
+		}
+		for _, f := range res.Findings {
+			key, _, _ := strings.Cut(f.Entity, "->")
+			data, err := os.ReadFile(f.File)
+			if err != nil || f.Line < 1 {
+				t.Fatalf("%s: %s at %s:%d (%v)", f.Rule, f.Entity, f.File, f.Line, err)
+			}
+			lines := strings.Split(string(data), "\n")
+			near := strings.Join(lines[f.Line-1:min(f.Line+1, len(lines))], "\n")
+			if !strings.Contains(near, "key: "+key) && !strings.Contains(near, `"key": "`+key+`"`) {
+				t.Errorf("%s: %s placed at %s:%d, which reads\n%s", f.Rule, f.Entity, f.File, f.Line, near)
+			}
+		}
 	}
 }
