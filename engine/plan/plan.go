@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"math/big"
@@ -37,9 +38,15 @@ const MaxFileSize = 1 << 30
 // later problems (from Validate or the store) at a file, line and column.
 type Set struct {
 	Plan *engine.Plan // every file's entities, in file order
-	// data holds each file's content; Locate parses it again only when a
-	// problem needs a position, so no node tree is kept for large plans.
+	// data holds the content of documents read from memory; Locate parses
+	// it again only when a problem needs a position, so no node tree is
+	// kept for large plans.
 	data map[string][]byte
+	// read holds a hash of each file Load read. Its content is not kept
+	// (a large plan's bytes would outweigh its entities): Locate reads the
+	// file again when a problem needs more than spots, and places nothing
+	// deeper if the file has changed since.
+	read map[string]uint64
 	// at holds, per file, where each entity starts (see spots), which
 	// places most problems without reading the file again.
 	at map[string]spots
@@ -62,7 +69,34 @@ func Load(paths ...string) (*Set, error) {
 		}
 		docs[i] = Document{path, data}
 	}
-	return Read(docs...)
+	set, err := Read(docs...)
+	if err != nil {
+		return nil, err
+	}
+	set.read = make(map[string]uint64, len(docs))
+	for _, d := range docs {
+		set.read[d.Name] = maphash.Bytes(contentSeed, d.Data)
+		delete(set.data, d.Name)
+	}
+	return set, nil
+}
+
+var contentSeed = maphash.MakeSeed()
+
+// content returns what the file named holds, as it was read.
+func (s *Set) content(name string) ([]byte, bool) {
+	if data, ok := s.data[name]; ok {
+		return data, true
+	}
+	sum, ok := s.read[name]
+	if !ok {
+		return nil, false
+	}
+	data, err := readFile(name)
+	if err != nil || maphash.Bytes(contentSeed, data) != sum {
+		return nil, false
+	}
+	return data, true
 }
 
 // Read reads plan documents together, as Load reads files.
@@ -151,31 +185,37 @@ func (s *Set) Locate(ps engine.Problems) engine.Problems {
 			p.Line, p.Column = at.line, at.col
 		}
 	}
-	located := map[string]bool{}
-	roots := map[string]*yaml.Node{}
+	type file struct {
+		data   []byte // nil when it cannot be had
+		json   bool   // its problems are placed
+		root   *yaml.Node
+		parsed bool
+	}
+	files := map[string]*file{}
 	for i := range ps {
 		p := &ps[i]
-		data, ok := s.data[p.File]
-		if !ok || p.Line > 0 {
+		if p.Line > 0 {
 			continue
 		}
-		isJSON, done := located[p.File]
-		if !done {
-			isJSON = syntaxName(p.File) == "JSON" && locateJSON(data, p.File, ps)
-			located[p.File] = isJSON
+		f := files[p.File]
+		if f == nil {
+			f = &file{}
+			files[p.File] = f
+			if data, ok := s.content(p.File); ok {
+				f.data = data
+				f.json = syntaxName(p.File) == "JSON" && locateJSON(data, p.File, ps)
+			}
 		}
-		if isJSON {
+		if f.data == nil || f.json {
 			continue
 		}
-		root, parsed := roots[p.File]
-		if !parsed {
-			root = parseNodes(data)
-			roots[p.File] = root
+		if !f.parsed {
+			f.root, f.parsed = parseNodes(f.data), true
 		}
-		if root == nil {
+		if f.root == nil {
 			continue
 		}
-		if n := lookup(root, p.Path); n != nil {
+		if n := lookup(f.root, p.Path); n != nil {
 			p.Line, p.Column = n.Line, n.Column
 		}
 	}

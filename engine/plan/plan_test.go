@@ -324,3 +324,41 @@ func TestWriteRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestLocateReadsLoadedFileAgain: a set Load read keeps no file content; a
+// problem inside an entity is placed by reading the file again, and only
+// at its entity once the file has changed.
+func TestLocateReadsLoadedFileAgain(t *testing.T) {
+	for _, ext := range []string{".yaml", ".json"} {
+		set, err := Parse("p"+ext, []byte(validPlan))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var text strings.Builder
+		if err := Write(&text, set.Plan, ext[1:]); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "plan"+ext)
+		if err := os.WriteFile(path, []byte(text.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if set, err = Load(path); err != nil {
+			t.Fatal(err)
+		}
+		if len(set.data) != 0 {
+			t.Fatalf("%s: Load kept %d files' content", ext, len(set.data))
+		}
+		ps := engine.Problems{{File: path, Path: "/kpis/0"}, {File: path, Path: "/kpis/0/links/0/weight"}}
+		first := set.Locate(slices.Clone(ps))
+		if first[0].Line == 0 || first[1].Line <= first[0].Line {
+			t.Fatalf("%s: placed %d and %d, want the weight below its KPI", ext, first[0].Line, first[1].Line)
+		}
+		if err := os.WriteFile(path, []byte("\n\n"+text.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		again := set.Locate(slices.Clone(ps))
+		if again[0].Line != first[0].Line || again[1].Line != 0 {
+			t.Errorf("%s: after a change placed %d and %d, want %d and nothing", ext, again[0].Line, again[1].Line, first[0].Line)
+		}
+	}
+}
