@@ -380,8 +380,11 @@ func (p *Plan) entityCount() int {
 }
 
 // Concat returns one plan holding the entities of all plans, in order; the
-// first non-empty version and period win.
+// first non-empty version and period win. One plan is returned itself.
 func Concat(plans ...*Plan) *Plan {
+	if len(plans) == 1 {
+		return plans[0]
+	}
 	out := &Plan{}
 	for _, p := range plans {
 		if out.Version == 0 {

@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"runtime"
+	"slices"
 	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -46,63 +47,45 @@ func sized(lists map[string]*jsonList) *engine.Plan {
 
 var strict = jsonv2.RejectUnknownMembers(true)
 
-// decodeSplit decodes the KPI list l of data in parts, and the document
-// with that list left empty, all at once. ok is false when the list's
+// decodeSplit decodes the KPI list l of data on every core, an element at
+// a time where it lies in data (the list is not copied), and the document
+// with that list left empty meanwhile. ok is false when the list's
 // elements are not separated by commas alone; decode it whole then.
 func decodeSplit(data []byte, l *jsonList, p *engine.Plan) (ok bool, err error) {
 	n := len(l.starts)
-	if l.close <= l.starts[n-1] {
-		return false, nil // the list never closes
-	}
-	parts := runtime.GOMAXPROCS(0)
-	bounds := make([]int, parts+1) // element i of part k: bounds[k] <= i < bounds[k+1]
-	for k := range bounds {
-		bounds[k] = n * k / parts
-	}
-	pieces := make([][]byte, parts) // each part as an array of its own
-	for k := range parts {
-		from, to := bounds[k], bounds[k+1]
-		if from == to {
-			pieces[k] = []byte("[]")
-			continue
-		}
-		end := l.close
-		if to < n {
-			if end = commaBefore(data, l.starts[to]); end < 0 {
-				return false, nil
-			}
-		}
-		piece := make([]byte, 0, end-l.starts[from]+2)
-		piece = append(piece, '[')
-		piece = append(piece, data[l.starts[from]:end]...)
-		pieces[k] = append(piece, ']')
-	}
-	if l.starts[0] != afterSpace(data, l.open+1) {
-		return false, nil // something before the first element
+	if l.close <= l.starts[n-1] || l.starts[0] != afterSpace(data, l.open+1) {
+		return false, nil // the list never closes, or something comes before its first element
 	}
 	rest := make([]byte, 0, len(data)-(l.close-l.open)+1)
 	rest = append(rest, data[:l.open]...)
 	rest = append(rest, '[', ']')
 	rest = append(rest, data[l.close+1:]...)
 
+	parts := runtime.GOMAXPROCS(0)
 	kpis := make([]engine.KPI, n)
 	errs := make([]error, parts+1)
 	var wg sync.WaitGroup
 	for k := range parts {
 		wg.Go(func() {
-			part := kpis[bounds[k]:bounds[k]:bounds[k+1]]
-			errs[k] = jsonv2.Unmarshal(pieces[k], &part, strict)
-			if errs[k] == nil && len(part) != bounds[k+1]-bounds[k] {
-				errs[k] = errPartLength
+			for i := n * k / parts; i < n*(k+1)/parts; i++ {
+				end := l.close
+				if i+1 < n {
+					if end = commaBefore(data, l.starts[i+1]); end < 0 {
+						errs[k] = errNotSplit
+						return
+					}
+				}
+				if err := jsonv2.Unmarshal(data[l.starts[i]:end], &kpis[i], strict); err != nil {
+					errs[k] = err
+					return
+				}
 			}
 		})
 	}
 	errs[parts] = jsonv2.Unmarshal(rest, p, strict)
 	wg.Wait()
-	for _, err := range errs {
-		if err == errPartLength {
-			return false, nil
-		}
+	if slices.Contains(errs, errNotSplit) {
+		return false, nil
 	}
 	for _, err := range errs {
 		if err != nil {
@@ -113,9 +96,9 @@ func decodeSplit(data []byte, l *jsonList, p *engine.Plan) (ok bool, err error) 
 	return true, nil
 }
 
-// errPartLength marks a part that did not hold the elements the scan
-// counted; the list is then decoded whole.
-var errPartLength = errors.New("a part of the list has another length")
+// errNotSplit marks a list whose elements are not separated by commas
+// alone; it is then decoded whole.
+var errNotSplit = errors.New("the list's elements are not separated by commas alone")
 
 // commaBefore returns the offset of the comma that ends the element before
 // the one at start, or -1 when only spaces do not lie between.

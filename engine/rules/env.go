@@ -87,11 +87,21 @@ type scope struct {
 	bind func(g *resolve.Graph, i int, b *budget) (env any, e entity)
 }
 
-// entity is what a finding records about the entity it judges.
+// entity is what a finding records about the entity it judges. A link's
+// key and trace are built only for a finding (see judged).
 type entity struct {
-	key   string
+	key   string // a link's KPI
+	to    string // what a link links to
 	trace []string
 	team  string
+}
+
+// judged returns the key and trace a finding on e records.
+func (e entity) judged() (key string, trace []string) {
+	if e.to == "" {
+		return e.key, e.trace
+	}
+	return e.key + "->" + e.to, []string{e.key, e.to}
 }
 
 // Scopes lists the rule scopes in evaluation order.
@@ -101,17 +111,17 @@ var scopes = map[string]scope{
 	"kpi": {"kpi", kpiEnv{}, func(g *resolve.Graph) int { return len(g.KPIs) },
 		func(g *resolve.Graph, i int, b *budget) (any, entity) {
 			k := g.KPIs[i]
-			return &kpiEnv{k, g, g.Today, b}, entity{k.Key, k.Trace, k.Team}
+			return &kpiEnv{k, g, g.Today, b}, entity{key: k.Key, trace: k.Trace, team: k.Team}
 		}},
 	"key_result": {"key_result", keyResultEnv{}, func(g *resolve.Graph) int { return len(g.KeyResults) },
 		func(g *resolve.Graph, i int, b *budget) (any, entity) {
 			k := g.KeyResults[i]
-			return &keyResultEnv{k, g, g.Today, b}, entity{k.Key, nil, k.Team}
+			return &keyResultEnv{k, g, g.Today, b}, entity{key: k.Key, team: k.Team}
 		}},
 	"objective": {"objective", objectiveEnv{}, func(g *resolve.Graph) int { return len(g.Objectives) },
 		func(g *resolve.Graph, i int, b *budget) (any, entity) {
 			o := g.Objectives[i]
-			return &objectiveEnv{o, g, g.Today, b}, entity{o.Key, append([]string{o.Key}, o.Ancestors...), o.Team}
+			return &objectiveEnv{o, g, g.Today, b}, entity{key: o.Key, trace: append([]string{o.Key}, o.Ancestors...), team: o.Team}
 		}},
 	"business_objective": {"business_objective", businessObjectiveEnv{}, func(g *resolve.Graph) int { return len(g.BusinessObjectives) },
 		func(g *resolve.Graph, i int, b *budget) (any, entity) {
@@ -121,7 +131,7 @@ var scopes = map[string]scope{
 	"link": {"link", linkEnv{}, func(g *resolve.Graph) int { return len(g.Links) },
 		func(g *resolve.Graph, i int, b *budget) (any, entity) {
 			l := g.Links[i]
-			return &linkEnv{l, g, g.Today, b}, entity{l.KPI + "->" + l.To, []string{l.KPI, l.To}, l.Team}
+			return &linkEnv{l, g, g.Today, b}, entity{key: l.KPI, to: l.To, team: l.Team}
 		}},
 	"team": {"team", teamEnv{}, func(g *resolve.Graph) int { return len(g.Teams) },
 		func(g *resolve.Graph, i int, b *budget) (any, entity) {
@@ -155,7 +165,8 @@ func AttachEntities(g *resolve.Graph, fs []engine.Finding) {
 			known = make(map[string]entity, sc.count(g))
 			for j := range sc.count(g) {
 				_, e := sc.bind(g, j, nil)
-				known[e.key] = e
+				key, trace := e.judged()
+				known[key] = entity{key: key, trace: trace, team: e.team}
 			}
 			byKey[f.Scope] = known
 		}
@@ -220,7 +231,14 @@ func Mentions(text string, phrases []string) bool {
 // mentions is Mentions of the phrases str finds in list, which rules pass
 // as []any: converting the list would allocate on every call.
 func mentions[E any](text string, list []E, str func(E) (string, bool)) bool {
-	tw := words(text)
+	if isASCII(text) {
+		return mentionsASCII(text, list, str)
+	}
+	return mentionsWords(words(text), list, str)
+}
+
+// mentionsWords is mentions of a text split into lowercase words.
+func mentionsWords[E any](tw []string, list []E, str func(E) (string, bool)) bool {
 	for _, e := range list {
 		p, ok := str(e)
 		if !ok {
@@ -244,6 +262,79 @@ func mentions[E any](text string, list []E, str func(E) (string, bool)) bool {
 		}
 	}
 	return false
+}
+
+// mentionsASCII is mentions of an ASCII text, read in place: rules call
+// mentions on every entity, and splitting each text into words allocated.
+func mentionsASCII[E any](text string, list []E, str func(E) (string, bool)) bool {
+	var spans [32][2]int
+	tw := spans[:0] // where each word of text starts and ends
+	for i := 0; i < len(text); {
+		for i < len(text) && !isWordByte(text[i]) {
+			i++
+		}
+		start := i
+		for i < len(text) && isWordByte(text[i]) {
+			i++
+		}
+		if i > start {
+			tw = append(tw, [2]int{start, i})
+		}
+	}
+	for _, e := range list {
+		p, ok := str(e)
+		if !ok {
+			continue
+		}
+		pw := phraseWords(p)
+		if len(pw) == 0 {
+			continue
+		}
+		for i := 0; i+len(pw) <= len(tw); i++ {
+			match := true
+			for j, w := range pw {
+				if !hasLowerPrefix(text[tw[i+j][0]:tw[i+j][1]], w) {
+					match = false
+					break
+				}
+			}
+			if match {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] > 127 {
+			return false
+		}
+	}
+	return true
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// hasLowerPrefix reports whether the ASCII word, lowercased, starts with
+// prefix.
+func hasLowerPrefix(word, prefix string) bool {
+	if len(word) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := word[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // phraseCache holds tokenised phrases: rules pass the same constant word

@@ -34,7 +34,7 @@ const chunk = 256
 func (s *Set) Evaluate(ctx context.Context, g *resolve.Graph) ([]engine.Finding, error) {
 	limits := s.Limits.withDefaults()
 	deadline := time.Now().Add(limits.Timeout)
-	var parts [][]engine.Finding // of every entity of every scope, in order
+	var out []engine.Finding
 	stopped := map[string]bool{}
 	var mu sync.Mutex
 	for _, name := range Scopes {
@@ -82,15 +82,14 @@ func (s *Set) Evaluate(ctx context.Context, g *resolve.Graph) ([]engine.Finding,
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("evaluate rules: %w", err)
 		}
-		parts = append(parts, results...)
-	}
-	total := 0
-	for _, fs := range parts {
-		total += len(fs)
-	}
-	out := make([]engine.Finding, 0, total)
-	for _, fs := range parts {
-		out = append(out, fs...)
+		total := len(out)
+		for _, fs := range results {
+			total += len(fs)
+		}
+		out = slices.Grow(out, total-len(out))
+		for _, fs := range results {
+			out = append(out, fs...)
+		}
 	}
 	if len(stopped) > 0 {
 		ids := make([]string, 0, len(stopped))
@@ -109,6 +108,8 @@ func evalEntity(machine *vm.VM, b *budget, rules []*Rule, sc scope, g *resolve.G
 	env, e := sc.bind(g, i, b)
 	var out []engine.Finding
 	var over []string
+	var key string
+	var trace []string
 	for _, r := range rules {
 		b.reset()
 		f, fired := r.eval(machine, env, b.limits.Text)
@@ -118,7 +119,10 @@ func evalEntity(machine *vm.VM, b *budget, rules []*Rule, sc scope, g *resolve.G
 		if !fired {
 			continue
 		}
-		f.Entity, f.Trace, f.Team, f.Fingerprint = e.key, e.trace, e.team, engine.Fingerprint(r.ID, r.Scope, e.key)
+		if out == nil {
+			key, trace = e.judged()
+		}
+		f.Entity, f.Trace, f.Team, f.Fingerprint = key, trace, e.team, engine.Fingerprint(r.ID, r.Scope, key)
 		out = append(out, f)
 	}
 	return out, over

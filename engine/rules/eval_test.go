@@ -66,7 +66,30 @@ func TestMentions(t *testing.T) {
 			t.Errorf("Mentions(%q, %q) = %v", tt.text, tt.phrases, got)
 		}
 	}
+	for _, tt := range tests { // the same through the general path
+		if got := mentionsWords(words(tt.text), tt.phrases, func(p string) (string, bool) { return p, true }); got != tt.want {
+			t.Errorf("mentionsWords(%q, %q) = %v", tt.text, tt.phrases, got)
+		}
+	}
 	if Ratio(1, 0) != 0 || Ratio(3, 2) != 1.5 {
 		t.Error("Ratio")
 	}
+}
+
+// FuzzMentions: an ASCII text read in place mentions what its split words
+// mention.
+func FuzzMentions(f *testing.F) {
+	f.Add("Email open rates", "open rate")
+	f.Add("NPS (net promoter) score", "net-promoter")
+	f.Add("a1 b2", "A1")
+	f.Fuzz(func(t *testing.T, text, phrase string) {
+		if !isASCII(text) {
+			return
+		}
+		self := func(p string) (string, bool) { return p, true }
+		fast := mentionsASCII(text, []string{phrase}, self)
+		if slow := mentionsWords(words(text), []string{phrase}, self); fast != slow {
+			t.Errorf("mentions(%q, %q): in place %v, split %v", text, phrase, fast, slow)
+		}
+	})
 }

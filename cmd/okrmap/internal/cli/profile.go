@@ -35,6 +35,7 @@ func startMemProfile(path string, stderr io.Writer) (stop func(), err error) {
 	}
 	runtime.MemProfileRate = 64 << 10 // finer than the default 512 KiB, for short commands
 	return func() {
+		runtime.GC() // the profile holds what the last collection saw
 		err := pprof.Lookup("allocs").WriteTo(f, 0)
 		if cerr := f.Close(); err == nil {
 			err = cerr
