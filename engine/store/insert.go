@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 )
 
@@ -14,6 +15,10 @@ type inserter struct {
 	tail  string // ON CONFLICT ...
 	rows  [][]any
 	max   int
+	args  []any
+	// full is the statement that writes max rows, prepared once: preparing
+	// it for every batch cost SQLite a tenth of a 100,000-row write.
+	full *sql.Stmt
 }
 
 // maxParams stays under SQLite's limit on a statement's parameters
@@ -38,23 +43,43 @@ func (in *inserter) add(ctx context.Context, row ...any) error {
 
 // flush writes the queued rows.
 func (in *inserter) flush(ctx context.Context) error {
-	if len(in.rows) == 0 {
+	n := len(in.rows)
+	if n == 0 {
 		return nil
 	}
+	in.args = in.args[:0]
+	for _, r := range in.rows {
+		in.args = append(in.args, r...)
+	}
+	in.rows = in.rows[:0]
+	defer clear(in.args) // hold no values past the write
+	if n < in.max {
+		_, err := in.tx.ExecContext(ctx, in.query(n), in.args...)
+		return err
+	}
+	if in.full == nil {
+		stmt, err := in.tx.PrepareContext(ctx, in.query(n))
+		if err != nil {
+			return err
+		}
+		in.full = stmt // closed with the transaction
+	}
+	_, err := in.full.ExecContext(ctx, in.args...)
+	return err
+}
+
+// query is the statement that writes n rows.
+func (in *inserter) query(n int) string {
 	var q strings.Builder
 	q.WriteString(in.head)
-	args := make([]any, 0, len(in.rows)*len(in.rows[0]))
-	for i, r := range in.rows {
+	for i := range n {
 		if i > 0 {
 			q.WriteString(", ")
 		}
 		q.WriteString(in.tuple)
-		args = append(args, r...)
 	}
 	if in.tail != "" {
 		q.WriteString(" " + in.tail)
 	}
-	in.rows = in.rows[:0]
-	_, err := in.tx.ExecContext(ctx, q.String(), args...)
-	return err
+	return q.String()
 }
