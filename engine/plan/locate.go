@@ -220,6 +220,7 @@ func jsonSpots(data []byte, lists map[string]*jsonList) spots {
 	for _, name := range ordered {
 		l := lists[name]
 		path := "/" + name
+		s[path] = make([]position, 0, len(l.starts))
 		for i, off := range l.starts {
 			s.add(path, c.at(off))
 			if i < len(l.keyResults) && len(l.keyResults[i]) > 0 {
