@@ -239,29 +239,7 @@ func mentions[E any](text string, list []E, str func(E) (string, bool)) bool {
 
 // mentionsWords is mentions of a text split into lowercase words.
 func mentionsWords[E any](tw []string, list []E, str func(E) (string, bool)) bool {
-	for _, e := range list {
-		p, ok := str(e)
-		if !ok {
-			continue
-		}
-		pw := phraseWords(p)
-		if len(pw) == 0 {
-			continue
-		}
-		for i := 0; i+len(pw) <= len(tw); i++ {
-			match := true
-			for j, w := range pw {
-				if !strings.HasPrefix(tw[i+j], w) {
-					match = false
-					break
-				}
-			}
-			if match {
-				return true
-			}
-		}
-	}
-	return false
+	return mentionsIn(len(tw), func(i int, w string) bool { return strings.HasPrefix(tw[i], w) }, list, str)
 }
 
 // mentionsASCII is mentions of an ASCII text, read in place: rules call
@@ -281,19 +259,22 @@ func mentionsASCII[E any](text string, list []E, str func(E) (string, bool)) boo
 			tw = append(tw, [2]int{start, i})
 		}
 	}
+	return mentionsIn(len(tw), func(i int, w string) bool { return hasLowerPrefix(text[tw[i][0]:tw[i][1]], w) }, list, str)
+}
+
+// mentionsIn is mentions of a text of n words; starts reports whether
+// word i, lowercased, starts with w.
+func mentionsIn[E any](n int, starts func(i int, w string) bool, list []E, str func(E) (string, bool)) bool {
 	for _, e := range list {
 		p, ok := str(e)
 		if !ok {
 			continue
 		}
 		pw := phraseWords(p)
-		if len(pw) == 0 {
-			continue
-		}
-		for i := 0; i+len(pw) <= len(tw); i++ {
+		for i := 0; len(pw) > 0 && i+len(pw) <= n; i++ {
 			match := true
 			for j, w := range pw {
-				if !hasLowerPrefix(text[tw[i+j][0]:tw[i+j][1]], w) {
+				if !starts(i+j, w) {
 					match = false
 					break
 				}
