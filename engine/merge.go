@@ -102,11 +102,11 @@ func Merge(base, in *Plan) (*Plan, Changes, Problems) {
 
 	var cs Changes
 	out := &Plan{Version: in.Version, Period: in.Period}
-	out.Teams = mergeList(&cs, KindTeam, base.Teams, in.Teams, func(t Team) string { return t.Key }, nil)
+	out.Teams = mergeList(&cs, KindTeam, base.Teams, in.Teams, func(t *Team) string { return t.Key }, nil)
 	out.BusinessObjectives = mergeList(&cs, KindBusinessObjective, base.BusinessObjectives, in.BusinessObjectives,
-		func(b BusinessObjective) string { return b.Key }, nil)
+		func(b *BusinessObjective) string { return b.Key }, nil)
 	out.Objectives = mergeList(&cs, KindObjective, withoutKRs(base.Objectives), withoutKRs(in.Objectives),
-		func(o Objective) string { return o.Key },
+		func(o *Objective) string { return o.Key },
 		func(old *Objective, o *Objective) {
 			switch {
 			case o.Status != "":
@@ -117,7 +117,7 @@ func Merge(base, in *Plan) (*Plan, Changes, Problems) {
 			}
 		})
 	krs := mergeList(&cs, KindKeyResult, base.keyResults(), in.keyResults(),
-		func(kr KeyResult) string { return kr.Key },
+		func(kr *KeyResult) string { return kr.Key },
 		func(old *KeyResult, kr *KeyResult) {
 			if old == nil {
 				return
@@ -127,10 +127,10 @@ func Merge(base, in *Plan) (*Plan, Changes, Problems) {
 			keep(&kr.Score, old.Score)
 		})
 	out.regroupKeyResults(krs)
-	out.KPIs = mergeList(&cs, KindKPI, base.KPIs, in.KPIs, func(k KPI) string { return k.Key }, nil)
+	out.KPIs = mergeList(&cs, KindKPI, base.KPIs, in.KPIs, func(k *KPI) string { return k.Key }, nil)
 	droppedLinks(cs, base.KPIs, in.KPIs)
-	out.Assumptions = mergeList(&cs, KindAssumption, base.Assumptions, in.Assumptions, func(a Assumption) string { return a.Key }, nil)
-	out.Investments = mergeList(&cs, KindInvestment, base.Investments, in.Investments, func(i Investment) string { return i.Key }, nil)
+	out.Assumptions = mergeList(&cs, KindAssumption, base.Assumptions, in.Assumptions, func(a *Assumption) string { return a.Key }, nil)
+	out.Investments = mergeList(&cs, KindInvestment, base.Investments, in.Investments, func(i *Investment) string { return i.Key }, nil)
 	return out, cs, nil
 }
 
@@ -216,17 +216,30 @@ func keep(dst **float64, old *float64) {
 
 // mergeList upserts in into base, keeping base's order and appending new
 // entities. fill, when set, completes an incoming entity from the stored one
-// (nil when the entity is new) before the two are compared.
-func mergeList[T any](cs *Changes, kind Kind, base, in []T, key func(T) string, fill func(old *T, t *T)) []T {
-	out := make([]T, len(base), len(base)+len(in))
-	copy(out, base)
-	at := make(map[string]int, len(base))
-	for i, b := range base {
-		at[key(b)] = i
+// (nil when the entity is new) before the two are compared. Until the first
+// change the result is base itself: re-applying a plan of a million KPIs
+// copied them all.
+func mergeList[T any](cs *Changes, kind Kind, base, in []T, key func(*T) string, fill func(old *T, t *T)) []T {
+	out, owned := base, false
+	own := func() {
+		if !owned {
+			out, owned = append(make([]T, 0, len(base)+len(in)), base...), true
+		}
 	}
-	for _, t := range in {
-		k := key(t)
-		i, exists := at[k]
+	var at map[string]int // by key; built at the first entity not at its place in base
+	for j := range in {
+		t := in[j]
+		k := key(&t)
+		i, exists := j, j < len(base) && key(&base[j]) == k
+		if !exists {
+			if at == nil {
+				at = make(map[string]int, len(base))
+				for i := range base {
+					at[key(&base[i])] = i
+				}
+			}
+			i, exists = at[k]
+		}
 		var old *T
 		if exists {
 			old = &out[i]
@@ -236,23 +249,26 @@ func mergeList[T any](cs *Changes, kind Kind, base, in []T, key func(T) string, 
 		}
 		switch {
 		case !exists:
+			own()
 			at[k] = len(out)
 			out = append(out, t)
 			*cs = append(*cs, Change{Kind: kind, Key: k, Action: Created})
-		case sameEntity(*old, t):
+		case sameEntity(old, &t):
 			*cs = append(*cs, Change{Kind: kind, Key: k, Action: Unchanged})
 		default:
 			*cs = append(*cs, Change{Kind: kind, Key: k, Action: Updated, Fields: fieldChanges(*old, t)})
+			own()
 			out[i] = t
 		}
 	}
 	return out
 }
 
-// sameEntity compares two entities, ignoring where they were read from and
-// treating empty and nil slices alike.
+// sameEntity compares two entities, or what two pointers point to,
+// ignoring where they were read from and treating empty and nil slices
+// alike.
 func sameEntity(a, b any) bool {
-	return equalValues(reflect.ValueOf(a), reflect.ValueOf(b))
+	return equalValues(reflect.Indirect(reflect.ValueOf(a)), reflect.Indirect(reflect.ValueOf(b)))
 }
 
 var (

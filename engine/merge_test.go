@@ -129,3 +129,52 @@ func TestMergeReportsFieldsAndDroppedLinks(t *testing.T) {
 		t.Errorf("fields %+v, want %+v", c.Fields, want)
 	}
 }
+
+// TestMergeInAnyOrderLeavesBase: the incoming entities may come in another
+// order than the stored ones; the merge keeps the stored order, appends new
+// ones, and never changes the stored plan it merges into.
+func TestMergeInAnyOrderLeavesBase(t *testing.T) {
+	base := &Plan{Version: 1, KPIs: []KPI{{Key: "a", Name: "A"}, {Key: "b", Name: "B"}, {Key: "c", Name: "C"}}}
+	before := slices.Clone(base.KPIs)
+	for _, in := range [][]KPI{
+		{{Key: "a", Name: "A"}, {Key: "b", Name: "B"}, {Key: "c", Name: "C"}},
+		{{Key: "c", Name: "C"}, {Key: "a", Name: "A2"}, {Key: "d", Name: "D"}, {Key: "b", Name: "B"}},
+		{{Key: "b", Name: "B2"}, {Key: "x", Name: "X"}},
+	} {
+		merged, cs, probs := Merge(base, &Plan{Version: 1, KPIs: in})
+		if probs != nil {
+			t.Fatal(probs)
+		}
+		names := map[string]string{}
+		for _, k := range base.KPIs {
+			names[k.Key] = k.Name
+		}
+		var order []string
+		for _, k := range in {
+			if _, ok := names[k.Key]; !ok {
+				order = append(order, k.Key)
+			}
+			names[k.Key] = k.Name
+		}
+		order = append([]string{"a", "b", "c"}, order...)
+		var got []string
+		for i, k := range merged.KPIs {
+			got = append(got, k.Key)
+			if k.Name != names[k.Key] {
+				t.Errorf("%v: %s named %q, want %q", in, k.Key, k.Name, names[k.Key])
+			}
+			if order[i] != k.Key {
+				t.Errorf("%v: merged order %v, want %v", in, got, order)
+			}
+		}
+		for _, c := range cs {
+			changed := c.Action != Unchanged
+			if stored := slices.IndexFunc(before, func(k KPI) bool { return k.Key == c.Key }); stored >= 0 && changed != (before[stored].Name != names[c.Key]) {
+				t.Errorf("%v: %s %s", in, c.Key, c.Action)
+			}
+		}
+		if !reflect.DeepEqual(base.KPIs, before) {
+			t.Fatalf("merging %v changed the stored plan to %v", in, base.KPIs)
+		}
+	}
+}
