@@ -22,7 +22,6 @@ type csvConn struct {
 	name    string
 	cfg     Config
 	secrets redactor
-	headers map[string]string
 
 	once sync.Once
 	rows map[string][]Reading
