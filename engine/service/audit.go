@@ -127,15 +127,22 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 		return nil, err
 	}
 	audit.CarryForward(prev, run)
+	// The diff is taken while the run is stored: neither changes the
+	// findings, and only the diff's run id waits for the store.
+	diff := make(chan audit.Diff, 1)
+	judged := *run // SaveRun sets run.ID meanwhile
+	go func() { diff <- audit.Compare(prev, &judged) }()
 	if !req.NoStore {
 		ph.next("store")
 		if err := s.db.SaveRun(ctx, run); err != nil {
+			<-diff
 			return nil, err
 		}
 		res.Timing.Store = time.Since(evaluated)
 	}
 	ph.next("compare")
-	res.Run, res.Diff = run, audit.Compare(prev, run)
+	res.Run, res.Diff = run, <-diff
+	res.Diff.To = run.ID
 	res.Report = &report.Report{Run: run, Diff: res.Diff, Graph: graph, Color: req.Color}
 	if w != nil {
 		ph.next("report")
