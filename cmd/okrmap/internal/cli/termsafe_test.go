@@ -29,3 +29,14 @@ func TestSafeWriter(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainBytes: plain refuses exactly the control characters but newline
+// and tab, DEL, and 0xC2.
+func TestPlainBytes(t *testing.T) {
+	for b := range 256 {
+		want := !(b < 0x20 && b != '\n' && b != '\t' || b == 0x7f || b == 0xc2)
+		if got := plain([]byte{'a', byte(b), 'z'}); got != want {
+			t.Errorf("plain(%#x) = %v, want %v", b, got, want)
+		}
+	}
+}
