@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
-	"sync"
+	"sync/atomic"
 
 	"github.com/okrmap/okrmap/engine"
 )
@@ -36,12 +36,12 @@ func storeFindings(ctx context.Context, tx *Tx, scope string, fs []engine.Findin
 		return nil, fmt.Errorf("store findings: %w", err)
 	}
 	ids := make([]int64, len(fs))
-	added := map[string]int64{} // digest -> id, for rows this call inserts
+	added := make(map[string]int64, max(len(fs)-len(found), 0)) // digest -> id, for rows this call inserts
 	insert := newInserter(tx, "finding_body", []string{"id", "digest", "rule", "severity", "scope", "entity", "team", "message",
 		"fix", "trace", "fingerprint", "waiver", "not_judged"}, "")
 	prep := prepareFindings(fs)
 	for i, f := range fs {
-		p := prep[i]
+		p := prep(i)
 		if id, ok := found[p.digest]; ok {
 			ids[i] = id
 			continue
@@ -159,17 +159,32 @@ type prepared struct {
 	trace, waiver, digest string
 }
 
-// prepareFindings prepares fs on every core at once, each core a part.
-func prepareFindings(fs []engine.Finding) []prepared {
+// prepareChunk is how many findings prepareFindings prepares at a time.
+const prepareChunk = 4096
+
+// prepareFindings prepares fs on every core, a chunk at a time in order,
+// and returns them as they become ready: at(i) waits for fs[i]'s chunk.
+// Storing the first findings need not wait for the last to be digested.
+func prepareFindings(fs []engine.Finding) (at func(i int) *prepared) {
 	out := make([]prepared, len(fs))
-	parts := runtime.GOMAXPROCS(0)
-	var wg sync.WaitGroup
-	for k := range parts {
-		from, to := len(fs)*k/parts, len(fs)*(k+1)/parts
-		wg.Go(func() { prepare(fs[from:to], out[from:to]) })
+	ready := make([]chan struct{}, (len(fs)+prepareChunk-1)/prepareChunk)
+	for c := range ready {
+		ready[c] = make(chan struct{})
 	}
-	wg.Wait()
-	return out
+	var next atomic.Int64 // the next chunk to claim
+	for range min(runtime.GOMAXPROCS(0), len(ready)) {
+		go func() {
+			for c := int(next.Add(1) - 1); c < len(ready); c = int(next.Add(1) - 1) {
+				from, to := c*prepareChunk, min((c+1)*prepareChunk, len(fs))
+				prepare(fs[from:to], out[from:to])
+				close(ready[c])
+			}
+		}()
+	}
+	return func(i int) *prepared {
+		<-ready[i/prepareChunk]
+		return &out[i]
+	}
 }
 
 // prepare sets out[i] for fs[i].
