@@ -67,7 +67,7 @@ func selectTeams(g *resolve.Graph, s engine.Scope) map[string]*selection {
 	}
 	// viaObjective lists, per KPI, the teams whose objectives in scope it
 	// is linked to.
-	viaObjective := map[*resolve.KPI][]string{}
+	viaObjective := make(map[*resolve.KPI][]string, len(g.KPIs))
 	for _, o := range g.Objectives {
 		sel := out[o.Team]
 		if sel == nil || !s.Objective(o.Team, o.Period) {
@@ -98,7 +98,7 @@ func selectTeams(g *resolve.Graph, s engine.Scope) map[string]*selection {
 // selectTeams does it for every team at once.
 func selectFor(g *resolve.Graph, s engine.Scope, team string) selection {
 	var sel selection
-	keep := map[*resolve.KPI]bool{}
+	keep := make(map[*resolve.KPI]bool, len(g.KPIs))
 	for _, o := range g.Objectives {
 		if !s.Objective(o.Team, o.Period) || team != "" && o.Team != team {
 			continue
