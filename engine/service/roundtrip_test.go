@@ -98,3 +98,32 @@ func exportOf(t *testing.T, ctx context.Context, docs []plan.Document) *engine.P
 	}
 	return p
 }
+
+// TestLinkOrderRoundTrips: a KPI's links, and a link's assumptions, come
+// back in the order the plan gives them, not in the order of their keys.
+func TestLinkOrderRoundTrips(t *testing.T) {
+	const text = `version: 1
+period: 2026-Q4
+teams: [{key: t, name: T}]
+objectives:
+  - {key: o-1, title: One, team: t, standalone_reason: test}
+  - {key: o-2, title: Two, team: t, standalone_reason: test}
+  - {key: o-3, title: Three, team: t, standalone_reason: test}
+kpis:
+  - key: k
+    name: K
+    links:
+      - {to: o-3, assumptions: [a-2, a-3, a-1]}
+      - {to: o-1}
+      - {to: o-2, assumptions: [a-1]}
+assumptions: [{key: a-1, statement: One}, {key: a-2, statement: Two}, {key: a-3, statement: Three}]
+`
+	p := exportOf(t, context.Background(), []plan.Document{{Name: "plan.yaml", Data: []byte(text)}})
+	var got []string
+	for _, l := range p.KPIs[0].Links {
+		got = append(got, l.To+strings.Join(l.Assumptions, ","))
+	}
+	if want := []string{"o-3a-2,a-3,a-1", "o-1", "o-2a-1"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("links read back as %q, want %q", got, want)
+	}
+}

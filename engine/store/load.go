@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/okrmap/okrmap/engine"
 )
@@ -168,42 +169,49 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 		return nil, err
 	}
 
+	// Links and their assumptions are read in key order, which needs no
+	// sort, and put in their stored order by position per KPI or link.
 	type linkID struct{ kpi, to int64 }
 	linkAt := make(map[linkID]*engine.Link, count[engine.KindKPI])
-	err = each(ctx, tx, "SELECT kpi_id, to_id, weight, rationale FROM link ORDER BY kpi_id, pos", func(r *sql.Rows) error {
+	var kpiLinks positioned[engine.Link]
+	err = each(ctx, tx, "SELECT kpi_id, to_id, pos, weight, rationale FROM link ORDER BY kpi_id, to_id", func(r *sql.Rows) error {
 		var l engine.Link
 		var id linkID
+		var pos int
 		var weight sql.NullFloat64
-		if err := r.Scan(&id.kpi, &id.to, &weight, &l.Rationale); err != nil {
+		if err := r.Scan(&id.kpi, &id.to, &pos, &weight, &l.Rationale); err != nil {
 			return err
 		}
 		l.To, l.Weight = keys[id.to], float(weight)
 		m := &p.KPIs[kpiIndex[id.kpi]]
-		m.Links = append(m.Links, l)
+		kpiLinks.add(&m.Links, l, pos)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	kpiLinks.done()
 	for i := range p.KPIs {
 		m := &p.KPIs[i]
 		for j := range m.Links {
 			linkAt[linkID{s.ids[m.Key], s.ids[m.Links[j].To]}] = &m.Links[j]
 		}
 	}
-	err = each(ctx, tx, "SELECT kpi_id, to_id, assumption_id FROM link_assumption ORDER BY kpi_id, to_id, pos", func(r *sql.Rows) error {
+	var linkAssumptions positioned[string]
+	err = each(ctx, tx, "SELECT kpi_id, to_id, pos, assumption_id FROM link_assumption ORDER BY kpi_id, to_id, assumption_id", func(r *sql.Rows) error {
 		var id linkID
+		var pos int
 		var a int64
-		if err := r.Scan(&id.kpi, &id.to, &a); err != nil {
+		if err := r.Scan(&id.kpi, &id.to, &pos, &a); err != nil {
 			return err
 		}
-		l := linkAt[id]
-		l.Assumptions = append(l.Assumptions, keys[a])
+		linkAssumptions.add(&linkAt[id].Assumptions, keys[a], pos)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	linkAssumptions.done()
 
 	err = each(ctx, tx, "SELECT id, statement, owner, status, evidence, review_by FROM assumption ORDER BY id", func(r *sql.Rows) error {
 		var a engine.Assumption
@@ -286,4 +294,35 @@ func (s date) Scan(v any) error {
 		return fmt.Errorf("date: unexpected %T", v)
 	}
 	return s.d.UnmarshalText([]byte(text))
+}
+
+// positioned appends rows that arrive grouped by the list they belong to,
+// not in list order, and puts each list in order of the rows' positions
+// when the next list starts (and at done).
+type positioned[T any] struct {
+	list *[]T
+	pos  []int // of each element of *list
+}
+
+func (g *positioned[T]) add(list *[]T, v T, pos int) {
+	if list != g.list {
+		g.done()
+		g.list, g.pos = list, g.pos[:0]
+	}
+	*list = append(*list, v)
+	g.pos = append(g.pos, pos)
+}
+
+// done orders the current list by position.
+func (g *positioned[T]) done() {
+	if g.list == nil || slices.IsSorted(g.pos) {
+		return
+	}
+	l := *g.list
+	for i := 1; i < len(l); i++ { // lists are short: insertion sort
+		for j := i; j > 0 && g.pos[j] < g.pos[j-1]; j-- {
+			l[j], l[j-1] = l[j-1], l[j]
+			g.pos[j], g.pos[j-1] = g.pos[j-1], g.pos[j]
+		}
+	}
 }
