@@ -32,11 +32,12 @@ type snapshot struct {
 
 func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 	var n int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM entity").Scan(&n); err != nil {
+	var maxID int64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*), coalesce(max(id), 0) FROM entity").Scan(&n, &maxID); err != nil {
 		return nil, fmt.Errorf("count entities: %w", err)
 	}
 	s := &snapshot{plan: &engine.Plan{Version: 1}, ids: make(map[string]int64, n)}
-	keys := make(map[int64]string, n)
+	keys := newByID[string](n, maxID)
 	count := map[engine.Kind]int{}
 	err := each(ctx, tx, "SELECT id, kind, key FROM entity", func(r *sql.Rows) error {
 		var id int64
@@ -44,7 +45,8 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 		if err := r.Scan(&id, &kind, &key); err != nil {
 			return err
 		}
-		keys[id], s.ids[key] = key, id
+		keys.set(id, key)
+		s.ids[key] = id
 		count[engine.Kind(kind)]++
 		return nil
 	})
@@ -63,7 +65,7 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 		if !id.Valid {
 			return ""
 		}
-		return keys[id.Int64]
+		return keys.get(id.Int64)
 	}
 
 	err = each(ctx, tx, "SELECT id, name, function, cadence FROM team ORDER BY id", func(r *sql.Rows) error {
@@ -72,7 +74,7 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 		if err := r.Scan(&id, &t.Name, &t.Function, &t.Cadence); err != nil {
 			return err
 		}
-		t.Key = keys[id]
+		t.Key = keys.get(id)
 		p.Teams = append(p.Teams, t)
 		return nil
 	})
@@ -88,7 +90,7 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 		if err := r.Scan(&id, &b.Title, &b.Description, &b.Category, &b.PnLLine, &b.Owner, &b.Period, &target, &b.Unit, date{&b.ReviewedAt}); err != nil {
 			return err
 		}
-		b.Key, b.Target = keys[id], float(target)
+		b.Key, b.Target = keys.get(id), float(target)
 		p.BusinessObjectives = append(p.BusinessObjectives, b)
 		return nil
 	})
@@ -105,7 +107,7 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 		if err := r.Scan(&id, &o.Title, &o.Description, &team, &o.Owner, &o.Period, &parent, &o.StandaloneReason, &o.Status); err != nil {
 			return err
 		}
-		o.Key, o.Team, o.Parent = keys[id], k(team), k(parent)
+		o.Key, o.Team, o.Parent = keys.get(id), k(team), k(parent)
 		objIndex[o.Key] = len(p.Objectives)
 		p.Objectives = append(p.Objectives, o)
 		return nil
@@ -124,7 +126,7 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 			&kr.Commitment, &current, &confidence, &score, &measuredBy); err != nil {
 			return err
 		}
-		kr.Key, kr.Objective, kr.MeasuredBy = keys[id], keys[obj], k(measuredBy)
+		kr.Key, kr.Objective, kr.MeasuredBy = keys.get(id), keys.get(obj), k(measuredBy)
 		kr.Baseline, kr.Target, kr.Current, kr.Confidence, kr.Score = float(baseline), float(target), float(current), float(confidence), float(score)
 		o := &p.Objectives[objIndex[kr.Objective]]
 		o.KeyResults = append(o.KeyResults, kr)
@@ -134,7 +136,7 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 		return nil, err
 	}
 
-	kpiIndex := make(map[int64]int, count[engine.KindKPI])
+	kpiIndex := newByID[int](count[engine.KindKPI], maxID)
 	err = each(ctx, tx, `SELECT id, name, definition, unit, kind, category, owner, team_id, frequency, source,
 		attribution, direction, target, warning, critical, formula, tags, measure FROM kpi ORDER BY id`, func(r *sql.Rows) error {
 		var m engine.KPI
@@ -146,7 +148,7 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 			&m.Source, &m.Attribution, &m.Direction, &target, &warning, &critical, &m.Formula, &tags, &measure); err != nil {
 			return err
 		}
-		m.Key, m.Team, m.Target = keys[id], k(team), float(target)
+		m.Key, m.Team, m.Target = keys.get(id), k(team), float(target)
 		if warning.Valid || critical.Valid {
 			m.Thresholds = &engine.Thresholds{Warning: float(warning), Critical: float(critical)}
 		}
@@ -161,7 +163,7 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 				return fmt.Errorf("kpi %s: measure: %w", m.Key, err)
 			}
 		}
-		kpiIndex[id] = len(p.KPIs)
+		kpiIndex.set(id, len(p.KPIs))
 		p.KPIs = append(p.KPIs, m)
 		return nil
 	})
@@ -172,7 +174,6 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 	// Links and their assumptions are read in key order, which needs no
 	// sort, and put in their stored order by position per KPI or link.
 	type linkID struct{ kpi, to int64 }
-	linkAt := make(map[linkID]*engine.Link, count[engine.KindKPI])
 	var kpiLinks positioned[engine.Link]
 	err = each(ctx, tx, "SELECT kpi_id, to_id, pos, weight, rationale FROM link ORDER BY kpi_id, to_id", func(r *sql.Rows) error {
 		var l engine.Link
@@ -182,8 +183,8 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 		if err := r.Scan(&id.kpi, &id.to, &pos, &weight, &l.Rationale); err != nil {
 			return err
 		}
-		l.To, l.Weight = keys[id.to], float(weight)
-		m := &p.KPIs[kpiIndex[id.kpi]]
+		l.To, l.Weight = keys.get(id.to), float(weight)
+		m := &p.KPIs[kpiIndex.get(id.kpi)]
 		kpiLinks.add(&m.Links, l, pos)
 		return nil
 	})
@@ -191,12 +192,6 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 		return nil, err
 	}
 	kpiLinks.done()
-	for i := range p.KPIs {
-		m := &p.KPIs[i]
-		for j := range m.Links {
-			linkAt[linkID{s.ids[m.Key], s.ids[m.Links[j].To]}] = &m.Links[j]
-		}
-	}
 	var linkAssumptions positioned[string]
 	err = each(ctx, tx, "SELECT kpi_id, to_id, pos, assumption_id FROM link_assumption ORDER BY kpi_id, to_id, assumption_id", func(r *sql.Rows) error {
 		var id linkID
@@ -205,7 +200,12 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 		if err := r.Scan(&id.kpi, &id.to, &pos, &a); err != nil {
 			return err
 		}
-		linkAssumptions.add(&linkAt[id].Assumptions, keys[a], pos)
+		m, to := &p.KPIs[kpiIndex.get(id.kpi)], keys.get(id.to)
+		i := slices.IndexFunc(m.Links, func(l engine.Link) bool { return l.To == to })
+		if i < 0 {
+			return fmt.Errorf("an assumption of the link from %s to %s, which is not stored", m.Key, to)
+		}
+		linkAssumptions.add(&m.Links[i].Assumptions, keys.get(a), pos)
 		return nil
 	})
 	if err != nil {
@@ -219,7 +219,7 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 		if err := r.Scan(&id, &a.Statement, &a.Owner, &a.Status, &a.Evidence, date{&a.ReviewBy}); err != nil {
 			return err
 		}
-		a.Key = keys[id]
+		a.Key = keys.get(id)
 		p.Assumptions = append(p.Assumptions, a)
 		return nil
 	})
@@ -236,9 +236,9 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 		if err := r.Scan(&id, &in.Name, &in.Amount, &in.Currency, &in.Period, &in.Owner, &obj, &kpi, &ret); err != nil {
 			return err
 		}
-		in.Key, in.Objective = keys[id], k(obj)
+		in.Key, in.Objective = keys.get(id), k(obj)
 		if kpi.Valid {
-			in.ExpectedReturn = &engine.ExpectedReturn{KPI: keys[kpi.Int64], Value: ret.Float64}
+			in.ExpectedReturn = &engine.ExpectedReturn{KPI: keys.get(kpi.Int64), Value: ret.Float64}
 		}
 		p.Investments = append(p.Investments, in)
 		return nil
@@ -325,4 +325,38 @@ func (g *positioned[T]) done() {
 			g.pos[j], g.pos[j-1] = g.pos[j-1], g.pos[j]
 		}
 	}
+}
+
+// byID holds values by entity id: in a slice, as ids are dense unless
+// many entities were deleted, or else in a map. Reading a snapshot looks
+// an id up for every row.
+type byID[V any] struct {
+	dense  []V
+	sparse map[int64]V
+}
+
+func newByID[V any](n int, maxID int64) *byID[V] {
+	if maxID <= int64(2*n+1024) {
+		return &byID[V]{dense: make([]V, maxID+1)}
+	}
+	return &byID[V]{sparse: make(map[int64]V, n)}
+}
+
+func (b *byID[V]) set(id int64, v V) {
+	if b.dense == nil {
+		b.sparse[id] = v
+	} else if id >= 0 && id < int64(len(b.dense)) {
+		b.dense[id] = v
+	}
+}
+
+func (b *byID[V]) get(id int64) V {
+	if b.dense == nil {
+		return b.sparse[id]
+	}
+	if id >= 0 && id < int64(len(b.dense)) {
+		return b.dense[id]
+	}
+	var zero V
+	return zero
 }
