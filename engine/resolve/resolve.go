@@ -412,30 +412,30 @@ func Resolve(in Input) *Graph {
 					}
 				}
 			}
-			switch {
-			case krs[l.To] != nil:
-				kr := krs[l.To]
+			// One lookup per kind, in turn: with a million KPIs each is a
+			// cache miss.
+			if kr := krs[l.To]; kr != nil {
 				rl.ToKind, rl.ToStatus = string(engine.KindKeyResult), kr.ObjectiveStatus
 				rk.KeyResults = append(rk.KeyResults, kr)
 				kr.KPIs = append(kr.KPIs, rk)
 				addObjective(rk, objs[kr.Objective])
-			case objs[l.To] != nil:
-				rl.ToKind, rl.ToStatus = string(engine.KindObjective), objs[l.To].Status
-				addObjective(rk, objs[l.To])
-			case bos[l.To] != nil:
+			} else if o := objs[l.To]; o != nil {
+				rl.ToKind, rl.ToStatus = string(engine.KindObjective), o.Status
+				addObjective(rk, o)
+			} else if bo := bos[l.To]; bo != nil {
 				rl.ToKind = string(engine.KindBusinessObjective)
 				rk.BusinessObjectives = append(rk.BusinessObjectives, l.To)
-				bos[l.To].KPIs = append(bos[l.To].KPIs, rk)
-			case kpis[l.To] != nil:
+				bo.KPIs = append(bo.KPIs, rk)
+			} else if driven := kpis[l.To]; driven != nil {
 				rl.ToKind = string(engine.KindKPI)
-				rk.Drives = append(rk.Drives, kpis[l.To])
-				kpis[l.To].DrivenBy = append(kpis[l.To].DrivenBy, rk)
+				rk.Drives = append(rk.Drives, driven)
+				driven.DrivenBy = append(driven.DrivenBy, rk)
 			}
 			rk.Links = append(rk.Links, rl)
 			g.Links = append(g.Links, rl)
 		}
 	}
-	t := &tracer{objs: objs, bos: bos, krs: krs, kpis: kpis, memo: make(map[string]*reach, len(kpis))}
+	t := &tracer{objs: objs, bos: bos, krs: krs, kpis: kpis, memo: make(map[*KPI]*reach, len(kpis))}
 	for _, rk := range g.KPIs {
 		r := t.kpi(rk)
 		rk.Reaches, rk.Trace = r.bos, r.path
@@ -599,7 +599,7 @@ type tracer struct {
 	bos  map[string]*BusinessObjective
 	krs  map[string]*KeyResult
 	kpis map[string]*KPI
-	memo map[string]*reach // KPI key -> its trace; nil entry while in progress
+	memo map[*KPI]*reach // each KPI's trace; nil while in progress
 }
 
 // reach is what one node reaches: business objectives in link order, and
@@ -621,34 +621,37 @@ func (t *tracer) objective(o *Objective) *reach {
 }
 
 func (t *tracer) node(key string) *reach {
-	switch {
-	case t.bos[key] != nil:
+	if t.bos[key] != nil {
 		return &reach{bos: []string{key}, path: []string{key}}
-	case t.krs[key] != nil:
+	}
+	if kr := t.krs[key]; kr != nil {
 		r := &reach{path: []string{key}}
-		if o := t.objs[t.krs[key].Objective]; o != nil {
+		if o := t.objs[kr.Objective]; o != nil {
 			or := t.objective(o)
 			r.bos, r.path = or.bos, append(r.path, or.path...)
 		}
 		return r
-	case t.objs[key] != nil:
-		return t.objective(t.objs[key])
-	case t.kpis[key] != nil:
-		return t.kpi(t.kpis[key])
+	}
+	if o := t.objs[key]; o != nil {
+		return t.objective(o)
+	}
+	if k := t.kpis[key]; k != nil {
+		return t.kpi(k)
 	}
 	return &reach{path: []string{key}}
 }
 
 func (t *tracer) kpi(k *KPI) *reach {
-	if r, done := t.memo[k.Key]; done {
+	if r, done := t.memo[k]; done {
 		if r == nil { // a driver cycle in an invalid plan
 			return &reach{path: []string{k.Key}}
 		}
 		return r
 	}
-	t.memo[k.Key] = nil
+	t.memo[k] = nil
 	r := &reach{}
 	var best *reach
+	bestEnds := false
 	for _, l := range k.Links {
 		lr := t.node(l.To)
 		for _, b := range lr.bos {
@@ -656,15 +659,15 @@ func (t *tracer) kpi(k *KPI) *reach {
 				r.bos = append(r.bos, b)
 			}
 		}
-		if best == nil || !best.ends(t) && (lr.ends(t) || len(lr.path) > len(best.path)) {
-			best = lr
+		if best == nil || !bestEnds && (lr.ends(t) || len(lr.path) > len(best.path)) {
+			best, bestEnds = lr, lr.ends(t)
 		}
 	}
 	r.path = []string{k.Key}
 	if best != nil {
 		r.path = append(r.path, best.path...)
 	}
-	t.memo[k.Key] = r
+	t.memo[k] = r
 	return r
 }
 
