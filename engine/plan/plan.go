@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,12 +75,27 @@ func Load(paths ...string) (*Set, error) {
 		return nil, err
 	}
 	set.read = make(map[string]uint64, len(docs))
-	for _, d := range docs {
+	size := 0
+	for i, d := range docs {
 		set.read[d.Name] = maphash.Bytes(contentSeed, d.Data)
 		delete(set.data, d.Name)
+		size += len(d.Data)
+		docs[i].Data = nil
+	}
+	if size >= collectFrom {
+		// The files' bytes are garbage now. A collection that began while
+		// they were still in use would let the heap grow to twice them and
+		// the plan (at a million KPIs, 4 GB instead of 3, one run in four):
+		// start one that finds them gone; it stands for the one the plan's
+		// checks would start moments later.
+		go runtime.GC()
 	}
 	return set, nil
 }
+
+// collectFrom is the size of plan files from which Load starts a garbage
+// collection once their bytes are no longer needed.
+const collectFrom = 64 << 20
 
 var contentSeed = maphash.MakeSeed()
 
