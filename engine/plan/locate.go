@@ -106,7 +106,7 @@ func entityPositions(root *yaml.Node) spots {
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k := root.Content[i].Value
-		list(root.Content[i+1], "/"+k, map[string]bool{"key_results": true, "links": true})
+		list(root.Content[i+1], "/"+k, nestedLists)
 	}
 	return at
 }

@@ -197,7 +197,10 @@ func (s *Set) Validate() error {
 func (s *Set) Locate(ps engine.Problems) engine.Problems {
 	for i := range ps {
 		p := &ps[i]
-		if at, ok := s.at[p.File].find(p.Path); ok && p.Line == 0 {
+		if p.Line > 0 {
+			continue
+		}
+		if at, ok := s.at[p.File].find(p.Path); ok {
 			p.Line, p.Column = at.line, at.col
 		}
 	}

@@ -59,7 +59,7 @@ func (s *Service) Apply(ctx context.Context, req ApplyRequest) (engine.Changes, 
 // without a database; it returns how many entities they declare.
 func (s *Service) Validate(files ...string) (int, error) {
 	ph := s.phases("validate", "load")
-	set, err := loadValid(ph, files)
+	set, err := loadValid(ph, files, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -70,11 +70,15 @@ func (s *Service) Validate(files ...string) (int, error) {
 }
 
 // loadValid reads plan files and validates them as a whole, in ph's load
-// and validate phases.
-func loadValid(ph *phases, files []string) (*plan.Set, error) {
+// and validate phases. meanwhile, when set, is called with the files'
+// entities before they are validated, to start work beside validation.
+func loadValid(ph *phases, files []string, meanwhile func(*plan.Set)) (*plan.Set, error) {
 	set, err := plan.Load(files...)
 	if err != nil {
 		return nil, err
+	}
+	if meanwhile != nil {
+		meanwhile(set)
 	}
 	ph.next("validate")
 	if err := set.Validate(); err != nil {

@@ -143,17 +143,14 @@ type LintResult struct {
 // the pinned plugins.
 func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error) {
 	ph := s.phases("lint", "load")
-	set, err := plan.Load(req.Files...)
-	if err != nil {
-		return nil, err
-	}
-	// Resolving needs no valid plan, so it runs meanwhile too; its graph
-	// is dropped if validation fails.
+	// Resolving needs no valid plan, so it runs beside validation; its
+	// graph is dropped if validation fails.
 	today := s.Today(req.Today)
 	resolved := make(chan *resolve.Graph, 1)
-	go func() { resolved <- resolve.Resolve(resolve.Input{Plan: set.Plan, Today: today}) }()
-	ph.next("validate")
-	if err := set.Validate(); err != nil {
+	set, err := loadValid(ph, req.Files, func(set *plan.Set) {
+		go func() { resolved <- resolve.Resolve(resolve.Input{Plan: set.Plan, Today: today}) }()
+	})
+	if err != nil {
 		return nil, err
 	}
 	ph.next("compile")
