@@ -92,6 +92,10 @@ func Check(name string, c Config) error {
 		}
 	}
 	switch c.Type {
+	case "http":
+		if c.URL == "" {
+			return fmt.Errorf("%s.url: name the API's base URL, e.g. https://finance.example.com/api/; a plan reads only under it", key)
+		}
 	case "prometheus":
 		if c.URL == "" {
 			return fmt.Errorf("%s.url: name the Prometheus server, e.g. http://prometheus:9090", key)

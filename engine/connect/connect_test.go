@@ -97,9 +97,21 @@ func TestSQLiteReads(t *testing.T) {
 			}
 		}
 	}
-	// The source is opened read-only.
+	// The source is opened read-only, by path or by a DSN.
 	if _, err := read(t, c, engine.Measure{Query: "DELETE FROM bookings RETURNING 1"}); err == nil {
 		t.Error("a sync could write to its source")
+	}
+	path := sqliteSource(t)
+	t.Setenv("OKRMAP_TEST_SQLITE_DSN", "file:"+path)
+	dsn := open(t, Config{Type: "sqlite", DSNEnv: "OKRMAP_TEST_SQLITE_DSN"})
+	for _, q := range []string{"DELETE FROM bookings RETURNING 1", "UPDATE bookings SET amount = 0 RETURNING amount"} {
+		if _, err := read(t, dsn, engine.Measure{Query: q}); err == nil {
+			t.Errorf("%s: a sync wrote to a source opened by its DSN", q)
+		}
+	}
+	got, err := read(t, dsn, engine.Measure{Query: "SELECT count(*) FROM bookings WHERE amount > 0"})
+	if err != nil || got[0].Value != 3 {
+		t.Errorf("after the writes: %v %v", got, err)
 	}
 }
 
@@ -167,7 +179,7 @@ func TestHTTPReads(t *testing.T) {
 		{engine.Measure{Query: "pipeline", Value: "body.data.nothing"}, "measure.value: the value is null"},
 		{engine.Measure{Query: "pipeline", Value: "body.data.("}, "measure.value:"},
 		{engine.Measure{Query: "pipeline"}, "measure.value is empty"},
-		{engine.Measure{Query: "ftp://x/y", Value: "1"}, "not an http(s) URL"},
+		{engine.Measure{Query: "ftp://x/y", Value: "1"}, "is not under the connector's url"},
 	} {
 		if _, err := read(t, c, tc.m); err == nil || !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%+v: error %v, want %q", tc.m, err, tc.err)
@@ -217,7 +229,7 @@ func TestConfigErrors(t *testing.T) {
 		{Config{Type: "http", URL: "https://user:pw@example.com/"}, "carries a password"},
 		{Config{Type: "csv"}, "set path (a file) or url"},
 		{Config{Type: "prometheus"}, "name the Prometheus server"},
-		{Config{Type: "http", Headers: map[string]string{"X-Key": "OKRMAP_TEST_UNSET_VAR"}}, "OKRMAP_TEST_UNSET_VAR is not set"},
+		{Config{Type: "http", URL: "https://example.com/", Headers: map[string]string{"X-Key": "OKRMAP_TEST_UNSET_VAR"}}, "OKRMAP_TEST_UNSET_VAR is not set"},
 	} {
 		if _, err := Open("src", tc.c); err == nil || !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%+v: error %v, want %q", tc.c, err, tc.err)

@@ -75,12 +75,12 @@ func (c *csvConn) load(ctx context.Context) (map[string][]Reading, error) {
 		}
 		r = bytes.NewReader(b)
 	} else {
-		h, err := openHTTP(c.name, Config{URL: c.cfg.URL, Headers: c.cfg.Headers})
+		h, err := openHTTP(c.name, c.cfg)
 		if err != nil {
 			return nil, err
 		}
 		c.secrets = h.secrets
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.URL, nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.base.String(), nil)
 		if err != nil {
 			return nil, err
 		}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/expr-lang/expr"
@@ -35,11 +34,32 @@ type httpConn struct {
 }
 
 func openHTTP(name string, c Config) (*httpConn, error) {
-	h := &httpConn{name: name, headers: http.Header{}, programs: map[string]*vm.Program{}}
-	if c.URL != "" {
-		h.base, _ = url.Parse(c.URL) // checked by Check
+	base, err := baseURL(name, c)
+	if err != nil {
+		return nil, err
 	}
-	var names []string
+	h := &httpConn{name: name, base: base, programs: map[string]*vm.Program{}}
+	if h.headers, h.secrets, err = secretHeaders(name, c); err != nil {
+		return nil, err
+	}
+	h.client = fenced(base, nil)
+	return h, nil
+}
+
+// baseURL is c's url, which every request of the connector stays under.
+func baseURL(name string, c Config) (*url.URL, error) {
+	base, err := url.Parse(c.URL) // checked by Check
+	if err != nil || c.URL == "" {
+		return nil, fmt.Errorf("connectors.%s.url: name the source's base URL; a plan reads only under it", name)
+	}
+	return base, nil
+}
+
+// secretHeaders reads c's headers, each from the environment variable
+// that holds it, and a redactor of their values.
+func secretHeaders(name string, c Config) (http.Header, redactor, error) {
+	hs, secrets := http.Header{}, redactor{}
+	names := make([]string, 0, len(c.Headers))
 	for k := range c.Headers {
 		names = append(names, k)
 	}
@@ -47,21 +67,12 @@ func openHTTP(name string, c Config) (*httpConn, error) {
 	for _, k := range names {
 		v, err := secret(fmt.Sprintf("connectors.%s.headers.%s", name, k), c.Headers[k], "")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		h.secrets.add(v)
-		h.headers.Set(k, v)
+		secrets.add(v)
+		hs.Set(k, v)
 	}
-	h.client = &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if len(via) > 0 && req.URL.Host != via[0].URL.Host {
-			return errors.New("a redirect to another host is not followed: headers could carry credentials there")
-		}
-		if len(via) >= 5 {
-			return errors.New("more than 5 redirects")
-		}
-		return nil
-	}}
-	return h, nil
+	return hs, secrets, nil
 }
 
 func (h *httpConn) Close() error {
@@ -69,22 +80,12 @@ func (h *httpConn) Close() error {
 	return nil
 }
 
+// target is the URL measure.query q names: a path under the connector's
+// url, or an absolute URL under it.
 func (h *httpConn) target(q string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(q))
+	u, err := resolveUnder(h.base, q)
 	if err != nil {
-		return "", fmt.Errorf("measure.query %q is not a URL or path", truncate(q))
-	}
-	if !u.IsAbs() {
-		if h.base == nil {
-			return "", fmt.Errorf("measure.query %q is a path, but connector %s has no url to put it under", truncate(q), h.name)
-		}
-		u = h.base.JoinPath(u.Path)
-		if rq := strings.SplitN(q, "?", 2); len(rq) == 2 {
-			u.RawQuery = rq[1]
-		}
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("measure.query %q is not an http(s) URL", truncate(q))
+		return "", err
 	}
 	return u.String(), nil
 }

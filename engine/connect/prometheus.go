@@ -21,17 +21,20 @@ type promConn struct {
 }
 
 func openPrometheus(name string, c Config) (*promConn, error) {
+	base, err := baseURL(name, c)
+	if err != nil {
+		return nil, err
+	}
 	p := &promConn{}
-	rt := http.DefaultTransport
+	var rt http.RoundTripper = http.DefaultTransport
 	if len(c.Headers) > 0 {
-		h, err := openHTTP(name, Config{Headers: c.Headers})
-		if err != nil {
+		var h http.Header
+		if h, p.secrets, err = secretHeaders(name, c); err != nil {
 			return nil, err
 		}
-		p.secrets = h.secrets
-		rt = headerTransport{h: h.headers, rt: rt}
+		rt = headerTransport{h: h, rt: rt}
 	}
-	client, err := api.NewClient(api.Config{Address: c.URL, RoundTripper: rt})
+	client, err := api.NewClient(api.Config{Address: c.URL, Client: fenced(base, rt)})
 	if err != nil {
 		return nil, fmt.Errorf("connectors.%s.url: %w", name, err)
 	}
@@ -64,6 +67,8 @@ func (p *promConn) Read(ctx context.Context, req Request) ([]Reading, error) {
 		return nil, p.secrets.err(err)
 	}
 	switch x := v.(type) {
+	case nil:
+		return nil, errors.New("the server's answer held no result: is connectors' url a Prometheus server?")
 	case *model.Scalar:
 		f, err := number(float64(x.Value))
 		return []Reading{{Value: f, At: x.Timestamp.Time().UTC()}}, err

@@ -65,6 +65,27 @@ func checkSQL(t *testing.T, c Connector, sleep string) {
 	}
 }
 
+// checkReadOnly: queries that write fail on c and leave every row of
+// bookings in place, read normally or in a dry run (a sync's reads are the
+// same either way).
+func checkReadOnly(t *testing.T, c Connector, driver, dsn string, writes ...string) {
+	t.Helper()
+	for _, q := range writes {
+		if got, err := read(t, c, engine.Measure{Query: q}); err == nil {
+			t.Errorf("%s was read: %v", q, got)
+		}
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM bookings").Scan(&n); err != nil || n != len(bookingsRows) {
+		t.Errorf("bookings holds %d rows after the writes, want %d (%v)", n, len(bookingsRows), err)
+	}
+}
+
 const bookingsTable = "CREATE TABLE bookings (amount NUMERIC(12,2), booked_at TIMESTAMP, label VARCHAR(10))"
 
 var bookingsRows = []string{"INSERT INTO bookings VALUES (100, '2026-10-05 00:00:00', 'a')",
@@ -75,7 +96,11 @@ func TestPostgres(t *testing.T) {
 	dsn := fmt.Sprintf("postgres://okrmap:%s@%s/postgres?sslmode=disable", pw, addr)
 	execAll(t, "pgx", dsn, append([]string{bookingsTable}, bookingsRows...)...)
 	t.Setenv("OKRMAP_TEST_DSN", dsn)
-	checkSQL(t, open(t, Config{Type: "postgres", DSNEnv: "OKRMAP_TEST_DSN"}), "SELECT 1 FROM pg_sleep(5)")
+	pg := open(t, Config{Type: "postgres", DSNEnv: "OKRMAP_TEST_DSN"})
+	checkSQL(t, pg, "SELECT 1 FROM pg_sleep(5)")
+	checkReadOnly(t, pg, "pgx", dsn, "WITH d AS (DELETE FROM bookings RETURNING 1) SELECT count(*) AS value FROM d",
+		"DELETE FROM bookings RETURNING 1", "UPDATE bookings SET amount = 0 RETURNING amount",
+		"SELECT 1 AS value FROM (SELECT set_config('transaction_read_only', 'off', true)) x")
 
 	t.Setenv("OKRMAP_TEST_BAD_DSN", fmt.Sprintf("postgres://okrmap:Wrong-%s@%s/postgres?sslmode=disable", pw, addr))
 	_, err := read(t, open(t, Config{Type: "postgres", DSNEnv: "OKRMAP_TEST_BAD_DSN"}), engine.Measure{Query: "SELECT 1"})
@@ -97,6 +122,17 @@ func TestMariaDB(t *testing.T) {
 	execAll(t, "mysql", root+"crm", append([]string{bookingsTable}, bookingsRows...)...)
 	t.Setenv("OKRMAP_TEST_DSN", fmt.Sprintf("okrmap:My-Test-Secret@tcp(%s)/crm", addr))
 	checkSQL(t, open(t, Config{Type: "mysql", DSNEnv: "OKRMAP_TEST_DSN"}), "SELECT SLEEP(5)")
+	// Read-only without the grants: root may write, the read may not.
+	t.Setenv("OKRMAP_TEST_ROOT_DSN", root+"crm")
+	checkReadOnly(t, open(t, Config{Type: "mysql", DSNEnv: "OKRMAP_TEST_ROOT_DSN"}), "mysql", root+"crm",
+		"DELETE FROM bookings RETURNING amount", "DELETE FROM bookings", "UPDATE bookings SET amount = 0")
+	// The server stops a slow query itself, not only the client.
+	slow := open(t, Config{Type: "mysql", DSNEnv: "OKRMAP_TEST_ROOT_DSN"})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := slow.Read(ctx, Request{Measure: engine.Measure{Query: "SELECT SLEEP(30) AS value"}}); err == nil {
+		t.Error("a query past its timeout was read")
+	}
 
 	t.Setenv("OKRMAP_TEST_BAD_DSN", fmt.Sprintf("okrmap:Wrong-Secret@tcp(%s)/crm", addr))
 	_, err := read(t, open(t, Config{Type: "mysql", DSNEnv: "OKRMAP_TEST_BAD_DSN"}), engine.Measure{Query: "SELECT 1"})

@@ -8,8 +8,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
-	_ "github.com/go-sql-driver/mysql" // the mysql driver
+	"github.com/go-sql-driver/mysql"   // the mysql driver
 	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver
 	_ "github.com/mattn/go-sqlite3"    // the sqlite3 driver
 )
@@ -19,11 +21,19 @@ import (
 // name, else the first is the value and the second the time. Several rows
 // are a series. :period_start and :period_end are the current period's
 // bounds.
+//
+// A plan's query is untrusted: every read runs in a read-only transaction
+// with a statement timeout on the server, so a query that writes (a DELETE
+// in a WITH clause, a bare UPDATE) fails and changes nothing.
 type sqlConn struct {
 	name    string
 	typ     string
 	db      *sql.DB
 	secrets redactor
+	// mariaDB is 1 once a mysql connector's server is known to be
+	// MariaDB, 2 once known to be MySQL: they name the statement timeout
+	// differently.
+	mariaDB atomic.Int32
 }
 
 var drivers = map[string]string{"postgres": "pgx", "mysql": "mysql", "sqlite": "sqlite3"}
@@ -33,7 +43,7 @@ func openSQL(name string, c Config) (*sqlConn, error) {
 	var dsn string
 	if c.Type == "sqlite" && c.Path != "" {
 		// Read-only: a sync never writes to a source.
-		dsn = "file:" + url.PathEscape(c.Path) + "?mode=ro"
+		dsn = "file:" + url.PathEscape(c.Path) + "?mode=ro&_query_only=true"
 	} else {
 		var err error
 		if dsn, err = secret(fmt.Sprintf("connectors.%s.dsn", name), c.DSNEnv, c.DSNFile); err != nil {
@@ -42,6 +52,14 @@ func openSQL(name string, c Config) (*sqlConn, error) {
 		s.secrets.add(dsn)
 	}
 	switch c.Type {
+	case "sqlite":
+		if !strings.Contains(dsn, "_query_only=") {
+			sep := "?"
+			if strings.Contains(dsn, "?") {
+				sep = "&"
+			}
+			dsn += sep + "_query_only=true"
+		}
 	case "mysql":
 		dsn = withParam(dsn, "parseTime", "true")
 	case "postgres":
@@ -83,7 +101,15 @@ func (s *sqlConn) Read(ctx context.Context, req Request) ([]Reading, error) {
 		return nil, fmt.Errorf("measure.query is empty; write the SQL that returns the value")
 	}
 	q, args := bindPeriod(req.Measure.Query, s.typ, req)
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, s.secrets.err(err)
+	}
+	defer tx.Rollback() // a read commits nothing
+	if err := s.limit(ctx, tx); err != nil {
+		return nil, s.secrets.err(err)
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, s.secrets.err(err)
 	}
@@ -137,6 +163,40 @@ func (s *sqlConn) Read(ctx context.Context, req Request) ([]Reading, error) {
 		return nil, errors.New("the query returned no rows")
 	}
 	return out, nil
+}
+
+// defaultStatementTimeout bounds a query read without a deadline.
+const defaultStatementTimeout = 30 * time.Second
+
+// limit sets the server's statement timeout for the rest of tx to what is
+// left of ctx's deadline: a query that outlives its read stops on the
+// server too, not only in okrmap. SQLite stops with the context.
+func (s *sqlConn) limit(ctx context.Context, tx *sql.Tx) error {
+	d := defaultStatementTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		d = max(time.Until(dl), time.Millisecond)
+	}
+	ms := d.Milliseconds() + 1
+	switch s.typ {
+	case "postgres":
+		_, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", ms))
+		return err
+	case "mysql":
+		if s.mariaDB.Load() != 2 {
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("SET SESSION max_statement_time = %.3f", float64(ms)/1000))
+			var my *mysql.MySQLError
+			if !errors.As(err, &my) || my.Number != 1193 { // 1193: unknown system variable, MySQL
+				if err == nil {
+					s.mariaDB.Store(1)
+				}
+				return err
+			}
+			s.mariaDB.Store(2)
+		}
+		_, err := tx.ExecContext(ctx, fmt.Sprintf("SET SESSION max_execution_time = %d", ms))
+		return err
+	}
+	return nil
 }
 
 // bindPeriod replaces :period_start and :period_end outside quoted text

@@ -40,6 +40,9 @@ func (s *Service) Apply(ctx context.Context, req ApplyRequest) (engine.Changes, 
 		if err != nil {
 			return nil, err
 		}
+		if err := s.checkSources(set); err != nil {
+			return nil, err
+		}
 		loaded = set
 		ph.next("validate and store")
 		return set.Plan, nil
@@ -59,7 +62,7 @@ func (s *Service) Apply(ctx context.Context, req ApplyRequest) (engine.Changes, 
 // without a database; it returns how many entities they declare.
 func (s *Service) Validate(files ...string) (int, error) {
 	ph := s.phases("validate", "load")
-	set, err := loadValid(ph, files, nil)
+	set, err := s.loadValid(ph, files, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -69,10 +72,11 @@ func (s *Service) Validate(files ...string) (int, error) {
 	return n, nil
 }
 
-// loadValid reads plan files and validates them as a whole, in ph's load
-// and validate phases. meanwhile, when set, is called with the files'
+// loadValid reads plan files and validates them as a whole, and their
+// measures against the configured connectors, in ph's load and validate
+// phases. meanwhile, when set, is called with the files'
 // entities before they are validated, to start work beside validation.
-func loadValid(ph *phases, files []string, meanwhile func(*plan.Set)) (*plan.Set, error) {
+func (s *Service) loadValid(ph *phases, files []string, meanwhile func(*plan.Set)) (*plan.Set, error) {
 	set, err := plan.Load(files...)
 	if err != nil {
 		return nil, err
@@ -82,6 +86,9 @@ func loadValid(ph *phases, files []string, meanwhile func(*plan.Set)) (*plan.Set
 	}
 	ph.next("validate")
 	if err := set.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.checkSources(set); err != nil {
 		return nil, err
 	}
 	return set, nil

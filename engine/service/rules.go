@@ -147,7 +147,7 @@ func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error
 	// graph is dropped if validation fails.
 	today := s.Today(req.Today)
 	resolved := make(chan *resolve.Graph, 1)
-	set, err := loadValid(ph, req.Files, func(set *plan.Set) {
+	set, err := s.loadValid(ph, req.Files, func(set *plan.Set) {
 		go func() { resolved <- resolve.Resolve(resolve.Input{Plan: set.Plan, Today: today}) }()
 	})
 	if err != nil {

@@ -116,11 +116,11 @@ func (s *Service) dueKPIs(snap *engine.Snapshot, req SyncRequest, now time.Time)
 		if k.Measure == nil || len(req.Connectors) > 0 && !slices.Contains(req.Connectors, k.Measure.From) {
 			continue
 		}
-		if len(asked) > 0 {
+		if len(req.KPIs) > 0 {
 			if !asked[k.Key] {
 				continue
 			}
-			delete(asked, k.Key)
+			delete(asked, k.Key) // found; what is left is missing
 		} else if !due(k, snap.Latest, now) {
 			res.Items = append(res.Items, SyncItem{KPI: k.Key, Connector: k.Measure.From, Status: "skipped"})
 			continue

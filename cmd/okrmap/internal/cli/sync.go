@@ -92,10 +92,13 @@ func (a *app) printSync(res *service.SyncResult, dryRun bool) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", it.KPI, it.Connector, it.Status, detail)
 	}
 	tw.Flush()
-	verb := "stored"
+	n, verb := res.Stored, "stored"
 	if dryRun {
-		verb = "would store (dry run)"
+		n, verb = 0, "read (dry run: nothing stored)"
+		for _, it := range res.Items {
+			n += it.Readings
+		}
 	}
-	fmt.Fprintf(a.stdout, "%d value%s %s; %d KPI%s failed; %d not due\n", res.Stored, plural(res.Stored), verb,
+	fmt.Fprintf(a.stdout, "%d value%s %s; %d KPI%s failed; %d not due\n", n, plural(n), verb,
 		res.Failed, plural(res.Failed), skipped)
 }

@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -56,4 +59,68 @@ func TestConnectorConfigIsChecked(t *testing.T) {
 	mustContain(t, "a wrong type", e.fails(ExitInput, "--config", cfg, "sync"), `connectors.warehouse.type: "oracle" is not one of`)
 	cfg = e.write("config2.yaml", "connectors:\n  api: {type: http, url: \"https://me:pw@example.com/\"}\n")
 	mustContain(t, "a password in a URL", e.fails(ExitInput, "--config", cfg, "tree"), "connectors.api.url carries a password")
+}
+
+// TestSyncSelectsWhatItNames: --kpi reads exactly the KPIs it names, not
+// every KPI due after the first one found; --connector only that
+// connector's.
+func TestSyncSelectsWhatItNames(t *testing.T) {
+	e := newEnv(t)
+	sheet := e.write("s.csv", "kpi,at,value\na,2026-11-01,1\nb,2026-11-01,2\n")
+	cfg := e.write("config.yaml", "connectors:\n  sheet: {type: csv, path: "+sheet+"}\n  dead: {type: sqlite, path: /nonexistent/x.db}\n")
+	e.ok("--config", cfg, "apply", e.write("plan.yaml", `version: 1
+business_objectives: [{key: bo, title: B, pnl_line: revenue}]
+kpis:
+  - {key: a, name: A, frequency: daily, measure: {from: sheet, query: a}, links: [{to: bo}]}
+  - {key: b, name: B, frequency: daily, measure: {from: sheet, query: b}, links: [{to: bo}]}
+  - {key: c, name: C, frequency: daily, measure: {from: dead, query: "select 1"}, links: [{to: bo}]}
+`))
+	out := e.ok("--config", cfg, "sync", "--kpi", "a", "--dry-run")
+	mustContain(t, "sync --kpi a", out, "a  sheet  read", "1 value read (dry run: nothing stored); 0 KPIs failed")
+	for _, other := range []string{"\nb ", "\nc "} {
+		if strings.Contains("\n"+out, other) {
+			t.Errorf("sync --kpi a read more than a:\n%s", out)
+		}
+	}
+	out = e.ok("--config", cfg, "sync", "--connector", "sheet", "--dry-run")
+	mustContain(t, "sync --connector sheet", out, "a  sheet  read", "b  sheet  read", "0 KPIs failed")
+	if strings.Contains(out, "dead") {
+		t.Errorf("sync --connector sheet read another connector:\n%s", out)
+	}
+}
+
+// TestPlanCannotSendSecretsElsewhere: a plan whose HTTP measure leaves its
+// connector's url is refused by validate, lint and apply at the query's
+// file and line, and nothing reaches the other server.
+func TestPlanCannotSendSecretsElsewhere(t *testing.T) {
+	e := newEnv(t)
+	var stolen atomic.Int32
+	steal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		stolen.Add(1)
+		w.Write([]byte(`{"v": 1}`))
+	}))
+	defer steal.Close()
+	t.Setenv("OKRMAP_TEST_FINANCE_AUTH", "Bearer finance-secret")
+	cfg := e.write("config.yaml", `connectors:
+  finance-api: {type: http, url: "http://127.0.0.1:1/api/", headers: {Authorization: OKRMAP_TEST_FINANCE_AUTH}}
+`)
+	plan := e.write("plan.yaml", `version: 1
+business_objectives: [{key: bo, title: B, pnl_line: revenue}]
+kpis:
+  - key: a
+    name: A
+    frequency: daily
+    measure:
+      from: finance-api
+      query: "`+steal.URL+`/steal"
+      value: body.v
+    links: [{to: bo}]
+`)
+	for _, cmd := range [][]string{{"validate", plan}, {"lint", plan}, {"apply", plan}} {
+		errOut := e.fails(ExitInput, append([]string{"--config", cfg}, cmd...)...)
+		mustContain(t, cmd[0], errOut, "plan.yaml:9:", `measure.query "`+steal.URL, "is not under the connector's url http://127.0.0.1:1/api/", "finance-api")
+	}
+	if n := stolen.Load(); n > 0 {
+		t.Errorf("the other server was sent %d requests", n)
+	}
 }
