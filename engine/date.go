@@ -66,3 +66,20 @@ func (d *Date) UnmarshalText(b []byte) error {
 	*d = v
 	return nil
 }
+
+// earliestObserved is the earliest time a check-in or measurement may say
+// it was observed.
+var earliestObserved = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// CheckObserved refuses a time given for a check-in or measurement that
+// cannot be when a value was observed: before 1900, such as the
+// 0001-01-01T00:00:00Z that .NET's DateTime.MinValue exports for "none".
+// Such a time is never replaced by another (the zero time.Time means
+// "now" only when no time was given at all).
+func CheckObserved(t time.Time) error {
+	if t.Before(earliestObserved) {
+		return Errorf(EINVALID, "%s is before 1900: a placeholder for no time (such as .NET's DateTime.MinValue), not when a value was observed; give the real time, or leave the time out for now",
+			t.UTC().Format(time.RFC3339))
+	}
+	return nil
+}

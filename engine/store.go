@@ -108,6 +108,9 @@ type Batch struct {
 	// the key is stored with RequestHash in the same transaction.
 	IdempotencyKey string
 	RequestHash    string
+	// IdempotencyOwner is who sent the key (a token's name): keys are kept
+	// per owner, so one caller cannot block another's by guessing keys.
+	IdempotencyOwner string
 	// Syncs replace the stored sync status of their KPIs.
 	Syncs []SyncStatus
 }

@@ -246,13 +246,22 @@ func number(v any) (float64, error) {
 }
 
 // when turns a time read from a source into a time.Time: a time, an RFC
-// 3339 string or a date, or Unix seconds.
+// 3339 string or a date, or Unix seconds. A placeholder such as
+// 0001-01-01 is refused, never taken for the time of the read.
 func when(v any) (time.Time, error) {
+	t, err := parseWhen(v)
+	if err != nil {
+		return t, err
+	}
+	return t, engine.CheckObserved(t)
+}
+
+func parseWhen(v any) (time.Time, error) {
 	switch x := v.(type) {
 	case time.Time:
 		return x, nil
 	case []byte:
-		return when(string(x))
+		return parseWhen(string(x))
 	case string:
 		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
 			return t, nil

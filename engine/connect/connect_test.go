@@ -72,6 +72,7 @@ func TestSQLiteReads(t *testing.T) {
 		{"a null", "SELECT sum(amount) FROM bookings WHERE 0", nil, "row 1, column sum(amount): the value is null"},
 		{"a wrong type", "SELECT label FROM bookings", nil, `row 1, column label: the value "a" is not a number`},
 		{"a wrong time", "SELECT amount, label FROM bookings", nil, `row 1, column label: the time "a" is neither RFC 3339 nor a date`},
+		{"a placeholder time", "SELECT 1 AS value, '0001-01-01T00:00:00Z' AS at", nil, "row 1, column at: 0001-01-01T00:00:00Z is before 1900"},
 		{"a query error", "SELECT nope FROM bookings", nil, "no such column: nope"},
 		{"no query", " ", nil, "measure.query is empty"},
 	}
@@ -211,8 +212,25 @@ func TestCSVReads(t *testing.T) {
 	}
 	bad := filepath.Join(dir, "bad.csv")
 	os.WriteFile(bad, []byte("kpi,at,value\nleads,someday,1\n"), 0o644)
-	if _, err := read(t, open(t, Config{Type: "csv", Path: bad}), engine.Measure{}); err == nil || !strings.Contains(err.Error(), "bad.csv:2:") {
+	if _, err := read(t, open(t, Config{Type: "csv", Path: bad}), engine.Measure{Query: "leads"}); err == nil || !strings.Contains(err.Error(), "bad.csv:2:") {
 		t.Errorf("a bad row: %v", err)
+	}
+	// A bad cell fails its own KPI only, named with file:line:column.
+	mixed := filepath.Join(dir, "mixed.csv")
+	os.WriteFile(mixed, []byte("kpi,at,value\nmqls,2026-11-01,10\nsqls,2026-11-01,abc\nmqls,2026-11-08,12\n"), 0o644)
+	m := open(t, Config{Type: "csv", Path: mixed})
+	if got, err := read(t, m, engine.Measure{Query: "mqls"}); err != nil || len(got) != 2 {
+		t.Errorf("the good KPI of a sheet with a bad row: %v %v", got, err)
+	}
+	if _, err := read(t, m, engine.Measure{Query: "sqls"}); err == nil || !strings.Contains(err.Error(), `mixed.csv:3:17: sqls: value "abc" is not a finite number`) {
+		t.Errorf("the bad KPI: %v", err)
+	}
+	// The file is not echoed: a header is quoted short and escaped.
+	passwd := filepath.Join(dir, "passwd")
+	os.WriteFile(passwd, []byte("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"), 0o644)
+	_, err = read(t, open(t, Config{Type: "csv", Path: passwd}), engine.Measure{Query: "root"})
+	if err == nil || strings.Contains(err.Error(), "/bin/bash") || strings.Contains(err.Error(), "daemon") {
+		t.Errorf("reading a file that is no CSV of measurements: %v", err)
 	}
 }
 

@@ -1,7 +1,6 @@
 package connect
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/csvimport"
 )
 
@@ -25,7 +25,8 @@ type csvConn struct {
 
 	once sync.Once
 	rows map[string][]Reading
-	err  error
+	bad  map[string]engine.Problems // the bad rows of each KPI
+	err  error                      // what fails every KPI of the file
 }
 
 func openCSV(name string, c Config) (*csvConn, error) {
@@ -35,13 +36,16 @@ func openCSV(name string, c Config) (*csvConn, error) {
 func (c *csvConn) Close() error { return nil }
 
 func (c *csvConn) Read(ctx context.Context, req Request) ([]Reading, error) {
-	c.once.Do(func() { c.rows, c.err = c.load(ctx) })
+	c.once.Do(func() { c.err = c.load(ctx) })
 	if c.err != nil {
 		return nil, c.err
 	}
 	key := req.Measure.Query
 	if key == "" {
 		key = req.KPI
+	}
+	if ps := c.bad[key]; len(ps) > 0 {
+		return nil, ps
 	}
 	rs := c.rows[key]
 	if len(rs) == 0 {
@@ -57,47 +61,40 @@ func (c *csvConn) source() string {
 	return c.cfg.URL
 }
 
-// load reads the whole file: every row checked, as okrmap import does.
-func (c *csvConn) load(ctx context.Context) (map[string][]Reading, error) {
+// load reads the whole file, every row checked as okrmap import does; a
+// bad row fails its own KPI only, unless it names none.
+func (c *csvConn) load(ctx context.Context) error {
 	var r io.Reader
 	if c.cfg.Path != "" {
 		if st, err := os.Stat(c.cfg.Path); err == nil && !st.Mode().IsRegular() {
-			return nil, fmt.Errorf("%s is not a regular file", c.cfg.Path)
+			return fmt.Errorf("%s is not a regular file", c.cfg.Path)
 		}
 		f, err := os.Open(c.cfg.Path)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		defer f.Close()
-		b, err := io.ReadAll(io.LimitReader(f, maxBody))
-		if err != nil {
-			return nil, err
-		}
-		r = bytes.NewReader(b)
+		r = io.LimitReader(f, maxBody)
 	} else {
 		h, err := openHTTP(c.name, c.cfg)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		c.secrets = h.secrets
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.base.String(), nil)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		req.Header = h.headers.Clone()
 		resp, err := h.client.Do(req)
 		if err != nil {
-			return nil, c.secrets.err(err)
+			return c.secrets.err(err)
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode/100 != 2 {
-			return nil, fmt.Errorf("%s answered %s", req.URL.Redacted(), resp.Status)
+			return fmt.Errorf("%s answered %s", req.URL.Redacted(), resp.Status)
 		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-		if err != nil {
-			return nil, c.secrets.err(err)
-		}
-		r = bytes.NewReader(b)
+		r = io.LimitReader(resp.Body, maxBody)
 	}
 	o := csvimport.Options{Headers: c.cfg.Columns}
 	switch {
@@ -106,13 +103,19 @@ func (c *csvConn) load(ctx context.Context) (map[string][]Reading, error) {
 	case c.cfg.Comma != "":
 		o.Comma = rune(c.cfg.Comma[0])
 	}
-	ms, err := csvimport.Read(c.source(), r, o)
+	ms, probs, err := csvimport.Rows(c.source(), r, o)
 	if err != nil {
-		return nil, err
+		return c.secrets.err(err)
 	}
-	out := map[string][]Reading{}
+	c.rows, c.bad = map[string][]Reading{}, map[string]engine.Problems{}
+	for _, p := range probs {
+		if p.Key == "" { // a row that names no KPI may have been any KPI's
+			return probs
+		}
+		c.bad[p.Key] = append(c.bad[p.Key], p)
+	}
 	for _, m := range ms {
-		out[m.KPI] = append(out[m.KPI], Reading{Value: m.Value, At: m.At})
+		c.rows[m.KPI] = append(c.rows[m.KPI], Reading{Value: m.Value, At: m.At})
 	}
-	return out, nil
+	return nil
 }

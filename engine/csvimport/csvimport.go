@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/okrmap/okrmap/engine"
 )
@@ -28,6 +29,15 @@ func Measurements(name string, r io.Reader, known func(kpi string) bool) ([]engi
 	return Read(name, r, Options{Known: known})
 }
 
+// Limits of what a file may hold, whoever wrote it.
+const (
+	// MaxLine bounds a line, in bytes: a longer one stops the read
+	// before it is held in memory.
+	MaxLine = 1 << 20
+	// MaxProblems bounds the problems reported for one file.
+	MaxProblems = 100
+)
+
 // Options shape how Read reads a file.
 type Options struct {
 	// Known, when not nil, says whether a KPI key exists.
@@ -38,29 +48,59 @@ type Options struct {
 	// value, author, note), for files exported with other headers. With
 	// Headers set, other columns are ignored.
 	Headers map[string]string
+	// MaxText bounds a cell, in bytes; engine.MaxText when zero.
+	MaxText int
 }
 
-// Read is Measurements with options.
+// Read is Measurements with options: every row or none.
 func Read(name string, r io.Reader, o Options) ([]engine.Measurement, error) {
+	ms, probs, err := Rows(name, r, o)
+	if err != nil {
+		return nil, err
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return ms, nil
+}
+
+// Rows reads like Read but keeps the good rows: it returns the
+// measurements of the rows without problems and a problem for each bad
+// row, its Key the row's KPI when the row names one. err is what makes the
+// whole file unreadable: its header, a line over MaxLine, a read error.
+func Rows(name string, r io.Reader, o Options) ([]engine.Measurement, engine.Problems, error) {
 	known := o.Known
-	cr := csv.NewReader(r)
+	maxText := o.MaxText
+	if maxText <= 0 {
+		maxText = engine.MaxText
+	}
+	lines := &lineCap{r: r, line: 1}
+	cr := csv.NewReader(lines)
 	if o.Comma != 0 {
 		cr.Comma = o.Comma
 	}
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
+	cr.ReuseRecord = true
 	var probs engine.Problems
-	bad := func(line, col int, format string, args ...any) {
-		probs = append(probs, engine.Problem{File: name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)})
+	more := 0 // problems past MaxProblems
+	bad := func(line, col int, key, format string, args ...any) {
+		if len(probs) == MaxProblems {
+			more++
+			return
+		}
+		probs = append(probs, engine.Problem{File: name, Line: line, Column: col, Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, engine.Problems{{File: name, Msg: "the file is empty; it needs a header row: kpi,at,value"}}
+		return nil, nil, engine.Problems{{File: name, Msg: "the file is empty; it needs a header row: kpi,at,value"}}
 	}
 	if err != nil {
-		return nil, csvProblem(name, err)
+		return nil, nil, csvProblem(name, err)
 	}
+	header = slices.Clone(header)
 	col := map[string]int{}
+	var unknown engine.Problems
 	rename := map[string]string{} // a file's header -> the column it is
 	for c, h := range o.Headers {
 		rename[strings.ToLower(strings.TrimSpace(h))] = c
@@ -75,25 +115,35 @@ func Read(name string, r io.Reader, o Options) ([]engine.Measurement, error) {
 			h = c
 		}
 		if !slices.Contains(Columns, h) {
-			bad(1, i+1, "unknown column %q; use %s", h, strings.Join(Columns, ", "))
+			unknown = append(unknown, engine.Problem{File: name, Line: 1, Column: i + 1,
+				Msg: fmt.Sprintf("unknown column %s; use %s", Excerpt(h), strings.Join(Columns, ", "))})
 			continue
 		}
 		if _, dup := col[h]; dup {
-			bad(1, i+1, "column %q appears twice", h)
+			bad(1, i+1, "", "column %q appears twice", h)
 		}
 		col[h] = i
+	}
+	if len(col) == 0 && o.Headers == nil {
+		// Not a header at all: the file is something else, not to be
+		// echoed.
+		return nil, nil, engine.Problems{{File: name, Line: 1,
+			Msg: "the first line names none of the columns kpi, at and value: is this a CSV of measurements?"}}
+	}
+	for _, p := range unknown {
+		bad(p.Line, p.Column, "", "%s", p.Msg)
 	}
 	for _, req := range Columns[:3] {
 		if _, ok := col[req]; !ok {
 			if h, ok := o.Headers[req]; ok {
-				bad(1, 0, "missing column %q (read as %s)", h, req)
+				bad(1, 0, "", "missing column %s (read as %s)", Excerpt(h), req)
 				continue
 			}
-			bad(1, 0, "missing column %q; the header needs kpi, at and value", req)
+			bad(1, 0, "", "missing column %q; the header needs kpi, at and value", req)
 		}
 	}
 	if len(probs) > 0 {
-		return nil, probs
+		return nil, nil, probs
 	}
 	var out []engine.Measurement
 	for {
@@ -104,9 +154,10 @@ func Read(name string, r io.Reader, o Options) ([]engine.Measurement, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
-				return nil, csvProblem(name, err)
+				return nil, nil, csvProblem(name, err)
 			}
-			probs = append(probs, csvProblem(name, err)...)
+			p := csvProblem(name, err)[0]
+			bad(p.Line, p.Column, "", "%s", p.Msg)
 			continue
 		}
 		line, _ := cr.FieldPos(0)
@@ -122,28 +173,84 @@ func Read(name string, r io.Reader, o Options) ([]engine.Measurement, error) {
 		m := engine.Measurement{}
 		var c int
 		m.KPI, c = field("kpi")
+		n := len(probs) + more
+		key := ""
 		switch {
 		case m.KPI == "":
-			bad(line, c, "kpi is empty")
+			bad(line, c, "", "kpi is empty")
+		case len(m.KPI) > maxText || !utf8.ValidString(m.KPI):
+			bad(line, c, "", "kpi %s is not a KPI key", Excerpt(m.KPI))
 		case known != nil && !known(m.KPI):
-			bad(line, c, "no KPI %q in the database; apply a plan that declares it, or fix the key", m.KPI)
+			bad(line, c, "", "no KPI %s in the database; apply a plan that declares it, or fix the key", Excerpt(m.KPI))
+		default:
+			key = m.KPI
+		}
+		if len(rec) > len(header) {
+			_, c := cr.FieldPos(len(header))
+			bad(line, c, key, "the row has %d fields, the header %d; quote a value that holds the separator", len(rec), len(header))
+		}
+		for i, v := range rec {
+			if len(v) > maxText {
+				_, c := cr.FieldPos(i)
+				bad(line, c, key, "the cell is %d bytes long; okrmap keeps text under %d bytes", len(v), maxText)
+			}
 		}
 		at, c := field("at")
 		if m.At, err = ParseTime(at); err != nil {
-			bad(line, c, "%v", err)
+			bad(line, c, key, "%v", err)
 		}
 		v, c := field("value")
 		if m.Value, err = strconv.ParseFloat(v, 64); err != nil || v == "" || math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {
-			bad(line, c, "value %q is not a finite number", v)
+			bad(line, c, key, "value %s is not a finite number", Excerpt(v))
 		}
 		m.Author, _ = field("author")
 		m.Note, _ = field("note")
-		out = append(out, m)
+		if len(probs)+more == n {
+			out = append(out, m)
+		}
 	}
-	if len(probs) > 0 {
-		return nil, probs
+	if more > 0 {
+		probs = append(probs, engine.Problem{File: name, Msg: fmt.Sprintf("and %d more problems; fix these first", more)})
 	}
-	return out, nil
+	return out, probs, nil
+}
+
+// Excerpt is s quoted for a message: at most 40 runes of it, escaped, so
+// what a file holds is never echoed at length or raw.
+func Excerpt(s string) string {
+	const n = 40
+	cut := false
+	if utf8.RuneCountInString(s) > n {
+		s, cut = string([]rune(s)[:n]), true
+	}
+	q := strconv.QuoteToASCII(s)
+	if cut {
+		q += "..."
+	}
+	return q
+}
+
+// lineCap passes a reader through, failing once a line grows past
+// MaxLine bytes, and counts lines for the error.
+type lineCap struct {
+	r    io.Reader
+	line int // the line being read, 1-based
+	n    int // bytes of it so far
+}
+
+func (l *lineCap) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\n' {
+			l.line++
+			l.n = 0
+			continue
+		}
+		if l.n++; l.n > MaxLine {
+			return i, fmt.Errorf("line %d is longer than %d MiB: is this a CSV of measurements?", l.line, MaxLine>>20)
+		}
+	}
+	return n, err
 }
 
 func csvProblem(name string, err error) engine.Problems {
@@ -154,14 +261,20 @@ func csvProblem(name string, err error) engine.Problems {
 	return engine.Problems{{File: name, Msg: "cannot read CSV: " + err.Error()}}
 }
 
-// ParseTime reads an RFC 3339 time or a YYYY-MM-DD date (midnight UTC).
+// ParseTime reads an RFC 3339 time or a YYYY-MM-DD date (midnight UTC) at
+// which a value was observed; a placeholder such as 0001-01-01 is refused
+// (see engine.CheckObserved).
 func ParseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	d, err := engine.ParseDate(s)
+	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("at %q is neither a date (2026-11-20) nor an RFC 3339 time (2026-11-20T09:00:00Z)", s)
+		d, derr := engine.ParseDate(s)
+		if derr != nil {
+			return time.Time{}, fmt.Errorf("at %s is neither a date (2026-11-20) nor an RFC 3339 time (2026-11-20T09:00:00Z)", Excerpt(s))
+		}
+		t = d.Time()
 	}
-	return d.Time(), nil
+	if err := engine.CheckObserved(t); err != nil {
+		return time.Time{}, fmt.Errorf("at: %w", err)
+	}
+	return t, nil
 }

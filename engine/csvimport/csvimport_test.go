@@ -2,6 +2,7 @@ package csvimport
 
 import (
 	"errors"
+	"io"
 	"os"
 	"reflect"
 	"strings"
@@ -40,10 +41,13 @@ func TestMeasurementsErrors(t *testing.T) {
 			`m.csv:1: missing column "at"; the header needs kpi, at and value`}},
 		{"every bad row", "kpi,at,value\nnrr,2026-11-01,1\nnope,2026-11-01,2\nnrr,yesterday,3\ncac,2026-11-01,lots\n,2026-11-01,4\n", []string{
 			`m.csv:3:1: no KPI "nope" in the database; apply a plan that declares it, or fix the key`,
-			`m.csv:4:5: at "yesterday" is neither a date (2026-11-20) nor an RFC 3339 time (2026-11-20T09:00:00Z)`,
-			`m.csv:5:16: value "lots" is not a finite number`,
+			`m.csv:4:5: nrr: at "yesterday" is neither a date (2026-11-20) nor an RFC 3339 time (2026-11-20T09:00:00Z)`,
+			`m.csv:5:16: cac: value "lots" is not a finite number`,
 			`m.csv:6:1: kpi is empty`}},
-		{"short row", "kpi,at,value\nnrr,2026-11-01\n", []string{`m.csv:2: value "" is not a finite number`}},
+		{"short row", "kpi,at,value\nnrr,2026-11-01\n", []string{`m.csv:2: nrr: value "" is not a finite number`}},
+		{"an extra field", "kpi,at,value\nnrr,2026-11-01,1,5\n", []string{`m.csv:2:18: nrr: the row has 4 fields, the header 3; quote a value that holds the separator`}},
+		{"a placeholder time", "kpi,at,value\nnrr,0001-01-01T00:00:00Z,1\n", []string{`m.csv:2:5: nrr: at: 0001-01-01T00:00:00Z is before 1900: a placeholder for no time (such as .NET's DateTime.MinValue), not when a value was observed; give the real time, or leave the time out for now`}},
+		{"a long unknown column", "kpi,at,value,root:x:0:0:root:/root:/bin/bash\x1b[31m and more and more\n", []string{`m.csv:1:4: unknown column "root:x:0:0:root:/root:/bin/bash\x1b[31m and"...; use kpi, at, value, author, note`}},
 		{"broken quoting", "kpi,at,value\nnrr,\"2026-11-01,1\n", []string{`m.csv:2:19: not valid CSV: extraneous or missing " in quoted-field`}},
 	}
 	for _, tt := range tests {
@@ -107,5 +111,52 @@ func TestNonFiniteValues(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "is not a finite number") {
 			t.Errorf("value %s: %v", v, err)
 		}
+	}
+}
+
+// TestHostileFiles: a huge cell, a line of NUL bytes and a huge value are
+// refused with their line, without holding them whole, and echoed at most
+// as a short escaped excerpt.
+func TestHostileFiles(t *testing.T) {
+	big := strings.Repeat("9", engine.MaxText+1)
+	for _, tc := range []struct {
+		name string
+		in   io.Reader
+		want string
+	}{
+		{"a cell over plan.max_text", strings.NewReader("kpi,at,value,note\nnrr,2026-11-01,1," + big + "\n"),
+			"m.csv:2:18: nrr: the cell is 65537 bytes long"},
+		{"a value over plan.max_text", strings.NewReader("kpi,at,value\nnrr,2026-11-01," + big + "\n"),
+			`value "9999999999999999999999999999999999999999"... is not a finite number`},
+		{"a line of 100 MB", io.MultiReader(strings.NewReader("kpi,at,value\nnrr,2026-11-01,"), zeros(100<<20)),
+			"line 2 is longer than 1 MiB"},
+	} {
+		_, err := Measurements("m.csv", tc.in, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+			continue
+		}
+		if len(err.Error()) > 1000 {
+			t.Errorf("%s: the error is %d bytes long", tc.name, len(err.Error()))
+		}
+	}
+}
+
+// zeros is n NUL bytes, made as they are read.
+func zeros(n int64) io.Reader { return io.LimitReader(nulls{}, n) }
+
+type nulls struct{}
+
+func (nulls) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// TestRowsKeepsGoodRows: Rows returns the good rows beside the bad ones,
+// each bad one keyed by its KPI.
+func TestRowsKeepsGoodRows(t *testing.T) {
+	ms, probs, err := Rows("s.csv", strings.NewReader("kpi,at,value\nmqls,2026-11-01,10\nsqls,2026-11-01,abc\nmqls,2026-11-08,12\n"), Options{})
+	if err != nil || len(ms) != 2 || ms[1].Value != 12 {
+		t.Fatalf("rows %v, %v", ms, err)
+	}
+	if len(probs) != 1 || probs[0].Key != "sqls" || probs[0].String() != `s.csv:3:17: sqls: value "abc" is not a finite number` {
+		t.Errorf("problems %q", probs)
 	}
 }

@@ -612,7 +612,7 @@ func checkInBatch(c engine.CheckIn, idem, author string) engine.Batch {
 		}
 		sum := sha256.Sum256([]byte(strings.Join([]string{"dashboard-checkin", author, c.KeyResult,
 			strconv.FormatFloat(c.Value, 'g', -1, 64), conf, c.Note}, "\x00")))
-		b.IdempotencyKey, b.RequestHash = "dashboard:"+idem, hex.EncodeToString(sum[:])
+		b.IdempotencyKey, b.RequestHash, b.IdempotencyOwner = "dashboard:"+idem, hex.EncodeToString(sum[:]), author
 	}
 	return b
 }

@@ -14,6 +14,9 @@ import (
 	"slices"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/service"
 )
@@ -205,11 +208,12 @@ func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error 
 	return decodeJSON(http.MaxBytesReader(w, r.Body, limit), v)
 }
 
-// decodeJSON decodes one JSON value strictly; see readJSON.
+// decodeJSON decodes one JSON value strictly; see readJSON. Duplicate
+// keys, unknown fields and invalid UTF-8 are refused, and names match
+// exactly.
 func decodeJSON(body io.Reader, v any) error {
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	dec := jsontext.NewDecoder(body)
+	if err := jsonv2.UnmarshalDecode(dec, v, jsonv2.RejectUnknownMembers(true)); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return err
@@ -219,7 +223,7 @@ func decodeJSON(body io.Reader, v any) error {
 		}
 		return badRequest("the request body is not valid JSON for this route: %v", err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return err

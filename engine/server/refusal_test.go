@@ -204,3 +204,57 @@ func TestAnonymousRead(t *testing.T) {
 	a.want(200, "GET", "/api/v1/entities/kpis", "", nil, nil)
 	a.want(403, "POST", "/api/v1/audits", "", map[string]any{}, nil)
 }
+
+// TestRecordNeedsValues: a check-in or measurement without a value, or
+// with a placeholder time, is refused naming the item and field, never
+// stored as 0 or now; duplicate keys are refused like unknown fields.
+func TestRecordNeedsValues(t *testing.T) {
+	a := newAPI(t, Defaults(), service.Options{})
+	admin := a.token("admin")
+	a.want(200, "POST", "/api/v1/plans", admin, examplePlan(t), nil)
+	before := revision(t, a)
+	bad, inv := "X-Test", "invalid-request"
+	for _, tc := range []struct {
+		path, body, want string
+	}{
+		{"/api/v1/measurements", `{"measurements":[{"kpi":"sqls","value":1},{"kpi":"sqls"}]}`, "measurements[1].value is required"},
+		{"/api/v1/measurements", `{"measurements":[{"kpi":"sqls","value":null}]}`, "measurements[0].value is required"},
+		{"/api/v1/checkins", `{"checkins":[{"key_result":"sme-sqls"}]}`, "checkins[0].value is required"},
+		{"/api/v1/checkins", `{"checkins":[{"key_result":"sme-sqls","value":null,"confidence":0.5}]}`, "checkins[0].value is required"},
+		{"/api/v1/measurements", `{"measurements":[{"kpi":"sqls","value":1,"at":"0001-01-01T00:00:00Z"}]}`, "measurements[0].at: 0001-01-01T00:00:00Z is before 1900"},
+	} {
+		var p Problem
+		a.want(422, "POST", tc.path, admin, []byte(tc.body), &p, bad, inv)
+		if !strings.Contains(p.Detail, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.body, p.Detail, tc.want)
+		}
+	}
+	for _, body := range []string{
+		`{"measurements":[{"kpi":"sqls","value":1,"value":2}]}`,
+		`{"measurements":[{"kpi":"sqls","value":1}],"measurements":[{"kpi":"nps","value":2}]}`,
+		`{"measurements":[{"KPI":"sqls","value":1}]}`,
+	} {
+		a.want(400, "POST", "/api/v1/measurements", admin, []byte(body), nil, bad, inv)
+	}
+	if after := revision(t, a); after != before {
+		t.Errorf("refused requests wrote to the database: revision %d -> %d", before, after)
+	}
+}
+
+// TestIdempotencyKeysPerToken: a key one token used does not block
+// another token's request with the same key.
+func TestIdempotencyKeysPerToken(t *testing.T) {
+	a := newAPI(t, Defaults(), service.Options{})
+	admin := a.token("admin")
+	a.want(200, "POST", "/api/v1/plans", admin, examplePlan(t), nil)
+	one, two := a.token("write"), a.token("write")
+	key := []string{"Idempotency-Key", "warehouse-2026-11-20"}
+	a.want(201, "POST", "/api/v1/measurements", one, map[string]any{"measurements": []map[string]any{{"kpi": "sqls", "value": 1}}}, nil, key...)
+	var rec engine.Recorded
+	a.want(201, "POST", "/api/v1/measurements", two, map[string]any{"measurements": []map[string]any{{"kpi": "sqls", "value": 2}}}, &rec, key...)
+	if rec.Stored != 1 || rec.Replayed {
+		t.Errorf("the second token's request: %+v", rec)
+	}
+	// The same token reusing its key for another request still conflicts.
+	a.want(409, "POST", "/api/v1/measurements", two, map[string]any{"measurements": []map[string]any{{"kpi": "sqls", "value": 3}}}, nil, key...)
+}

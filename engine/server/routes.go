@@ -264,24 +264,41 @@ func (s *Server) applyPlan(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, r, http.StatusOK, applyResponse{DryRun: req.DryRun, Changed: cs.Changed(), Changes: cs})
 }
 
+// checkInItem and measurementItem are what a client sends; value is
+// required (a missing one is not 0), at optional (now when left out).
 type checkInItem struct {
-	KeyResult  string    `json:"key_result"`
-	Value      float64   `json:"value"`
-	Confidence *float64  `json:"confidence,omitempty"`
-	Note       string    `json:"note,omitempty"`
-	At         time.Time `json:"at,omitzero"`
+	KeyResult  string     `json:"key_result"`
+	Value      *float64   `json:"value"`
+	Confidence *float64   `json:"confidence,omitempty"`
+	Note       string     `json:"note,omitempty"`
+	At         *time.Time `json:"at,omitempty"`
 }
 
 type measurementItem struct {
-	KPI   string    `json:"kpi"`
-	Value float64   `json:"value"`
-	Note  string    `json:"note,omitempty"`
-	At    time.Time `json:"at,omitzero"`
+	KPI   string     `json:"kpi"`
+	Value *float64   `json:"value"`
+	Note  string     `json:"note,omitempty"`
+	At    *time.Time `json:"at,omitempty"`
 }
 
 type recordRequest struct {
 	CheckIns     []checkInItem     `json:"checkins,omitempty"`
 	Measurements []measurementItem `json:"measurements,omitempty"`
+}
+
+// item checks the value and time of the i-th item of list: a value is
+// required, and a time, when given, must be one a value was observed at.
+func item(list string, i int, value *float64, at *time.Time) (float64, time.Time, error) {
+	if value == nil {
+		return 0, time.Time{}, engine.Errorf(engine.EINVALID, "%s[%d].value is required: send the number observed (null or a missing value is not 0)", list, i)
+	}
+	if at == nil {
+		return *value, time.Time{}, nil
+	}
+	if err := engine.CheckObserved(*at); err != nil {
+		return 0, time.Time{}, engine.Errorf(engine.EINVALID, "%s[%d].at: %v", list, i, err)
+	}
+	return *value, *at, nil
 }
 
 // record stores a batch of check-ins (POST /checkins) or measurements (POST
@@ -303,15 +320,23 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) error {
 		if len(req.Measurements) > 0 || len(req.CheckIns) == 0 {
 			return badRequest("send {\"checkins\": [...]} with at least one check-in")
 		}
-		for _, c := range req.CheckIns {
-			b.CheckIns = append(b.CheckIns, engine.CheckIn{KeyResult: c.KeyResult, Value: c.Value, Confidence: c.Confidence, Note: c.Note, At: c.At, Author: author})
+		for i, c := range req.CheckIns {
+			v, at, err := item("checkins", i, c.Value, c.At)
+			if err != nil {
+				return err
+			}
+			b.CheckIns = append(b.CheckIns, engine.CheckIn{KeyResult: c.KeyResult, Value: v, Confidence: c.Confidence, Note: c.Note, At: at, Author: author})
 		}
 	} else {
 		if len(req.CheckIns) > 0 || len(req.Measurements) == 0 {
 			return badRequest("send {\"measurements\": [...]} with at least one measurement")
 		}
-		for _, m := range req.Measurements {
-			b.Measurements = append(b.Measurements, engine.Measurement{KPI: m.KPI, Value: m.Value, Note: m.Note, At: m.At, Author: author})
+		for i, m := range req.Measurements {
+			v, at, err := item("measurements", i, m.Value, m.At)
+			if err != nil {
+				return err
+			}
+			b.Measurements = append(b.Measurements, engine.Measurement{KPI: m.KPI, Value: v, Note: m.Note, At: at, Author: author})
 		}
 	}
 	if n := len(b.CheckIns) + len(b.Measurements); n > s.cfg.MaxBatch {
@@ -322,7 +347,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) error {
 			return badRequest("Idempotency-Key is longer than 200 characters")
 		}
 		sum := sha256.Sum256(append([]byte(r.URL.Path+"\x00"+author+"\x00"), body...))
-		b.IdempotencyKey, b.RequestHash = key, hex.EncodeToString(sum[:])
+		b.IdempotencyKey, b.RequestHash, b.IdempotencyOwner = key, hex.EncodeToString(sum[:]), author
 	}
 	rec, err := s.svc.Record(r.Context(), b)
 	if err != nil {

@@ -55,8 +55,9 @@ func (db *DB) Record(ctx context.Context, b engine.Batch) (engine.Recorded, erro
 	}
 	err := db.write(ctx, func(tx *Tx) error {
 		if b.IdempotencyKey != "" {
+			key := b.IdempotencyOwner + "\n" + b.IdempotencyKey // a header value holds no newline
 			var hash string
-			err := tx.QueryRowContext(ctx, "SELECT request_hash FROM idempotency WHERE key = ?", b.IdempotencyKey).Scan(&hash)
+			err := tx.QueryRowContext(ctx, "SELECT request_hash FROM idempotency WHERE key = ?", key).Scan(&hash)
 			switch {
 			case err == nil && hash == b.RequestHash:
 				rec.Replayed = true
@@ -67,7 +68,7 @@ func (db *DB) Record(ctx context.Context, b engine.Batch) (engine.Recorded, erro
 				return fmt.Errorf("read idempotency key: %w", err)
 			}
 			if _, err := tx.ExecContext(ctx, "INSERT INTO idempotency (key, request_hash, stored, created_at) VALUES (?, ?, ?, ?)",
-				b.IdempotencyKey, b.RequestHash, len(b.CheckIns)+len(b.Measurements), now.UTC().Format(timeLayout)); err != nil {
+				key, b.RequestHash, len(b.CheckIns)+len(b.Measurements), now.UTC().Format(timeLayout)); err != nil {
 				return fmt.Errorf("store idempotency key: %w", err)
 			}
 		}

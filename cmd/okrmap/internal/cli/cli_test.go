@@ -224,7 +224,7 @@ func TestImportIsAllOrNothing(t *testing.T) {
 	if code != ExitInput {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	mustContain(t, "import errors", errOut, `-:3:1: no KPI "nope"`, `-:4:5: at "later"`, "2 problems found; nothing was changed")
+	mustContain(t, "import errors", errOut, `-:3:1: no KPI "nope"`, `-:4:5: nrr: at "later"`, "2 problems found; nothing was changed")
 	if out := e.ok("get", "measurements"); !strings.Contains(out, "(none)") {
 		t.Errorf("a failed import recorded measurements:\n%s", out)
 	}

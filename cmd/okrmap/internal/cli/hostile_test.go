@@ -47,3 +47,19 @@ func TestHostileCorpus(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaceholderTimesAreRefused: 0001-01-01T00:00:00Z (what .NET's
+// DateTime.MinValue exports) is refused by measure --at and import, never
+// stored as now; an extra field in a CSV row is refused with its line.
+func TestPlaceholderTimesAreRefused(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	mustContain(t, "measure --at", e.fails(ExitInput, "measure", "nrr", "--value", "1", "--at", "0001-01-01T00:00:00Z"), "0001-01-01T00:00:00Z is before 1900")
+	mustContain(t, "import", e.fails(ExitInput, "import", "measurements", e.write("m.csv", "kpi,at,value\nnrr,0001-01-01T00:00:00Z,1\n")),
+		"m.csv:2:5: nrr: at: 0001-01-01T00:00:00Z is before 1900")
+	mustContain(t, "import", e.fails(ExitInput, "import", "measurements", e.write("x.csv", "kpi,at,value\nnrr,2026-11-01,1,2\n")),
+		"x.csv:2:18: nrr: the row has 4 fields, the header 3")
+	if out, _, _ := e.run("", "get", "measurements", "nrr", "-o", "json"); strings.Contains(out, `"value"`) {
+		t.Errorf("a refused value was stored:\n%s", out)
+	}
+}
