@@ -18,8 +18,9 @@ import (
 
 // pluginSpec is how okrmap runs a pinned plugin.
 func (s *Service) pluginSpec(p host.Locked) host.Spec {
-	return host.Spec{Name: p.Name, Path: p.Path, SHA256: p.SHA256, Settings: s.opt.Plugins.Settings[p.Name],
-		Timeout: s.opt.Plugins.PluginTimeout(p.Name), Log: s.opt.Log}
+	return host.Spec{Name: p.Name, Path: p.Path, SHA256: p.SHA256, Settings: s.opt.Plugins.Settings[p.Name], Env: s.opt.Plugins.Env[p.Name],
+		MaxFindings: s.opt.Plugins.MaxFindings,
+		Timeout:     s.opt.Plugins.PluginTimeout(p.Name), Log: s.opt.Log}
 }
 
 // readLock reads the lock file and checks that it pins binaries in
@@ -63,19 +64,23 @@ func (s *Service) strayPluginSettings(l *host.Lock, dev ...string) error {
 		strings.Join(stray, ", "), known)
 }
 
-// packRulesInPluginSpace refuses pack rules named like a pinned plugin's
+// packRulesInPluginSpace refuses rules named like a pinned plugin's
 // rules, whose ids start with the plugin's name and '-': findings are
-// reported by rule id alone, so both would report under one id.
+// reported, diffed and waived by rule id alone, so both would report under
+// one id. A pack's rule is to be renamed; a plugin that takes the name
+// space of a built-in rule (a plugin named kpi) is.
 func packRulesInPluginSpace(rs *rules.Set, l *host.Lock) error {
 	for _, r := range rs.Rules {
-		if r.Pack == rules.Builtin {
-			continue
-		}
 		for _, p := range l.Plugins {
-			if strings.HasPrefix(r.ID, p.Name+"-") {
-				return engine.Errorf(engine.EINVALID, "rule %s of pack %s is named like the rules of plugin %s (%s-...), and findings are reported by rule id; rename the pack's rule",
-					r.ID, r.Pack, p.Name, p.Name)
+			if !strings.HasPrefix(r.ID, p.Name+"-") {
+				continue
 			}
+			if r.Pack == rules.Builtin {
+				return engine.Errorf(engine.EINVALID, "plugin %s: its rules (%s-...) would mix with okrmap's built-in rule %s in reports, diffs and waivers; rename the plugin (the name it describes and its binary %s<name>) and pin it again",
+					p.Name, p.Name, r.ID, host.Prefix)
+			}
+			return engine.Errorf(engine.EINVALID, "rule %s of pack %s is named like the rules of plugin %s (%s-...), and findings are reported by rule id; rename the pack's rule",
+				r.ID, r.Pack, p.Name, p.Name)
 		}
 	}
 	return nil
@@ -315,8 +320,16 @@ func (s *Service) PinPlugins(ctx context.Context, names []string) (*PinResult, e
 		s.opt.Log.Warn("replacing a damaged lock file", "err", err)
 		old = &host.Lock{}
 	}
-	pinned, err := host.Pin(ctx, paths, host.Spec{Timeout: s.opt.Plugins.Timeout, Log: s.opt.Log})
+	pinned, err := host.Pin(ctx, paths, host.Spec{Timeout: s.opt.Plugins.Timeout, Log: s.opt.Log}, s.opt.Plugins.Env)
 	if err != nil {
+		return nil, err
+	}
+	// The built-in rules count whether or not rules.builtin is on.
+	rs, err := s.ruleSet(true, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := packRulesInPluginSpace(rs, pinned); err != nil {
 		return nil, err
 	}
 	res.Lock, res.Changes = old.Update(pinned.Plugins, len(names) == 0)

@@ -15,8 +15,12 @@ import (
 // RuleSet compiles the built-in pack (unless configured off), the
 // configured packs and extra.
 func (s *Service) RuleSet(extra []string) (*rules.Set, error) {
+	return s.ruleSet(s.opt.Rules.Builtin, extra)
+}
+
+func (s *Service) ruleSet(builtin bool, extra []string) (*rules.Set, error) {
 	var packs []*rules.Pack
-	if s.opt.Rules.Builtin {
+	if builtin {
 		p, err := rules.LoadBuiltin()
 		if err != nil {
 			return nil, err

@@ -53,6 +53,12 @@ type Plugins struct {
 	Timeouts map[string]time.Duration `mapstructure:"timeouts"`
 	// Settings are passed to each plugin by name.
 	Settings map[string]map[string]string `mapstructure:"settings"`
+	// MaxFindings bounds the findings one plugin may return in a check;
+	// more fail the plugin (a plugin-failure finding, an incomplete run).
+	MaxFindings int `mapstructure:"max_findings"`
+	// Env names, by plugin name, the environment variables a plugin is
+	// passed beside host.BaseEnv; it sees no others.
+	Env map[string][]string `mapstructure:"env"`
 	// Dev are plugin binaries the command line's audit and lint run
 	// unpinned, for plugin development; the server never runs them.
 	Dev []string `mapstructure:"dev"`

@@ -35,7 +35,14 @@ type Spec struct {
 	SHA256   string            // hex; the binary must match it
 	Settings map[string]string // passed to Configure
 	Timeout  time.Duration     // for the whole run; default 30s
-	Log      *slog.Logger      // receives the plugin's log and stderr, named plugin.<name>; nil discards
+	// MaxFindings bounds the findings of one check; protocol.MaxFindings
+	// when zero. A check that returns more fails.
+	MaxFindings int
+	// Env names the environment variables passed to the plugin beside
+	// BaseEnv; it sees no others (not the database's DSN, not a
+	// connector's token).
+	Env []string
+	Log *slog.Logger // receives the plugin's log and stderr, named plugin.<name>; nil discards
 }
 
 // Result is what one plugin produced.
@@ -112,11 +119,13 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 	defer stdout.flush()
 	defer stderr.flush()
 	cmd := command(exe)
+	cmd.Env = Environ(s.Env)
 	defer killGroup(cmd) // after the client is killed: whatever the plugin started
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  protocol.Handshake,
 		VersionedPlugins: protocol.Sets(nil),
 		Cmd:              cmd,
+		SkipHostEnv:      true,
 		SecureConfig:     &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()},
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
@@ -142,6 +151,9 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 			if err != nil {
 				return nil, err
 			}
+			if c, ok := raw.(*protocol.Client); ok {
+				c.MaxFindings = s.MaxFindings
+			}
 			return fn(ctx, raw.(protocol.Impl))
 		}()
 		done <- outcome{res, err}
@@ -164,6 +176,24 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 	case <-ctx.Done():
 		return nil, timedOut()
 	}
+}
+
+// BaseEnv are the environment variables every plugin gets, when set:
+// what a program needs to find its tools, home, temporary files and
+// locale. go-plugin adds its own (the handshake cookie, PLUGIN_*).
+var BaseEnv = []string{"PATH", "HOME", "TMPDIR", "TMP", "TEMP", "LANG", "LANGUAGE", "TZ", "SYSTEMROOT"}
+
+// Environ is the environment a plugin starts with: BaseEnv, the LC_*
+// locale variables and extra, each as this process has it.
+func Environ(extra []string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if slices.Contains(BaseEnv, name) || strings.HasPrefix(name, "LC_") || slices.Contains(extra, name) {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // startError explains a failed start; a changed binary or a protocol
@@ -193,7 +223,8 @@ var validID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // ValidateDescription checks what a plugin says about itself: a name in
 // lowercase letters, digits, '-' and '_', and rules with unique ids that
 // start with that name and '-' (so they cannot clash with okrmap's rules
-// or another plugin's), a known severity and a known scope.
+// or another plugin's), a known severity and a known scope; and setting
+// keys in lower case.
 func ValidateDescription(d *pb.Description) error {
 	name := d.GetName()
 	if !validID.MatchString(name) {
@@ -213,6 +244,11 @@ func ValidateDescription(d *pb.Description) error {
 			return fmt.Errorf("describes rule %s with scope %q; use one of %s", id, r.GetScope(), strings.Join(Scopes, ", "))
 		}
 		seen[id] = true
+	}
+	for _, c := range d.GetConfig() {
+		if k := c.GetKey(); k != strings.ToLower(k) {
+			return fmt.Errorf("declares setting %q with capitals; okrmap reads configuration keys in lower case, so it could never be set: name it %q", k, strings.ToLower(k))
+		}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/plugins/host"
 	pb "github.com/okrmap/okrmap/plugins/proto/okrmap/plugin/v1"
+	"github.com/okrmap/okrmap/plugins/protocol"
 	"github.com/okrmap/okrmap/plugins/sdk/sdktest"
 )
 
@@ -39,7 +41,8 @@ func spec(t *testing.T, bin string) host.Spec {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return host.Spec{Name: filepath.Base(bin), Path: bin, SHA256: sum, Timeout: 20 * time.Second}
+	return host.Spec{Name: filepath.Base(bin), Path: bin, SHA256: sum, Timeout: 20 * time.Second,
+		Env: []string{"OKRMAP_TEST_FAULT", "OKRMAP_TEST_CHILD_PIDFILE"}}
 }
 
 func TestRunSaaSPlugin(t *testing.T) {
@@ -173,5 +176,69 @@ func TestValidateDescription(t *testing.T) {
 		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("%v: %v, want %q", tt.d, err, tt.want)
 		}
+	}
+}
+
+// TestPluginEnvironment: a plugin sees the minimal environment and the
+// variables its config names, none of okrmap's secrets.
+func TestPluginEnvironment(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "broken")
+	sdktest.BuildTo(t, "github.com/okrmap/okrmap/plugins/host/testdata/broken", bin)
+	t.Setenv("OKRMAP_TEST_FAULT", "env")
+	t.Setenv("WAREHOUSE_DSN", "postgres://okrmap:pw@db/warehouse")
+	t.Setenv("PGPASSWORD", "pw")
+	t.Setenv("FINANCE_API_AUTH", "Bearer secret")
+	t.Setenv("OKRMAP_TEST_PASSED", "yes")
+	t.Setenv("LC_ALL", "C")
+	s := spec(t, bin)
+	s.Env = []string{"OKRMAP_TEST_FAULT", "OKRMAP_TEST_PASSED"}
+	batches, keys := host.Batches(exampleGraph(t), nil)
+	res, err := host.Run(context.Background(), s, batches, keys)
+	if err != nil || len(res.Findings) != 1 {
+		t.Fatalf("run: %v %v", res, err)
+	}
+	seen := strings.Fields(strings.TrimPrefix(res.Findings[0].Message, "env: "))
+	for _, name := range []string{"PATH", "HOME", "LC_ALL", "OKRMAP_TEST_PASSED", "OKRMAP_TEST_FAULT"} {
+		if !slices.Contains(seen, name) {
+			t.Errorf("the plugin does not see %s: %v", name, seen)
+		}
+	}
+	for _, name := range seen {
+		if name == "WAREHOUSE_DSN" || name == "PGPASSWORD" || name == "FINANCE_API_AUTH" {
+			t.Errorf("the plugin sees %s: %v", name, seen)
+		}
+		if !slices.Contains(host.BaseEnv, name) && !strings.HasPrefix(name, "LC_") && !strings.HasPrefix(name, "PLUGIN_") &&
+			!slices.Contains(s.Env, name) && name != protocol.Handshake.MagicCookieKey {
+			t.Errorf("the plugin sees %s, which nothing asked for: %v", name, seen)
+		}
+	}
+}
+
+// TestPluginFindingsAreCapped: a plugin returning more findings than
+// allowed fails, keeping none of them.
+func TestPluginFindingsAreCapped(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "broken")
+	sdktest.BuildTo(t, "github.com/okrmap/okrmap/plugins/host/testdata/broken", bin)
+	t.Setenv("OKRMAP_TEST_FAULT", "flood")
+	s := spec(t, bin)
+	g := exampleGraph(t)
+	batches, keys := host.Batches(g, nil)
+	_, err := host.Run(context.Background(), s, batches, keys)
+	if err == nil || !strings.Contains(err.Error(), "returned more than 10000 findings (plugins.max_findings)") {
+		t.Errorf("a flood of findings: %v", err)
+	}
+	s.MaxFindings = 100_000
+	if res, err := host.Run(context.Background(), s, batches, keys); err != nil || len(res.Findings) != 400*len(g.KPIs) {
+		t.Errorf("under a raised cap: %v", err)
+	}
+}
+
+// TestSettingKeysAreLowerCase: a plugin declaring a setting with capitals,
+// which configuration (read in lower case) could never set, is refused.
+func TestSettingKeysAreLowerCase(t *testing.T) {
+	d := &pb.Description{Name: "hosp", Rules: []*pb.RuleInfo{{Id: "hosp-x", Severity: "info", Scope: "kpi"}},
+		Config: []*pb.ConfigKey{{Key: "minSafety.<unit>", Type: "float"}}}
+	if err := host.ValidateDescription(d); err == nil || !strings.Contains(err.Error(), `name it "minsafety.<unit>"`) {
+		t.Errorf("a capitalised setting key: %v", err)
 	}
 }

@@ -127,7 +127,10 @@ func (l *Lock) Contain(dirs []string) error {
 
 // Pin describes each binary (trusting it as it is now) and returns the
 // lock that pins it.
-func Pin(ctx context.Context, paths []string, base Spec) (*Lock, error) {
+//
+// env names, by plugin name, the environment variables each plugin is
+// passed beside BaseEnv (see Spec.Env).
+func Pin(ctx context.Context, paths []string, base Spec, env map[string][]string) (*Lock, error) {
 	l := &Lock{}
 	for _, p := range paths {
 		sum, err := FileSHA256(p)
@@ -136,6 +139,7 @@ func Pin(ctx context.Context, paths []string, base Spec) (*Lock, error) {
 		}
 		s := base
 		s.Name, s.Path, s.SHA256 = strings.TrimPrefix(filepath.Base(p), Prefix), p, sum
+		s.Env = env[s.Name]
 		desc, err := Describe(ctx, s)
 		if err != nil {
 			return nil, err

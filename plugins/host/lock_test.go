@@ -78,11 +78,11 @@ func TestPinRefusesTwoOfTheSameName(t *testing.T) {
 	if err := os.WriteFile(other, b, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	l, err := host.Pin(context.Background(), []string{bin}, host.Spec{})
+	l, err := host.Pin(context.Background(), []string{bin}, host.Spec{}, nil)
 	if err != nil || len(l.Plugins) != 1 || l.Plugins[0].Name != "saas" {
 		t.Fatalf("pin one: %+v, %v", l, err)
 	}
-	_, err = host.Pin(context.Background(), []string{bin, other}, host.Spec{})
+	_, err = host.Pin(context.Background(), []string{bin, other}, host.Spec{}, nil)
 	if err == nil || !strings.Contains(err.Error(), "two binaries call themselves plugin saas") {
 		t.Errorf("pin two of the same name: %v", err)
 	}

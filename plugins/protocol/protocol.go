@@ -119,9 +119,10 @@ func (s *server) Check(stream pb.RulePlugin_CheckServer) error {
 	return nil
 }
 
-// MaxFindings bounds how many findings one check may return, so a runaway
-// plugin cannot exhaust okrmap's memory.
-const MaxFindings = 1_000_000
+// MaxFindings bounds how many findings one check may return by default
+// (plugins.max_findings), so a runaway plugin cannot fill okrmap's memory
+// and database; a check that returns more fails.
+const MaxFindings = 10_000
 
 // Client calls a plugin over gRPC; every call carries the caller's context
 // and deadline.
@@ -181,7 +182,7 @@ func (c *Client) Check(ctx context.Context, graph []*pb.GraphBatch) ([]*pb.Findi
 			return nil, pluginError(err)
 		}
 		if len(out)+len(b.GetFindings()) > limit {
-			return nil, fmt.Errorf("returned more than %d findings", limit)
+			return nil, fmt.Errorf("returned more than %d findings (plugins.max_findings); none of them were kept", limit)
 		}
 		out = append(out, b.GetFindings()...)
 	}

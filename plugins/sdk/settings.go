@@ -3,6 +3,7 @@ package sdk
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,8 +76,8 @@ func (c ConfigKey) Parse(v string) (any, error) {
 		return n, nil
 	case Float:
 		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a number", v)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("%q is not a finite number", v)
 		}
 		return f, nil
 	case Bool:

@@ -30,7 +30,10 @@ func TestParseSettings(t *testing.T) {
 		t.Error("a pattern key got its default as a value")
 	}
 	for settings, want := range map[string]string{
-		"floor=three":     `setting floor of plugin p: "three" is not a number`,
+		"floor=three":     `setting floor of plugin p: "three" is not a finite number`,
+		"floor=NaN":       `setting floor of plugin p: "NaN" is not a finite number`,
+		"floor=+Inf":      `"+Inf" is not a finite number`,
+		"floor=true":      `"true" is not a finite number`,
 		"max=1.5":         `setting max of plugin p: "1.5" is not a whole number`,
 		"strict=yes":      `"yes" is not true or false`,
 		"window=tomorrow": `"tomorrow" is not a duration`,

@@ -225,9 +225,9 @@ overrides:
 	// Settings of the wrong type fail verify, read as okrmap errors.
 	bad := e.write("bad.yaml", "plugins:\n  settings:\n    saas: {min_ltv_cac: three}\n    retail: {min_roas.search: \"4\"}\n")
 	verifyErr := e.fails(ExitInput, "--config", bad, "plugins", "verify")
-	mustContain(t, "verify with a bad setting", verifyErr, `plugins.settings.saas: setting min_ltv_cac of plugin saas: "three" is not a number`)
+	mustContain(t, "verify with a bad setting", verifyErr, `plugins.settings.saas: setting min_ltv_cac of plugin saas: "three" is not a finite number`)
 	mustContain(t, "rules check with a bad setting", e.fails(ExitInput, "--config", bad, "rules", "check", "../../../../examples/rules/team-pack.yaml"),
-		`plugins.settings.saas: setting min_ltv_cac of plugin saas: "three" is not a number`)
+		`plugins.settings.saas: setting min_ltv_cac of plugin saas: "three" is not a finite number`)
 	if strings.Contains(verifyErr, "rpc error") || strings.Contains(verifyErr, "retail") {
 		t.Errorf("verify: %s", verifyErr)
 	}
@@ -250,9 +250,10 @@ func TestAuditPluginFaults(t *testing.T) {
 	sdktest.BuildTo(t, "github.com/okrmap/okrmap/plugins/host/testdata/broken", bin)
 	t.Setenv("OKRMAP_PLUGINS_DIRS", dir)
 	t.Setenv("OKRMAP_PLUGINS_TIMEOUT", "2s")
+	passFault(t, e)
 	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
 	e.ok("plugins", "lock")
-	for _, fault := range []string{"crash-at-start", "wrong-protocol", "hang", "crash", "unknown-entity", "bad-severity", "bad-rule-id"} {
+	for _, fault := range []string{"crash-at-start", "wrong-protocol", "hang", "crash", "unknown-entity", "bad-severity", "bad-rule-id", "flood"} {
 		t.Run(fault, func(t *testing.T) {
 			t.Setenv("OKRMAP_TEST_FAULT", fault)
 			out, errOut, code := e.run("", "audit", "--today", "2026-11-20", "-o", "json")
@@ -338,5 +339,24 @@ func brokenPluginEnv(t *testing.T, fault string) *env {
 	sdktest.BuildTo(t, "github.com/okrmap/okrmap/plugins/host/testdata/broken", filepath.Join(dir, "okrmap-plugin-broken"))
 	t.Setenv("OKRMAP_PLUGINS_DIRS", dir)
 	t.Setenv("OKRMAP_TEST_FAULT", fault)
+	passFault(t, e)
 	return e
+}
+
+// passFault configures plugins.env so that the test plugin sees
+// OKRMAP_TEST_FAULT: plugins see no variable they are not given.
+func passFault(t *testing.T, e *env) {
+	t.Setenv("OKRMAP_CONFIG", e.write("plugin-env.yaml", "plugins:\n  env:\n    broken: [OKRMAP_TEST_FAULT]\n    kpi: [OKRMAP_TEST_FAULT]\n"))
+}
+
+// TestPluginMayNotTakeBuiltinRuleIDs: a plugin named kpi, whose rules
+// (kpi-stale) would mix with okrmap's own, is refused by plugins lock.
+func TestPluginMayNotTakeBuiltinRuleIDs(t *testing.T) {
+	e := brokenPluginEnv(t, "named-kpi")
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	mustContain(t, "plugins lock", e.fails(ExitInput, "plugins", "lock"),
+		"plugin kpi: its rules (kpi-...) would mix with okrmap's built-in rule kpi-")
+	if _, err := os.Stat(filepath.Join(e.dir, "plugins.lock")); err == nil {
+		t.Error("the refused plugin was pinned")
+	}
 }

@@ -12,9 +12,11 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/okrmap/okrmap/engine/rules"
 	"github.com/okrmap/okrmap/engine/server"
 	"github.com/okrmap/okrmap/engine/service"
+	"github.com/okrmap/okrmap/plugins/protocol"
 )
 
 // EnvPrefix starts every environment variable okrmap reads. A key's
@@ -102,7 +105,7 @@ func Defaults() Config {
 		Author:     os.Getenv("USER"),
 		Plan:       Plan{MaxDepth: engine.MaxDepth, MaxText: engine.MaxText},
 		Rules:      Rules{Builtin: true, Packs: []string{}, MaxSteps: rules.DefaultSteps, MaxText: rules.DefaultText, Timeout: rules.DefaultTimeout},
-		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}, Dev: []string{}, HistoryDays: 90},
+		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}, Env: map[string][]string{}, MaxFindings: protocol.MaxFindings, Dev: []string{}, HistoryDays: 90},
 		Log:        Log{Level: "warn", Format: "text"},
 		History:    History{FutureTolerance: 24 * time.Hour},
 		Server:     server.Defaults(),
@@ -132,6 +135,9 @@ func (c Config) Validate() error {
 	}
 	if !slices.Contains([]string{"text", "json"}, c.Log.Format) {
 		return fmt.Errorf("log.format: %q is not one of text, json", c.Log.Format)
+	}
+	if c.Plugins.MaxFindings < 1 {
+		return fmt.Errorf("plugins.max_findings: %d is not a positive number of findings", c.Plugins.MaxFindings)
 	}
 	if c.History.FutureTolerance < 0 {
 		return fmt.Errorf("history.future_tolerance: %s is negative", c.History.FutureTolerance)
@@ -182,7 +188,9 @@ func Load(file string, flags *pflag.FlagSet, flagKeys map[string]string) (Config
 		return Config{}, err
 	}
 	var c Config
-	if err := v.UnmarshalExact(&c); err != nil {
+	hooks := viper.DecodeHook(mapstructure.ComposeDecodeHookFunc(
+		mapstructure.StringToTimeDurationHookFunc(), mapstructure.StringToSliceHookFunc(","), asText))
+	if err := v.UnmarshalExact(&c, hooks); err != nil {
 		where := "configuration"
 		if f := v.ConfigFileUsed(); f != "" {
 			where = "config file " + f
@@ -201,6 +209,28 @@ func Load(file string, flags *pflag.FlagSet, flagKeys map[string]string) (Config
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
 	return c, nil
+}
+
+// asText writes a YAML scalar read into a string (a plugin setting, most
+// often) as it was written: true stays "true" (not "1", which a number
+// setting would take) and a float keeps its form (.nan is "NaN", which
+// number settings refuse). A list or map is refused: a list setting is
+// one comma-separated string.
+func asText(_, to reflect.Type, data any) (any, error) {
+	if to.Kind() != reflect.String {
+		return data, nil
+	}
+	switch x := data.(type) {
+	case bool:
+		return strconv.FormatBool(x), nil
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64), nil
+	case []any:
+		return nil, errors.New("a list is not a text value; write a list setting as one comma-separated string, e.g. \"search, social\"")
+	case map[string]any:
+		return nil, errors.New("a map is not a text value")
+	}
+	return data, nil
 }
 
 // home expands a leading ~/ to the user's home directory.

@@ -96,6 +96,28 @@ func TestPluginTimeouts(t *testing.T) {
 	}
 }
 
+// TestPluginSettingsKeepTheirForm: a YAML boolean stays "true" (the
+// plugin's number setting then refuses it, where "1" was taken), .nan
+// stays "NaN", and a list is refused with what to write instead.
+func TestPluginSettingsKeepTheirForm(t *testing.T) {
+	c, err := Load(writeConfig(t, "plugins:\n  settings:\n    hospital: {high_confidence: true, floor: .nan, ratio: 0.75, n: 3, label: x}\n"), flags(), flagKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"high_confidence": "true", "floor": "NaN", "ratio": "0.75", "n": "3", "label": "x"}
+	if got := c.Plugins.Settings["hospital"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("settings %v, want %v", got, want)
+	}
+	_, err = Load(writeConfig(t, "plugins:\n  settings:\n    retail: {channels: [search, social]}\n"), flags(), flagKeys)
+	if err == nil || !strings.Contains(err.Error(), "channels") || !strings.Contains(err.Error(), "comma-separated string") {
+		t.Errorf("a list setting: %v", err)
+	}
+	_, err = Load(writeConfig(t, "plugins:\n  max_findings: 0\n"), flags(), flagKeys)
+	if err == nil || !strings.Contains(err.Error(), "plugins.max_findings") {
+		t.Errorf("max_findings 0: %v", err)
+	}
+}
+
 func TestBadFiles(t *testing.T) {
 	tests := map[string]string{
 		"dbb: x\n":                             "dbb",
@@ -144,7 +166,7 @@ func TestExampleConfig(t *testing.T) {
 			t.Errorf("config.example.yaml does not document %s (%s)", key, env)
 		}
 	}
-	if !slices.Equal(Keys(), []string{"db", "store.url", "author", "memory_limit", "plan.max_depth", "plan.max_text", "rules.builtin", "rules.packs", "rules.max_steps", "rules.max_text", "rules.timeout", "audit.waivers", "plugins.dirs", "plugins.lock", "plugins.timeout", "plugins.timeouts", "plugins.settings", "plugins.dev", "plugins.history_days", "log.level", "log.format",
+	if !slices.Equal(Keys(), []string{"db", "store.url", "author", "memory_limit", "plan.max_depth", "plan.max_text", "rules.builtin", "rules.packs", "rules.max_steps", "rules.max_text", "rules.timeout", "audit.waivers", "plugins.dirs", "plugins.lock", "plugins.timeout", "plugins.timeouts", "plugins.settings", "plugins.max_findings", "plugins.env", "plugins.dev", "plugins.history_days", "log.level", "log.format",
 		"server.listen", "server.anonymous_read", "server.auth_proxy.header", "server.auth_proxy.role", "server.auth_proxy.trusted_cidrs",
 		"server.read_header_timeout", "server.read_timeout", "server.write_timeout", "server.idle_timeout", "server.audit_wait",
 		"server.shutdown_grace", "server.max_body", "server.max_plan_body", "server.max_batch", "server.cors_origins", "server.company", "server.max_staleness", "history.future_tolerance", "connectors", "schedule"}) {

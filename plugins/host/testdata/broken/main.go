@@ -3,8 +3,10 @@
 // wrong-protocol, hang, crash, unknown-entity, wrong-scope, bad-severity or
 // bad-rule-id.
 // More modes are healthy: newer also speaks a future protocol, noisy logs,
-// child starts a process of its own, long-id has a long rule id, and
-// history reports how much history it was sent.
+// child starts a process of its own, long-id has a long rule id, history
+// reports how much history it was sent, env the names of the environment
+// variables it sees, flood returns one finding per KPI 400 times over, and
+// named-kpi calls itself kpi, with a rule kpi-stale.
 package main
 
 import (
@@ -12,7 +14,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -32,7 +36,11 @@ func (b broken) Describe() sdk.Description {
 	if b.fault == "long-id" {
 		rules = append(rules, sdk.Rule{ID: "broken-rule-with-an-id-longer-than-forty-characters", Name: "Long", Severity: "info", Scope: "objective"})
 	}
-	return sdk.Description{Name: "broken", Version: "0.0.1", Rules: rules}
+	name := "broken"
+	if b.fault == "named-kpi" { // takes the name space of okrmap's kpi-* rules
+		name, rules[0].ID = "kpi", "kpi-stale"
+	}
+	return sdk.Description{Name: name, Version: "0.0.1", Rules: rules}
 }
 
 func (b broken) Configure(map[string]string) error { return nil }
@@ -57,6 +65,22 @@ func (b broken) Check(ctx context.Context, g *sdk.Graph) ([]sdk.Finding, error) 
 			cs += len(kr.History)
 		}
 		return []sdk.Finding{{Rule: "broken-rule", Entity: g.KPIs[0].Key, Message: fmt.Sprintf("history: %d measurements, %d check-ins", ms, cs)}}, nil
+	case "env":
+		var names []string
+		for _, kv := range os.Environ() {
+			name, _, _ := strings.Cut(kv, "=")
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		return []sdk.Finding{{Rule: "broken-rule", Entity: g.KPIs[0].Key, Message: "env: " + strings.Join(names, " ")}}, nil
+	case "flood":
+		var fs []sdk.Finding
+		for i := range 400 {
+			for _, k := range g.KPIs {
+				fs = append(fs, sdk.Finding{Rule: "broken-rule", Entity: k.Key, Message: "m " + strconv.Itoa(i)})
+			}
+		}
+		return fs, nil
 	case "wrong-scope": // a team, under a rule about KPIs
 		return []sdk.Finding{{Rule: "broken-rule", Entity: g.Teams[0].Key, Message: "m"}}, nil
 	case "bad-severity":
