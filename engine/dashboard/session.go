@@ -35,8 +35,20 @@ func (d *Dashboard) identify(w http.ResponseWriter, r *http.Request) Identity {
 			d.log.Error("reading a session", "err", err)
 		}
 		d.setCookie(w, r, sessionCookie, "", -1)
+		dropCookie(r, sessionCookie) // this page's forms are signed without it
 	}
 	return d.cfg.Identify(r)
+}
+
+// dropCookie removes the cookie name from r.
+func dropCookie(r *http.Request, name string) {
+	cs := r.Cookies()
+	r.Header.Del("Cookie")
+	for _, c := range cs {
+		if c.Name != name {
+			r.AddCookie(c)
+		}
+	}
 }
 
 // setCookie sets an HttpOnly, SameSite=Strict cookie, Secure under TLS;
@@ -46,8 +58,10 @@ func (d *Dashboard) setCookie(w http.ResponseWriter, r *http.Request, name, valu
 		Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
 }
 
-// csrfToken returns the token forms carry: an HMAC of the browser's CSRF
-// cookie (set here when it has none) under a key only this process knows.
+// csrfToken returns the token forms carry: an HMAC, under a key only the
+// servers know, of the browser's CSRF cookie (set here when it has none)
+// and its session, so a cookie and token an attacker got for themselves
+// do not work with a victim's session.
 func (d *Dashboard) csrfToken(w http.ResponseWriter, r *http.Request) string {
 	c, err := r.Cookie(csrfCookie)
 	value := ""
@@ -59,12 +73,22 @@ func (d *Dashboard) csrfToken(w http.ResponseWriter, r *http.Request) string {
 		// Later reads of the same request see the new cookie.
 		r.AddCookie(&http.Cookie{Name: csrfCookie, Value: value})
 	}
-	return d.sign(value)
+	return d.sign(value, session(r))
 }
 
-func (d *Dashboard) sign(value string) string {
+// session is r's session cookie, "" without one.
+func session(r *http.Request) string {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+func (d *Dashboard) sign(value, session string) string {
 	m := hmac.New(sha256.New, d.csrfKey)
 	m.Write([]byte(value))
+	m.Write([]byte{0})
+	m.Write([]byte(session))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
@@ -78,13 +102,15 @@ func (d *Dashboard) checkForm(w http.ResponseWriter, r *http.Request) error {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
 		return formError{http.StatusForbidden, "forms are accepted from this site's pages only"}
 	}
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
-		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+	if o := r.Header.Get("Origin"); o != "" {
+		// "null" is a sandboxed frame, a data: URL or a redirect across
+		// sites: never this site's own page.
+		if u, err := url.Parse(o); o == "null" || err != nil || u.Host != r.Host {
 			return formError{http.StatusForbidden, "forms are accepted from this site's pages only"}
 		}
 	}
 	c, err := r.Cookie(csrfCookie)
-	if err != nil || !hmac.Equal([]byte(d.sign(c.Value)), []byte(r.PostForm.Get("csrf"))) {
+	if err != nil || !hmac.Equal([]byte(d.sign(c.Value, session(r))), []byte(r.PostForm.Get("csrf"))) {
 		return formError{http.StatusForbidden, "the form has expired (or did not come from this site): reload the page and send it again"}
 	}
 	return nil
@@ -148,12 +174,26 @@ func (d *Dashboard) endSession(r *http.Request, id string) {
 }
 
 // localPath returns p when it is a path on this site, else "/": a
-// sign-in link cannot send the browser elsewhere.
+// sign-in link cannot send the browser elsewhere. p is read as a browser
+// would read it (tabs and newlines dropped, a backslash taken for a
+// slash), so what is checked is where the browser would go.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	clean := strings.Map(func(r rune) rune {
+		switch r {
+		case '\t', '\r', '\n':
+			return -1
+		case '\\':
+			return '/'
+		}
+		return r
+	}, p)
+	u, err := url.Parse(clean)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(clean, "/") || strings.HasPrefix(clean, "//") ||
+		strings.ContainsFunc(clean, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 		return "/"
 	}
-	return p
+	return clean
 }
 
 func randomString() string {

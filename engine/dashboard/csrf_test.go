@@ -1,0 +1,65 @@
+package dashboard_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestSignInRedirectStaysHere: the sign-in form's answer to a hostile
+// next is a redirect to this site's root.
+func TestSignInRedirectStaysHere(t *testing.T) {
+	s := newSite(t, false)
+	b := s.browser()
+	_, page := b.get("/signin")
+	resp, _ := b.post("/signin", url.Values{"csrf": {b.csrf(page)}, "token": {s.reader}, "next": {"/\t/evil.example/phish"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Errorf("next=/<TAB>/evil.example: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// TestCSRFTokenIsBoundToTheSession: an attacker's own CSRF cookie and
+// token, planted in a signed-in victim's browser, are refused; so is a
+// post from Origin null.
+func TestCSRFTokenIsBoundToTheSession(t *testing.T) {
+	s := newSite(t, false)
+	kr := "mkt-sourced-pipeline"
+	before := len(s.checkIns(kr))
+	attacker := s.browser()
+	attacker.signIn(s.writer)
+	_, page := attacker.get("/key-results/" + kr)
+	token := attacker.csrf(page)
+	site, _ := url.Parse(s.url)
+	var cookie *http.Cookie
+	for _, c := range attacker.c.Jar.Cookies(site) {
+		if c.Name == "okrmap_csrf" {
+			cookie = c
+		}
+	}
+	if cookie == nil {
+		t.Fatal("no CSRF cookie")
+	}
+	victim := s.browser()
+	victim.signIn(s.writer)
+	victim.c.Jar.SetCookies(site, []*http.Cookie{{Name: "okrmap_csrf", Value: cookie.Value, Path: "/"}})
+	resp, _ := victim.post("/key-results/"+kr+"/checkins", url.Values{"csrf": {token}, "value": {"1"}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("the attacker's cookie and token in the victim's session: %d", resp.StatusCode)
+	}
+	// The victim's own token works; from Origin null it does not.
+	_, page = victim.get("/key-results/" + kr)
+	form := url.Values{"csrf": {victim.csrf(page)}, "value": {"2"}}
+	req, _ := http.NewRequest("POST", s.url+"/key-results/"+kr+"/checkins", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "null")
+	if resp, err := victim.c.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a post from Origin null: %v %v", resp.StatusCode, err)
+	}
+	if n := len(s.checkIns(kr)); n != before {
+		t.Errorf("refused posts stored %d check-ins", n-before)
+	}
+	if resp, _ := victim.post("/key-results/"+kr+"/checkins", form); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("the victim's own form: %d", resp.StatusCode)
+	}
+}
