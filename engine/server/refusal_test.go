@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -257,4 +258,44 @@ func TestIdempotencyKeysPerToken(t *testing.T) {
 	}
 	// The same token reusing its key for another request still conflicts.
 	a.want(409, "POST", "/api/v1/measurements", two, map[string]any{"measurements": []map[string]any{{"kpi": "sqls", "value": 3}}}, nil, key...)
+}
+
+// TestPlanUploadsAreBounded: beyond server.max_plan_uploads, a plan upload
+// is answered 503 with Retry-After before its body is read; once the
+// upload at work ends, the next is taken.
+func TestPlanUploadsAreBounded(t *testing.T) {
+	cfg := Defaults()
+	cfg.MaxPlanUploads = 1
+	a := newAPI(t, cfg, service.Options{})
+	admin := a.token("admin")
+	body, feed := io.Pipe()
+	first := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", a.url+"/api/v1/plans", body)
+		req.Header.Set("Content-Type", "application/yaml")
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			first <- 0
+			return
+		}
+		resp.Body.Close()
+		first <- resp.StatusCode
+	}()
+	feed.Write([]byte("version: 1\n"))
+	for deadline := time.Now().Add(10 * time.Second); len(a.srv.uploads) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first upload never started")
+		}
+	}
+	resp, _ := a.call("POST", "/api/v1/plans", admin, "version: 1\nkpis: [{key: k9, name: K9}]\n")
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("a second upload at once: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	feed.Write([]byte("kpis: [{key: k1, name: K1}]\n"))
+	feed.Close()
+	if code := <-first; code != http.StatusOK {
+		t.Errorf("the first upload: %d", code)
+	}
+	a.want(200, "POST", "/api/v1/plans", admin, "version: 1\nkpis: [{key: k9, name: K9}]\n", nil)
 }

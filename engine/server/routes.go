@@ -226,7 +226,16 @@ type applyResponse struct {
 
 // applyPlan takes plan documents as JSON, or one plan file as the body
 // (application/yaml or application/x-yaml).
+// At most server.max_plan_uploads are read and applied at once: a
+// plan's bytes and model take several times its size in memory.
 func (s *Server) applyPlan(w http.ResponseWriter, r *http.Request) error {
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	default:
+		w.Header().Set("Retry-After", "5")
+		return &httpError{http.StatusServiceUnavailable, fmt.Sprintf("%d plan uploads are being applied (server.max_plan_uploads); try again in a few seconds", cap(s.uploads))}
+	}
 	var req applyRequest
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {

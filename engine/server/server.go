@@ -46,6 +46,10 @@ type Config struct {
 	MaxPlanBody int64 `mapstructure:"max_plan_body"`
 	// MaxBatch bounds the check-ins or measurements of one request.
 	MaxBatch int `mapstructure:"max_batch"`
+	// MaxPlanUploads bounds the plan uploads read and applied at once; one
+	// more is answered 503 with Retry-After. Each can hold several times
+	// max_plan_body in memory.
+	MaxPlanUploads int `mapstructure:"max_plan_uploads"`
 	// CORSOrigins may call the API from a browser; none by default.
 	CORSOrigins []string `mapstructure:"cors_origins"`
 	// Company is the name the dashboard shows.
@@ -80,6 +84,7 @@ func Defaults() Config {
 		MaxBody:           1 << 20,
 		MaxPlanBody:       64 << 20,
 		MaxBatch:          10000,
+		MaxPlanUploads:    2,
 		CORSOrigins:       []string{},
 		MaxStaleness:      10 * time.Second,
 	}
@@ -96,8 +101,8 @@ func (c Config) Validate() error {
 	if c.MaxStaleness < 0 {
 		return fmt.Errorf("server.max_staleness: %s is negative; 0 reads every write at once", c.MaxStaleness)
 	}
-	if c.MaxBody <= 0 || c.MaxPlanBody <= 0 || c.MaxBatch <= 0 {
-		return errors.New("server.max_body, server.max_plan_body and server.max_batch must be positive")
+	if c.MaxBody <= 0 || c.MaxPlanBody <= 0 || c.MaxBatch <= 0 || c.MaxPlanUploads <= 0 {
+		return errors.New("server.max_body, server.max_plan_body, server.max_batch and server.max_plan_uploads must be positive")
 	}
 	if c.AuthProxy.Header != "" {
 		if !slices.Contains(service.Roles, c.AuthProxy.Role) {
@@ -130,6 +135,7 @@ type Server struct {
 	schedules []Schedule
 	scopes    guard
 	replica   string         // names this server in schedule claims: host and process
+	uploads   chan struct{}  // a slot per plan upload at work (max_plan_uploads)
 	wg        sync.WaitGroup // running audits
 }
 
@@ -150,7 +156,8 @@ func New(svc *service.Service, cfg Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{svc: svc, cfg: cfg, log: log, mux: http.NewServeMux(), metrics: newMetrics(svc), replica: replicaName()}
+	s := &Server{svc: svc, cfg: cfg, log: log, mux: http.NewServeMux(), metrics: newMetrics(svc), replica: replicaName(),
+		uploads: make(chan struct{}, cfg.MaxPlanUploads)}
 	svc.SetObserver(s.metrics)
 	for _, c := range cfg.AuthProxy.TrustedCIDRs {
 		_, n, _ := net.ParseCIDR(c)
