@@ -63,3 +63,18 @@ func TestPlaceholderTimesAreRefused(t *testing.T) {
 		t.Errorf("a refused value was stored:\n%s", out)
 	}
 }
+
+// TestBidiControlsAreEscaped: a right-to-left override in a plan's text
+// reaches no terminal raw, in any command that shows it.
+func TestBidiControlsAreEscaped(t *testing.T) {
+	e := newEnv(t)
+	e.ok("apply", e.write("plan.yaml", "version: 1\nbusiness_objectives: [{key: bo, title: \"Grow \u202eeunever\u202c ARR\", pnl_line: revenue}]\n"+
+		"kpis: [{key: k, name: \"KPI \u2066x\u2069\", links: [{to: bo}]}]\n"))
+	for _, args := range [][]string{{"tree"}, {"audit", "--fail-on", "never"}, {"get", "business-objectives"}, {"get", "kpi", "k"}, {"export"}} {
+		out := e.ok(args...)
+		if strings.ContainsAny(out, "\u202e\u202c\u2066\u2069") {
+			t.Errorf("%s shows a bidirectional control raw:\n%s", args[0], out)
+		}
+	}
+	mustContain(t, "tree", e.ok("tree"), `Grow \u202eeunever\u202c ARR`)
+}
