@@ -37,3 +37,16 @@ func Number(x float64, unit string) string {
 	}
 	return s
 }
+
+// MaxMagnitude bounds every number a plan or a value may hold: beyond it,
+// differences and ratios (progress, pace, chart scales) could overflow,
+// and no business quantity is that large.
+const MaxMagnitude = 1e18
+
+// CheckMagnitude refuses x unless it is finite and within ±MaxMagnitude.
+func CheckMagnitude(x float64) error {
+	if math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x) > MaxMagnitude {
+		return Errorf(EINVALID, "%g is not a finite number within ±1e18 (a quintillion); okrmap keeps numbers it can score and chart", x)
+	}
+	return nil
+}

@@ -1,6 +1,9 @@
 package engine
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestNumber(t *testing.T) {
 	for _, c := range []struct {
@@ -25,3 +28,22 @@ func TestNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanNumbersMustBeDrawable: numbers beyond ±1e18 are refused where
+// the plan states them, naming the field.
+func TestPlanNumbersMustBeDrawable(t *testing.T) {
+	p := &Plan{
+		BusinessObjectives: []BusinessObjective{{Key: "bo", Title: "B", PnLLine: "revenue", Target: fp(1e300)}},
+		Objectives: []Objective{{Key: "o", Title: "O", Period: "2026-Q4", Parent: "bo", KeyResults: []KeyResult{
+			{Key: "kr", Title: "K", Baseline: fp(-1.7e308), Target: fp(1.7e308)}}}},
+		KPIs: []KPI{{Key: "k", Name: "K", Thresholds: &Thresholds{Warning: fp(-1e19)}, Links: []Link{{To: "bo"}}}},
+	}
+	err := p.Validate()
+	for _, want := range []string{"target 1e+300 is not a finite number within ±1e18", "baseline -1.7e+308", "target 1.7e+308", "thresholds.warning -1e+19"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("validate: %v, want %q", err, want)
+		}
+	}
+}
+
+func fp(x float64) *float64 { return &x }

@@ -34,20 +34,26 @@ func (kr KeyResult) Progress() float64 {
 		if scale == 0 {
 			scale = 1
 		}
-		dev := math.Abs(cur-target) / scale
+		dev := math.Abs(cur/2-target/2) / (scale / 2)
 		return clamp01(1 - (dev-0.05)/0.20)
 	case "decrease":
 		if kr.Baseline == nil || *kr.Baseline == target {
 			return step(cur <= target)
 		}
-		return clamp01((*kr.Baseline - cur) / (*kr.Baseline - target))
+		return clamp01(ratio(*kr.Baseline, cur, *kr.Baseline, target))
 	default:
 		base := value(kr.Baseline, 0)
 		if base == target {
 			return step(cur >= target)
 		}
-		return clamp01((cur - base) / (target - base))
+		return clamp01(ratio(cur, base, target, base))
 	}
+}
+
+// ratio is (a-b)/(c-d), halved first so that no difference of finite
+// numbers overflows.
+func ratio(a, b, c, d float64) float64 {
+	return (a/2 - b/2) / (c/2 - d/2)
 }
 
 func value(p *float64, def float64) float64 {

@@ -32,6 +32,11 @@ func TestProgress(t *testing.T) {
 		{"maintain 15% off", KeyResult{Target: f(100), Current: f(85), Direction: "maintain"}, 0.5},
 		{"maintain 30% off", KeyResult{Target: f(100), Current: f(130), Direction: "maintain"}, 0},
 		{"maintain zero target", KeyResult{Target: f(0), Current: f(0.15), Direction: "maintain"}, 0.5},
+		// Extremes do not overflow to NaN (which scored 0 at target).
+		{"increase across the float range at target", KeyResult{Baseline: f(-1.7e308), Target: f(1.7e308), Current: f(1.7e308), Direction: "increase"}, 1},
+		{"increase across the float range halfway", KeyResult{Baseline: f(-1.7e308), Target: f(1.7e308), Current: f(0), Direction: "increase"}, 0.5},
+		{"decrease across the float range at target", KeyResult{Baseline: f(1.7e308), Target: f(-1.7e308), Current: f(-1.7e308), Direction: "decrease"}, 1},
+		{"maintain far off", KeyResult{Target: f(1.7e308), Current: f(-1.7e308), Direction: "maintain"}, 0},
 	}
 	for _, tt := range tests {
 		if got := tt.kr.Progress(); math.Abs(got-tt.want) > 1e-9 {

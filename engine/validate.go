@@ -207,6 +207,16 @@ func (v *validator) period(src Source, key, name string) (Period, bool) {
 	return per, true
 }
 
+// number refuses a number beyond ±MaxMagnitude (nil is not set).
+func (v *validator) number(src Source, field, key string, x *float64) {
+	if x == nil {
+		return
+	}
+	if err := CheckMagnitude(*x); err != nil {
+		v.add(src, field, key, "%s %v", strings.ReplaceAll(field, "/", "."), err)
+	}
+}
+
 func (v *validator) unit01(src Source, field, key string, x *float64) {
 	if x != nil && (*x < 0 || *x > 1) {
 		v.add(src, field, key, "%s %g is out of range: use a number from 0 to 1", field, *x)
@@ -222,6 +232,7 @@ func (v *validator) checkEntities() {
 	for _, b := range p.BusinessObjectives {
 		v.enum(b.Src, "category", b.Key, b.Category, BusinessCategories)
 		v.period(b.Src, b.Key, b.Period)
+		v.number(b.Src, "target", b.Key, b.Target)
 	}
 	for _, o := range p.Objectives {
 		v.checkObjective(o)
@@ -235,11 +246,13 @@ func (v *validator) checkEntities() {
 	for _, in := range p.Investments {
 		v.period(in.Src, in.Key, in.Period)
 		v.ref(in.Src, "objective", in.Key, in.Objective, KindObjective, KindBusinessObjective)
+		v.number(in.Src, "amount", in.Key, &in.Amount)
 		if in.Amount < 0 {
 			v.add(in.Src, "amount", in.Key, "amount %g is negative; budget lines are spend, enter a positive amount", in.Amount)
 		}
 		if in.ExpectedReturn != nil {
 			v.ref(in.Src, "expected_return/kpi", in.Key, in.ExpectedReturn.KPI, KindKPI)
+			v.number(in.Src, "expected_return/value", in.Key, &in.ExpectedReturn.Value)
 		}
 	}
 }
@@ -259,6 +272,9 @@ func (v *validator) checkObjective(o Objective) {
 		v.ref(kr.Src, "measured_by", kr.Key, kr.MeasuredBy, KindKPI)
 		v.enum(kr.Src, "direction", kr.Key, kr.Direction, Directions)
 		v.enum(kr.Src, "commitment", kr.Key, kr.Commitment, Commitments)
+		v.number(kr.Src, "baseline", kr.Key, kr.Baseline)
+		v.number(kr.Src, "target", kr.Key, kr.Target)
+		v.number(kr.Src, "current", kr.Key, kr.Current)
 		v.unit01(kr.Src, "confidence", kr.Key, kr.Confidence)
 		v.unit01(kr.Src, "score", kr.Key, kr.Score)
 		if hasPeriod && !kr.Due.IsZero() && !per.Contains(kr.Due) {
@@ -275,6 +291,11 @@ func (v *validator) checkKPI(k KPI) {
 	v.enum(k.Src, "frequency", k.Key, k.Frequency, Frequencies)
 	v.enum(k.Src, "attribution", k.Key, k.Attribution, AttributionModels)
 	v.enum(k.Src, "direction", k.Key, k.Direction, Directions)
+	v.number(k.Src, "target", k.Key, k.Target)
+	if t := k.Thresholds; t != nil {
+		v.number(k.Src, "thresholds/warning", k.Key, t.Warning)
+		v.number(k.Src, "thresholds/critical", k.Key, t.Critical)
+	}
 	if m := k.Measure; m != nil {
 		switch {
 		case !ValidKey(m.From):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"net/http"
 	"net/url"
 	"path"
@@ -416,7 +417,7 @@ func kpiChart(k engine.KPI, ms []engine.Measurement) chart {
 		c.Rules = append(c.Rules, rule{Name: "Target", Class: "r-target", V: *k.Target})
 	}
 	if t := k.Thresholds; t != nil {
-		inf, down := 1e300, k.Direction == "decrease"
+		inf, down := math.Inf(1), k.Direction == "decrease"
 		if t.Critical != nil {
 			b := band{Name: "Critical", Class: "b-critical", From: -inf, To: *t.Critical}
 			if down {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,7 +25,7 @@ const edgePlan = `{
   ],
   "business_objectives": [
     {"key": "null", "title": "~", "description": "line one\nline two\n  indented: yes\n- dash", "category": "revenue_growth",
-     "pnl_line": "revenue", "owner": "a@b.example", "period": "FY2026", "target": 1.7976931348623157e308, "unit": "USD",
+     "pnl_line": "revenue", "owner": "a@b.example", "period": "FY2026", "target": 1e18, "unit": "USD",
      "reviewed_at": "2026-10-01"}
   ],
   "objectives": [
@@ -42,7 +41,7 @@ const edgePlan = `{
     {"key": "k-1", "name": "0x1F", "definition": "` + "TEXT" + `", "unit": "count", "kind": "outcome", "category": "revenue",
      "owner": "k@b.example", "team": "yes", "frequency": "daily", "source": "SELECT * FROM t WHERE a = 'b'",
      "attribution": "first_touch", "direction": "increase", "target": -1e-9,
-     "thresholds": {"warning": -1.5e300, "critical": 1e-300}, "tags": ["a b", "NULL", "- x"],
+     "thresholds": {"warning": -1e18, "critical": 1e-300}, "tags": ["a b", "NULL", "- x"],
      "measure": {"from": "warehouse", "query": "SELECT 1 -- :period_start", "value": "body[\"x\"]", "every": "weekly"},
      "links": [{"to": "kr-1", "weight": 0.3333333333333333, "rationale": "multi\nline", "assumptions": ["as-1"]}]},
     {"key": "k-2", "name": "Derived", "formula": "k_1 * 2 + 0.5", "links": [{"to": "k-1"}]}
@@ -62,7 +61,7 @@ func TestExportRoundTrips(t *testing.T) {
 	ctx := context.Background()
 	text := strings.Replace(edgePlan, "TEXT", strings.Repeat("x", engine.MaxText-10), 1)
 	first := exportOf(t, ctx, []plan.Document{{Name: "edge.json", Data: []byte(text)}})
-	if len(first.Teams) != 2 || len(first.KPIs) != 2 || first.KPIs[0].Name != "0x1F" || *first.BusinessObjectives[0].Target != math.MaxFloat64 ||
+	if len(first.Teams) != 2 || len(first.KPIs) != 2 || first.KPIs[0].Name != "0x1F" || *first.BusinessObjectives[0].Target != engine.MaxMagnitude ||
 		*first.Objectives[0].KeyResults[0].Target != 5e-324 || first.KPIs[0].Measure == nil || len(first.KPIs[0].Definition) != engine.MaxText-10 ||
 		first.Objectives[1].Parent != "kr-1" || len(first.Investments) != 1 || len(first.Assumptions) != 1 {
 		t.Fatalf("the edge plan was not stored whole: %+v", first)

@@ -44,13 +44,13 @@ func (db *DB) Record(ctx context.Context, b engine.Batch) (engine.Recorded, erro
 		if c.Confidence != nil && (*c.Confidence < 0 || *c.Confidence > 1 || math.IsNaN(*c.Confidence)) {
 			return rec, engine.Errorf(engine.EINVALID, "%s: confidence %g is out of range: use a number from 0 to 1", c.KeyResult, *c.Confidence)
 		}
-		if math.IsNaN(c.Value) || math.IsInf(c.Value, 0) {
-			return rec, engine.Errorf(engine.EINVALID, "%s: value %g is not a finite number", c.KeyResult, c.Value)
+		if err := engine.CheckMagnitude(c.Value); err != nil {
+			return rec, engine.Errorf(engine.EINVALID, "%s: value %v", c.KeyResult, err)
 		}
 	}
 	for _, m := range b.Measurements {
-		if math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {
-			return rec, engine.Errorf(engine.EINVALID, "%s: value %g is not a finite number", m.KPI, m.Value)
+		if err := engine.CheckMagnitude(m.Value); err != nil {
+			return rec, engine.Errorf(engine.EINVALID, "%s: value %v", m.KPI, err)
 		}
 	}
 	err := db.write(ctx, func(tx *Tx) error {
