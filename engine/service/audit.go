@@ -35,10 +35,17 @@ type AuditRequest struct {
 	// Notify posts a summary to these webhooks when something changed
 	// since the previous run.
 	Notify []notify.Target
+	// NotifyOnce tries each webhook once, with a short timeout, instead of
+	// retrying: a command that should not wait on a slow webhook. What
+	// fails is kept and sent first by the next run.
+	NotifyOnce bool
 	// DevPlugins are plugin binaries to run unpinned (development mode);
 	// the run's packs mark them dev. Only the command line sets them.
 	DevPlugins []string
 }
+
+// OnceTimeout bounds a webhook's one try under AuditRequest.NotifyOnce.
+const OnceTimeout = 5 * time.Second
 
 // AuditResult is a stored audit run and what changed since the previous
 // run of its scope.
@@ -154,7 +161,7 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 		}
 	}
 	if !req.NoStore {
-		res.NotifyErrors = s.notify(ctx, req.Notify, res, req.Output)
+		res.NotifyErrors = s.notify(ctx, req, res)
 	}
 	ph.end("scope", run.Scope, "findings", len(run.Findings))
 	return res, nil
@@ -173,21 +180,30 @@ func writeReport(w report.Writer, rep *report.Report, path string, out io.Writer
 // notify first delivers what earlier runs could not tell each target,
 // then posts this run's summary when something changed. What fails is kept
 // for the next run and returned.
-func (s *Service) notify(ctx context.Context, targets []notify.Target, res *AuditResult, reportPath string) []error {
+func (s *Service) notify(ctx context.Context, req AuditRequest, res *AuditResult) []error {
 	var errs []error
-	sum := notify.NewSummary(res.Run, res.Diff, reportPath)
-	for _, t := range targets {
+	sum := notify.NewSummary(res.Run, res.Diff, req.Output)
+	opt := s.opt.Notify
+	if req.NotifyOnce {
+		opt.Attempts, opt.Timeout = 1, OnceTimeout
+	}
+	for _, t := range req.Notify {
 		pending, err := s.db.PendingFor(ctx, t.URL)
 		if err != nil {
 			errs = append(errs, err)
 		}
+		var down error // set when a one-try run found the webhook failing
 		for _, p := range pending {
-			err := notify.PostBody(ctx, t, p.Body, s.opt.Notify)
+			err := notify.PostBody(ctx, t, p.Body, opt)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("an earlier notification is still undelivered: %w", err))
 			}
 			if err := s.db.SettlePending(ctx, p.ID, err == nil); err != nil {
 				errs = append(errs, err)
+			}
+			if err != nil && req.NotifyOnce {
+				down = err // the rest wait for a run after the webhook is back
+				break
 			}
 		}
 		if !notify.Changed(res.Diff) {
@@ -198,7 +214,10 @@ func (s *Service) notify(ctx context.Context, targets []notify.Target, res *Audi
 			errs = append(errs, err)
 			continue
 		}
-		if err := notify.PostBody(ctx, t, body, s.opt.Notify); err != nil {
+		if down == nil {
+			down = notify.PostBody(ctx, t, body, opt)
+		}
+		if err := down; err != nil {
 			errs = append(errs, fmt.Errorf("%w; kept to retry on the next run", err))
 			if err := s.db.AddPending(ctx, t.URL, body); err != nil {
 				errs = append(errs, err)

@@ -98,6 +98,9 @@ Put it in cron or CI: see examples/ and the README.`,
 					return usageError{fmt.Errorf("--notify: %w", err)}
 				}
 				req.Notify = []notify.Target{t}
+				// One short try: a slow webhook does not hold up a cron
+				// job; what fails is sent by the next run.
+				req.NotifyOnce = true
 			}
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
 				bw := bufio.NewWriter(a.stdout)

@@ -229,10 +229,49 @@ func TestAuditNotify(t *testing.T) {
 
 	srv.Close()
 	e.ok("apply", e.write("orphan2.yaml", "version: 1\nkpis: [{key: another-orphan, name: Another orphan}]\n"))
-	_, errOut, code := e.run("", "audit", "--fail-on", "never", "--notify", srv.URL) // retries for about 7 s
+	_, errOut, code := e.run("", "audit", "--fail-on", "never", "--notify", srv.URL) // one try
 
 	if code != ExitOK || !strings.Contains(errOut, "warning: notify") || !strings.Contains(errOut, "audit run 4 is stored") {
 		t.Errorf("an unreachable webhook: exit %d, %s", code, errOut)
+	}
+}
+
+// TestAuditNotifyTriesOnce: a failing webhook is tried once by a command
+// line audit, which does not wait on it; the summary is kept and sent
+// first by the next run once the webhook answers.
+func TestAuditNotifyTriesOnce(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	var mu sync.Mutex
+	var runs []float64
+	failing := true
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		json.NewDecoder(r.Body).Decode(&m)
+		mu.Lock()
+		defer mu.Unlock()
+		runs = append(runs, m["run"].(float64))
+		if failing {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	_, errOut, code := e.run("", "audit", "--fail-on", "never", "--notify", srv.URL)
+	if code != ExitOK || !strings.Contains(errOut, "kept to retry on the next run") {
+		t.Errorf("a failing webhook: exit %d, %s", code, errOut)
+	}
+	mu.Lock()
+	if len(runs) != 1 {
+		t.Errorf("the webhook was tried %d times, want once", len(runs))
+	}
+	failing = false
+	mu.Unlock()
+	e.ok("apply", e.write("orphan.yaml", "version: 1\nkpis: [{key: new-orphan, name: New orphan}]\n"))
+	e.ok("audit", "--fail-on", "never", "--notify", srv.URL)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(runs) != 3 || runs[1] != 1 || runs[2] != 2 {
+		t.Errorf("runs posted %v, want 1 (failed), then 1 (kept) and 2", runs)
 	}
 }
 
