@@ -73,6 +73,8 @@ func checkReadOnly(t *testing.T, c Connector, driver, dsn string, writes ...stri
 	for _, q := range writes {
 		if got, err := read(t, c, engine.Measure{Query: q}); err == nil {
 			t.Errorf("%s was read: %v", q, got)
+		} else if !strings.Contains(err.Error(), "the query writes, and a sync only reads") && !strings.Contains(err.Error(), "read-write mode must be set before any query") {
+			t.Errorf("%s: %v", q, err)
 		}
 	}
 	db, err := sql.Open(driver, dsn)

@@ -11,9 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/go-sql-driver/mysql"   // the mysql driver
+	"github.com/go-sql-driver/mysql" // the mysql driver
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // the pgx driver
-	_ "github.com/mattn/go-sqlite3"    // the sqlite3 driver
+	"github.com/mattn/go-sqlite3"      // the sqlite3 driver
 )
 
 // sqlConn reads values with SQL queries. A query returns a value, or a
@@ -111,7 +112,7 @@ func (s *sqlConn) Read(ctx context.Context, req Request) ([]Reading, error) {
 	}
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, s.secrets.err(err)
+		return nil, s.secrets.err(writeRefused(err))
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
@@ -163,6 +164,19 @@ func (s *sqlConn) Read(ctx context.Context, req Request) ([]Reading, error) {
 		return nil, errors.New("the query returned no rows")
 	}
 	return out, nil
+}
+
+// writeRefused says so when err is the server refusing a write in the
+// read-only transaction.
+func writeRefused(err error) error {
+	var pg *pgconn.PgError
+	var my *mysql.MySQLError
+	var lite sqlite3.Error
+	if errors.As(err, &pg) && pg.Code == "25006" || errors.As(err, &my) && my.Number == 1792 ||
+		errors.As(err, &lite) && lite.Code == sqlite3.ErrReadonly {
+		return fmt.Errorf("the query writes, and a sync only reads (each query runs in a read-only transaction): %w", err)
+	}
+	return err
 }
 
 // defaultStatementTimeout bounds a query read without a deadline.
