@@ -271,3 +271,16 @@ func TestRedaction(t *testing.T) {
 		t.Error("a redacted error no longer matches what it wraps")
 	}
 }
+
+// TestCSVOverTheLimit: a sheet larger than a source may answer fails
+// whole, instead of being read cut short.
+func TestCSVOverTheLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "huge.csv")
+	row := "mqls,2026-11-01,1\n"
+	if err := os.WriteFile(path, []byte("kpi,at,value\n"+strings.Repeat(row, maxBody/len(row)+1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := read(t, open(t, Config{Type: "csv", Path: path}), engine.Measure{Query: "mqls"}); err == nil || !strings.Contains(err.Error(), "is larger than 16 MiB") {
+		t.Errorf("a sheet over the limit: %v", err)
+	}
+}

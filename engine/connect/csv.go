@@ -74,7 +74,7 @@ func (c *csvConn) load(ctx context.Context) error {
 			return err
 		}
 		defer f.Close()
-		r = io.LimitReader(f, maxBody)
+		r = bounded(f, c.cfg.Path)
 	} else {
 		h, err := openHTTP(c.name, c.cfg)
 		if err != nil {
@@ -94,7 +94,7 @@ func (c *csvConn) load(ctx context.Context) error {
 		if resp.StatusCode/100 != 2 {
 			return fmt.Errorf("%s answered %s", req.URL.Redacted(), resp.Status)
 		}
-		r = io.LimitReader(resp.Body, maxBody)
+		r = bounded(resp.Body, req.URL.Redacted())
 	}
 	o := csvimport.Options{Headers: c.cfg.Columns}
 	switch {
@@ -118,4 +118,24 @@ func (c *csvConn) load(ctx context.Context) error {
 		c.rows[m.KPI] = append(c.rows[m.KPI], Reading{Value: m.Value, At: m.At})
 	}
 	return nil
+}
+
+// bounded reads r, failing past maxBody bytes instead of cutting the file
+// short.
+func bounded(r io.Reader, what string) io.Reader {
+	return &bound{r: io.LimitReader(r, maxBody+1), what: what}
+}
+
+type bound struct {
+	r    io.Reader
+	n    int64
+	what string
+}
+
+func (b *bound) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if b.n += int64(n); b.n > maxBody {
+		return 0, fmt.Errorf("%s is larger than %d MiB", b.what, maxBody>>20)
+	}
+	return n, err
 }
