@@ -38,7 +38,12 @@ func TestNoOrphanPlugins(t *testing.T) {
 	for _, b := range [][2]string{{okrmap, "."}, {plugin, "github.com/okrmap/okrmap/plugins/host/testdata/broken"}} {
 		sdktest.BuildTo(t, b[1], b[0])
 	}
-	env := append(os.Environ(), "XDG_CONFIG_HOME="+dir, "OKRMAP_CONFIG=", "OKRMAP_DB="+filepath.Join(dir, "o.db"),
+	// Plugins see only the variables the config names: the fault is one.
+	config := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(config, []byte("plugins:\n  env: {broken: [OKRMAP_TEST_FAULT]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "XDG_CONFIG_HOME="+dir, "OKRMAP_CONFIG="+config, "OKRMAP_DB="+filepath.Join(dir, "o.db"),
 		"OKRMAP_PLUGINS_DIRS="+filepath.Dir(plugin), "OKRMAP_PLUGINS_TIMEOUT=120s")
 	cmd := func(args ...string) *exec.Cmd {
 		c := exec.Command(okrmap, args...)

@@ -43,7 +43,7 @@ func TestHeadersCORSAndLog(t *testing.T) {
 		return rec.Result()
 	}
 	resp := do("GET", "/api/v1/entities/kpis?q="+secret, "https://okr.example.com")
-	for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+	for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
 		"Access-Control-Allow-Origin": "https://okr.example.com", "Cache-Control": "no-store"} {
 		if got := resp.Header.Get(h); got != want {
 			t.Errorf("%s: %q, want %q", h, got, want)

@@ -33,7 +33,7 @@ func TestInProcess(t *testing.T) {
 // A floor that is not a number, or a misspelt key, is refused before any
 // check: Run returns the error an audit would report.
 func TestBadSettings(t *testing.T) {
-	for settings, want := range map[string]string{"min_win_rate": "not a number", "min_wn_rate": `unknown setting "min_wn_rate"`} {
+	for settings, want := range map[string]string{"min_win_rate": "not a finite number", "min_wn_rate": `unknown setting "min_wn_rate"`} {
 		_, err := fixture(t).Run(t, &winRate{}, map[string]string{settings: "twenty"})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", settings, err, want)
