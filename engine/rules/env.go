@@ -1,14 +1,13 @@
 package rules
 
 import (
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/expr-lang/expr"
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/resolve"
+	"github.com/okrmap/okrmap/engine/wording"
 )
 
 // Each scope evaluates its rules against one environment type: the entity
@@ -188,7 +187,8 @@ var functions = []expr.Option{
 	// mentions(text, words): whether text contains any of the words or
 	// phrases, matching whole words by prefix, ignoring case.
 	expr.Function("mentions", func(args ...any) (any, error) {
-		return mentions(args[0].(string), args[1].([]any), func(w any) (string, bool) { s, ok := w.(string); return s, ok }), nil
+		_, ok := wording.Find(args[0].(string), args[1].([]any), func(w any) (string, bool) { s, ok := w.(string); return s, ok })
+		return ok, nil
 	}, new(func(string, []any) bool)),
 	// period_covers(outer, inner): whether period inner lies within outer
 	// ("FY2026" covers "2026-Q4"); false when either is not a period.
@@ -199,7 +199,7 @@ var functions = []expr.Option{
 	}, new(func(string, string) bool)),
 	// word_count(text): the number of words in text.
 	expr.Function("word_count", func(args ...any) (any, error) {
-		return len(words(args[0].(string))), nil
+		return len(wording.Words(args[0].(string))), nil
 	}, new(func(string) int)),
 }
 
@@ -219,120 +219,4 @@ func Ratio(a, b float64) float64 {
 		return 0
 	}
 	return a / b
-}
-
-// Mentions reports whether text contains one of phrases: each phrase's
-// words must appear consecutively in text as word prefixes, ignoring case
-// ("open rate" matches "email open rates").
-func Mentions(text string, phrases []string) bool {
-	return mentions(text, phrases, func(p string) (string, bool) { return p, true })
-}
-
-// mentions is Mentions of the phrases str finds in list, which rules pass
-// as []any: converting the list would allocate on every call.
-func mentions[E any](text string, list []E, str func(E) (string, bool)) bool {
-	if isASCII(text) {
-		return mentionsASCII(text, list, str)
-	}
-	return mentionsWords(words(text), list, str)
-}
-
-// mentionsWords is mentions of a text split into lowercase words.
-func mentionsWords[E any](tw []string, list []E, str func(E) (string, bool)) bool {
-	return mentionsIn(len(tw), func(i int, w string) bool { return strings.HasPrefix(tw[i], w) }, list, str)
-}
-
-// mentionsASCII is mentions of an ASCII text, read in place: rules call
-// mentions on every entity, and splitting each text into words allocated.
-func mentionsASCII[E any](text string, list []E, str func(E) (string, bool)) bool {
-	var spans [32][2]int
-	tw := spans[:0] // where each word of text starts and ends
-	for i := 0; i < len(text); {
-		for i < len(text) && !isWordByte(text[i]) {
-			i++
-		}
-		start := i
-		for i < len(text) && isWordByte(text[i]) {
-			i++
-		}
-		if i > start {
-			tw = append(tw, [2]int{start, i})
-		}
-	}
-	return mentionsIn(len(tw), func(i int, w string) bool { return hasLowerPrefix(text[tw[i][0]:tw[i][1]], w) }, list, str)
-}
-
-// mentionsIn is mentions of a text of n words; starts reports whether
-// word i, lowercased, starts with w.
-func mentionsIn[E any](n int, starts func(i int, w string) bool, list []E, str func(E) (string, bool)) bool {
-	for _, e := range list {
-		p, ok := str(e)
-		if !ok {
-			continue
-		}
-		pw := phraseWords(p)
-		for i := 0; len(pw) > 0 && i+len(pw) <= n; i++ {
-			match := true
-			for j, w := range pw {
-				if !starts(i+j, w) {
-					match = false
-					break
-				}
-			}
-			if match {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] > 127 {
-			return false
-		}
-	}
-	return true
-}
-
-func isWordByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
-
-// hasLowerPrefix reports whether the ASCII word, lowercased, starts with
-// prefix.
-func hasLowerPrefix(word, prefix string) bool {
-	if len(word) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		c := word[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != prefix[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// phraseCache holds tokenised phrases: rules pass the same constant word
-// lists for every entity.
-var phraseCache sync.Map // string -> []string
-
-func phraseWords(p string) []string {
-	if w, ok := phraseCache.Load(p); ok {
-		return w.([]string)
-	}
-	w := words(p)
-	phraseCache.Store(p, w)
-	return w
-}
-
-func words(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127)
-	})
 }

@@ -48,48 +48,8 @@ rules:
 	}
 }
 
-func TestMentions(t *testing.T) {
-	tests := []struct {
-		text    string
-		phrases []string
-		want    bool
-	}{
-		{"Social media followers", []string{"followers"}, true},
-		{"Email open rates", []string{"open rate"}, true},
-		{"Reopened tickets", []string{"open"}, false},
-		{"Rate of open issues", []string{"open rate"}, false},
-		{"CLICKS", []string{"click"}, true},
-		{"", []string{"x"}, false},
-	}
-	for _, tt := range tests {
-		if got := Mentions(tt.text, tt.phrases); got != tt.want {
-			t.Errorf("Mentions(%q, %q) = %v", tt.text, tt.phrases, got)
-		}
-	}
-	for _, tt := range tests { // the same through the general path
-		if got := mentionsWords(words(tt.text), tt.phrases, func(p string) (string, bool) { return p, true }); got != tt.want {
-			t.Errorf("mentionsWords(%q, %q) = %v", tt.text, tt.phrases, got)
-		}
-	}
+func TestRatio(t *testing.T) {
 	if Ratio(1, 0) != 0 || Ratio(3, 2) != 1.5 {
 		t.Error("Ratio")
 	}
-}
-
-// FuzzMentions: an ASCII text read in place mentions what its split words
-// mention.
-func FuzzMentions(f *testing.F) {
-	f.Add("Email open rates", "open rate")
-	f.Add("NPS (net promoter) score", "net-promoter")
-	f.Add("a1 b2", "A1")
-	f.Fuzz(func(t *testing.T, text, phrase string) {
-		if !isASCII(text) {
-			return
-		}
-		self := func(p string) (string, bool) { return p, true }
-		fast := mentionsASCII(text, []string{phrase}, self)
-		if slow := mentionsWords(words(text), []string{phrase}, self); fast != slow {
-			t.Errorf("mentions(%q, %q): in place %v, split %v", text, phrase, fast, slow)
-		}
-	})
 }
