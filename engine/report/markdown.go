@@ -112,8 +112,11 @@ func (markdownWriter) Write(w io.Writer, r *Report) error {
 							latest = strings.TrimSpace(engine.Number(k.Latest, k.Unit) + " " + k.Unit + " on " + k.LatestAt.Format("2006-01-02"))
 						}
 						kind := k.Kind
-						if kind == "" {
+						switch {
+						case kind == "":
 							kind = "undeclared"
+						case !k.KindDeclared:
+							kind += " (" + k.KindReason + ")"
 						}
 						p("| %s | %s | %s | %d |\n", md(k.Name), kind, md(latest), len(flagged[k.Key]))
 					}

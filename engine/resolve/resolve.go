@@ -129,22 +129,26 @@ type KeyResult struct {
 
 // KPI is a KPI with its links, trace and freshness.
 type KPI struct {
-	Key         string   `expr:"key"`
-	Name        string   `expr:"name"`
-	Definition  string   `expr:"definition"`
-	Unit        string   `expr:"unit"`
-	Kind        string   `expr:"kind"` // outcome, activity or ""
-	Category    string   `expr:"category"`
-	Owner       string   `expr:"owner"`
-	Team        string   `expr:"team"`
-	Frequency   string   `expr:"frequency"`
-	Source      string   `expr:"source"`
-	Attribution string   `expr:"attribution"`
-	Direction   string   `expr:"direction"`
-	Formula     string   `expr:"formula"`
-	Tags        []string `expr:"tags"`
-	HasTarget   bool     `expr:"has_target"`
-	Target      float64  `expr:"target"`
+	Key        string `expr:"key"`
+	Name       string `expr:"name"`
+	Definition string `expr:"definition"`
+	Unit       string `expr:"unit"`
+	// Kind is the declared kind, else the kind the name, unit or category
+	// make clear (KindReason says which), else "": counted as neither.
+	Kind         string   `expr:"kind"` // outcome, activity or ""
+	KindDeclared bool     `expr:"kind_declared"`
+	KindReason   string   `expr:"kind_reason"` // why an undeclared kind was inferred
+	Category     string   `expr:"category"`
+	Owner        string   `expr:"owner"`
+	Team         string   `expr:"team"`
+	Frequency    string   `expr:"frequency"`
+	Source       string   `expr:"source"`
+	Attribution  string   `expr:"attribution"`
+	Direction    string   `expr:"direction"`
+	Formula      string   `expr:"formula"`
+	Tags         []string `expr:"tags"`
+	HasTarget    bool     `expr:"has_target"`
+	Target       float64  `expr:"target"`
 	// FormulaMissing names what the formula refers to that is no KPI;
 	// FormulaError says why the formula does not parse.
 	FormulaMissing []string `expr:"formula_missing"`
@@ -370,6 +374,9 @@ func Resolve(in Input) *Graph {
 		rk.Category, rk.Owner, rk.Team, rk.Frequency, rk.Source = k.Category, k.Owner, k.Team, k.Frequency, k.Source
 		rk.Attribution, rk.Direction, rk.Formula, rk.Tags = k.Attribution, k.Direction, k.Formula, k.Tags
 		rk.WindowDays, rk.DaysSinceMeasurement = FrequencyDays(k.Frequency), -1
+		if rk.KindDeclared = k.Kind != ""; !rk.KindDeclared {
+			rk.Kind, rk.KindReason = inferKind(k.Name, k.Unit, k.Category)
+		}
 		if k.Target != nil {
 			rk.HasTarget, rk.Target = true, *k.Target
 		}
@@ -399,7 +406,7 @@ func Resolve(in Input) *Graph {
 		rk := g.KPIs[i]
 		for _, l := range k.Links {
 			rl := &linkArena[len(g.Links)]
-			*rl = Link{KPI: k.Key, KPIKind: k.Kind, Team: k.Team, To: l.To, Rationale: l.Rationale}
+			*rl = Link{KPI: k.Key, KPIKind: rk.Kind, Team: k.Team, To: l.To, Rationale: l.Rationale}
 			if l.Weight != nil {
 				rl.HasWeight, rl.Weight = true, *l.Weight
 			}

@@ -131,3 +131,12 @@ func Words(s string) []string {
 		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127)
 	})
 }
+
+// WhichWord returns the first of phrases whose words appear consecutively
+// in text as whole words (a plural s allowed), ignoring case: "cac"
+// matches "CAC" and "CACs" but not "cache".
+func WhichWord(text string, phrases ...string) (string, bool) {
+	tw := Words(text)
+	return findIn(len(tw), func(i int, w string) bool { return tw[i] == w || tw[i] == w+"s" }, phrases,
+		func(p string) (string, bool) { return p, true })
+}

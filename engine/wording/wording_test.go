@@ -53,3 +53,17 @@ func TestWhich(t *testing.T) {
 		t.Error("Which matched half a phrase")
 	}
 }
+
+func TestWhichWord(t *testing.T) {
+	for _, tc := range []struct {
+		text, want string
+	}{
+		{"CAC payback", "cac"}, {"Blended CACs", "cac"}, {"Cache hit rate", ""}, {"Net promoter score", "net promoter"},
+		{"Arrivals per day", ""}, {"New ARR", "arr"},
+	} {
+		got, _ := WhichWord(tc.text, "cac", "arr", "net promoter")
+		if got != tc.want {
+			t.Errorf("WhichWord(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}

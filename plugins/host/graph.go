@@ -91,7 +91,8 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 	}
 	for _, k := range g.KPIs {
 		keys[k.Key] = "kpi"
-		m := &pb.KPI{Key: k.Key, Name: k.Name, Unit: k.Unit, Kind: k.Kind, Category: k.Category, Team: k.Team,
+		m := &pb.KPI{Key: k.Key, Name: k.Name, Unit: k.Unit, Kind: k.Kind, KindDeclared: k.KindDeclared, KindReason: k.KindReason,
+			Category: k.Category, Team: k.Team,
 			Frequency: k.Frequency, Attribution: k.Attribution, Direction: k.Direction, Formula: k.Formula, Tags: k.Tags,
 			Target: opt(k.HasTarget, k.Target), Latest: opt(k.HasMeasurement, k.Latest), Reaches: k.Reaches, Aligned: k.Aligned,
 			Definition: k.Definition, Owner: k.Owner, Source: k.Source, LatestAt: instant(k.HasMeasurement, k.LatestAt),

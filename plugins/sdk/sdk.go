@@ -211,6 +211,10 @@ type KPI struct {
 	SyncFailed                                                                  bool
 	History                                                                     []Measurement // within plugins.history_days, oldest first
 	Drives, DrivenBy, Objectives                                                []string      // keys: KPIs it links to, KPIs linking to it, objectives linked
+	// Kind is the declared kind, else the kind the name, unit or category
+	// make clear (KindReason says which), else "".
+	KindDeclared bool
+	KindReason   string
 }
 
 // Link is one KPI link, from KPI to an objective, key result, business

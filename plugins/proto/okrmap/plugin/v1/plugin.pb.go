@@ -1182,8 +1182,12 @@ type KPI struct {
 	Drives               []string               `protobuf:"bytes,37,rep,name=drives,proto3" json:"drives,omitempty"`                     // KPIs it links to
 	DrivenBy             []string               `protobuf:"bytes,38,rep,name=driven_by,json=drivenBy,proto3" json:"driven_by,omitempty"` // KPIs linking to it
 	Objectives           []string               `protobuf:"bytes,39,rep,name=objectives,proto3" json:"objectives,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// kind is the declared kind, else the kind the name, unit or category
+	// make clear (kind_reason says which), else "".
+	KindDeclared  bool   `protobuf:"varint,40,opt,name=kind_declared,json=kindDeclared,proto3" json:"kind_declared,omitempty"`
+	KindReason    string `protobuf:"bytes,41,opt,name=kind_reason,json=kindReason,proto3" json:"kind_reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *KPI) Reset() {
@@ -1487,6 +1491,20 @@ func (x *KPI) GetObjectives() []string {
 		return x.Objectives
 	}
 	return nil
+}
+
+func (x *KPI) GetKindDeclared() bool {
+	if x != nil {
+		return x.KindDeclared
+	}
+	return false
+}
+
+func (x *KPI) GetKindReason() string {
+	if x != nil {
+		return x.KindReason
+	}
+	return ""
 }
 
 // Link is one KPI link: from kpi to an objective, key result, business
@@ -2201,7 +2219,7 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"\b_currentB\r\n" +
 	"\v_confidenceB\b\n" +
-	"\x06_score\"\xad\t\n" +
+	"\x06_score\"\xf3\t\n" +
 	"\x03KPI\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -2250,7 +2268,10 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\tdriven_by\x18& \x03(\tR\bdrivenBy\x12\x1e\n" +
 	"\n" +
 	"objectives\x18' \x03(\tR\n" +
-	"objectivesB\t\n" +
+	"objectives\x12#\n" +
+	"\rkind_declared\x18( \x01(\bR\fkindDeclared\x12\x1f\n" +
+	"\vkind_reason\x18) \x01(\tR\n" +
+	"kindReasonB\t\n" +
 	"\a_targetB\t\n" +
 	"\a_latest\"\x97\x02\n" +
 	"\x04Link\x12\x10\n" +
