@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"slices"
@@ -283,3 +284,44 @@ func TestNeedsReadsWhatTheDiffShows(t *testing.T) {
 }
 
 func findingsEqual(a, b engine.Finding) bool { return reflect.DeepEqual(a, b) }
+
+// TestNothingJudgedHasNoScore: a team with objectives and no key results
+// or KPIs is judged on nothing: no area scores, no overall (it scored 83.3
+// and ranked best); KPIs whose kind is unknown count in neither share of
+// outcome focus, and the JSON says null.
+func TestNothingJudgedHasNoScore(t *testing.T) {
+	p := &engine.Plan{
+		Teams:              []engine.Team{{Key: "idle", Name: "Idle"}, {Key: "support", Name: "Support"}},
+		BusinessObjectives: []engine.BusinessObjective{{Key: "bo", Title: "B", PnLLine: "revenue"}},
+		Objectives: []engine.Objective{
+			{Key: "idle-o", Title: "Do things", Team: "idle", Period: "2026-Q4", Parent: "bo", Status: "active"},
+			{Key: "support-o", Title: "Help customers", Team: "support", Period: "2026-Q4", Parent: "bo", Status: "active"},
+		},
+		KPIs: []engine.KPI{
+			{Key: "ssat", Name: "SSAT", Team: "support", Links: []engine.Link{{To: "support-o"}}},
+			{Key: "solved", Name: "Tickets solved", Team: "support", Links: []engine.Link{{To: "support-o"}}},
+		},
+	}
+	g := resolve.Resolve(resolve.Input{Plan: p, Today: engine.NewDate(2026, 11, 20)})
+	sc := Scorecard(g, engine.Scope{})
+	idle := sc.Teams["idle"]
+	if idle.Scored() {
+		t.Errorf("a team judged on nothing scores %+v", idle)
+	}
+	for _, a := range idle.Areas {
+		if a.Scored() || a.Verdict != engine.NotJudged {
+			t.Errorf("area %+v of a team judged on nothing", a)
+		}
+	}
+	b, err := json.Marshal(idle)
+	if err != nil || !strings.Contains(string(b), `"overall":null`) || !strings.Contains(string(b), `"score":null`) {
+		t.Errorf("JSON %s %v", b, err)
+	}
+	// Support: ssat is an outcome by name, tickets solved unknown; one
+	// objective with an outcome KPI. Outcome focus is 100, not 50.
+	for _, a := range sc.Teams["support"].Areas {
+		if a.Area == "outcome_focus" && (a.Score != 100 || a.Judged != 2) {
+			t.Errorf("support outcome focus %+v", a)
+		}
+	}
+}

@@ -11,12 +11,13 @@ import (
 
 // Areas are the scorecard's alignment areas, in report order. Each scores
 // 0-100 as the share of judged entities that meet the area's test; an area
-// with nothing to judge scores 100.
+// with nothing to judge has no score and leaves the overall.
 //
 //   - vertical_alignment: KPIs whose trace reaches a business objective on a
 //     P&L line, of all KPIs.
 //   - outcome_focus: the mean of the share of linked KPIs that are outcome
-//     metrics and the share of objectives with at least one outcome KPI.
+//     metrics and the share of objectives with at least one outcome KPI;
+//     KPIs whose kind is unknown count in neither.
 //   - measurability: key results with baseline, target, unit and due date.
 //   - freshness: KPIs (without formula) measured within their frequency
 //     window, and key results of active objectives checked in within the
@@ -128,10 +129,11 @@ func selectFor(g *resolve.Graph, s engine.Scope, team string) selection {
 	return sel
 }
 
-// share returns 100 * n / of, and 100 when there is nothing to judge.
+// share returns 100 * n / of, and 0 when there is nothing to judge (an
+// area judged on nothing has no score).
 func share(n, of int) float64 {
 	if of == 0 {
-		return 100
+		return 0
 	}
 	return 100 * float64(n) / float64(of)
 }
@@ -148,30 +150,37 @@ func (s selection) score() engine.Score {
 	}
 	scores[0], judged[0] = share(aligned, len(s.kpis)), len(s.kpis)
 
+	// Outcome focus judges kinds: a KPI whose kind is unknown (neither
+	// declared nor clear from its name) counts in neither share.
+	known := func(k *resolve.KPI) bool { return k.Kind != "" }
 	linked, outcome := 0, 0
 	for _, k := range s.kpis {
-		if len(k.Links) > 0 {
+		if len(k.Links) > 0 && known(k) {
 			linked++
 			if k.Kind == "outcome" {
 				outcome++
 			}
 		}
 	}
-	withOutcome := 0
+	objs, withOutcome := 0, 0
 	for _, o := range s.objs {
+		if !slices.ContainsFunc(o.KPIs, known) {
+			continue
+		}
+		objs++
 		if slices.ContainsFunc(o.KPIs, func(k *resolve.KPI) bool { return k.Kind == "outcome" }) {
 			withOutcome++
 		}
 	}
 	switch {
-	case linked > 0 && len(s.objs) > 0:
-		scores[1] = (share(outcome, linked) + share(withOutcome, len(s.objs))) / 2
+	case linked > 0 && objs > 0:
+		scores[1] = (share(outcome, linked) + share(withOutcome, objs)) / 2
 	case linked > 0:
 		scores[1] = share(outcome, linked)
 	default:
-		scores[1] = share(withOutcome, len(s.objs))
+		scores[1] = share(withOutcome, objs)
 	}
-	judged[1] = linked + len(s.objs)
+	judged[1] = linked + objs
 
 	measurable := 0
 	for _, kr := range s.krs {
@@ -228,17 +237,23 @@ func (s selection) score() engine.Score {
 	scores[5], judged[5] = share(explicit, len(s.links)), len(s.links)
 
 	var out engine.Score
-	sum := 0.0
+	sum, n := 0.0, 0
 	for i, area := range Areas {
-		v := math.Round(scores[i]*10) / 10
-		r := engine.Rating(v)
-		out.Areas = append(out.Areas, engine.AreaScore{Area: area, Score: v, Rating: r, Verdict: engine.Verdicts[r], Judged: judged[i]})
-		if area == "freshness" {
-			out.Areas[i].SourceFailing = failing
+		a := engine.AreaScore{Area: area, Verdict: engine.NotJudged, Judged: judged[i]}
+		if judged[i] > 0 {
+			a.Score = math.Round(scores[i]*10) / 10
+			a.Rating = engine.Rating(a.Score)
+			a.Verdict = engine.Verdicts[a.Rating]
+			sum, n = sum+a.Score, n+1
 		}
-		sum += v
+		if area == "freshness" {
+			a.SourceFailing = failing
+		}
+		out.Areas = append(out.Areas, a)
 	}
-	out.Overall = math.Round(sum/float64(len(Areas))*10) / 10
-	out.Rating = engine.Rating(out.Overall)
+	if n > 0 {
+		out.Overall = math.Round(sum/float64(n)*10) / 10
+		out.Rating = engine.Rating(out.Overall)
+	}
 	return out
 }

@@ -24,7 +24,7 @@ var pages = []struct {
 	{"/map", []string{"P&amp;L lines", "revenue", "Grow ARR from $31M to $40M", "KPIs that reach nothing", "Newsletter email open rate",
 		"reaches no P&amp;L line"}},
 	{"/teams/marketing", []string{"Marketing", "Make marketing the largest source of qualified pipeline", "Net new business pipeline created",
-		"Scorecard beside the company", "Findings about this team"}},
+		"Alignment scorecard beside the company", "Findings about this team"}},
 	{"/kpis/sourced-pipeline", []string{"Net new business pipeline created", "Measurements over time", "<svg", "Target",
 		"Trace:", "grow-arr", "demand-gen@northwind.example"}},
 	{"/key-results/mkt-sourced-pipeline", []string{"Marketing-sourced pipeline", "Check-ins against the expected pace", "Expected pace",

@@ -25,6 +25,24 @@ func (d *Dashboard) funcs() template.FuncMap {
 		"entityURL":  entityURL,
 		"findingURL": func(f engine.Finding) string { return entityURL(f.Scope, f.Entity) },
 		"verdict":    func(r int) string { return engine.Verdicts[r] },
+		// areaScore is "62 · good", "– · not judged", or with few judged
+		// "62 · good (on 3)".
+		"areaScore": func(a engine.AreaScore) string {
+			if !a.Scored() {
+				return "– · " + engine.NotJudged
+			}
+			s := fmt.Sprintf("%.0f · %s", a.Score, a.Verdict)
+			if a.Judged < engine.FewJudged {
+				s += fmt.Sprintf(" (on %d)", a.Judged)
+			}
+			return s
+		},
+		"overallScore": func(s engine.Score) string {
+			if !s.Scored() {
+				return "– · " + engine.NotJudged
+			}
+			return fmt.Sprintf("%.0f · %s", s.Overall, engine.Verdicts[s.Rating])
+		},
 		"kindLabel":  kindLabel,
 		"signed":     func(x float64) string { return fmt.Sprintf("%+.1f", x) },
 		"join":       strings.Join,

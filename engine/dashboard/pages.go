@@ -112,8 +112,8 @@ func (d *Dashboard) overview(r *http.Request, v *view) (content, error) {
 		for i, name := range audit.Areas {
 			row := areaRow{Name: name, Label: areaLabel(name), Doc: audit.AreaDocs[name], AreaScore: data.Score.Area(i)}
 			row.Spark = sparkline(row.Label+" over the last runs", scores(trend, func(s engine.Score) float64 { return s.Area(i).Score }, rowOf))
-			if len(runs) > 1 {
-				row.Change = row.Score - rowOf(runs[1]).Area(i).Score
+			if prev := rowOf(runs[min(1, len(runs)-1)]).Area(i); len(runs) > 1 && row.Scored() && prev.Scored() {
+				row.Change = row.Score - prev.Score
 			}
 			data.Areas = append(data.Areas, row)
 		}

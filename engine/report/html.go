@@ -127,13 +127,15 @@ func walk(n *tree.Node, depth int, fn func(*tree.Node, int)) {
 }
 
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"title":   title,
-	"verdict": func(r int) string { return engine.Verdicts[r] },
-	"upper":   func(s string) string { return capitalise(s) },
-	"mid":     func(y int) int { return y + 4 },
-	"area":    func(s engine.Score, i int) engine.AreaScore { return s.Area(i) },
-	"team":    func(sc engine.Scorecard, t string) engine.Score { return sc.Teams[t] },
-	"sevs":    func() []string { return slices.Clone(engine.Severities) },
+	"title":       title,
+	"verdict":     func(r int) string { return engine.Verdicts[r] },
+	"upper":       func(s string) string { return capitalise(s) },
+	"mid":         func(y int) int { return y + 4 },
+	"area":        func(s engine.Score, i int) engine.AreaScore { return s.Area(i) },
+	"team":        func(sc engine.Scorecard, t string) engine.Score { return sc.Teams[t] },
+	"sevs":        func() []string { return slices.Clone(engine.Severities) },
+	"verdictCell": verdictCell,
+	"overall":     overall,
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -159,11 +161,12 @@ svg text { font: 12px system-ui, sans-serif; } .edge { stroke: #9aa3b5; fill: no
 <tr><th>Area</th><th>Company</th>{{range .Teams}}<th>{{.}}</th>{{end}}</tr>
 {{- $r := .R}}{{$teams := .Teams}}
 {{- range $i, $a := .Areas}}
-<tr><td>{{title $a}}</td>{{with area $r.Run.Scorecard.Company $i}}<td class="r{{.Rating}}">{{printf "%.0f" .Score}} ({{.Rating}}, {{.Verdict}})</td>{{end}}
-{{- range $teams}}{{with area (team $r.Run.Scorecard .) $i}}<td class="r{{.Rating}}">{{printf "%.0f" .Score}} ({{.Rating}})</td>{{end}}{{end}}</tr>
+<tr><td>{{title $a}}</td>{{with area $r.Run.Scorecard.Company $i}}<td class="r{{.Rating}}">{{verdictCell .}}</td>{{end}}
+{{- range $teams}}{{with area (team $r.Run.Scorecard .) $i}}<td class="r{{.Rating}}">{{verdictCell .}}</td>{{end}}{{end}}</tr>
 {{- end}}
-<tr><th>Overall</th><th class="r{{.R.Run.Scorecard.Company.Rating}}">{{printf "%.0f" .R.Run.Scorecard.Company.Overall}} ({{.R.Run.Scorecard.Company.Rating}}, {{verdict .R.Run.Scorecard.Company.Rating}})</th>{{range $teams}}{{with team $r.Run.Scorecard .}}<th class="r{{.Rating}}">{{printf "%.0f" .Overall}} ({{.Rating}})</th>{{end}}{{end}}</tr>
+<tr><th>Overall</th>{{with .R.Run.Scorecard.Company}}<th class="r{{.Rating}}">{{overall .}}</th>{{end}}{{range $teams}}{{with team $r.Run.Scorecard .}}<th class="r{{.Rating}}">{{overall .}}</th>{{end}}{{end}}</tr>
 </table>
+<p>*: judged on fewer than 5 entities; –: not judged (nothing in scope to judge), left out of the overall.</p>
 
 {{if .Rows}}
 <h2>Alignment tree</h2>

@@ -30,23 +30,19 @@ func (markdownWriter) Write(w io.Writer, r *Report) error {
 	teams := sortedTeams(run.Scorecard)
 	p("| Area | Company |%s\n", join(teams, func(t string) string { return " " + md(t) + " |" }))
 	p("|---|---|%s\n", strings.Repeat("---|", len(teams)))
-	cell := func(v float64, rating int) string {
-		return fmt.Sprintf("%.0f (%d, %s)", v, rating, engine.Verdicts[rating])
-	}
 	for i, area := range audit.Areas {
-		p("| %s | %s |", title(area), cell(run.Scorecard.Company.Area(i).Score, run.Scorecard.Company.Area(i).Rating))
+		cell := func(a engine.AreaScore) string { return strings.ReplaceAll(verdictCell(a), "*", `\*`) }
+		p("| %s | %s |", title(area), cell(run.Scorecard.Company.Area(i)))
 		for _, t := range teams {
-			a := run.Scorecard.Teams[t].Area(i)
-			p(" %s |", cell(a.Score, a.Rating))
+			p(" %s |", cell(run.Scorecard.Teams[t].Area(i)))
 		}
 		p("\n")
 	}
-	p("| **Overall** | **%s** |", cell(run.Scorecard.Company.Overall, run.Scorecard.Company.Rating))
+	p("| **Overall** | **%s** |", overall(run.Scorecard.Company))
 	for _, t := range teams {
-		s := run.Scorecard.Teams[t]
-		p(" %s |", cell(s.Overall, s.Rating))
+		p(" %s |", overall(run.Scorecard.Teams[t]))
 	}
-	p("\n\n")
+	p("\n\n\\*: judged on fewer than %d entities; –: not judged (nothing in scope to judge), left out of the overall.\n\n", engine.FewJudged)
 
 	if g := r.Graph; g != nil {
 		flagged := r.flagged()

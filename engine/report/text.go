@@ -25,22 +25,37 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 	fmt.Fprintln(w, r.Diff.Summary())
 	fmt.Fprintln(w)
 
+	// Teams are rows and areas columns: a company of 25 teams still fits
+	// a terminal.
 	teams := sortedTeams(run.Scorecard)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "SCORECARD\tcompany\t%s\n", strings.Join(teams, "\t"))
-	row := func(name string, pick func(engine.Score) (float64, int)) {
+	head := []string{"SCORECARD"}
+	for _, a := range audit.Areas {
+		head = append(head, areaShort[a])
+	}
+	fmt.Fprintf(tw, "%s\toverall\n", strings.Join(head, "\t"))
+	few, none := false, false
+	row := func(name string, s engine.Score) {
 		cells := []string{name}
-		for _, s := range append([]engine.Score{run.Scorecard.Company}, teamScores(run.Scorecard, teams)...) {
-			v, rating := pick(s)
-			cells = append(cells, fmt.Sprintf("%s (%d)", pct(v), rating))
+		for i := range audit.Areas {
+			a := s.Area(i)
+			cells = append(cells, areaCell(a))
+			few = few || a.Scored() && a.Judged < engine.FewJudged
+			none = none || !a.Scored()
 		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+		fmt.Fprintf(tw, "%s\t%s\n", strings.Join(cells, "\t"), overallCell(s))
 	}
-	for i, area := range audit.Areas {
-		row(area, func(s engine.Score) (float64, int) { return s.Area(i).Score, s.Area(i).Rating })
+	row("company", run.Scorecard.Company)
+	for _, t := range teams {
+		row(t, run.Scorecard.Teams[t])
 	}
-	row("overall", func(s engine.Score) (float64, int) { return s.Overall, s.Rating })
 	tw.Flush()
+	if few {
+		fmt.Fprintf(w, "* judged on fewer than %d entities\n", engine.FewJudged)
+	}
+	if none {
+		fmt.Fprintln(w, "– not judged: nothing in scope to judge; left out of the overall")
+	}
 	fmt.Fprintln(w)
 
 	isNew := r.newSet()
@@ -120,10 +135,49 @@ func (r *Report) paint(kind, text string) string {
 	return ansi[kind] + text + "\x1b[0m"
 }
 
-func teamScores(sc engine.Scorecard, teams []string) []engine.Score {
-	out := make([]engine.Score, len(teams))
-	for i, t := range teams {
-		out[i] = sc.Teams[t]
+// areaShort are the scorecard's column heads in the text report.
+var areaShort = map[string]string{"vertical_alignment": "vertical", "outcome_focus": "outcomes", "measurability": "measurable",
+	"freshness": "fresh", "horizontal_consistency": "consistent", "explicit_assumptions": "assumptions"}
+
+// areaCell is an area's score and rating, "-" when not judged and marked
+// * when judged on fewer than engine.FewJudged entities.
+func areaCell(a engine.AreaScore) string {
+	if !a.Scored() {
+		return "–"
 	}
-	return out
+	c := fmt.Sprintf("%.1f (%d)", a.Score, a.Rating)
+	if a.Judged < engine.FewJudged {
+		c += "*"
+	}
+	return c
+}
+
+// verdictCell is areaCell with the rating's verdict, for board packs.
+func verdictCell(a engine.AreaScore) string {
+	if !a.Scored() {
+		return "–"
+	}
+	c := fmt.Sprintf("%.0f (%d, %s)", a.Score, a.Rating, a.Verdict)
+	if a.Judged < engine.FewJudged {
+		c += "*"
+	}
+	return c
+}
+
+// overall is a row's overall score with its verdict, "–" when no area
+// was judged.
+func overall(s engine.Score) string {
+	if !s.Scored() {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f (%d, %s)", s.Overall, s.Rating, engine.Verdicts[s.Rating])
+}
+
+// overallCell is a row's overall score and rating, "-" when no area was
+// judged.
+func overallCell(s engine.Score) string {
+	if !s.Scored() {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f (%d)", s.Overall, s.Rating)
 }

@@ -86,11 +86,16 @@ func (m *metrics) AuditDone(scope string, run *engine.AuditRun, took time.Durati
 		m.findings.WithLabelValues(scope, k[0], k[1], k[2]).Set(float64(n))
 	}
 	m.scores.DeletePartialMatch(prometheus.Labels{"scope": scope})
+	// An area judged on nothing has no score, so no series.
 	set := func(team string, s engine.Score) {
 		for i, area := range audit.Areas {
-			m.scores.WithLabelValues(scope, team, area).Set(s.Area(i).Score)
+			if a := s.Area(i); a.Scored() {
+				m.scores.WithLabelValues(scope, team, area).Set(a.Score)
+			}
 		}
-		m.scores.WithLabelValues(scope, team, "overall").Set(s.Overall)
+		if s.Scored() {
+			m.scores.WithLabelValues(scope, team, "overall").Set(s.Overall)
+		}
 	}
 	set("", run.Scorecard.Company)
 	for team, s := range run.Scorecard.Teams {

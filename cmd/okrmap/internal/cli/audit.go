@@ -265,9 +265,13 @@ func (a *app) auditHistoryCommand() *cobra.Command {
 				}
 				l := &listing{header: []string{"RUN", "STARTED", "SCOPE", "COMPLETE", "ERRORS", "WARNINGS", "INFO", "SCORE"}}
 				for _, r := range runs {
+					score := "–"
+					if c := r.Scorecard.Company; c.Scored() {
+						score = fmt.Sprintf("%.1f (%d)", c.Overall, c.Rating)
+					}
 					l.add(strconv.FormatInt(r.ID, 10), r, strconv.FormatInt(r.ID, 10), r.StartedAt.Format(time.RFC3339), r.Scope,
 						strconv.FormatBool(r.Complete), strconv.Itoa(r.Counts["error"]), strconv.Itoa(r.Counts["warning"]),
-						strconv.Itoa(r.Counts["info"]), fmt.Sprintf("%.1f (%d)", r.Scorecard.Company.Overall, r.Scorecard.Company.Rating))
+						strconv.Itoa(r.Counts["info"]), score)
 				}
 				return l.print(a.stdout, output)
 			})
