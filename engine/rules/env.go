@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -197,6 +199,11 @@ var functions = []expr.Option{
 		inner, err2 := engine.ParsePeriod(args[1].(string))
 		return err1 == nil && err2 == nil && outer.Covers(inner), nil
 	}, new(func(string, string) bool)),
+	// metric_numbers(text): the words of text with a digit that are not
+	// period labels (FY21, Q3, H2, 2026, FY2026-Q1): "40M", "70%".
+	expr.Function("metric_numbers", func(args ...any) (any, error) {
+		return MetricNumbers(args[0].(string)), nil
+	}, new(func(string) []string)),
 	// word_count(text): the number of words in text.
 	expr.Function("word_count", func(args ...any) (any, error) {
 		return len(wording.Words(args[0].(string))), nil
@@ -211,6 +218,23 @@ func toFloat(v any) float64 {
 		return x
 	}
 	return 0
+}
+
+// periodLabel matches a word that names a period, not a quantity.
+var periodLabel = regexp.MustCompile(`(?i)^(fy\d{2}(\d{2})?(-?(q[1-4]|h[12]))?|(19|20)\d{2}(-?(q[1-4]|h[12]))?|(q[1-4]|h[12])(-?(19|20)\d{2})?)$`)
+
+// MetricNumbers returns the words of text that carry a digit and are not
+// period labels (FY21, Q3, H2, 2026, FY2026-Q1, 2026-Q4): the numbers an
+// objective title should leave to its key results.
+func MetricNumbers(text string) []string {
+	var out []string
+	for _, w := range strings.Fields(text) {
+		w = strings.Trim(w, ".,;:!?()[]\"'")
+		if strings.ContainsAny(w, "0123456789") && !periodLabel.MatchString(w) {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // Ratio returns a / b, or 0 when b is 0.
