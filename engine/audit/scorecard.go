@@ -220,8 +220,11 @@ func (s selection) score() engine.Score {
 			continue
 		}
 		shared++
-		up := slices.ContainsFunc(k.KeyResults, func(kr *resolve.KeyResult) bool { return kr.Direction == "increase" })
-		down := slices.ContainsFunc(k.KeyResults, func(kr *resolve.KeyResult) bool { return kr.Direction == "decrease" })
+		steer := func(dir string) bool {
+			is := func(kr *resolve.KeyResult) bool { return kr.Direction == dir }
+			return slices.ContainsFunc(k.KeyResults, is) || slices.ContainsFunc(k.Measures, is)
+		}
+		up, down := steer("increase"), steer("decrease")
 		if !(up && down) && len(k.NameConflicts) == 0 {
 			consistent++
 		}

@@ -43,17 +43,17 @@ func (d *Dashboard) funcs() template.FuncMap {
 			}
 			return fmt.Sprintf("%.0f · %s", s.Overall, engine.Verdicts[s.Rating])
 		},
-		"kindLabel":  kindLabel,
-		"signed":     func(x float64) string { return fmt.Sprintf("%+.1f", x) },
-		"join":       strings.Join,
-		"add":        func(a, b int) int { return a + b },
-		"who":        func(name string) string { return strings.TrimPrefix(name, "token:") },
-		"svg":        func(c chart) template.HTML { return c.SVG() },
-		"sub":        func(a, b int) int { return a - b },
-		"mul100":     func(x float64) float64 { return x * 100 },
-		"deref":      func(b *bool) bool { return b != nil && *b },
-		"dict":       dict,
-		"list":       func(xs ...string) []string { return xs },
+		"kindLabel": kindLabel,
+		"signed":    func(x float64) string { return fmt.Sprintf("%+.1f", x) },
+		"join":      strings.Join,
+		"add":       func(a, b int) int { return a + b },
+		"who":       func(name string) string { return strings.TrimPrefix(name, "token:") },
+		"svg":       func(c chart) template.HTML { return c.SVG() },
+		"sub":       func(a, b int) int { return a - b },
+		"mul100":    func(x float64) float64 { return x * 100 },
+		"deref":     func(b *bool) bool { return b != nil && *b },
+		"dict":      dict,
+		"list":      func(xs ...string) []string { return xs },
 	}
 }
 

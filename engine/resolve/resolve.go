@@ -165,6 +165,9 @@ type KPI struct {
 	KeyResults         []*KeyResult `expr:"key_results"`
 	Objectives         []*Objective `expr:"objectives"`
 	BusinessObjectives []string     `expr:"business_objectives"`
+	// Measures are the key results whose value this KPI is (their
+	// measured_by), linked to it or not.
+	Measures []*KeyResult `expr:"measures"`
 	// Trace: what the KPI reaches through links, driver links and parents.
 	Reaches              []string  `expr:"reaches"`         // business objective keys
 	PnLLines             []string  `expr:"pnl_lines"`       // their P&L lines
@@ -440,6 +443,11 @@ func Resolve(in Input) *Graph {
 			}
 			rk.Links = append(rk.Links, rl)
 			g.Links = append(g.Links, rl)
+		}
+	}
+	for _, kr := range g.KeyResults {
+		if k := kpis[kr.MeasuredBy]; k != nil {
+			k.Measures = append(k.Measures, kr)
 		}
 	}
 	t := &tracer{objs: objs, bos: bos, krs: krs, kpis: kpis, memo: make(map[*KPI]*reach, len(kpis))}

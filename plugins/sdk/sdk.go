@@ -215,6 +215,7 @@ type KPI struct {
 	// make clear (KindReason says which), else "".
 	KindDeclared bool
 	KindReason   string
+	Measures     []string // key results measured by it (their measured_by)
 }
 
 // Link is one KPI link, from KPI to an objective, key result, business

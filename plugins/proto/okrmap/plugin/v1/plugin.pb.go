@@ -1184,8 +1184,9 @@ type KPI struct {
 	Objectives           []string               `protobuf:"bytes,39,rep,name=objectives,proto3" json:"objectives,omitempty"`
 	// kind is the declared kind, else the kind the name, unit or category
 	// make clear (kind_reason says which), else "".
-	KindDeclared  bool   `protobuf:"varint,40,opt,name=kind_declared,json=kindDeclared,proto3" json:"kind_declared,omitempty"`
-	KindReason    string `protobuf:"bytes,41,opt,name=kind_reason,json=kindReason,proto3" json:"kind_reason,omitempty"`
+	KindDeclared  bool     `protobuf:"varint,40,opt,name=kind_declared,json=kindDeclared,proto3" json:"kind_declared,omitempty"`
+	KindReason    string   `protobuf:"bytes,41,opt,name=kind_reason,json=kindReason,proto3" json:"kind_reason,omitempty"`
+	Measures      []string `protobuf:"bytes,42,rep,name=measures,proto3" json:"measures,omitempty"` // key results measured by it (measured_by)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1505,6 +1506,13 @@ func (x *KPI) GetKindReason() string {
 		return x.KindReason
 	}
 	return ""
+}
+
+func (x *KPI) GetMeasures() []string {
+	if x != nil {
+		return x.Measures
+	}
+	return nil
 }
 
 // Link is one KPI link: from kpi to an objective, key result, business
@@ -2219,7 +2227,8 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"\b_currentB\r\n" +
 	"\v_confidenceB\b\n" +
-	"\x06_score\"\xf3\t\n" +
+	"\x06_score\"\x8f\n" +
+	"\n" +
 	"\x03KPI\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -2271,7 +2280,8 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"objectives\x12#\n" +
 	"\rkind_declared\x18( \x01(\bR\fkindDeclared\x12\x1f\n" +
 	"\vkind_reason\x18) \x01(\tR\n" +
-	"kindReasonB\t\n" +
+	"kindReason\x12\x1a\n" +
+	"\bmeasures\x18* \x03(\tR\bmeasuresB\t\n" +
 	"\a_targetB\t\n" +
 	"\a_latest\"\x97\x02\n" +
 	"\x04Link\x12\x10\n" +
