@@ -409,6 +409,11 @@ func (s *Service) loadGraph(ctx context.Context, rev int64, today engine.Date) (
 	if err != nil {
 		return nil, err
 	}
+	if today != s.Today(engine.Date{}) {
+		if snap, err = s.asOf(ctx, snap, today); err != nil {
+			return nil, err
+		}
+	}
 	g := resolve.Resolve(resolve.Input{Plan: snap.Plan, CheckIns: snap.CheckIns, Latest: snap.Latest, Syncs: snap.Syncs, Today: today})
 	s.opt.Log.Debug("loaded the graph", "revision", rev, "kpis", len(g.KPIs), "took", time.Since(start))
 	return &cachedGraph{revision: rev, today: today, loadedAt: start, loadTook: time.Since(start), snap: snap, graph: g}, nil
@@ -427,3 +432,59 @@ func checkTeams(p *engine.Plan, scope engine.Scope) error {
 
 // SetObserver replaces the observer. Call it before the service is used.
 func (s *Service) SetObserver(o Observer) { s.opt.Observer = o }
+
+// asOf returns snap as it stood at the end of day: check-ins and
+// measurements dated after it are left out, and a key result checked in
+// after it takes the value and confidence of its last check-in up to it
+// (none when it had none), so that everything judged by time (pace,
+// staleness, progress) sees only the history up to day.
+func (s *Service) asOf(ctx context.Context, snap *engine.Snapshot, day engine.Date) (*engine.Snapshot, error) {
+	cutoff := day.AddDays(1).Time()
+	out := *snap
+	out.CheckIns = nil
+	last := map[string]engine.CheckIn{} // per key result, the last check-in kept
+	later := map[string]bool{}          // key results checked in after day
+	for _, c := range snap.CheckIns {
+		if !c.At.Before(cutoff) {
+			later[c.KeyResult] = true
+			continue
+		}
+		out.CheckIns = append(out.CheckIns, c)
+		if l, ok := last[c.KeyResult]; !ok || c.At.After(l.At) {
+			last[c.KeyResult] = c
+		}
+	}
+	if len(later) > 0 {
+		p := *snap.Plan
+		p.Objectives = slices.Clone(p.Objectives)
+		for i := range p.Objectives {
+			o := &p.Objectives[i]
+			o.KeyResults = slices.Clone(o.KeyResults)
+			for j := range o.KeyResults {
+				kr := &o.KeyResults[j]
+				if !later[kr.Key] {
+					continue
+				}
+				kr.Current, kr.Confidence = nil, nil
+				if c, ok := last[kr.Key]; ok {
+					v := c.Value
+					kr.Current, kr.Confidence = &v, c.Confidence
+				}
+			}
+		}
+		out.Plan = &p
+	}
+	all, err := s.db.MeasurementsSince(ctx, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	out.Latest = make(map[string]engine.Measurement, len(snap.Latest))
+	for kpi, ms := range all { // oldest first
+		for _, m := range ms {
+			if m.At.Before(cutoff) {
+				out.Latest[kpi] = m
+			}
+		}
+	}
+	return &out, nil
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/okrmap/okrmap/engine/notify"
 	"github.com/okrmap/okrmap/engine/plan"
 	"github.com/okrmap/okrmap/engine/report"
+	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/engine/tree"
 )
 
@@ -396,5 +397,56 @@ func TestLintFindingsAtTheirEntity(t *testing.T) {
 				t.Errorf("%s: %s placed at %s:%d, which reads\n%s", f.Rule, f.Entity, f.File, f.Line, near)
 			}
 		}
+	}
+}
+
+// TestGraphAsOfADay: a graph judged as of a past day sees no check-in or
+// measurement dated after it: a key result's value, confidence and last
+// check-in, and a KPI's latest value, are those of that day.
+func TestGraphAsOfADay(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	s := newService(t, Options{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	conf := func(x float64) *float64 { return &x }
+	if _, err := s.Record(ctx, engine.Batch{
+		CheckIns: []engine.CheckIn{{KeyResult: "sme-sqls", Value: 3400, Confidence: conf(0.8), At: time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)},
+			{KeyResult: "sme-sqls", Value: 4600, Confidence: conf(0.3), At: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}},
+		Measurements: []engine.Measurement{{KPI: "nrr", Value: 101, At: time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)},
+			{KPI: "nrr", Value: 109, At: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	find := func(g *resolve.Graph) (*resolve.KeyResult, *resolve.KPI) {
+		var kr *resolve.KeyResult
+		var k *resolve.KPI
+		for _, x := range g.KeyResults {
+			if x.Key == "sme-sqls" {
+				kr = x
+			}
+		}
+		for _, x := range g.KPIs {
+			if x.Key == "nrr" {
+				k = x
+			}
+		}
+		return kr, k
+	}
+	g, _, err := s.Graph(ctx, engine.NewDate(2026, 11, 15))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, k := find(g)
+	if kr.Current != 3400 || kr.Confidence != 0.8 || kr.CheckIns != 1 || kr.DaysSinceCheckIn != 5 {
+		t.Errorf("as of 2026-11-15: key result current %v, confidence %v, %d check-ins, last %d days ago", kr.Current, kr.Confidence, kr.CheckIns, kr.DaysSinceCheckIn)
+	}
+	if k.Latest != 101 || k.DaysSinceMeasurement != 5 {
+		t.Errorf("as of 2026-11-15: KPI latest %v, %d days ago", k.Latest, k.DaysSinceMeasurement)
+	}
+	g, _, err = s.Graph(ctx, engine.Date{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kr, k := find(g); kr.Current != 4600 || kr.CheckIns != 2 || k.Latest != 109 {
+		t.Errorf("today: key result current %v, %d check-ins; KPI latest %v", kr.Current, kr.CheckIns, k.Latest)
 	}
 }
