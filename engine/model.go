@@ -61,6 +61,9 @@ type Team struct {
 	Function string `json:"function,omitempty" yaml:"function,omitempty"`
 	// Cadence is how often the team checks in on its key results.
 	Cadence string `json:"cadence,omitempty" yaml:"cadence,omitempty"`
+	// Lead answers for what the team owns without a named owner: a KPI
+	// without an owner is its team lead's.
+	Lead string `json:"lead,omitempty" yaml:"lead,omitempty"`
 	Src     Source `json:"-" yaml:"-"`
 }
 

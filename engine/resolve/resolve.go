@@ -46,6 +46,7 @@ type Team struct {
 	Function    string       `expr:"function"`
 	Cadence     string       `expr:"cadence"`
 	CadenceDays int          `expr:"cadence_days"` // 7 when no cadence is set
+	Lead        string       `expr:"lead"`
 	Objectives  []*Objective `expr:"objectives"`
 	KPIs        []*KPI       `expr:"kpis"`
 }
@@ -135,20 +136,24 @@ type KPI struct {
 	Unit       string `expr:"unit"`
 	// Kind is the declared kind, else the kind the name, unit or category
 	// make clear (KindReason says which), else "": counted as neither.
-	Kind         string   `expr:"kind"` // outcome, activity or ""
-	KindDeclared bool     `expr:"kind_declared"`
-	KindReason   string   `expr:"kind_reason"` // why an undeclared kind was inferred
-	Category     string   `expr:"category"`
-	Owner        string   `expr:"owner"`
-	Team         string   `expr:"team"`
-	Frequency    string   `expr:"frequency"`
-	Source       string   `expr:"source"`
-	Attribution  string   `expr:"attribution"`
-	Direction    string   `expr:"direction"`
-	Formula      string   `expr:"formula"`
-	Tags         []string `expr:"tags"`
-	HasTarget    bool     `expr:"has_target"`
-	Target       float64  `expr:"target"`
+	Kind         string `expr:"kind"` // outcome, activity or ""
+	KindDeclared bool   `expr:"kind_declared"`
+	KindReason   string `expr:"kind_reason"` // why an undeclared kind was inferred
+	Category     string `expr:"category"`
+	Owner        string `expr:"owner"`
+	// OwnedBy is who answers for the KPI: its owner, else its team's lead
+	// (OwnerIsLead), else "".
+	OwnedBy     string   `expr:"owned_by"`
+	OwnerIsLead bool     `expr:"owner_is_lead"`
+	Team        string   `expr:"team"`
+	Frequency   string   `expr:"frequency"`
+	Source      string   `expr:"source"`
+	Attribution string   `expr:"attribution"`
+	Direction   string   `expr:"direction"`
+	Formula     string   `expr:"formula"`
+	Tags        []string `expr:"tags"`
+	HasTarget   bool     `expr:"has_target"`
+	Target      float64  `expr:"target"`
 	// FormulaMissing names what the formula refers to that is no KPI;
 	// FormulaError says why the formula does not parse.
 	FormulaMissing []string `expr:"formula_missing"`
@@ -268,7 +273,7 @@ func Resolve(in Input) *Graph {
 		if t.Cadence != "" {
 			cadence = FrequencyDays(t.Cadence)
 		}
-		rt := &Team{Key: t.Key, Name: t.Name, Function: t.Function, Cadence: t.Cadence, CadenceDays: cadence}
+		rt := &Team{Key: t.Key, Name: t.Name, Function: t.Function, Cadence: t.Cadence, CadenceDays: cadence, Lead: t.Lead}
 		teams[t.Key] = rt
 		g.Teams = append(g.Teams, rt)
 	}
@@ -377,6 +382,10 @@ func Resolve(in Input) *Graph {
 		rk.Category, rk.Owner, rk.Team, rk.Frequency, rk.Source = k.Category, k.Owner, k.Team, k.Frequency, k.Source
 		rk.Attribution, rk.Direction, rk.Formula, rk.Tags = k.Attribution, k.Direction, k.Formula, k.Tags
 		rk.WindowDays, rk.DaysSinceMeasurement = FrequencyDays(k.Frequency), -1
+		rk.OwnedBy = k.Owner
+		if t := teams[k.Team]; k.Owner == "" && t != nil && t.Lead != "" {
+			rk.OwnedBy, rk.OwnerIsLead = t.Lead, true
+		}
 		if rk.KindDeclared = k.Kind != ""; !rk.KindDeclared {
 			rk.Kind, rk.KindReason = inferKind(k.Name, k.Unit, k.Category)
 		}

@@ -20,7 +20,7 @@ const edgePlan = `{
   "version": 1,
   "period": "2026-Q4",
   "teams": [
-    {"key": "yes", "name": "no", "function": "marketing", "cadence": "weekly"},
+    {"key": "yes", "name": "no", "function": "marketing", "cadence": "weekly", "lead": "lead@b.example"},
     {"key": "t-2", "name": "Équipe «Ventes» – 営業 🚀", "function": "sales"}
   ],
   "business_objectives": [
@@ -61,7 +61,7 @@ func TestExportRoundTrips(t *testing.T) {
 	ctx := context.Background()
 	text := strings.Replace(edgePlan, "TEXT", strings.Repeat("x", engine.MaxText-10), 1)
 	first := exportOf(t, ctx, []plan.Document{{Name: "edge.json", Data: []byte(text)}})
-	if len(first.Teams) != 2 || len(first.KPIs) != 2 || first.KPIs[0].Name != "0x1F" || *first.BusinessObjectives[0].Target != engine.MaxMagnitude ||
+	if len(first.Teams) != 2 || first.Teams[0].Lead != "lead@b.example" || len(first.KPIs) != 2 || first.KPIs[0].Name != "0x1F" || *first.BusinessObjectives[0].Target != engine.MaxMagnitude ||
 		*first.Objectives[0].KeyResults[0].Target != 5e-324 || first.KPIs[0].Measure == nil || len(first.KPIs[0].Definition) != engine.MaxText-10 ||
 		first.Objectives[1].Parent != "kr-1" || len(first.Investments) != 1 || len(first.Assumptions) != 1 {
 		t.Fatalf("the edge plan was not stored whole: %+v", first)

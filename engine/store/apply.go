@@ -225,8 +225,8 @@ func rows[T any](w *writer, list []T, key func(T) string, table string, cols []s
 
 func (w *writer) plan(p *engine.Plan) error {
 	err := rows(w, p.Teams, func(t engine.Team) string { return t.Key },
-		"team", []string{"name", "function", "cadence"},
-		func(t engine.Team) []any { return []any{t.Name, t.Function, t.Cadence} })
+		"team", []string{"name", "function", "cadence", "lead"},
+		func(t engine.Team) []any { return []any{t.Name, t.Function, t.Cadence, t.Lead} })
 	if err != nil {
 		return err
 	}

@@ -68,10 +68,10 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 		return keys.get(id.Int64)
 	}
 
-	err = each(ctx, tx, "SELECT id, name, function, cadence FROM team ORDER BY id", func(r *sql.Rows) error {
+	err = each(ctx, tx, "SELECT id, name, function, cadence, lead FROM team ORDER BY id", func(r *sql.Rows) error {
 		var t engine.Team
 		var id int64
-		if err := r.Scan(&id, &t.Name, &t.Function, &t.Cadence); err != nil {
+		if err := r.Scan(&id, &t.Name, &t.Function, &t.Cadence, &t.Lead); err != nil {
 			return err
 		}
 		t.Key = keys.get(id)

@@ -33,6 +33,8 @@ type Node struct {
 	Team     string `json:"team,omitempty"`     // objectives and KPIs
 	Status   string `json:"status,omitempty"`   // objectives
 	Owner    string `json:"owner,omitempty"`    // all but P&L lines
+	// OwnerIsLead says a KPI's owner is its team's lead: it names none.
+	OwnerIsLead bool `json:"owner_is_lead,omitempty"`
 
 	Unit     string   `json:"unit,omitempty"` // key results and KPIs
 	Baseline *float64 `json:"baseline,omitempty"`
@@ -284,7 +286,7 @@ func (b *builder) kpisLinkedTo(key string, seen map[*resolve.KPI]bool, drives bo
 
 func kpiNode(k *resolve.KPI) *Node {
 	n := &Node{Kind: string(engine.KindKPI), Key: k.Key, Title: k.Name, KPIKind: k.Kind, Category: k.Category,
-		Team: k.Team, Unit: k.Unit, Owner: k.Owner, Target: opt(k.HasTarget, k.Target), Misaligned: !k.Aligned}
+		Team: k.Team, Unit: k.Unit, Owner: k.OwnedBy, OwnerIsLead: k.OwnerIsLead, Target: opt(k.HasTarget, k.Target), Misaligned: !k.Aligned}
 	if k.HasMeasurement {
 		n.Latest = opt(true, k.Latest)
 		at := k.LatestAt

@@ -133,9 +133,9 @@ type Graph struct {
 
 // Team is a team. CadenceDays is how often it checks in, from Cadence.
 type Team struct {
-	Key, Name, Function, Cadence string
-	CadenceDays                  int
-	Objectives, KPIs             []string // keys of its objectives and KPIs
+	Key, Name, Function, Cadence, Lead string
+	CadenceDays                        int
+	Objectives, KPIs                   []string // keys of its objectives and KPIs
 }
 
 // BusinessObjective is a company priority on a P&L line. ReviewedAt is
@@ -216,6 +216,8 @@ type KPI struct {
 	KindDeclared bool
 	KindReason   string
 	Measures     []string // key results measured by it (their measured_by)
+	OwnedBy      string   // Owner, else the team's lead (OwnerIsLead)
+	OwnerIsLead  bool
 }
 
 // Link is one KPI link, from KPI to an objective, key result, business

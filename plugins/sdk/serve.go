@@ -102,7 +102,7 @@ func FromProto(batches []*pb.GraphBatch) *Graph {
 			g.Today, _ = time.Parse("2006-01-02", b.GetToday())
 		}
 		for _, t := range b.GetTeams() {
-			g.Teams = append(g.Teams, Team{Key: t.GetKey(), Name: t.GetName(), Function: t.GetFunction(), Cadence: t.GetCadence(),
+			g.Teams = append(g.Teams, Team{Key: t.GetKey(), Name: t.GetName(), Function: t.GetFunction(), Cadence: t.GetCadence(), Lead: t.GetLead(),
 				CadenceDays: int(t.GetCadenceDays()), Objectives: t.GetObjectives(), KPIs: t.GetKpis()})
 		}
 		for _, x := range b.GetBusinessObjectives() {
@@ -132,6 +132,7 @@ func FromProto(batches []*pb.GraphBatch) *Graph {
 		for _, k := range b.GetKpis() {
 			g.KPIs = append(g.KPIs, KPI{Key: k.GetKey(), Name: k.GetName(), Unit: k.GetUnit(), Kind: k.GetKind(),
 				KindDeclared: k.GetKindDeclared(), KindReason: k.GetKindReason(), Measures: k.GetMeasures(),
+				OwnedBy: k.GetOwnedBy(), OwnerIsLead: k.GetOwnerIsLead(),
 				Category: k.GetCategory(), Team: k.GetTeam(), Frequency: k.GetFrequency(), Attribution: k.GetAttribution(),
 				Direction: k.GetDirection(), Formula: k.GetFormula(), Tags: k.GetTags(), Target: k.Target, Latest: k.Latest,
 				Links: k.GetLinks(), KeyResults: k.GetKeyResults(), Reaches: k.GetReaches(), Aligned: k.GetAligned(),

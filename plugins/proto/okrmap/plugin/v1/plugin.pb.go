@@ -494,6 +494,7 @@ type Team struct {
 	CadenceDays   int32                  `protobuf:"varint,5,opt,name=cadence_days,json=cadenceDays,proto3" json:"cadence_days,omitempty"`
 	Objectives    []string               `protobuf:"bytes,6,rep,name=objectives,proto3" json:"objectives,omitempty"` // keys, here and in the lists below
 	Kpis          []string               `protobuf:"bytes,7,rep,name=kpis,proto3" json:"kpis,omitempty"`
+	Lead          string                 `protobuf:"bytes,8,opt,name=lead,proto3" json:"lead,omitempty"` // owns the team's KPIs that name no owner
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -575,6 +576,13 @@ func (x *Team) GetKpis() []string {
 		return x.Kpis
 	}
 	return nil
+}
+
+func (x *Team) GetLead() string {
+	if x != nil {
+		return x.Lead
+	}
+	return ""
 }
 
 type BusinessObjective struct {
@@ -1186,7 +1194,9 @@ type KPI struct {
 	// make clear (kind_reason says which), else "".
 	KindDeclared  bool     `protobuf:"varint,40,opt,name=kind_declared,json=kindDeclared,proto3" json:"kind_declared,omitempty"`
 	KindReason    string   `protobuf:"bytes,41,opt,name=kind_reason,json=kindReason,proto3" json:"kind_reason,omitempty"`
-	Measures      []string `protobuf:"bytes,42,rep,name=measures,proto3" json:"measures,omitempty"` // key results measured by it (measured_by)
+	Measures      []string `protobuf:"bytes,42,rep,name=measures,proto3" json:"measures,omitempty"`              // key results measured by it (measured_by)
+	OwnedBy       string   `protobuf:"bytes,43,opt,name=owned_by,json=ownedBy,proto3" json:"owned_by,omitempty"` // owner, else the team's lead
+	OwnerIsLead   bool     `protobuf:"varint,44,opt,name=owner_is_lead,json=ownerIsLead,proto3" json:"owner_is_lead,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1513,6 +1523,20 @@ func (x *KPI) GetMeasures() []string {
 		return x.Measures
 	}
 	return nil
+}
+
+func (x *KPI) GetOwnedBy() string {
+	if x != nil {
+		return x.OwnedBy
+	}
+	return ""
+}
+
+func (x *KPI) GetOwnerIsLead() bool {
+	if x != nil {
+		return x.OwnerIsLead
+	}
+	return false
 }
 
 // Link is one KPI link: from kpi to an objective, key result, business
@@ -2133,7 +2157,7 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x04kpis\x18\x06 \x03(\v2\x15.okrmap.plugin.v1.KPIR\x04kpis\x12>\n" +
 	"\vinvestments\x18\a \x03(\v2\x1c.okrmap.plugin.v1.InvestmentR\vinvestments\x12,\n" +
 	"\x05links\x18\b \x03(\v2\x16.okrmap.plugin.v1.LinkR\x05links\x12>\n" +
-	"\vassumptions\x18\t \x03(\v2\x1c.okrmap.plugin.v1.AssumptionR\vassumptions\"\xb9\x01\n" +
+	"\vassumptions\x18\t \x03(\v2\x1c.okrmap.plugin.v1.AssumptionR\vassumptions\"\xcd\x01\n" +
 	"\x04Team\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
@@ -2143,7 +2167,8 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"objectives\x18\x06 \x03(\tR\n" +
 	"objectives\x12\x12\n" +
-	"\x04kpis\x18\a \x03(\tR\x04kpis\"\xf0\x02\n" +
+	"\x04kpis\x18\a \x03(\tR\x04kpis\x12\x12\n" +
+	"\x04lead\x18\b \x01(\tR\x04lead\"\xf0\x02\n" +
 	"\x11BusinessObjective\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
@@ -2227,7 +2252,7 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"\b_currentB\r\n" +
 	"\v_confidenceB\b\n" +
-	"\x06_score\"\x8f\n" +
+	"\x06_score\"\xce\n" +
 	"\n" +
 	"\x03KPI\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
@@ -2281,7 +2306,9 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\rkind_declared\x18( \x01(\bR\fkindDeclared\x12\x1f\n" +
 	"\vkind_reason\x18) \x01(\tR\n" +
 	"kindReason\x12\x1a\n" +
-	"\bmeasures\x18* \x03(\tR\bmeasuresB\t\n" +
+	"\bmeasures\x18* \x03(\tR\bmeasures\x12\x19\n" +
+	"\bowned_by\x18+ \x01(\tR\aownedBy\x12\"\n" +
+	"\rowner_is_lead\x18, \x01(\bR\vownerIsLeadB\t\n" +
 	"\a_targetB\t\n" +
 	"\a_latest\"\x97\x02\n" +
 	"\x04Link\x12\x10\n" +

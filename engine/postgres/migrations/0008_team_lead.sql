@@ -1,0 +1,2 @@
+-- A team's lead owns the team's KPIs that name no owner.
+ALTER TABLE team ADD COLUMN lead TEXT COLLATE "C" NOT NULL DEFAULT '';
