@@ -50,3 +50,10 @@ func CheckMagnitude(x float64) error {
 	}
 	return nil
 }
+
+// Percent writes a 0-1 share as a whole percentage, rounded half away
+// from zero: every report, page and finding rounds shares this way, so a
+// page and a finding never disagree by one point.
+func Percent(x float64) string {
+	return strconv.Itoa(int(math.Round(x*100))) + "%"
+}

@@ -47,3 +47,13 @@ func TestPlanNumbersMustBeDrawable(t *testing.T) {
 }
 
 func fp(x float64) *float64 { return &x }
+
+// TestPercent: one rounding of shares, half away from zero; a finding's
+// 0.369 is 37%, as a page shows it (it truncated to 36% before).
+func TestPercent(t *testing.T) {
+	for x, want := range map[float64]string{0: "0%", 0.125: "13%", 0.369: "37%", 0.7349: "73%", 0.735: "74%", 1: "100%", 1.5: "150%"} {
+		if got := Percent(x); got != want {
+			t.Errorf("Percent(%v) = %q, want %q", x, got, want)
+		}
+	}
+}

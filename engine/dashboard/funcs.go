@@ -101,7 +101,7 @@ func pct(x *float64) string {
 	if x == nil {
 		return "—"
 	}
-	return fmt.Sprintf("%.0f%%", *x*100)
+	return engine.Percent(*x)
 }
 
 func date(t any) string {

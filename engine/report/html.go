@@ -101,7 +101,7 @@ func treeRows(g *resolve.Graph, scope string, flagged map[string][]engine.Findin
 			if n.Progress != nil {
 				progress = *n.Progress
 			}
-			add(depth, fmt.Sprintf("KR %s: %.0f%%", n.Title, progress*100), "kr", n.Key, false)
+			add(depth, fmt.Sprintf("KR %s: %s", n.Title, engine.Percent(progress)), "kr", n.Key, false)
 		default:
 			add(depth, "KPI "+n.Title, "kpi", n.Key, n.Misaligned)
 		}

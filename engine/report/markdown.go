@@ -64,32 +64,34 @@ func (markdownWriter) Write(w io.Writer, r *Report) error {
 					continue
 				}
 				p("#### %s (%s)\n\n", md(b.Title), md(b.Key))
-				var rows []*resolve.Objective
-				for _, o := range g.Objectives {
-					if o.BusinessObjective == b.Key {
-						rows = append(rows, o)
-					}
-				}
+				rows := cascade(g.Objectives, b.Key)
 				if len(rows) == 0 && len(b.KPIs) == 0 {
 					p("No objectives or KPIs reach this business objective.\n\n")
 					continue
 				}
 				if len(rows) > 0 {
 					p("| Objective | Team | Key result | Baseline -> target | Progress | Expected by now | Findings |\n|---|---|---|---|---|---|---|\n")
-					for _, o := range rows {
+					for _, row := range rows {
+						o, title := row.o, md(row.o.Title)
+						if row.depth > 0 {
+							title = strings.Repeat("↳ ", min(row.depth, 8)) + title + " *(under " + parentName(o) + ")*"
+						}
 						for i, kr := range o.KeyResults {
 							obj := ""
 							if i == 0 {
-								obj = md(o.Title)
+								obj = title
 							}
-							progress := fmt.Sprintf("%.0f%%", kr.Progress*100)
+							span, progress, expected := "n/a", "n/a", "n/a"
+							if kr.HasTarget {
+								span, progress, expected = spanOf(kr), engine.Percent(kr.Progress), engine.Percent(kr.ExpectedProgress)
+							}
 							if kr.HasScore {
 								progress = fmt.Sprintf("scored %.2f", kr.Score)
 							}
-							p("| %s | %s | %s | %s | %s | %.0f%% | %d |\n", obj, md(o.Team), md(kr.Title), span(kr), progress, kr.ExpectedProgress*100, len(flagged[kr.Key]))
+							p("| %s | %s | %s | %s | %s | %s | %d |\n", obj, md(o.Team), md(kr.Title), span, progress, expected, len(flagged[kr.Key]))
 						}
 						if len(o.KeyResults) == 0 {
-							p("| %s | %s | (none) | | | | %d |\n", md(o.Title), md(o.Team), len(flagged[o.Key]))
+							p("| %s | %s | (none) | | | | %d |\n", title, md(o.Team), len(flagged[o.Key]))
 						}
 					}
 					p("\n")
@@ -177,7 +179,67 @@ func (markdownWriter) Write(w io.Writer, r *Report) error {
 	return err
 }
 
-func span(kr *resolve.KeyResult) string {
+// cascaded is an objective in a cascade, depth levels below its root.
+type cascaded struct {
+	o     *resolve.Objective
+	depth int
+}
+
+// cascade returns the objectives under business objective bo, each
+// followed by those cascaded under it (under it or one of its key
+// results), depth first.
+func cascade(objs []*resolve.Objective, bo string) []cascaded {
+	under := map[string][]*resolve.Objective{} // parent key -> children
+	var roots []*resolve.Objective
+	for _, o := range objs {
+		if o.BusinessObjective != bo {
+			continue
+		}
+		if o.ParentKind == string(engine.KindBusinessObjective) || o.Parent == "" {
+			roots = append(roots, o)
+			continue
+		}
+		under[o.Parent] = append(under[o.Parent], o)
+	}
+	var out []cascaded
+	seen := map[*resolve.Objective]bool{}
+	var walk func(o *resolve.Objective, depth int)
+	walk = func(o *resolve.Objective, depth int) {
+		if seen[o] {
+			return
+		}
+		seen[o] = true
+		out = append(out, cascaded{o, depth})
+		for _, c := range under[o.Key] {
+			walk(c, depth+1)
+		}
+		for _, kr := range o.KeyResults {
+			for _, c := range under[kr.Key] {
+				walk(c, depth+1)
+			}
+		}
+	}
+	for _, o := range roots {
+		walk(o, 0)
+	}
+	for _, o := range objs { // under a parent outside this business objective's list
+		if o.BusinessObjective == bo && !seen[o] {
+			walk(o, 1)
+		}
+	}
+	return out
+}
+
+// parentName says what an objective hangs under: "KR key" or "key".
+func parentName(o *resolve.Objective) string {
+	if o.ParentKind == string(engine.KindKeyResult) {
+		return "KR " + md(o.Parent)
+	}
+	return md(o.Parent)
+}
+
+// spanOf is a key result's baseline -> target with its unit.
+func spanOf(kr *resolve.KeyResult) string {
 	b, t := "-", "-"
 	if kr.HasBaseline {
 		b = engine.Number(kr.Baseline, kr.Unit)

@@ -151,3 +151,40 @@ func TestMarkdownNeutralisesUserText(t *testing.T) {
 		t.Errorf("md = %q", got)
 	}
 }
+
+// TestBoardPackCascade: an objective under a key result says so, under
+// its parent, and a key result without a target reads n/a, not "- -> -",
+// 0% and 100%.
+func TestBoardPackCascade(t *testing.T) {
+	set, err := plan.Read(plan.Document{Name: "p.yaml", Data: []byte(`version: 1
+period: 2026-Q4
+business_objectives: [{key: bo, title: Grow, pnl_line: revenue}]
+objectives:
+  - {key: fn, title: Function objective, team: sales, parent: ceo-kr, key_results: [{key: fn-kr, title: Unnumbered}]}
+  - {key: ceo, title: CEO objective, team: exec, parent: bo, key_results: [{key: ceo-kr, title: Double revenue, baseline: 1, target: 2, unit: USD}]}
+teams: [{key: sales, name: Sales}, {key: exec, name: Exec}]
+`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC)
+	p, _ := rules.LoadBuiltin()
+	rs, _ := rules.Compile(p)
+	run, g, err := audit.Run(context.Background(), audit.Input{Resolve: resolve.Input{Plan: set.Plan, Today: engine.DateOf(now)}, Rules: rs, Clock: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := Get("markdown")
+	var buf bytes.Buffer
+	if err := w.Write(&buf, &Report{Run: run, Graph: g}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	ceo, fn := strings.Index(out, "| CEO objective |"), strings.Index(out, "| ↳ Function objective *(under KR ceo-kr)* |")
+	if ceo < 0 || fn < ceo {
+		t.Errorf("the cascade is not shown under its key result:\n%s", out)
+	}
+	if !strings.Contains(out, "| Unnumbered | n/a | n/a | n/a |") {
+		t.Errorf("a key result without numbers:\n%s", out)
+	}
+}

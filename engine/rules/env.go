@@ -204,6 +204,11 @@ var functions = []expr.Option{
 	expr.Function("metric_numbers", func(args ...any) (any, error) {
 		return MetricNumbers(args[0].(string)), nil
 	}, new(func(string) []string)),
+	// percent(share): a 0-1 share as a whole percentage, "37%", rounded as
+	// every report rounds it.
+	expr.Function("percent", func(args ...any) (any, error) {
+		return engine.Percent(toFloat(args[0])), nil
+	}, new(func(float64) string), new(func(int) string)),
 	// word_count(text): the number of words in text.
 	expr.Function("word_count", func(args ...any) (any, error) {
 		return len(wording.Words(args[0].(string))), nil

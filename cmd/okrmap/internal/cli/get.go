@@ -263,4 +263,4 @@ func numIn(p *float64, unit string) string {
 	return engine.Number(*p, unit)
 }
 
-func percent(x float64) string { return strconv.Itoa(int(x*100+0.5)) + "%" }
+func percent(x float64) string { return engine.Percent(x) }
