@@ -7,6 +7,7 @@
 package tree
 
 import (
+	"slices"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
@@ -78,6 +79,9 @@ type Tree struct {
 	KPIs int `json:"kpis"`
 	// Empty is true when the graph holds no objectives or KPIs at all.
 	Empty bool `json:"empty"`
+	// ScopeEmpty is true when the scope (a period, teams) holds no
+	// objective and no KPI: the graph has some, none of them in scope.
+	ScopeEmpty bool `json:"scope_empty,omitempty"`
 }
 
 type builder struct {
@@ -145,6 +149,11 @@ func Build(g *resolve.Graph, s engine.Scope) *Tree {
 			count(n)
 		}
 	}
+	inScope := slices.ContainsFunc(g.Objectives, func(o *resolve.Objective) bool { return s.Objective(o.Team, o.Period) })
+	if s.Period == "" {
+		inScope = inScope || t.KPIs > 0
+	}
+	t.ScopeEmpty = !t.Empty && (s.Period != "" || len(s.Teams) > 0) && !inScope
 	return t
 }
 
@@ -272,7 +281,7 @@ func KeyResultNode(kr *resolve.KeyResult) *Node {
 func (b *builder) kpisLinkedTo(key string, seen map[*resolve.KPI]bool, drives bool) []*Node {
 	var out []*Node
 	for _, k := range b.linkedFrom[key] {
-		if seen[k] {
+		if seen[k] || !b.s.HasTeam(k.Team) { // a team's tree shows its own KPIs
 			continue
 		}
 		seen[k] = true

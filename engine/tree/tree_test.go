@@ -93,3 +93,24 @@ func TestLimit(t *testing.T) {
 		t.Error("Limit changed the tree it cut")
 	}
 }
+
+// TestScopesFilter: a team's tree shows no other team's KPIs, and a scope
+// with nothing in it says so instead of looking complete.
+func TestScopesFilter(t *testing.T) {
+	g := exampleGraph(t)
+	team := Build(g, engine.Scope{Teams: []string{"finance"}})
+	team.Walk(func(n *Node, _ int) {
+		if n.Kind == string(engine.KindKPI) && n.Team != "finance" {
+			t.Errorf("finance's tree shows KPI %s of %s", n.Key, n.Team)
+		}
+	})
+	if team.ScopeEmpty {
+		t.Error("finance's tree is called empty")
+	}
+	if q3 := Build(g, engine.Scope{Period: "2026-Q3"}); !q3.ScopeEmpty {
+		t.Error("a period with no objectives is not called empty")
+	}
+	if all := Build(g, engine.Scope{}); all.ScopeEmpty {
+		t.Error("the whole tree is called empty")
+	}
+}

@@ -103,7 +103,7 @@ func TestQuarterWorkflow(t *testing.T) {
 
 	out = e.ok("tree", "--period", "2026-q4")
 	mustContain(t, "tree", out, "P&L line: revenue", "└── grow-arr · Grow ARR from $31M to $40M",
-		"KR sme-sqls · SME sales-qualified leads: 3,000 → 5,000 count", "drives ↑ KPI mqls",
+		"KR sme-sqls · SME sales-qualified leads: 3,000 → 5,000 count", "KPI mqls · Marketing qualified leads [activity, pipeline, marketing] · drives the KPI above",
 		"KPIs that reach no business objective (1)", "email-open-rate · Newsletter email open rate [activity, brand, marketing] - linked to nothing")
 
 	e.ok("import", "measurements", "../../../../examples/saas-b2b/measurements.csv")

@@ -75,6 +75,10 @@ func writeTree(w io.Writer, t *tree.Tree) {
 		fmt.Fprintln(w, "Nothing to show: the database holds no objectives or KPIs yet. Apply a plan first: okrmap apply FILE...")
 		return
 	}
+	if t.ScopeEmpty {
+		fmt.Fprintf(w, "Nothing in scope %s: no objective or KPI matches it. okrmap get objectives lists periods and teams.\n", t.Scope)
+		return
+	}
 	for _, line := range t.Lines {
 		title := "P&L line: " + line.Title
 		if line.Title == "" {
@@ -124,7 +128,7 @@ func label(n *tree.Node) string {
 		return krLabel(n)
 	}
 	if n.Drives {
-		return "drives ↑ KPI " + kpiLabel(n)
+		return "KPI " + kpiLabel(n) + " · drives the KPI above"
 	}
 	return "KPI " + kpiLabel(n)
 }
