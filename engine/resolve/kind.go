@@ -13,7 +13,7 @@ var (
 	OutcomeWords = []string{"revenue", "arr", "mrr", "bookings", "margin", "profit", "churn", "retention",
 		"nps", "net promoter", "ssat", "csat", "customer satisfaction", "cost", "cac", "ltv", "lifetime value", "pipeline"}
 	ActivityWords = []string{"impressions", "followers", "likes", "page views", "pageviews", "opens", "open rate",
-		"clicks", "click through", "sessions", "visits", "downloads", "shares", "posts"}
+		"clicks", "click through", "sessions", "visits", "visitors", "downloads", "shares", "posts"}
 	// OutcomeCategories are the KPI categories that are outcomes.
 	OutcomeCategories = []string{"revenue", "pipeline"}
 )

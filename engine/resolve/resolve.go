@@ -74,6 +74,7 @@ type Objective struct {
 	Key               string       `expr:"key"`
 	Title             string       `expr:"title"`
 	Team              string       `expr:"team"`
+	TeamLead          string       `expr:"team_lead"` // its team's lead, or ""
 	Owner             string       `expr:"owner"`
 	Period            string       `expr:"period"`
 	Status            string       `expr:"status"`
@@ -309,6 +310,9 @@ func Resolve(in Input) *Graph {
 	for _, o := range p.Objectives {
 		ro := &Objective{Key: o.Key, Title: o.Title, Team: o.Team, Owner: o.Owner, Period: o.Period, Status: o.Status,
 			StandaloneReason: o.StandaloneReason, Parent: o.Parent}
+		if t := teams[o.Team]; t != nil {
+			ro.TeamLead = t.Lead
+		}
 		if ro.Status == "" {
 			ro.Status = "active" // what apply stores for a new objective
 		}
