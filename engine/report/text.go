@@ -139,29 +139,27 @@ func (r *Report) paint(kind, text string) string {
 var areaShort = map[string]string{"vertical_alignment": "vertical", "outcome_focus": "outcomes", "measurability": "measurable",
 	"freshness": "fresh", "horizontal_consistency": "consistent", "explicit_assumptions": "assumptions"}
 
-// areaCell is an area's score and rating, "-" when not judged and marked
+// areaCell is an area's score and rating, "–" when not judged and marked
 // * when judged on fewer than engine.FewJudged entities.
 func areaCell(a engine.AreaScore) string {
-	if !a.Scored() {
-		return "–"
-	}
-	c := fmt.Sprintf("%.1f (%d)", a.Score, a.Rating)
-	if a.Judged < engine.FewJudged {
-		c += "*"
-	}
-	return c
+	return scoreCell(a, fmt.Sprintf("%.1f (%d)", a.Score, a.Rating))
 }
 
 // verdictCell is areaCell with the rating's verdict, for board packs.
 func verdictCell(a engine.AreaScore) string {
-	if !a.Scored() {
+	return scoreCell(a, fmt.Sprintf("%.0f (%d, %s)", a.Score, a.Rating, a.Verdict))
+}
+
+// scoreCell is text for a judged area, "–" for one not judged, marked *
+// when judged on few.
+func scoreCell(a engine.AreaScore, text string) string {
+	switch {
+	case !a.Scored():
 		return "–"
+	case a.Judged < engine.FewJudged:
+		return text + "*"
 	}
-	c := fmt.Sprintf("%.0f (%d, %s)", a.Score, a.Rating, a.Verdict)
-	if a.Judged < engine.FewJudged {
-		c += "*"
-	}
-	return c
+	return text
 }
 
 // overall is a row's overall score with its verdict, "–" when no area
@@ -173,7 +171,7 @@ func overall(s engine.Score) string {
 	return fmt.Sprintf("%.0f (%d, %s)", s.Overall, s.Rating, engine.Verdicts[s.Rating])
 }
 
-// overallCell is a row's overall score and rating, "-" when no area was
+// overallCell is a row's overall score and rating, "–" when no area was
 // judged.
 func overallCell(s engine.Score) string {
 	if !s.Scored() {
