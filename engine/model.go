@@ -64,7 +64,7 @@ type Team struct {
 	// Lead answers for what the team owns without a named owner: a KPI
 	// without an owner is its team lead's.
 	Lead string `json:"lead,omitempty" yaml:"lead,omitempty"`
-	Src     Source `json:"-" yaml:"-"`
+	Src  Source `json:"-" yaml:"-"`
 }
 
 // BusinessObjective is a company-level priority that sits on a P&L line.
