@@ -71,7 +71,7 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 		keys[o.Key] = "objective"
 		cur.Objectives = append(cur.Objectives, &pb.Objective{Key: o.Key, Title: o.Title, Team: o.Team, Period: o.Period,
 			Status: o.Status, Parent: o.Parent, BusinessObjective: o.BusinessObjective, Owner: o.Owner,
-			StandaloneReason: o.StandaloneReason, PeriodStart: day(true, o.PeriodStart), PeriodEnd: day(true, o.PeriodEnd),
+			StandaloneReason: o.StandaloneReason, TeamLead: o.TeamLead, PeriodStart: day(true, o.PeriodStart), PeriodEnd: day(true, o.PeriodEnd),
 			ParentKind: o.ParentKind, ParentStatus: o.ParentStatus, ParentPeriod: o.ParentPeriod, Ancestors: o.Ancestors, PnlLine: o.PnLLine,
 			KeyResults: keysOf(o.KeyResults, func(k *resolve.KeyResult) string { return k.Key }), Children: objectiveKeys(o.Children),
 			Kpis: kpiKeys(o.KPIs)})

@@ -157,6 +157,7 @@ type BusinessObjective struct {
 type Objective struct {
 	Key, Title, Team, Owner, Period, Status, StandaloneReason string
 	Parent, ParentKind, ParentStatus, ParentPeriod            string
+	TeamLead                                                  string // owns it when Owner is ""
 	BusinessObjective, PnLLine                                string
 	Ancestors                                                 []string
 	PeriodStart, PeriodEnd                                    time.Time

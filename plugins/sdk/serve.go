@@ -114,7 +114,7 @@ func FromProto(batches []*pb.GraphBatch) *Graph {
 		for _, o := range b.GetObjectives() {
 			g.Objectives = append(g.Objectives, Objective{Key: o.GetKey(), Title: o.GetTitle(), Team: o.GetTeam(),
 				Period: o.GetPeriod(), Status: o.GetStatus(), Parent: o.GetParent(), BusinessObjective: o.GetBusinessObjective(),
-				Owner: o.GetOwner(), StandaloneReason: o.GetStandaloneReason(), ParentKind: o.GetParentKind(),
+				Owner: o.GetOwner(), StandaloneReason: o.GetStandaloneReason(), ParentKind: o.GetParentKind(), TeamLead: o.GetTeamLead(),
 				ParentStatus: o.GetParentStatus(), ParentPeriod: o.GetParentPeriod(), PnLLine: o.GetPnlLine(), Ancestors: o.GetAncestors(),
 				PeriodStart: day(o.GetPeriodStart()), PeriodEnd: day(o.GetPeriodEnd()), KeyResults: o.GetKeyResults(),
 				Children: o.GetChildren(), KPIs: o.GetKpis()})

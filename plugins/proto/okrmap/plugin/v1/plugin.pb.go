@@ -737,7 +737,8 @@ type Objective struct {
 	PnlLine           string                 `protobuf:"bytes,16,opt,name=pnl_line,json=pnlLine,proto3" json:"pnl_line,omitempty"`
 	KeyResults        []string               `protobuf:"bytes,17,rep,name=key_results,json=keyResults,proto3" json:"key_results,omitempty"`
 	Children          []string               `protobuf:"bytes,18,rep,name=children,proto3" json:"children,omitempty"`
-	Kpis              []string               `protobuf:"bytes,19,rep,name=kpis,proto3" json:"kpis,omitempty"` // linked to it or its key results
+	Kpis              []string               `protobuf:"bytes,19,rep,name=kpis,proto3" json:"kpis,omitempty"`                         // linked to it or its key results
+	TeamLead          string                 `protobuf:"bytes,20,opt,name=team_lead,json=teamLead,proto3" json:"team_lead,omitempty"` // its team's lead, who owns it when it names no owner
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -903,6 +904,13 @@ func (x *Objective) GetKpis() []string {
 		return x.Kpis
 	}
 	return nil
+}
+
+func (x *Objective) GetTeamLead() string {
+	if x != nil {
+		return x.TeamLead
+	}
+	return ""
 }
 
 type KeyResult struct {
@@ -2186,7 +2194,7 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"objectives\x12\x12\n" +
 	"\x04kpis\x18\v \x03(\tR\x04kpis\x12%\n" +
 	"\x0eall_objectives\x18\f \x03(\tR\rallObjectivesB\t\n" +
-	"\a_target\"\xb8\x04\n" +
+	"\a_target\"\xd5\x04\n" +
 	"\tObjective\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x12\n" +
@@ -2210,7 +2218,8 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\vkey_results\x18\x11 \x03(\tR\n" +
 	"keyResults\x12\x1a\n" +
 	"\bchildren\x18\x12 \x03(\tR\bchildren\x12\x12\n" +
-	"\x04kpis\x18\x13 \x03(\tR\x04kpis\"\xe6\x06\n" +
+	"\x04kpis\x18\x13 \x03(\tR\x04kpis\x12\x1b\n" +
+	"\tteam_lead\x18\x14 \x01(\tR\bteamLead\"\xe6\x06\n" +
 	"\tKeyResult\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1c\n" +
