@@ -24,6 +24,7 @@ func TestServeBinary(t *testing.T) {
 	env := append(os.Environ(), "XDG_CONFIG_HOME="+dir, "OKRMAP_CONFIG=", "OKRMAP_DB="+filepath.Join(dir, "okrmap.db"),
 		"OKRMAP_PLUGINS_DIRS="+filepath.Join(dir, "plugins"))
 	run := runner(t, bin, env)
+	run("init")
 	run("plugins", "lock")
 	token := strings.TrimSpace(run("token", "create", "--name", "ops", "--role", "admin"))
 

@@ -150,6 +150,16 @@ func OpenDB(ctx context.Context, where string) (*store.DB, error) {
 	return sqlite.Open(ctx, strings.TrimPrefix(where, "sqlite:"))
 }
 
+// Exists reports whether there is a database at where: a SQLite file
+// that exists (a PostgreSQL URL always counts: its server says).
+func Exists(where string) bool {
+	if postgres.IsURL(where) {
+		return true
+	}
+	_, err := os.Stat(strings.TrimPrefix(where, "sqlite:"))
+	return err == nil
+}
+
 // Open opens (creating and migrating) the database at where (see OpenDB)
 // and returns a service over it. A legacy waiver file is imported on the
 // first open.

@@ -171,6 +171,7 @@ func TestWaivers(t *testing.T) {
 	mustContain(t, "past expiry", e.fails(ExitInput, "waive", "kpi-stale", "legacy-*", "--reason", "Feed migrates", "--until", "2026-01-01"), "until 2026-01-01 is in the past")
 	mustContain(t, "unknown rule", e.fails(ExitInput, "waive", "kpi-stael", "legacy-*", "--reason", "r", "--until", "2027-01-31"), `no rule "kpi-stael"`, "okrmap rules list")
 	mustContain(t, "no match", e.ok("waive", "kpi-stale", "legacy-*", "--reason", "Feed migrates", "--until", "2027-01-31"), "note: legacy-* matches no entity now")
+	e.ok("init")
 	var ws []map[string]any
 	if err := json.Unmarshal([]byte(e.ok("waive", "list", "-o", "json")), &ws); err != nil || len(ws) != 2 {
 		t.Fatalf("waive list: %v %v", ws, err)
@@ -191,6 +192,7 @@ func TestWaiverFileImported(t *testing.T) {
   - {rule: kpi-unlinked, entity: email-open-rate, reason: Retired, until: 2026-12-31, owner: cmo@example.com}
   - {rule: kpi-stale, entity: "legacy-*", reason: Feed migrates, until: 2027-01-31}
 `)
+	e.ok("init")
 	var ws []map[string]any
 	if err := json.Unmarshal([]byte(e.ok("waive", "list", "-o", "json")), &ws); err != nil || len(ws) != 2 {
 		t.Fatalf("imported waivers: %v %v", ws, err)

@@ -192,6 +192,7 @@ kpis:
 
 func TestUsageErrors(t *testing.T) {
 	e := newEnv(t)
+	e.ok("init")
 	tests := []struct {
 		args []string
 		want string
@@ -231,7 +232,30 @@ func TestImportIsAllOrNothing(t *testing.T) {
 }
 
 func TestEmptyTree(t *testing.T) {
-	mustContain(t, "empty tree", newEnv(t).ok("tree"), "Apply a plan first")
+	e := newEnv(t)
+	e.ok("init")
+	mustContain(t, "empty tree", e.ok("tree"), "Apply a plan first")
+}
+
+// TestMissingDatabase: a mistyped --db is an error for every command that
+// reads, not a new empty database that audits to a perfect score; apply
+// --dry-run creates nothing; init and apply create it.
+func TestMissingDatabase(t *testing.T) {
+	e := newEnv(t)
+	plan := exampleFiles(t)
+	for _, args := range [][]string{{"audit"}, {"tree"}, {"get", "kpis"}, {"waive", "list"}, {"sync"}, {"quarter", "close", "2026-Q4"}, {"export"}} {
+		mustContain(t, args[0], e.fails(ExitInput, args...), "no database at "+e.db+": run okrmap init")
+		if _, err := os.Stat(e.db); err == nil {
+			t.Fatalf("%s created the database", args[0])
+		}
+	}
+	mustContain(t, "store copy", e.fails(ExitInput, "store", "copy", "--from", e.db, "--to", e.db+".copy"), "--from: no database at")
+	mustContain(t, "apply --dry-run", e.ok(append([]string{"apply", "--dry-run"}, plan...)...), "kpi")
+	if _, err := os.Stat(e.db); err == nil {
+		t.Fatal("apply --dry-run created the database")
+	}
+	e.ok(append([]string{"apply"}, plan...)...)
+	e.ok("audit", "--fail-on", "never")
 }
 
 func TestNewerDatabaseIsRefused(t *testing.T) {

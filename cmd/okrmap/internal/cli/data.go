@@ -24,12 +24,14 @@ func (a *app) initCommand() *cobra.Command {
 		Use:   "init",
 		Short: "Create the database, or migrate it to this okrmap's schema",
 		Long: `Init creates the database file (and its directory) if it does not exist and
-applies any pending schema migrations. Every other command does this too;
-init does only this. A database written by a newer okrmap is refused and left
-untouched.`,
+applies any pending schema migrations. apply and serve create a missing
+database too; every other command refuses one (a mistyped --db is an error,
+not an empty database). Every command migrates the schema. A database
+written by a newer okrmap is refused and left untouched.`,
 		Example: `  okrmap init
   okrmap --db /var/lib/okrmap/okrmap.db init`,
-		Args: args(cobra.NoArgs),
+		Annotations: map[string]string{createsDB: "yes"},
+		Args:        args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
 				db := s.DB()
@@ -74,6 +76,9 @@ table's row count and checksum compared with the source's.`,
 			}
 			if output != "text" && output != "json" {
 				return usageError{fmt.Errorf("--output %q is not text or json", output)}
+			}
+			if !service.Exists(from) {
+				return usageError{fmt.Errorf("--from: no database at %s", from)}
 			}
 			ctx := cmd.Context()
 			src, err := service.OpenDB(ctx, from)

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -52,8 +54,19 @@ file:line:column and the command exits with code 2.`,
 		Example: `  okrmap apply examples/saas-b2b/*.yaml
   okrmap apply company.yaml marketing.yaml --dry-run
   okrmap --db /var/lib/okrmap/okrmap.db apply plan.json`,
-		Args: args(cobra.MinimumNArgs(1)),
+		Annotations: map[string]string{createsDB: "yes"},
+		Args:        args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
+			if dryRun && !service.Exists(a.cfg.DB) {
+				// Judged against a new, empty database that is thrown
+				// away: a dry run creates nothing where --db points.
+				tmp, err := os.MkdirTemp("", "okrmap-dry-run-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(tmp)
+				a.cfg.DB = filepath.Join(tmp, "okrmap.db")
+			}
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
 				cs, err := s.Apply(ctx, service.ApplyRequest{Files: files, DryRun: dryRun, Author: a.cfg.Author})
 				if err != nil {

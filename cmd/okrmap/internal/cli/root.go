@@ -273,11 +273,20 @@ func (a *app) options() service.Options {
 // offline is the service without a database, for lint, rules and plugins.
 func (a *app) offline() *service.Service { return service.Offline(a.options()) }
 
-// withService opens the configured database (creating and migrating it if
-// needed), runs fn with the service over it and closes it after.
+// createsDB marks the commands that create a missing database: init,
+// apply and serve. Every other command refuses one, so that a mistyped
+// --db is an error and not an empty, perfectly scored database.
+const createsDB = "creates-db"
+
+// withService opens the configured database (migrating it if needed, and
+// creating it for the commands marked createsDB), runs fn with the
+// service over it and closes it after.
 func (a *app) withService(cmd *cobra.Command, fn func(ctx context.Context, s *service.Service) error) error {
 	ctx := cmd.Context()
 	start := time.Now()
+	if !service.Exists(a.cfg.DB) && cmd.Annotations[createsDB] == "" {
+		return usageError{fmt.Errorf("no database at %s: run okrmap init, or okrmap apply PLAN, to create one (or check --db, OKRMAP_DB and db in the config)", a.cfg.DB)}
+	}
 	s, err := service.Open(ctx, a.cfg.DB, a.options())
 	if err != nil {
 		return err

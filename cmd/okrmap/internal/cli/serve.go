@@ -50,7 +50,8 @@ running audits finish within server.shutdown_grace.`,
 		Example: `  okrmap serve
   okrmap serve --listen :8080
   OKRMAP_SERVER_ANONYMOUS_READ=true okrmap serve`,
-		Args: args(cobra.NoArgs),
+		Annotations: map[string]string{createsDB: "yes"},
+		Args:        args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a.progress.stop() // a server's work is in its log
 			if len(a.cfg.Plugins.Dev) > 0 {
