@@ -450,3 +450,33 @@ func TestGraphAsOfADay(t *testing.T) {
 		t.Errorf("today: key result current %v, %d check-ins; KPI latest %v", kr.Current, kr.CheckIns, k.Latest)
 	}
 }
+
+// TestMeasurementsCheckInTheirQuarter: a measurement checks in only the
+// key results whose period holds its time; December's value is not next
+// quarter's check-in (it was, after a roll-forward, and blocked reopen).
+func TestMeasurementsCheckInTheirQuarter(t *testing.T) {
+	now := time.Date(2027, 1, 20, 12, 0, 0, 0, time.UTC)
+	s := newService(t, Options{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	doc := plan.Document{Name: "q.yaml", Data: []byte(`version: 1
+objectives:
+  - {key: q4-o, title: Q4, period: 2026-Q4, key_results: [{key: q4-kr, title: Q4 KR, measured_by: arr-kpi, target: 10}]}
+  - {key: q1-o, title: Q1, period: 2027-Q1, key_results: [{key: q1-kr, title: Q1 KR, measured_by: arr-kpi, target: 20}]}
+kpis: [{key: arr-kpi, name: ARR}]
+`)}
+	if _, err := s.Apply(ctx, ApplyRequest{Documents: []plan.Document{doc}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Record(ctx, engine.Batch{Measurements: []engine.Measurement{
+		{KPI: "arr-kpi", Value: 3.4, At: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)},
+		{KPI: "arr-kpi", Value: 12, At: time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC)},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	for kr, want := range map[string]float64{"q4-kr": 3.4, "q1-kr": 12} {
+		cs, err := s.CheckIns(ctx, kr)
+		if err != nil || len(cs) != 1 || cs[0].Value != want {
+			t.Errorf("%s check-ins %+v %v, want one of %v", kr, cs, err, want)
+		}
+	}
+}

@@ -146,18 +146,27 @@ func checkIn(ctx context.Context, tx *Tx, c engine.CheckIn, now time.Time) (bool
 }
 
 // follower checks in measurements of KPIs that measure key results of
-// open objectives.
+// open objectives, each in the key results whose period holds its time:
+// a measurement of December does not check in next quarter's key result.
 type follower struct {
 	ctx context.Context
 	tx  *Tx
-	krs map[int64][]string // KPI id -> key results measured by it, once read
-	all bool               // krs holds every KPI's
+	krs map[int64][]measured // KPI id -> key results measured by it, once read
+	all bool                 // krs holds every KPI's
+}
+
+// measured is a key result measured by a KPI, with its objective's period
+// (ok false when the objective has none that parses: every time counts).
+type measured struct {
+	key string
+	per engine.Period
+	ok  bool
 }
 
 // newFollower returns a follower that reads, with all, every KPI's key
 // results at once (for many measurements), else each KPI's on first use.
 func newFollower(ctx context.Context, tx *Tx, all bool) (*follower, error) {
-	f := &follower{ctx: ctx, tx: tx, krs: map[int64][]string{}, all: all}
+	f := &follower{ctx: ctx, tx: tx, krs: map[int64][]measured{}, all: all}
 	if all {
 		if err := f.read("kr.measured_by_id IS NOT NULL"); err != nil {
 			return nil, err
@@ -169,14 +178,19 @@ func newFollower(ctx context.Context, tx *Tx, all bool) (*follower, error) {
 // read adds the key results of open objectives measured by the KPIs where
 // selects.
 func (f *follower) read(where string, args ...any) error {
-	err := each(f.ctx, f.tx, `SELECT kr.measured_by_id, e.key FROM key_result kr JOIN entity e ON e.id = kr.id
+	err := each(f.ctx, f.tx, `SELECT kr.measured_by_id, e.key, o.period FROM key_result kr JOIN entity e ON e.id = kr.id
 		JOIN objective o ON o.id = kr.objective_id WHERE o.status != 'closed' AND `+where+` ORDER BY e.key`,
 		func(r *sql.Rows) error {
 			var kpi int64
-			var kr string
-			err := r.Scan(&kpi, &kr)
-			f.krs[kpi] = append(f.krs[kpi], kr)
-			return err
+			var m measured
+			var period string
+			if err := r.Scan(&kpi, &m.key, &period); err != nil {
+				return err
+			}
+			per, err := engine.ParsePeriod(period)
+			m.per, m.ok = per, err == nil
+			f.krs[kpi] = append(f.krs[kpi], m)
+			return nil
 		}, args...)
 	if err != nil {
 		return fmt.Errorf("key results measured by KPIs: %w", err)
@@ -187,13 +201,17 @@ func (f *follower) read(where string, args ...any) error {
 // follow checks in one measurement of the KPI kpiID (key kpi).
 func (f *follower) follow(kpiID int64, kpi string, at time.Time, value float64, author string) error {
 	if _, ok := f.krs[kpiID]; !ok && !f.all {
-		f.krs[kpiID] = []string{}
+		f.krs[kpiID] = []measured{}
 		if err := f.read("kr.measured_by_id = ?", kpiID); err != nil {
 			return err
 		}
 	}
+	day := engine.DateOf(at.UTC())
 	for _, kr := range f.krs[kpiID] {
-		if _, err := checkIn(f.ctx, f.tx, engine.CheckIn{KeyResult: kr, At: at, Value: value, Author: author, Note: "measured by " + kpi}, at); err != nil {
+		if kr.ok && !kr.per.Contains(day) {
+			continue
+		}
+		if _, err := checkIn(f.ctx, f.tx, engine.CheckIn{KeyResult: kr.key, At: at, Value: value, Author: author, Note: "measured by " + kpi}, at); err != nil {
 			return err
 		}
 	}
