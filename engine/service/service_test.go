@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -477,6 +478,54 @@ kpis: [{key: arr-kpi, name: ARR}]
 		cs, err := s.CheckIns(ctx, kr)
 		if err != nil || len(cs) != 1 || cs[0].Value != want {
 			t.Errorf("%s check-ins %+v %v, want one of %v", kr, cs, err, want)
+		}
+	}
+}
+
+// TestDerivedKPIsAreNotMeasuredByHand: a value typed in for a formula KPI
+// is refused, naming the formula's inputs; it was stored beside the
+// formula's and scored its key result.
+func TestDerivedKPIsAreNotMeasuredByHand(t *testing.T) {
+	s := newService(t, Options{})
+	ctx := context.Background()
+	doc := plan.Document{Name: "d.yaml", Data: []byte("version: 1\nkpis:\n  - {key: spend, name: Spend}\n  - {key: customers, name: Customers}\n  - {key: blended-cac, name: Blended CAC, formula: spend / customers}\n")}
+	if _, err := s.Apply(ctx, ApplyRequest{Documents: []plan.Document{doc}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Record(ctx, engine.Batch{Measurements: []engine.Measurement{{KPI: "blended-cac", Value: 40}}})
+	if engine.ErrorCode(err) != engine.EINVALID || !strings.Contains(err.Error(), "measure its inputs (spend, customers)") {
+		t.Errorf("a hand value of a formula KPI: %v", err)
+	}
+	if ms, _ := s.Measurements(ctx, "blended-cac"); len(ms) != 0 {
+		t.Errorf("it was stored: %v", ms)
+	}
+}
+
+// TestDerivedKPIsFollowTheirInputs: importing nine weeks of inputs gives a
+// formula KPI nine points, each from the inputs as of that week, not one.
+func TestDerivedKPIsFollowTheirInputs(t *testing.T) {
+	s := newService(t, Options{})
+	ctx := context.Background()
+	doc := plan.Document{Name: "d.yaml", Data: []byte("version: 1\nkpis:\n  - {key: spend, name: Spend}\n  - {key: customers, name: Customers}\n  - {key: blended-cac, name: Blended CAC, formula: spend / customers}\n")}
+	if _, err := s.Apply(ctx, ApplyRequest{Documents: []plan.Document{doc}}); err != nil {
+		t.Fatal(err)
+	}
+	var csv strings.Builder
+	csv.WriteString("kpi,at,value\n")
+	for w := range 9 {
+		day := time.Date(2026, 10, 5+7*w, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
+		fmt.Fprintf(&csv, "spend,%s,%d\ncustomers,%s,%d\n", day, 1000*(w+1), day, 10)
+	}
+	if _, err := s.ImportMeasurements(ctx, "inputs.csv", strings.NewReader(csv.String()), "test"); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := s.Measurements(ctx, "blended-cac")
+	if err != nil || len(ms) != 9 {
+		t.Fatalf("%d points of the formula KPI (%v), want 9: %v", len(ms), err, ms)
+	}
+	for i, m := range ms {
+		if want := float64(100 * (i + 1)); m.Value != want {
+			t.Errorf("week %d: %v, want %v", i+1, m.Value, want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"context"
 	"database/sql"
 	"fmt"
@@ -13,10 +14,12 @@ import (
 // FormulaAuthor is the author of measurements computed from formulas.
 const FormulaAuthor = "okrmap (formula)"
 
-// Recompute computes every derived KPI from the latest values of the KPIs
-// its formula uses, in dependency order, and records a measurement where
-// the value is new. It returns the keys of the KPIs it recorded. A formula
-// that gives no value (a value missing, division by zero) records nothing.
+// Recompute computes every derived KPI, in dependency order, at each time
+// one of the KPIs its formula uses was measured since its own latest value
+// (each input's latest value as of that time), or, with none, from the
+// latest inputs again; it records each value that is not stored yet. It
+// returns the keys of the KPIs it recorded. A formula that gives no value
+// (a value missing, division by zero) records nothing.
 func (db *DB) Recompute(ctx context.Context) ([]string, error) {
 	var out []string
 	err := db.write(ctx, func(tx *Tx) error {
@@ -71,76 +74,118 @@ func recompute(ctx context.Context, tx *Tx, fol *follower) ([]string, error) {
 		return nil, err
 	}
 	defer latest.Close()
+	asOf, err := tx.PrepareContext(ctx, "SELECT value FROM measurement WHERE kpi_id = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT 1")
+	if err != nil {
+		return nil, err
+	}
+	defer asOf.Close()
+	since, err := tx.PrepareContext(ctx, "SELECT DISTINCT at FROM measurement WHERE kpi_id = ? AND at > ?")
+	if err != nil {
+		return nil, err
+	}
+	defer since.Close()
 	insert, err := tx.PrepareContext(ctx, "INSERT INTO measurement (kpi_id, at, value, author, note) VALUES (?, ?, ?, ?, ?)")
 	if err != nil {
 		return nil, err
 	}
 	defer insert.Close()
-	type point struct {
-		value float64
-		at    time.Time
-		ok    bool
-	}
-	cache := map[string]point{}
-	get := func(key string) (point, error) {
-		if p, ok := cache[key]; ok {
-			return p, nil
-		}
-		var p point
-		err := latest.QueryRowContext(ctx, ids[key]).Scan(&p.value, timestamp{&p.at})
-		switch {
-		case err == sql.ErrNoRows:
-		case err != nil:
-			return p, err
-		default:
-			p.ok = true
-		}
-		cache[key] = p
-		return p, nil
-	}
-	var recorded []string
-	for _, key := range order {
-		values := map[string]float64{}
-		var at time.Time
-		for _, d := range deps[key] {
-			p, err := get(d)
+	// times returns, oldest first, when any of deps was measured after
+	// after: each is a time the derived KPI has a value of its own.
+	times := func(deps []string, after time.Time) ([]time.Time, error) {
+		set := map[time.Time]bool{}
+		for _, d := range deps {
+			rows, err := since.QueryContext(ctx, ids[d], after.UTC().Format(timeLayout))
 			if err != nil {
 				return nil, err
 			}
-			if p.ok {
-				values[formula.Name(d)] = p.value
-				if p.at.After(at) {
-					at = p.at
+			for rows.Next() {
+				var t time.Time
+				if err := rows.Scan(timestamp{&t}); err != nil {
+					rows.Close()
+					return nil, err
 				}
+				set[t] = true
+			}
+			if err := rows.Close(); err != nil {
+				return nil, err
+			}
+		}
+		out := make([]time.Time, 0, len(set))
+		for t := range set {
+			out = append(out, t)
+		}
+		slices.SortFunc(out, time.Time.Compare)
+		return out, nil
+	}
+	// valueAt computes key's formula from its inputs' latest values at t.
+	valueAt := func(key string, t time.Time) (float64, bool, error) {
+		values := map[string]float64{}
+		for _, d := range deps[key] {
+			var v float64
+			err := asOf.QueryRowContext(ctx, ids[d], t.UTC().Format(timeLayout)).Scan(&v)
+			switch {
+			case err == sql.ErrNoRows:
+			case err != nil:
+				return 0, false, err
+			default:
+				values[formula.Name(d)] = v
 			}
 		}
 		v, ok, err := formula.Eval(formulas[key], values)
 		if err != nil {
-			return nil, fmt.Errorf("kpi %s: %w", key, err)
+			return 0, false, fmt.Errorf("kpi %s: %w", key, err)
 		}
-		if !ok {
-			continue
+		return v, ok, nil
+	}
+	var recorded []string
+	for _, key := range order {
+		var prev struct {
+			value float64
+			at    time.Time
+			ok    bool
 		}
-		prev, err := get(key)
+		err := latest.QueryRowContext(ctx, ids[key]).Scan(&prev.value, timestamp{&prev.at})
+		switch {
+		case err == sql.ErrNoRows:
+		case err != nil:
+			return nil, err
+		default:
+			prev.ok = true
+		}
+		// A value at every time an input was measured since the last
+		// computed one, so nine weeks of imported inputs are nine points.
+		// With none, the latest inputs again: a changed formula.
+		ts, err := times(deps[key], prev.at)
 		if err != nil {
 			return nil, err
 		}
-		if prev.ok && prev.value == v && !prev.at.Before(at) {
-			continue
+		if len(ts) == 0 && prev.ok {
+			ts = []time.Time{prev.at}
 		}
-		if _, err := insert.ExecContext(ctx, ids[key], at.UTC().Format(timeLayout), v, FormulaAuthor, formulas[key]); err != nil {
-			return nil, fmt.Errorf("record %s: %w", key, err)
-		}
-		if fol == nil {
-			if fol, err = newFollower(ctx, tx, false); err != nil {
+		for _, t := range ts {
+			v, ok, err := valueAt(key, t)
+			if err != nil {
 				return nil, err
 			}
+			if !ok || prev.ok && prev.value == v && !t.After(prev.at) {
+				continue // no value, or this one is stored
+			}
+			if _, err := insert.ExecContext(ctx, ids[key], t.UTC().Format(timeLayout), v, FormulaAuthor, formulas[key]); err != nil {
+				return nil, fmt.Errorf("record %s: %w", key, err)
+			}
+			if fol == nil {
+				if fol, err = newFollower(ctx, tx, false); err != nil {
+					return nil, err
+				}
+			}
+			if err := fol.follow(ids[key], key, t, v, FormulaAuthor); err != nil {
+				return nil, err
+			}
+			prev.value, prev.at, prev.ok = v, t, true
+			if len(recorded) == 0 || recorded[len(recorded)-1] != key {
+				recorded = append(recorded, key)
+			}
 		}
-		if err := fol.follow(ids[key], key, at, v, FormulaAuthor); err != nil {
-			return nil, err
-		}
-		cache[key] = point{v, at, true}
-		recorded = append(recorded, key)
 	}
 	return recorded, nil
 }

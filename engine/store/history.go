@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/formula"
 )
 
 // timeLayout is fixed-width in UTC, so stored times sort as text.
@@ -236,6 +238,9 @@ func measure(ctx context.Context, tx *Tx, ms []engine.Measurement, now time.Time
 	if err != nil {
 		return err
 	}
+	if err := refuseDerived(ctx, tx, ms, ids); err != nil {
+		return err
+	}
 	fol, err := newFollower(ctx, tx, len(ms) >= measureChunk)
 	if err != nil {
 		return err
@@ -312,6 +317,36 @@ func measuredKPIs(ctx context.Context, tx *Tx, ms []engine.Measurement) (map[str
 		ids[m.KPI] = id
 	}
 	return ids, nil
+}
+
+// refuseDerived refuses a measurement of a KPI that has a formula: its
+// value is computed from its inputs whenever they are measured, and a
+// value typed in beside it would score its key results on a number the
+// formula does not give.
+func refuseDerived(ctx context.Context, tx *Tx, ms []engine.Measurement, ids map[string]int64) error {
+	stmt, err := tx.PrepareContext(ctx, "SELECT formula FROM kpi WHERE id = ?")
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	seen := map[string]bool{}
+	for _, m := range ms {
+		if seen[m.KPI] {
+			continue
+		}
+		seen[m.KPI] = true
+		var f string
+		if err := stmt.QueryRowContext(ctx, ids[m.KPI]).Scan(&f); err != nil {
+			return fmt.Errorf("read the formula of %s: %w", m.KPI, err)
+		}
+		if f == "" {
+			continue
+		}
+		inputs, _ := formula.Names(f)
+		return engine.Errorf(engine.EINVALID, "KPI %s is derived from its formula (%s); measure its inputs (%s) and okrmap computes it",
+			m.KPI, f, strings.Join(inputs, ", "))
+	}
+	return nil
 }
 
 // storedSamples returns which of samples are stored already.
