@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/okrmap/okrmap/engine"
 )
 
 // TestSignInRedirectStaysHere: the sign-in form's answer to a hostile
@@ -61,5 +63,31 @@ func TestCSRFTokenIsBoundToTheSession(t *testing.T) {
 	}
 	if resp, _ := victim.post("/key-results/"+kr+"/checkins", form); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("the victim's own form: %d", resp.StatusCode)
+	}
+}
+
+// TestClosedKeyResult: after close, a key result's page shows its final
+// score and no form, its row no pace, and a check-in post answers 409,
+// not 500.
+func TestClosedKeyResult(t *testing.T) {
+	s := newSite(t, false)
+	kr := "mkt-sourced-pipeline"
+	if _, err := s.svc.CloseQuarter(t.Context(), engine.CloseRequest{Period: "2026-Q4", Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	b := s.browser()
+	b.signIn(s.writer)
+	resp, page := b.get("/key-results/" + kr)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "closed, scored") || strings.Contains(page, `action="/key-results/`+kr+`/checkins"`) ||
+		strings.Contains(page, "of the time gone") {
+		t.Errorf("a closed key result's page: %d\n%s", resp.StatusCode, page)
+	}
+	resp, _ = b.post("/key-results/"+kr+"/checkins", url.Values{"csrf": {b.csrf(page)}, "value": {"1"}})
+	if resp.StatusCode != http.StatusConflict {
+		t.Errorf("a check-in on a closed key result: %d, want 409", resp.StatusCode)
+	}
+	_, team := b.get("/teams/marketing")
+	if !strings.Contains(team, "closed, scored") || strings.Contains(team, "expected · ") {
+		t.Errorf("the team page shows pace for closed key results")
 	}
 }

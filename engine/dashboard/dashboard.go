@@ -267,6 +267,8 @@ func (d *Dashboard) fail(w http.ResponseWriter, r *http.Request, v *view, err er
 		status, msg = http.StatusNotFound, err.Error()
 	case engine.EINVALID:
 		status, msg = http.StatusBadRequest, err.Error()
+	case engine.ECONFLICT:
+		status, msg = http.StatusConflict, err.Error()
 	}
 	var fe formError
 	if errors.As(err, &fe) {

@@ -50,7 +50,8 @@ func (d *Dashboard) funcs() template.FuncMap {
 		"who":       func(name string) string { return strings.TrimPrefix(name, "token:") },
 		"svg":       func(c chart) template.HTML { return c.SVG() },
 		"sub":       func(a, b int) int { return a - b },
-		"mul100":    func(x float64) float64 { return x * 100 },
+		"percent":   engine.Percent,
+		"scored":    func(x *float64) string { return fmt.Sprintf("%.2f", *x) }, // a set key result score
 		"deref":     func(b *bool) bool { return b != nil && *b },
 		"dict":      dict,
 		"list":      func(xs ...string) []string { return xs },
