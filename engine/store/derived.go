@@ -1,10 +1,10 @@
 package store
 
 import (
-	"slices"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
