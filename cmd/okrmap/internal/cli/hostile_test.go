@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestHostileCorpus runs every file of testdata/hostile the way an
@@ -77,4 +79,16 @@ func TestBidiControlsAreEscaped(t *testing.T) {
 		}
 	}
 	mustContain(t, "tree", e.ok("tree"), `Grow \u202eeunever\u202c ARR`)
+}
+
+// TestCloseDryRunSaysTheCloseWillBeRefused: a dry run of closing an open
+// period previews it and says the real close needs --force.
+func TestCloseDryRunSaysTheCloseWillBeRefused(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	now := time.Now().UTC()
+	period := fmt.Sprintf("%d-Q%d", now.Year(), (int(now.Month())+2)/3)
+	e.ok("apply", e.write("now.yaml", "version: 1\nobjectives: [{key: now-o, title: Now, period: "+period+", key_results: [{key: now-kr, title: K, target: 1}]}]\n"))
+	mustContain(t, "close --dry-run", e.ok("quarter", "close", period, "--dry-run"), "has not ended", "will be refused unless --force")
+	e.fails(ExitInput, "quarter", "close", period)
 }

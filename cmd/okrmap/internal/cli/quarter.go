@@ -215,6 +215,9 @@ undoes a close that nothing has been built on since.`,
 					fmt.Fprintln(a.stdout, "Dry run: nothing was written.")
 				}
 				a.printClose(res)
+				if per, err := engine.ParsePeriod(args[0]); dryRun && !force && err == nil && !s.Today(engine.Date{}).After(per.End) {
+					fmt.Fprintf(a.stdout, "%s has not ended (it ends %s): the close itself will be refused unless --force.\n", per.Name, per.End)
+				}
 				return nil
 			})
 		},
