@@ -92,3 +92,20 @@ func TestCloseDryRunSaysTheCloseWillBeRefused(t *testing.T) {
 	mustContain(t, "close --dry-run", e.ok("quarter", "close", period, "--dry-run"), "has not ended", "will be refused unless --force")
 	e.fails(ExitInput, "quarter", "close", period)
 }
+
+// TestAuthorIsRecorded: --author names who checked in and who audited;
+// without it, the config's author, else the OS user.
+func TestAuthorIsRecorded(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	e.ok("--author", "rita@northwind.example", "checkin", "sme-sqls", "--value", "3900", "--at", "2026-11-10")
+	mustContain(t, "check-ins", e.ok("get", "checkins", "sme-sqls"), "rita@northwind.example")
+	e.ok("--author", "ops-cron", "audit", "--fail-on", "never")
+	mustContain(t, "audit runs", e.ok("audit", "show", "1", "-o", "json"), `"author": "ops-cron"`)
+	t.Setenv("OKRMAP_AUTHOR", "")
+	t.Setenv("USER", "")
+	e.ok("checkin", "sme-sqls", "--value", "3950", "--at", "2026-11-12")
+	if out := e.ok("get", "checkins", "sme-sqls", "-o", "json"); strings.Count(out, `"author": ""`)+strings.Count(out, `"author":""`) > 0 || strings.Count(out, `"author"`) < 2 {
+		t.Errorf("a check-in without $USER has no author:\n%s", out)
+	}
+}

@@ -158,6 +158,7 @@ overriding the one before.
 	pf.String("db", "", "SQLite database file or postgres:// URL (env OKRMAP_DB; default "+filepath.Join(config.DataDir(), "okrmap.db")+")")
 	pf.StringVar(&a.configFile, "config", os.Getenv("OKRMAP_CONFIG"), "config file (env OKRMAP_CONFIG)")
 	pf.String("log-level", "", "diagnostics on stderr: debug, info, warn or error (env OKRMAP_LOG_LEVEL)")
+	pf.String("author", "", "who is recorded on check-ins, measurements, applies and audits (env OKRMAP_AUTHOR; default the OS user)")
 	pf.BoolVarP(&a.quiet, "quiet", "q", false, "show no progress on the terminal")
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (read it with 'go tool pprof')")
 	pf.StringVar(&a.memProfile, "memprofile", "", "write a profile of the command's allocations to this file (read it with 'go tool pprof -sample_index=alloc_space')")
@@ -226,7 +227,7 @@ const takesArgs = "takes-args"
 
 // configure loads the configuration and sets up logging.
 func (a *app) configure(cmd *cobra.Command) error {
-	cfg, err := config.Load(a.configFile, cmd.Flags(), map[string]string{"db": "db", "log-level": "log.level", "listen": "server.listen"})
+	cfg, err := config.Load(a.configFile, cmd.Flags(), map[string]string{"db": "db", "log-level": "log.level", "listen": "server.listen", "author": "author"})
 	if err != nil {
 		return usageError{err}
 	}

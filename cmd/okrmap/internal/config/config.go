@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"os/user"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -102,7 +103,7 @@ type Log struct {
 func Defaults() Config {
 	return Config{
 		DB:         filepath.Join(DataDir(), "okrmap.db"),
-		Author:     os.Getenv("USER"),
+		Author:     osUser(),
 		Plan:       Plan{MaxDepth: engine.MaxDepth, MaxText: engine.MaxText},
 		Rules:      Rules{Builtin: true, Packs: []string{}, MaxSteps: rules.DefaultSteps, MaxText: rules.DefaultText, Timeout: rules.DefaultTimeout},
 		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}, Env: map[string][]string{}, MaxFindings: protocol.MaxFindings, Dev: []string{}, HistoryDays: 90},
@@ -231,6 +232,18 @@ func asText(_, to reflect.Type, data any) (any, error) {
 		return nil, errors.New("a map is not a text value")
 	}
 	return data, nil
+}
+
+// osUser is who runs okrmap: $USER, else the account's name (cron jobs
+// often run without $USER).
+func osUser() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
 }
 
 // home expands a leading ~/ to the user's home directory.
