@@ -42,7 +42,7 @@ func (s *Server) handle(pattern, need string, h handler) {
 				return
 			}
 			if !service.Allows(c.role, need) {
-				s.problem(w, r, errForbidden)
+				s.problem(w, r, forbidden(c.role, need))
 				return
 			}
 		}

@@ -52,7 +52,11 @@ func TestRefusals(t *testing.T) {
 		a.want(401, w.method, w.path, revoked, w.body, nil)
 		a.want(401, w.method, w.path, expired, w.body, nil)
 		a.want(401, w.method, w.path, "okm_not-a-token", w.body, nil)
-		a.want(403, w.method, w.path, reader, w.body, nil)
+		var p Problem
+		a.want(403, w.method, w.path, reader, w.body, &p)
+		if want := "this needs a token with the " + w.role; !strings.Contains(p.Detail, want) || !strings.Contains(p.Detail, "this one has the read role") {
+			t.Errorf("%s %s: 403 says %q, want it to name the %s role", w.method, w.path, p.Detail, w.role)
+		}
 		if w.role == service.RoleAdmin {
 			a.want(403, w.method, w.path, writer, w.body, nil)
 		}

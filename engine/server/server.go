@@ -312,11 +312,17 @@ type httpError struct {
 
 func (e *httpError) Error() string { return e.msg }
 
+// forbidden says which role a refused request needs.
+func forbidden(role, need string) error {
+	allowed := need
+	if need != service.RoleAdmin {
+		allowed += " or admin"
+	}
+	return &httpError{http.StatusForbidden, fmt.Sprintf("this needs a token with the %s role; this one has the %s role", allowed, role)}
+}
+
 func badRequest(format string, args ...any) error {
 	return &httpError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
 }
 
-var (
-	errUnauthorized = &httpError{http.StatusUnauthorized, "send a valid API token: Authorization: Bearer okm_..."}
-	errForbidden    = &httpError{http.StatusForbidden, "this token's role may not do this"}
-)
+var errUnauthorized = &httpError{http.StatusUnauthorized, "send a valid API token: Authorization: Bearer okm_..."}
