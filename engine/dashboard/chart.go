@@ -101,11 +101,28 @@ func (c chart) bounds() (lo, hi float64, from, to time.Time) {
 		lo, hi = lo-math.Max(1, math.Abs(lo)*0.1), hi+math.Max(1, math.Abs(hi)*0.1)
 	}
 	pad := (hi - lo) * 0.06
-	lo, hi = lo-pad, hi+pad
+	lo, hi, _ = niceRange(lo-pad, hi+pad, chartTicks)
 	if !to.After(from) {
 		from, to = from.Add(-12*time.Hour), from.Add(12*time.Hour)
 	}
 	return lo, hi, from, to
+}
+
+// niceRange widens lo-hi to multiples of a step of 1, 2, 2.5 or 5 times
+// a power of ten, so that about ticks steps span it and the axis reads
+// 0, 50, 100 rather than 3, 52.25, 101.5.
+func niceRange(lo, hi float64, ticks int) (nlo, nhi, step float64) {
+	raw := (hi - lo) / float64(ticks)
+	if raw <= 0 || math.IsNaN(raw) || math.IsInf(raw, 0) {
+		return lo, hi, math.Max(hi-lo, 1)
+	}
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if step = m * mag; step >= raw {
+			break
+		}
+	}
+	return math.Floor(lo/step) * step, math.Ceil(hi/step) * step, step
 }
 
 // SVG draws the chart in a figure with its legend and data table.
@@ -134,8 +151,8 @@ func (c chart) SVG() template.HTML {
 		fmt.Fprintf(&b, `<rect class="band %s" x="%d" y="%.1f" width="%d" height="%.1f"><title>%s</title></rect>`,
 			esc(bd.Class), padL, y1, plotW, y2-y1, esc(bd.Name))
 	}
-	for i := 0; i <= chartTicks; i++ {
-		v := lo + (hi-lo)*float64(i)/chartTicks
+	_, _, step := niceRange(lo, hi, chartTicks)
+	for v := lo; v <= hi+step/2; v += step {
 		fmt.Fprintf(&b, `<line class="grid" x1="%d" x2="%d" y1="%.1f" y2="%.1f"/>`, padL, chartW-padR, y(v), y(v))
 		fmt.Fprintf(&b, `<text class="tick" x="%d" y="%.1f" text-anchor="end">%s</text>`, padL-6, y(v)+4, esc(engine.Number(v, c.Unit)))
 	}
