@@ -22,66 +22,66 @@ const (
 // Node is one entry of the tree. Which optional fields are set depends on
 // Kind.
 type Node struct {
-	Kind  string `json:"kind"` // pnl_line or an entity kind
-	Key   string `json:"key,omitempty"`
-	Title string `json:"title"`
+	Kind  string `json:"kind" yaml:"kind"` // pnl_line or an entity kind
+	Key   string `json:"key,omitempty" yaml:"key,omitempty"`
+	Title string `json:"title" yaml:"title"`
 	// Misaligned marks a KPI whose trace reaches no business objective on a
 	// P&L line, and a business objective without a P&L line.
-	Misaligned bool `json:"misaligned,omitempty"`
+	Misaligned bool `json:"misaligned,omitempty" yaml:"misaligned,omitempty"`
 
-	Category string `json:"category,omitempty"` // business objectives and KPIs
-	Period   string `json:"period,omitempty"`   // business objectives and objectives
-	Team     string `json:"team,omitempty"`     // objectives and KPIs
-	Status   string `json:"status,omitempty"`   // objectives
-	Owner    string `json:"owner,omitempty"`    // all but P&L lines
+	Category string `json:"category,omitempty" yaml:"category,omitempty"` // business objectives and KPIs
+	Period   string `json:"period,omitempty" yaml:"period,omitempty"`     // business objectives and objectives
+	Team     string `json:"team,omitempty" yaml:"team,omitempty"`         // objectives and KPIs
+	Status   string `json:"status,omitempty" yaml:"status,omitempty"`     // objectives
+	Owner    string `json:"owner,omitempty" yaml:"owner,omitempty"`       // all but P&L lines
 	// OwnerIsLead says a KPI's owner is its team's lead: it names none.
-	OwnerIsLead bool `json:"owner_is_lead,omitempty"`
+	OwnerIsLead bool `json:"owner_is_lead,omitempty" yaml:"owner_is_lead,omitempty"`
 
-	Unit     string   `json:"unit,omitempty"` // key results and KPIs
-	Baseline *float64 `json:"baseline,omitempty"`
-	Target   *float64 `json:"target,omitempty"`
-	Current  *float64 `json:"current,omitempty"`
-	Progress *float64 `json:"progress,omitempty"` // 0-1, with a current value
+	Unit     string   `json:"unit,omitempty" yaml:"unit,omitempty"` // key results and KPIs
+	Baseline *float64 `json:"baseline,omitempty" yaml:"baseline,omitempty"`
+	Target   *float64 `json:"target,omitempty" yaml:"target,omitempty"`
+	Current  *float64 `json:"current,omitempty" yaml:"current,omitempty"`
+	Progress *float64 `json:"progress,omitempty" yaml:"progress,omitempty"` // 0-1, with a current value
 	// Expected is the progress a straight line from period start to due
 	// would have reached today, 0-1 (key results).
-	Expected   *float64    `json:"expected_progress,omitempty"`
-	Confidence *float64    `json:"confidence,omitempty"` // key results, 0-1
-	Due        engine.Date `json:"due,omitzero"`
-	Score      *float64    `json:"score,omitempty"`
+	Expected   *float64    `json:"expected_progress,omitempty" yaml:"expected_progress,omitempty"`
+	Confidence *float64    `json:"confidence,omitempty" yaml:"confidence,omitempty"` // key results, 0-1
+	Due        engine.Date `json:"due,omitzero" yaml:"due,omitempty"`
+	Score      *float64    `json:"score,omitempty" yaml:"score,omitempty"`
 
-	KPIKind  string     `json:"kpi_kind,omitempty"` // outcome or activity
-	Drives   bool       `json:"drives,omitempty"`   // a KPI under the KPI it drives
-	Latest   *float64   `json:"latest,omitempty"`
-	LatestAt *time.Time `json:"latest_at,omitempty"`
+	KPIKind  string     `json:"kpi_kind,omitempty" yaml:"kpi_kind,omitempty"` // outcome or activity
+	Drives   bool       `json:"drives,omitempty" yaml:"drives,omitempty"`     // a KPI under the KPI it drives
+	Latest   *float64   `json:"latest,omitempty" yaml:"latest,omitempty"`
+	LatestAt *time.Time `json:"latest_at,omitempty" yaml:"latest_at,omitempty"`
 	// StopsAt lists where an unaligned KPI's links lead; empty when it is
 	// linked to nothing.
-	StopsAt []string `json:"stops_at,omitempty"`
+	StopsAt []string `json:"stops_at,omitempty" yaml:"stops_at,omitempty"`
 
-	Children []*Node `json:"children,omitempty"`
+	Children []*Node `json:"children,omitempty" yaml:"children,omitempty"`
 	// Below counts the nodes under this one that a depth limit left out.
-	Below int `json:"below,omitempty"`
+	Below int `json:"below,omitempty" yaml:"below,omitempty"`
 
 	size int // nodes under this one
 }
 
 // Tree is the alignment tree of a scope.
 type Tree struct {
-	Scope string `json:"scope"`
+	Scope string `json:"scope" yaml:"scope"`
 	// Lines are the P&L lines in first-seen order; a line with an empty
 	// title holds business objectives without one.
-	Lines []*Node `json:"lines"`
+	Lines []*Node `json:"lines" yaml:"lines"`
 	// Unparented are objectives in scope whose parent chain reaches no
 	// business objective.
-	Unparented []*Node `json:"unparented"`
+	Unparented []*Node `json:"unparented" yaml:"unparented"`
 	// Unaligned are KPIs in scope that reach no business objective.
-	Unaligned []*Node `json:"unaligned"`
+	Unaligned []*Node `json:"unaligned" yaml:"unaligned"`
 	// KPIs counts the KPIs in scope.
-	KPIs int `json:"kpis"`
+	KPIs int `json:"kpis" yaml:"kpis"`
 	// Empty is true when the graph holds no objectives or KPIs at all.
-	Empty bool `json:"empty"`
+	Empty bool `json:"empty" yaml:"empty"`
 	// ScopeEmpty is true when the scope (a period, teams) holds no
 	// objective and no KPI: the graph has some, none of them in scope.
-	ScopeEmpty bool `json:"scope_empty,omitempty"`
+	ScopeEmpty bool `json:"scope_empty,omitempty" yaml:"scope_empty,omitempty"`
 }
 
 type builder struct {

@@ -194,6 +194,16 @@ Singular names and the short forms bo, obj and kr work too.`,
 					if len(l.items) == 0 {
 						return engine.Errorf(engine.ENOTFOUND, "no %s with key %q; run 'okrmap get %s' for the list", strings.TrimSuffix(listers[i].names[0], "s"), key, listers[i].names[0])
 					}
+					// One entity by its key is one object, not a list of
+					// one; a key result's check-ins stay a list.
+					if kind := listers[i].names[0]; kind != "checkins" && kind != "measurements" && len(l.items) == 1 {
+						switch output {
+						case "json":
+							return writeJSON(a.stdout, l.items[0])
+						case "yaml":
+							return writeYAML(a.stdout, l.items[0])
+						}
+					}
 				}
 				return l.print(a.stdout, output)
 			})

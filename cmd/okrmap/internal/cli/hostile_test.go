@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -107,5 +108,23 @@ func TestAuthorIsRecorded(t *testing.T) {
 	e.ok("checkin", "sme-sqls", "--value", "3950", "--at", "2026-11-12")
 	if out := e.ok("get", "checkins", "sme-sqls", "-o", "json"); strings.Count(out, `"author": ""`)+strings.Count(out, `"author":""`) > 0 || strings.Count(out, `"author"`) < 2 {
 		t.Errorf("a check-in without $USER has no author:\n%s", out)
+	}
+}
+
+// TestCLIGrammar: -v is no --version at the root (apply -v is verbose), an
+// unknown completion shell fails, one entity by key is one JSON object,
+// and the YAML tree leaves out empty fields as the JSON one does.
+func TestCLIGrammar(t *testing.T) {
+	e := newEnv(t)
+	mustContain(t, "-v", e.fails(ExitInput, "-v"), "unknown shorthand flag: 'v' in -v; see 'okrmap --help'")
+	mustContain(t, "--version", e.ok("--version"), "okrmap version")
+	mustContain(t, "completion nushell", e.fails(ExitInput, "completion", "nushell"), `unknown command "nushell"`)
+	e.ok(append([]string{"apply", "-v"}, exampleFiles(t)...)...)
+	var kr map[string]any
+	if err := json.Unmarshal([]byte(e.ok("get", "kr", "sme-sqls", "-o", "json")), &kr); err != nil || kr["key"] != "sme-sqls" {
+		t.Errorf("get kr KEY -o json: %v %v", kr, err)
+	}
+	if y := e.ok("tree", "-o", "yaml"); strings.Contains(y, `key: ""`) || strings.Contains(y, "ownerislead") || strings.Contains(y, "misaligned: false") {
+		t.Errorf("the YAML tree carries empty fields:\n%.600s", y)
 	}
 }

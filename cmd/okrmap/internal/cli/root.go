@@ -103,6 +103,10 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	// The completion command takes its output when made: made here, it
+	// writes where the rest does, and it refuses an unknown shell.
+	root.InitDefaultCompletionCmd()
+	unknownSubcommands(root)
 	defer func() {
 		for i := len(a.atExit) - 1; i >= 0; i-- {
 			a.atExit[i]()
@@ -152,7 +156,7 @@ overriding the one before.
 		},
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w; see 'okrmap %s --help'", err, strings.TrimPrefix(cmd.CommandPath(), "okrmap "))}
+		return usageError{fmt.Errorf("%w; see '%s --help'", err, cmd.CommandPath())}
 	})
 	pf := root.PersistentFlags()
 	pf.String("db", "", "SQLite database file or postgres:// URL (env OKRMAP_DB; default "+filepath.Join(config.DataDir(), "okrmap.db")+")")
@@ -186,6 +190,8 @@ overriding the one before.
 		c.GroupID = "serve"
 		root.AddCommand(c)
 	}
+	// --version has no -v: apply -v means verbose.
+	root.Flags().Bool("version", false, "print okrmap's version")
 	root.AddCommand(a.devCommand(), a.versionCommand())
 	unknownSubcommands(root)
 	return root
