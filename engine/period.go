@@ -7,26 +7,34 @@ import (
 	"time"
 )
 
+// FiscalYearStart is the month fiscal years start in (plan.fiscal_year_start).
+// A fiscal year is named by the calendar year it ends in: with February,
+// FY2020 runs from 2019-02-01 to 2020-01-31 and FY2020-Q4 is its last
+// quarter, November to January. Calendar periods (2026-Q4) are unchanged.
+var FiscalYearStart = time.January
+
 // Period is a planning period: a quarter (2026-Q4), a half (2026-H1), a month
-// (2026-11) or a year (FY2026 or 2026). Start and End are inclusive days.
+// (2026-11) or a year (2026), calendar; or a fiscal year (FY2026) and its
+// quarters and halves (FY2026-Q1, FY2026-H2). Start and End are inclusive
+// days.
 type Period struct {
 	Name  string
 	Start Date
 	End   Date
 	unit  byte // 'Q', 'H', 'M' or 'Y'
-	fy    bool // written as FY2026
+	fy    bool // fiscal: written as FY2026, FY2026-Q1
 }
 
-// ParsePeriod parses a period name. Years are calendar years.
+// ParsePeriod parses a period name.
 func ParsePeriod(s string) (Period, error) {
-	bad := fmt.Errorf("%q is not a period; write a quarter (2026-Q4), a half (2026-H1), a month (2026-11) or a year (FY2026)", s)
+	bad := fmt.Errorf("%q is not a period; write a quarter (2026-Q4), a half (2026-H1), a month (2026-11), a year (2026), or a fiscal year, quarter or half (FY2026, FY2026-Q4, FY2026-H1)", s)
 	name := strings.ToUpper(strings.TrimSpace(s))
 	fy := strings.HasPrefix(name, "FY")
 	if fy {
 		name = strings.TrimPrefix(name, "FY")
 	}
 	yearText, rest, hasRest := strings.Cut(name, "-")
-	if len(yearText) != 4 || fy && hasRest {
+	if len(yearText) != 4 {
 		return Period{}, bad
 	}
 	year, err := strconv.Atoi(yearText)
@@ -38,10 +46,10 @@ func ParsePeriod(s string) (Period, error) {
 	}
 	switch {
 	case len(rest) == 2 && rest[0] == 'Q' && rest[1] >= '1' && rest[1] <= '4':
-		return newPeriod(year, 'Q', int(rest[1]-'0'), false), nil
+		return newPeriod(year, 'Q', int(rest[1]-'0'), fy), nil
 	case len(rest) == 2 && rest[0] == 'H' && (rest[1] == '1' || rest[1] == '2'):
-		return newPeriod(year, 'H', int(rest[1]-'0'), false), nil
-	case len(rest) == 2:
+		return newPeriod(year, 'H', int(rest[1]-'0'), fy), nil
+	case len(rest) == 2 && !fy:
 		m, err := strconv.Atoi(rest)
 		if err != nil || m < 1 || m > 12 {
 			return Period{}, bad
@@ -51,6 +59,8 @@ func ParsePeriod(s string) (Period, error) {
 	return Period{}, bad
 }
 
+// newPeriod is the nth quarter, half or month (or the whole, for 'Y') of
+// calendar year year, or with fy of fiscal year year.
 func newPeriod(year int, unit byte, n int, fy bool) Period {
 	var months int
 	var name string
@@ -63,13 +73,17 @@ func newPeriod(year int, unit byte, n int, fy bool) Period {
 		months, name = 1, fmt.Sprintf("%d-%02d", year, n)
 	default:
 		months, name = 12, strconv.Itoa(year)
-		if fy {
-			name = "FY" + name
+	}
+	first := NewDate(year, time.Month((n-1)*months+1), 1)
+	if fy {
+		name = "FY" + name
+		if FiscalYearStart > time.January { // FY year ends in year
+			first = NewDate(year-1, FiscalYearStart, 1)
+			first = Date{first.Time().AddDate(0, (n-1)*months, 0)}
 		}
 	}
-	start := NewDate(year, time.Month((n-1)*months+1), 1)
-	end := Date{start.Time().AddDate(0, months, -1)}
-	return Period{Name: name, Start: start, End: end, unit: unit, fy: fy}
+	end := Date{first.Time().AddDate(0, months, -1)}
+	return Period{Name: name, Start: first, End: end, unit: unit, fy: fy}
 }
 
 // Contains reports whether day d lies in p.
@@ -80,6 +94,19 @@ func (p Period) Covers(q Period) bool { return p.Contains(q.Start) && p.Contains
 
 // Next returns the period of the same length that follows p.
 func (p Period) Next() Period {
+	if p.fy {
+		year := fiscalYear(p.Start)
+		if p.unit == 'Y' {
+			return newPeriod(year+1, 'Y', 1, true)
+		}
+		months := map[byte]int{'Q': 3, 'H': 6}[p.unit]
+		first, start := newPeriod(year, 'Y', 1, true).Start.Time(), p.Start.Time()
+		n := ((start.Year()*12+int(start.Month()))-(first.Year()*12+int(first.Month())))/months + 2
+		if n > 12/months {
+			year, n = year+1, 1
+		}
+		return newPeriod(year, p.unit, n, true)
+	}
 	d := p.End.AddDays(1).Time()
 	switch p.unit {
 	case 'Q':
@@ -89,7 +116,16 @@ func (p Period) Next() Period {
 	case 'M':
 		return newPeriod(d.Year(), 'M', int(d.Month()), false)
 	}
-	return newPeriod(d.Year(), 'Y', 1, p.fy)
+	return newPeriod(d.Year(), 'Y', 1, false)
+}
+
+// fiscalYear is the fiscal year day d falls in.
+func fiscalYear(d Date) int {
+	t := d.Time()
+	if FiscalYearStart > time.January && t.Month() >= FiscalYearStart {
+		return t.Year() + 1
+	}
+	return t.Year()
 }
 
 func (p Period) String() string { return p.Name }

@@ -600,8 +600,8 @@ func schemaProblem(file string, root *yaml.Node, e *jsonschema.ValidationError) 
 		}
 	case *kind.Pattern:
 		switch {
-		case strings.HasSuffix(k.Want, "FY[0-9]{4})$"):
-			return engine.Problems{at(path, fmt.Sprintf("%s %q is not a period; write a quarter (2026-Q4), a half (2026-H1), a month (2026-11) or a year (FY2026)", field, k.Got))}
+		case strings.Contains(k.Want, "FY[0-9]{4}"):
+			return engine.Problems{at(path, fmt.Sprintf("%s %q is not a period; write a quarter (2026-Q4), a half (2026-H1), a month (2026-11), a year (2026) or a fiscal year, quarter or half (FY2026, FY2026-Q4)", field, k.Got))}
 		case strings.HasPrefix(k.Want, "^[a-z0-9]"):
 			return engine.Problems{at(path, fmt.Sprintf("%s %q is not a valid key: use lower-case letters, digits, '-' and '_', starting with a letter or digit", field, k.Got))}
 		}

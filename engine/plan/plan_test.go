@@ -101,7 +101,7 @@ func TestProblems(t *testing.T) {
 		{"unknown field", "    name: Pipeline", "    nmae: Pipeline",
 			[]string{`14:5: pipeline: missing required field "name"`, `15:5: pipeline: unknown field "nmae"; check its spelling against schemas/plan.schema.json`}},
 		{"bad period", "period: 2026-Q4", "period: 2026-Q5",
-			[]string{`2:9: period "2026-Q5" is not a period; write a quarter (2026-Q4), a half (2026-H1), a month (2026-11) or a year (FY2026)`}},
+			[]string{`2:9: period "2026-Q5" is not a period; write a quarter (2026-Q4), a half (2026-H1), a month (2026-11), a year (2026) or a fiscal year, quarter or half (FY2026, FY2026-Q4)`}},
 		{"bad date", "reviewed_at: 2026-10-01}", "reviewed_at: 2026-13-01}",
 			[]string{`5:112: grow-arr: reviewed_at 2026-13-01 is not a date; write it as YYYY-MM-DD`}},
 		{"bad key", "  - key: win-sme", "  - key: Win SME",

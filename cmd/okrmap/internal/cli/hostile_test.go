@@ -128,3 +128,25 @@ func TestCLIGrammar(t *testing.T) {
 		t.Errorf("the YAML tree carries empty fields:\n%.600s", y)
 	}
 }
+
+// TestFiscalQuarter: with plan.fiscal_year_start 2, a February-January
+// year's quarter is a period: a key result due 2020-01-31 lies in
+// FY2020-Q4, the quarter closes, and FY2020 covers it.
+func TestFiscalQuarter(t *testing.T) {
+	e := newEnv(t)
+	t.Setenv("OKRMAP_PLAN_FISCAL_YEAR_START", "2")
+	plan := e.write("fy.yaml", `version: 1
+business_objectives: [{key: bo, title: Grow, pnl_line: revenue, period: FY2020}]
+objectives:
+  - {key: o, title: Close the year, period: FY2020-Q4, parent: bo, key_results: [{key: kr, title: Revenue, baseline: 1, target: 2, unit: USD, due: 2020-01-31}]}
+`)
+	e.ok("validate", plan)
+	e.ok("apply", plan)
+	mustContain(t, "lint", e.ok("lint", "--fail-on", "never", "--today", "2020-01-15", plan), "findings")
+	if out := e.ok("lint", "--fail-on", "never", "--today", "2020-01-15", plan); strings.Contains(out, "objective-parent-other-period") {
+		t.Errorf("FY2020 does not cover FY2020-Q4:\n%s", out)
+	}
+	mustContain(t, "close", e.ok("quarter", "close", "FY2020-Q4"), "Closed FY2020-Q4")
+	t.Setenv("OKRMAP_PLAN_FISCAL_YEAR_START", "1")
+	mustContain(t, "calendar", e.fails(ExitInput, "validate", plan), "due 2020-01-31 is outside the objective's period FY2020-Q4 (2020-10-01 to 2020-12-31)")
+}

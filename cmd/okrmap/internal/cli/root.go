@@ -243,6 +243,7 @@ func (a *app) configure(cmd *cobra.Command) error {
 		a.progress = nil
 	}
 	engine.MaxDepth, engine.MaxText = cfg.Plan.MaxDepth, cfg.Plan.MaxText
+	engine.FiscalYearStart = time.Month(cfg.Plan.FiscalYearStart)
 	if a.atExit == nil { // once, though completions configure again
 		a.atExit = append(a.atExit, watchMemory(cfg.MemoryLimit, os.Stderr))
 		if a.cpuProfile != "" {

@@ -69,6 +69,9 @@ type Store struct {
 type Plan struct {
 	MaxDepth int `mapstructure:"max_depth"`
 	MaxText  int `mapstructure:"max_text"`
+	// FiscalYearStart is the month (1-12) fiscal years start in (see
+	// engine.FiscalYearStart).
+	FiscalYearStart int `mapstructure:"fiscal_year_start"`
 }
 
 // Server configures okrmap serve.
@@ -104,7 +107,7 @@ func Defaults() Config {
 	return Config{
 		DB:         filepath.Join(DataDir(), "okrmap.db"),
 		Author:     osUser(),
-		Plan:       Plan{MaxDepth: engine.MaxDepth, MaxText: engine.MaxText},
+		Plan:       Plan{MaxDepth: engine.MaxDepth, MaxText: engine.MaxText, FiscalYearStart: 1},
 		Rules:      Rules{Builtin: true, Packs: []string{}, MaxSteps: rules.DefaultSteps, MaxText: rules.DefaultText, Timeout: rules.DefaultTimeout},
 		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}, Env: map[string][]string{}, MaxFindings: protocol.MaxFindings, Dev: []string{}, HistoryDays: 90},
 		Log:        Log{Level: "warn", Format: "text"},
@@ -148,6 +151,9 @@ func (c Config) Validate() error {
 	}
 	if c.Plan.MaxDepth < 1 || c.Plan.MaxText < 1 {
 		return fmt.Errorf("plan.max_depth and plan.max_text must be positive")
+	}
+	if c.Plan.FiscalYearStart < 1 || c.Plan.FiscalYearStart > 12 {
+		return fmt.Errorf("plan.fiscal_year_start: %d is not a month; write 1 (January) to 12", c.Plan.FiscalYearStart)
 	}
 	names := make([]string, 0, len(c.Connectors))
 	for n := range c.Connectors {
