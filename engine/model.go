@@ -107,8 +107,10 @@ type Objective struct {
 type KeyResult struct {
 	Key   string `json:"key" yaml:"key"`
 	Title string `json:"title" yaml:"title"`
-	Owner string `json:"owner,omitempty" yaml:"owner,omitempty"`
-	Unit  string `json:"unit,omitempty" yaml:"unit,omitempty"`
+	// Description says what the key result means and how it is counted.
+	Description string `json:"description,omitempty" yaml:"description,omitempty"`
+	Owner       string `json:"owner,omitempty" yaml:"owner,omitempty"`
+	Unit        string `json:"unit,omitempty" yaml:"unit,omitempty"`
 	// MeasuredBy is the KPI whose value this key result is: each new
 	// measurement of it becomes a check-in.
 	MeasuredBy string   `json:"measured_by,omitempty" yaml:"measured_by,omitempty"`

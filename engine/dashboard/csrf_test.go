@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/plan"
+	"github.com/okrmap/okrmap/engine/service"
 )
 
 // TestSignInRedirectStaysHere: the sign-in form's answer to a hostile
@@ -89,5 +91,19 @@ func TestClosedKeyResult(t *testing.T) {
 	_, team := b.get("/teams/marketing")
 	if !strings.Contains(team, "closed, scored") || strings.Contains(team, "expected · ") {
 		t.Errorf("the team page shows pace for closed key results")
+	}
+}
+
+// TestKeyResultDescription: a key result's description, applied from a
+// plan, is on its page.
+func TestKeyResultDescription(t *testing.T) {
+	s := newSite(t, true)
+	doc := plan.Document{Name: "d.yaml", Data: []byte("version: 1\nobjectives: [{key: d-o, title: D, period: 2026-Q4, key_results: [{key: d-kr, title: D KR, description: \"=> no progress on this KR, carrying over\"}]}]\n")}
+	if _, err := s.svc.Apply(t.Context(), service.ApplyRequest{Documents: []plan.Document{doc}}); err != nil {
+		t.Fatal(err)
+	}
+	_, page := s.browser().get("/key-results/d-kr")
+	if !strings.Contains(page, "no progress on this KR, carrying over") {
+		t.Errorf("the description is not on the page:\n%s", page)
 	}
 }

@@ -478,16 +478,17 @@ func (d *Dashboard) entityFindings(ctx context.Context, key string, run **engine
 }
 
 type krData struct {
-	KR         *resolve.KeyResult
-	Pace       pace
-	Chart      chart
-	Confidence chart
-	CheckIns   []engine.CheckIn
-	Findings   []engine.Finding
-	Waivers    []engine.Waiver
-	Run        *engine.AuditRun
-	CanWrite   bool
-	Form       checkInForm
+	KR          *resolve.KeyResult
+	Description string
+	Pace        pace
+	Chart       chart
+	Confidence  chart
+	CheckIns    []engine.CheckIn
+	Findings    []engine.Finding
+	Waivers     []engine.Waiver
+	Run         *engine.AuditRun
+	CanWrite    bool
+	Form        checkInForm
 }
 
 // checkInForm is the check-in form's state: what was typed and what was
@@ -517,6 +518,9 @@ func (d *Dashboard) keyResultPage(r *http.Request, v *view, form checkInForm) (c
 		form.Key = randomString()
 	}
 	data := krData{KR: kr, Form: form, CanWrite: service.Allows(v.Who.Role, service.RoleWrite)}
+	if p, ok := e.PlanKeyResult(); ok {
+		data.Description = p.Description
+	}
 	if kr.HasCurrent {
 		p, x := kr.Progress, kr.ExpectedProgress
 		data.Pace = paceOf(&p, &x)

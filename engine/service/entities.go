@@ -138,6 +138,13 @@ type keyResult struct {
 	team, period string
 }
 
+// PlanKeyResult returns e's key result as the plan states it, when e is
+// a key result.
+func (e Entity) PlanKeyResult() (engine.KeyResult, bool) {
+	kr, ok := e.Entity.(keyResult)
+	return kr.KeyResult, ok
+}
+
 // index finds entities by key in one snapshot.
 type index struct {
 	kinds  map[string]engine.Kind

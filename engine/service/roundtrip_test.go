@@ -32,7 +32,7 @@ const edgePlan = `{
     {"key": "o-1", "title": "'quoted' and \"double\" and a # hash: colon", "team": "yes", "owner": "o@b.example", "period": "2026-Q4",
      "parent": "null", "status": "active", "description": "@at %percent &amp *star !bang |pipe >gt {brace} [bracket] ` + "`" + `backtick",
      "key_results": [
-       {"key": "kr-1", "title": "1e3", "unit": "percent", "baseline": -0.0, "target": 5e-324, "direction": "decrease",
+       {"key": "kr-1", "title": "1e3", "description": "=> carried over: \"no progress\"", "unit": "percent", "baseline": -0.0, "target": 5e-324, "direction": "decrease",
         "due": "2026-12-31", "commitment": "aspirational", "current": 0.1, "confidence": 1, "score": 0}
      ]},
     {"key": "o-2", "title": "true", "team": "t-2", "period": "2026-Q4", "parent": "kr-1", "status": "draft"}
@@ -62,7 +62,7 @@ func TestExportRoundTrips(t *testing.T) {
 	text := strings.Replace(edgePlan, "TEXT", strings.Repeat("x", engine.MaxText-10), 1)
 	first := exportOf(t, ctx, []plan.Document{{Name: "edge.json", Data: []byte(text)}})
 	if len(first.Teams) != 2 || first.Teams[0].Lead != "lead@b.example" || len(first.KPIs) != 2 || first.KPIs[0].Name != "0x1F" || *first.BusinessObjectives[0].Target != engine.MaxMagnitude ||
-		*first.Objectives[0].KeyResults[0].Target != 5e-324 || first.KPIs[0].Measure == nil || len(first.KPIs[0].Definition) != engine.MaxText-10 ||
+		*first.Objectives[0].KeyResults[0].Target != 5e-324 || first.Objectives[0].KeyResults[0].Description == "" || first.KPIs[0].Measure == nil || len(first.KPIs[0].Definition) != engine.MaxText-10 ||
 		first.Objectives[1].Parent != "kr-1" || len(first.Investments) != 1 || len(first.Assumptions) != 1 {
 		t.Fatalf("the edge plan was not stored whole: %+v", first)
 	}

@@ -260,11 +260,11 @@ func (w *writer) plan(p *engine.Plan) error {
 	}
 	err = rows(w, krs, func(kr engine.KeyResult) string { return kr.Key },
 		"key_result", []string{"objective_id", "title", "owner", "unit", "baseline", "target", "direction", "due",
-			"commitment", "current", "confidence", "score", "measured_by_id"},
+			"commitment", "current", "confidence", "score", "measured_by_id", "description"},
 		func(kr engine.KeyResult) []any {
 			return []any{w.ids[kr.Objective], kr.Title, kr.Owner, kr.Unit, nullFloat(kr.Baseline), nullFloat(kr.Target),
 				kr.Direction, kr.Due.String(), kr.Commitment, nullFloat(kr.Current), nullFloat(kr.Confidence), nullFloat(kr.Score),
-				w.id(kr.MeasuredBy)}
+				w.id(kr.MeasuredBy), kr.Description}
 		})
 	if err != nil {
 		return err

@@ -117,13 +117,13 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 	}
 
 	err = each(ctx, tx, `SELECT id, objective_id, title, owner, unit, baseline, target, direction, due, commitment,
-		current, confidence, score, measured_by_id FROM key_result ORDER BY id`, func(r *sql.Rows) error {
+		current, confidence, score, measured_by_id, description FROM key_result ORDER BY id`, func(r *sql.Rows) error {
 		var kr engine.KeyResult
 		var id, obj int64
 		var baseline, target, current, confidence, score sql.NullFloat64
 		var measuredBy sql.NullInt64
 		if err := r.Scan(&id, &obj, &kr.Title, &kr.Owner, &kr.Unit, &baseline, &target, &kr.Direction, date{&kr.Due},
-			&kr.Commitment, &current, &confidence, &score, &measuredBy); err != nil {
+			&kr.Commitment, &current, &confidence, &score, &measuredBy, &kr.Description); err != nil {
 			return err
 		}
 		kr.Key, kr.Objective, kr.MeasuredBy = keys.get(id), keys.get(obj), k(measuredBy)

@@ -1,0 +1,2 @@
+-- Key results carry a description, as objectives do.
+ALTER TABLE key_result ADD COLUMN description TEXT NOT NULL DEFAULT '';
