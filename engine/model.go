@@ -220,6 +220,10 @@ type CheckIn struct {
 	Confidence *float64  `json:"confidence,omitempty" yaml:"confidence,omitempty"`
 	Note       string    `json:"note,omitempty" yaml:"note,omitempty"`
 	Author     string    `json:"author,omitempty" yaml:"author,omitempty"`
+	// Comment marks a check-in that is words only (its note), without a
+	// value: it counts as a check-in for the rhythm and never moves
+	// progress. Value is 0.
+	Comment bool `json:"comment,omitempty" yaml:"comment,omitempty"`
 }
 
 // Measurement is one observed value of a KPI. Measurements are append-only.

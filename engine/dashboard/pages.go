@@ -549,7 +549,9 @@ func krCharts(kr *resolve.KeyResult, cs []engine.CheckIn) (chart, chart) {
 	s := series{Name: "Checked in", Class: "s-value"}
 	cf := series{Name: "Confidence", Class: "s-confidence"}
 	for _, c := range cs {
-		s.Points = append(s.Points, point{c.At, c.Value})
+		if !c.Comment { // a comment has no value to draw
+			s.Points = append(s.Points, point{c.At, c.Value})
+		}
 		if c.Confidence != nil {
 			cf.Points = append(cf.Points, point{c.At, *c.Confidence * 100})
 		}
@@ -625,11 +627,15 @@ func checkInBatch(c engine.CheckIn, idem, author string) engine.Batch {
 // parseCheckIn reads the form's fields, naming the one that is wrong.
 func parseCheckIn(key string, f checkInForm, author string) (engine.CheckIn, error) {
 	c := engine.CheckIn{KeyResult: key, Note: strings.TrimSpace(f.Note), Author: author}
-	value, err := strconv.ParseFloat(strings.TrimSpace(f.Value), 64)
-	if err != nil {
-		return c, engine.Errorf(engine.EINVALID, "Value %q is not a number: write it as 1234.5, without units or thousands separators", f.Value)
+	if strings.TrimSpace(f.Value) == "" && c.Note != "" {
+		c.Comment = true // words only: progress stays where it is
+	} else {
+		value, err := strconv.ParseFloat(strings.TrimSpace(f.Value), 64)
+		if err != nil {
+			return c, engine.Errorf(engine.EINVALID, "Value %q is not a number: write it as 1234.5, without units or thousands separators; or leave it empty and write a note, for a comment", f.Value)
+		}
+		c.Value = value
 	}
-	c.Value = value
 	if s := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(f.Confidence), "%")); s != "" {
 		pct, err := strconv.ParseFloat(s, 64)
 		if err != nil || pct < 0 || pct > 100 {

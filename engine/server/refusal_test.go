@@ -303,3 +303,29 @@ func TestPlanUploadsAreBounded(t *testing.T) {
 	}
 	a.want(200, "POST", "/api/v1/plans", admin, "version: 1\nkpis: [{key: k9, name: K9}]\n", nil)
 }
+
+// TestCommentCheckInOverAPI: a check-in with a note and no value is a
+// comment; without a note it is still refused.
+func TestCommentCheckInOverAPI(t *testing.T) {
+	a := newAPI(t, Defaults(), service.Options{})
+	admin := a.token("admin")
+	a.want(200, "POST", "/api/v1/plans", admin, examplePlan(t), nil)
+	a.want(201, "POST", "/api/v1/checkins", admin, map[string]any{"checkins": []map[string]any{{"key_result": "sme-sqls", "value": 3900}}}, nil)
+	a.want(201, "POST", "/api/v1/checkins", admin, map[string]any{"checkins": []map[string]any{{"key_result": "sme-sqls", "note": "no progress: carrying over"}}}, nil)
+	var got struct {
+		Items []engine.CheckIn `json:"items"`
+	}
+	a.want(200, "GET", "/api/v1/key-results/sme-sqls/checkins", admin, nil, &got)
+	if len(got.Items) != 2 || !got.Items[1].Comment || got.Items[0].Comment {
+		t.Errorf("check-ins %+v", got.Items)
+	}
+	var kr struct {
+		Entity struct {
+			Current *float64 `json:"current"`
+		} `json:"entity"`
+	}
+	a.want(200, "GET", "/api/v1/entities/key-results/sme-sqls", admin, nil, &kr)
+	if kr.Entity.Current == nil || *kr.Entity.Current != 3900 {
+		t.Errorf("a comment moved the current value: %v", kr.Entity.Current)
+	}
+}

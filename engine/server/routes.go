@@ -299,6 +299,9 @@ type recordRequest struct {
 // required, and a time, when given, must be one a value was observed at.
 func item(list string, i int, value *float64, at *time.Time) (float64, time.Time, error) {
 	if value == nil {
+		if list == "checkins" {
+			return 0, time.Time{}, engine.Errorf(engine.EINVALID, "%s[%d].value is required: send the number observed (null or a missing value is not 0), or a note without a value for a comment", list, i)
+		}
 		return 0, time.Time{}, engine.Errorf(engine.EINVALID, "%s[%d].value is required: send the number observed (null or a missing value is not 0)", list, i)
 	}
 	if at == nil {
@@ -330,11 +333,15 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) error {
 			return badRequest("send {\"checkins\": [...]} with at least one check-in")
 		}
 		for i, c := range req.CheckIns {
+			comment := c.Value == nil && strings.TrimSpace(c.Note) != "" // words only
+			if comment {
+				c.Value = new(float64)
+			}
 			v, at, err := item("checkins", i, c.Value, c.At)
 			if err != nil {
 				return err
 			}
-			b.CheckIns = append(b.CheckIns, engine.CheckIn{KeyResult: c.KeyResult, Value: v, Confidence: c.Confidence, Note: c.Note, At: at, Author: author})
+			b.CheckIns = append(b.CheckIns, engine.CheckIn{KeyResult: c.KeyResult, Value: v, Confidence: c.Confidence, Note: c.Note, At: at, Author: author, Comment: comment})
 		}
 	} else {
 		if len(req.CheckIns) > 0 || len(req.Measurements) == 0 {

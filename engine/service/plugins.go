@@ -176,7 +176,7 @@ func (s *Service) pluginHistory(ctx context.Context, today engine.Date, checkIns
 	}
 	h := &host.History{Measurements: ms, CheckIns: map[string][]engine.CheckIn{}}
 	for _, c := range checkIns {
-		if !c.At.Before(since) && c.At.Before(until) {
+		if !c.Comment && !c.At.Before(since) && c.At.Before(until) { // a comment has no value to send
 			h.CheckIns[c.KeyResult] = append(h.CheckIns[c.KeyResult], c)
 		}
 	}

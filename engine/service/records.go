@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
@@ -124,6 +125,9 @@ func (s *Service) Record(ctx context.Context, b engine.Batch) (engine.Recorded, 
 	for _, c := range b.CheckIns {
 		if c.At.After(latest) {
 			return engine.Recorded{}, s.futureError(c.KeyResult, c.At)
+		}
+		if c.Comment && (strings.TrimSpace(c.Note) == "" || c.Value != 0) {
+			return engine.Recorded{}, engine.Errorf(engine.EINVALID, "%s: a comment check-in is a note without a value; write the note, or give a value", c.KeyResult)
 		}
 	}
 	for _, m := range b.Measurements {

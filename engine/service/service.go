@@ -460,7 +460,7 @@ func (s *Service) asOf(ctx context.Context, snap *engine.Snapshot, day engine.Da
 			continue
 		}
 		out.CheckIns = append(out.CheckIns, c)
-		if l, ok := last[c.KeyResult]; !ok || c.At.After(l.At) {
+		if l, ok := last[c.KeyResult]; !c.Comment && (!ok || c.At.After(l.At)) {
 			last[c.KeyResult] = c
 		}
 	}

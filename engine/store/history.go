@@ -126,18 +126,21 @@ func checkIn(ctx context.Context, tx *Tx, c engine.CheckIn, now time.Time) (bool
 	}
 	at := c.At.UTC().Format(timeLayout)
 	var dup int
-	err = tx.QueryRowContext(ctx, "SELECT count(*) FROM checkin WHERE key_result_id = ? AND at = ? AND value = ?", id, at, c.Value).Scan(&dup)
+	// The same value at the same time, or the same comment, is stored once.
+	err = tx.QueryRowContext(ctx, "SELECT count(*) FROM checkin WHERE key_result_id = ? AND at = ? AND value = ? AND comment = ? AND (NOT comment OR note = ?)",
+		id, at, c.Value, c.Comment, c.Note).Scan(&dup)
 	if err != nil || dup > 0 {
 		return false, err
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO checkin (key_result_id, at, value, confidence, note, author) VALUES (?, ?, ?, ?, ?, ?)",
-		id, at, c.Value, nullFloat(c.Confidence), c.Note, c.Author); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO checkin (key_result_id, at, value, confidence, note, author, comment) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		id, at, c.Value, nullFloat(c.Confidence), c.Note, c.Author, c.Comment); err != nil {
 		return false, fmt.Errorf("check in %s: %w", c.KeyResult, err)
 	}
-	// The latest check-in by time sets the current value, so a back-dated
-	// check-in does not overwrite a newer one.
+	// The latest check-in with a value, by time, sets the current value, so
+	// a back-dated check-in does not overwrite a newer one and a comment
+	// none.
 	_, err = tx.ExecContext(ctx, `UPDATE key_result SET
-		current = (SELECT value FROM checkin WHERE key_result_id = ?1 ORDER BY at DESC, id DESC LIMIT 1),
+		current = coalesce((SELECT value FROM checkin WHERE key_result_id = ?1 AND NOT comment ORDER BY at DESC, id DESC LIMIT 1), current),
 		confidence = coalesce((SELECT confidence FROM checkin WHERE key_result_id = ?1 AND confidence IS NOT NULL
 			ORDER BY at DESC, id DESC LIMIT 1), confidence)
 		WHERE id = ?1`, id)
@@ -453,12 +456,12 @@ func (db *DB) CheckIns(ctx context.Context, key string) ([]engine.CheckIn, error
 
 func checkIns(ctx context.Context, tx *Tx, key string) ([]engine.CheckIn, error) {
 	var out []engine.CheckIn
-	err := each(ctx, tx, `SELECT e.key, c.at, c.value, c.confidence, c.note, c.author FROM checkin c
+	err := each(ctx, tx, `SELECT e.key, c.at, c.value, c.confidence, c.note, c.author, c.comment FROM checkin c
 		JOIN entity e ON e.id = c.key_result_id WHERE ?1 = '' OR e.key = ?1 ORDER BY e.key, c.at, c.id`,
 		func(r *sql.Rows) error {
 			var c engine.CheckIn
 			var conf sql.NullFloat64
-			if err := r.Scan(&c.KeyResult, timestamp{&c.At}, &c.Value, &conf, &c.Note, &c.Author); err != nil {
+			if err := r.Scan(&c.KeyResult, timestamp{&c.At}, &c.Value, &conf, &c.Note, &c.Author, &c.Comment); err != nil {
 				return err
 			}
 			c.Confidence = float(conf)

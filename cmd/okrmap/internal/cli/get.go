@@ -127,7 +127,11 @@ var listers = []kindLister{
 		}
 		l := &listing{header: []string{"KEY RESULT", "AT", "VALUE", "CONFIDENCE", "AUTHOR", "NOTE"}}
 		for _, c := range cs {
-			l.add(c.KeyResult, c, c.KeyResult, c.At.Format(time.RFC3339), num(&c.Value), num(c.Confidence), c.Author, c.Note)
+			value := num(&c.Value)
+			if c.Comment {
+				value = "(comment)"
+			}
+			l.add(c.KeyResult, c, c.KeyResult, c.At.Format(time.RFC3339), value, num(c.Confidence), c.Author, c.Note)
 		}
 		return l, nil
 	}},

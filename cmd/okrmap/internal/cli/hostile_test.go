@@ -150,3 +150,19 @@ objectives:
 	t.Setenv("OKRMAP_PLAN_FISCAL_YEAR_START", "1")
 	mustContain(t, "calendar", e.fails(ExitInput, "validate", plan), "due 2020-01-31 is outside the objective's period FY2020-Q4 (2020-10-01 to 2020-12-31)")
 }
+
+// TestCommentCheckIns: a check-in with a note and no value is a comment:
+// kept in the history, it moves neither the current value nor progress.
+func TestCommentCheckIns(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	e.ok("checkin", "sme-sqls", "--value", "3900", "--at", "2026-11-10")
+	mustContain(t, "comment", e.ok("checkin", "sme-sqls", "--note", "=> no progress on this KR, carrying over", "--at", "2026-11-17"), "checked in sme-sqls: a comment")
+	mustContain(t, "history", e.ok("get", "checkins", "sme-sqls"), "(comment)", "carrying over")
+	var kr map[string]any
+	if err := json.Unmarshal([]byte(e.ok("get", "kr", "sme-sqls", "-o", "json")), &kr); err != nil || kr["current"] != 3900.0 {
+		t.Errorf("a comment moved the current value: %v %v", kr["current"], err)
+	}
+	mustContain(t, "no value, no note", e.fails(ExitInput, "checkin", "sme-sqls"), "--value is required, or --note alone for a comment")
+	mustContain(t, "measure stays strict", e.fails(ExitInput, "measure", "nrr", "--note", "x"), "--value is required;")
+}

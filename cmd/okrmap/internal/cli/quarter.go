@@ -28,9 +28,13 @@ func (f *recordFlags) register(cmd *cobra.Command, valueHelp string) {
 	cmd.Flags().StringVar(&f.at, "at", "", "when, as a date or RFC 3339 time (default now)")
 }
 
-// when checks that --value was given and returns --at (zero for now).
-func (f *recordFlags) when(cmd *cobra.Command) (time.Time, error) {
-	if !cmd.Flags().Changed("value") {
+// when checks that --value was given (or, where comment allows, a note
+// instead) and returns --at (zero for now).
+func (f *recordFlags) when(cmd *cobra.Command, comment bool) (time.Time, error) {
+	if !cmd.Flags().Changed("value") && !(comment && strings.TrimSpace(f.note) != "") {
+		if comment {
+			return time.Time{}, usageError{fmt.Errorf("--value is required, or --note alone for a comment; usage: %s", cmd.UseLine())}
+		}
 		return time.Time{}, usageError{fmt.Errorf("--value is required; usage: %s", cmd.UseLine())}
 	}
 	if f.at == "" {
@@ -47,22 +51,26 @@ func (a *app) checkinCommand() *cobra.Command {
 	var f recordFlags
 	var confidence float64
 	cmd := &cobra.Command{
-		Use:               "checkin KEY_RESULT --value V",
+		Use:               "checkin KEY_RESULT --value V | --note TEXT",
 		ValidArgsFunction: a.completeKeys(engine.KindKeyResult),
 		Short:             "Record progress on a key result",
 		Long: `Checkin appends a check-in to a key result's history and makes its value
-(and confidence, when given) the key result's current ones. Check-ins on a
-closed objective's key results are refused.`,
+(and confidence, when given) the key result's current ones. A check-in with
+--note and no --value is a comment: it is kept in the history and counts as
+checking in, and moves no progress. Check-ins on a closed objective's key
+results are refused.`,
 		Example: `  okrmap checkin sme-sqls --value 3400
   okrmap checkin sme-sqls --value 3650 --confidence 0.7 --note "webinar series landed"
-  okrmap checkin sme-sqls --value 3100 --at 2026-10-15`,
+  okrmap checkin sme-sqls --value 3100 --at 2026-10-15
+  okrmap checkin sme-sqls --note "no progress this week: the campaign slipped to December"`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			when, err := f.when(cmd)
+			when, err := f.when(cmd, true)
 			if err != nil {
 				return err
 			}
-			c := engine.CheckIn{KeyResult: args[0], At: when, Value: f.value, Note: f.note, Author: a.cfg.Author}
+			c := engine.CheckIn{KeyResult: args[0], At: when, Value: f.value, Note: f.note, Author: a.cfg.Author,
+				Comment: !cmd.Flags().Changed("value")}
 			if cmd.Flags().Changed("confidence") {
 				c.Confidence = &confidence
 			}
@@ -71,11 +79,15 @@ closed objective's key results are refused.`,
 				if err != nil {
 					return err
 				}
+				what := num(&c.Value)
+				if c.Comment {
+					what = "a comment"
+				}
 				if rec.Duplicates > 0 {
-					fmt.Fprintf(a.stdout, "%s already has this check-in (%s at that time); nothing was stored\n", c.KeyResult, num(&c.Value))
+					fmt.Fprintf(a.stdout, "%s already has this check-in (%s at that time); nothing was stored\n", c.KeyResult, what)
 					return nil
 				}
-				fmt.Fprintf(a.stdout, "checked in %s: %s\n", c.KeyResult, num(&c.Value))
+				fmt.Fprintf(a.stdout, "checked in %s: %s\n", c.KeyResult, what)
 				return nil
 			})
 		},
@@ -96,7 +108,7 @@ func (a *app) measureCommand() *cobra.Command {
   okrmap measure cac --value 412 --at 2026-11-01`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			when, err := f.when(cmd)
+			when, err := f.when(cmd, false)
 			if err != nil {
 				return err
 			}
