@@ -482,16 +482,22 @@ kpis: [{key: arr-kpi, name: ARR}]
 	}
 }
 
+// formulaService is the example plan's service with blended-cac derived
+// from spend / customers.
+func formulaService(t *testing.T) *Service {
+	s := newService(t, Options{})
+	doc := plan.Document{Name: "d.yaml", Data: []byte("version: 1\nkpis:\n  - {key: spend, name: Spend}\n  - {key: customers, name: Customers}\n  - {key: blended-cac, name: Blended CAC, formula: spend / customers}\n")}
+	if _, err := s.Apply(context.Background(), ApplyRequest{Documents: []plan.Document{doc}}); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // TestDerivedKPIsAreNotMeasuredByHand: a value typed in for a formula KPI
 // is refused, naming the formula's inputs; it was stored beside the
 // formula's and scored its key result.
 func TestDerivedKPIsAreNotMeasuredByHand(t *testing.T) {
-	s := newService(t, Options{})
-	ctx := context.Background()
-	doc := plan.Document{Name: "d.yaml", Data: []byte("version: 1\nkpis:\n  - {key: spend, name: Spend}\n  - {key: customers, name: Customers}\n  - {key: blended-cac, name: Blended CAC, formula: spend / customers}\n")}
-	if _, err := s.Apply(ctx, ApplyRequest{Documents: []plan.Document{doc}}); err != nil {
-		t.Fatal(err)
-	}
+	s, ctx := formulaService(t), context.Background()
 	_, err := s.Record(ctx, engine.Batch{Measurements: []engine.Measurement{{KPI: "blended-cac", Value: 40}}})
 	if engine.ErrorCode(err) != engine.EINVALID || !strings.Contains(err.Error(), "measure its inputs (spend, customers)") {
 		t.Errorf("a hand value of a formula KPI: %v", err)
@@ -504,12 +510,7 @@ func TestDerivedKPIsAreNotMeasuredByHand(t *testing.T) {
 // TestDerivedKPIsFollowTheirInputs: importing nine weeks of inputs gives a
 // formula KPI nine points, each from the inputs as of that week, not one.
 func TestDerivedKPIsFollowTheirInputs(t *testing.T) {
-	s := newService(t, Options{})
-	ctx := context.Background()
-	doc := plan.Document{Name: "d.yaml", Data: []byte("version: 1\nkpis:\n  - {key: spend, name: Spend}\n  - {key: customers, name: Customers}\n  - {key: blended-cac, name: Blended CAC, formula: spend / customers}\n")}
-	if _, err := s.Apply(ctx, ApplyRequest{Documents: []plan.Document{doc}}); err != nil {
-		t.Fatal(err)
-	}
+	s, ctx := formulaService(t), context.Background()
 	var csv strings.Builder
 	csv.WriteString("kpi,at,value\n")
 	for w := range 9 {
