@@ -35,7 +35,7 @@ func (l *listing) add(key string, item any, row ...string) {
 // kindLister builds the listing of one kind from the database.
 type kindLister struct {
 	names []string // first is canonical
-	build func(ctx context.Context, db engine.Store, key string) (*listing, error)
+	build func(ctx context.Context, db engine.Store, key string, s engine.Scope) (*listing, error)
 }
 
 // keyResultItem is a key result with its objective, for JSON and YAML.
@@ -50,16 +50,63 @@ type linkItem struct {
 	engine.Link `yaml:",inline"`
 }
 
-func fromPlan(build func(p *engine.Plan, l *listing)) func(context.Context, engine.Store, string) (*listing, error) {
-	return func(ctx context.Context, db engine.Store, _ string) (*listing, error) {
+func fromPlan(build func(p *engine.Plan, l *listing)) func(context.Context, engine.Store, string, engine.Scope) (*listing, error) {
+	return func(ctx context.Context, db engine.Store, _ string, s engine.Scope) (*listing, error) {
 		p, err := db.Plan(ctx)
 		if err != nil {
 			return nil, err
 		}
+		for _, t := range s.Teams {
+			if !slices.ContainsFunc(p.Teams, func(x engine.Team) bool { return x.Key == t }) {
+				return nil, engine.NotFound(string(engine.KindTeam), "no team %q", t)
+			}
+		}
 		l := &listing{}
-		build(p, l)
+		build(scoped(p, s), l)
 		return l, nil
 	}
+}
+
+// scoped keeps what a scope names: teams, objectives (with their key
+// results) and investments of its teams and period, the teams' KPIs and
+// their links, and business objectives of a period that covers the
+// scope's. Assumptions are kept whole.
+func scoped(p *engine.Plan, s engine.Scope) *engine.Plan {
+	if s.Period == "" && len(s.Teams) == 0 {
+		return p
+	}
+	out := *p
+	out.Teams, out.Objectives, out.KPIs, out.Investments, out.BusinessObjectives = nil, nil, nil, nil, nil
+	for _, t := range p.Teams {
+		if s.HasTeam(t.Key) {
+			out.Teams = append(out.Teams, t)
+		}
+	}
+	teamOf := map[string]string{}
+	for _, o := range p.Objectives {
+		teamOf[o.Key] = o.Team
+		if s.Objective(o.Team, o.Period) {
+			out.Objectives = append(out.Objectives, o)
+		}
+	}
+	for _, k := range p.KPIs {
+		if s.HasTeam(k.Team) {
+			out.KPIs = append(out.KPIs, k)
+		}
+	}
+	for _, in := range p.Investments {
+		if s.Objective(teamOf[in.Objective], in.Period) {
+			out.Investments = append(out.Investments, in)
+		}
+	}
+	inScope, _ := engine.ParsePeriod(s.Period)
+	for _, b := range p.BusinessObjectives {
+		per, err := engine.ParsePeriod(b.Period)
+		if s.Period == "" || b.Period == "" || err == nil && per.Covers(inScope) {
+			out.BusinessObjectives = append(out.BusinessObjectives, b)
+		}
+	}
+	return &out
 }
 
 var listers = []kindLister{
@@ -120,7 +167,7 @@ var listers = []kindLister{
 			l.add(in.Key, in, in.Key, in.Name, num(&in.Amount), in.Currency, in.Objective, kpi, ret)
 		}
 	})},
-	{[]string{"checkins", "checkin", "check-ins"}, func(ctx context.Context, db engine.Store, key string) (*listing, error) {
+	{[]string{"checkins", "checkin", "check-ins"}, func(ctx context.Context, db engine.Store, key string, _ engine.Scope) (*listing, error) {
 		cs, err := db.CheckIns(ctx, key)
 		if err != nil {
 			return nil, err
@@ -135,7 +182,7 @@ var listers = []kindLister{
 		}
 		return l, nil
 	}},
-	{[]string{"measurements", "measurement"}, func(ctx context.Context, db engine.Store, key string) (*listing, error) {
+	{[]string{"measurements", "measurement"}, func(ctx context.Context, db engine.Store, key string, _ engine.Scope) (*listing, error) {
 		ms, err := db.Measurements(ctx, key)
 		if err != nil {
 			return nil, err
@@ -158,6 +205,7 @@ func kindNames() []string {
 
 func (a *app) getCommand() *cobra.Command {
 	var output string
+	var sf scopeFlags
 	cmd := &cobra.Command{
 		Use:   "get KIND [KEY]",
 		Short: "List entities of one kind, or show one by key",
@@ -167,6 +215,7 @@ For checkins and measurements KEY names the key result or KPI.
 Kinds: ` + strings.Join(kindNames(), ", ") + `.
 Singular names and the short forms bo, obj and kr work too.`,
 		Example: `  okrmap get kpis
+  okrmap get objectives --team marketing --period 2026-Q4
   okrmap get kr sme-sqls -o json
   okrmap get measurements sourced-pipeline -o yaml`,
 		Args: args(cobra.RangeArgs(1, 2)),
@@ -189,7 +238,11 @@ Singular names and the short forms bo, obj and kr work too.`,
 				key = args[1]
 			}
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
-				l, err := listers[i].build(ctx, s.DB(), key)
+				sc, err := sf.scope()
+				if err != nil {
+					return err
+				}
+				l, err := listers[i].build(ctx, s.DB(), key, sc)
 				if err != nil {
 					return err
 				}
@@ -215,6 +268,7 @@ Singular names and the short forms bo, obj and kr work too.`,
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or yaml")
 	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
+	sf.register(a, cmd)
 	return cmd
 }
 

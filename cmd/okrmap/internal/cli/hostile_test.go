@@ -166,3 +166,20 @@ func TestCommentCheckIns(t *testing.T) {
 	mustContain(t, "no value, no note", e.fails(ExitInput, "checkin", "sme-sqls"), "--value is required, or --note alone for a comment")
 	mustContain(t, "measure stays strict", e.fails(ExitInput, "measure", "nrr", "--note", "x"), "--value is required;")
 }
+
+// TestGetTakesAScope: get filters by --team and --period like tree and
+// audit, and an unknown team is an error, not an empty list.
+func TestGetTakesAScope(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	out := e.ok("get", "kpis", "--team", "finance")
+	if !strings.Contains(out, "gross-margin") || strings.Contains(out, "sourced-pipeline") {
+		t.Errorf("get kpis --team finance:\n%s", out)
+	}
+	krs := e.ok("get", "kr", "--team", "marketing", "--period", "2026-Q4")
+	if !strings.Contains(krs, "sme-sqls") || strings.Contains(krs, "q4-net-new-arr") {
+		t.Errorf("get kr --team marketing --period 2026-Q4:\n%s", krs)
+	}
+	mustContain(t, "an empty period", e.ok("get", "objectives", "--period", "2027-Q1"), "(none)")
+	mustContain(t, "an unknown team", e.fails(ExitInput, "get", "kpis", "--team", "nope"), `no team "nope"`)
+}
