@@ -119,7 +119,8 @@ table's row count and checksum compared with the source's.`,
 }
 
 func (a *app) backupCommand() *cobra.Command {
-	return &cobra.Command{
+	var output string
+	cmd := &cobra.Command{
 		Use:   "backup FILE",
 		Short: "Write a consistent copy of the live database",
 		Long: `Backup writes a consistent snapshot of the database to FILE, which must not
@@ -127,15 +128,21 @@ exist yet. It is safe while other okrmap processes read and write.`,
 		Example: `  okrmap backup okrmap-$(date +%F).db`,
 		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(output, "text", "json"); err != nil {
+				return err
+			}
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
 				if err := s.DB().Backup(ctx, args[0]); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "backed up %s to %s\n", s.DB().Path(), args[0])
-				return nil
+				return a.answer(output, map[string]string{"database": s.DB().Path(), "backup": args[0]}, func() {
+					fmt.Fprintf(a.stdout, "backed up %s to %s\n", s.DB().Path(), args[0])
+				})
 			})
 		},
 	}
+	textOrJSON(cmd, &output)
+	return cmd
 }
 
 func (a *app) exportCommand() *cobra.Command {

@@ -183,3 +183,34 @@ func TestGetTakesAScope(t *testing.T) {
 	mustContain(t, "an empty period", e.ok("get", "objectives", "--period", "2027-Q1"), "(none)")
 	mustContain(t, "an unknown team", e.fails(ExitInput, "get", "kpis", "--team", "nope"), `no team "nope"`)
 }
+
+// TestOutputJSON: the commands that answer with a summary take -o json,
+// and what they print then is one JSON value.
+func TestOutputJSON(t *testing.T) {
+	e := newEnv(t)
+	files := exampleFiles(t)
+	csv := e.write("m.csv", "kpi,at,value\nnrr,2026-11-01,105\n")
+	for _, tc := range []struct {
+		args []string
+		key  string
+	}{
+		{append([]string{"validate", "-o", "json"}, files...), "entities"},
+		{append([]string{"apply", "-o", "json"}, files...), "changes"},
+		{[]string{"checkin", "sme-sqls", "--value", "3900", "--at", "2026-11-10", "-o", "json"}, "stored"},
+		{[]string{"measure", "nrr", "--value", "104", "--at", "2026-11-02", "-o", "json"}, "stored"},
+		{[]string{"import", "measurements", csv, "-o", "json"}, "stored"},
+		{[]string{"quarter", "close", "2026-Q4", "--dry-run", "-o", "json"}, "close"},
+		{[]string{"backup", filepath.Join(e.dir, "b.db"), "-o", "json"}, "backup"},
+	} {
+		var v map[string]any
+		out := e.ok(tc.args...)
+		if err := json.Unmarshal([]byte(out), &v); err != nil || v[tc.key] == nil {
+			t.Errorf("okrmap %s: %v\n%s", strings.Join(tc.args, " "), err, out)
+		}
+	}
+	var tokens []any
+	if err := json.Unmarshal([]byte(e.ok("token", "list", "-o", "json")), &tokens); err != nil {
+		t.Errorf("token list -o json: %v", err)
+	}
+	mustContain(t, "a wrong format", e.fails(ExitInput, "measure", "nrr", "--value", "1", "-o", "xml"), `unknown output format "xml"`)
+}

@@ -55,3 +55,19 @@ func (o *outputFlags) resolve(a *app, cmd *cobra.Command) error {
 	}
 	return checkFormat(o.format, o.formats...)
 }
+
+// textOrJSON adds -o text|json to a command whose answer is a short
+// summary; see app.answer.
+func textOrJSON(cmd *cobra.Command, output *string) {
+	cmd.Flags().StringVarP(output, "output", "o", "text", "output format: text or json")
+	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// answer writes v as JSON when output is json, else runs text.
+func (a *app) answer(output string, v any, text func()) error {
+	if output == "json" {
+		return writeJSON(a.stdout, v)
+	}
+	text()
+	return nil
+}

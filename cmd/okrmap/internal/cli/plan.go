@@ -14,7 +14,8 @@ import (
 )
 
 func (a *app) validateCommand() *cobra.Command {
-	return &cobra.Command{
+	var output string
+	cmd := &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Check plan files without touching any database",
 		Long: `Validate checks plan files (YAML or JSON) against the plan schema and as a
@@ -28,18 +29,25 @@ Exit code 0 when the files are valid, 2 when they are not.`,
   okrmap validate company.yaml marketing.json`,
 		Args: args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
+			if err := checkFormat(output, "text", "json"); err != nil {
+				return err
+			}
 			n, err := a.offline().Validate(files...)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "valid: %d file%s, %d entities\n", len(files), plural(len(files)), n)
-			return nil
+			return a.answer(output, map[string]any{"valid": true, "files": len(files), "entities": n}, func() {
+				fmt.Fprintf(a.stdout, "valid: %d file%s, %d entities\n", len(files), plural(len(files)), n)
+			})
 		},
 	}
+	textOrJSON(cmd, &output)
+	return cmd
 }
 
 func (a *app) applyCommand() *cobra.Command {
 	var dryRun, verbose bool
+	var output string
 	cmd := &cobra.Command{
 		Use:   "apply FILE...",
 		Short: "Create or update entities from plan files, in one transaction",
@@ -57,6 +65,9 @@ file:line:column and the command exits with code 2.`,
 		Annotations: map[string]string{createsDB: "yes"},
 		Args:        args(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, files []string) error {
+			if err := checkFormat(output, "text", "json"); err != nil {
+				return err
+			}
 			if dryRun && !service.Exists(a.cfg.DB) {
 				// Judged against a new, empty database that is thrown
 				// away: a dry run creates nothing where --db points.
@@ -72,13 +83,18 @@ file:line:column and the command exits with code 2.`,
 				if err != nil {
 					return err
 				}
-				a.printChanges(cs, dryRun, verbose)
-				return nil
+				if cs == nil {
+					cs = engine.Changes{}
+				}
+				return a.answer(output, map[string]any{"dry_run": dryRun, "changed": cs.Changed(), "changes": cs}, func() {
+					a.printChanges(cs, dryRun, verbose)
+				})
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would change and write nothing")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "list every created and updated key")
+	textOrJSON(cmd, &output)
 	return cmd
 }
 

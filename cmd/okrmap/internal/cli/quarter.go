@@ -17,12 +17,14 @@ import (
 
 // recordFlags are the flags shared by commands that append history.
 type recordFlags struct {
-	value float64
-	note  string
-	at    string
+	value  float64
+	note   string
+	at     string
+	output string
 }
 
 func (f *recordFlags) register(cmd *cobra.Command, valueHelp string) {
+	textOrJSON(cmd, &f.output)
 	cmd.Flags().Float64Var(&f.value, "value", 0, valueHelp+" (required)")
 	cmd.Flags().StringVar(&f.note, "note", "", "a note on the value")
 	cmd.Flags().StringVar(&f.at, "at", "", "when, as a date or RFC 3339 time (default now)")
@@ -31,6 +33,9 @@ func (f *recordFlags) register(cmd *cobra.Command, valueHelp string) {
 // when checks that --value was given (or, where comment allows, a note
 // instead) and returns --at (zero for now).
 func (f *recordFlags) when(cmd *cobra.Command, comment bool) (time.Time, error) {
+	if err := checkFormat(f.output, "text", "json"); err != nil {
+		return time.Time{}, err
+	}
 	if !cmd.Flags().Changed("value") && !(comment && strings.TrimSpace(f.note) != "") {
 		if comment {
 			return time.Time{}, usageError{fmt.Errorf("--value is required, or --note alone for a comment; usage: %s", cmd.UseLine())}
@@ -83,12 +88,13 @@ results are refused.`,
 				if c.Comment {
 					what = "a comment"
 				}
-				if rec.Duplicates > 0 {
-					fmt.Fprintf(a.stdout, "%s already has this check-in (%s at that time); nothing was stored\n", c.KeyResult, what)
-					return nil
-				}
-				fmt.Fprintf(a.stdout, "checked in %s: %s\n", c.KeyResult, what)
-				return nil
+				return a.answer(f.output, rec, func() {
+					if rec.Duplicates > 0 {
+						fmt.Fprintf(a.stdout, "%s already has this check-in (%s at that time); nothing was stored\n", c.KeyResult, what)
+						return
+					}
+					fmt.Fprintf(a.stdout, "checked in %s: %s\n", c.KeyResult, what)
+				})
 			})
 		},
 	}
@@ -118,12 +124,13 @@ func (a *app) measureCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if rec.Duplicates > 0 {
-					fmt.Fprintf(a.stdout, "%s already has this measurement (%s at that time); nothing was stored\n", m.KPI, num(&m.Value))
-					return nil
-				}
-				fmt.Fprintf(a.stdout, "measured %s: %s\n", m.KPI, num(&m.Value))
-				return nil
+				return a.answer(f.output, rec, func() {
+					if rec.Duplicates > 0 {
+						fmt.Fprintf(a.stdout, "%s already has this measurement (%s at that time); nothing was stored\n", m.KPI, num(&m.Value))
+						return
+					}
+					fmt.Fprintf(a.stdout, "measured %s: %s\n", m.KPI, num(&m.Value))
+				})
 			})
 		},
 	}
@@ -137,7 +144,8 @@ func (a *app) importCommand() *cobra.Command {
 		Short: "Import history from files",
 		Args:  args(cobra.NoArgs),
 	}
-	imp.AddCommand(&cobra.Command{
+	var importOutput string
+	measurements := &cobra.Command{
 		Use:   "measurements FILE.csv",
 		Short: "Import KPI measurements from CSV, all or nothing",
 		Long: `Import measurements reads a CSV file whose header names the columns kpi, at
@@ -149,6 +157,9 @@ Use - to read standard input.`,
   export-from-warehouse | okrmap import measurements -`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(importOutput, "text", "json"); err != nil {
+				return err
+			}
 			name := args[0]
 			in := a.stdin
 			if name != "-" {
@@ -168,15 +179,18 @@ Use - to read standard input.`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "imported %d measurement%s", rec.Stored, plural(rec.Stored))
-				if rec.Duplicates > 0 {
-					fmt.Fprintf(a.stdout, "; %d were already stored and were not stored again", rec.Duplicates)
-				}
-				fmt.Fprintln(a.stdout)
-				return nil
+				return a.answer(importOutput, rec, func() {
+					fmt.Fprintf(a.stdout, "imported %d measurement%s", rec.Stored, plural(rec.Stored))
+					if rec.Duplicates > 0 {
+						fmt.Fprintf(a.stdout, "; %d were already stored and were not stored again", rec.Duplicates)
+					}
+					fmt.Fprintln(a.stdout)
+				})
 			})
 		},
-	})
+	}
+	textOrJSON(measurements, &importOutput)
+	imp.AddCommand(measurements)
 	return imp
 }
 
@@ -186,7 +200,7 @@ func (a *app) quarterCommand() *cobra.Command {
 		Short: "Close a period and roll unfinished work forward",
 		Args:  args(cobra.NoArgs),
 	}
-	var next string
+	var next, closeOutput string
 	var dryRun, force bool
 	closeCmd := &cobra.Command{
 		Use:               "close PERIOD",
@@ -215,6 +229,9 @@ undoes a close that nothing has been built on since.`,
   okrmap quarter close 2026-Q4 --roll-forward 2027-Q1`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(closeOutput, "text", "json"); err != nil {
+				return err
+			}
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
 				res, err := s.CloseQuarter(ctx, engine.CloseRequest{Period: args[0], Next: next, DryRun: dryRun, Force: force, Author: a.cfg.Author})
 				if engine.ErrorCode(err) == engine.ECONFLICT && !force {
@@ -223,20 +240,22 @@ undoes a close that nothing has been built on since.`,
 				if err != nil {
 					return err
 				}
-				if dryRun {
-					fmt.Fprintln(a.stdout, "Dry run: nothing was written.")
-				}
-				a.printClose(res)
-				if per, err := engine.ParsePeriod(args[0]); dryRun && !force && err == nil && !s.Today(engine.Date{}).After(per.End) {
-					fmt.Fprintf(a.stdout, "%s has not ended (it ends %s): the close itself will be refused unless --force.\n", per.Name, per.End)
-				}
-				return nil
+				return a.answer(closeOutput, map[string]any{"dry_run": dryRun, "close": res}, func() {
+					if dryRun {
+						fmt.Fprintln(a.stdout, "Dry run: nothing was written.")
+					}
+					a.printClose(res)
+					if per, err := engine.ParsePeriod(args[0]); dryRun && !force && err == nil && !s.Today(engine.Date{}).After(per.End) {
+						fmt.Fprintf(a.stdout, "%s has not ended (it ends %s): the close itself will be refused unless --force.\n", per.Name, per.End)
+					}
+				})
 			})
 		},
 	}
 	closeCmd.Flags().StringVar(&next, "roll-forward", "", "copy unfinished objectives and key results into this period")
 	closeCmd.Flags().BoolVar(&dryRun, "dry-run", false, "show the scores and what would roll forward, and write nothing")
 	closeCmd.Flags().BoolVar(&force, "force", false, "close a period that has not ended yet")
+	textOrJSON(closeCmd, &closeOutput)
 	reopen := &cobra.Command{
 		Use:   "reopen PERIOD",
 		Short: "Undo the latest close of a period",

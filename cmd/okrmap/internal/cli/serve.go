@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/server"
 	"github.com/okrmap/okrmap/engine/service"
 )
@@ -120,16 +121,26 @@ token never expires.`,
 	create.Flags().StringVar(&role, "role", service.RoleRead, "read, write or admin")
 	create.Flags().StringVar(&expires, "expires", "", "lifetime: days (90d) or a duration (12h); default never")
 
+	var listOutput string
 	list := &cobra.Command{
 		Use:     "list",
 		Short:   "List API tokens, without their secrets",
-		Example: "  okrmap token list",
+		Example: "  okrmap token list\n  okrmap token list -o json",
 		Args:    args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(listOutput, "text", "json"); err != nil {
+				return err
+			}
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
 				ts, err := s.Tokens(ctx)
 				if err != nil {
 					return err
+				}
+				if ts == nil {
+					ts = []engine.Token{}
+				}
+				if listOutput == "json" {
+					return writeJSON(a.stdout, ts)
 				}
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tROLE\tCREATED\tEXPIRES\tREVOKED\tLAST USED")
@@ -140,6 +151,7 @@ token never expires.`,
 			})
 		},
 	}
+	textOrJSON(list, &listOutput)
 	revoke := &cobra.Command{
 		Use:     "revoke NAME",
 		Short:   "Revoke an API token; it stops working at once",
