@@ -20,7 +20,7 @@ var pages = []struct {
 	wants []string
 }{
 	{"/", []string{"Northwind", "Alignment scorecard", "Vertical alignment", "KPIs whose links reach a business objective",
-		"P&amp;L line: revenue", "Grow ARR from $31M to $40M", "Marketing-sourced pipeline", "7,960,000 USD", "on track"}},
+		"P&amp;L line: Revenue", "Grow ARR from $31M to $40M", "Marketing-sourced pipeline", "7,960,000 USD", "on track"}},
 	{"/map", []string{"P&amp;L lines", "revenue", "Grow ARR from $31M to $40M", "KPIs that reach nothing", "Newsletter email open rate",
 		"reaches no P&amp;L line"}},
 	{"/teams/marketing", []string{"Marketing", "Make marketing the largest source of qualified pipeline", "Net new business pipeline created",

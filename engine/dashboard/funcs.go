@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/okrmap/okrmap/engine"
 )
@@ -51,6 +53,7 @@ func (d *Dashboard) funcs() template.FuncMap {
 		"svg":       func(c chart) template.HTML { return c.SVG() },
 		"sub":       func(a, b int) int { return a - b },
 		"percent":   engine.Percent,
+		"words":     words,
 		"scored":    func(x *float64) string { return fmt.Sprintf("%.2f", *x) }, // a set key result score
 		"deref":     func(b *bool) bool { return b != nil && *b },
 		"dict":      dict,
@@ -180,4 +183,15 @@ func dict(kv ...any) (map[string]any, error) {
 		m[k] = kv[i+1]
 	}
 	return m, nil
+}
+
+// words writes a category or P&L line as words: gross_margin is
+// "Gross margin", customer_experience "Customer experience".
+func words(s string) string {
+	s = strings.ReplaceAll(s, "_", " ")
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }
