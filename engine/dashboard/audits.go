@@ -73,7 +73,12 @@ func (d *Dashboard) audit(r *http.Request, v *view) (content, error) {
 	data.Page, _ = strconv.Atoi(r.URL.Query().Get("page"))
 	data.Page = max(1, data.Page)
 	rules, teams := map[string]bool{}, map[string]bool{}
-	for _, f := range run.Findings {
+	// Errors first, then warnings, then info; each in stored order.
+	ordered := slices.Clone(run.Findings)
+	slices.SortStableFunc(ordered, func(a, b engine.Finding) int {
+		return engine.SeverityRank(b.Severity) - engine.SeverityRank(a.Severity)
+	})
+	for _, f := range ordered {
 		rules[f.Rule], teams[f.Team] = true, true
 		if !data.Filter.match(f) {
 			continue

@@ -107,3 +107,16 @@ func TestKeyResultDescription(t *testing.T) {
 		t.Errorf("the description is not on the page:\n%s", page)
 	}
 }
+
+// TestRunFindingsBySeverity: a run's page lists errors, then warnings,
+// then info.
+func TestRunFindingsBySeverity(t *testing.T) {
+	s := newSite(t, true)
+	_, page := s.browser().get("/audits/1")
+	table := page[strings.Index(page, `<table class="findings">`):]
+	first := func(sev string) int { return strings.Index(table, `<td><span class="sev `+sev+`">`) }
+	e, w, i := first("error"), first("warning"), first("info")
+	if e < 0 || w < 0 || !(e < w) || i >= 0 && i < w {
+		t.Errorf("severities at %d (error), %d (warning), %d (info)", e, w, i)
+	}
+}
