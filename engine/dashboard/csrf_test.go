@@ -120,3 +120,18 @@ func TestRunFindingsBySeverity(t *testing.T) {
 		t.Errorf("severities at %d (error), %d (warning), %d (info)", e, w, i)
 	}
 }
+
+// TestOverviewOpensOnTheCurrentPeriod: the overview's picker starts on the
+// period running today; period= (All periods) still shows everything.
+func TestOverviewOpensOnTheCurrentPeriod(t *testing.T) {
+	s := newSite(t, true)
+	b := s.browser()
+	_, page := b.get("/")
+	if !strings.Contains(page, `<option value="2026-Q4" selected>`) {
+		t.Errorf("the overview does not open on 2026-Q4")
+	}
+	_, all := b.get("/?period=")
+	if strings.Contains(all, `<option value="2026-Q4" selected>`) || !strings.Contains(all, "all periods") {
+		t.Errorf("All periods is not what period= shows")
+	}
+}

@@ -193,7 +193,35 @@ func (d *Dashboard) newView(w http.ResponseWriter, r *http.Request) *view {
 	v := &view{Company: d.cfg.Company, Who: d.identify(w, r), CSRF: d.csrfToken(w, r), Path: r.URL.RequestURI(), Here: r.URL.Path}
 	v.Flash = flashes[r.URL.Query().Get("flash")]
 	v.Scope, v.scopeErr = scopeOf(r)
+	// The overview opens on the period running today; "All periods" in
+	// the picker (period=) shows everything.
+	if r.URL.Path == "/" && !r.URL.Query().Has("period") && v.scopeErr == nil {
+		if p := d.currentPeriod(r.Context()); p != "" {
+			v.Scope, v.scopeErr = engine.NewScope(p, v.Scope.Teams)
+		}
+	}
 	return v
+}
+
+// currentPeriod is the shortest period of the plan's objectives that holds
+// today, or "" when none does.
+func (d *Dashboard) currentPeriod(ctx context.Context) string {
+	g, _, err := d.svc.Graph(ctx, engine.Date{})
+	if err != nil {
+		return ""
+	}
+	today := engine.DateOf(d.svc.Now())
+	best, days := "", 0
+	for _, o := range g.Objectives {
+		per, err := engine.ParsePeriod(o.Period)
+		if err != nil || !per.Contains(today) {
+			continue
+		}
+		if n := int(per.End.Time().Sub(per.Start.Time()).Hours()); best == "" || n < days {
+			best, days = per.Name, n
+		}
+	}
+	return best
 }
 
 // filters fills the periods and teams the scope form offers.
