@@ -50,6 +50,9 @@ type Options struct {
 	Headers map[string]string
 	// MaxText bounds a cell, in bytes; engine.MaxText when zero.
 	MaxText int
+	// NotAfter, when set, refuses rows dated after it: values from the
+	// future, each with its line beside the file's other problems.
+	NotAfter time.Time
 }
 
 // Read is Measurements with options: every row or none.
@@ -198,6 +201,8 @@ func Rows(name string, r io.Reader, o Options) ([]engine.Measurement, engine.Pro
 		at, c := field("at")
 		if m.At, err = ParseTime(at); err != nil {
 			bad(line, c, key, "%v", err)
+		} else if !o.NotAfter.IsZero() && m.At.After(o.NotAfter) {
+			bad(line, c, key, "at %s is in the future; record values when they are observed", m.At.UTC().Format(time.RFC3339))
 		}
 		v, c := field("value")
 		if m.Value, err = strconv.ParseFloat(v, 64); err != nil || v == "" || math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {

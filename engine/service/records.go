@@ -153,7 +153,8 @@ func (s *Service) ImportMeasurements(ctx context.Context, name string, r io.Read
 	if err != nil {
 		return engine.Recorded{}, err
 	}
-	ms, err := csvimport.Measurements(name, r, func(k string) bool { return known[k] })
+	ms, err := csvimport.Read(name, r, csvimport.Options{Known: func(k string) bool { return known[k] },
+		NotAfter: s.opt.Now().Add(s.opt.FutureTolerance)})
 	if err != nil {
 		return engine.Recorded{}, err
 	}

@@ -214,3 +214,13 @@ func TestOutputJSON(t *testing.T) {
 	}
 	mustContain(t, "a wrong format", e.fails(ExitInput, "measure", "nrr", "--value", "1", "-o", "xml"), `unknown output format "xml"`)
 }
+
+// TestImportListsEveryProblem: a CSV's problems, a future date among them,
+// are all listed at once with file:line.
+func TestImportListsEveryProblem(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	csv := e.write("m.csv", "kpi,at,value\nnrr,2099-01-01,105\nnope,2026-11-01,1\nnrr,2026-11-02,abc\n")
+	mustContain(t, "import", e.fails(ExitInput, "import", "measurements", csv),
+		"m.csv:2:5: nrr: at 2099-01-01T00:00:00Z is in the future", `m.csv:3:1: no KPI "nope"`, `m.csv:4:16: nrr: value "abc"`, "3 problems found; nothing was changed")
+}
