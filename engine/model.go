@@ -25,14 +25,20 @@ var (
 		"engineering", "operations", "people", "executive", "other"}
 	BusinessCategories = []string{"revenue_growth", "profitability", "market_share",
 		"brand_equity", "customer_experience"}
-	ObjectiveStatuses  = []string{"draft", "active", "closed"}
-	Directions         = []string{"increase", "decrease", "maintain"}
-	Commitments        = []string{"committed", "aspirational"}
-	KPIKinds           = []string{"outcome", "activity"}
-	KPICategories      = []string{"revenue", "pipeline", "brand", "customer", "efficiency", "product", "operations", "finance", "people"}
-	Frequencies        = []string{"daily", "weekly", "monthly", "quarterly"}
-	AttributionModels  = []string{"first_touch", "last_touch", "multi_touch", "data_driven"}
-	AssumptionStatuses = []string{"untested", "holding", "invalidated"}
+	ObjectiveStatuses = []string{"draft", "active", "closed"}
+	Directions        = []string{"increase", "decrease", "maintain"}
+	Commitments       = []string{"committed", "aspirational"}
+	KPIKinds          = []string{"outcome", "activity"}
+	KPICategories     = []string{"revenue", "pipeline", "brand", "customer", "efficiency", "product", "operations", "finance", "people"}
+
+	// A company's own team functions, business-objective categories and
+	// KPI categories (plan.functions, plan.business_categories,
+	// plan.kpi_categories), allowed beside the built-in ones: a hospital
+	// has clinical teams and safety KPIs.
+	CompanyFunctions, CompanyBusinessCategories, CompanyKPICategories []string
+	Frequencies                                                       = []string{"daily", "weekly", "monthly", "quarterly"}
+	AttributionModels                                                 = []string{"first_touch", "last_touch", "multi_touch", "data_driven"}
+	AssumptionStatuses                                                = []string{"untested", "holding", "invalidated"}
 )
 
 // Source records where a plan entity was read from. It is not stored.

@@ -40,7 +40,9 @@ func MatchesKeyPattern(s string) bool {
 // cycles, periods and enumerations valid, key results due inside their
 // objective's period. It returns every problem found, in plan order.
 func (p *Plan) Validate() Problems {
-	v := validator{plan: p, kinds: make(map[string]Kind, p.entityCount())}
+	v := validator{plan: p, kinds: make(map[string]Kind, p.entityCount()),
+		functions: slices.Concat(Functions, CompanyFunctions), businessCategories: slices.Concat(BusinessCategories, CompanyBusinessCategories),
+		kpiCategories: slices.Concat(KPICategories, CompanyKPICategories)}
 	v.collectKeys()
 	v.checkEntities()
 	v.checkText()
@@ -68,6 +70,8 @@ type validator struct {
 	kinds    map[string]Kind // key -> kind
 	problems Problems
 	srcs     map[string]Source // objective and KPI keys -> where declared
+	// The open lists: built-in values and the company's own.
+	functions, businessCategories, kpiCategories []string
 }
 
 func (v *validator) add(src Source, field, key, format string, args ...any) {
@@ -226,11 +230,11 @@ func (v *validator) unit01(src Source, field, key string, x *float64) {
 func (v *validator) checkEntities() {
 	p := v.plan
 	for _, t := range p.Teams {
-		v.enum(t.Src, "function", t.Key, t.Function, Functions)
+		v.enum(t.Src, "function", t.Key, t.Function, v.functions)
 		v.enum(t.Src, "cadence", t.Key, t.Cadence, Frequencies)
 	}
 	for _, b := range p.BusinessObjectives {
-		v.enum(b.Src, "category", b.Key, b.Category, BusinessCategories)
+		v.enum(b.Src, "category", b.Key, b.Category, v.businessCategories)
 		v.period(b.Src, b.Key, b.Period)
 		v.number(b.Src, "target", b.Key, b.Target)
 	}
@@ -287,7 +291,7 @@ func (v *validator) checkObjective(o Objective) {
 func (v *validator) checkKPI(k KPI) {
 	v.ref(k.Src, "team", k.Key, k.Team, KindTeam)
 	v.enum(k.Src, "kind", k.Key, k.Kind, KPIKinds)
-	v.enum(k.Src, "category", k.Key, k.Category, KPICategories)
+	v.enum(k.Src, "category", k.Key, k.Category, v.kpiCategories)
 	v.enum(k.Src, "frequency", k.Key, k.Frequency, Frequencies)
 	v.enum(k.Src, "attribution", k.Key, k.Attribution, AttributionModels)
 	v.enum(k.Src, "direction", k.Key, k.Direction, Directions)

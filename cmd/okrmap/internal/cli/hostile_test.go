@@ -224,3 +224,21 @@ func TestImportListsEveryProblem(t *testing.T) {
 	mustContain(t, "import", e.fails(ExitInput, "import", "measurements", csv),
 		"m.csv:2:5: nrr: at 2099-01-01T00:00:00Z is in the future", `m.csv:3:1: no KPI "nope"`, `m.csv:4:16: nrr: value "abc"`, "3 problems found; nothing was changed")
 }
+
+// TestCompanyVocabulary: a hospital's own function and categories are
+// refused until the config names them, then accepted.
+func TestCompanyVocabulary(t *testing.T) {
+	e := newEnv(t)
+	plan := e.write("h.yaml", `version: 1
+teams: [{key: wards, name: Wards, function: clinical}]
+business_objectives: [{key: team, title: A great team, category: great_team, pnl_line: labour_cost}]
+kpis: [{key: falls, name: Falls, team: wards, category: safety}]
+`)
+	mustContain(t, "built-in lists", e.fails(ExitInput, "validate", plan), `function "clinical" is not one of`, `category "great_team" is not one of`, `category "safety" is not one of`)
+	t.Setenv("OKRMAP_PLAN_FUNCTIONS", "clinical")
+	t.Setenv("OKRMAP_PLAN_BUSINESS_CATEGORIES", "great_team")
+	t.Setenv("OKRMAP_PLAN_KPI_CATEGORIES", "safety,quality")
+	e.ok("validate", plan)
+	t.Setenv("OKRMAP_PLAN_KPI_CATEGORIES", "Safety!")
+	mustContain(t, "a bad name", e.fails(ExitInput, "validate", plan), "plan.kpi_categories")
+}

@@ -244,6 +244,7 @@ func (a *app) configure(cmd *cobra.Command) error {
 	}
 	engine.MaxDepth, engine.MaxText = cfg.Plan.MaxDepth, cfg.Plan.MaxText
 	engine.FiscalYearStart = time.Month(cfg.Plan.FiscalYearStart)
+	engine.CompanyFunctions, engine.CompanyBusinessCategories, engine.CompanyKPICategories = cfg.Plan.Functions, cfg.Plan.BusinessCategories, cfg.Plan.KPICategories
 	if a.atExit == nil { // once, though completions configure again
 		a.atExit = append(a.atExit, watchMemory(cfg.MemoryLimit, os.Stderr))
 		if a.cpuProfile != "" {

@@ -72,6 +72,11 @@ type Plan struct {
 	// FiscalYearStart is the month (1-12) fiscal years start in (see
 	// engine.FiscalYearStart).
 	FiscalYearStart int `mapstructure:"fiscal_year_start"`
+	// A company's own team functions and categories, beside the built-in
+	// ones (see engine.CompanyFunctions).
+	Functions          []string `mapstructure:"functions"`
+	BusinessCategories []string `mapstructure:"business_categories"`
+	KPICategories      []string `mapstructure:"kpi_categories"`
 }
 
 // Server configures okrmap serve.
@@ -105,9 +110,10 @@ type Log struct {
 // Defaults returns the configuration used when nothing else is set.
 func Defaults() Config {
 	return Config{
-		DB:         filepath.Join(DataDir(), "okrmap.db"),
-		Author:     osUser(),
-		Plan:       Plan{MaxDepth: engine.MaxDepth, MaxText: engine.MaxText, FiscalYearStart: 1},
+		DB:     filepath.Join(DataDir(), "okrmap.db"),
+		Author: osUser(),
+		Plan: Plan{MaxDepth: engine.MaxDepth, MaxText: engine.MaxText, FiscalYearStart: 1,
+			Functions: []string{}, BusinessCategories: []string{}, KPICategories: []string{}},
 		Rules:      Rules{Builtin: true, Packs: []string{}, MaxSteps: rules.DefaultSteps, MaxText: rules.DefaultText, Timeout: rules.DefaultTimeout},
 		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}, Env: map[string][]string{}, MaxFindings: protocol.MaxFindings, Dev: []string{}, HistoryDays: 90},
 		Log:        Log{Level: "warn", Format: "text"},
@@ -151,6 +157,13 @@ func (c Config) Validate() error {
 	}
 	if c.Plan.MaxDepth < 1 || c.Plan.MaxText < 1 {
 		return fmt.Errorf("plan.max_depth and plan.max_text must be positive")
+	}
+	for key, values := range map[string][]string{"plan.functions": c.Plan.Functions, "plan.business_categories": c.Plan.BusinessCategories, "plan.kpi_categories": c.Plan.KPICategories} {
+		for _, v := range values {
+			if !engine.ValidKey(v) || strings.ContainsAny(v, "-") {
+				return fmt.Errorf("%s: %q is not a name of lower-case letters, digits and _, e.g. patient_safety", key, v)
+			}
+		}
 	}
 	if c.Plan.FiscalYearStart < 1 || c.Plan.FiscalYearStart > 12 {
 		return fmt.Errorf("plan.fiscal_year_start: %d is not a month; write 1 (January) to 12", c.Plan.FiscalYearStart)
