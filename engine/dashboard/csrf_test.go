@@ -135,3 +135,13 @@ func TestOverviewOpensOnTheCurrentPeriod(t *testing.T) {
 		t.Errorf("All periods is not what period= shows")
 	}
 }
+
+// TestTeamPageShowsTheChain: a team page says what each objective is
+// under, up to the key result it serves and the business objective.
+func TestTeamPageShowsTheChain(t *testing.T) {
+	s := newSite(t, true)
+	_, page := s.browser().get("/teams/sales")
+	if !strings.Contains(page, "under <a") || !strings.Contains(page, "<code>close-fy-on-plan</code></a> › <a") {
+		t.Errorf("the sales page does not show the chain above its objectives:\n%s", page)
+	}
+}
