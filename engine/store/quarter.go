@@ -114,6 +114,8 @@ func (db *DB) ClosePeriod(ctx context.Context, req engine.CloseRequest) (*engine
 			c.Key, c.Period, c.Status = renamed[o.Key], nextPer.Name, "active"
 			if p, ok := renamed[o.Parent]; ok {
 				c.Parent = p
+			} else if bo := nextBusinessObjective(snap.plan, o.Parent, nextPer); bo != "" {
+				c.Parent = bo
 			}
 			c.KeyResults = nil
 			for _, kr := range o.KeyResults {
@@ -266,6 +268,34 @@ func mustJSON(v any) string {
 
 // rollKey names the copy of key in period to: its suffix for period from is
 // replaced, or the suffix for to is added.
+// nextBusinessObjective is the business objective a rolled objective
+// hangs under when its parent, key, is a business objective whose period
+// does not cover next: the one business objective on the same P&L line
+// whose period does, else "" (the parent stays).
+func nextBusinessObjective(p *engine.Plan, key string, next engine.Period) string {
+	i := slices.IndexFunc(p.BusinessObjectives, func(b engine.BusinessObjective) bool { return b.Key == key })
+	if i < 0 {
+		return ""
+	}
+	covers := func(b engine.BusinessObjective) bool {
+		per, err := engine.ParsePeriod(b.Period)
+		return b.Period == "" || err == nil && per.Covers(next)
+	}
+	if covers(p.BusinessObjectives[i]) {
+		return ""
+	}
+	found := ""
+	for _, b := range p.BusinessObjectives {
+		if b.Key != key && b.PnLLine == p.BusinessObjectives[i].PnLLine && b.Period != "" && covers(b) {
+			if found != "" {
+				return "" // two candidates: the owner chooses
+			}
+			found = b.Key
+		}
+	}
+	return found
+}
+
 func rollKey(key string, from, to engine.Period) string {
 	suffix := "-" + strings.ToLower(to.Name)
 	return strings.TrimSuffix(key, "-"+strings.ToLower(from.Name)) + suffix

@@ -242,3 +242,27 @@ kpis: [{key: falls, name: Falls, team: wards, category: safety}]
 	t.Setenv("OKRMAP_PLAN_KPI_CATEGORIES", "Safety!")
 	mustContain(t, "a bad name", e.fails(ExitInput, "validate", plan), "plan.kpi_categories")
 }
+
+// TestRollForwardFindsNextYearsBusinessObjective: an objective rolled into
+// the next year's first quarter hangs under that year's business objective
+// on the same P&L line, not under last year's (which made okrmap warn about
+// its own roll-forward).
+func TestRollForwardFindsNextYearsBusinessObjective(t *testing.T) {
+	e := newEnv(t)
+	e.ok("apply", e.write("p.yaml", `version: 1
+business_objectives:
+  - {key: grow-2026, title: Grow in 2026, pnl_line: revenue, period: "2026", owner: ceo}
+  - {key: grow-2027, title: Grow in 2027, pnl_line: revenue, period: "2027", owner: ceo}
+objectives:
+  - {key: q4-growth, title: Grow, period: 2026-Q4, owner: cro, parent: grow-2026,
+     key_results: [{key: q4-arr, title: ARR, baseline: 1, target: 2, unit: USD, due: 2026-12-31}]}
+`))
+	e.ok("quarter", "close", "2026-Q4", "--roll-forward", "2027-Q1", "--force")
+	var o map[string]any
+	if err := json.Unmarshal([]byte(e.ok("get", "objective", "q4-growth-2027-q1", "-o", "json")), &o); err != nil || o["parent"] != "grow-2027" {
+		t.Errorf("the rolled objective's parent: %v %v", o["parent"], err)
+	}
+	if out := e.ok("audit", "--fail-on", "never", "--today", "2027-01-15"); strings.Contains(out, "objective-parent-other-period") {
+		t.Errorf("the roll-forward made its own warning:\n%s", out)
+	}
+}
