@@ -145,3 +145,18 @@ func TestTeamPageShowsTheChain(t *testing.T) {
 		t.Errorf("the sales page does not show the chain above its objectives:\n%s", page)
 	}
 }
+
+// TestMapSearchListsOnce: a KPI the map shows under several key results
+// of one period is one match, its trail naming the period.
+func TestMapSearchListsOnce(t *testing.T) {
+	s := newSite(t, true)
+	_, page := s.browser().get("/map?q=mqls")
+	i := strings.Index(page, `<ol class="matches">`)
+	if i < 0 {
+		t.Fatalf("no matches:\n%s", page)
+	}
+	list := page[i : i+strings.Index(page[i:], "</ol>")]
+	if n := strings.Count(list, "KPI: Marketing qualified leads"); n != 1 || !strings.Contains(list, "· 2026-Q4") {
+		t.Errorf("%d matches of the KPI, want 1 with the period in its trail:\n%s", n, list)
+	}
+}

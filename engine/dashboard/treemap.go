@@ -196,25 +196,35 @@ func (b renderer) children(ns []*tree.Node, prefix string, from int, openAll boo
 func childPath(prefix string, i int) string { return prefix + "." + strconv.Itoa(i) }
 
 // search finds nodes whose key or title contains q (lower case): the
-// first maxMatches with their trails, and how many there are.
+// first maxMatches with their trails, and how many there are. An entity
+// the tree shows in several places (a KPI linked to several key results)
+// is a match once per period, its trail naming the period.
 func search(t *tree.Tree, q string) ([]mapMatch, int) {
 	var out []mapMatch
 	total := 0
-	var walk func(ns []*tree.Node, prefix string, trail []string)
-	walk = func(ns []*tree.Node, prefix string, trail []string) {
+	seen := map[string]bool{} // key and period of a match
+	var walk func(ns []*tree.Node, prefix string, trail []string, period string)
+	walk = func(ns []*tree.Node, prefix string, trail []string, period string) {
 		for i, n := range ns {
 			p := childPath(prefix, i)
+			per := period
+			if n.Kind == string(engine.KindObjective) && n.Period != "" {
+				per = n.Period
+			}
 			if strings.Contains(strings.ToLower(n.Key), q) || strings.Contains(strings.ToLower(n.Title), q) {
-				total++
-				if len(out) < maxMatches {
-					out = append(out, mapMatch{Path: p, Node: n, Trail: append([]string(nil), trail...)})
+				if id := n.Kind + ":" + n.Key + "@" + per; n.Key == "" || !seen[id] {
+					seen[id] = true
+					total++
+					if len(out) < maxMatches {
+						out = append(out, mapMatch{Path: p, Node: n, Trail: append([]string(nil), trail...)})
+					}
 				}
 			}
-			walk(n.Children, p, append(trail, label(n)))
+			walk(n.Children, p, append(trail, label(n)), per)
 		}
 	}
 	for _, id := range []string{"l", "u", "a"} {
-		walk(groups(t)[id], id, nil)
+		walk(groups(t)[id], id, nil, "")
 	}
 	return out, total
 }
@@ -224,7 +234,10 @@ func label(n *tree.Node) string {
 		if n.Title == "" {
 			return "No P&L line"
 		}
-		return "P&L line " + n.Title
+		return "P&L line " + words(n.Title)
+	}
+	if n.Kind == string(engine.KindObjective) && n.Period != "" {
+		return n.Title + " · " + n.Period
 	}
 	return n.Title
 }
