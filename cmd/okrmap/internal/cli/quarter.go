@@ -25,7 +25,7 @@ type recordFlags struct {
 
 func (f *recordFlags) register(cmd *cobra.Command, valueHelp string) {
 	textOrJSON(cmd, &f.output)
-	cmd.Flags().Float64Var(&f.value, "value", 0, valueHelp+" (required)")
+	cmd.Flags().Float64Var(&f.value, "value", 0, valueHelp)
 	cmd.Flags().StringVar(&f.note, "note", "", "a note on the value")
 	cmd.Flags().StringVar(&f.at, "at", "", "when, as a date or RFC 3339 time (default now)")
 }
@@ -98,7 +98,7 @@ results are refused.`,
 			})
 		},
 	}
-	f.register(cmd, "the key result's current value")
+	f.register(cmd, "the key result's current value (required, unless --note alone makes a comment)")
 	cmd.Flags().Float64Var(&confidence, "confidence", 0, "confidence of reaching the target, 0 to 1")
 	return cmd
 }
@@ -134,7 +134,7 @@ func (a *app) measureCommand() *cobra.Command {
 			})
 		},
 	}
-	f.register(cmd, "the measured value")
+	f.register(cmd, "the measured value (required)")
 	return cmd
 }
 
