@@ -253,7 +253,8 @@ type Entity struct{ Kind, Key string }
 
 // index maps keys to positions, built on first use.
 type index struct {
-	kpi, kr, obj, bo map[string]int
+	kpi, kr, obj, bo, team, inv, as map[string]int
+	links                           map[string][]int // KPI key -> its links
 }
 
 func (g *Graph) index() *index {
@@ -266,10 +267,17 @@ func (g *Graph) index() *index {
 			return m
 		}
 		g.idx = &index{
-			kpi: positions(len(g.KPIs), func(i int) string { return g.KPIs[i].Key }),
-			kr:  positions(len(g.KeyResults), func(i int) string { return g.KeyResults[i].Key }),
-			obj: positions(len(g.Objectives), func(i int) string { return g.Objectives[i].Key }),
-			bo:  positions(len(g.BusinessObjectives), func(i int) string { return g.BusinessObjectives[i].Key }),
+			kpi:   positions(len(g.KPIs), func(i int) string { return g.KPIs[i].Key }),
+			kr:    positions(len(g.KeyResults), func(i int) string { return g.KeyResults[i].Key }),
+			obj:   positions(len(g.Objectives), func(i int) string { return g.Objectives[i].Key }),
+			bo:    positions(len(g.BusinessObjectives), func(i int) string { return g.BusinessObjectives[i].Key }),
+			team:  positions(len(g.Teams), func(i int) string { return g.Teams[i].Key }),
+			inv:   positions(len(g.Investments), func(i int) string { return g.Investments[i].Key }),
+			as:    positions(len(g.Assumptions), func(i int) string { return g.Assumptions[i].Key }),
+			links: map[string][]int{},
+		}
+		for i, l := range g.Links {
+			g.idx.links[l.KPI] = append(g.idx.links[l.KPI], i)
 		}
 	})
 	return g.idx
@@ -287,6 +295,24 @@ func (g *Graph) Objective(key string) *Objective { return at(g.Objectives, g.ind
 // BusinessObjective returns the business objective with key, or nil.
 func (g *Graph) BusinessObjective(key string) *BusinessObjective {
 	return at(g.BusinessObjectives, g.index().bo, key)
+}
+
+// Team returns the team with key, or nil.
+func (g *Graph) Team(key string) *Team { return at(g.Teams, g.index().team, key) }
+
+// Investment returns the investment with key, or nil.
+func (g *Graph) Investment(key string) *Investment { return at(g.Investments, g.index().inv, key) }
+
+// Assumption returns the assumption with key, or nil.
+func (g *Graph) Assumption(key string) *Assumption { return at(g.Assumptions, g.index().as, key) }
+
+// LinksOf returns the links of the KPI with key, in plan order.
+func (g *Graph) LinksOf(kpi string) []*Link {
+	var out []*Link
+	for _, i := range g.index().links[kpi] {
+		out = append(out, &g.Links[i])
+	}
+	return out
 }
 
 // at returns the element of s that index places key at, or nil.

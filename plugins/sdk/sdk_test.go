@@ -212,3 +212,27 @@ func (p *settingsPlugin) Configure(s map[string]string) error { p.got = s; retur
 func (p *settingsPlugin) Check(context.Context, *sdk.Graph) ([]sdk.Finding, error) {
 	return nil, nil
 }
+
+// TestMoreLookups: a plugin looks up teams, investments and assumptions
+// by key, and a KPI's links, as rules do.
+func TestMoreLookups(t *testing.T) {
+	g := &sdk.Graph{
+		Teams:       []sdk.Team{{Key: "wards", Lead: "cno@x.example"}},
+		Investments: []sdk.Investment{{Key: "portal", Amount: 100}},
+		Assumptions: []sdk.Assumption{{Key: "calls-drop", Status: "invalidated"}},
+		Links:       []sdk.Link{{KPI: "falls", To: "kr-1"}, {KPI: "other", To: "kr-2"}, {KPI: "falls", To: "kr-3"}},
+	}
+	if tm := g.Team("wards"); tm == nil || tm.Lead != "cno@x.example" || g.Team("nope") != nil {
+		t.Errorf("Team: %v", tm)
+	}
+	if in := g.Investment("portal"); in == nil || in.Amount != 100 {
+		t.Errorf("Investment: %v", in)
+	}
+	if a := g.Assumption("calls-drop"); a == nil || a.Status != "invalidated" {
+		t.Errorf("Assumption: %v", a)
+	}
+	ls := g.LinksOf("falls")
+	if len(ls) != 2 || ls[0].To != "kr-1" || ls[1].To != "kr-3" || len(g.LinksOf("nope")) != 0 {
+		t.Errorf("LinksOf(falls): %v", ls)
+	}
+}
