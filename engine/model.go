@@ -178,6 +178,31 @@ type Thresholds struct {
 	Critical *float64 `json:"critical,omitempty" yaml:"critical,omitempty"`
 }
 
+// Breaching says which threshold value v is past for a KPI going in
+// direction: "critical", "warning", or "" for neither. A KPI to decrease
+// breaches at or above a threshold; any other at or below it.
+func (t *Thresholds) Breaching(direction string, v float64) string {
+	if t == nil {
+		return ""
+	}
+	past := func(limit *float64) bool {
+		if limit == nil {
+			return false
+		}
+		if direction == "decrease" {
+			return v >= *limit
+		}
+		return v <= *limit
+	}
+	switch {
+	case past(t.Critical):
+		return "critical"
+	case past(t.Warning):
+		return "warning"
+	}
+	return ""
+}
+
 // Link says that moving a KPI moves the entity To: a key result, an
 // objective, a business objective, or another KPI (a driver link).
 type Link struct {

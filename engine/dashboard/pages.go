@@ -234,19 +234,11 @@ func health(k engine.KPI, latest *engine.Measurement) pace {
 		return pace{"not measured", "none"}
 	}
 	v := latest.Value
-	worse := func(limit float64) bool {
-		if k.Direction == "decrease" {
-			return v >= limit
-		}
-		return v <= limit
-	}
-	if t := k.Thresholds; t != nil {
-		if t.Critical != nil && worse(*t.Critical) {
-			return pace{"critical", "bad"}
-		}
-		if t.Warning != nil && worse(*t.Warning) {
-			return pace{"warning", "warn"}
-		}
+	switch k.Thresholds.Breaching(k.Direction, v) {
+	case "critical":
+		return pace{"critical", "bad"}
+	case "warning":
+		return pace{"warning", "warn"}
 	}
 	if k.Target != nil {
 		met := v >= *k.Target

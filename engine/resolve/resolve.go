@@ -155,6 +155,13 @@ type KPI struct {
 	Tags        []string `expr:"tags"`
 	HasTarget   bool     `expr:"has_target"`
 	Target      float64  `expr:"target"`
+	// Thresholds: the values at which the KPI turns amber and red, and
+	// which one its latest value is past ("critical", "warning" or "").
+	HasWarning  bool    `expr:"has_warning"`
+	Warning     float64 `expr:"warning"`
+	HasCritical bool    `expr:"has_critical"`
+	Critical    float64 `expr:"critical"`
+	Breaching   string  `expr:"breaching"`
 	// FormulaMissing names what the formula refers to that is no KPI;
 	// FormulaError says why the formula does not parse.
 	FormulaMissing []string `expr:"formula_missing"`
@@ -399,6 +406,15 @@ func Resolve(in Input) *Graph {
 		if m, ok := in.Latest[k.Key]; ok {
 			rk.HasMeasurement, rk.Latest, rk.LatestAt = true, m.Value, m.At
 			rk.DaysSinceMeasurement = days(m.At, today)
+			rk.Breaching = k.Thresholds.Breaching(k.Direction, m.Value)
+		}
+		if t := k.Thresholds; t != nil {
+			if t.Warning != nil {
+				rk.HasWarning, rk.Warning = true, *t.Warning
+			}
+			if t.Critical != nil {
+				rk.HasCritical, rk.Critical = true, *t.Critical
+			}
 		}
 		if k.Measure != nil {
 			rk.Connector = k.Measure.From

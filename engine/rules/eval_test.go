@@ -53,3 +53,45 @@ func TestRatio(t *testing.T) {
 		t.Error("Ratio")
 	}
 }
+
+// A rule sees a KPI's thresholds and which one its latest value is past,
+// for either direction.
+func TestRulesSeeThresholds(t *testing.T) {
+	p, err := ParsePack("th.yaml", []byte(`pack: th
+rules:
+  - {id: red, name: Red, severity: warning, scope: kpi, when: kpi.has_critical, assert: 'kpi.breaching != "critical"', message: "{{ kpi.key }} past {{ kpi.critical }}"}
+  - {id: amber, name: Amber, severity: info, scope: kpi, when: kpi.has_warning, assert: 'kpi.breaching != "warning"', message: "{{ kpi.key }} past {{ kpi.warning }}"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := func(x float64) *float64 { return &x }
+	plan := &engine.Plan{KPIs: []engine.KPI{
+		{Key: "margin", Name: "Margin", Direction: "increase", Thresholds: &engine.Thresholds{Warning: v(78), Critical: v(75)}},
+		{Key: "wait", Name: "Wait", Direction: "decrease", Thresholds: &engine.Thresholds{Warning: v(12), Critical: v(24)}},
+		{Key: "churn", Name: "Churn", Direction: "decrease", Thresholds: &engine.Thresholds{Warning: v(3)}},
+		{Key: "unmeasured", Name: "U", Thresholds: &engine.Thresholds{Critical: v(1)}},
+	}}
+	latest := map[string]engine.Measurement{
+		"margin": {KPI: "margin", Value: 76},
+		"wait":   {KPI: "wait", Value: 24},
+		"churn":  {KPI: "churn", Value: 2.9},
+	}
+	g := resolve.Resolve(resolve.Input{Plan: plan, Latest: latest, Today: DefaultCaseDay})
+	fs, err := s.Evaluate(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range fs {
+		got = append(got, f.Rule+" "+f.Message)
+	}
+	want := "amber margin past 78|red wait past 24"
+	if strings.Join(got, "|") != want {
+		t.Errorf("findings %q, want %q", strings.Join(got, "|"), want)
+	}
+}

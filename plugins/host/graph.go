@@ -91,7 +91,8 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 	}
 	for _, k := range g.KPIs {
 		keys[k.Key] = "kpi"
-		m := &pb.KPI{Key: k.Key, Name: k.Name, Unit: k.Unit, Kind: k.Kind, KindDeclared: k.KindDeclared, KindReason: k.KindReason, OwnedBy: k.OwnedBy, OwnerIsLead: k.OwnerIsLead, Measures: keysOf(k.Measures, func(kr *resolve.KeyResult) string { return kr.Key }),
+		m := &pb.KPI{Key: k.Key, Name: k.Name, Unit: k.Unit, Kind: k.Kind, KindDeclared: k.KindDeclared, KindReason: k.KindReason, OwnedBy: k.OwnedBy, OwnerIsLead: k.OwnerIsLead,
+			Warning: opt(k.HasWarning, k.Warning), Critical: opt(k.HasCritical, k.Critical), Breaching: k.Breaching, Measures: keysOf(k.Measures, func(kr *resolve.KeyResult) string { return kr.Key }),
 			Category: k.Category, Team: k.Team,
 			Frequency: k.Frequency, Attribution: k.Attribution, Direction: k.Direction, Formula: k.Formula, Tags: k.Tags,
 			Target: opt(k.HasTarget, k.Target), Latest: opt(k.HasMeasurement, k.Latest), Reaches: k.Reaches, Aligned: k.Aligned,

@@ -219,6 +219,11 @@ type KPI struct {
 	Measures     []string // key results measured by it (their measured_by)
 	OwnedBy      string   // Owner, else the team's lead (OwnerIsLead)
 	OwnerIsLead  bool
+	// Warning and Critical are the values at which the KPI turns amber
+	// and red (nil when not set); Breaching names the one its latest value
+	// is past: "critical", "warning", or "" for neither.
+	Warning, Critical *float64
+	Breaching         string
 }
 
 // Link is one KPI link, from KPI to an objective, key result, business

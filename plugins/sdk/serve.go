@@ -132,7 +132,7 @@ func FromProto(batches []*pb.GraphBatch) *Graph {
 		for _, k := range b.GetKpis() {
 			g.KPIs = append(g.KPIs, KPI{Key: k.GetKey(), Name: k.GetName(), Unit: k.GetUnit(), Kind: k.GetKind(),
 				KindDeclared: k.GetKindDeclared(), KindReason: k.GetKindReason(), Measures: k.GetMeasures(),
-				OwnedBy: k.GetOwnedBy(), OwnerIsLead: k.GetOwnerIsLead(),
+				OwnedBy: k.GetOwnedBy(), OwnerIsLead: k.GetOwnerIsLead(), Warning: k.Warning, Critical: k.Critical, Breaching: k.GetBreaching(),
 				Category: k.GetCategory(), Team: k.GetTeam(), Frequency: k.GetFrequency(), Attribution: k.GetAttribution(),
 				Direction: k.GetDirection(), Formula: k.GetFormula(), Tags: k.GetTags(), Target: k.Target, Latest: k.Latest,
 				Links: k.GetLinks(), KeyResults: k.GetKeyResults(), Reaches: k.GetReaches(), Aligned: k.GetAligned(),

@@ -79,17 +79,28 @@ func TestGraphCarriesRuleFields(t *testing.T) {
 	files, _ := filepath.Glob("../../../examples/saas-b2b/*.yaml")
 	fx := Load(t, "2026-11-20", "../../../examples/saas-b2b/measurements.csv", files...)
 	g := fx.Graph()
+	thresholds := 0
 	for i, k := range fx.graph.KPIs {
 		got := g.KPIs[i]
 		if got.Key != k.Key || got.Owner != k.Owner || got.Definition != k.Definition || got.DaysSinceMeasurement != k.DaysSinceMeasurement ||
 			!got.LatestAt.Equal(k.LatestAt) || !slices.Equal(got.Trace, k.Trace) || got.WindowDays != k.WindowDays {
 			t.Fatalf("KPI %s: %+v", k.Key, got)
 		}
+		if (got.Warning != nil) != k.HasWarning || (got.Critical != nil) != k.HasCritical || got.Breaching != k.Breaching ||
+			(k.HasWarning && *got.Warning != k.Warning) || (k.HasCritical && *got.Critical != k.Critical) {
+			t.Fatalf("KPI %s thresholds: %v %v %q", k.Key, got.Warning, got.Critical, got.Breaching)
+		}
+		if k.HasWarning {
+			thresholds++
+		}
 	}
 	for i, o := range fx.graph.Objectives {
 		if got := g.Objectives[i]; got.Owner != o.Owner || !got.PeriodEnd.Equal(o.PeriodEnd) || !slices.Equal(got.Ancestors, o.Ancestors) {
 			t.Fatalf("objective %s: %+v", o.Key, got)
 		}
+	}
+	if thresholds == 0 {
+		t.Error("the fixture has no KPI with thresholds")
 	}
 	owners := 0
 	for i, k := range fx.graph.KeyResults {

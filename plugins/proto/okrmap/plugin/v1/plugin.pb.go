@@ -1205,6 +1205,9 @@ type KPI struct {
 	Measures      []string `protobuf:"bytes,42,rep,name=measures,proto3" json:"measures,omitempty"`              // key results measured by it (measured_by)
 	OwnedBy       string   `protobuf:"bytes,43,opt,name=owned_by,json=ownedBy,proto3" json:"owned_by,omitempty"` // owner, else the team's lead
 	OwnerIsLead   bool     `protobuf:"varint,44,opt,name=owner_is_lead,json=ownerIsLead,proto3" json:"owner_is_lead,omitempty"`
+	Warning       *float64 `protobuf:"fixed64,45,opt,name=warning,proto3,oneof" json:"warning,omitempty"`   // thresholds: where it turns amber
+	Critical      *float64 `protobuf:"fixed64,46,opt,name=critical,proto3,oneof" json:"critical,omitempty"` // and red
+	Breaching     string   `protobuf:"bytes,47,opt,name=breaching,proto3" json:"breaching,omitempty"`       // "critical", "warning" or "": the threshold its latest value is past
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1545,6 +1548,27 @@ func (x *KPI) GetOwnerIsLead() bool {
 		return x.OwnerIsLead
 	}
 	return false
+}
+
+func (x *KPI) GetWarning() float64 {
+	if x != nil && x.Warning != nil {
+		return *x.Warning
+	}
+	return 0
+}
+
+func (x *KPI) GetCritical() float64 {
+	if x != nil && x.Critical != nil {
+		return *x.Critical
+	}
+	return 0
+}
+
+func (x *KPI) GetBreaching() string {
+	if x != nil {
+		return x.Breaching
+	}
+	return ""
 }
 
 // Link is one KPI link: from kpi to an objective, key result, business
@@ -2261,8 +2285,7 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"\b_currentB\r\n" +
 	"\v_confidenceB\b\n" +
-	"\x06_score\"\xce\n" +
-	"\n" +
+	"\x06_score\"\xc5\v\n" +
 	"\x03KPI\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -2317,9 +2340,15 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"kindReason\x12\x1a\n" +
 	"\bmeasures\x18* \x03(\tR\bmeasures\x12\x19\n" +
 	"\bowned_by\x18+ \x01(\tR\aownedBy\x12\"\n" +
-	"\rowner_is_lead\x18, \x01(\bR\vownerIsLeadB\t\n" +
+	"\rowner_is_lead\x18, \x01(\bR\vownerIsLead\x12\x1d\n" +
+	"\awarning\x18- \x01(\x01H\x02R\awarning\x88\x01\x01\x12\x1f\n" +
+	"\bcritical\x18. \x01(\x01H\x03R\bcritical\x88\x01\x01\x12\x1c\n" +
+	"\tbreaching\x18/ \x01(\tR\tbreachingB\t\n" +
 	"\a_targetB\t\n" +
-	"\a_latest\"\x97\x02\n" +
+	"\a_latestB\n" +
+	"\n" +
+	"\b_warningB\v\n" +
+	"\t_critical\"\x97\x02\n" +
 	"\x04Link\x12\x10\n" +
 	"\x03kpi\x18\x01 \x01(\tR\x03kpi\x12\x19\n" +
 	"\bkpi_kind\x18\x02 \x01(\tR\akpiKind\x12\x12\n" +
