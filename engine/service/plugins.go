@@ -271,6 +271,12 @@ func (s *Service) checkPluginSettings(ctx context.Context, l *host.Lock) error {
 			return err
 		}
 		if _, err := sdk.ParseSettings(sdk.DescriptionFromProto(d), settings); err != nil {
+			var unknown *sdk.UnknownSettingError
+			if errors.As(err, &unknown) {
+				if c := engine.Closest(unknown.Key, unknown.Candidates()); c != "" {
+					err = fmt.Errorf("%w (did you mean %s?)", err, c)
+				}
+			}
 			errs = append(errs, fmt.Errorf("plugins.settings.%s: %w", p.Name, err))
 		}
 	}

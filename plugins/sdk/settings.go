@@ -35,14 +35,7 @@ func ParseSettings(d Description, settings map[string]string) (Settings, error) 
 	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		i := slices.IndexFunc(d.Config, func(c ConfigKey) bool { return c.Matches(k) })
 		if i < 0 {
-			var known []string
-			for _, c := range d.Config {
-				known = append(known, c.Key)
-			}
-			if len(known) == 0 {
-				return nil, fmt.Errorf("unknown setting %q for plugin %s, which has no settings; remove plugins.settings.%s", k, d.Name, d.Name)
-			}
-			return nil, fmt.Errorf("unknown setting %q for plugin %s; it accepts: %s", k, d.Name, strings.Join(known, ", "))
+			return nil, &UnknownSettingError{Key: k, Plugin: d.Name, Known: d.Config}
 		}
 		v, err := d.Config[i].Parse(settings[k])
 		if err != nil {
@@ -51,6 +44,43 @@ func ParseSettings(d Description, settings map[string]string) (Settings, error) 
 		out[k] = v
 	}
 	return out, nil
+}
+
+// UnknownSettingError is a setting key the plugin does not declare.
+type UnknownSettingError struct {
+	Key, Plugin string
+	Known       []ConfigKey // what the plugin declares
+}
+
+func (e *UnknownSettingError) Error() string {
+	if len(e.Known) == 0 {
+		return fmt.Sprintf("unknown setting %q for plugin %s, which has no settings; remove plugins.settings.%s", e.Key, e.Plugin, e.Plugin)
+	}
+	known := make([]string, len(e.Known))
+	for i, c := range e.Known {
+		known[i] = c.Key
+	}
+	return fmt.Sprintf("unknown setting %q for plugin %s; it accepts: %s", e.Key, e.Plugin, strings.Join(known, ", "))
+}
+
+// Candidates are the keys e.Key may have meant to spell: each declared
+// key, with a pattern's <name> filled in from e.Key ("min_roas.google"
+// for "min_roas.<channel>" and "min_roa.google").
+func (e *UnknownSettingError) Candidates() []string {
+	var out []string
+	for _, c := range e.Known {
+		open, end := strings.IndexByte(c.Key, '<'), strings.IndexByte(c.Key, '>')
+		if open < 0 || end < open {
+			out = append(out, c.Key)
+			continue
+		}
+		if dot := strings.LastIndexByte(c.Key[:open], '.'); dot >= 0 && c.Key[end+1:] == "" {
+			if dot := strings.LastIndexByte(e.Key, '.'); dot >= 0 {
+				out = append(out, c.Key[:open]+e.Key[dot+1:])
+			}
+		}
+	}
+	return out
 }
 
 // DescriptionFromProto is the description a plugin sent, as the SDK's

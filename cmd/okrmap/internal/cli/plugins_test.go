@@ -231,6 +231,10 @@ overrides:
 	if strings.Contains(verifyErr, "rpc error") || strings.Contains(verifyErr, "retail") {
 		t.Errorf("verify: %s", verifyErr)
 	}
+	// A misspelt key gets a suggestion, a pattern key with its name filled in.
+	spelt := e.write("spelt.yaml", "plugins:\n  settings:\n    saas: {min_ltv_cca: \"4\"}\n    retail: {min_roa.search: \"4\"}\n")
+	mustContain(t, "verify with misspelt settings", e.fails(ExitInput, "--config", spelt, "plugins", "verify"),
+		`unknown setting "min_ltv_cca" for plugin saas; it accepts:`, "(did you mean min_ltv_cac?)", "(did you mean min_roas.search?)")
 	// A plugin removed from plugins.dirs loses its pin on a full lock.
 	os.Remove(filepath.Join(dir, "okrmap-plugin-retail"))
 	mustContain(t, "lock after removal", e.ok("plugins", "lock"), "dropped retail")
