@@ -205,6 +205,7 @@ func PluginName(path string) string {
 type Plugin struct {
 	host.Locked
 	Description *pb.Description
+	Settings    map[string]string // plugins.settings for it, as configured
 }
 
 // Plugins starts every pinned plugin to ask what it is and which rules and
@@ -220,7 +221,7 @@ func (s *Service) Plugins(ctx context.Context) ([]Plugin, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Plugin{Locked: p, Description: d})
+		out = append(out, Plugin{Locked: p, Description: d, Settings: s.opt.Plugins.Settings[p.Name]})
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"text/tabwriter"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/service"
 	"github.com/okrmap/okrmap/plugins/host"
+	pb "github.com/okrmap/okrmap/plugins/proto/okrmap/plugin/v1"
 	"github.com/okrmap/okrmap/plugins/sdk"
 )
 
@@ -117,7 +119,8 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 					}
 					settings := make([]map[string]any, 0, len(d.GetConfig()))
 					for _, c := range d.GetConfig() {
-						settings = append(settings, map[string]any{"key": c.GetKey(), "type": settingType(c.GetType()), "default": c.GetDefault(), "doc": c.GetDoc()})
+						settings = append(settings, map[string]any{"key": c.GetKey(), "type": settingType(c.GetType()), "default": c.GetDefault(), "doc": c.GetDoc(),
+							"set": configured(c, pl.Settings)})
 					}
 					items[i] = map[string]any{"name": d.GetName(), "version": d.GetVersion(), "protocol": d.GetProtocolVersion(),
 						"path": pl.Path, "sha256": pl.SHA256, "rules": rules, "settings": settings}
@@ -145,7 +148,15 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 				}
 				tw.Flush()
 				for _, c := range d.GetConfig() {
-					fmt.Fprintf(a.stdout, "  setting %s (%s, default %s): %s\n", c.GetKey(), settingType(c.GetType()), c.GetDefault(), c.GetDoc())
+					about := settingType(c.GetType())
+					if c.GetDefault() != "" {
+						about += ", default " + c.GetDefault()
+					}
+					set := configured(c, pl.Settings)
+					for _, k := range slices.Sorted(maps.Keys(set)) {
+						about += fmt.Sprintf(", %s set to %q", k, set[k])
+					}
+					fmt.Fprintf(a.stdout, "  setting %s (%s): %s\n", c.GetKey(), about, c.GetDoc())
 				}
 			}
 			return nil
@@ -154,6 +165,17 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 	list.Flags().StringVarP(&output, "output", "o", "text", "text, json or yaml")
 	cmd.AddCommand(list)
 	return cmd
+}
+
+// configured returns the configured settings that key c matches.
+func configured(c *pb.ConfigKey, settings map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range settings {
+		if (sdk.ConfigKey{Key: c.GetKey()}).Matches(k) {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // devPlugins are the binaries plugins.dev and the --plugin-dev flags name.

@@ -231,6 +231,10 @@ overrides:
 	if strings.Contains(verifyErr, "rpc error") || strings.Contains(verifyErr, "retail") {
 		t.Errorf("verify: %s", verifyErr)
 	}
+	// plugins list shows what the configuration sets.
+	set := e.write("set.yaml", "plugins:\n  settings:\n    saas: {min_ltv_cac: \"4\"}\n    retail: {min_roas.search: \"5\", min_roas.social: \"2\"}\n")
+	mustContain(t, "list with settings", e.ok("--config", set, "plugins", "list"), `setting min_ltv_cac (float, default 3, min_ltv_cac set to "4")`,
+		`setting min_roas.<channel> (float, default min_roas, min_roas.search set to "5", min_roas.social set to "2")`)
 	// A misspelt key gets a suggestion, a pattern key with its name filled in.
 	spelt := e.write("spelt.yaml", "plugins:\n  settings:\n    saas: {min_ltv_cca: \"4\"}\n    retail: {min_roa.search: \"4\"}\n")
 	mustContain(t, "verify with misspelt settings", e.fails(ExitInput, "--config", spelt, "plugins", "verify"),
