@@ -328,6 +328,9 @@ func (s *Service) PinPlugins(ctx context.Context, names []string) (*PinResult, e
 		old = &host.Lock{}
 	}
 	pinned, err := host.Pin(ctx, paths, host.Spec{Timeout: s.opt.Plugins.Timeout, Log: s.opt.Log}, s.opt.Plugins.Env)
+	if _, ok := errors.AsType[*host.DescriptionError](err); ok {
+		return nil, engine.Errorf(engine.EINVALID, "%v; its author must fix the plugin before it can be pinned", err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -220,12 +220,26 @@ var Scopes = []string{"kpi", "key_result", "objective", "business_objective", "i
 
 var validID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
+// DescriptionError is a plugin describing itself wrongly (a bad name,
+// rule id, severity, scope or setting key): its author's to fix.
+type DescriptionError struct{ Err error }
+
+func (e *DescriptionError) Error() string { return e.Err.Error() }
+func (e *DescriptionError) Unwrap() error { return e.Err }
+
 // ValidateDescription checks what a plugin says about itself: a name in
 // lowercase letters, digits, '-' and '_', and rules with unique ids that
 // start with that name and '-' (so they cannot clash with okrmap's rules
 // or another plugin's), a known severity and a known scope; and setting
-// keys in lower case.
+// keys in lower case. Its errors are DescriptionErrors.
 func ValidateDescription(d *pb.Description) error {
+	if err := validateDescription(d); err != nil {
+		return &DescriptionError{err}
+	}
+	return nil
+}
+
+func validateDescription(d *pb.Description) error {
 	name := d.GetName()
 	if !validID.MatchString(name) {
 		return fmt.Errorf("describes itself as %q; a plugin's name is lowercase letters, digits, '-' and '_'", name)

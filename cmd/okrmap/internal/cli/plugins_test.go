@@ -368,3 +368,14 @@ func TestPluginMayNotTakeBuiltinRuleIDs(t *testing.T) {
 		t.Error("the refused plugin was pinned")
 	}
 }
+
+// A plugin that describes itself wrongly is its author's to fix: plugins
+// lock refuses it as bad input, not as an okrmap failure.
+func TestLockRefusesBadDescription(t *testing.T) {
+	e := brokenPluginEnv(t, "bad-rule-id")
+	mustContain(t, "plugins lock", e.fails(ExitInput, "plugins", "lock"),
+		`describes rule "kpi-stale"`, "its author must fix the plugin")
+	if _, err := os.Stat(filepath.Join(e.dir, "plugins.lock")); err == nil {
+		t.Error("the refused plugin was pinned")
+	}
+}
