@@ -16,6 +16,7 @@ import (
 	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/engine/rules"
 	"github.com/okrmap/okrmap/engine/waiver"
+	"github.com/okrmap/okrmap/plugins/host"
 )
 
 // Input is what an audit judges.
@@ -87,7 +88,7 @@ func Evaluate(ctx context.Context, g *resolve.Graph, rs *rules.Set, stages []Sta
 		name := stages[i].Name()
 		if r.err != nil {
 			all = append(all, engine.Finding{Rule: FailureRule, Severity: "error", Scope: "plugin", Entity: name,
-				Message: r.err.Error(), Fix: "Read the message and the plugin's lines in okrmap's log (--log-level info shows them all); if its binary changed and is trusted, re-pin it with okrmap plugins lock " + name + ".",
+				Message: r.err.Error(), Fix: failureFix(name, r.err),
 				Fingerprint: engine.Fingerprint(FailureRule, "plugin", name)})
 			ref := r.ref
 			ref.Name, ref.Failed = name, true
@@ -334,4 +335,14 @@ func (d Diff) Summary() string {
 		s += fmt.Sprintf(", %d not judged (a plugin failed)", len(d.NotJudged))
 	}
 	return s + fmt.Sprintf("; overall score %+.1f", d.ScoreChange)
+}
+
+// failureFix says what to do about a plugin that failed: correct its
+// settings if it refused them, else read what it said. A changed binary's
+// message says how to re-pin it.
+func failureFix(name string, err error) string {
+	if _, ok := errors.AsType[*host.ConfigureError](err); ok {
+		return "Correct plugins.settings." + name + " in the configuration: the message names the setting, and okrmap plugins list shows the settings the plugin accepts."
+	}
+	return "Read the message and the plugin's lines in okrmap's log (--log-level info shows them all)."
 }

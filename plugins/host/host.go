@@ -68,7 +68,7 @@ func Converse(ctx context.Context, c protocol.Impl, settings map[string]string, 
 		return nil, fmt.Errorf("describe: %w", err)
 	}
 	if err := c.Configure(ctx, settings); err != nil {
-		return nil, fmt.Errorf("configure: %w", err)
+		return nil, &ConfigureError{err}
 	}
 	found, err := c.Check(ctx, batches)
 	if err != nil {
@@ -219,6 +219,12 @@ func startError(s Spec, err error) error {
 var Scopes = []string{"kpi", "key_result", "objective", "business_objective", "investment", "team", "plan"}
 
 var validID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// ConfigureError is a plugin refusing its settings (plugins.settings).
+type ConfigureError struct{ Err error }
+
+func (e *ConfigureError) Error() string { return "configure: " + e.Err.Error() }
+func (e *ConfigureError) Unwrap() error { return e.Err }
 
 // DescriptionError is a plugin describing itself wrongly (a bad name,
 // rule id, severity, scope or setting key): its author's to fix.

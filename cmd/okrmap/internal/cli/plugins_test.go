@@ -261,7 +261,7 @@ func TestAuditPluginFaults(t *testing.T) {
 	passFault(t, e)
 	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
 	e.ok("plugins", "lock")
-	for _, fault := range []string{"crash-at-start", "wrong-protocol", "hang", "crash", "unknown-entity", "bad-severity", "bad-rule-id", "flood"} {
+	for _, fault := range []string{"crash-at-start", "wrong-protocol", "hang", "crash", "unknown-entity", "bad-severity", "bad-rule-id", "flood", "refuse-settings"} {
 		t.Run(fault, func(t *testing.T) {
 			t.Setenv("OKRMAP_TEST_FAULT", fault)
 			out, errOut, code := e.run("", "audit", "--today", "2026-11-20", "-o", "json")
@@ -271,7 +271,7 @@ func TestAuditPluginFaults(t *testing.T) {
 			var rep struct {
 				Run struct {
 					Complete bool
-					Findings []struct{ Rule, Entity string }
+					Findings []struct{ Rule, Entity, Fix string }
 				}
 			}
 			if err := json.Unmarshal([]byte(out), &rep); err != nil {
@@ -285,6 +285,10 @@ func TestAuditPluginFaults(t *testing.T) {
 			for _, f := range rep.Run.Findings {
 				if f.Rule == "plugin-failure" && f.Entity == "broken" {
 					failure = true
+					// Refused settings are fixed in the configuration.
+					if settingsFix := strings.Contains(f.Fix, "Correct plugins.settings.broken"); settingsFix != (fault == "refuse-settings") {
+						t.Errorf("fix %q", f.Fix)
+					}
 				} else {
 					others++
 				}

@@ -1,7 +1,7 @@
 // Command broken is a deliberately faulty rule plugin for the host's tests.
 // OKRMAP_TEST_FAULT picks the fault: crash-at-start, hang-at-start,
-// wrong-protocol, hang, crash, unknown-entity, wrong-scope, bad-severity or
-// bad-rule-id.
+// wrong-protocol, hang, crash, unknown-entity, wrong-scope, bad-severity,
+// bad-rule-id or refuse-settings.
 // More modes are healthy: newer also speaks a future protocol, noisy logs,
 // child starts a process of its own, long-id has a long rule id, history
 // reports how much history it was sent, env the names of the environment
@@ -43,7 +43,12 @@ func (b broken) Describe() sdk.Description {
 	return sdk.Description{Name: name, Version: "0.0.1", Rules: rules}
 }
 
-func (b broken) Configure(map[string]string) error { return nil }
+func (b broken) Configure(map[string]string) error {
+	if b.fault == "refuse-settings" {
+		return fmt.Errorf("setting floor must be below ceiling")
+	}
+	return nil
+}
 
 func (b broken) Check(ctx context.Context, g *sdk.Graph) ([]sdk.Finding, error) {
 	switch b.fault {
