@@ -118,6 +118,7 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 	stdout, stderr := &lineLogger{log: s.Log, name: name}, &lineLogger{log: s.Log, name: name}
 	defer stdout.flush()
 	defer stderr.flush()
+	crash := &crashSink{}
 	cmd := command(exe)
 	cmd.Env = Environ(s.Env)
 	defer killGroup(cmd) // after the client is killed: whatever the plugin started
@@ -130,7 +131,7 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		StartTimeout:     s.Timeout,
-		Logger:           pluginLogger(name, s.Log),
+		Logger:           pluginLogger(name, s.Log, crash),
 		SyncStdout:       stdout,
 		SyncStderr:       stderr,
 	})
@@ -168,6 +169,15 @@ func session(ctx context.Context, s Spec, fn func(context.Context, protocol.Impl
 		// the deadline propagated, by the plugin's side first.
 		if o.err != nil && (ctx.Err() != nil || status.Code(o.err) == codes.DeadlineExceeded) {
 			return nil, timedOut()
+		}
+		if o.err != nil && status.Code(o.err) == codes.Unavailable {
+			// The connection broke: say how the process ended, if it did.
+			for wait := time.Now().Add(2 * time.Second); !client.Exited() && time.Now().Before(wait) && ctx.Err() == nil; {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if why := crash.explain(); why != "" {
+				return nil, fmt.Errorf("plugin %s stopped (%s); okrmap's log has the rest of its output", s.Name, why)
+			}
 		}
 		if o.err != nil {
 			return nil, fmt.Errorf("plugin %s: %w", s.Name, o.err)

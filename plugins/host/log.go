@@ -14,12 +14,49 @@ import (
 // pluginLogger passes what go-plugin logs about a plugin to log: its start
 // and exit, what the plugin logs through sdk.Log, and anything else on its
 // standard error (a panic at error, plain lines at debug).
-func pluginLogger(name string, log *slog.Logger) hclog.Logger {
+func pluginLogger(name string, log *slog.Logger, crash *crashSink) hclog.Logger {
 	l := hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: name, Output: io.Discard, Level: hclog.Trace})
 	if log != nil {
 		l.RegisterSink(slogSink{log, name})
 	}
+	l.RegisterSink(crash)
 	return l
+}
+
+// crashSink keeps what explains a plugin's death: the first line of a
+// panic or fatal error on its standard error, and its exit status.
+type crashSink struct {
+	mu          sync.Mutex
+	panic, exit string
+}
+
+func (c *crashSink) Accept(_ string, _ hclog.Level, msg string, args ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.panic == "" && (strings.HasPrefix(msg, "panic: ") || strings.HasPrefix(msg, "fatal error: ")):
+		c.panic = msg
+	case msg == "plugin process exited":
+		for i := 0; i+1 < len(args); i += 2 {
+			if args[i] == "error" {
+				c.exit, _ = args[i+1].(string)
+			}
+		}
+	}
+}
+
+// explain returns why the plugin died ("exit status 2: panic: ..."), or ""
+// when it left no panic line or exit status.
+func (c *crashSink) explain() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.exit != "" && c.panic != "":
+		return c.exit + ": " + c.panic
+	case c.panic != "":
+		return c.panic
+	}
+	return c.exit
 }
 
 // slogSink forwards hclog entries to a slog.Logger, which filters by level,

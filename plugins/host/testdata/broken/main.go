@@ -1,7 +1,7 @@
 // Command broken is a deliberately faulty rule plugin for the host's tests.
 // OKRMAP_TEST_FAULT picks the fault: crash-at-start, hang-at-start,
 // wrong-protocol, hang, crash, unknown-entity, wrong-scope, bad-severity,
-// bad-rule-id or refuse-settings.
+// bad-rule-id, refuse-settings or panic.
 // More modes are healthy: newer also speaks a future protocol, noisy logs,
 // child starts a process of its own, long-id has a long rule id, history
 // reports how much history it was sent, env the names of the environment
@@ -56,6 +56,9 @@ func (b broken) Check(ctx context.Context, g *sdk.Graph) ([]sdk.Finding, error) 
 		time.Sleep(time.Hour) // ignores ctx on purpose
 	case "crash":
 		os.Exit(3)
+	case "panic":
+		var m map[string]int
+		m[g.KPIs[0].Key]++ // assignment to entry in nil map
 	case "unknown-entity":
 		return []sdk.Finding{{Rule: "broken-rule", Entity: "no-such-kpi", Message: "m"}}, nil
 	case "noisy":
