@@ -65,6 +65,12 @@ func TestRunReturnsRefusals(t *testing.T) {
 		{probe{func(*sdk.Graph) []sdk.Finding {
 			return []sdk.Finding{{Rule: "probe-kpi", Entity: "no-such-kpi", Message: "m"}}
 		}}, nil, `"no-such-kpi", which is not in the graph`},
+		// A panic is an error naming it and where, and go test goes on.
+		{probe{func(g *sdk.Graph) []sdk.Finding {
+			var counts map[string]int
+			counts[g.KPIs[0].Key]++
+			return nil
+		}}, nil, "the plugin panicked: assignment to entry in nil map"},
 	} {
 		_, err := fx.Run(t, c.p, c.settings)
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "rpc error") {

@@ -6,10 +6,12 @@ package sdktest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"testing"
@@ -111,7 +113,7 @@ func (fx *Fixture) Check(t testing.TB, p sdk.Plugin, settings map[string]string)
 func (fx *Fixture) Run(t testing.TB, p sdk.Plugin, settings map[string]string) ([]Finding, error) {
 	t.Helper()
 	quietPluginLog.Do(func() { hclog.DefaultOutput = dropDebug{os.Stderr} })
-	client, server := plugin.TestPluginGRPCConn(t, false, protocol.Sets(sdk.Adapt(p))[protocol.Version])
+	client, server := plugin.TestPluginGRPCConn(t, false, protocol.Sets(sdk.Adapt(recovering{p}))[protocol.Version])
 	defer client.Close()
 	defer server.Stop()
 	raw, err := client.Dispense(protocol.PluginName)
@@ -124,6 +126,26 @@ func (fx *Fixture) Run(t testing.TB, p sdk.Plugin, settings map[string]string) (
 		return nil, err
 	}
 	return fx.reported(res.Findings), nil
+}
+
+// recovering turns a panic in Configure or Check into an error naming it
+// and where it happened, as a test failure rather than the end of go test.
+type recovering struct{ sdk.Plugin }
+
+func (r recovering) Configure(settings map[string]string) (err error) {
+	defer recoverTo(&err)
+	return r.Plugin.Configure(settings)
+}
+
+func (r recovering) Check(ctx context.Context, g *sdk.Graph) (fs []sdk.Finding, err error) {
+	defer recoverTo(&err)
+	return r.Plugin.Check(ctx, g)
+}
+
+func recoverTo(err *error) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("the plugin panicked: %v\n%s", v, debug.Stack())
+	}
 }
 
 // CheckBinary runs a built plugin binary against the fixture, as okrmap
