@@ -204,12 +204,14 @@ func PluginName(path string) string {
 // Plugin is a pinned plugin as it describes itself.
 type Plugin struct {
 	host.Locked
-	Description *pb.Description
+	Description *pb.Description   // nil when Err is set
+	Err         error             // why it could not describe itself (a changed binary ...)
 	Settings    map[string]string // plugins.settings for it, as configured
 }
 
 // Plugins starts every pinned plugin to ask what it is and which rules and
-// settings it has.
+// settings it has. A plugin that cannot say (its binary changed, it does
+// not start) is listed with Err, and the rest are still asked.
 func (s *Service) Plugins(ctx context.Context) ([]Plugin, error) {
 	l, err := s.readLock()
 	if err != nil {
@@ -218,10 +220,7 @@ func (s *Service) Plugins(ctx context.Context) ([]Plugin, error) {
 	out := []Plugin{}
 	for _, p := range l.Plugins {
 		d, err := host.Describe(context.WithoutCancel(ctx), s.pluginSpec(p))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Plugin{Locked: p, Description: d, Settings: s.opt.Plugins.Settings[p.Name]})
+		out = append(out, Plugin{Locked: p, Description: d, Err: err, Settings: s.opt.Plugins.Settings[p.Name]})
 	}
 	return out, nil
 }

@@ -88,6 +88,10 @@ func (s *Service) Rules(ctx context.Context, extra []string, pack string) ([]Rul
 		if pack != "" && p.Name != pack {
 			continue
 		}
+		if p.Err != nil {
+			s.opt.Log.Warn("plugin's rules left out: it could not describe itself", "plugin", p.Name, "err", p.Err)
+			continue
+		}
 		for _, r := range p.Description.GetRules() {
 			out = append(out, RuleInfo{ID: r.GetId(), Name: r.GetName(), Severity: r.GetSeverity(), Scope: r.GetScope(),
 				Tags: r.GetTags(), Pack: "plugin:" + p.Description.GetName(), Doc: r.GetDoc(), Fix: r.GetFix()})

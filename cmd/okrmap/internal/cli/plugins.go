@@ -112,6 +112,10 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 				}
 				items := make([]map[string]any, len(plugins))
 				for i, pl := range plugins {
+					if pl.Err != nil {
+						items[i] = map[string]any{"name": pl.Name, "path": pl.Path, "sha256": pl.SHA256, "error": pl.Err.Error()}
+						continue
+					}
 					d := pl.Description
 					rules := make([]map[string]any, 0, len(d.GetRules()))
 					for _, r := range d.GetRules() {
@@ -140,6 +144,10 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 				return err
 			}
 			for _, pl := range plugins {
+				if pl.Err != nil {
+					fmt.Fprintf(a.stdout, "%s  %s\n  NOT RUNNABLE: %v\n", pl.Name, pl.Path, pl.Err)
+					continue
+				}
 				d, p := pl.Description, pl.Locked
 				fmt.Fprintf(a.stdout, "%s %s (protocol %d)  %s\n", d.GetName(), d.GetVersion(), d.GetProtocolVersion(), p.Path)
 				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0) // columns as wide as the longest id

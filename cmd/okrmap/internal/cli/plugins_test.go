@@ -145,6 +145,14 @@ overrides:
 	f.Write([]byte("tampered"))
 	f.Close()
 	mustContain(t, "verify tampered", e.fails(ExitInput, "plugins", "verify"), "changed since it was pinned", "re-pin it with okrmap plugins lock saas")
+	// Listing still lists everything, the changed plugin marked.
+	mustContain(t, "list with a changed plugin", e.ok("plugins", "list"), "saas  ", "NOT RUNNABLE: ", "changed since it was pinned", "retail ", "retail-roas-low")
+	rulesOut, listErr, code := e.run("", "rules", "list")
+	if code != 0 || strings.Contains(rulesOut, "saas-pipeline-coverage-low") {
+		t.Errorf("rules list with a changed plugin: exit %d\n%s", code, rulesOut)
+	}
+	mustContain(t, "rules list with a changed plugin", rulesOut, "kpi-unlinked", "retail-roas-low")
+	mustContain(t, "rules list warning", listErr, "plugin's rules left out", "saas")
 	out, errOut, code = e.run("", "audit", "--today", "2026-11-20", "-o", "json")
 	if code != ExitInternal {
 		t.Fatalf("audit with a tampered plugin: exit %d, want 3\n%s", code, errOut)
