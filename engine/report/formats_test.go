@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -160,5 +161,43 @@ func TestHTMLSelfContained(t *testing.T) {
 		if !bytes.Contains(dom, []byte(want)) {
 			t.Errorf("the browser's DOM lacks %q", want)
 		}
+	}
+}
+
+// Findings carried from the previous run because their plugin failed have
+// their own section in text, markdown and HTML, apart from this run's, and
+// the text footer's counts add up.
+func TestNotJudgedSection(t *testing.T) {
+	r := exampleReport(t)
+	marked := 0
+	for i := range r.Run.Findings {
+		if f := &r.Run.Findings[i]; f.Severity == "error" && !f.Waived() && marked < 2 {
+			f.NotJudged, f.Rule = true, "saas-carried-"+f.Rule
+			r.Run.Counts["error"]--
+			marked++
+		}
+	}
+	if marked != 2 {
+		t.Fatalf("the example has %d unwaived errors, want 2 or more", marked)
+	}
+	for format, heading := range map[string]string{"text": "\nNot judged (2): ", "markdown": "\n### Not judged (2)\n", "html": "<h3>Not judged (2)</h3>"} {
+		w, _ := Get(format)
+		var buf bytes.Buffer
+		if err := w.Write(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		at := strings.Index(out, heading)
+		if at < 0 || strings.Count(out, "saas-carried-") != 2 || strings.Index(out, "saas-carried-") < at {
+			t.Errorf("%s: carried findings not in their own section after the judged ones:\n%s", format, out)
+		}
+	}
+	w, _ := Get("text")
+	var buf bytes.Buffer
+	w.Write(&buf, r)
+	c := r.Run.Counts
+	want := fmt.Sprintf("%d findings: %d errors, %d warnings, %d info, %d waived, 2 not judged\n", len(r.Run.Findings), c["error"], c["warning"], c["info"], c["waived"])
+	if !strings.HasSuffix(buf.String(), want) || len(r.Run.Findings) != c["error"]+c["warning"]+c["info"]+c["waived"]+2 {
+		t.Errorf("footer: want %q, got %q", want, buf.String()[strings.LastIndex(strings.TrimSpace(buf.String()), "\n")+1:])
 	}
 }

@@ -37,15 +37,18 @@ type htmlData struct {
 	Height   int
 	Omitted  int
 	Findings map[string][]engine.Finding
+	// NotJudged are findings carried from the previous run: their plugin failed.
+	NotJudged []engine.Finding
 }
 
 func (htmlWriter) Write(w io.Writer, r *Report) error {
 	d := htmlData{R: r, Teams: sortedTeams(r.Run.Scorecard), Areas: audit.Areas, Findings: map[string][]engine.Finding{}}
 	for _, f := range r.Run.Findings {
-		if !f.Waived() {
+		if !f.Waived() && !f.NotJudged {
 			d.Findings[f.Severity] = append(d.Findings[f.Severity], f)
 		}
 	}
+	d.NotJudged = notJudged(r.Run)
 	if r.Graph != nil {
 		d.Rows, d.Omitted = treeRows(r.Graph, r.Run.Scope, r.flagged())
 	}
@@ -188,6 +191,13 @@ svg text { font: 12px system-ui, sans-serif; } .edge { stroke: #9aa3b5; fill: no
 {{range .}}<tr><td>{{.Rule}}</td><td>{{.Entity}}</td><td>{{.Message}}</td><td>{{.Fix}}</td></tr>
 {{end}}</table>
 {{end}}{{end}}
+{{- with .NotJudged}}
+<h3>Not judged ({{len .}})</h3>
+<p>Their plugin failed, so these stand as the previous run found them.</p>
+<table><tr><th>Severity</th><th>Rule</th><th>Entity</th><th>Finding</th></tr>
+{{range .}}<tr><td>{{.Severity}}</td><td>{{.Rule}}</td><td>{{.Entity}}</td><td>{{.Message}}</td></tr>
+{{end}}</table>
+{{end}}
 {{if .R.Diff.Resolved}}<h3>Resolved since run {{.R.Diff.From}} ({{len .R.Diff.Resolved}})</h3>
 <ul>{{range .R.Diff.Resolved}}<li>{{.Rule}} on {{.Entity}}</li>{{end}}</ul>{{end}}
 </body>

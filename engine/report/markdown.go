@@ -128,7 +128,7 @@ func (markdownWriter) Write(w io.Writer, r *Report) error {
 	for _, sev := range engine.Severities {
 		var rows []engine.Finding
 		for _, f := range run.Findings {
-			if f.Severity == sev && !f.Waived() {
+			if f.Severity == sev && !f.Waived() && !f.NotJudged {
 				rows = append(rows, f)
 			}
 		}
@@ -138,6 +138,13 @@ func (markdownWriter) Write(w io.Writer, r *Report) error {
 		p("### %s (%d)\n\n| Rule | Entity | Finding | Fix |\n|---|---|---|---|\n", capitalise(sev)+"s", len(rows))
 		for _, f := range rows {
 			p("| %s | %s | %s | %s |\n", md(f.Rule), md(f.Entity), md(f.Message), md(f.Fix))
+		}
+		p("\n")
+	}
+	if nj := notJudged(run); len(nj) > 0 {
+		p("### Not judged (%d)\n\nTheir plugin failed, so these stand as the previous run found them.\n\n| Severity | Rule | Entity | Finding |\n|---|---|---|---|\n", len(nj))
+		for _, f := range nj {
+			p("| %s | %s | %s | %s |\n", f.Severity, md(f.Rule), md(f.Entity), md(f.Message))
 		}
 		p("\n")
 	}

@@ -121,3 +121,15 @@ func (r *Report) Name() string {
 	}
 	return fmt.Sprintf("Audit run %d", r.Run.ID)
 }
+
+// notJudged returns the run's findings carried from the previous run
+// because their plugin failed (engine.Finding.NotJudged).
+func notJudged(run *engine.AuditRun) []engine.Finding {
+	var out []engine.Finding
+	for _, f := range run.Findings {
+		if f.NotJudged {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -62,7 +62,7 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 	for _, sev := range engine.Severities {
 		var rows []engine.Finding
 		for _, f := range run.Findings {
-			if f.Severity == sev && !f.Waived() {
+			if f.Severity == sev && !f.Waived() && !f.NotJudged {
 				rows = append(rows, f)
 			}
 		}
@@ -102,6 +102,15 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 		tw.Flush()
 		fmt.Fprintln(w)
 	}
+	if nj := notJudged(run); len(nj) > 0 {
+		fmt.Fprintf(w, "Not judged (%d): their plugin failed, so these stand as the previous run found them\n", len(nj))
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, f := range nj {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.Severity, f.Rule, f.Message)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
 	if n := run.Counts["waived"]; n > 0 {
 		fmt.Fprintf(w, "WAIVED (%d)\n", n)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -120,7 +129,11 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 		}
 		fmt.Fprintln(w)
 	}
-	_, err := fmt.Fprintf(w, "%d findings: %d errors, %d warnings, %d info, %d waived\n", len(run.Findings), run.Counts["error"], run.Counts["warning"], run.Counts["info"], run.Counts["waived"])
+	nj := ""
+	if n := len(notJudged(run)); n > 0 {
+		nj = fmt.Sprintf(", %d not judged", n)
+	}
+	_, err := fmt.Fprintf(w, "%d findings: %d errors, %d warnings, %d info, %d waived%s\n", len(run.Findings), run.Counts["error"], run.Counts["warning"], run.Counts["info"], run.Counts["waived"], nj)
 	return err
 }
 
