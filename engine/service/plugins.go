@@ -174,7 +174,7 @@ func (s *Service) pluginHistory(ctx context.Context, today engine.Date, checkIns
 			ms[k] = list[:i] // not after today, as the audit judges
 		}
 	}
-	h := &host.History{Measurements: ms, CheckIns: map[string][]engine.CheckIn{}}
+	h := &host.History{Days: s.opt.Plugins.HistoryDays, Measurements: ms, CheckIns: map[string][]engine.CheckIn{}}
 	for _, c := range checkIns {
 		if !c.Comment && !c.At.Before(since) && c.At.Before(until) { // a comment has no value to send
 			h.CheckIns[c.KeyResult] = append(h.CheckIns[c.KeyResult], c)

@@ -15,6 +15,7 @@ type Keys map[string]string
 // History is what plugins get of measurement and check-in history, by KPI
 // and key result key, oldest first.
 type History struct {
+	Days         int // how far back, before today, it reaches
 	Measurements map[string][]engine.Measurement
 	CheckIns     map[string][]engine.CheckIn
 }
@@ -27,7 +28,7 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 	}
 	keys := make(Keys, len(g.Teams)+len(g.BusinessObjectives)+len(g.Objectives)+len(g.KeyResults)+len(g.KPIs)+len(g.Investments))
 	var out []*pb.GraphBatch
-	cur := &pb.GraphBatch{Today: g.Today.Format("2006-01-02")}
+	cur := &pb.GraphBatch{Today: g.Today.Format("2006-01-02"), HistoryDays: int32(h.Days)}
 	n := 0
 	next := func() {
 		if n++; n >= protocol.BatchSize {

@@ -115,9 +115,11 @@ type Finding struct {
 // okrmap fails when one is missing), with related entities as keys.
 // History holds a KPI's measurements and a key result's
 // check-ins within plugins.history_days (90 by default) before today,
-// oldest first.
+// oldest first; HistoryDays says how many days that is (0: no history), so
+// a rule that needs more can say so rather than judge on too little.
 type Graph struct {
 	Today              time.Time
+	HistoryDays        int
 	Teams              []Team
 	BusinessObjectives []BusinessObjective
 	Objectives         []Objective

@@ -98,6 +98,7 @@ func FromProto(batches []*pb.GraphBatch) *Graph {
 	g.KPIs = make([]KPI, 0, kpis)
 	g.Investments = make([]Investment, 0, invs)
 	for _, b := range batches {
+		g.HistoryDays = max(g.HistoryDays, int(b.GetHistoryDays()))
 		if b.GetToday() != "" {
 			g.Today, _ = time.Parse("2006-01-02", b.GetToday())
 		}

@@ -127,8 +127,8 @@ func TestGraphCarriesRuleFields(t *testing.T) {
 		}
 		history += len(k.History)
 	}
-	if history == 0 {
-		t.Error("the fixture's measurements did not reach the plugin's graph as history")
+	if history == 0 || g.HistoryDays < 30 {
+		t.Errorf("the fixture's measurements did not reach the plugin's graph as history: %d values over %d days", history, g.HistoryDays)
 	}
 	if len(g.Links) == 0 || len(g.Links) != len(fx.graph.Links) || len(g.Assumptions) != len(fx.graph.Assumptions) {
 		t.Fatalf("%d links and %d assumptions, want %d and %d", len(g.Links), len(g.Assumptions), len(fx.graph.Links), len(fx.graph.Assumptions))

@@ -69,6 +69,8 @@ func Load(t testing.TB, today, measurements string, planFiles ...string) *Fixtur
 	}
 	for _, list := range h.Measurements {
 		slices.SortStableFunc(list, func(a, b engine.Measurement) int { return a.At.Compare(b.At) })
+		// The history reaches back to the earliest measurement.
+		h.Days = max(h.Days, int(day.Time().Sub(list[0].At).Hours()/24)+1)
 	}
 	return &Fixture{graph: resolve.Resolve(resolve.Input{Plan: set.Plan, Latest: engine.Latest(ms), Today: day}), history: h}
 }

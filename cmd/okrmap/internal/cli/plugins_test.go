@@ -325,11 +325,11 @@ func TestPluginsGetHistory(t *testing.T) {
 	e.ok("checkin", "sme-sqls", "--value", "1200", "--at", "2026-11-10")
 	e.ok("plugins", "lock")
 	out := e.ok("audit", "--today", "2026-11-20", "--fail-on", "never")
-	if !regexp.MustCompile(`history: [1-9]\d* measurements, [1-9]\d* check-ins`).MatchString(out) {
+	if !regexp.MustCompile(`history: [1-9]\d* measurements, [1-9]\d* check-ins over 90 days`).MatchString(out) {
 		t.Errorf("the plugin was sent no history:\n%s", out)
 	}
 	t.Setenv("OKRMAP_PLUGINS_HISTORY_DAYS", "0")
-	mustContain(t, "no history", e.ok("audit", "--today", "2026-11-20", "--fail-on", "never"), "history: 0 measurements, 0 check-ins")
+	mustContain(t, "no history", e.ok("audit", "--today", "2026-11-20", "--fail-on", "never"), "history: 0 measurements, 0 check-ins over 0 days")
 }
 
 // plugins list keeps its columns aligned whatever the length of rule ids.

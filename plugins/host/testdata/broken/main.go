@@ -72,7 +72,7 @@ func (b broken) Check(ctx context.Context, g *sdk.Graph) ([]sdk.Finding, error) 
 		for _, kr := range g.KeyResults {
 			cs += len(kr.History)
 		}
-		return []sdk.Finding{{Rule: "broken-rule", Entity: g.KPIs[0].Key, Message: fmt.Sprintf("history: %d measurements, %d check-ins", ms, cs)}}, nil
+		return []sdk.Finding{{Rule: "broken-rule", Entity: g.KPIs[0].Key, Message: fmt.Sprintf("history: %d measurements, %d check-ins over %d days", ms, cs, g.HistoryDays)}}, nil
 	case "env":
 		var names []string
 		for _, kv := range os.Environ() {

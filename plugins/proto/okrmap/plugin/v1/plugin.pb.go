@@ -388,6 +388,7 @@ type GraphBatch struct {
 	Investments        []*Investment          `protobuf:"bytes,7,rep,name=investments,proto3" json:"investments,omitempty"`
 	Links              []*Link                `protobuf:"bytes,8,rep,name=links,proto3" json:"links,omitempty"`
 	Assumptions        []*Assumption          `protobuf:"bytes,9,rep,name=assumptions,proto3" json:"assumptions,omitempty"`
+	HistoryDays        int32                  `protobuf:"varint,10,opt,name=history_days,json=historyDays,proto3" json:"history_days,omitempty"` // days of history sent before today (0: none)
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache
 }
@@ -483,6 +484,13 @@ func (x *GraphBatch) GetAssumptions() []*Assumption {
 		return x.Assumptions
 	}
 	return nil
+}
+
+func (x *GraphBatch) GetHistoryDays() int32 {
+	if x != nil {
+		return x.HistoryDays
+	}
+	return 0
 }
 
 type Team struct {
@@ -2175,7 +2183,7 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x13\n" +
-	"\x11ConfigureResponse\"\xfa\x03\n" +
+	"\x11ConfigureResponse\"\x9d\x04\n" +
 	"\n" +
 	"GraphBatch\x12\x14\n" +
 	"\x05today\x18\x01 \x01(\tR\x05today\x12,\n" +
@@ -2189,7 +2197,9 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x04kpis\x18\x06 \x03(\v2\x15.okrmap.plugin.v1.KPIR\x04kpis\x12>\n" +
 	"\vinvestments\x18\a \x03(\v2\x1c.okrmap.plugin.v1.InvestmentR\vinvestments\x12,\n" +
 	"\x05links\x18\b \x03(\v2\x16.okrmap.plugin.v1.LinkR\x05links\x12>\n" +
-	"\vassumptions\x18\t \x03(\v2\x1c.okrmap.plugin.v1.AssumptionR\vassumptions\"\xcd\x01\n" +
+	"\vassumptions\x18\t \x03(\v2\x1c.okrmap.plugin.v1.AssumptionR\vassumptions\x12!\n" +
+	"\fhistory_days\x18\n" +
+	" \x01(\x05R\vhistoryDays\"\xcd\x01\n" +
 	"\x04Team\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
