@@ -13,19 +13,12 @@ import (
 // entity, or exceeds the VM memory budget, yields an error finding for that
 // rule and entity; other rules and entities are judged as usual.
 func TestRuntimeFaultsBecomeFindings(t *testing.T) {
-	p, err := ParsePack("faults.yaml", []byte(`pack: faults
+	s := compilePack(t, "faults.yaml", `pack: faults
 rules:
   - {id: index, name: Index, severity: info, scope: kpi, assert: 'kpi.links[0].to != ""', message: m}
   - {id: hog, name: Hog, severity: info, scope: kpi, when: 'kpi.key == "b"', assert: 'len(map(1..1000000, # * 2)) > 0', message: m}
   - {id: fine, name: Fine, severity: warning, scope: kpi, assert: 'kpi.owner != ""', message: "{{ kpi.key }} unowned"}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Compile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	plan := &engine.Plan{KPIs: []engine.KPI{
 		{Key: "a", Name: "A"},
 		{Key: "b", Name: "B", Links: []engine.Link{{To: "a"}}},
@@ -57,18 +50,11 @@ func TestRatio(t *testing.T) {
 // A rule sees a KPI's thresholds and which one its latest value is past,
 // for either direction.
 func TestRulesSeeThresholds(t *testing.T) {
-	p, err := ParsePack("th.yaml", []byte(`pack: th
+	s := compilePack(t, "th.yaml", `pack: th
 rules:
   - {id: red, name: Red, severity: warning, scope: kpi, when: kpi.has_critical, assert: 'kpi.breaching != "critical"', message: "{{ kpi.key }} past {{ kpi.critical }}"}
   - {id: amber, name: Amber, severity: info, scope: kpi, when: kpi.has_warning, assert: 'kpi.breaching != "warning"', message: "{{ kpi.key }} past {{ kpi.warning }}"}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Compile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	v := func(x float64) *float64 { return &x }
 	plan := &engine.Plan{KPIs: []engine.KPI{
 		{Key: "margin", Name: "Margin", Direction: "increase", Thresholds: &engine.Thresholds{Warning: v(78), Critical: v(75)}},
@@ -94,4 +80,18 @@ rules:
 	if strings.Join(got, "|") != want {
 		t.Errorf("findings %q, want %q", strings.Join(got, "|"), want)
 	}
+}
+
+// compilePack parses and compiles a pack for a test.
+func compilePack(t *testing.T, name, src string) *Set {
+	t.Helper()
+	p, err := ParsePack(name, []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
