@@ -32,6 +32,18 @@ type PackRef struct {
 	Dev     bool   `json:"dev,omitempty"`    // an unpinned plugin run in development mode
 }
 
+// DevPlugins names the plugins the run ran in development mode, unpinned;
+// such a run is no baseline for the next.
+func (r *AuditRun) DevPlugins() []string {
+	var out []string
+	for _, p := range r.Packs {
+		if p.Dev {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
 // Scorecard rates alignment for the company and each team.
 type Scorecard struct {
 	Company Score            `json:"company"`

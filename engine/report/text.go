@@ -21,6 +21,9 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 	if !run.Complete {
 		status = " (INCOMPLETE)"
 	}
+	if dev := run.DevPlugins(); len(dev) > 0 {
+		status += " (DEV: " + strings.Join(dev, ", ") + " unpinned)"
+	}
 	fmt.Fprintf(w, "%s%s, scope %s, judged as of %s\n", r.Name(), status, run.Scope, run.Today)
 	fmt.Fprintln(w, r.Diff.Summary())
 	fmt.Fprintln(w)

@@ -133,6 +133,11 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	if err != nil {
 		return nil, err
 	}
+	if prev != nil && len(prev.DevPlugins()) > 0 && len(run.DevPlugins()) == 0 {
+		if prev, err = s.latestPinnedRun(ctx, run.Scope); err != nil {
+			return nil, err
+		}
+	}
 	audit.CarryForward(prev, run)
 	// The diff is taken while the run is stored: neither changes the
 	// findings, and only the diff's run id waits for the store.
@@ -258,6 +263,21 @@ func (s *Service) previous(ctx context.Context, scope string) (wait func(needs f
 		return r.run, r.err
 	}
 	return wait, stop
+}
+
+// latestPinnedRun is the newest stored run of scope that ran no plugin in
+// development mode, or nil: a pinned run is compared with pinned runs only.
+func (s *Service) latestPinnedRun(ctx context.Context, scope string) (*engine.AuditRun, error) {
+	runs, err := s.db.Runs(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range runs {
+		if len(r.DevPlugins()) == 0 {
+			return s.db.Run(ctx, r.ID)
+		}
+	}
+	return nil, nil
 }
 
 // Runs lists stored runs of scope, newest first, without findings; every

@@ -269,8 +269,12 @@ func (a *app) auditHistoryCommand() *cobra.Command {
 					if c := r.Scorecard.Company; c.Scored() {
 						score = fmt.Sprintf("%.1f (%d)", c.Overall, c.Rating)
 					}
+					complete := strconv.FormatBool(r.Complete)
+					if len(r.DevPlugins()) > 0 {
+						complete += " (dev)"
+					}
 					l.add(strconv.FormatInt(r.ID, 10), r, strconv.FormatInt(r.ID, 10), r.StartedAt.Format(time.RFC3339), r.Scope,
-						strconv.FormatBool(r.Complete), strconv.Itoa(r.Counts["error"]), strconv.Itoa(r.Counts["warning"]),
+						complete, strconv.Itoa(r.Counts["error"]), strconv.Itoa(r.Counts["warning"]),
 						strconv.Itoa(r.Counts["info"]), score)
 				}
 				return l.print(a.stdout, output)

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -199,6 +201,7 @@ overrides:
 	mustContain(t, "dev audit warning", errOut, "DEVELOPMENT MODE", devSame, "instead of the pinned one")
 	var dev struct {
 		Run struct {
+			ID    int64
 			Packs []struct {
 				Name string
 				Dev  bool
@@ -220,6 +223,12 @@ overrides:
 	if devRuns != 1 || len(dev.Run.Packs) != 3 {
 		t.Errorf("packs of the dev run: %+v", dev.Run.Packs)
 	}
+	// The dev run is marked in history and its report, and the next pinned
+	// run is compared with the pinned run before it.
+	mustContain(t, "history marks the dev run", e.ok("audit", "history"), "true (dev)")
+	mustContain(t, "show marks the dev run", e.ok("audit", "show", strconv.FormatInt(dev.Run.ID, 10)), "(DEV: saas unpinned)")
+	mustContain(t, "pinned run after a dev run", e.ok("audit", "--today", "2026-11-20", "--fail-on", "never"),
+		fmt.Sprintf("since run %d:", dev.Run.ID-1))
 	mustContain(t, "lint --plugin-dev", e.ok("lint", "--fail-on", "never", "--plugin-dev", devSame, "../../../../examples/retail/plan.yaml"),
 		"saas-sourced-pipeline-missing")
 	mustContain(t, "dev plugin missing", e.fails(ExitInput, "audit", "--plugin-dev", filepath.Join(e.dir, "nope")), "is not an executable file")
