@@ -84,14 +84,5 @@ rules:
 
 // compilePack parses and compiles a pack for a test.
 func compilePack(t *testing.T, name, src string) *Set {
-	t.Helper()
-	p, err := ParsePack(name, []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Compile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return compiled(t)(ParsePack(name, []byte(src)))
 }

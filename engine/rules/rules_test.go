@@ -6,17 +6,21 @@ import (
 	"testing"
 )
 
-func builtinSet(t testing.TB) *Set {
-	t.Helper()
-	p, err := LoadBuiltin()
-	if err != nil {
-		t.Fatal(err)
+func builtinSet(t testing.TB) *Set { return compiled(t)(LoadBuiltin()) }
+
+// compiled compiles a pack just read, failing t on either error.
+func compiled(t testing.TB) func(*Pack, error) *Set {
+	return func(p *Pack, err error) *Set {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Compile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
-	s, err := Compile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // TestBuiltinCases runs the built-in pack's cases and checks that every
