@@ -13,6 +13,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/testenv"
 )
 
@@ -199,5 +200,24 @@ func TestNotJudgedSection(t *testing.T) {
 	want := fmt.Sprintf("%d findings: %d errors, %d warnings, %d info, %d waived, 2 not judged\n", len(r.Run.Findings), c["error"], c["warning"], c["info"], c["waived"])
 	if !strings.HasSuffix(buf.String(), want) || len(r.Run.Findings) != c["error"]+c["warning"]+c["info"]+c["waived"]+2 {
 		t.Errorf("footer: want %q, got %q", want, buf.String()[strings.LastIndex(strings.TrimSpace(buf.String()), "\n")+1:])
+	}
+}
+
+// A run with a plugin in development mode says so at the top of the text,
+// markdown and HTML reports.
+func TestDevRunIsMarked(t *testing.T) {
+	r := exampleReport(t)
+	for format, mark := range map[string]string{"text": "(DEV: saas unpinned)", "markdown": "**Development run**: saas ran unpinned", "html": "Development run: saas ran unpinned."} {
+		w, _ := Get(format)
+		var plain, dev bytes.Buffer
+		w.Write(&plain, r)
+		r.Run.Packs = append(r.Run.Packs, engine.PackRef{Name: "saas", Plugin: true, Dev: true})
+		if err := w.Write(&dev, r); err != nil {
+			t.Fatal(err)
+		}
+		r.Run.Packs = r.Run.Packs[:len(r.Run.Packs)-1]
+		if strings.Contains(plain.String(), mark) || !strings.Contains(dev.String(), mark) {
+			t.Errorf("%s: dev run not marked %q", format, mark)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/audit"
@@ -137,6 +138,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"area":        func(s engine.Score, i int) engine.AreaScore { return s.Area(i) },
 	"team":        func(sc engine.Scorecard, t string) engine.Score { return sc.Teams[t] },
 	"sevs":        func() []string { return slices.Clone(engine.Severities) },
+	"join":        strings.Join,
 	"verdictCell": verdictCell,
 	"overall":     overall,
 }).Parse(`<!DOCTYPE html>
@@ -157,7 +159,7 @@ svg text { font: 12px system-ui, sans-serif; } .edge { stroke: #9aa3b5; fill: no
 </head>
 <body>
 <h1>Alignment report</h1>
-<p>{{.R.Name}}, scope <b>{{.R.Run.Scope}}</b>, judged as of {{.R.Run.Today}}. {{upper .R.Diff.Summary}}.{{if not .R.Run.Complete}} <b>This run is incomplete.</b>{{end}}</p>
+<p>{{.R.Name}}, scope <b>{{.R.Run.Scope}}</b>, judged as of {{.R.Run.Today}}. {{upper .R.Diff.Summary}}.{{if not .R.Run.Complete}} <b>This run is incomplete.</b>{{end}}{{with .R.Run.DevPlugins}} <b>Development run: {{join . ", "}} ran unpinned.</b>{{end}}</p>
 
 <h2>Scorecard</h2>
 <table>

@@ -25,6 +25,9 @@ func (markdownWriter) Write(w io.Writer, r *Report) error {
 	if !run.Complete {
 		p("> **This run is incomplete**: a stage failed; the findings below are what completed.\n\n")
 	}
+	if dev := run.DevPlugins(); len(dev) > 0 {
+		p("> **Development run**: %s ran unpinned; the next pinned run is not compared with this one.\n\n", md(strings.Join(dev, ", ")))
+	}
 
 	p("## Scorecard\n\n")
 	teams := sortedTeams(run.Scorecard)
