@@ -271,8 +271,7 @@ func (s *Service) checkPluginSettings(ctx context.Context, l *host.Lock) error {
 			return err
 		}
 		if _, err := sdk.ParseSettings(sdk.DescriptionFromProto(d), settings); err != nil {
-			var unknown *sdk.UnknownSettingError
-			if errors.As(err, &unknown) {
+			if unknown, ok := errors.AsType[*sdk.UnknownSettingError](err); ok {
 				if c := engine.Closest(unknown.Key, unknown.Candidates()); c != "" {
 					err = fmt.Errorf("%w (did you mean %s?)", err, c)
 				}

@@ -80,14 +80,22 @@ const (
 	List     = "list"     // comma-separated, spaces trimmed
 )
 
+// pattern splits a key with a <name> part into what stands before and
+// after it; ok is false for a plain key.
+func (c ConfigKey) pattern() (prefix, suffix string, ok bool) {
+	open, end := strings.IndexByte(c.Key, '<'), strings.IndexByte(c.Key, '>')
+	if open < 0 || end < open {
+		return "", "", false
+	}
+	return c.Key[:open], c.Key[end+1:], true
+}
+
 // Matches reports whether the setting named key is this one.
 func (c ConfigKey) Matches(key string) bool {
-	open := strings.IndexByte(c.Key, '<')
-	end := strings.IndexByte(c.Key, '>')
-	if open < 0 || end < open {
+	prefix, suffix, ok := c.pattern()
+	if !ok {
 		return key == c.Key
 	}
-	prefix, suffix := c.Key[:open], c.Key[end+1:]
 	rest, ok := strings.CutPrefix(key, prefix)
 	if !ok {
 		return false

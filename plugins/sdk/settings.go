@@ -24,7 +24,7 @@ type Settings map[string]any
 func ParseSettings(d Description, settings map[string]string) (Settings, error) {
 	out := Settings{}
 	for _, c := range d.Config {
-		if c.Default != "" && !strings.Contains(c.Key, "<") {
+		if _, _, pattern := c.pattern(); c.Default != "" && !pattern {
 			v, err := c.Parse(c.Default)
 			if err != nil {
 				return nil, fmt.Errorf("plugin %s declares %s with default %q: %w", d.Name, c.Key, c.Default, err)
@@ -69,15 +69,13 @@ func (e *UnknownSettingError) Error() string {
 func (e *UnknownSettingError) Candidates() []string {
 	var out []string
 	for _, c := range e.Known {
-		open, end := strings.IndexByte(c.Key, '<'), strings.IndexByte(c.Key, '>')
-		if open < 0 || end < open {
+		prefix, suffix, ok := c.pattern()
+		if !ok {
 			out = append(out, c.Key)
 			continue
 		}
-		if dot := strings.LastIndexByte(c.Key[:open], '.'); dot >= 0 && c.Key[end+1:] == "" {
-			if dot := strings.LastIndexByte(e.Key, '.'); dot >= 0 {
-				out = append(out, c.Key[:open]+e.Key[dot+1:])
-			}
+		if dot := strings.LastIndexByte(e.Key, '.'); dot >= 0 && suffix == "" && strings.Contains(prefix, ".") {
+			out = append(out, prefix+e.Key[dot+1:])
 		}
 	}
 	return out
