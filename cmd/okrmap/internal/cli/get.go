@@ -133,7 +133,7 @@ var listers = []kindLister{
 		for _, o := range p.Objectives {
 			for _, kr := range o.KeyResults {
 				l.add(kr.Key, keyResultItem{o.Key, kr}, kr.Key, o.Key, kr.Title, numIn(kr.Baseline, kr.Unit), numIn(kr.Target, kr.Unit),
-					numIn(kr.Current, kr.Unit), kr.Unit, kr.Due.String(), percent(kr.Progress()), num(kr.Score))
+					numIn(kr.Current, kr.Unit), kr.Unit, kr.Due.String(), engine.Percent(kr.Progress()), num(kr.Score))
 			}
 		}
 	})},
@@ -330,5 +330,3 @@ func numIn(p *float64, unit string) string {
 	}
 	return engine.Number(*p, unit)
 }
-
-func percent(x float64) string { return engine.Percent(x) }

@@ -139,7 +139,7 @@ func krLabel(kr *tree.Node) string {
 		s += " " + kr.Unit
 	}
 	if kr.Current != nil {
-		s += fmt.Sprintf(", now %s (%s)", numIn(kr.Current, kr.Unit), percent(*kr.Progress))
+		s += fmt.Sprintf(", now %s (%s)", numIn(kr.Current, kr.Unit), engine.Percent(*kr.Progress))
 	}
 	if !kr.Due.IsZero() {
 		s += ", due " + kr.Due.String()
