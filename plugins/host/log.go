@@ -23,6 +23,9 @@ func pluginLogger(name string, log *slog.Logger, crash *crashSink) hclog.Logger 
 	return l
 }
 
+// panicCap bounds the panic line a plugin failure reports.
+const panicCap = 1 << 10
+
 // crashSink keeps what explains a plugin's death: the first line of a
 // panic or fatal error on its standard error, and its exit status.
 type crashSink struct {
@@ -35,6 +38,9 @@ func (c *crashSink) Accept(_ string, _ hclog.Level, msg string, args ...any) {
 	defer c.mu.Unlock()
 	switch {
 	case c.panic == "" && (strings.HasPrefix(msg, "panic: ") || strings.HasPrefix(msg, "fatal error: ")):
+		if len(msg) > panicCap { // the plugin chooses the message; a finding stays readable
+			msg = strings.ToValidUTF8(msg[:panicCap], "") + " ..."
+		}
 		c.panic = msg
 	case msg == "plugin process exited":
 		for i := 0; i+1 < len(args); i += 2 {
