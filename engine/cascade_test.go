@@ -50,3 +50,66 @@ func TestForPeriodKeepsCascadeParents(t *testing.T) {
 		t.Errorf("the exported period does not validate: %v", probs)
 	}
 }
+
+// aligned is cascadePlan with a second company key result that the
+// marketing objective serves too.
+func aligned() *Plan {
+	p := cascadePlan()
+	p.Objectives[0].KeyResults = append(p.Objectives[0].KeyResults, KeyResult{Key: "ceo-kr2", Title: "K3"})
+	p.Objectives[1].AlignsTo = []string{"ceo-kr2"}
+	return p
+}
+
+// An objective may align to more key results beside its parent; what it
+// names must be other objectives' key results, each once, apart from the
+// parent, without a loop.
+func TestAlignsToValidation(t *testing.T) {
+	if probs := aligned().Validate(); len(probs) != 0 {
+		t.Fatalf("an objective aligned to a second key result: %v", probs)
+	}
+	cases := []struct {
+		name  string
+		edit  func(p *Plan)
+		field string
+		want  string
+	}{
+		{"not a key result", func(p *Plan) { p.Objectives[1].AlignsTo = []string{"ceo"} }, "aligns_to/0",
+			`aligns_to "ceo" is an objective, but must name a key_result`},
+		{"unknown", func(p *Plan) { p.Objectives[1].AlignsTo = []string{"ceo-kr3"} }, "aligns_to/0", `no key_result has this key`},
+		{"the parent again", func(p *Plan) { p.Objectives[1].AlignsTo = []string{"ceo-kr"} }, "aligns_to/0", "repeats the parent"},
+		{"twice", func(p *Plan) { p.Objectives[1].AlignsTo = []string{"ceo-kr2", "ceo-kr2"} }, "aligns_to/1", `names "ceo-kr2" twice`},
+		{"no parent", func(p *Plan) { p.Objectives[1].Parent = "" }, "aligns_to", "has none; make the main one its parent"},
+		{"its own key result", func(p *Plan) { p.Objectives[1].AlignsTo = []string{"cmo-kr"} }, "aligns_to", `aligns to its own key result "cmo-kr"`},
+		{"a loop", func(p *Plan) { p.Objectives[0].AlignsTo = []string{"cmo-kr"} }, "parent", "objective parents form a cycle"},
+	}
+	for _, c := range cases {
+		p := aligned()
+		c.edit(p)
+		probs := p.Validate()
+		found := false
+		for _, pr := range probs {
+			found = found || strings.HasSuffix(pr.Path, c.field) && strings.Contains(pr.Msg, c.want)
+		}
+		if !found {
+			t.Errorf("%s: want %s: %q, got %v", c.name, c.field, c.want, probs)
+		}
+	}
+}
+
+// Export of a period keeps the objectives whose key results a kept
+// objective aligns to.
+func TestForPeriodKeepsAlignedObjectives(t *testing.T) {
+	p := aligned()
+	p.Objectives = append(p.Objectives, Objective{Key: "cfo", Title: "F", Team: "exec", Period: "2026-Q3", Parent: "bo",
+		KeyResults: []KeyResult{{Key: "cfo-kr", Title: "K4"}}})
+	p.Objectives[0].Period = "2026-Q3"
+	p.Objectives[1].AlignsTo = []string{"cfo-kr"}
+	per, _ := ParsePeriod("2026-Q4")
+	out := p.ForPeriod(per)
+	if len(out.Objectives) != 3 {
+		t.Fatalf("kept %v, want cmo, the objective of its parent and the one it aligns to", out.Objectives)
+	}
+	if probs := out.Validate(); len(probs) != 0 {
+		t.Errorf("the exported period does not validate: %v", probs)
+	}
+}

@@ -1,26 +1,30 @@
 package engine
 
 // ForPeriod returns the part of p that concerns period per: the objectives
-// of per with the objectives above them, and everything else, minus links
-// and investments that point at objectives or key results left out.
+// of per with the objectives above them (through parents and the key
+// results they align to), and everything else, minus links and investments
+// that point at objectives or key results left out.
 func (p *Plan) ForPeriod(per Period) *Plan {
 	g := NewGraph(p)
 	keep := map[string]bool{}
+	var above []string
 	for _, o := range p.Objectives {
-		if op, err := ParsePeriod(o.Period); err != nil || op.Name != per.Name {
+		if op, err := ParsePeriod(o.Period); err == nil && op.Name == per.Name {
+			above = append(above, o.Key)
+		}
+	}
+	for len(above) > 0 {
+		key := above[len(above)-1]
+		above = above[:len(above)-1]
+		if kr := g.KeyResults[key]; kr != nil { // a cascade under a key result
+			key = kr.Objective
+		}
+		o := g.Objectives[key]
+		if o == nil || keep[key] {
 			continue
 		}
-		for key := o.Key; key != "" && !keep[key]; {
-			if kr := g.KeyResults[key]; kr != nil { // a cascade under a key result
-				key = kr.Objective
-				continue
-			}
-			if g.Objectives[key] == nil {
-				break
-			}
-			keep[key] = true
-			key = g.Objectives[key].Parent
-		}
+		keep[key] = true
+		above = append(append(above, o.AlignsTo...), o.Parent)
 	}
 	dropped := func(key string) bool {
 		if kr := g.KeyResults[key]; kr != nil {

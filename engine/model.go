@@ -88,8 +88,9 @@ type BusinessObjective struct {
 	Src         Source   `json:"-" yaml:"-"`
 }
 
-// Objective is a team's OKR objective. Parent names another objective or a
-// business objective; parents form a tree.
+// Objective is a team's OKR objective. Parent names another objective, a key
+// result or a business objective; parents form a tree. AlignsTo names more
+// key results the objective also serves, beside its parent line.
 type Objective struct {
 	Key         string `json:"key" yaml:"key"`
 	Title       string `json:"title" yaml:"title"`
@@ -98,6 +99,9 @@ type Objective struct {
 	Owner       string `json:"owner,omitempty" yaml:"owner,omitempty"`
 	Period      string `json:"period,omitempty" yaml:"period,omitempty"`
 	Parent      string `json:"parent,omitempty" yaml:"parent,omitempty"`
+	// AlignsTo names key results besides the parent that the objective
+	// serves: it is traced and drawn under each, and counted once.
+	AlignsTo []string `json:"aligns_to,omitempty" yaml:"aligns_to,omitempty"`
 	// StandaloneReason explains an objective that deliberately has no parent.
 	StandaloneReason string `json:"standalone_reason,omitempty" yaml:"standalone_reason,omitempty"`
 	// Status is draft, active or closed; left empty in a plan it keeps the

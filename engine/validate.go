@@ -120,7 +120,7 @@ func (v *validator) ref(src Source, field, key, ref string, want ...Kind) {
 		wanted = strings.Join(names[:len(names)-1], ", ") + " or " + wanted
 	}
 	if ok {
-		v.add(src, field, key, "%s %q is a %s, but must name a %s", lastField(field), ref, got, wanted)
+		v.add(src, field, key, "%s %q is %s, but must name %s", lastField(field), ref, withArticle(string(got)), withArticle(wanted))
 		return
 	}
 	msg := fmt.Sprintf("%s %q: no %s has this key; declare it or fix the spelling", lastField(field), ref, wanted)
@@ -128,6 +128,14 @@ func (v *validator) ref(src Source, field, key, ref string, want ...Kind) {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	v.add(src, field, key, "%s", msg)
+}
+
+// withArticle puts "a" or "an" before a kind's name: "an objective".
+func withArticle(s string) string {
+	if s != "" && strings.ContainsRune("aeiou", rune(s[0])) {
+		return "an " + s
+	}
+	return "a " + s
 }
 
 // lastField returns the name in a field path: "kpi" for "expected_return/kpi",
@@ -267,6 +275,19 @@ func (v *validator) checkObjective(o Objective) {
 	if o.Parent == o.Key && o.Key != "" {
 		v.add(o.Src, "parent", o.Key, "objective %q is its own parent; name a business objective or another objective", o.Key)
 	}
+	if len(o.AlignsTo) > 0 && o.Parent == "" {
+		v.add(o.Src, "aligns_to", o.Key, "aligns_to names more key results beside the parent, and the objective has none; make the main one its parent")
+	}
+	for i, a := range o.AlignsTo {
+		field := fmt.Sprintf("aligns_to/%d", i)
+		v.ref(o.Src, field, o.Key, a, KindKeyResult)
+		switch {
+		case a == o.Parent:
+			v.add(o.Src, field, o.Key, "aligns_to repeats the parent %q; aligns_to names the other key results the objective serves", a)
+		case slices.Contains(o.AlignsTo[:i], a):
+			v.add(o.Src, field, o.Key, "aligns_to names %q twice; keep one", a)
+		}
+	}
 	v.enum(o.Src, "status", o.Key, o.Status, ObjectiveStatuses)
 	per, hasPeriod := v.period(o.Src, o.Key, o.Period)
 	if o.Period == "" {
@@ -359,6 +380,15 @@ func (v *validator) parentEdges() map[string][]string {
 		}
 		if p != "" && p != o.Key {
 			edges[o.Key] = []string{p}
+		}
+		for _, a := range o.AlignsTo {
+			switch via, ok := krObjective[a]; {
+			case !ok:
+			case via == o.Key:
+				v.add(o.Src, "aligns_to", o.Key, "objective %q aligns to its own key result %q; name another objective's key result", o.Key, a)
+			case !slices.Contains(edges[o.Key], via):
+				edges[o.Key] = append(edges[o.Key], via)
+			}
 		}
 	}
 	return edges

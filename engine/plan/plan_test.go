@@ -118,7 +118,7 @@ func TestProblems(t *testing.T) {
 		{"parent is self", "    parent: grow-arr", "    parent: win-sme",
 			[]string{`10:13: win-sme: objective "win-sme" is its own parent; name a business objective or another objective`}},
 		{"investment objective is a KPI", "objective: win-sme, expected", "objective: pipeline, expected",
-			[]string{`19:51: ads: objective "pipeline" is a kpi, but must name a objective or business_objective`}},
+			[]string{`19:51: ads: objective "pipeline" is a kpi, but must name an objective or business_objective`}},
 		{"negative amount", "amount: 100,", "amount: -5,",
 			[]string{`19:35: ads: amount -5 is below the minimum 0`}},
 	}

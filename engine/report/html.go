@@ -99,7 +99,11 @@ func treeRows(g *resolve.Graph, scope string, flagged map[string][]engine.Findin
 		case string(engine.KindBusinessObjective):
 			add(depth, n.Title, "bo", n.Key, n.Misaligned)
 		case string(engine.KindObjective):
-			add(depth, n.Title+" ("+n.Team+")", "objective", n.Key, false)
+			label := n.Title + " (" + n.Team + ")"
+			if n.SharedFrom != "" {
+				label += " · shared, under " + n.SharedFrom
+			}
+			add(depth, label, "objective", n.Key, false)
 		case string(engine.KindKeyResult):
 			progress := 0.0
 			if n.Progress != nil {

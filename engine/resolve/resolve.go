@@ -71,26 +71,31 @@ type BusinessObjective struct {
 
 // Objective is a team objective with its surroundings.
 type Objective struct {
-	Key               string       `expr:"key"`
-	Title             string       `expr:"title"`
-	Team              string       `expr:"team"`
-	TeamLead          string       `expr:"team_lead"` // its team's lead, or ""
-	Owner             string       `expr:"owner"`
-	Period            string       `expr:"period"`
-	Status            string       `expr:"status"`
-	StandaloneReason  string       `expr:"standalone_reason"`
-	PeriodStart       time.Time    `expr:"period_start"`
-	PeriodEnd         time.Time    `expr:"period_end"`
-	Parent            string       `expr:"parent"`
-	ParentKind        string       `expr:"parent_kind"`   // objective, business_objective, key_result or ""
-	ParentStatus      string       `expr:"parent_status"` // a parent objective's (or key result's objective's) status
-	ParentPeriod      string       `expr:"parent_period"`
-	Ancestors         []string     `expr:"ancestors"`          // parent chain, nearest first
-	BusinessObjective string       `expr:"business_objective"` // the one the chain reaches, or ""
-	PnLLine           string       `expr:"pnl_line"`           // of that business objective
-	KeyResults        []*KeyResult `expr:"key_results"`
-	Children          []*Objective `expr:"children"`
-	KPIs              []*KPI       `expr:"kpis"` // linked to it or to its key results
+	Key               string    `expr:"key"`
+	Title             string    `expr:"title"`
+	Team              string    `expr:"team"`
+	TeamLead          string    `expr:"team_lead"` // its team's lead, or ""
+	Owner             string    `expr:"owner"`
+	Period            string    `expr:"period"`
+	Status            string    `expr:"status"`
+	StandaloneReason  string    `expr:"standalone_reason"`
+	PeriodStart       time.Time `expr:"period_start"`
+	PeriodEnd         time.Time `expr:"period_end"`
+	Parent            string    `expr:"parent"`
+	ParentKind        string    `expr:"parent_kind"`   // objective, business_objective, key_result or ""
+	ParentStatus      string    `expr:"parent_status"` // a parent objective's (or key result's objective's) status
+	ParentPeriod      string    `expr:"parent_period"`
+	Ancestors         []string  `expr:"ancestors"`          // parent chain, nearest first
+	BusinessObjective string    `expr:"business_objective"` // the one the chain reaches, or ""
+	PnLLine           string    `expr:"pnl_line"`           // of that business objective
+	// AlignsTo are the key results it serves besides its parent line.
+	AlignsTo []string `expr:"aligns_to"`
+	// BusinessObjectives are all it reaches: through its parents first,
+	// then through the key results it aligns to, each once.
+	BusinessObjectives []string     `expr:"business_objectives"`
+	KeyResults         []*KeyResult `expr:"key_results"`
+	Children           []*Objective `expr:"children"`
+	KPIs               []*KPI       `expr:"kpis"` // linked to it or to its key results
 }
 
 // KeyResult is a key result with progress and rhythm.
@@ -127,6 +132,8 @@ type KeyResult struct {
 	KPIs             []*KPI    `expr:"kpis"`
 	// Objectives are those cascaded under this key result (their parent).
 	Objectives []*Objective `expr:"objectives"`
+	// Shared are objectives under another parent that align to it too.
+	Shared []*Objective `expr:"shared_objectives"`
 }
 
 // KPI is a KPI with its links, trace and freshness.
@@ -316,7 +323,7 @@ func Resolve(in Input) *Graph {
 	krs := map[string]*KeyResult{}
 	for _, o := range p.Objectives {
 		ro := &Objective{Key: o.Key, Title: o.Title, Team: o.Team, Owner: o.Owner, Period: o.Period, Status: o.Status,
-			StandaloneReason: o.StandaloneReason, Parent: o.Parent}
+			StandaloneReason: o.StandaloneReason, Parent: o.Parent, AlignsTo: o.AlignsTo}
 		if t := teams[o.Team]; t != nil {
 			ro.TeamLead = t.Lead
 		}
@@ -378,6 +385,19 @@ func Resolve(in Input) *Graph {
 				continue
 			}
 			break
+		}
+		for _, a := range ro.AlignsTo {
+			if kr := krs[a]; kr != nil {
+				kr.Shared = append(kr.Shared, ro)
+			}
+		}
+	}
+	reached := map[*Objective]bool{}
+	for _, ro := range g.Objectives {
+		for _, b := range reachAll(ro, objs, krs, reached) {
+			if b != ro.BusinessObjective {
+				bos[b].AllObjectiveKeys = append(bos[b].AllObjectiveKeys, ro.Key)
+			}
 		}
 	}
 
@@ -657,11 +677,42 @@ type reach struct {
 func (r *reach) ends(t *tracer) bool { return len(r.path) > 0 && t.bos[r.path[len(r.path)-1]] != nil }
 
 func (t *tracer) objective(o *Objective) *reach {
-	r := &reach{path: append([]string{o.Key}, o.Ancestors...)}
-	if o.BusinessObjective != "" {
-		r.bos = []string{o.BusinessObjective}
+	return &reach{path: append([]string{o.Key}, o.Ancestors...), bos: o.BusinessObjectives}
+}
+
+// reachAll sets and returns o.BusinessObjectives: what its parent chain
+// reaches, then what the objectives of the key results it aligns to reach,
+// along their own chains and alignments. done marks objectives finished or
+// in progress, so a cycle in an invalid plan ends.
+func reachAll(o *Objective, objs map[string]*Objective, krs map[string]*KeyResult, done map[*Objective]bool) []string {
+	if done[o] {
+		return o.BusinessObjectives
 	}
-	return r
+	done[o] = true
+	var out []string
+	if o.BusinessObjective != "" {
+		out = append(out, o.BusinessObjective)
+	}
+	add := func(from *Objective) {
+		for _, b := range reachAll(from, objs, krs, done) {
+			if !slices.Contains(out, b) {
+				out = append(out, b)
+			}
+		}
+	}
+	// The chain's objectives may align elsewhere too.
+	for _, key := range o.Ancestors {
+		if a := objs[key]; a != nil && len(a.AlignsTo) > 0 {
+			add(a)
+		}
+	}
+	for _, key := range o.AlignsTo {
+		if kr := krs[key]; kr != nil && objs[kr.Objective] != nil {
+			add(objs[kr.Objective])
+		}
+	}
+	o.BusinessObjectives = out
+	return out
 }
 
 func (t *tracer) node(key string) *reach {

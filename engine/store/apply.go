@@ -269,6 +269,9 @@ func (w *writer) plan(p *engine.Plan) error {
 	if err != nil {
 		return err
 	}
+	if err := w.aligns(p.Objectives); err != nil {
+		return err
+	}
 	var tagErr error
 	err = rows(w, p.KPIs, func(k engine.KPI) string { return k.Key },
 		"kpi", []string{"name", "definition", "unit", "kind", "category", "owner", "team_id", "frequency", "source",
@@ -310,6 +313,37 @@ func (w *writer) plan(p *engine.Plan) error {
 			}
 			return []any{i.Name, i.Amount, i.Currency, i.Period, i.Owner, w.id(i.Objective), kpi, ret}
 		})
+}
+
+// aligns replaces the aligned key results of every changed objective.
+func (w *writer) aligns(objs []engine.Objective) error {
+	del, err := w.tx.PrepareContext(w.ctx, "DELETE FROM objective_align WHERE objective_id = ?")
+	if err != nil {
+		return err
+	}
+	defer del.Close()
+	ins := newInserter(w.tx, "objective_align", []string{"objective_id", "key_result_id", "pos"}, "")
+	for _, o := range objs {
+		action := w.changed[o.Key]
+		if action == "" {
+			continue
+		}
+		id := w.ids[o.Key]
+		if action == engine.Updated {
+			if _, err := del.ExecContext(w.ctx, id); err != nil {
+				return fmt.Errorf("replace the alignments of %s: %w", o.Key, err)
+			}
+		}
+		for i, kr := range o.AlignsTo {
+			if err := ins.add(w.ctx, id, w.ids[kr], i); err != nil {
+				return fmt.Errorf("write alignments: %w", err)
+			}
+		}
+	}
+	if err := ins.flush(w.ctx); err != nil {
+		return fmt.Errorf("write alignments: %w", err)
+	}
+	return nil
 }
 
 // links replaces the links of every changed KPI.

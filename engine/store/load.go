@@ -136,6 +136,22 @@ func loadSnapshot(ctx context.Context, tx *Tx) (*snapshot, error) {
 		return nil, err
 	}
 
+	var aligned positioned[string]
+	err = each(ctx, tx, "SELECT objective_id, key_result_id, pos FROM objective_align ORDER BY objective_id, key_result_id", func(r *sql.Rows) error {
+		var obj, kr int64
+		var pos int
+		if err := r.Scan(&obj, &kr, &pos); err != nil {
+			return err
+		}
+		o := &p.Objectives[objIndex[keys.get(obj)]]
+		aligned.add(&o.AlignsTo, keys.get(kr), pos)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	aligned.done()
+
 	kpiIndex := newByID[int](count[engine.KindKPI], maxID)
 	err = each(ctx, tx, `SELECT id, name, definition, unit, kind, category, owner, team_id, frequency, source,
 		attribution, direction, target, warning, critical, formula, tags, measure FROM kpi ORDER BY id`, func(r *sql.Rows) error {

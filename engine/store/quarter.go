@@ -117,6 +117,13 @@ func (db *DB) ClosePeriod(ctx context.Context, req engine.CloseRequest) (*engine
 			} else if bo := nextBusinessObjective(snap.plan, o.Parent, nextPer); bo != "" {
 				c.Parent = bo
 			}
+			// Alignments follow the key results that roll; the others close.
+			c.AlignsTo = nil
+			for _, a := range o.AlignsTo {
+				if r, ok := renamed[a]; ok && r != c.Parent {
+					c.AlignsTo = append(c.AlignsTo, r)
+				}
+			}
 			c.KeyResults = nil
 			for _, kr := range o.KeyResults {
 				res.Rolled = append(res.Rolled, engine.Rolled{Kind: engine.KindKeyResult, From: kr.Key, To: renamed[kr.Key]})
@@ -209,7 +216,9 @@ func (db *DB) Reopen(ctx context.Context, period string) (*engine.ReopenResult, 
 			var n int
 			err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM checkin c JOIN entity e ON e.id = c.key_result_id WHERE e.key = ?1)
 				+ (SELECT count(*) FROM objective o JOIN entity p ON p.id = o.parent_id JOIN entity e ON e.id = o.id
-				   WHERE p.key = ?1 AND e.key NOT IN (SELECT value FROM json_each(?2)))`, key, mustJSON(undo.Created)).Scan(&n)
+				   WHERE p.key = ?1 AND e.key NOT IN (SELECT value FROM json_each(?2)))
+				+ (SELECT count(*) FROM objective_align a JOIN entity k ON k.id = a.key_result_id JOIN entity e ON e.id = a.objective_id
+				   WHERE k.key = ?1 AND e.key NOT IN (SELECT value FROM json_each(?2)))`, key, mustJSON(undo.Created)).Scan(&n)
 			if err != nil {
 				return err
 			}

@@ -33,7 +33,10 @@ type Node struct {
 	Period   string `json:"period,omitempty" yaml:"period,omitempty"`     // business objectives and objectives
 	Team     string `json:"team,omitempty" yaml:"team,omitempty"`         // objectives and KPIs
 	Status   string `json:"status,omitempty" yaml:"status,omitempty"`     // objectives
-	Owner    string `json:"owner,omitempty" yaml:"owner,omitempty"`       // all but P&L lines
+	// SharedFrom marks an objective drawn under a key result it aligns to:
+	// it names the parent where the objective is drawn in full.
+	SharedFrom string `json:"shared_from,omitempty" yaml:"shared_from,omitempty"`
+	Owner      string `json:"owner,omitempty" yaml:"owner,omitempty"` // all but P&L lines
 	// OwnerIsLead says a KPI's owner is its team's lead: it names none.
 	OwnerIsLead bool `json:"owner_is_lead,omitempty" yaml:"owner_is_lead,omitempty"`
 
@@ -212,11 +215,12 @@ func (b *builder) markShown(o *resolve.Objective, seen map[*resolve.Objective]bo
 }
 
 // children are the objectives under o: its own children and those
-// cascaded under its key results.
+// cascaded under or aligned to its key results.
 func children(o *resolve.Objective) []*resolve.Objective {
 	out := o.Children
 	for _, kr := range o.KeyResults {
 		out = append(out, kr.Objectives...)
+		out = append(out, kr.Shared...)
 	}
 	return out
 }
@@ -253,6 +257,11 @@ func (b *builder) objective(o *resolve.Objective, seen map[*resolve.Objective]bo
 				c.Children = append(c.Children, b.objective(sub, seen))
 			}
 		}
+		for _, sub := range kr.Shared { // drawn in full under its parent
+			if b.shown[sub] {
+				c.Children = append(c.Children, sharedNode(sub))
+			}
+		}
 		n.Children = append(n.Children, c)
 	}
 	n.Children = append(n.Children, b.kpisLinkedTo(o.Key, map[*resolve.KPI]bool{}, false)...)
@@ -262,6 +271,13 @@ func (b *builder) objective(o *resolve.Objective, seen map[*resolve.Objective]bo
 		}
 	}
 	return n
+}
+
+// sharedNode is o drawn under a key result it aligns to, without what is
+// below it: that is drawn once, under its parent.
+func sharedNode(o *resolve.Objective) *Node {
+	return &Node{Kind: string(engine.KindObjective), Key: o.Key, Title: o.Title, Team: o.Team, Period: o.Period,
+		Status: o.Status, Owner: o.Owner, SharedFrom: o.Parent}
 }
 
 // KeyResultNode is the node of a key result, without children.

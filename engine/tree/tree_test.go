@@ -2,7 +2,9 @@ package tree
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/plan"
@@ -112,5 +114,73 @@ func TestScopesFilter(t *testing.T) {
 	}
 	if all := Build(g, engine.Scope{}); all.ScopeEmpty {
 		t.Error("the whole tree is called empty")
+	}
+}
+
+// fiscalGraph resolves the February-fiscal example, whose fulfilment
+// objective serves the margin key result (its parent) and aligns to the
+// repeat-revenue one.
+func fiscalGraph(t *testing.T) *resolve.Graph {
+	t.Helper()
+	defer func(m time.Month) { engine.FiscalYearStart = m }(engine.FiscalYearStart)
+	engine.FiscalYearStart = time.February
+	set, err := plan.Load("../../examples/fiscal-year/plan.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resolve.Resolve(resolve.Input{Plan: set.Plan, Today: engine.NewDate(2026, 12, 7)})
+}
+
+// TestSharedObjectives: an objective under several key results is traced
+// to every business objective they reach, drawn in full under its parent
+// and marked shared under the others, and counted once.
+func TestSharedObjectives(t *testing.T) {
+	g := fiscalGraph(t)
+	var ops *resolve.Objective
+	for _, o := range g.Objectives {
+		if o.Key == "ops-fulfilment" {
+			ops = o
+		}
+	}
+	if ops == nil || !slices.Equal(ops.BusinessObjectives, []string{"fy27-margin", "fy27-revenue"}) {
+		t.Fatalf("ops-fulfilment reaches %v, want its parent's fy27-margin, then fy27-revenue", ops.BusinessObjectives)
+	}
+	for _, k := range g.KPIs {
+		if k.Key == "on-time-rate" && !slices.Equal(k.PnLLines, []string{"gross_margin", "revenue"}) {
+			t.Errorf("on-time-rate reaches P&L lines %v, want both", k.PnLLines)
+		}
+	}
+	for _, b := range g.BusinessObjectives {
+		if n := slices.Index(b.AllObjectiveKeys, "ops-fulfilment"); n < 0 || slices.Contains(b.AllObjectiveKeys[n+1:], "ops-fulfilment") {
+			t.Errorf("%s lists ops-fulfilment %v, want once", b.Key, b.AllObjectiveKeys)
+		}
+	}
+
+	full, shared := 0, 0
+	var walk func(ns []*Node, under string)
+	walk = func(ns []*Node, under string) {
+		for _, n := range ns {
+			if n.Key == "ops-fulfilment" {
+				switch {
+				case n.SharedFrom == "" && len(n.Children) == 2 && under == "q4-margin":
+					full++
+				case n.SharedFrom == "q4-margin" && len(n.Children) == 0 && under == "repeat-revenue":
+					shared++
+				default:
+					t.Errorf("ops-fulfilment under %s: shared from %q with %d children", under, n.SharedFrom, len(n.Children))
+				}
+			}
+			walk(n.Children, n.Key)
+		}
+	}
+	walk(Build(g, engine.Scope{}).Lines, "")
+	if full != 1 || shared != 1 {
+		t.Errorf("ops-fulfilment drawn in full %d times and shared %d times, want once each", full, shared)
+	}
+
+	// The operations team's tree shows both lines its objective serves.
+	ops1 := Build(g, engine.Scope{Teams: []string{"ops"}})
+	if len(ops1.Lines) != 2 {
+		t.Errorf("the ops tree shows %d P&L lines, want the two its objective serves", len(ops1.Lines))
 	}
 }

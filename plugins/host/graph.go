@@ -75,7 +75,7 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 			StandaloneReason: o.StandaloneReason, TeamLead: o.TeamLead, PeriodStart: day(true, o.PeriodStart), PeriodEnd: day(true, o.PeriodEnd),
 			ParentKind: o.ParentKind, ParentStatus: o.ParentStatus, ParentPeriod: o.ParentPeriod, Ancestors: o.Ancestors, PnlLine: o.PnLLine,
 			KeyResults: keysOf(o.KeyResults, func(k *resolve.KeyResult) string { return k.Key }), Children: objectiveKeys(o.Children),
-			Kpis: kpiKeys(o.KPIs)})
+			Kpis: kpiKeys(o.KPIs), AlignsTo: o.AlignsTo, BusinessObjectives: o.BusinessObjectives})
 		next()
 	}
 	for _, k := range g.KeyResults {
@@ -87,7 +87,7 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 			Confidence: opt(k.HasConfidence, k.Confidence), Due: day(k.HasDue, k.Due), PeriodStart: day(true, k.PeriodStart),
 			PeriodEnd: day(true, k.PeriodEnd), Score: opt(k.HasScore, k.Score), Checkins: int32(k.CheckIns),
 			DaysSinceCheckin: int32(k.DaysSinceCheckIn), CadenceDays: int32(k.CadenceDays), History: checkIns(h.CheckIns[k.Key]),
-			Kpis: kpiKeys(k.KPIs), Objectives: objectiveKeys(k.Objectives)})
+			Kpis: kpiKeys(k.KPIs), Objectives: objectiveKeys(k.Objectives), SharedObjectives: objectiveKeys(k.Shared)})
 		next()
 	}
 	for _, k := range g.KPIs {

@@ -172,6 +172,9 @@ type Objective struct {
 	Ancestors                                                 []string
 	PeriodStart, PeriodEnd                                    time.Time
 	KeyResults, Children, KPIs                                []string // keys; KPIs linked to it or its key results
+	// AlignsTo are key results it serves besides its parent line;
+	// BusinessObjectives are all it reaches, the parent line's first.
+	AlignsTo, BusinessObjectives []string
 }
 
 // KeyResult is a key result with its progress (0-1) and the progress
@@ -186,6 +189,9 @@ type KeyResult struct {
 	CheckIns, DaysSinceCheckIn, CadenceDays                              int
 	History                                                              []CheckIn // within plugins.history_days, oldest first
 	KPIs, Objectives                                                     []string  // keys of those linked to it
+	// SharedObjectives are objectives under another parent that align
+	// to it too.
+	SharedObjectives []string
 }
 
 // Measurement is one value of a KPI.
@@ -340,7 +346,8 @@ func at[T any](s []T, index map[string]int, key string) *T {
 
 // Trace walks the KPI's alignment upwards, nearest first and each entity
 // once: the KPIs and key results it links to, their objectives, parent
-// objectives and business objectives. The KPI itself is not included;
+// objectives, the key results objectives align to, and business
+// objectives. The KPI itself is not included;
 // KPI.Reaches lists the business objectives the trace ends at.
 func (g *Graph) Trace(kpi string) []Entity {
 	k := g.KPI(kpi)
@@ -369,6 +376,7 @@ func (g *Graph) Trace(kpi string) []Entity {
 			if p := g.Objectives[i].Parent; p != "" {
 				queue = append(queue, p)
 			}
+			queue = append(queue, g.Objectives[i].AlignsTo...)
 		} else if _, ok := idx.bo[key]; ok {
 			out = append(out, Entity{"business_objective", key})
 		}

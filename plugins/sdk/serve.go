@@ -118,7 +118,7 @@ func FromProto(batches []*pb.GraphBatch) *Graph {
 				Owner: o.GetOwner(), StandaloneReason: o.GetStandaloneReason(), ParentKind: o.GetParentKind(), TeamLead: o.GetTeamLead(),
 				ParentStatus: o.GetParentStatus(), ParentPeriod: o.GetParentPeriod(), PnLLine: o.GetPnlLine(), Ancestors: o.GetAncestors(),
 				PeriodStart: day(o.GetPeriodStart()), PeriodEnd: day(o.GetPeriodEnd()), KeyResults: o.GetKeyResults(),
-				Children: o.GetChildren(), KPIs: o.GetKpis()})
+				Children: o.GetChildren(), KPIs: o.GetKpis(), AlignsTo: o.GetAlignsTo(), BusinessObjectives: o.GetBusinessObjectives()})
 		}
 		for _, k := range b.GetKeyResults() {
 			g.KeyResults = append(g.KeyResults, KeyResult{Key: k.GetKey(), Title: k.GetTitle(), Objective: k.GetObjective(),
@@ -128,7 +128,7 @@ func FromProto(batches []*pb.GraphBatch) *Graph {
 				Confidence: k.Confidence, Score: k.Score, Due: day(k.GetDue()), PeriodStart: day(k.GetPeriodStart()),
 				PeriodEnd: day(k.GetPeriodEnd()), CheckIns: int(k.GetCheckins()), DaysSinceCheckIn: int(k.GetDaysSinceCheckin()),
 				CadenceDays: int(k.GetCadenceDays()), History: checkInsFromProto(k.GetHistory()), KPIs: k.GetKpis(),
-				Objectives: k.GetObjectives()})
+				Objectives: k.GetObjectives(), SharedObjectives: k.GetSharedObjectives()})
 		}
 		for _, k := range b.GetKpis() {
 			g.KPIs = append(g.KPIs, KPI{Key: k.GetKey(), Name: k.GetName(), Unit: k.GetUnit(), Kind: k.GetKind(),

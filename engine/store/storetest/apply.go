@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -263,5 +264,65 @@ func testApplyFromSeesWritesDuringLoad(t *testing.T, b Backend) {
 	}
 	if again, _ := db.Plan(ctx); len(again.Teams) != 3 {
 		t.Error("a failing load changed the model")
+	}
+}
+
+// testAlignsToIsStored: the key results an objective aligns to are stored
+// in order, replaced by an update, and follow a roll-forward.
+func testAlignsToIsStored(t *testing.T, b Backend) {
+	ctx := context.Background()
+	db := b.open(t)
+	p := &engine.Plan{
+		BusinessObjectives: []engine.BusinessObjective{{Key: "grow", Title: "Grow", PnLLine: "revenue", Period: "2026"}},
+		Objectives: []engine.Objective{
+			{Key: "ceo", Title: "C", Period: "2026-Q4", Parent: "grow", KeyResults: []engine.KeyResult{
+				{Key: "kr1", Title: "1"}, {Key: "kr2", Title: "2"}, {Key: "kr3", Title: "3"}}},
+			{Key: "ops", Title: "O", Period: "2026-Q4", Parent: "kr1", AlignsTo: []string{"kr3", "kr2"},
+				KeyResults: []engine.KeyResult{{Key: "ops-kr", Title: "x", Baseline: ptr(0), Target: ptr(10)}}},
+		},
+	}
+	if _, err := db.Apply(ctx, p, false); err != nil {
+		t.Fatal(err)
+	}
+	aligns := func() []string {
+		t.Helper()
+		got, err := db.Plan(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range got.Objectives {
+			if o.Key == "ops" {
+				return o.AlignsTo
+			}
+		}
+		return nil
+	}
+	if got := aligns(); !slices.Equal(got, []string{"kr3", "kr2"}) {
+		t.Fatalf("stored aligns_to %v, want [kr3 kr2] in plan order", got)
+	}
+	if cs, err := db.Apply(ctx, p, false); err != nil || cs.Changed() {
+		t.Fatalf("applying the same plan again changed %v (%v)", cs, err)
+	}
+	p.Objectives[1].AlignsTo = []string{"kr2"}
+	if _, err := db.Apply(ctx, p, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := aligns(); !slices.Equal(got, []string{"kr2"}) {
+		t.Fatalf("after an update aligns_to is %v, want [kr2]", got)
+	}
+	res, err := db.CloseQuarter(ctx, "2026-Q4", "2027-Q1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rolled) == 0 {
+		t.Fatal("nothing rolled forward")
+	}
+	got, _ := db.Plan(ctx)
+	i := slices.IndexFunc(got.Objectives, func(o engine.Objective) bool { return o.Key == "ops-2027-q1" })
+	if i < 0 {
+		t.Fatalf("no rolled objective ops-2027-q1: %v", res.Rolled)
+	}
+	if o := got.Objectives[i]; o.Parent != "kr1-2027-q1" || !slices.Equal(o.AlignsTo, []string{"kr2-2027-q1"}) {
+		t.Errorf("the rolled objective hangs under %s aligned to %v, want kr1-2027-q1 and [kr2-2027-q1]", o.Parent, o.AlignsTo)
 	}
 }

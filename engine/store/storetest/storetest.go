@@ -58,6 +58,7 @@ func Run(t *testing.T, b Backend) {
 		{"ApplyReferencesStoredEntities", testApplyReferencesStoredEntities},
 		{"ApplyFromSeesWritesDuringLoad", testApplyFromSeesWritesDuringLoad},
 		{"ExportApplyRoundTrip", testExportApplyRoundTrip},
+		{"AlignsToIsStored", testAlignsToIsStored},
 		{"CheckIn", testCheckIn},
 		{"MeasureIsAllOrNothing", testMeasureIsAllOrNothing},
 		{"CloseQuarterRollForward", testCloseQuarterRollForward},

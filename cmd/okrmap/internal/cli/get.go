@@ -123,9 +123,9 @@ var listers = []kindLister{
 		}
 	})},
 	{[]string{"objectives", "objective", "obj"}, fromPlan(func(p *engine.Plan, l *listing) {
-		l.header = []string{"KEY", "TITLE", "TEAM", "PERIOD", "PARENT", "STATUS", "KRS"}
+		l.header = []string{"KEY", "TITLE", "TEAM", "PERIOD", "PARENT", "ALIGNS TO", "STATUS", "KRS"}
 		for _, o := range p.Objectives {
-			l.add(o.Key, o, o.Key, o.Title, o.Team, o.Period, o.Parent, o.Status, strconv.Itoa(len(o.KeyResults)))
+			l.add(o.Key, o, o.Key, o.Title, o.Team, o.Period, o.Parent, strings.Join(o.AlignsTo, ","), o.Status, strconv.Itoa(len(o.KeyResults)))
 		}
 	})},
 	{[]string{"key-results", "key-result", "key_results", "kr", "krs"}, fromPlan(func(p *engine.Plan, l *listing) {

@@ -123,7 +123,11 @@ func label(n *tree.Node) string {
 	case string(engine.KindBusinessObjective):
 		return fmt.Sprintf("%s · %s [%s]", n.Key, n.Title, join(n.Category, n.Period))
 	case string(engine.KindObjective):
-		return fmt.Sprintf("%s · %s (%s)", n.Key, n.Title, join(n.Team, n.Period, n.Status))
+		s := fmt.Sprintf("%s · %s (%s)", n.Key, n.Title, join(n.Team, n.Period, n.Status))
+		if n.SharedFrom != "" {
+			s += " · shared: drawn in full under " + n.SharedFrom
+		}
+		return s
 	case string(engine.KindKeyResult):
 		return krLabel(n)
 	}

@@ -726,29 +726,31 @@ func (x *BusinessObjective) GetAllObjectives() []string {
 }
 
 type Objective struct {
-	state             protoimpl.MessageState `protogen:"open.v1"`
-	Key               string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	Title             string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
-	Team              string                 `protobuf:"bytes,3,opt,name=team,proto3" json:"team,omitempty"`
-	Period            string                 `protobuf:"bytes,4,opt,name=period,proto3" json:"period,omitempty"`
-	Status            string                 `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
-	Parent            string                 `protobuf:"bytes,6,opt,name=parent,proto3" json:"parent,omitempty"`
-	BusinessObjective string                 `protobuf:"bytes,7,opt,name=business_objective,json=businessObjective,proto3" json:"business_objective,omitempty"` // the one its parent chain reaches, or ""
-	Owner             string                 `protobuf:"bytes,8,opt,name=owner,proto3" json:"owner,omitempty"`
-	StandaloneReason  string                 `protobuf:"bytes,9,opt,name=standalone_reason,json=standaloneReason,proto3" json:"standalone_reason,omitempty"`
-	PeriodStart       string                 `protobuf:"bytes,10,opt,name=period_start,json=periodStart,proto3" json:"period_start,omitempty"` // YYYY-MM-DD
-	PeriodEnd         string                 `protobuf:"bytes,11,opt,name=period_end,json=periodEnd,proto3" json:"period_end,omitempty"`
-	ParentKind        string                 `protobuf:"bytes,12,opt,name=parent_kind,json=parentKind,proto3" json:"parent_kind,omitempty"` // objective, business_objective or ""
-	ParentStatus      string                 `protobuf:"bytes,13,opt,name=parent_status,json=parentStatus,proto3" json:"parent_status,omitempty"`
-	ParentPeriod      string                 `protobuf:"bytes,14,opt,name=parent_period,json=parentPeriod,proto3" json:"parent_period,omitempty"`
-	Ancestors         []string               `protobuf:"bytes,15,rep,name=ancestors,proto3" json:"ancestors,omitempty"`
-	PnlLine           string                 `protobuf:"bytes,16,opt,name=pnl_line,json=pnlLine,proto3" json:"pnl_line,omitempty"`
-	KeyResults        []string               `protobuf:"bytes,17,rep,name=key_results,json=keyResults,proto3" json:"key_results,omitempty"`
-	Children          []string               `protobuf:"bytes,18,rep,name=children,proto3" json:"children,omitempty"`
-	Kpis              []string               `protobuf:"bytes,19,rep,name=kpis,proto3" json:"kpis,omitempty"`                         // linked to it or its key results
-	TeamLead          string                 `protobuf:"bytes,20,opt,name=team_lead,json=teamLead,proto3" json:"team_lead,omitempty"` // its team's lead, who owns it when it names no owner
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	Key                string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Title              string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Team               string                 `protobuf:"bytes,3,opt,name=team,proto3" json:"team,omitempty"`
+	Period             string                 `protobuf:"bytes,4,opt,name=period,proto3" json:"period,omitempty"`
+	Status             string                 `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`
+	Parent             string                 `protobuf:"bytes,6,opt,name=parent,proto3" json:"parent,omitempty"`
+	BusinessObjective  string                 `protobuf:"bytes,7,opt,name=business_objective,json=businessObjective,proto3" json:"business_objective,omitempty"` // the one its parent chain reaches, or ""
+	Owner              string                 `protobuf:"bytes,8,opt,name=owner,proto3" json:"owner,omitempty"`
+	StandaloneReason   string                 `protobuf:"bytes,9,opt,name=standalone_reason,json=standaloneReason,proto3" json:"standalone_reason,omitempty"`
+	PeriodStart        string                 `protobuf:"bytes,10,opt,name=period_start,json=periodStart,proto3" json:"period_start,omitempty"` // YYYY-MM-DD
+	PeriodEnd          string                 `protobuf:"bytes,11,opt,name=period_end,json=periodEnd,proto3" json:"period_end,omitempty"`
+	ParentKind         string                 `protobuf:"bytes,12,opt,name=parent_kind,json=parentKind,proto3" json:"parent_kind,omitempty"` // objective, business_objective or ""
+	ParentStatus       string                 `protobuf:"bytes,13,opt,name=parent_status,json=parentStatus,proto3" json:"parent_status,omitempty"`
+	ParentPeriod       string                 `protobuf:"bytes,14,opt,name=parent_period,json=parentPeriod,proto3" json:"parent_period,omitempty"`
+	Ancestors          []string               `protobuf:"bytes,15,rep,name=ancestors,proto3" json:"ancestors,omitempty"`
+	PnlLine            string                 `protobuf:"bytes,16,opt,name=pnl_line,json=pnlLine,proto3" json:"pnl_line,omitempty"`
+	KeyResults         []string               `protobuf:"bytes,17,rep,name=key_results,json=keyResults,proto3" json:"key_results,omitempty"`
+	Children           []string               `protobuf:"bytes,18,rep,name=children,proto3" json:"children,omitempty"`
+	Kpis               []string               `protobuf:"bytes,19,rep,name=kpis,proto3" json:"kpis,omitempty"`                                                       // linked to it or its key results
+	TeamLead           string                 `protobuf:"bytes,20,opt,name=team_lead,json=teamLead,proto3" json:"team_lead,omitempty"`                               // its team's lead, who owns it when it names no owner
+	AlignsTo           []string               `protobuf:"bytes,21,rep,name=aligns_to,json=alignsTo,proto3" json:"aligns_to,omitempty"`                               // key results it serves besides its parent line
+	BusinessObjectives []string               `protobuf:"bytes,22,rep,name=business_objectives,json=businessObjectives,proto3" json:"business_objectives,omitempty"` // all it reaches, parent line first
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Objective) Reset() {
@@ -921,6 +923,20 @@ func (x *Objective) GetTeamLead() string {
 	return ""
 }
 
+func (x *Objective) GetAlignsTo() []string {
+	if x != nil {
+		return x.AlignsTo
+	}
+	return nil
+}
+
+func (x *Objective) GetBusinessObjectives() []string {
+	if x != nil {
+		return x.BusinessObjectives
+	}
+	return nil
+}
+
 type KeyResult struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	Key              string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -949,6 +965,7 @@ type KeyResult struct {
 	History          []*CheckIn             `protobuf:"bytes,24,rep,name=history,proto3" json:"history,omitempty"` // within plugins.history_days, oldest first
 	Kpis             []string               `protobuf:"bytes,25,rep,name=kpis,proto3" json:"kpis,omitempty"`
 	Objectives       []string               `protobuf:"bytes,26,rep,name=objectives,proto3" json:"objectives,omitempty"`
+	SharedObjectives []string               `protobuf:"bytes,27,rep,name=shared_objectives,json=sharedObjectives,proto3" json:"shared_objectives,omitempty"` // under another parent, aligned to it too
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -1161,6 +1178,13 @@ func (x *KeyResult) GetKpis() []string {
 func (x *KeyResult) GetObjectives() []string {
 	if x != nil {
 		return x.Objectives
+	}
+	return nil
+}
+
+func (x *KeyResult) GetSharedObjectives() []string {
+	if x != nil {
+		return x.SharedObjectives
 	}
 	return nil
 }
@@ -2228,7 +2252,7 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"objectives\x12\x12\n" +
 	"\x04kpis\x18\v \x03(\tR\x04kpis\x12%\n" +
 	"\x0eall_objectives\x18\f \x03(\tR\rallObjectivesB\t\n" +
-	"\a_target\"\xd5\x04\n" +
+	"\a_target\"\xa3\x05\n" +
 	"\tObjective\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x12\n" +
@@ -2253,7 +2277,9 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"keyResults\x12\x1a\n" +
 	"\bchildren\x18\x12 \x03(\tR\bchildren\x12\x12\n" +
 	"\x04kpis\x18\x13 \x03(\tR\x04kpis\x12\x1b\n" +
-	"\tteam_lead\x18\x14 \x01(\tR\bteamLead\"\xe6\x06\n" +
+	"\tteam_lead\x18\x14 \x01(\tR\bteamLead\x12\x1b\n" +
+	"\taligns_to\x18\x15 \x03(\tR\balignsTo\x12/\n" +
+	"\x13business_objectives\x18\x16 \x03(\tR\x12businessObjectives\"\x93\a\n" +
 	"\tKeyResult\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1c\n" +
@@ -2289,7 +2315,8 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x04kpis\x18\x19 \x03(\tR\x04kpis\x12\x1e\n" +
 	"\n" +
 	"objectives\x18\x1a \x03(\tR\n" +
-	"objectivesB\v\n" +
+	"objectives\x12+\n" +
+	"\x11shared_objectives\x18\x1b \x03(\tR\x10sharedObjectivesB\v\n" +
 	"\t_baselineB\t\n" +
 	"\a_targetB\n" +
 	"\n" +
