@@ -18,6 +18,10 @@ type Store interface {
 	ApplyAs(ctx context.Context, p *Plan, dryRun bool, author string) (Changes, error)
 	// ApplyFrom is ApplyAs of the plan load returns, read while load runs.
 	ApplyFrom(ctx context.Context, load func() (*Plan, error), dryRun bool, author string) (Changes, error)
+	// Remove deletes entities, archiving them with their history.
+	Remove(ctx context.Context, keys []string, opts RemoveOptions) (Removal, error)
+	// Archived lists deleted entities, newest first; key's only when set.
+	Archived(ctx context.Context, key string) ([]Archived, error)
 	Snapshot(ctx context.Context) (*Snapshot, error)
 	KPIKeys(ctx context.Context) (map[string]bool, error)
 

@@ -26,6 +26,7 @@ var copyGroups = []struct {
 	{"model", []table{{"entity", "id"}, {"team", "id"}, {"business_objective", "id"}, {"assumption", "id"},
 		{"objective", "id"}, {"key_result", "id"}, {"objective_align", "objective_id, key_result_id"}, {"kpi", "id"}, {"link", "kpi_id, to_id"},
 		{"link_assumption", "kpi_id, to_id, assumption_id"}, {"investment", "id"}, {"apply_log", "id"}, {"quarter_close", "id"}}},
+	{"archive", []table{{"archived_entity", "id"}}},
 	{"history", []table{{"checkin", "id"}, {"measurement", "id"}, {"sync_status", "kpi_id"}, {"idempotency", "key"}}},
 	{"audits", []table{{"audit_run", "id"}, {"audit_finding", "run_id, pos"}, {"audit_trace", "run_id, entity"}, {"finding_body", "id"}}},
 	{"service", []table{{"waiver", "id"}, {"api_token", "id"}, {"meta", "key"}, {"pending_notification", "id"},

@@ -476,17 +476,25 @@ func checkIns(ctx context.Context, tx *Tx, key string) ([]engine.CheckIn, error)
 func (db *DB) Measurements(ctx context.Context, key string) ([]engine.Measurement, error) {
 	var out []engine.Measurement
 	err := db.read(ctx, func(tx *Tx) error {
-		return each(ctx, tx, `SELECT e.key, m.at, m.value, m.author, m.note FROM measurement m
-			JOIN entity e ON e.id = m.kpi_id WHERE ?1 = '' OR e.key = ?1 ORDER BY e.key, m.at, m.id`,
-			func(r *sql.Rows) error {
-				var m engine.Measurement
-				if err := r.Scan(&m.KPI, timestamp{&m.At}, &m.Value, &m.Author, &m.Note); err != nil {
-					return err
-				}
-				out = append(out, m)
-				return nil
-			}, key)
+		var err error
+		out, err = measurements(ctx, tx, key)
+		return err
 	})
+	return out, err
+}
+
+func measurements(ctx context.Context, tx *Tx, key string) ([]engine.Measurement, error) {
+	var out []engine.Measurement
+	err := each(ctx, tx, `SELECT e.key, m.at, m.value, m.author, m.note FROM measurement m
+		JOIN entity e ON e.id = m.kpi_id WHERE ?1 = '' OR e.key = ?1 ORDER BY e.key, m.at, m.id`,
+		func(r *sql.Rows) error {
+			var m engine.Measurement
+			if err := r.Scan(&m.KPI, timestamp{&m.At}, &m.Value, &m.Author, &m.Note); err != nil {
+				return err
+			}
+			out = append(out, m)
+			return nil
+		}, key)
 	return out, err
 }
 

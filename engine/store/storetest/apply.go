@@ -326,3 +326,72 @@ func testAlignsToIsStored(t *testing.T, b Backend) {
 		t.Errorf("the rolled objective hangs under %s aligned to %v, want kr1-2027-q1 and [kr2-2027-q1]", o.Parent, o.AlignsTo)
 	}
 }
+
+// testRemove: deleting refuses while others depend on what goes, unless
+// cascading; a removal archives what goes with its history, leaves a valid
+// model, and frees the key.
+func testRemove(t *testing.T, b Backend) {
+	ctx := context.Background()
+	db := b.open(t)
+	if _, err := db.Apply(ctx, examples(t), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CheckIn(ctx, engine.CheckIn{KeyResult: "sme-sqls", Value: 3400, Note: "first week"}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := db.Plan(ctx)
+
+	if _, err := db.Remove(ctx, []string{"nope"}, engine.RemoveOptions{}); engine.ErrorCode(err) != engine.ENOTFOUND {
+		t.Errorf("removing a key nothing has: %v", err)
+	}
+	_, err := db.Remove(ctx, []string{"mkt-pipeline"}, engine.RemoveOptions{})
+	if engine.ErrorCode(err) != engine.ECONFLICT || !strings.Contains(err.Error(), "kpi sqls loses links sme-sqls") {
+		t.Errorf("removing an objective others link to, without cascade: %v", err)
+	}
+	_, err = db.Remove(ctx, []string{"marketing-spend"}, engine.RemoveOptions{Cascade: true})
+	var probs engine.Problems
+	if !errors.As(err, &probs) || !strings.Contains(probs.Error(), "marketing_spend") {
+		t.Errorf("removing a formula's input: %v", err)
+	}
+	rm, err := db.Remove(ctx, []string{"mkt-pipeline"}, engine.RemoveOptions{Cascade: true, DryRun: true})
+	if err != nil || len(rm.Deleted) != 4 || !slices.Contains(rm.Cut, engine.Cut{Ref: engine.Ref{Kind: engine.KindInvestment, Key: "paid-search"},
+		Field: "objective", To: "mkt-pipeline"}) {
+		t.Fatalf("dry run: %+v, %v", rm, err)
+	}
+	if after, _ := db.Plan(ctx); countEntities(after) != countEntities(before) {
+		t.Fatal("a dry run deleted something")
+	}
+
+	rm, err = db.Remove(ctx, []string{"mkt-pipeline"}, engine.RemoveOptions{Cascade: true, Author: "ana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := db.Plan(ctx)
+	if n := countEntities(before) - countEntities(after); n != len(rm.Deleted) {
+		t.Errorf("%d entities went, the removal lists %d", n, len(rm.Deleted))
+	}
+	if probs := after.Validate(); len(probs) > 0 {
+		t.Errorf("the model left is not valid: %v", probs)
+	}
+	for _, k := range after.KPIs {
+		for _, l := range k.Links {
+			if l.To == "sme-sqls" || l.To == "mkt-pipeline" {
+				t.Errorf("KPI %s still links to %s", k.Key, l.To)
+			}
+		}
+	}
+	arch, err := db.Archived(ctx, "sme-sqls")
+	if err != nil || len(arch) != 1 || arch[0].Kind != engine.KindKeyResult || arch[0].Author != "ana" ||
+		!strings.Contains(arch[0].History, "first week") || !strings.Contains(arch[0].Entity, `"target":5000`) {
+		t.Errorf("archived sme-sqls: %+v, %v", arch, err)
+	}
+	// The key is free again.
+	again := &engine.Plan{Objectives: []engine.Objective{{Key: "mkt-pipeline", Title: "Again", Period: "2026-Q4", Parent: "grow-arr",
+		KeyResults: []engine.KeyResult{{Key: "sme-sqls", Title: "Again"}}}}}
+	if _, err := db.Apply(ctx, again, false); err != nil {
+		t.Fatalf("re-creating a deleted key: %v", err)
+	}
+	if cs, _ := db.CheckIns(ctx, "sme-sqls"); len(cs) != 0 {
+		t.Errorf("the new sme-sqls inherited %d check-ins of the deleted one", len(cs))
+	}
+}

@@ -59,6 +59,7 @@ func Run(t *testing.T, b Backend) {
 		{"ApplyFromSeesWritesDuringLoad", testApplyFromSeesWritesDuringLoad},
 		{"ExportApplyRoundTrip", testExportApplyRoundTrip},
 		{"AlignsToIsStored", testAlignsToIsStored},
+		{"Remove", testRemove},
 		{"CheckIn", testCheckIn},
 		{"MeasureIsAllOrNothing", testMeasureIsAllOrNothing},
 		{"CloseQuarterRollForward", testCloseQuarterRollForward},
