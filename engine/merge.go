@@ -16,7 +16,21 @@ const (
 	Created   Action = "created"
 	Updated   Action = "updated"
 	Unchanged Action = "unchanged"
+	// Deleted is what apply --prune removes.
+	Deleted Action = "deleted"
 )
+
+// ApplyOptions say how to apply a plan.
+type ApplyOptions struct {
+	DryRun bool
+	Author string
+	// Set names the plan set the files belong to: each entity they name
+	// is marked as the set's.
+	Set string
+	// Prune deletes the set's entities that the files no longer name.
+	// It needs Set, and is refused when anything else depends on them.
+	Prune bool
+}
 
 // Change is what applying a plan does to one entity.
 type Change struct {

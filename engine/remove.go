@@ -43,7 +43,12 @@ type Cut struct {
 	To    string `json:"to"`
 }
 
-func (c Cut) String() string { return fmt.Sprintf("%s loses %s %s", c.Ref, c.Field, c.To) }
+// String says what the reference was: "kpi sqls (links to sme-sqls)".
+func (c Cut) String() string { return fmt.Sprintf("%s (%s %s)", c.Ref, cutVerbs[c.Field], c.To) }
+
+// cutVerbs say what a cut reference did, by field.
+var cutVerbs = map[string]string{"links": "links to", "links/assumptions": "has a link resting on", "aligns_to": "aligns to",
+	"measured_by": "is measured by", "objective": "funds", "expected_return": "expects its return on"}
 
 // Removal is what removing entities from a plan takes: the entities that go,
 // those asked for first, and the references that others lose.
@@ -60,7 +65,7 @@ type Removal struct {
 func (r Removal) Dependents() []string {
 	var out []string
 	for _, d := range r.Deleted[r.Asked:] {
-		out = append(out, d.String())
+		out = append(out, d.String()+" (goes with it)")
 	}
 	for _, c := range r.Cut {
 		out = append(out, c.String())

@@ -16,8 +16,9 @@ type Store interface {
 	Plan(ctx context.Context) (*Plan, error)
 	Apply(ctx context.Context, p *Plan, dryRun bool) (Changes, error)
 	ApplyAs(ctx context.Context, p *Plan, dryRun bool, author string) (Changes, error)
-	// ApplyFrom is ApplyAs of the plan load returns, read while load runs.
-	ApplyFrom(ctx context.Context, load func() (*Plan, error), dryRun bool, author string) (Changes, error)
+	// ApplyFrom is ApplyAs of the plan load returns, read while load runs,
+	// with the options of a plan set.
+	ApplyFrom(ctx context.Context, load func() (*Plan, error), opts ApplyOptions) (Changes, error)
 	// Remove deletes entities, archiving them with their history.
 	Remove(ctx context.Context, keys []string, opts RemoveOptions) (Removal, error)
 	// Archived lists deleted entities, newest first; key's only when set.

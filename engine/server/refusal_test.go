@@ -27,6 +27,7 @@ var writes = []struct {
 	{"DELETE", "/api/v1/waivers/1", service.RoleAdmin, nil},
 	{"POST", "/api/v1/tokens", service.RoleAdmin, map[string]any{"name": "t1", "role": "read"}},
 	{"DELETE", "/api/v1/tokens/read-x", service.RoleAdmin, nil},
+	{"DELETE", "/api/v1/entities/kpis/social-followers", service.RoleAdmin, nil},
 }
 
 // TestRefusals: every write without a token, with a weaker role, with a
@@ -328,4 +329,60 @@ func TestCommentCheckInOverAPI(t *testing.T) {
 	if kr.Entity.Current == nil || *kr.Entity.Current != 3900 {
 		t.Errorf("a comment moved the current value: %v", kr.Entity.Current)
 	}
+}
+
+// TestDeleteEntity: a delete over the API refuses while others depend on
+// the entity, lists what a cascade would take on a dry run, and deletes
+// it with cascade=true.
+func TestDeleteEntity(t *testing.T) {
+	a := newAPI(t, Defaults(), service.Options{})
+	admin := a.token("admin")
+	a.want(200, "POST", "/api/v1/plans", admin, examplePlan(t), nil)
+	var p Problem
+	a.want(409, "DELETE", "/api/v1/entities/objectives/mkt-brand", admin, nil, &p)
+	if !strings.Contains(p.Detail, "kpi brand-recall (links to mkt-brand)") {
+		t.Errorf("409 without the dependents: %q", p.Detail)
+	}
+	a.want(404, "DELETE", "/api/v1/entities/kpis/no-such-kpi", admin, nil, nil)
+	before := revision(t, a)
+	var dry removal
+	a.want(200, "DELETE", "/api/v1/entities/objectives/mkt-brand?cascade=true&dry_run=true", admin, nil, &dry)
+	if !dry.DryRun || len(dry.Deleted) != 3 || dry.Deleted[0] != (engine.Ref{Kind: engine.KindObjective, Key: "mkt-brand"}) || len(dry.Cut) != 4 {
+		t.Errorf("dry run: %+v", dry)
+	}
+	if revision(t, a) != before {
+		t.Error("a dry run wrote")
+	}
+	var done removal
+	a.want(200, "DELETE", "/api/v1/entities/objectives/mkt-brand?cascade=true", admin, nil, &done)
+	if done.DryRun || len(done.Deleted) != 3 {
+		t.Errorf("delete: %+v", done)
+	}
+	a.want(404, "GET", "/api/v1/entities/objectives/mkt-brand", admin, nil, nil)
+	a.want(404, "GET", "/api/v1/entities/key-results/share-of-voice-kr", admin, nil, nil)
+}
+
+// TestPlanUploadPrunes: an upload marks its entities as its set's, and a
+// later upload of the set with prune deletes what it no longer names.
+func TestPlanUploadPrunes(t *testing.T) {
+	a := newAPI(t, Defaults(), service.Options{})
+	admin := a.token("admin")
+	req := examplePlan(t)
+	req.Set = "okrs"
+	a.want(200, "POST", "/api/v1/plans", admin, req, nil)
+	for i, d := range req.Documents {
+		if d.Name == "marketing.yaml" {
+			at := strings.Index(d.Content, "  - key: social-followers")
+			req.Documents[i].Content = d.Content[:at]
+		}
+	}
+	req.Prune = true
+	var got applyResponse
+	a.want(200, "POST", "/api/v1/plans", admin, req, &got)
+	// The document was cut before social-followers: two KPIs and two
+	// investments followed it.
+	if got.Changes.Count(engine.KindKPI, engine.Deleted) != 2 || got.Changes.Total(engine.Deleted) != 4 {
+		t.Errorf("prune over the API: %v", got.Changes)
+	}
+	a.want(404, "GET", "/api/v1/entities/kpis/social-followers", admin, nil, nil)
 }

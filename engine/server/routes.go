@@ -45,6 +45,7 @@ func (s *Server) routes() {
 	})
 	s.route("GET /api/v1/entities/{kind}", read, s.listEntities)
 	s.route("GET /api/v1/entities/{kind}/{key}", read, s.getEntity)
+	s.route("DELETE /api/v1/entities/{kind}/{key}", admin, s.deleteEntity)
 	s.route("GET /api/v1/tree", read, s.tree)
 	s.route("POST /api/v1/plans", admin, s.applyPlan)
 	s.route("POST /api/v1/checkins", write, s.record)
@@ -153,6 +154,27 @@ func (s *Server) getEntity(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, r, http.StatusOK, e)
 }
 
+// removal is the answer to a delete.
+type removal struct {
+	DryRun  bool         `json:"dry_run"`
+	Deleted []engine.Ref `json:"deleted"`
+	Cut     []engine.Cut `json:"cut,omitempty"`
+}
+
+func (s *Server) deleteEntity(w http.ResponseWriter, r *http.Request) error {
+	kind, ok := service.KindNames[r.PathValue("kind")]
+	if !ok {
+		return &httpError{http.StatusNotFound, fmt.Sprintf("no entity kind %q", r.PathValue("kind"))}
+	}
+	q := r.URL.Query()
+	opts := engine.RemoveOptions{Cascade: q.Get("cascade") == "true", DryRun: q.Get("dry_run") == "true", Author: caller(r).name}
+	rm, err := s.svc.Remove(r.Context(), kind, r.PathValue("key"), opts)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, removal{opts.DryRun, rm.Deleted, rm.Cut})
+}
+
 func (s *Server) tree(w http.ResponseWriter, r *http.Request) error {
 	sc, err := scope(r)
 	if err != nil {
@@ -216,6 +238,8 @@ type planDocument struct {
 type applyRequest struct {
 	Documents []planDocument `json:"documents"`
 	DryRun    bool           `json:"dry_run"`
+	Set       string         `json:"set"`
+	Prune     bool           `json:"prune"`
 }
 
 type applyResponse struct {
@@ -249,7 +273,8 @@ func (s *Server) applyPlan(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		req.Documents = []planDocument{{Name: "plan.yaml", Content: string(b)}}
-		req.DryRun = r.URL.Query().Get("dry_run") == "true"
+		q := r.URL.Query()
+		req.DryRun, req.Set, req.Prune = q.Get("dry_run") == "true", q.Get("set"), q.Get("prune") == "true"
 	default:
 		return &httpError{http.StatusUnsupportedMediaType, "send application/json ({documents: [...]}) or one plan as application/yaml"}
 	}
@@ -263,7 +288,8 @@ func (s *Server) applyPlan(w http.ResponseWriter, r *http.Request) error {
 		}
 		docs[i] = plan.Document{Name: d.Name, Data: []byte(d.Content)}
 	}
-	cs, err := s.svc.Apply(r.Context(), service.ApplyRequest{Documents: docs, DryRun: req.DryRun, Author: caller(r).name})
+	cs, err := s.svc.Apply(r.Context(), service.ApplyRequest{Documents: docs,
+		ApplyOptions: engine.ApplyOptions{DryRun: req.DryRun, Author: caller(r).name, Set: req.Set, Prune: req.Prune}})
 	if err != nil {
 		return err
 	}

@@ -249,6 +249,14 @@ func TestWorkflow(t *testing.T) {
 	a.want(401, "GET", "/api/v1/audits", created.Secret, nil, nil)
 	a.want(404, "DELETE", "/api/v1/tokens/nope", admin, nil, nil)
 
+	// Deleting an entity, archived with its history.
+	var gone removal
+	a.want(200, "DELETE", "/api/v1/entities/kpis/social-followers", admin, nil, &gone)
+	if len(gone.Deleted) != 1 || gone.Deleted[0].Key != "social-followers" {
+		t.Errorf("delete: %+v", gone)
+	}
+	a.want(404, "GET", "/api/v1/entities/kpis/social-followers", reader, nil, nil)
+
 	a.want(200, "GET", "/metrics", reader, nil, nil)
 	checkCoverage(t, a)
 }

@@ -12,12 +12,12 @@ import (
 	"github.com/okrmap/okrmap/engine/plan"
 )
 
-// ApplyRequest asks to upsert plan documents.
+// ApplyRequest asks to upsert plan documents, with the options of a plan
+// set (Set, Prune).
 type ApplyRequest struct {
 	Files     []string        // plan files to read
 	Documents []plan.Document // plan documents already read (uploads)
-	DryRun    bool
-	Author    string
+	engine.ApplyOptions
 }
 
 // Apply upserts the plan in one transaction and returns what changed. An
@@ -47,7 +47,7 @@ func (s *Service) Apply(ctx context.Context, req ApplyRequest) (engine.Changes, 
 		loaded = set
 		ph.next("validate and store")
 		return set.Plan, nil
-	}, req.DryRun, req.Author)
+	}, req.ApplyOptions)
 	var probs engine.Problems
 	if loaded != nil && errors.As(err, &probs) { // the merged model's problems, placed in the files
 		return nil, loaded.Locate(probs)
@@ -218,4 +218,19 @@ func (s *Service) mustBe(ctx context.Context, key string, kind engine.Kind, name
 		return engine.NotFound(string(kind), "no %s %q", name, key)
 	}
 	return nil
+}
+
+// Remove deletes the entity of kind named key (see engine.Store.Remove).
+func (s *Service) Remove(ctx context.Context, kind engine.Kind, key string, opts engine.RemoveOptions) (engine.Removal, error) {
+	idx, err := s.currentIndex(ctx)
+	if err != nil {
+		return engine.Removal{}, err
+	}
+	switch got, ok := idx.kinds[key]; {
+	case !ok:
+		return engine.Removal{}, engine.NotFound(string(kind), "no %s has the key %q", kind, key)
+	case got != kind:
+		return engine.Removal{}, engine.Errorf(engine.EINVALID, "%q is a %s, not a %s", key, got, kind)
+	}
+	return s.db.Remove(ctx, []string{key}, opts)
 }

@@ -23,14 +23,14 @@ func (db *DB) Apply(ctx context.Context, p *engine.Plan, dryRun bool) (engine.Ch
 // ApplyAs is Apply that records who applied, with the counts, in the same
 // transaction when something changed.
 func (db *DB) ApplyAs(ctx context.Context, p *engine.Plan, dryRun bool, author string) (engine.Changes, error) {
-	return db.applyAs(ctx, p, dryRun, author, nil)
+	return db.applyAs(ctx, p, engine.ApplyOptions{DryRun: dryRun, Author: author}, nil)
 }
 
-// ApplyFrom is ApplyAs of the plan load returns. The stored model is read
-// while load runs, so a large plan's parsing and the model's reading
-// overlap; the write uses that read when no write came between, and reads
-// the model again when one did.
-func (db *DB) ApplyFrom(ctx context.Context, load func() (*engine.Plan, error), dryRun bool, author string) (engine.Changes, error) {
+// ApplyFrom is ApplyAs of the plan load returns, with opts' plan set. The
+// stored model is read while load runs, so a large plan's parsing and the
+// model's reading overlap; the write uses that read when no write came
+// between, and reads the model again when one did.
+func (db *DB) ApplyFrom(ctx context.Context, load func() (*engine.Plan, error), opts engine.ApplyOptions) (engine.Changes, error) {
 	readCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pre := db.prefetch(readCtx)
@@ -40,7 +40,7 @@ func (db *DB) ApplyFrom(ctx context.Context, load func() (*engine.Plan, error), 
 		<-pre
 		return nil, err
 	}
-	return db.applyAs(ctx, p, dryRun, author, <-pre)
+	return db.applyAs(ctx, p, opts, <-pre)
 }
 
 // prefetch begins reading the stored model now and finishes in the
@@ -79,10 +79,13 @@ type prefetched struct {
 }
 
 // applyAs is ApplyAs, using pre when it is still current.
-func (db *DB) applyAs(ctx context.Context, p *engine.Plan, dryRun bool, author string, pre *prefetched) (engine.Changes, error) {
+func (db *DB) applyAs(ctx context.Context, p *engine.Plan, opts engine.ApplyOptions, pre *prefetched) (engine.Changes, error) {
+	if opts.Prune && opts.Set == "" {
+		return nil, engine.Errorf(engine.EINVALID, "prune needs the name of the plan set whose entities it may delete (apply --set NAME --prune)")
+	}
 	var cs engine.Changes
 	run := db.write
-	if dryRun {
+	if opts.DryRun {
 		run = db.read
 	}
 	err := run(ctx, func(tx *Tx) error {
@@ -90,18 +93,60 @@ func (db *DB) applyAs(ctx context.Context, p *engine.Plan, dryRun bool, author s
 		if err != nil {
 			return err
 		}
-		cs, err = applyTx(ctx, tx, snap, p, !dryRun)
-		if err != nil || dryRun || !cs.Changed() {
+		var pruned []string
+		if opts.Prune {
+			if pruned, err = prunable(ctx, tx, p, opts.Set); err != nil {
+				return err
+			}
+		}
+		cs, err = db.applyTx(ctx, tx, snap, p, pruned, opts)
+		if err != nil || opts.DryRun {
+			return err
+		}
+		if err := claim(ctx, tx, p, opts.Set); err != nil || !cs.Changed() {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, "INSERT INTO apply_log (at, author, created, updated, unchanged) VALUES (?, ?, ?, ?, ?)",
-			db.stamp(), author, cs.Total(engine.Created), cs.Total(engine.Updated), cs.Total(engine.Unchanged))
+			db.stamp(), opts.Author, cs.Total(engine.Created), cs.Total(engine.Updated), cs.Total(engine.Unchanged))
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return cs, nil
+}
+
+// prunable returns the keys of set's entities that p does not name.
+func prunable(ctx context.Context, tx *Tx, p *engine.Plan, set string) ([]string, error) {
+	named := map[string]bool{}
+	p.EachEntity(func(_ engine.Kind, key string, _ engine.Source) { named[key] = true })
+	var out []string
+	err := each(ctx, tx, "SELECT key FROM entity WHERE plan_set = ? ORDER BY id", func(r *sql.Rows) error {
+		var key string
+		if err := r.Scan(&key); err != nil {
+			return err
+		}
+		if !named[key] {
+			out = append(out, key)
+		}
+		return nil
+	}, set)
+	return out, err
+}
+
+// claim marks the entities p names as set's, when set is given.
+func claim(ctx context.Context, tx *Tx, p *engine.Plan, set string) error {
+	if set == "" {
+		return nil
+	}
+	var keys []string
+	p.EachEntity(func(_ engine.Kind, key string, _ engine.Source) { keys = append(keys, key) })
+	_, err := tx.ExecContext(ctx, "UPDATE entity SET plan_set = ? WHERE plan_set <> ? AND key IN (SELECT value FROM json_each(?))",
+		set, set, mustJSON(keys))
+	if err != nil {
+		return fmt.Errorf("mark the plan set's entities: %w", err)
+	}
+	return nil
 }
 
 // current returns pre's model if no write came since it was read, else
@@ -119,12 +164,28 @@ func current(ctx context.Context, tx *Tx, pre *prefetched) (*snapshot, error) {
 	return loadSnapshot(ctx, tx)
 }
 
-// applyTx merges p into the snapshot, validates the result when it
-// changed and, when write is set, writes the created and updated entities.
-func applyTx(ctx context.Context, tx *Tx, snap *snapshot, p *engine.Plan, write bool) (engine.Changes, error) {
+// applyTx merges p into the snapshot, removes the pruned keys, validates
+// the result when it changed and, unless a dry run, writes the created and
+// updated entities and deletes the pruned ones.
+func (db *DB) applyTx(ctx context.Context, tx *Tx, snap *snapshot, p *engine.Plan, pruned []string, opts engine.ApplyOptions) (engine.Changes, error) {
 	merged, cs, probs := engine.Merge(snap.plan, p)
 	if len(probs) > 0 {
 		return nil, probs
+	}
+	var gone []engine.Ref
+	if len(pruned) > 0 {
+		after, rm, err := merged.Remove(pruned...)
+		if err != nil {
+			return nil, err
+		}
+		if deps := rm.Dependents(); len(deps) > 0 {
+			return nil, engine.Errorf(engine.ECONFLICT, "pruning %s would leave what depends on it: %s; delete those with okrmap delete --cascade, or keep the entities in the files",
+				listed(pruned, 10), listed(deps, 10))
+		}
+		merged, gone = after, rm.Deleted
+		for _, d := range gone {
+			cs = append(cs, engine.Change{Kind: d.Kind, Key: d.Key, Action: engine.Deleted})
+		}
 	}
 	if !cs.Changed() { // merged is the stored model, checked when it was stored
 		return cs, nil
@@ -134,8 +195,11 @@ func applyTx(ctx context.Context, tx *Tx, snap *snapshot, p *engine.Plan, write 
 	valid := make(chan engine.Problems, 1)
 	go func() { valid <- append(merged.Validate(), formula.Check(merged)...) }()
 	var err error
-	if write {
+	if !opts.DryRun {
 		err = writeModel(ctx, tx, snap, cs, merged)
+		if err == nil && len(gone) > 0 {
+			err = deleteEntities(ctx, tx, snap.plan, snap.ids, gone, db.stamp(), opts.Author)
+		}
 	}
 	if probs := <-valid; len(probs) > 0 {
 		return nil, probs
@@ -150,7 +214,7 @@ func applyTx(ctx context.Context, tx *Tx, snap *snapshot, p *engine.Plan, write 
 func writeModel(ctx context.Context, tx *Tx, snap *snapshot, cs engine.Changes, merged *engine.Plan) error {
 	w := &writer{ctx: rowCtx(ctx), tx: tx, ids: snap.ids, changed: map[string]engine.Action{}}
 	for _, c := range cs {
-		if c.Action != engine.Unchanged {
+		if c.Action == engine.Created || c.Action == engine.Updated {
 			w.changed[c.Key] = c.Action
 		}
 	}

@@ -162,7 +162,7 @@ func (db *DB) ClosePeriod(ctx context.Context, req engine.CloseRequest) (*engine
 				upd.KPIs = append(upd.KPIs, k)
 			}
 		}
-		if _, err := applyTx(ctx, tx, snap, upd, !req.DryRun); err != nil || req.DryRun {
+		if _, err := db.applyTx(ctx, tx, snap, upd, nil, engine.ApplyOptions{DryRun: req.DryRun}); err != nil || req.DryRun {
 			return err
 		}
 		b, err := json.Marshal(undo)

@@ -34,8 +34,8 @@ func (db *DB) Remove(ctx context.Context, keys []string, opts engine.RemoveOptio
 		}
 		rm = r
 		if deps := r.Dependents(); len(deps) > 0 && !opts.Cascade {
-			return engine.Errorf(engine.ECONFLICT, "%s: %d depend on it: %s; delete them too with --cascade, or change them first",
-				strings.Join(keys, ", "), len(deps), listed(deps, 10))
+			return engine.Errorf(engine.ECONFLICT, "%s cannot go alone: %s; change them first, or cascade: it deletes what cannot stay and cuts the other references (see the list with --cascade --dry-run)",
+				r.Deleted[0], listed(deps, 10))
 		}
 		if probs := append(after.Validate(), formula.Check(after)...); len(probs) > 0 {
 			return probs

@@ -247,7 +247,7 @@ func testApplyFromSeesWritesDuringLoad(t *testing.T, b Backend) {
 			return nil, err
 		}
 		return &engine.Plan{Teams: []engine.Team{{Key: "finance", Name: "Finance & Ops"}, {Key: "people", Name: "People"}}}, nil
-	}, false, "ana")
+	}, engine.ApplyOptions{Author: "ana"})
 	if err != nil {
 		t.Fatalf("apply beside a write: %v", err)
 	}
@@ -259,7 +259,7 @@ func testApplyFromSeesWritesDuringLoad(t *testing.T, b Backend) {
 		t.Errorf("%d teams, want sales, finance and people", len(p.Teams))
 	}
 	bad := errors.New("the plan does not parse")
-	if _, err := db.ApplyFrom(ctx, func() (*engine.Plan, error) { return nil, bad }, false, "ana"); !errors.Is(err, bad) {
+	if _, err := db.ApplyFrom(ctx, func() (*engine.Plan, error) { return nil, bad }, engine.ApplyOptions{Author: "ana"}); !errors.Is(err, bad) {
 		t.Errorf("a failing load: %v", err)
 	}
 	if again, _ := db.Plan(ctx); len(again.Teams) != 3 {
@@ -345,7 +345,7 @@ func testRemove(t *testing.T, b Backend) {
 		t.Errorf("removing a key nothing has: %v", err)
 	}
 	_, err := db.Remove(ctx, []string{"mkt-pipeline"}, engine.RemoveOptions{})
-	if engine.ErrorCode(err) != engine.ECONFLICT || !strings.Contains(err.Error(), "kpi sqls loses links sme-sqls") {
+	if engine.ErrorCode(err) != engine.ECONFLICT || !strings.Contains(err.Error(), "kpi sqls (links to sme-sqls)") {
 		t.Errorf("removing an objective others link to, without cascade: %v", err)
 	}
 	_, err = db.Remove(ctx, []string{"marketing-spend"}, engine.RemoveOptions{Cascade: true})
@@ -393,5 +393,62 @@ func testRemove(t *testing.T, b Backend) {
 	}
 	if cs, _ := db.CheckIns(ctx, "sme-sqls"); len(cs) != 0 {
 		t.Errorf("the new sme-sqls inherited %d check-ins of the deleted one", len(cs))
+	}
+}
+
+// testPrune: apply --prune deletes the set's entities its files no longer
+// name, leaves other sets' alone, and is refused while others depend on
+// what it would delete.
+func testPrune(t *testing.T, b Backend) {
+	ctx := context.Background()
+	db := b.open(t)
+	bo := engine.BusinessObjective{Key: "grow", Title: "Grow", PnLLine: "revenue", Period: "2026"}
+	o := func(key, parent string, krs ...string) engine.Objective {
+		obj := engine.Objective{Key: key, Title: key, Period: "2026-Q4", Parent: parent}
+		for _, kr := range krs {
+			obj.KeyResults = append(obj.KeyResults, engine.KeyResult{Key: kr, Title: kr})
+		}
+		return obj
+	}
+	apply := func(set string, prune bool, p *engine.Plan) (engine.Changes, error) {
+		return db.ApplyFrom(ctx, func() (*engine.Plan, error) { return p, nil }, engine.ApplyOptions{Set: set, Prune: prune, Author: "ana"})
+	}
+	full := &engine.Plan{BusinessObjectives: []engine.BusinessObjective{bo},
+		Objectives: []engine.Objective{o("o1", "grow", "k1", "k1b"), o("o2", "grow", "k2")},
+		KPIs:       []engine.KPI{{Key: "x", Name: "X", Links: []engine.Link{{To: "k1"}}}}}
+	if _, err := apply("a", true, full); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apply("b", false, &engine.Plan{Objectives: []engine.Objective{o("o3", "k2", "k3")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CheckIn(ctx, engine.CheckIn{KeyResult: "k1b", Value: 2}); err != nil {
+		t.Fatal(err)
+	}
+
+	// o2 goes from set a's files, but set b's o3 hangs under its key result.
+	without := &engine.Plan{BusinessObjectives: full.BusinessObjectives, Objectives: full.Objectives[:1], KPIs: full.KPIs}
+	if _, err := apply("a", true, without); engine.ErrorCode(err) != engine.ECONFLICT || !strings.Contains(err.Error(), "objective o3 (goes with it)") {
+		t.Fatalf("pruning what another set depends on: %v", err)
+	}
+	// Set a drops its KPI and a key result; set b's objective stays.
+	o1 := o("o1", "grow", "k1")
+	cs, err := apply("a", true, &engine.Plan{BusinessObjectives: full.BusinessObjectives, Objectives: []engine.Objective{o1, full.Objectives[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs.Count(engine.KindKPI, engine.Deleted) != 1 || cs.Count(engine.KindKeyResult, engine.Deleted) != 1 || cs.Total(engine.Deleted) != 2 {
+		t.Errorf("changes %v, want x and k1b deleted", cs)
+	}
+	p, _ := db.Plan(ctx)
+	if countEntities(p) != 7 || p.Objectives[0].KeyResults[0].Key != "k1" || len(p.KPIs) != 0 {
+		t.Errorf("after the prune: %+v", p)
+	}
+	if arch, _ := db.Archived(ctx, "k1b"); len(arch) != 1 || !strings.Contains(arch[0].History, `"value":2`) {
+		t.Errorf("k1b archived as %+v", arch)
+	}
+	// Without a set a prune has nothing it may delete.
+	if _, err := apply("", true, full); engine.ErrorCode(err) != engine.EINVALID {
+		t.Errorf("prune without a set: %v", err)
 	}
 }

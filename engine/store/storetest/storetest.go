@@ -60,6 +60,7 @@ func Run(t *testing.T, b Backend) {
 		{"ExportApplyRoundTrip", testExportApplyRoundTrip},
 		{"AlignsToIsStored", testAlignsToIsStored},
 		{"Remove", testRemove},
+		{"Prune", testPrune},
 		{"CheckIn", testCheckIn},
 		{"MeasureIsAllOrNothing", testMeasureIsAllOrNothing},
 		{"CloseQuarterRollForward", testCloseQuarterRollForward},

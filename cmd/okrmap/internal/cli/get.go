@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -193,6 +194,33 @@ var listers = []kindLister{
 		}
 		return l, nil
 	}},
+	{[]string{"archived"}, func(ctx context.Context, db engine.Store, key string, _ engine.Scope) (*listing, error) {
+		as, err := db.Archived(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		l := &listing{header: []string{"KIND", "KEY", "DELETED", "BY", "HISTORY"}}
+		for _, a := range as {
+			item := archivedItem{Kind: a.Kind, Key: a.Key, DeletedAt: a.DeletedAt, Author: a.Author}
+			if err := errors.Join(json.Unmarshal([]byte(a.Entity), &item.Entity), json.Unmarshal([]byte(a.History), &item.History)); err != nil {
+				return nil, fmt.Errorf("archived %s: %w", a.Key, err)
+			}
+			history := item.History
+			l.add(a.Key, item, string(a.Kind), a.Key, a.DeletedAt.Format(time.RFC3339), a.Author, strconv.Itoa(len(history)))
+		}
+		return l, nil
+	}},
+}
+
+// archivedItem is a deleted entity with its definition and history as
+// objects, for JSON and YAML.
+type archivedItem struct {
+	Kind      engine.Kind    `json:"kind" yaml:"kind"`
+	Key       string         `json:"key" yaml:"key"`
+	DeletedAt time.Time      `json:"deleted_at" yaml:"deleted_at"`
+	Author    string         `json:"author,omitempty" yaml:"author,omitempty"`
+	Entity    map[string]any `json:"entity" yaml:"entity"`
+	History   []any          `json:"history" yaml:"history"`
 }
 
 func kindNames() []string {
@@ -210,7 +238,8 @@ func (a *app) getCommand() *cobra.Command {
 		Use:   "get KIND [KEY]",
 		Short: "List entities of one kind, or show one by key",
 		Long: `Get lists the entities of one kind from the database, or only those with KEY.
-For checkins and measurements KEY names the key result or KPI.
+For checkins and measurements KEY names the key result or KPI; archived lists
+deleted entities with their last definition and history.
 
 Kinds: ` + strings.Join(kindNames(), ", ") + `.
 Singular names and the short forms bo, obj and kr work too.`,

@@ -46,7 +46,8 @@ Exit code 0 when the files are valid, 2 when they are not.`,
 }
 
 func (a *app) applyCommand() *cobra.Command {
-	var dryRun, verbose bool
+	var opts engine.ApplyOptions
+	var verbose bool
 	var output string
 	cmd := &cobra.Command{
 		Use:   "apply FILE...",
@@ -54,13 +55,20 @@ func (a *app) applyCommand() *cobra.Command {
 		Long: `Apply upserts every entity in the plan files by key, in one transaction, and
 prints what was created, updated and left unchanged per kind. Applying the
 same files twice changes nothing and says so. Entities the files do not
-mention are kept. A KPI's links are replaced by the links the file gives it.
-References may name entities already in the database.
+mention are kept, unless pruned. A KPI's links are replaced by the links the
+file gives it. References may name entities already in the database.
+
+--set NAME marks every entity the files name as the plan set NAME's: a folder
+of plan files kept in version control is one set. With --prune, the set's
+entities that the files no longer name are deleted, in the same transaction,
+and archived with their history as okrmap delete does. Prune is refused while
+anything else depends on what it would delete; --dry-run lists what would go.
 
 Nothing is written when any file is invalid: every problem is listed with
 file:line:column and the command exits with code 2.`,
 		Example: `  okrmap apply examples/saas-b2b/*.yaml
   okrmap apply company.yaml marketing.yaml --dry-run
+  okrmap apply --set okrs plans/*.yaml --prune --dry-run
   okrmap --db /var/lib/okrmap/okrmap.db apply plan.json`,
 		Annotations: map[string]string{createsDB: "yes"},
 		Args:        args(cobra.MinimumNArgs(1)),
@@ -68,7 +76,10 @@ file:line:column and the command exits with code 2.`,
 			if err := checkFormat(output, "text", "json"); err != nil {
 				return err
 			}
-			if dryRun && !service.Exists(a.cfg.DB) {
+			if opts.Prune && opts.Set == "" {
+				return usageError{fmt.Errorf("--prune needs --set NAME: the plan set whose entities it may delete")}
+			}
+			if opts.DryRun && !service.Exists(a.cfg.DB) {
 				// Judged against a new, empty database that is thrown
 				// away: a dry run creates nothing where --db points.
 				tmp, err := os.MkdirTemp("", "okrmap-dry-run-")
@@ -79,20 +90,23 @@ file:line:column and the command exits with code 2.`,
 				a.cfg.DB = filepath.Join(tmp, "okrmap.db")
 			}
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
-				cs, err := s.Apply(ctx, service.ApplyRequest{Files: files, DryRun: dryRun, Author: a.cfg.Author})
+				opts.Author = a.cfg.Author
+				cs, err := s.Apply(ctx, service.ApplyRequest{Files: files, ApplyOptions: opts})
 				if err != nil {
 					return err
 				}
 				if cs == nil {
 					cs = engine.Changes{}
 				}
-				return a.answer(output, map[string]any{"dry_run": dryRun, "changed": cs.Changed(), "changes": cs}, func() {
-					a.printChanges(cs, dryRun, verbose)
+				return a.answer(output, map[string]any{"dry_run": opts.DryRun, "changed": cs.Changed(), "changes": cs}, func() {
+					a.printChanges(cs, opts.DryRun, verbose)
 				})
 			})
 		},
 	}
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what would change and write nothing")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "report what would change and write nothing")
+	cmd.Flags().StringVar(&opts.Set, "set", "", "the plan set the files belong to (marks what they name)")
+	cmd.Flags().BoolVar(&opts.Prune, "prune", false, "delete the set's entities the files no longer name (needs --set)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "list every created and updated key")
 	textOrJSON(cmd, &output)
 	return cmd
@@ -102,12 +116,22 @@ func (a *app) printChanges(cs engine.Changes, dryRun, verbose bool) {
 	if dryRun {
 		fmt.Fprintln(a.stdout, "Dry run: nothing was written.")
 	}
-	fmt.Fprintf(a.stdout, "%-20s %9s %9s %9s\n", "KIND", "CREATED", "UPDATED", "UNCHANGED")
+	deleted := cs.Total(engine.Deleted) > 0
+	head := fmt.Sprintf("%-20s %9s %9s %9s", "KIND", "CREATED", "UPDATED", "UNCHANGED")
+	if deleted {
+		head += fmt.Sprintf(" %9s", "DELETED")
+	}
+	fmt.Fprintln(a.stdout, head)
 	for _, k := range engine.Kinds {
-		c, u, n := cs.Count(k, engine.Created), cs.Count(k, engine.Updated), cs.Count(k, engine.Unchanged)
-		if c+u+n > 0 {
-			fmt.Fprintf(a.stdout, "%-20s %9d %9d %9d\n", k, c, u, n)
+		c, u, n, d := cs.Count(k, engine.Created), cs.Count(k, engine.Updated), cs.Count(k, engine.Unchanged), cs.Count(k, engine.Deleted)
+		if c+u+n+d == 0 {
+			continue
 		}
+		row := fmt.Sprintf("%-20s %9d %9d %9d", k, c, u, n)
+		if deleted {
+			row += fmt.Sprintf(" %9d", d)
+		}
+		fmt.Fprintln(a.stdout, row)
 	}
 	if verbose {
 		for _, c := range cs {
@@ -129,6 +153,9 @@ func (a *app) printChanges(cs engine.Changes, dryRun, verbose bool) {
 			fmt.Fprintf(a.stdout, "warning: kpi %s %s its links to %s: the files give it only the links they list (copy them from 'okrmap export' to keep them)\n",
 				c.Key, verb, strings.Join(c.DroppedLinks, ", "))
 		}
+	}
+	if deleted && !dryRun {
+		fmt.Fprintln(a.stdout, "What was deleted is archived with its history: okrmap get archived")
 	}
 	switch {
 	case !cs.Changed():

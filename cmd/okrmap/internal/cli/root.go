@@ -170,7 +170,7 @@ overriding the one before.
 	root.AddGroup(&cobra.Group{ID: "plan", Title: "Plans:"}, &cobra.Group{ID: "rules", Title: "Alignment rules:"},
 		&cobra.Group{ID: "quarter", Title: "Running a quarter:"}, &cobra.Group{ID: "data", Title: "Database:"},
 		&cobra.Group{ID: "serve", Title: "Serving over HTTP:"})
-	for _, c := range []*cobra.Command{a.validateCommand(), a.applyCommand(), a.getCommand(), a.treeCommand(), a.exportCommand()} {
+	for _, c := range []*cobra.Command{a.validateCommand(), a.applyCommand(), a.getCommand(), a.deleteCommand(), a.treeCommand(), a.exportCommand()} {
 		c.GroupID = "plan"
 		root.AddCommand(c)
 	}
