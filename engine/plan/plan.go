@@ -5,6 +5,7 @@ package plan
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"reflect"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +64,16 @@ type Document struct {
 // Load reads plan files. A file that cannot be read, parsed or that breaks
 // the schema makes Load return engine.Problems naming all of them.
 func Load(paths ...string) (*Set, error) {
+	set, err := load(paths)
+	if err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// load is Load that, when every file decoded despite its problems,
+// returns the set beside them, for LoadChecked.
+func load(paths []string) (*Set, error) {
 	docs := make([]Document, len(paths))
 	for i, path := range paths {
 		data, err := readFile(path)
@@ -70,8 +82,8 @@ func Load(paths ...string) (*Set, error) {
 		}
 		docs[i] = Document{path, data}
 	}
-	set, err := Read(docs...)
-	if err != nil {
+	set, err := read(docs)
+	if set == nil {
 		return nil, err
 	}
 	set.read = make(map[string]uint64, len(docs))
@@ -81,6 +93,9 @@ func Load(paths ...string) (*Set, error) {
 		delete(set.data, d.Name)
 		size += len(d.Data)
 		docs[i].Data = nil
+	}
+	if err != nil { // decoded despite its problems: for LoadChecked
+		return set, err
 	}
 	if size >= collectFrom {
 		// The files' bytes are garbage now. A collection that began while
@@ -117,6 +132,48 @@ func (s *Set) content(name string) ([]byte, bool) {
 
 // Read reads plan documents together, as Load reads files.
 func Read(docs ...Document) (*Set, error) {
+	set, err := read(docs)
+	if err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// LoadChecked reads plan files and validates them as a whole in one pass:
+// the schema's problems and, when every file could be decoded despite
+// them, the problems of references, periods and formulas too, each once.
+func LoadChecked(paths ...string) (*Set, error) {
+	set, err := load(paths)
+	if err == nil {
+		if err := set.Validate(); err != nil {
+			return nil, err
+		}
+		return set, nil
+	}
+	var probs engine.Problems
+	if set == nil || !errors.As(err, &probs) {
+		return nil, err
+	}
+	var more engine.Problems
+	errors.As(set.Validate(), &more)
+	at := map[[3]any]bool{}
+	for _, p := range probs {
+		at[[3]any{p.File, p.Line, p.Column}] = true
+	}
+	for _, p := range more {
+		if !at[[3]any{p.File, p.Line, p.Column}] { // the schema said it first
+			probs = append(probs, p)
+		}
+	}
+	slices.SortStableFunc(probs, func(a, b engine.Problem) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	return nil, probs
+}
+
+// read is Read that, when every document decoded despite its problems,
+// returns the set beside them, for LoadChecked.
+func read(docs []Document) (*Set, error) {
 	set := &Set{Plan: &engine.Plan{}, data: map[string][]byte{}, at: map[string]spots{}}
 	var plans []*engine.Plan
 	var probs engine.Problems
@@ -132,10 +189,13 @@ func Read(docs ...Document) (*Set, error) {
 			set.at[d.Name] = at
 		}
 	}
-	if len(probs) > 0 {
+	if len(probs) > 0 && len(plans) < len(docs) {
 		return nil, probs
 	}
 	set.Plan = engine.Concat(plans...)
+	if len(probs) > 0 {
+		return set, probs
+	}
 	return set, nil
 }
 
@@ -318,14 +378,14 @@ func readYAMLNodes(name string, data []byte) (*engine.Plan, spots, engine.Proble
 		return fail(root.Line, root.Column, "a plan file is a mapping that starts with 'version: 1'")
 	}
 	p := typedYAML(root)
+	var probs engine.Problems
 	if p == nil {
-		var probs engine.Problems
-		if p, probs = schemaYAML(name, root); len(probs) > 0 {
+		if p, probs = schemaYAML(name, root); p == nil {
 			return nil, nil, probs
 		}
 	}
 	annotate(name, p)
-	return p, entityPositions(root), nil
+	return p, entityPositions(root), probs
 }
 
 // schemaYAML checks a plan's node tree against the plan schema, reporting
@@ -342,14 +402,16 @@ func schemaYAML(name string, root *yaml.Node) (*engine.Plan, engine.Problems) {
 		}
 		return fail(0, 0, "%v", err)
 	}
-	if probs := schemaProblems(name, root, val); len(probs) > 0 {
-		return nil, probs
-	}
+	probs := schemaProblems(name, root, val)
 	p := &engine.Plan{}
 	if err := root.Decode(p); err != nil {
+		if len(probs) > 0 {
+			return nil, probs
+		}
 		return nil, syntaxProblems(name, err)
 	}
-	return p, nil
+	// With schema problems, p is what could be decoded, for LoadChecked.
+	return p, probs
 }
 
 // parseNodes returns the root mapping of a file that parsed before, or nil.

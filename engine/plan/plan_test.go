@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -363,6 +364,53 @@ func TestLocateReadsLoadedFileAgain(t *testing.T) {
 		again := set.Locate(slices.Clone(ps))
 		if again[0].Line != first[0].Line || again[1].Line != 0 {
 			t.Errorf("%s: after a change placed %d and %d, want %d and nothing", ext, again[0].Line, again[1].Line, first[0].Line)
+		}
+	}
+}
+
+// TestOnePass: validate reports the schema's problems and those of
+// references, periods and vocabularies together, in file order, each once.
+func TestOnePass(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plan.yaml")
+	err := os.WriteFile(path, []byte(`version: 1
+period: 2026-Q4
+teams:
+  - {key: mkt, name: Marketing, cadance: weekly}
+objectives:
+  - key: o1
+    title: O
+    team: mkt
+    parent: nope
+    key_results:
+      - {key: kr1, title: K, direction: up, due: 2027-03-01}
+kpis:
+  - {key: k, name: K, links: [{to: o2}]}
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadChecked(path)
+	var probs engine.Problems
+	if !errors.As(err, &probs) {
+		t.Fatalf("LoadChecked: %v", err)
+	}
+	var got []string
+	for _, p := range probs {
+		got = append(got, fmt.Sprintf("%d:%d %s", p.Line, p.Column, p.Msg))
+	}
+	want := []string{
+		`4:33 unknown field "cadance"`,
+		`9:13 parent "nope": no objective`,
+		`11:41 direction: value must be one of`,
+		`11:50 due 2027-03-01 is outside the objective's period`,
+		`13:36 to "o2": no key_result`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("problems:\n%s", strings.Join(got, "\n"))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("problem %d: %s, want %s...", i, got[i], want[i])
 		}
 	}
 }

@@ -79,6 +79,11 @@ func (s *Service) Validate(files ...string) (int, error) {
 // entities before they are validated, to start work beside validation.
 func (s *Service) loadValid(ph *phases, files []string, meanwhile func(*plan.Set)) (*plan.Set, error) {
 	set, err := plan.Load(files...)
+	var probs engine.Problems
+	if errors.As(err, &probs) {
+		// The schema's problems with those of references, in one pass.
+		_, err = plan.LoadChecked(files...)
+	}
 	if err != nil {
 		return nil, err
 	}
