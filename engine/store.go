@@ -168,6 +168,9 @@ type Rolled struct {
 // CloseRequest asks to close a period.
 type CloseRequest struct {
 	Period, Next string
+	// Rename gives rolled objectives and key results their new keys, by
+	// old key; the others are named by the next period (see quarter close).
+	Rename map[string]string
 	// DryRun scores and plans the roll-forward, and writes nothing.
 	DryRun bool
 	// Today is the day the close happens; a period that has not ended by

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -32,6 +33,7 @@ type closeUndo struct {
 	Statuses map[string]string   `json:"statuses"`
 	Scores   map[string]*float64 `json:"scores"`
 	Created  []string            `json:"created"` // rolled objectives and key results
+	Copies   map[string]string   `json:"copies"`  // closed key -> its copy's key
 	Links    [][2]string         `json:"links"`   // KPI, rolled key
 }
 
@@ -61,7 +63,7 @@ func (db *DB) ClosePeriod(ctx context.Context, req engine.CloseRequest) (*engine
 	if req.DryRun {
 		run = db.read
 	}
-	undo := closeUndo{Statuses: map[string]string{}, Scores: map[string]*float64{}}
+	undo := closeUndo{Statuses: map[string]string{}, Scores: map[string]*float64{}, Copies: map[string]string{}}
 	err = run(ctx, func(tx *Tx) error {
 		snap, err := loadSnapshot(ctx, tx)
 		if err != nil {
@@ -69,6 +71,26 @@ func (db *DB) ClosePeriod(ctx context.Context, req engine.CloseRequest) (*engine
 		}
 		upd := &engine.Plan{Version: 1}
 		renamed := map[string]string{} // closed key -> rolled key
+		copies, copyOf, err := earlierCopies(ctx, tx, per.Name)
+		if err != nil {
+			return err
+		}
+		// A key is taken when something else has it: not a copy an earlier
+		// close of the period made, which this close finds again.
+		other := func(k string) bool { _, stored := snap.ids[k]; return stored && !copies[k] }
+		chosen := map[string]bool{} // rolled keys
+		rolledKey := func(key string) string {
+			k, ok := req.Rename[key]
+			if !ok {
+				k, ok = copyOf[key]
+			}
+			if !ok {
+				k = rollKey(key, per, nextPer, func(k string) bool { return other(k) || chosen[k] })
+			}
+			chosen[k] = true
+			undo.Copies[key] = k
+			return k
+		}
 		var rolled []engine.Objective
 		for _, o := range snap.plan.Objectives {
 			if p, err := engine.ParsePeriod(o.Period); err != nil || p.Name != per.Name {
@@ -95,14 +117,17 @@ func (db *DB) ClosePeriod(ctx context.Context, req engine.CloseRequest) (*engine
 			if next != "" && len(open) > 0 {
 				o.KeyResults = open
 				rolled = append(rolled, o)
-				renamed[o.Key] = rollKey(o.Key, per, nextPer)
+				renamed[o.Key] = rolledKey(o.Key)
 				for _, kr := range open {
-					renamed[kr.Key] = rollKey(kr.Key, per, nextPer)
+					renamed[kr.Key] = rolledKey(kr.Key)
 				}
 			}
 		}
 		if len(res.Closed) == 0 {
 			return engine.NotFound("period", "no objectives in period %s", per.Name)
+		}
+		if err := checkRenames(req.Rename, renamed, other, per); err != nil {
+			return err
 		}
 		for _, o := range rolled {
 			if _, exists := snap.ids[renamed[o.Key]]; exists {
@@ -305,7 +330,74 @@ func nextBusinessObjective(p *engine.Plan, key string, next engine.Period) strin
 	return found
 }
 
-func rollKey(key string, from, to engine.Period) string {
-	suffix := "-" + strings.ToLower(to.Name)
-	return strings.TrimSuffix(key, "-"+strings.ToLower(from.Name)) + suffix
+// earlierCopies returns the keys of the copies that earlier closes of
+// period, not reopened, rolled forward, and the copy of each closed key.
+func earlierCopies(ctx context.Context, tx *Tx, period string) (map[string]bool, map[string]string, error) {
+	out, copyOf := map[string]bool{}, map[string]string{}
+	err := each(ctx, tx, "SELECT undo FROM quarter_close WHERE period = ? AND reopened_at = '' ORDER BY id", func(r *sql.Rows) error {
+		var text string
+		if err := r.Scan(&text); err != nil {
+			return err
+		}
+		var undo closeUndo
+		if err := json.Unmarshal([]byte(text), &undo); err != nil {
+			return fmt.Errorf("a close of %s: %w", period, err)
+		}
+		for _, k := range undo.Created {
+			out[k] = true
+		}
+		maps.Copy(copyOf, undo.Copies)
+		return nil
+	}, period)
+	return out, copyOf, err
+}
+
+// checkRenames refuses renames of keys that do not roll, and new keys that
+// are not keys, are taken or are given twice.
+func checkRenames(rename, renamed map[string]string, taken func(string) bool, per engine.Period) error {
+	olds := slices.Sorted(maps.Keys(rename))
+	for _, old := range olds {
+		k := rename[old]
+		if _, ok := renamed[old]; !ok {
+			return engine.Errorf(engine.EINVALID, "rename %s: it does not roll forward; only objectives of %s with unfinished key results, and those key results, do", old, per.Name)
+		}
+		if !engine.ValidKey(k) {
+			return engine.Errorf(engine.EINVALID, "rename %s=%s: %q is not a key (lower-case letters, digits, - and _)", old, k, k)
+		}
+		if taken(k) {
+			return engine.Errorf(engine.EINVALID, "rename %s=%s: the key %s is taken; choose another", old, k, k)
+		}
+	}
+	seen := map[string]string{}
+	for _, old := range slices.Sorted(maps.Keys(renamed)) {
+		if first, ok := seen[renamed[old]]; ok {
+			return engine.Errorf(engine.EINVALID, "%s and %s would both roll forward as %s; rename one", first, old, renamed[old])
+		}
+		seen[renamed[old]] = old
+	}
+	return nil
+}
+
+// rollKey names the copy of key in period to. A key that names the closed
+// period as one of its dash-separated parts gets the next period's there:
+// q4-net-revenue becomes q1-net-revenue, growth-2026-q4 growth-2027-q1.
+// Otherwise, or when that key is taken, the next period is appended
+// (sme-sqls-2027-q1).
+func rollKey(key string, from, to engine.Period, taken func(string) bool) string {
+	fromName, toName := strings.ToLower(from.Name), strings.ToLower(to.Name)
+	_, fromPart, _ := strings.Cut(fromName, "-")
+	_, toPart, _ := strings.Cut(toName, "-")
+	for _, r := range [][2]string{{fromName, toName}, {fromPart, toPart}} {
+		if r[0] == "" || r[1] == "" || r[0] == r[1] {
+			continue
+		}
+		padded := "-" + key + "-"
+		if strings.Contains(padded, "-"+r[0]+"-") {
+			k := strings.Trim(strings.Replace(padded, "-"+r[0]+"-", "-"+r[1]+"-", 1), "-")
+			if !taken(k) {
+				return k
+			}
+		}
+	}
+	return strings.TrimSuffix(key, "-"+fromName) + "-" + toName
 }

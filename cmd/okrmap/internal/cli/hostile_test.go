@@ -259,10 +259,60 @@ objectives:
 `))
 	e.ok("quarter", "close", "2026-Q4", "--roll-forward", "2027-Q1", "--force")
 	var o map[string]any
-	if err := json.Unmarshal([]byte(e.ok("get", "objective", "q4-growth-2027-q1", "-o", "json")), &o); err != nil || o["parent"] != "grow-2027" {
+	if err := json.Unmarshal([]byte(e.ok("get", "objective", "q1-growth", "-o", "json")), &o); err != nil || o["parent"] != "grow-2027" {
 		t.Errorf("the rolled objective's parent: %v %v", o["parent"], err)
 	}
 	if out := e.ok("audit", "--fail-on", "never", "--today", "2027-01-15"); strings.Contains(out, "objective-parent-other-period") {
 		t.Errorf("the roll-forward made its own warning:\n%s", out)
+	}
+}
+
+// TestRolledKeys: a rolled copy's key names the next period where the
+// closed one stood (q4-net-revenue becomes q1-net-revenue), or gets it
+// appended; --rename chooses a key, and a taken or unrolled one is refused.
+func TestRolledKeys(t *testing.T) {
+	e := newEnv(t)
+	e.ok("apply", e.write("p.yaml", `version: 1
+period: 2026-Q4
+business_objectives:
+  - {key: grow, title: Grow, pnl_line: revenue, period: "2026", owner: ceo}
+objectives:
+  - {key: q4-revenue, title: Revenue, owner: cro, parent: grow,
+     key_results: [{key: arr-2026-q4, title: ARR, baseline: 1, target: 2, unit: USD},
+                   {key: win-sme, title: SME wins, baseline: 1, target: 2, unit: count},
+                   {key: done, title: Done, baseline: 1, target: 2, current: 2, unit: count}]}
+  - {key: q1-revenue, title: Taken, owner: cro, parent: grow, period: 2027-Q1}
+`))
+	close := []string{"quarter", "close", "2026-Q4", "--roll-forward", "2027-Q1", "--force", "--dry-run"}
+	mustContain(t, "default keys", e.ok(close...), "objective q4-revenue -> q4-revenue-2027-q1",
+		"key_result arr-2026-q4 -> arr-2027-q1", "key_result win-sme -> win-sme-2027-q1")
+	mustContain(t, "renamed", e.ok(append(close, "--rename", "q4-revenue=revenue-next", "--rename", "win-sme=sme-wins")...),
+		"objective q4-revenue -> revenue-next", "key_result win-sme -> sme-wins")
+	mustContain(t, "a taken key", e.fails(ExitInput, append(close, "--rename", "win-sme=grow")...), "the key grow is taken")
+	mustContain(t, "a finished key result", e.fails(ExitInput, append(close, "--rename", "done=again")...), "rename done: it does not roll forward")
+	mustContain(t, "twice", e.fails(ExitInput, append(close, "--rename", "win-sme=x", "--rename", "arr-2026-q4=x")...), "would both roll forward as x")
+	mustContain(t, "no roll-forward", e.fails(ExitInput, "quarter", "close", "2026-Q4", "--rename", "a=b"), "only --roll-forward makes copies")
+}
+
+// TestCloseAgainKeepsRenamedCopies: closing a period again finds the
+// copies the first close made, renamed or not, and makes no others.
+func TestCloseAgainKeepsRenamedCopies(t *testing.T) {
+	e := newEnv(t)
+	e.ok("apply", e.write("p.yaml", `version: 1
+period: 2026-Q4
+business_objectives:
+  - {key: grow, title: Grow, pnl_line: revenue, period: "2026", owner: ceo}
+objectives:
+  - {key: q4-revenue, title: Revenue, owner: cro, parent: grow,
+     key_results: [{key: win-sme, title: SME wins, baseline: 1, target: 2, unit: count}]}
+`))
+	e.ok("quarter", "close", "2026-Q4", "--roll-forward", "2027-Q1", "--force", "--rename", "win-sme=sme-wins")
+	out := e.ok("quarter", "close", "2026-Q4", "--roll-forward", "2027-Q1", "--force")
+	if strings.Contains(out, "->") {
+		t.Errorf("the second close rolled forward again:\n%s", out)
+	}
+	krs := e.ok("get", "kr")
+	if !strings.Contains(krs, "sme-wins") || strings.Contains(krs, "win-sme-2027-q1") || !strings.Contains(e.ok("get", "objectives"), "q1-revenue") {
+		t.Errorf("after two closes:\n%s", krs)
 	}
 }

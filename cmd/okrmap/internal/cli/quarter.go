@@ -202,6 +202,7 @@ func (a *app) quarterCommand() *cobra.Command {
 	}
 	var next, closeOutput string
 	var dryRun, force bool
+	var rename map[string]string
 	closeCmd := &cobra.Command{
 		Use:               "close PERIOD",
 		ValidArgsFunction: a.completePeriods,
@@ -216,9 +217,14 @@ falling to 0.0 at 25% away.
 
 With --roll-forward NEXT, each objective with unfinished key results (score
 below 1) is copied into NEXT with those key results, their current value as
-the new baseline and due at the end of NEXT. Copies get the period as a key
-suffix (win-sme becomes win-sme-2027-q1), and KPIs linked to the originals
+the new baseline and due at the end of NEXT. KPIs linked to the originals
 are linked to the copies. Closing again re-scores and creates no duplicates.
+
+A copy's key names the next period: a key with the closed period (or its
+quarter or half) as a dash-separated part gets the next one there
+(q4-net-revenue becomes q1-net-revenue, growth-2026-q4 growth-2027-q1);
+any other key gets the next period appended (win-sme becomes win-sme-2027-q1).
+--rename OLD=NEW chooses a copy's key yourself; repeat it for more.
 
 A period that has not ended yet is refused, since closing it stops its
 check-ins, unless --force. --dry-run shows the scores, the objectives it would
@@ -226,14 +232,19 @@ close and what would roll forward, and writes nothing. 'okrmap quarter reopen'
 undoes a close that nothing has been built on since.`,
 		Example: `  okrmap quarter close 2026-Q4 --dry-run
   okrmap quarter close 2026-Q4
-  okrmap quarter close 2026-Q4 --roll-forward 2027-Q1`,
+  okrmap quarter close 2026-Q4 --roll-forward 2027-Q1
+  okrmap quarter close 2026-Q4 --roll-forward 2027-Q1 --rename win-sme=win-sme-again --dry-run`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkFormat(closeOutput, "text", "json"); err != nil {
 				return err
 			}
 			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
-				res, err := s.CloseQuarter(ctx, engine.CloseRequest{Period: args[0], Next: next, DryRun: dryRun, Force: force, Author: a.cfg.Author})
+				if len(rename) > 0 && next == "" {
+					return usageError{fmt.Errorf("--rename names the keys of copies, and only --roll-forward makes copies")}
+				}
+				res, err := s.CloseQuarter(ctx, engine.CloseRequest{Period: args[0], Next: next, DryRun: dryRun, Force: force,
+					Author: a.cfg.Author, Rename: rename})
 				if engine.ErrorCode(err) == engine.ECONFLICT && !force {
 					return fmt.Errorf("%w; add --force to close it anyway, or --dry-run to preview", err)
 				}
@@ -255,6 +266,7 @@ undoes a close that nothing has been built on since.`,
 	closeCmd.Flags().StringVar(&next, "roll-forward", "", "copy unfinished objectives and key results into this period")
 	closeCmd.Flags().BoolVar(&dryRun, "dry-run", false, "show the scores and what would roll forward, and write nothing")
 	closeCmd.Flags().BoolVar(&force, "force", false, "close a period that has not ended yet")
+	closeCmd.Flags().StringToStringVar(&rename, "rename", nil, "OLD=NEW: the key of OLD's copy (repeat for more)")
 	textOrJSON(closeCmd, &closeOutput)
 	reopen := &cobra.Command{
 		Use:   "reopen PERIOD",
