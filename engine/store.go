@@ -24,6 +24,10 @@ type Store interface {
 	// Archived lists deleted entities, newest first; key's only when set.
 	Archived(ctx context.Context, key string) ([]Archived, error)
 	Snapshot(ctx context.Context) (*Snapshot, error)
+	// FiscalYearStart is the month the stored fiscal periods were applied
+	// with, 0 when none was recorded; SetFiscalYearStart records it once.
+	FiscalYearStart(ctx context.Context) (int, error)
+	SetFiscalYearStart(ctx context.Context, month int) error
 	KPIKeys(ctx context.Context) (map[string]bool, error)
 
 	// Check-ins and measurements, append-only.

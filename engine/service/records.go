@@ -55,6 +55,11 @@ func (s *Service) Apply(ctx context.Context, req ApplyRequest) (engine.Changes, 
 	if err != nil {
 		return nil, err
 	}
+	if m := s.opt.FiscalYearStart; m != 0 && !req.DryRun {
+		if err := s.db.SetFiscalYearStart(ctx, m); err != nil {
+			return nil, err
+		}
+	}
 	ph.end("entities", len(cs), "dry_run", req.DryRun)
 	return cs, nil
 }

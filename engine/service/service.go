@@ -95,6 +95,10 @@ type Options struct {
 	Progress func(op, phase string)
 	// Observer is told about audits and plugin runs; nil tells no one.
 	Observer Observer
+	// FiscalYearStart is the configured month (1-12) fiscal years start
+	// in, 0 when not configured: then the database's, recorded by the
+	// first apply that had one (see Open).
+	FiscalYearStart int
 	// FutureTolerance is how far ahead of now a check-in or measurement
 	// may be dated; anything later is refused.
 	FutureTolerance time.Duration
@@ -169,11 +173,31 @@ func Open(ctx context.Context, where string, o Options) (*Service, error) {
 		return nil, err // not db: a nil *store.DB is no nil Store
 	}
 	s := New(db, o)
-	if err := s.importWaiverFile(ctx); err != nil {
+	if err := errors.Join(s.fiscalYear(ctx), s.importWaiverFile(ctx)); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// fiscalYear sets engine.FiscalYearStart to the database's when none is
+// configured, and refuses a configured one that differs: the stored fiscal
+// periods would change their dates.
+func (s *Service) fiscalYear(ctx context.Context) error {
+	stored, err := s.db.FiscalYearStart(ctx)
+	if err != nil {
+		return err
+	}
+	switch want := s.opt.FiscalYearStart; {
+	case stored == 0:
+	case want == 0:
+		engine.FiscalYearStart = time.Month(stored)
+	case want != stored:
+		return engine.Errorf(engine.ECONFLICT, "this database's plan was applied with fiscal years starting in %s (plan.fiscal_year_start: %d) and the configuration says %d; "+
+			"its fiscal periods would move. Set plan.fiscal_year_start to %d, or leave it out to use the database's",
+			time.Month(stored), stored, want, stored)
+	}
+	return nil
 }
 
 // New returns a service over an open database.

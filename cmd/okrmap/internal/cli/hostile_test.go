@@ -316,3 +316,17 @@ objectives:
 		t.Errorf("after two closes:\n%s", krs)
 	}
 }
+
+// TestFiscalYearIsStored: the first apply records the fiscal year start,
+// later commands use it without configuration, and a configuration that
+// says another month is refused.
+func TestFiscalYearIsStored(t *testing.T) {
+	e := newEnv(t)
+	e.ok("--config", "../../../../examples/fiscal-year/okrmap.yaml", "apply", "../../../../examples/fiscal-year/plan.yaml")
+	e.ok("import", "measurements", "../../../../examples/fiscal-year/measurements.csv")
+	// With January, FY2027-Q4 would be October to December 2027: no time
+	// of it gone, and on-time not behind.
+	mustContain(t, "pace", e.ok("audit", "--today", "2026-12-07", "--fail-on", "never"), "key result on-time is at 0% with 40% of its time gone")
+	t.Setenv("OKRMAP_PLAN_FISCAL_YEAR_START", "1")
+	mustContain(t, "another month", e.fails(ExitInput, "tree"), "applied with fiscal years starting in February", "plan.fiscal_year_start to 2")
+}

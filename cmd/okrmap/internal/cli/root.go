@@ -243,7 +243,7 @@ func (a *app) configure(cmd *cobra.Command) error {
 		a.progress = nil
 	}
 	engine.MaxDepth, engine.MaxText = cfg.Plan.MaxDepth, cfg.Plan.MaxText
-	engine.FiscalYearStart = time.Month(cfg.Plan.FiscalYearStart)
+	engine.FiscalYearStart = time.Month(max(cfg.Plan.FiscalYearStart, 1)) // the database's may follow (service.Open)
 	engine.CompanyFunctions, engine.CompanyBusinessCategories, engine.CompanyKPICategories = cfg.Plan.Functions, cfg.Plan.BusinessCategories, cfg.Plan.KPICategories
 	if a.atExit == nil { // once, though completions configure again
 		a.atExit = append(a.atExit, watchMemory(cfg.MemoryLimit, os.Stderr))
@@ -276,7 +276,7 @@ func (a *app) configure(cmd *cobra.Command) error {
 func (a *app) options() service.Options {
 	return service.Options{Rules: a.cfg.Rules, Plugins: a.cfg.Plugins, WaiverFile: a.cfg.Audit.Waivers,
 		DBPath: a.cfg.DB, Log: a.log, Now: a.now, Progress: a.progress.phase, MaxStale: a.cfg.Server.MaxStaleness,
-		FutureTolerance: a.cfg.History.FutureTolerance, Connectors: a.cfg.Connectors}
+		FutureTolerance: a.cfg.History.FutureTolerance, Connectors: a.cfg.Connectors, FiscalYearStart: a.cfg.Plan.FiscalYearStart}
 }
 
 // offline is the service without a database, for lint, rules and plugins.

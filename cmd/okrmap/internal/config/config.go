@@ -70,7 +70,8 @@ type Plan struct {
 	MaxDepth int `mapstructure:"max_depth"`
 	MaxText  int `mapstructure:"max_text"`
 	// FiscalYearStart is the month (1-12) fiscal years start in (see
-	// engine.FiscalYearStart).
+	// engine.FiscalYearStart); 0 leaves it to the database, January for a
+	// database without one.
 	FiscalYearStart int `mapstructure:"fiscal_year_start"`
 	// A company's own team functions and categories, beside the built-in
 	// ones (see engine.CompanyFunctions).
@@ -112,7 +113,7 @@ func Defaults() Config {
 	return Config{
 		DB:     filepath.Join(DataDir(), "okrmap.db"),
 		Author: osUser(),
-		Plan: Plan{MaxDepth: engine.MaxDepth, MaxText: engine.MaxText, FiscalYearStart: 1,
+		Plan: Plan{MaxDepth: engine.MaxDepth, MaxText: engine.MaxText, FiscalYearStart: 0,
 			Functions: []string{}, BusinessCategories: []string{}, KPICategories: []string{}},
 		Rules:      Rules{Builtin: true, Packs: []string{}, MaxSteps: rules.DefaultSteps, MaxText: rules.DefaultText, Timeout: rules.DefaultTimeout},
 		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}, Env: map[string][]string{}, MaxFindings: protocol.MaxFindings, Dev: []string{}, HistoryDays: 90},
@@ -165,7 +166,7 @@ func (c Config) Validate() error {
 			}
 		}
 	}
-	if c.Plan.FiscalYearStart < 1 || c.Plan.FiscalYearStart > 12 {
+	if c.Plan.FiscalYearStart < 0 || c.Plan.FiscalYearStart > 12 {
 		return fmt.Errorf("plan.fiscal_year_start: %d is not a month; write 1 (January) to 12", c.Plan.FiscalYearStart)
 	}
 	names := make([]string, 0, len(c.Connectors))
