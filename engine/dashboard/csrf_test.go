@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/plan"
@@ -158,5 +159,26 @@ func TestMapSearchListsOnce(t *testing.T) {
 	list := page[i : i+strings.Index(page[i:], "</ol>")]
 	if n := strings.Count(list, "KPI: Marketing qualified leads"); n != 1 || !strings.Contains(list, "· 2026-Q4") {
 		t.Errorf("%d matches of the KPI, want 1 with the period in its trail:\n%s", n, list)
+	}
+}
+
+// TestTeamPageReflectsItsTeam: a team page's picker shows its team and
+// the period running today, picking another team opens that team's page,
+// and its KPI table shows inferred kinds and owners that are team leads.
+func TestTeamPageReflectsItsTeam(t *testing.T) {
+	defer func(m time.Month) { engine.FiscalYearStart = m }(engine.FiscalYearStart)
+	engine.FiscalYearStart = time.February
+	s := openSite(t, true, service.ApplyRequest{Files: []string{"../../examples/fiscal-year/plan.yaml"}})
+	b := s.browser()
+	_, page := b.get("/teams/ops")
+	for _, want := range []string{`<option value="ops" selected>`, `<option value="FY2027-Q4" selected>`, `action="/teams"`,
+		`outcome <span class="muted">(inferred)</span>`, `ops@larkspur.example <span class="muted">(team lead)</span>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the ops page lacks %s", want)
+		}
+	}
+	resp, _ := b.get("/teams?team=crm&period=FY2027-Q4")
+	if got := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || got != "/teams/crm?period=FY2027-Q4" {
+		t.Errorf("picking crm on a team page: %d to %q", resp.StatusCode, got)
 	}
 }

@@ -96,6 +96,7 @@ func (d *Dashboard) Routes() []Route {
 		{"GET /map", d.page(d.alignmentMap)},
 		{"GET /map/children", d.children},
 		{"GET /teams/{key}", d.page(d.team)},
+		{"GET /teams", d.pickTeam},
 		{"GET /kpis/{key}", d.page(d.kpi)},
 		{"GET /key-results/{key}", d.page(d.keyResult)},
 		{"POST /key-results/{key}/checkins", d.checkIn},
@@ -188,14 +189,31 @@ func (d *Dashboard) page(build func(r *http.Request, v *view) (content, error)) 
 	}
 }
 
+// pickTeam answers a team page's picker: the page of the team picked, in
+// the period picked, or the overview for all teams.
+func (d *Dashboard) pickTeam(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	to := "/"
+	if t := q.Get("team"); t != "" {
+		to = "/teams/" + url.PathEscape(t)
+	}
+	http.Redirect(w, r, to+"?"+url.Values{"period": {q.Get("period")}}.Encode(), http.StatusSeeOther)
+}
+
 // newView reads who is asking, the scope and the flash message.
 func (d *Dashboard) newView(w http.ResponseWriter, r *http.Request) *view {
 	v := &view{Company: d.cfg.Company, Who: d.identify(w, r), CSRF: d.csrfToken(w, r), Path: r.URL.RequestURI(), Here: r.URL.Path}
 	v.Flash = flashes[r.URL.Query().Get("flash")]
 	v.Scope, v.scopeErr = scopeOf(r)
-	// The overview opens on the period running today; "All periods" in
-	// the picker (period=) shows everything.
-	if r.URL.Path == "/" && !r.URL.Query().Has("period") && v.scopeErr == nil {
+	team := r.PathValue("key")
+	if strings.HasPrefix(r.URL.Path, "/teams/") && v.scopeErr == nil {
+		// A team page's picker shows its team, and picking another opens
+		// that team's page (see pickTeam).
+		v.Scope.Teams, v.Here = []string{team}, "/teams"
+	}
+	// The overview and team pages open on the period running today; "All
+	// periods" in the picker (period=) shows everything.
+	if (r.URL.Path == "/" || team != "") && !r.URL.Query().Has("period") && v.scopeErr == nil {
 		if p := d.currentPeriod(r.Context()); p != "" {
 			v.Scope, v.scopeErr = engine.NewScope(p, v.Scope.Teams)
 		}

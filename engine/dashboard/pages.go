@@ -280,6 +280,10 @@ type kpiRow struct {
 	KPI    engine.KPI
 	Latest *engine.Measurement
 	Health pace
+	// Kind is the declared kind, else the one the name makes clear;
+	// Owner the owner, else the team lead's (OwnerIsLead).
+	Kind, Owner           string
+	Inferred, OwnerIsLead bool
 }
 
 func (d *Dashboard) team(r *http.Request, v *view) (content, error) {
@@ -320,7 +324,11 @@ func (d *Dashboard) team(r *http.Request, v *view) (content, error) {
 	data.MoreKPIs = more
 	for _, e := range kpis {
 		k := e.Entity.(engine.KPI)
-		data.KPIs = append(data.KPIs, kpiRow{KPI: k, Latest: e.Latest, Health: health(k, e.Latest)})
+		row := kpiRow{KPI: k, Latest: e.Latest, Health: health(k, e.Latest), Kind: k.Kind, Owner: k.Owner}
+		if rk := e.ResolvedKPI; rk != nil {
+			row.Kind, row.Inferred, row.Owner, row.OwnerIsLead = rk.Kind, !rk.KindDeclared && rk.Kind != "", rk.OwnedBy, rk.OwnerIsLead
+		}
+		data.KPIs = append(data.KPIs, row)
 	}
 	runs, _, err := d.scopeRuns(ctx, engine.Scope{Period: v.Scope.Period, Teams: []string{key}})
 	if err != nil {
