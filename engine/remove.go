@@ -61,11 +61,14 @@ type Removal struct {
 }
 
 // Dependents lists what depends on the entities asked for: what goes with
-// them and what loses a reference.
+// them (objectives with their key results, named once) and what loses a
+// reference.
 func (r Removal) Dependents() []string {
 	var out []string
 	for _, d := range r.Deleted[r.Asked:] {
-		out = append(out, d.String()+" (goes with it)")
+		if d.Kind != KindKeyResult { // a key result goes with its objective
+			out = append(out, d.String()+" (goes with it)")
+		}
 	}
 	for _, c := range r.Cut {
 		out = append(out, c.String())
