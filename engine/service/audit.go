@@ -13,7 +13,6 @@ import (
 	"github.com/okrmap/okrmap/engine/notify"
 	"github.com/okrmap/okrmap/engine/report"
 	"github.com/okrmap/okrmap/engine/resolve"
-	"github.com/okrmap/okrmap/plugins/host"
 )
 
 // AuditRequest asks for an audit of a scope.
@@ -106,15 +105,10 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	if err := checkTeams(snap.Plan, req.Scope); err != nil {
 		return nil, err
 	}
-	var history *host.History
-	if len(plugins) > 0 && s.opt.Plugins.HistoryDays > 0 {
-		if history, err = s.pluginHistory(ctx, s.Today(req.Today), snap.CheckIns); err != nil {
-			return nil, err
-		}
-	}
+	history := s.pluginHistory(ctx, s.Today(req.Today), snap.CheckIns)
 	stages := make([]audit.Stage, len(plugins))
 	for i, st := range plugins {
-		st.History = history
+		st.History, st.Days, st.MaxDays = history, s.opt.Plugins.HistoryDays, max(s.opt.Plugins.HistoryDays, s.opt.Plugins.MaxHistoryDays)
 		stages[i] = timedStage{st, s.opt.Observer}
 	}
 	loaded := time.Now()

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/rules"
@@ -160,30 +161,49 @@ func (s *Service) devPlugins(paths []string, l *host.Lock) (*host.Lock, error) {
 	return out, nil
 }
 
-// pluginHistory is the measurement and check-in history plugins get: the
-// plugins.history_days before today, oldest first.
-func (s *Service) pluginHistory(ctx context.Context, today engine.Date, checkIns []engine.CheckIn) (*host.History, error) {
-	since, until := today.AddDays(-s.opt.Plugins.HistoryDays).Time(), today.AddDays(1).Time()
-	ms, err := s.db.MeasurementsSince(ctx, since)
-	if err != nil {
-		return nil, err
-	}
-	for k, list := range ms {
-		i := slices.IndexFunc(list, func(m engine.Measurement) bool { return !m.At.Before(until) })
-		if i >= 0 {
-			ms[k] = list[:i] // not after today, as the audit judges
+// pluginHistory loads the measurement and check-in history plugins get,
+// the days before today each asks for, oldest first. Measurements are read
+// once for the longest reach asked so far.
+func (s *Service) pluginHistory(ctx context.Context, today engine.Date, checkIns []engine.CheckIn) host.HistoryLoader {
+	var mu sync.Mutex
+	var all map[string][]engine.Measurement
+	read := -1 // days all reaches back
+	until := today.AddDays(1).Time()
+	return func(measurementDays, checkInDays int) (*host.History, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		h := &host.History{Days: measurementDays, CheckInDays: checkInDays, Measurements: map[string][]engine.Measurement{},
+			CheckIns: map[string][]engine.CheckIn{}}
+		if measurementDays > 0 && measurementDays > read {
+			ms, err := s.db.MeasurementsSince(ctx, today.AddDays(-measurementDays).Time())
+			if err != nil {
+				return nil, err
+			}
+			all, read = ms, measurementDays
 		}
-	}
-	h := &host.History{Days: s.opt.Plugins.HistoryDays, Measurements: ms, CheckIns: map[string][]engine.CheckIn{}}
-	for _, c := range checkIns {
-		if !c.Comment && !c.At.Before(since) && c.At.Before(until) { // a comment has no value to send
-			h.CheckIns[c.KeyResult] = append(h.CheckIns[c.KeyResult], c)
+		since := today.AddDays(-measurementDays).Time()
+		for k, list := range all {
+			// From since, and not after today, as the audit judges.
+			from := slices.IndexFunc(list, func(m engine.Measurement) bool { return !m.At.Before(since) })
+			to := slices.IndexFunc(list, func(m engine.Measurement) bool { return !m.At.Before(until) })
+			if to < 0 {
+				to = len(list)
+			}
+			if measurementDays > 0 && from >= 0 && from < to {
+				h.Measurements[k] = list[from:to]
+			}
 		}
+		since = today.AddDays(-checkInDays).Time()
+		for _, c := range checkIns {
+			if checkInDays > 0 && !c.Comment && !c.At.Before(since) && c.At.Before(until) { // a comment has no value to send
+				h.CheckIns[c.KeyResult] = append(h.CheckIns[c.KeyResult], c)
+			}
+		}
+		for _, list := range h.CheckIns {
+			slices.SortStableFunc(list, func(a, b engine.CheckIn) int { return a.At.Compare(b.At) })
+		}
+		return h, nil
 	}
-	for _, list := range h.CheckIns {
-		slices.SortStableFunc(list, func(a, b engine.CheckIn) int { return a.At.Compare(b.At) })
-	}
-	return h, nil
 }
 
 // Unpinned lists plugin binaries in plugins.dirs that l does not pin.

@@ -63,8 +63,11 @@ type Plugins struct {
 	// unpinned, for plugin development; the server never runs them.
 	Dev []string `mapstructure:"dev"`
 	// HistoryDays is how many days of measurement and check-in history
-	// audits send plugins; 0 sends none.
+	// audits send every plugin; 0 sends none, unless it declares a need.
 	HistoryDays int `mapstructure:"history_days"`
+	// MaxHistoryDays bounds the history a plugin that declares a need
+	// gets (never below HistoryDays).
+	MaxHistoryDays int `mapstructure:"max_history_days"`
 }
 
 // PluginTimeout is how long the named plugin may run.

@@ -503,11 +503,11 @@ func measurements(ctx context.Context, tx *Tx, key string) ([]engine.Measurement
 func (db *DB) MeasurementsSince(ctx context.Context, since time.Time) (map[string][]engine.Measurement, error) {
 	out := map[string][]engine.Measurement{}
 	err := db.read(ctx, func(tx *Tx) error {
-		return each(ctx, tx, `SELECT e.key, m.at, m.value FROM measurement m JOIN entity e ON e.id = m.kpi_id
+		return each(ctx, tx, `SELECT e.key, m.at, m.value, m.author, m.note FROM measurement m JOIN entity e ON e.id = m.kpi_id
 			WHERE m.at >= ? ORDER BY e.key, m.at, m.id`,
 			func(r *sql.Rows) error {
 				var m engine.Measurement
-				if err := r.Scan(&m.KPI, timestamp{&m.At}, &m.Value); err != nil {
+				if err := r.Scan(&m.KPI, timestamp{&m.At}, &m.Value, &m.Author, &m.Note); err != nil {
 					return err
 				}
 				out[m.KPI] = append(out[m.KPI], m)

@@ -15,7 +15,8 @@ type Keys map[string]string
 // History is what plugins get of measurement and check-in history, by KPI
 // and key result key, oldest first.
 type History struct {
-	Days         int // how far back, before today, it reaches
+	Days         int // how far back, before today, the measurements reach
+	CheckInDays  int // and the check-ins
 	Measurements map[string][]engine.Measurement
 	CheckIns     map[string][]engine.CheckIn
 }
@@ -28,7 +29,7 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 	}
 	keys := make(Keys, len(g.Teams)+len(g.BusinessObjectives)+len(g.Objectives)+len(g.KeyResults)+len(g.KPIs)+len(g.Investments))
 	var out []*pb.GraphBatch
-	cur := &pb.GraphBatch{Today: g.Today.Format("2006-01-02"), HistoryDays: int32(h.Days)}
+	cur := &pb.GraphBatch{Today: g.Today.Format("2006-01-02"), HistoryDays: int32(h.Days), CheckinHistoryDays: int32(h.CheckInDays)}
 	n := 0
 	next := func() {
 		if n++; n >= protocol.BatchSize {
@@ -140,7 +141,7 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 func measurements(ms []engine.Measurement) []*pb.Measurement {
 	out := make([]*pb.Measurement, len(ms))
 	for i, m := range ms {
-		out[i] = &pb.Measurement{At: m.At.Unix(), Value: m.Value}
+		out[i] = &pb.Measurement{At: m.At.Unix(), Value: m.Value, Author: m.Author, Note: m.Note}
 	}
 	return out
 }
@@ -148,7 +149,7 @@ func measurements(ms []engine.Measurement) []*pb.Measurement {
 func checkIns(cs []engine.CheckIn) []*pb.CheckIn {
 	out := make([]*pb.CheckIn, len(cs))
 	for i, c := range cs {
-		out[i] = &pb.CheckIn{At: c.At.Unix(), Value: c.Value, Confidence: c.Confidence}
+		out[i] = &pb.CheckIn{At: c.At.Unix(), Value: c.Value, Confidence: c.Confidence, Note: c.Note, Author: c.Author}
 	}
 	return out
 }

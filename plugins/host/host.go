@@ -54,8 +54,21 @@ type Result struct {
 // Run starts the plugin, checks the graph and stops the plugin. The process
 // is killed before Run returns, whatever happened.
 func Run(ctx context.Context, s Spec, batches []*pb.GraphBatch, keys Keys) (*Result, error) {
+	return RunWith(ctx, s, fixedGraph(batches, keys))
+}
+
+// GraphFor builds the graph a plugin is sent once it has described itself:
+// what it declares (the history it needs) may change what it gets.
+type GraphFor func(d *pb.Description) ([]*pb.GraphBatch, Keys, error)
+
+func fixedGraph(batches []*pb.GraphBatch, keys Keys) GraphFor {
+	return func(*pb.Description) ([]*pb.GraphBatch, Keys, error) { return batches, keys, nil }
+}
+
+// RunWith is Run with the graph built for the plugin's description.
+func RunWith(ctx context.Context, s Spec, graph GraphFor) (*Result, error) {
 	return session(ctx, s, func(ctx context.Context, c protocol.Impl) (*Result, error) {
-		return Converse(ctx, c, s.Settings, batches, keys)
+		return ConverseWith(ctx, c, s.Settings, graph)
 	})
 }
 
@@ -63,12 +76,22 @@ func Run(ctx context.Context, s Spec, batches []*pb.GraphBatch, keys Keys) (*Res
 // then to take its settings and check the graph; its findings are checked
 // against its description and the graph (see Validate).
 func Converse(ctx context.Context, c protocol.Impl, settings map[string]string, batches []*pb.GraphBatch, keys Keys) (*Result, error) {
+	return ConverseWith(ctx, c, settings, fixedGraph(batches, keys))
+}
+
+// ConverseWith is Converse with the graph built for the plugin's
+// description.
+func ConverseWith(ctx context.Context, c protocol.Impl, settings map[string]string, graph GraphFor) (*Result, error) {
 	desc, err := c.Describe(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("describe: %w", err)
 	}
 	if err := c.Configure(ctx, settings); err != nil {
 		return nil, &ConfigureError{err}
+	}
+	batches, keys, err := graph(desc)
+	if err != nil {
+		return nil, err
 	}
 	found, err := c.Check(ctx, batches)
 	if err != nil {

@@ -42,6 +42,17 @@ type Description struct {
 	Version string
 	Rules   []Rule
 	Config  []ConfigKey
+	// History is how much history the rules need. okrmap sends at least
+	// that, and plugins.history_days (90 by default) when that is more, up
+	// to plugins.max_history_days; Graph.HistoryDays and
+	// Graph.CheckInHistoryDays say what was sent.
+	History History
+}
+
+// History is days of history before today, by kind: KPI measurements and
+// key result check-ins.
+type History struct {
+	MeasurementDays, CheckInDays int
 }
 
 // Rule describes one rule a plugin provides. IDs are unique and start
@@ -121,13 +132,15 @@ type Finding struct {
 //
 // Its entities carry every field okrmap's rule language sees (a test in
 // okrmap fails when one is missing), with related entities as keys.
-// History holds a KPI's measurements and a key result's
-// check-ins within plugins.history_days (90 by default) before today,
-// oldest first; HistoryDays says how many days that is (0: no history), so
-// a rule that needs more can say so rather than judge on too little.
+// History holds a KPI's measurements within HistoryDays before today and a
+// key result's check-ins within CheckInHistoryDays, oldest first (0: no
+// history). Both are at least what Description.History asks, unless
+// okrmap's plugins.max_history_days capped it: a rule that needs more can
+// say so rather than judge on too little.
 type Graph struct {
 	Today              time.Time
 	HistoryDays        int
+	CheckInHistoryDays int
 	Teams              []Team
 	BusinessObjectives []BusinessObjective
 	Objectives         []Objective
@@ -196,15 +209,17 @@ type KeyResult struct {
 
 // Measurement is one value of a KPI.
 type Measurement struct {
-	At    time.Time
-	Value float64
+	At           time.Time
+	Value        float64
+	Author, Note string
 }
 
 // CheckIn is one check-in on a key result.
 type CheckIn struct {
-	At         time.Time
-	Value      float64
-	Confidence *float64
+	At           time.Time
+	Value        float64
+	Confidence   *float64
+	Note, Author string
 }
 
 // KPI is a KPI with its links and trace. Latest is its latest measured

@@ -52,6 +52,9 @@ func (a adapter) Describe(context.Context) (*pb.Description, error) {
 	for _, c := range d.Config {
 		out.Config = append(out.Config, &pb.ConfigKey{Key: c.Key, Doc: c.Doc, Default: c.Default, Type: c.Type})
 	}
+	if h := d.History; h != (History{}) {
+		out.History = &pb.HistoryNeed{MeasurementDays: uint32(max(h.MeasurementDays, 0)), CheckinDays: uint32(max(h.CheckInDays, 0))}
+	}
 	return out, nil
 }
 
@@ -99,6 +102,7 @@ func FromProto(batches []*pb.GraphBatch) *Graph {
 	g.Investments = make([]Investment, 0, invs)
 	for _, b := range batches {
 		g.HistoryDays = max(g.HistoryDays, int(b.GetHistoryDays()))
+		g.CheckInHistoryDays = max(g.CheckInHistoryDays, int(b.GetCheckinHistoryDays()))
 		if b.GetToday() != "" {
 			g.Today, _ = time.Parse("2006-01-02", b.GetToday())
 		}
@@ -181,7 +185,7 @@ func measurementsFromProto(ms []*pb.Measurement) []Measurement {
 	}
 	out := make([]Measurement, len(ms))
 	for i, m := range ms {
-		out[i] = Measurement{At: time.Unix(m.GetAt(), 0).UTC(), Value: m.GetValue()}
+		out[i] = Measurement{At: time.Unix(m.GetAt(), 0).UTC(), Value: m.GetValue(), Author: m.GetAuthor(), Note: m.GetNote()}
 	}
 	return out
 }
@@ -192,7 +196,7 @@ func checkInsFromProto(cs []*pb.CheckIn) []CheckIn {
 	}
 	out := make([]CheckIn, len(cs))
 	for i, c := range cs {
-		out[i] = CheckIn{At: time.Unix(c.GetAt(), 0).UTC(), Value: c.GetValue(), Confidence: c.Confidence}
+		out[i] = CheckIn{At: time.Unix(c.GetAt(), 0).UTC(), Value: c.GetValue(), Confidence: c.Confidence, Note: c.GetNote(), Author: c.GetAuthor()}
 	}
 	return out
 }

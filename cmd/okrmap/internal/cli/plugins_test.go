@@ -334,11 +334,36 @@ func TestPluginsGetHistory(t *testing.T) {
 	e.ok("checkin", "sme-sqls", "--value", "1200", "--at", "2026-11-10")
 	e.ok("plugins", "lock")
 	out := e.ok("audit", "--today", "2026-11-20", "--fail-on", "never")
-	if !regexp.MustCompile(`history: [1-9]\d* measurements, [1-9]\d* check-ins over 90 days`).MatchString(out) {
+	if !regexp.MustCompile(`history: [1-9]\d* measurements over 90 days, [1-9]\d* check-ins over 90 days`).MatchString(out) {
 		t.Errorf("the plugin was sent no history:\n%s", out)
 	}
 	t.Setenv("OKRMAP_PLUGINS_HISTORY_DAYS", "0")
-	mustContain(t, "no history", e.ok("audit", "--today", "2026-11-20", "--fail-on", "never"), "history: 0 measurements, 0 check-ins over 0 days")
+	mustContain(t, "no history", e.ok("audit", "--today", "2026-11-20", "--fail-on", "never"), "history: 0 measurements over 0 days, 0 check-ins over 0 days")
+}
+
+// TestPluginsDeclareTheHistoryTheyNeed: a plugin that declares it needs
+// 400 days of measurements and 30 of check-ins gets that, up to
+// plugins.max_history_days, with a warning when capped; authors and notes
+// come with the history.
+func TestPluginsDeclareTheHistoryTheyNeed(t *testing.T) {
+	e := brokenPluginEnv(t, "history-need")
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	e.ok("import", "measurements", "../../../../examples/saas-b2b/measurements.csv")
+	e.ok("--author", "ana", "measure", "nrr", "--value", "101", "--at", "2025-11-01") // a year back
+	e.ok("--author", "bo", "checkin", "sme-sqls", "--value", "1200", "--at", "2026-11-10", "--note", "webinars landed")
+	e.ok("--author", "cy", "checkin", "sme-sqls", "--value", "900", "--at", "2026-09-01", "--note", "too old") // beyond 30 days
+	e.ok("plugins", "lock")
+	t.Setenv("OKRMAP_PLUGINS_HISTORY_DAYS", "20") // below what the plugin declares
+	out := e.ok("audit", "--today", "2026-11-20", "--fail-on", "never")
+	if !regexp.MustCompile(`history: \d+ measurements over 400 days, \d+ check-ins over 30 days; by .*ana.*bo, .*webinars landed`).MatchString(out) ||
+		strings.Contains(out, "too old") {
+		t.Errorf("the plugin did not get the history it declared:\n%s", out)
+	}
+	t.Setenv("OKRMAP_PLUGINS_MAX_HISTORY_DAYS", "200")
+	out, errOut, _ := e.run("", "audit", "--today", "2026-11-20", "--fail-on", "never")
+	if !strings.Contains(out, "measurements over 200 days") || !strings.Contains(errOut, "asks for more history than plugins.max_history_days allows") {
+		t.Errorf("a capped need:\n%s\n%s", out, errOut)
+	}
 }
 
 // plugins list keeps its columns aligned whatever the length of rule ids.

@@ -116,7 +116,7 @@ func Defaults() Config {
 		Plan: Plan{MaxDepth: engine.MaxDepth, MaxText: engine.MaxText, FiscalYearStart: 0,
 			Functions: []string{}, BusinessCategories: []string{}, KPICategories: []string{}},
 		Rules:      Rules{Builtin: true, Packs: []string{}, MaxSteps: rules.DefaultSteps, MaxText: rules.DefaultText, Timeout: rules.DefaultTimeout},
-		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}, Env: map[string][]string{}, MaxFindings: protocol.MaxFindings, Dev: []string{}, HistoryDays: 90},
+		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}, Env: map[string][]string{}, MaxFindings: protocol.MaxFindings, Dev: []string{}, HistoryDays: 90, MaxHistoryDays: 730},
 		Log:        Log{Level: "warn", Format: "text"},
 		History:    History{FutureTolerance: 24 * time.Hour},
 		Server:     server.Defaults(),
@@ -135,6 +135,9 @@ func (c Config) Validate() error {
 	}
 	if c.Plugins.HistoryDays < 0 || c.Plugins.HistoryDays > 3660 {
 		return fmt.Errorf("plugins.history_days: %d is not between 0 (no history) and 3660", c.Plugins.HistoryDays)
+	}
+	if c.Plugins.MaxHistoryDays < 0 || c.Plugins.MaxHistoryDays > 3660 {
+		return fmt.Errorf("plugins.max_history_days: %d is not between 0 (only plugins.history_days) and 3660", c.Plugins.MaxHistoryDays)
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Plugins.Timeouts)) {
 		if d := c.Plugins.Timeouts[name]; d <= 0 {

@@ -4,7 +4,8 @@
 // bad-rule-id, refuse-settings or panic.
 // More modes are healthy: newer also speaks a future protocol, noisy logs,
 // child starts a process of its own, long-id has a long rule id, history
-// reports how much history it was sent, env the names of the environment
+// reports how much history it was sent (history-need too, after declaring
+// it needs 400 days of measurements and 30 of check-ins), env the names of the environment
 // variables it sees, flood returns one finding per KPI 400 times over, and
 // named-kpi calls itself kpi, with a rule kpi-stale.
 package main
@@ -40,7 +41,11 @@ func (b broken) Describe() sdk.Description {
 	if b.fault == "named-kpi" { // takes the name space of okrmap's kpi-* rules
 		name, rules[0].ID = "kpi", "kpi-stale"
 	}
-	return sdk.Description{Name: name, Version: "0.0.1", Rules: rules}
+	d := sdk.Description{Name: name, Version: "0.0.1", Rules: rules}
+	if b.fault == "history-need" {
+		d.History = sdk.History{MeasurementDays: 400, CheckInDays: 30}
+	}
+	return d
 }
 
 func (b broken) Configure(map[string]string) error {
@@ -64,15 +69,24 @@ func (b broken) Check(ctx context.Context, g *sdk.Graph) ([]sdk.Finding, error) 
 	case "noisy":
 		sdk.Log.Warn("min_win_rate is not set; using 20", "setting", "min_win_rate")
 		sdk.Log.Info("checked", "kpis", len(g.KPIs))
-	case "history": // healthy: reports how much history it was sent
+	case "history", "history-need": // healthy: reports how much history it was sent
 		ms, cs := 0, 0
+		var words []string // authors and notes, once each
 		for _, k := range g.KPIs {
 			ms += len(k.History)
+			for _, m := range k.History {
+				words = append(words, m.Author)
+			}
 		}
 		for _, kr := range g.KeyResults {
 			cs += len(kr.History)
+			for _, c := range kr.History {
+				words = append(words, c.Author, c.Note)
+			}
 		}
-		return []sdk.Finding{{Rule: "broken-rule", Entity: g.KPIs[0].Key, Message: fmt.Sprintf("history: %d measurements, %d check-ins over %d days", ms, cs, g.HistoryDays)}}, nil
+		slices.Sort(words)
+		return []sdk.Finding{{Rule: "broken-rule", Entity: g.KPIs[0].Key, Message: fmt.Sprintf("history: %d measurements over %d days, %d check-ins over %d days; by %s",
+			ms, g.HistoryDays, cs, g.CheckInHistoryDays, strings.Join(slices.Compact(words), ", "))}}, nil
 	case "env":
 		var names []string
 		for _, kv := range os.Environ() {

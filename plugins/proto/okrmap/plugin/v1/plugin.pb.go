@@ -67,6 +67,7 @@ type Description struct {
 	ProtocolVersion uint32                 `protobuf:"varint,3,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
 	Rules           []*RuleInfo            `protobuf:"bytes,4,rep,name=rules,proto3" json:"rules,omitempty"`
 	Config          []*ConfigKey           `protobuf:"bytes,5,rep,name=config,proto3" json:"config,omitempty"`
+	History         *HistoryNeed           `protobuf:"bytes,6,opt,name=history,proto3" json:"history,omitempty"` // the history its rules need; okrmap sends at least plugins.history_days
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -136,6 +137,67 @@ func (x *Description) GetConfig() []*ConfigKey {
 	return nil
 }
 
+func (x *Description) GetHistory() *HistoryNeed {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
+// HistoryNeed is how many days of history before today a plugin's rules
+// need, by kind.
+type HistoryNeed struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	MeasurementDays uint32                 `protobuf:"varint,1,opt,name=measurement_days,json=measurementDays,proto3" json:"measurement_days,omitempty"`
+	CheckinDays     uint32                 `protobuf:"varint,2,opt,name=checkin_days,json=checkinDays,proto3" json:"checkin_days,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *HistoryNeed) Reset() {
+	*x = HistoryNeed{}
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistoryNeed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistoryNeed) ProtoMessage() {}
+
+func (x *HistoryNeed) ProtoReflect() protoreflect.Message {
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistoryNeed.ProtoReflect.Descriptor instead.
+func (*HistoryNeed) Descriptor() ([]byte, []int) {
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *HistoryNeed) GetMeasurementDays() uint32 {
+	if x != nil {
+		return x.MeasurementDays
+	}
+	return 0
+}
+
+func (x *HistoryNeed) GetCheckinDays() uint32 {
+	if x != nil {
+		return x.CheckinDays
+	}
+	return 0
+}
+
 type RuleInfo struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -151,7 +213,7 @@ type RuleInfo struct {
 
 func (x *RuleInfo) Reset() {
 	*x = RuleInfo{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[2]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -163,7 +225,7 @@ func (x *RuleInfo) String() string {
 func (*RuleInfo) ProtoMessage() {}
 
 func (x *RuleInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[2]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -176,7 +238,7 @@ func (x *RuleInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleInfo.ProtoReflect.Descriptor instead.
 func (*RuleInfo) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{2}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RuleInfo) GetId() string {
@@ -240,7 +302,7 @@ type ConfigKey struct {
 
 func (x *ConfigKey) Reset() {
 	*x = ConfigKey{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[3]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -252,7 +314,7 @@ func (x *ConfigKey) String() string {
 func (*ConfigKey) ProtoMessage() {}
 
 func (x *ConfigKey) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[3]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -265,7 +327,7 @@ func (x *ConfigKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigKey.ProtoReflect.Descriptor instead.
 func (*ConfigKey) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{3}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ConfigKey) GetKey() string {
@@ -305,7 +367,7 @@ type ConfigureRequest struct {
 
 func (x *ConfigureRequest) Reset() {
 	*x = ConfigureRequest{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[4]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -317,7 +379,7 @@ func (x *ConfigureRequest) String() string {
 func (*ConfigureRequest) ProtoMessage() {}
 
 func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[4]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -330,7 +392,7 @@ func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureRequest.ProtoReflect.Descriptor instead.
 func (*ConfigureRequest) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{4}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ConfigureRequest) GetSettings() map[string]string {
@@ -348,7 +410,7 @@ type ConfigureResponse struct {
 
 func (x *ConfigureResponse) Reset() {
 	*x = ConfigureResponse{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[5]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -360,7 +422,7 @@ func (x *ConfigureResponse) String() string {
 func (*ConfigureResponse) ProtoMessage() {}
 
 func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[5]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -373,7 +435,7 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{5}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{6}
 }
 
 // GraphBatch is part of the graph; the first batch carries today.
@@ -388,14 +450,15 @@ type GraphBatch struct {
 	Investments        []*Investment          `protobuf:"bytes,7,rep,name=investments,proto3" json:"investments,omitempty"`
 	Links              []*Link                `protobuf:"bytes,8,rep,name=links,proto3" json:"links,omitempty"`
 	Assumptions        []*Assumption          `protobuf:"bytes,9,rep,name=assumptions,proto3" json:"assumptions,omitempty"`
-	HistoryDays        int32                  `protobuf:"varint,10,opt,name=history_days,json=historyDays,proto3" json:"history_days,omitempty"` // days of history sent before today (0: none)
+	HistoryDays        int32                  `protobuf:"varint,10,opt,name=history_days,json=historyDays,proto3" json:"history_days,omitempty"`                        // days of measurements sent before today (0: none)
+	CheckinHistoryDays int32                  `protobuf:"varint,11,opt,name=checkin_history_days,json=checkinHistoryDays,proto3" json:"checkin_history_days,omitempty"` // days of check-ins sent before today (0: none)
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache
 }
 
 func (x *GraphBatch) Reset() {
 	*x = GraphBatch{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[6]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -407,7 +470,7 @@ func (x *GraphBatch) String() string {
 func (*GraphBatch) ProtoMessage() {}
 
 func (x *GraphBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[6]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -420,7 +483,7 @@ func (x *GraphBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GraphBatch.ProtoReflect.Descriptor instead.
 func (*GraphBatch) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{6}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GraphBatch) GetToday() string {
@@ -493,6 +556,13 @@ func (x *GraphBatch) GetHistoryDays() int32 {
 	return 0
 }
 
+func (x *GraphBatch) GetCheckinHistoryDays() int32 {
+	if x != nil {
+		return x.CheckinHistoryDays
+	}
+	return 0
+}
+
 type Team struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -509,7 +579,7 @@ type Team struct {
 
 func (x *Team) Reset() {
 	*x = Team{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[7]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -521,7 +591,7 @@ func (x *Team) String() string {
 func (*Team) ProtoMessage() {}
 
 func (x *Team) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[7]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -534,7 +604,7 @@ func (x *Team) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Team.ProtoReflect.Descriptor instead.
 func (*Team) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{7}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Team) GetKey() string {
@@ -613,7 +683,7 @@ type BusinessObjective struct {
 
 func (x *BusinessObjective) Reset() {
 	*x = BusinessObjective{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[8]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -625,7 +695,7 @@ func (x *BusinessObjective) String() string {
 func (*BusinessObjective) ProtoMessage() {}
 
 func (x *BusinessObjective) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[8]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -638,7 +708,7 @@ func (x *BusinessObjective) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BusinessObjective.ProtoReflect.Descriptor instead.
 func (*BusinessObjective) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{8}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *BusinessObjective) GetKey() string {
@@ -755,7 +825,7 @@ type Objective struct {
 
 func (x *Objective) Reset() {
 	*x = Objective{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[9]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -767,7 +837,7 @@ func (x *Objective) String() string {
 func (*Objective) ProtoMessage() {}
 
 func (x *Objective) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[9]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -780,7 +850,7 @@ func (x *Objective) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Objective.ProtoReflect.Descriptor instead.
 func (*Objective) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{9}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Objective) GetKey() string {
@@ -972,7 +1042,7 @@ type KeyResult struct {
 
 func (x *KeyResult) Reset() {
 	*x = KeyResult{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[10]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -984,7 +1054,7 @@ func (x *KeyResult) String() string {
 func (*KeyResult) ProtoMessage() {}
 
 func (x *KeyResult) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[10]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -997,7 +1067,7 @@ func (x *KeyResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyResult.ProtoReflect.Descriptor instead.
 func (*KeyResult) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{10}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *KeyResult) GetKey() string {
@@ -1246,7 +1316,7 @@ type KPI struct {
 
 func (x *KPI) Reset() {
 	*x = KPI{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[11]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1258,7 +1328,7 @@ func (x *KPI) String() string {
 func (*KPI) ProtoMessage() {}
 
 func (x *KPI) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[11]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1271,7 +1341,7 @@ func (x *KPI) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KPI.ProtoReflect.Descriptor instead.
 func (*KPI) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{11}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *KPI) GetKey() string {
@@ -1623,7 +1693,7 @@ type Link struct {
 
 func (x *Link) Reset() {
 	*x = Link{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[12]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1635,7 +1705,7 @@ func (x *Link) String() string {
 func (*Link) ProtoMessage() {}
 
 func (x *Link) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[12]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1648,7 +1718,7 @@ func (x *Link) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Link.ProtoReflect.Descriptor instead.
 func (*Link) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Link) GetKpi() string {
@@ -1736,7 +1806,7 @@ type Assumption struct {
 
 func (x *Assumption) Reset() {
 	*x = Assumption{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1748,7 +1818,7 @@ func (x *Assumption) String() string {
 func (*Assumption) ProtoMessage() {}
 
 func (x *Assumption) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1761,7 +1831,7 @@ func (x *Assumption) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assumption.ProtoReflect.Descriptor instead.
 func (*Assumption) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Assumption) GetKey() string {
@@ -1817,13 +1887,15 @@ type Measurement struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	At            int64                  `protobuf:"varint,1,opt,name=at,proto3" json:"at,omitempty"` // Unix seconds
 	Value         float64                `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
+	Author        string                 `protobuf:"bytes,3,opt,name=author,proto3" json:"author,omitempty"`
+	Note          string                 `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Measurement) Reset() {
 	*x = Measurement{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1835,7 +1907,7 @@ func (x *Measurement) String() string {
 func (*Measurement) ProtoMessage() {}
 
 func (x *Measurement) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1848,7 +1920,7 @@ func (x *Measurement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Measurement.ProtoReflect.Descriptor instead.
 func (*Measurement) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Measurement) GetAt() int64 {
@@ -1865,18 +1937,34 @@ func (x *Measurement) GetValue() float64 {
 	return 0
 }
 
+func (x *Measurement) GetAuthor() string {
+	if x != nil {
+		return x.Author
+	}
+	return ""
+}
+
+func (x *Measurement) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
 type CheckIn struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	At            int64                  `protobuf:"varint,1,opt,name=at,proto3" json:"at,omitempty"` // Unix seconds
 	Value         float64                `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
 	Confidence    *float64               `protobuf:"fixed64,3,opt,name=confidence,proto3,oneof" json:"confidence,omitempty"`
+	Note          string                 `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	Author        string                 `protobuf:"bytes,5,opt,name=author,proto3" json:"author,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CheckIn) Reset() {
 	*x = CheckIn{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1888,7 +1976,7 @@ func (x *CheckIn) String() string {
 func (*CheckIn) ProtoMessage() {}
 
 func (x *CheckIn) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1901,7 +1989,7 @@ func (x *CheckIn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckIn.ProtoReflect.Descriptor instead.
 func (*CheckIn) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CheckIn) GetAt() int64 {
@@ -1925,6 +2013,20 @@ func (x *CheckIn) GetConfidence() float64 {
 	return 0
 }
 
+func (x *CheckIn) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *CheckIn) GetAuthor() string {
+	if x != nil {
+		return x.Author
+	}
+	return ""
+}
+
 type Investment struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	Key               string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -1944,7 +2046,7 @@ type Investment struct {
 
 func (x *Investment) Reset() {
 	*x = Investment{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1956,7 +2058,7 @@ func (x *Investment) String() string {
 func (*Investment) ProtoMessage() {}
 
 func (x *Investment) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1969,7 +2071,7 @@ func (x *Investment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Investment.ProtoReflect.Descriptor instead.
 func (*Investment) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Investment) GetKey() string {
@@ -2058,7 +2160,7 @@ type FindingBatch struct {
 
 func (x *FindingBatch) Reset() {
 	*x = FindingBatch{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2070,7 +2172,7 @@ func (x *FindingBatch) String() string {
 func (*FindingBatch) ProtoMessage() {}
 
 func (x *FindingBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2083,7 +2185,7 @@ func (x *FindingBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindingBatch.ProtoReflect.Descriptor instead.
 func (*FindingBatch) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *FindingBatch) GetFindings() []*Finding {
@@ -2107,7 +2209,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2119,7 +2221,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2132,7 +2234,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Finding) GetRule() string {
@@ -2182,13 +2284,17 @@ var File_okrmap_plugin_v1_plugin_proto protoreflect.FileDescriptor
 const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"\x1dokrmap/plugin/v1/plugin.proto\x12\x10okrmap.plugin.v1\"\x11\n" +
-	"\x0fDescribeRequest\"\xcd\x01\n" +
+	"\x0fDescribeRequest\"\x86\x02\n" +
 	"\vDescription\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12)\n" +
 	"\x10protocol_version\x18\x03 \x01(\rR\x0fprotocolVersion\x120\n" +
 	"\x05rules\x18\x04 \x03(\v2\x1a.okrmap.plugin.v1.RuleInfoR\x05rules\x123\n" +
-	"\x06config\x18\x05 \x03(\v2\x1b.okrmap.plugin.v1.ConfigKeyR\x06config\"\x98\x01\n" +
+	"\x06config\x18\x05 \x03(\v2\x1b.okrmap.plugin.v1.ConfigKeyR\x06config\x127\n" +
+	"\ahistory\x18\x06 \x01(\v2\x1d.okrmap.plugin.v1.HistoryNeedR\ahistory\"[\n" +
+	"\vHistoryNeed\x12)\n" +
+	"\x10measurement_days\x18\x01 \x01(\rR\x0fmeasurementDays\x12!\n" +
+	"\fcheckin_days\x18\x02 \x01(\rR\vcheckinDays\"\x98\x01\n" +
 	"\bRuleInfo\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
@@ -2207,7 +2313,7 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x13\n" +
-	"\x11ConfigureResponse\"\x9d\x04\n" +
+	"\x11ConfigureResponse\"\xcf\x04\n" +
 	"\n" +
 	"GraphBatch\x12\x14\n" +
 	"\x05today\x18\x01 \x01(\tR\x05today\x12,\n" +
@@ -2223,7 +2329,8 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x05links\x18\b \x03(\v2\x16.okrmap.plugin.v1.LinkR\x05links\x12>\n" +
 	"\vassumptions\x18\t \x03(\v2\x1c.okrmap.plugin.v1.AssumptionR\vassumptions\x12!\n" +
 	"\fhistory_days\x18\n" +
-	" \x01(\x05R\vhistoryDays\"\xcd\x01\n" +
+	" \x01(\x05R\vhistoryDays\x120\n" +
+	"\x14checkin_history_days\x18\v \x01(\x05R\x12checkinHistoryDays\"\xcd\x01\n" +
 	"\x04Team\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
@@ -2407,16 +2514,20 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x06status\x18\x04 \x01(\tR\x06status\x12\x1a\n" +
 	"\bevidence\x18\x05 \x01(\tR\bevidence\x12\x1b\n" +
 	"\treview_by\x18\x06 \x01(\tR\breviewBy\x12\x14\n" +
-	"\x05links\x18\a \x01(\x05R\x05links\"3\n" +
+	"\x05links\x18\a \x01(\x05R\x05links\"_\n" +
 	"\vMeasurement\x12\x0e\n" +
 	"\x02at\x18\x01 \x01(\x03R\x02at\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x01R\x05value\"c\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value\x12\x16\n" +
+	"\x06author\x18\x03 \x01(\tR\x06author\x12\x12\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\"\x8f\x01\n" +
 	"\aCheckIn\x12\x0e\n" +
 	"\x02at\x18\x01 \x01(\x03R\x02at\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value\x12#\n" +
 	"\n" +
 	"confidence\x18\x03 \x01(\x01H\x00R\n" +
-	"confidence\x88\x01\x01B\r\n" +
+	"confidence\x88\x01\x01\x12\x12\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\x12\x16\n" +
+	"\x06author\x18\x05 \x01(\tR\x06authorB\r\n" +
 	"\v_confidence\"\xce\x02\n" +
 	"\n" +
 	"Investment\x12\x10\n" +
@@ -2461,55 +2572,57 @@ func file_okrmap_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_okrmap_plugin_v1_plugin_proto_rawDescData
 }
 
-var file_okrmap_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_okrmap_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_okrmap_plugin_v1_plugin_proto_goTypes = []any{
 	(*DescribeRequest)(nil),   // 0: okrmap.plugin.v1.DescribeRequest
 	(*Description)(nil),       // 1: okrmap.plugin.v1.Description
-	(*RuleInfo)(nil),          // 2: okrmap.plugin.v1.RuleInfo
-	(*ConfigKey)(nil),         // 3: okrmap.plugin.v1.ConfigKey
-	(*ConfigureRequest)(nil),  // 4: okrmap.plugin.v1.ConfigureRequest
-	(*ConfigureResponse)(nil), // 5: okrmap.plugin.v1.ConfigureResponse
-	(*GraphBatch)(nil),        // 6: okrmap.plugin.v1.GraphBatch
-	(*Team)(nil),              // 7: okrmap.plugin.v1.Team
-	(*BusinessObjective)(nil), // 8: okrmap.plugin.v1.BusinessObjective
-	(*Objective)(nil),         // 9: okrmap.plugin.v1.Objective
-	(*KeyResult)(nil),         // 10: okrmap.plugin.v1.KeyResult
-	(*KPI)(nil),               // 11: okrmap.plugin.v1.KPI
-	(*Link)(nil),              // 12: okrmap.plugin.v1.Link
-	(*Assumption)(nil),        // 13: okrmap.plugin.v1.Assumption
-	(*Measurement)(nil),       // 14: okrmap.plugin.v1.Measurement
-	(*CheckIn)(nil),           // 15: okrmap.plugin.v1.CheckIn
-	(*Investment)(nil),        // 16: okrmap.plugin.v1.Investment
-	(*FindingBatch)(nil),      // 17: okrmap.plugin.v1.FindingBatch
-	(*Finding)(nil),           // 18: okrmap.plugin.v1.Finding
-	nil,                       // 19: okrmap.plugin.v1.ConfigureRequest.SettingsEntry
+	(*HistoryNeed)(nil),       // 2: okrmap.plugin.v1.HistoryNeed
+	(*RuleInfo)(nil),          // 3: okrmap.plugin.v1.RuleInfo
+	(*ConfigKey)(nil),         // 4: okrmap.plugin.v1.ConfigKey
+	(*ConfigureRequest)(nil),  // 5: okrmap.plugin.v1.ConfigureRequest
+	(*ConfigureResponse)(nil), // 6: okrmap.plugin.v1.ConfigureResponse
+	(*GraphBatch)(nil),        // 7: okrmap.plugin.v1.GraphBatch
+	(*Team)(nil),              // 8: okrmap.plugin.v1.Team
+	(*BusinessObjective)(nil), // 9: okrmap.plugin.v1.BusinessObjective
+	(*Objective)(nil),         // 10: okrmap.plugin.v1.Objective
+	(*KeyResult)(nil),         // 11: okrmap.plugin.v1.KeyResult
+	(*KPI)(nil),               // 12: okrmap.plugin.v1.KPI
+	(*Link)(nil),              // 13: okrmap.plugin.v1.Link
+	(*Assumption)(nil),        // 14: okrmap.plugin.v1.Assumption
+	(*Measurement)(nil),       // 15: okrmap.plugin.v1.Measurement
+	(*CheckIn)(nil),           // 16: okrmap.plugin.v1.CheckIn
+	(*Investment)(nil),        // 17: okrmap.plugin.v1.Investment
+	(*FindingBatch)(nil),      // 18: okrmap.plugin.v1.FindingBatch
+	(*Finding)(nil),           // 19: okrmap.plugin.v1.Finding
+	nil,                       // 20: okrmap.plugin.v1.ConfigureRequest.SettingsEntry
 }
 var file_okrmap_plugin_v1_plugin_proto_depIdxs = []int32{
-	2,  // 0: okrmap.plugin.v1.Description.rules:type_name -> okrmap.plugin.v1.RuleInfo
-	3,  // 1: okrmap.plugin.v1.Description.config:type_name -> okrmap.plugin.v1.ConfigKey
-	19, // 2: okrmap.plugin.v1.ConfigureRequest.settings:type_name -> okrmap.plugin.v1.ConfigureRequest.SettingsEntry
-	7,  // 3: okrmap.plugin.v1.GraphBatch.teams:type_name -> okrmap.plugin.v1.Team
-	8,  // 4: okrmap.plugin.v1.GraphBatch.business_objectives:type_name -> okrmap.plugin.v1.BusinessObjective
-	9,  // 5: okrmap.plugin.v1.GraphBatch.objectives:type_name -> okrmap.plugin.v1.Objective
-	10, // 6: okrmap.plugin.v1.GraphBatch.key_results:type_name -> okrmap.plugin.v1.KeyResult
-	11, // 7: okrmap.plugin.v1.GraphBatch.kpis:type_name -> okrmap.plugin.v1.KPI
-	16, // 8: okrmap.plugin.v1.GraphBatch.investments:type_name -> okrmap.plugin.v1.Investment
-	12, // 9: okrmap.plugin.v1.GraphBatch.links:type_name -> okrmap.plugin.v1.Link
-	13, // 10: okrmap.plugin.v1.GraphBatch.assumptions:type_name -> okrmap.plugin.v1.Assumption
-	15, // 11: okrmap.plugin.v1.KeyResult.history:type_name -> okrmap.plugin.v1.CheckIn
-	14, // 12: okrmap.plugin.v1.KPI.history:type_name -> okrmap.plugin.v1.Measurement
-	18, // 13: okrmap.plugin.v1.FindingBatch.findings:type_name -> okrmap.plugin.v1.Finding
-	0,  // 14: okrmap.plugin.v1.RulePlugin.Describe:input_type -> okrmap.plugin.v1.DescribeRequest
-	4,  // 15: okrmap.plugin.v1.RulePlugin.Configure:input_type -> okrmap.plugin.v1.ConfigureRequest
-	6,  // 16: okrmap.plugin.v1.RulePlugin.Check:input_type -> okrmap.plugin.v1.GraphBatch
-	1,  // 17: okrmap.plugin.v1.RulePlugin.Describe:output_type -> okrmap.plugin.v1.Description
-	5,  // 18: okrmap.plugin.v1.RulePlugin.Configure:output_type -> okrmap.plugin.v1.ConfigureResponse
-	17, // 19: okrmap.plugin.v1.RulePlugin.Check:output_type -> okrmap.plugin.v1.FindingBatch
-	17, // [17:20] is the sub-list for method output_type
-	14, // [14:17] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	3,  // 0: okrmap.plugin.v1.Description.rules:type_name -> okrmap.plugin.v1.RuleInfo
+	4,  // 1: okrmap.plugin.v1.Description.config:type_name -> okrmap.plugin.v1.ConfigKey
+	2,  // 2: okrmap.plugin.v1.Description.history:type_name -> okrmap.plugin.v1.HistoryNeed
+	20, // 3: okrmap.plugin.v1.ConfigureRequest.settings:type_name -> okrmap.plugin.v1.ConfigureRequest.SettingsEntry
+	8,  // 4: okrmap.plugin.v1.GraphBatch.teams:type_name -> okrmap.plugin.v1.Team
+	9,  // 5: okrmap.plugin.v1.GraphBatch.business_objectives:type_name -> okrmap.plugin.v1.BusinessObjective
+	10, // 6: okrmap.plugin.v1.GraphBatch.objectives:type_name -> okrmap.plugin.v1.Objective
+	11, // 7: okrmap.plugin.v1.GraphBatch.key_results:type_name -> okrmap.plugin.v1.KeyResult
+	12, // 8: okrmap.plugin.v1.GraphBatch.kpis:type_name -> okrmap.plugin.v1.KPI
+	17, // 9: okrmap.plugin.v1.GraphBatch.investments:type_name -> okrmap.plugin.v1.Investment
+	13, // 10: okrmap.plugin.v1.GraphBatch.links:type_name -> okrmap.plugin.v1.Link
+	14, // 11: okrmap.plugin.v1.GraphBatch.assumptions:type_name -> okrmap.plugin.v1.Assumption
+	16, // 12: okrmap.plugin.v1.KeyResult.history:type_name -> okrmap.plugin.v1.CheckIn
+	15, // 13: okrmap.plugin.v1.KPI.history:type_name -> okrmap.plugin.v1.Measurement
+	19, // 14: okrmap.plugin.v1.FindingBatch.findings:type_name -> okrmap.plugin.v1.Finding
+	0,  // 15: okrmap.plugin.v1.RulePlugin.Describe:input_type -> okrmap.plugin.v1.DescribeRequest
+	5,  // 16: okrmap.plugin.v1.RulePlugin.Configure:input_type -> okrmap.plugin.v1.ConfigureRequest
+	7,  // 17: okrmap.plugin.v1.RulePlugin.Check:input_type -> okrmap.plugin.v1.GraphBatch
+	1,  // 18: okrmap.plugin.v1.RulePlugin.Describe:output_type -> okrmap.plugin.v1.Description
+	6,  // 19: okrmap.plugin.v1.RulePlugin.Configure:output_type -> okrmap.plugin.v1.ConfigureResponse
+	18, // 20: okrmap.plugin.v1.RulePlugin.Check:output_type -> okrmap.plugin.v1.FindingBatch
+	18, // [18:21] is the sub-list for method output_type
+	15, // [15:18] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_okrmap_plugin_v1_plugin_proto_init() }
@@ -2517,19 +2630,19 @@ func file_okrmap_plugin_v1_plugin_proto_init() {
 	if File_okrmap_plugin_v1_plugin_proto != nil {
 		return
 	}
-	file_okrmap_plugin_v1_plugin_proto_msgTypes[8].OneofWrappers = []any{}
-	file_okrmap_plugin_v1_plugin_proto_msgTypes[10].OneofWrappers = []any{}
+	file_okrmap_plugin_v1_plugin_proto_msgTypes[9].OneofWrappers = []any{}
 	file_okrmap_plugin_v1_plugin_proto_msgTypes[11].OneofWrappers = []any{}
 	file_okrmap_plugin_v1_plugin_proto_msgTypes[12].OneofWrappers = []any{}
-	file_okrmap_plugin_v1_plugin_proto_msgTypes[15].OneofWrappers = []any{}
+	file_okrmap_plugin_v1_plugin_proto_msgTypes[13].OneofWrappers = []any{}
 	file_okrmap_plugin_v1_plugin_proto_msgTypes[16].OneofWrappers = []any{}
+	file_okrmap_plugin_v1_plugin_proto_msgTypes[17].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_okrmap_plugin_v1_plugin_proto_rawDesc), len(file_okrmap_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
