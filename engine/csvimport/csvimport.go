@@ -1,4 +1,5 @@
-// Package csvimport reads KPI measurements from CSV files.
+// Package csvimport reads KPI measurements and key result check-ins from
+// CSV files.
 package csvimport
 
 import (
@@ -72,6 +73,61 @@ func Read(name string, r io.Reader, o Options) ([]engine.Measurement, error) {
 // row, its Key the row's KPI when the row names one. err is what makes the
 // whole file unreadable: its header, a line over MaxLine, a read error.
 func Rows(name string, r io.Reader, o Options) ([]engine.Measurement, engine.Problems, error) {
+	rows, probs, err := read(name, r, o, measurementFile)
+	ms := make([]engine.Measurement, len(rows))
+	for i, x := range rows {
+		ms[i] = engine.Measurement{KPI: x.key, At: x.at, Value: x.value, Author: x.author, Note: x.note}
+	}
+	return ms, probs, err
+}
+
+// CheckInColumns are the header names a check-ins CSV may use; key_result
+// and at are required, and value unless the row is a comment (a note and
+// no value).
+var CheckInColumns = []string{"key_result", "at", "value", "confidence", "author", "note"}
+
+// CheckIns reads a CSV file of key result check-ins as Read reads
+// measurements: every row or none. confidence is 0 to 1, or empty.
+func CheckIns(name string, r io.Reader, o Options) ([]engine.CheckIn, error) {
+	rows, probs, err := read(name, r, o, checkInFile)
+	if err != nil {
+		return nil, err
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	cs := make([]engine.CheckIn, len(rows))
+	for i, x := range rows {
+		cs[i] = engine.CheckIn{KeyResult: x.key, At: x.at, Value: x.value, Confidence: x.confidence, Author: x.author, Note: x.note, Comment: x.comment}
+	}
+	return cs, nil
+}
+
+// layout is what one kind of file holds.
+type layout struct {
+	columns []string // the first two and value are required
+	key     string   // the column naming the entity: kpi, key_result
+	noun    string   // what the key names: KPI, key result
+	rows    string   // what a row is: measurements, check-ins
+	comment bool     // a row with a note and no value is a comment
+}
+
+var (
+	measurementFile = layout{columns: Columns, key: "kpi", noun: "KPI", rows: "measurements"}
+	checkInFile     = layout{columns: CheckInColumns, key: "key_result", noun: "key result", rows: "check-ins", comment: true}
+)
+
+// row is one good row of either kind.
+type row struct {
+	key, author, note string
+	at                time.Time
+	value             float64
+	confidence        *float64
+	comment           bool
+}
+
+// read reads a file of l's layout, keeping the good rows (see Rows).
+func read(name string, r io.Reader, o Options, l layout) ([]row, engine.Problems, error) {
 	known := o.Known
 	maxText := o.MaxText
 	if maxText <= 0 {
@@ -94,9 +150,13 @@ func Rows(name string, r io.Reader, o Options) ([]engine.Measurement, engine.Pro
 		}
 		probs = append(probs, engine.Problem{File: name, Line: line, Column: col, Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
+	required := l.columns[:2]
+	if !l.comment {
+		required = l.columns[:3]
+	}
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, nil, engine.Problems{{File: name, Msg: "the file is empty; it needs a header row: kpi,at,value"}}
+		return nil, nil, engine.Problems{{File: name, Msg: "the file is empty; it needs a header row: " + strings.Join(l.columns[:3], ",")}}
 	}
 	if err != nil {
 		return nil, nil, csvProblem(name, err)
@@ -117,9 +177,9 @@ func Rows(name string, r io.Reader, o Options) ([]engine.Measurement, engine.Pro
 			}
 			h = c
 		}
-		if !slices.Contains(Columns, h) {
+		if !slices.Contains(l.columns, h) {
 			unknown = append(unknown, engine.Problem{File: name, Line: 1, Column: i + 1,
-				Msg: fmt.Sprintf("unknown column %s; use %s", Excerpt(h), strings.Join(Columns, ", "))})
+				Msg: fmt.Sprintf("unknown column %s; use %s", Excerpt(h), strings.Join(l.columns, ", "))})
 			continue
 		}
 		if _, dup := col[h]; dup {
@@ -131,24 +191,24 @@ func Rows(name string, r io.Reader, o Options) ([]engine.Measurement, engine.Pro
 		// Not a header at all: the file is something else, not to be
 		// echoed.
 		return nil, nil, engine.Problems{{File: name, Line: 1,
-			Msg: "the first line names none of the columns kpi, at and value: is this a CSV of measurements?"}}
+			Msg: fmt.Sprintf("the first line names none of the columns %s, %s and value: is this a CSV of %s?", l.columns[0], l.columns[1], l.rows)}}
 	}
 	for _, p := range unknown {
 		bad(p.Line, p.Column, "", "%s", p.Msg)
 	}
-	for _, req := range Columns[:3] {
+	for _, req := range required {
 		if _, ok := col[req]; !ok {
 			if h, ok := o.Headers[req]; ok {
 				bad(1, 0, "", "missing column %s (read as %s)", Excerpt(h), req)
 				continue
 			}
-			bad(1, 0, "", "missing column %q; the header needs kpi, at and value", req)
+			bad(1, 0, "", "missing column %q; the header needs %s and %s", req, strings.Join(required[:len(required)-1], ", "), required[len(required)-1])
 		}
 	}
 	if len(probs) > 0 {
 		return nil, nil, probs
 	}
-	var out []engine.Measurement
+	var out []row
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -173,20 +233,20 @@ func Rows(name string, r io.Reader, o Options) ([]engine.Measurement, engine.Pro
 			_, pos := cr.FieldPos(i)
 			return strings.TrimSpace(rec[i]), pos
 		}
-		m := engine.Measurement{}
+		var m row
 		var c int
-		m.KPI, c = field("kpi")
+		m.key, c = field(l.key)
 		n := len(probs) + more
 		key := ""
 		switch {
-		case m.KPI == "":
-			bad(line, c, "", "kpi is empty")
-		case len(m.KPI) > maxText || !utf8.ValidString(m.KPI):
-			bad(line, c, "", "kpi %s is not a KPI key", Excerpt(m.KPI))
-		case known != nil && !known(m.KPI):
-			bad(line, c, "", "no KPI %s in the database; apply a plan that declares it, or fix the key", Excerpt(m.KPI))
+		case m.key == "":
+			bad(line, c, "", "%s is empty", l.key)
+		case len(m.key) > maxText || !utf8.ValidString(m.key):
+			bad(line, c, "", "%s %s is not a %s key", l.key, Excerpt(m.key), l.noun)
+		case known != nil && !known(m.key):
+			bad(line, c, "", "no %s %s in the database; apply a plan that declares it, or fix the key", l.noun, Excerpt(m.key))
 		default:
-			key = m.KPI
+			key = m.key
 		}
 		if len(rec) > len(header) {
 			_, c := cr.FieldPos(len(header))
@@ -199,17 +259,29 @@ func Rows(name string, r io.Reader, o Options) ([]engine.Measurement, engine.Pro
 			}
 		}
 		at, c := field("at")
-		if m.At, err = ParseTime(at); err != nil {
+		if m.at, err = ParseTime(at); err != nil {
 			bad(line, c, key, "%v", err)
-		} else if !o.NotAfter.IsZero() && m.At.After(o.NotAfter) {
-			bad(line, c, key, "at %s is in the future; record values when they are observed", m.At.UTC().Format(time.RFC3339))
+		} else if !o.NotAfter.IsZero() && m.at.After(o.NotAfter) {
+			bad(line, c, key, "at %s is in the future; record values when they are observed", m.at.UTC().Format(time.RFC3339))
 		}
+		m.author, _ = field("author")
+		m.note, _ = field("note")
 		v, c := field("value")
-		if m.Value, err = strconv.ParseFloat(v, 64); err != nil || v == "" || math.IsNaN(m.Value) || math.IsInf(m.Value, 0) {
+		switch m.value, err = strconv.ParseFloat(v, 64); {
+		case v == "" && l.comment && m.note != "":
+			m.value, m.comment = 0, true
+		case v == "" && l.comment:
+			bad(line, c, key, "value is empty and there is no note; a check-in without a value is a comment, and needs a note")
+		case err != nil || v == "" || math.IsNaN(m.value) || math.IsInf(m.value, 0):
 			bad(line, c, key, "value %s is not a finite number", Excerpt(v))
 		}
-		m.Author, _ = field("author")
-		m.Note, _ = field("note")
+		if conf, c := field("confidence"); conf != "" {
+			f, err := strconv.ParseFloat(conf, 64)
+			if err != nil || !(f >= 0 && f <= 1) {
+				bad(line, c, key, "confidence %s is not a number from 0 to 1", Excerpt(conf))
+			}
+			m.confidence = &f
+		}
 		if len(probs)+more == n {
 			out = append(out, m)
 		}

@@ -93,6 +93,22 @@ func FuzzMeasurements(f *testing.F) {
 	})
 }
 
+func FuzzCheckIns(f *testing.F) {
+	f.Add("key_result,at,value,confidence,note\nkr,2026-11-01,1,0.5,x\nkr,2026-11-02,,,y\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		cs, err := CheckIns("f.csv", strings.NewReader(in), Options{})
+		var ps engine.Problems
+		if err != nil && !errors.As(err, &ps) {
+			t.Fatalf("error is not engine.Problems: %v", err)
+		}
+		for _, c := range cs {
+			if c.Comment && (c.Note == "" || c.Value != 0) || c.Confidence != nil && !(*c.Confidence >= 0 && *c.Confidence <= 1) {
+				t.Fatalf("a check-in okrmap would not store: %+v", c)
+			}
+		}
+	})
+}
+
 // TestAbsentColumnsAreEmpty: without note and author columns, notes and
 // authors are empty, not the KPI key of column 0.
 func TestAbsentColumnsAreEmpty(t *testing.T) {
@@ -158,5 +174,32 @@ func TestRowsKeepsGoodRows(t *testing.T) {
 	}
 	if len(probs) != 1 || probs[0].Key != "sqls" || probs[0].String() != `s.csv:3:17: sqls: value "abc" is not a finite number` {
 		t.Errorf("problems %q", probs)
+	}
+}
+
+// TestCheckIns: a check-ins CSV gives values, confidences and comments (a
+// note, no value), and lists every bad row with its line and column.
+func TestCheckIns(t *testing.T) {
+	kr := func(k string) bool { return k == "sme-sqls" }
+	in := "key_result,at,value,confidence,note\nsme-sqls,2026-11-10,3400,0.7,webinars\nsme-sqls,2026-11-17,,,no progress\n"
+	cs, err := CheckIns("c.csv", strings.NewReader(in), Options{Known: kr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 || cs[0].Value != 3400 || cs[0].Confidence == nil || *cs[0].Confidence != 0.7 || cs[0].Comment ||
+		!cs[1].Comment || cs[1].Note != "no progress" || cs[1].Confidence != nil {
+		t.Errorf("got %+v", cs)
+	}
+	bad := "key_result,at,value,confidence\nsme-sqls,2026-11-10,1,1.5\nnrr,2026-11-10,1,\nsme-sqls,2026-11-10,,\n"
+	_, err = CheckIns("c.csv", strings.NewReader(bad), Options{Known: kr})
+	var probs engine.Problems
+	if !errors.As(err, &probs) || len(probs) != 3 || probs[0].Line != 2 || probs[0].Column != 23 ||
+		!strings.Contains(probs[0].Msg, "confidence") || !strings.Contains(probs[1].Msg, `no key result "nrr"`) ||
+		!strings.Contains(probs[2].Msg, "needs a note") {
+		t.Errorf("problems: %v", err)
+	}
+	if _, err := CheckIns("c.csv", strings.NewReader("kpi,at,value\nnrr,2026-11-10,1\n"), Options{}); err == nil ||
+		!strings.Contains(err.Error(), `unknown column "kpi"`) {
+		t.Errorf("a measurements file read as check-ins: %v", err)
 	}
 }

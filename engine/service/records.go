@@ -182,6 +182,34 @@ func (s *Service) ImportMeasurements(ctx context.Context, name string, r io.Read
 	return rec, nil
 }
 
+// ImportCheckIns reads a CSV of key result check-ins (see
+// csvimport.CheckIns) and records them all in one transaction, or none.
+// Rows without an author get author.
+func (s *Service) ImportCheckIns(ctx context.Context, name string, r io.Reader, author string) (engine.Recorded, error) {
+	ph := s.phases("import", "read")
+	idx, err := s.currentIndex(ctx)
+	if err != nil {
+		return engine.Recorded{}, err
+	}
+	cs, err := csvimport.CheckIns(name, r, csvimport.Options{Known: func(k string) bool { return idx.kinds[k] == engine.KindKeyResult },
+		NotAfter: s.opt.Now().Add(s.opt.FutureTolerance)})
+	if err != nil {
+		return engine.Recorded{}, err
+	}
+	for i := range cs {
+		if cs[i].Author == "" {
+			cs[i].Author = author
+		}
+	}
+	ph.next("store")
+	rec, err := s.Record(ctx, engine.Batch{CheckIns: cs})
+	if err != nil {
+		return rec, err
+	}
+	ph.end("rows", len(cs))
+	return rec, nil
+}
+
 // CloseQuarter scores and closes a period, rolling unfinished work into
 // req.Next when it is set. A period that has not ended is refused unless
 // req.Force; req.DryRun writes nothing. Today is the service's.

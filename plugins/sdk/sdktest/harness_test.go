@@ -147,3 +147,28 @@ func TestGraphCarriesRuleFields(t *testing.T) {
 		t.Errorf("owners and cadences missing: %d key result owners, team %+v, business objective %+v", owners, g.Teams[0], g.BusinessObjectives[0])
 	}
 }
+
+// TestFixtureCheckIns: a fixture's check-ins from CSV set each key
+// result's current value and confidence to its latest check-in as of the
+// fixture's day, and reach the plugin as history with notes and authors.
+func TestFixtureCheckIns(t *testing.T) {
+	files, _ := filepath.Glob("../../../examples/saas-b2b/*.yaml")
+	fx := Load(t, "2026-11-20", "", files...).WithCheckIns(t, "testdata/checkins.csv")
+	g := fx.Graph()
+	kr := g.KeyResult("sme-sqls")
+	if kr == nil || kr.Current == nil || *kr.Current != 3650 || kr.Confidence == nil || *kr.Confidence != 0.8 {
+		t.Fatalf("sme-sqls: %+v", kr)
+	}
+	if kr.CheckIns != 3 || kr.DaysSinceCheckIn != 3 {
+		t.Errorf("sme-sqls has %d check-ins, the last %d days ago; want 3 (a comment counts), 3", kr.CheckIns, kr.DaysSinceCheckIn)
+	}
+	if len(kr.History) != 2 || kr.History[1].Note != "webinar series landed" || kr.History[1].Author != "ana" {
+		t.Errorf("sme-sqls history: %+v", kr.History)
+	}
+	if g.CheckInHistoryDays != 32 {
+		t.Errorf("check-in history reaches %d days back, want 32", g.CheckInHistoryDays)
+	}
+	if lr := g.KeyResult("lead-response"); lr == nil || lr.Current == nil || *lr.Current != 14 {
+		t.Errorf("lead-response: %+v", lr)
+	}
+}

@@ -33,6 +33,7 @@ import (
 type Fixture struct {
 	graph   *resolve.Graph
 	history *host.History
+	in      resolve.Input // what graph was resolved from
 }
 
 // Load reads plan files and, optionally, a measurements CSV ("" for none),
@@ -72,7 +73,70 @@ func Load(t testing.TB, today, measurements string, planFiles ...string) *Fixtur
 		// The history reaches back to the earliest measurement.
 		h.Days = max(h.Days, int(day.Time().Sub(list[0].At).Hours()/24)+1)
 	}
-	return &Fixture{graph: resolve.Resolve(resolve.Input{Plan: set.Plan, Latest: engine.Latest(ms), Today: day}), history: h}
+	in := resolve.Input{Plan: set.Plan, Latest: engine.Latest(ms), Today: day}
+	return &Fixture{graph: resolve.Resolve(in), history: h, in: in}
+}
+
+// WithCheckIns returns the fixture with the key result check-ins of a CSV
+// file (key_result, at, value, confidence, author, note; see okrmap import
+// checkins) as of its day: each key result's current value and confidence
+// are its latest check-in's, as okrmap stores them, and the check-ins are
+// its history. A comment (a note, no value) counts as checking in and
+// carries no value.
+func (fx *Fixture) WithCheckIns(t testing.TB, path string) *Fixture {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	all, err := csvimport.CheckIns(path, f, csvimport.Options{})
+	if err != nil {
+		t.Fatalf("fixture check-ins: %v", err)
+	}
+	day := fx.in.Today.Time()
+	var cs []engine.CheckIn
+	for _, c := range all {
+		if c.At.Before(day.AddDate(0, 0, 1)) { // as of the fixture's day
+			cs = append(cs, c)
+		}
+	}
+	slices.SortStableFunc(cs, func(a, b engine.CheckIn) int { return a.At.Compare(b.At) })
+	p := *fx.in.Plan
+	p.Objectives = slices.Clone(p.Objectives)
+	latest := map[string]engine.CheckIn{}
+	for _, c := range cs {
+		if !c.Comment {
+			latest[c.KeyResult] = c
+		}
+	}
+	known := map[string]bool{}
+	for i := range p.Objectives {
+		o := &p.Objectives[i]
+		o.KeyResults = slices.Clone(o.KeyResults)
+		for j := range o.KeyResults {
+			kr := &o.KeyResults[j]
+			known[kr.Key] = true
+			if c, ok := latest[kr.Key]; ok {
+				v := c.Value
+				kr.Current, kr.Confidence = &v, c.Confidence
+			}
+		}
+	}
+	h := *fx.history
+	h.CheckIns = map[string][]engine.CheckIn{}
+	for _, c := range cs {
+		if !known[c.KeyResult] {
+			t.Fatalf("fixture check-ins: no key result %q in the plan", c.KeyResult)
+		}
+		if !c.Comment { // as okrmap sends them: values only
+			h.CheckIns[c.KeyResult] = append(h.CheckIns[c.KeyResult], c)
+		}
+		h.CheckInDays = max(h.CheckInDays, int(day.Sub(c.At).Hours()/24)+1)
+	}
+	in := fx.in
+	in.Plan, in.CheckIns = &p, cs
+	return &Fixture{graph: resolve.Resolve(in), history: &h, in: in}
 }
 
 // Graph returns the fixture as a plugin receives it, for testing helpers

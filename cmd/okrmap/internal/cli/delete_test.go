@@ -41,3 +41,17 @@ func TestDeleteResolvesAndArchives(t *testing.T) {
 		t.Errorf("archive: %+v", archived)
 	}
 }
+
+// TestImportCheckIns: import checkins stores a CSV's check-ins, comments
+// too, all or nothing, and stores nothing twice.
+func TestImportCheckIns(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	bad := e.write("bad.csv", "key_result,at,value,confidence\nsme-sqls,2026-11-10,3400,0.7\nsme-sqlz,2026-11-10,1,\n")
+	mustContain(t, "a bad row", e.fails(ExitInput, "import", "checkins", bad), `bad.csv:3:1: no key result "sme-sqlz"`)
+	mustContain(t, "nothing stored", e.fails(ExitInput, "get", "checkins", "sme-sqls"), `no checkin with key "sme-sqls"`)
+	good := e.write("good.csv", "key_result,at,value,confidence,note\nsme-sqls,2026-11-10,3400,0.7,webinars\nsme-sqls,2026-11-17,,,no progress\n")
+	mustContain(t, "import", e.ok("import", "checkins", good), "imported 2 check-ins")
+	mustContain(t, "again", e.ok("import", "checkins", good), "imported 0 check-ins; 2 were already stored")
+	mustContain(t, "history", e.ok("get", "checkins", "sme-sqls"), "3,400", "(comment)", "no progress")
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -144,8 +145,7 @@ func (a *app) importCommand() *cobra.Command {
 		Short: "Import history from files",
 		Args:  args(cobra.NoArgs),
 	}
-	var importOutput string
-	measurements := &cobra.Command{
+	imp.AddCommand(a.importFileCommand(&cobra.Command{
 		Use:   "measurements FILE.csv",
 		Short: "Import KPI measurements from CSV, all or nothing",
 		Long: `Import measurements reads a CSV file whose header names the columns kpi, at
@@ -155,43 +155,63 @@ listed by line and column. at is a date (2026-11-20) or an RFC 3339 time.
 Use - to read standard input.`,
 		Example: `  okrmap import measurements examples/saas-b2b/measurements.csv
   export-from-warehouse | okrmap import measurements -`,
-		Args: args(cobra.ExactArgs(1)),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(importOutput, "text", "json"); err != nil {
+	}, "measurement", (*service.Service).ImportMeasurements))
+	imp.AddCommand(a.importFileCommand(&cobra.Command{
+		Use:   "checkins FILE.csv",
+		Short: "Import key result check-ins from CSV, all or nothing",
+		Long: `Import checkins reads a CSV file whose header names the columns key_result, at
+and value (confidence, author and note are optional), checks every row, and
+records all of them in one transaction, or none when any row is wrong, as
+okrmap checkin does one by one. A row with a note and no value is a comment.
+Problems are listed by line and column. at is a date or an RFC 3339 time.
+Use - to read standard input.`,
+		Example: `  okrmap import checkins checkins.csv
+  printf 'key_result,at,value,confidence\nsme-sqls,2026-11-10,3400,0.7\n' | okrmap import checkins -`,
+	}, "check-in", (*service.Service).ImportCheckIns))
+	return imp
+}
+
+// importFileCommand completes cmd into a command that imports the CSV file
+// it names (- for standard input) with imp, and says how many noun rows
+// were stored.
+func (a *app) importFileCommand(cmd *cobra.Command, noun string,
+	imp func(s *service.Service, ctx context.Context, name string, r io.Reader, author string) (engine.Recorded, error)) *cobra.Command {
+	var output string
+	cmd.Args = args(cobra.ExactArgs(1))
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkFormat(output, "text", "json"); err != nil {
+			return err
+		}
+		name := args[0]
+		in := a.stdin
+		if name != "-" {
+			// Only regular files: opening a FIFO would wait for a writer.
+			if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
+				return engine.Errorf(engine.EINVALID, "%s is not a regular file; give a CSV file, or - for standard input", name)
+			}
+			f, err := os.Open(name)
+			if err != nil {
+				return engine.Errorf(engine.EINVALID, "cannot read %ss: %v", noun, err)
+			}
+			defer f.Close()
+			in = f
+		}
+		return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
+			rec, err := imp(s, ctx, name, in, a.cfg.Author)
+			if err != nil {
 				return err
 			}
-			name := args[0]
-			in := a.stdin
-			if name != "-" {
-				// Only regular files: opening a FIFO would wait for a writer.
-				if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
-					return engine.Errorf(engine.EINVALID, "%s is not a regular file; give a CSV file, or - for standard input", name)
+			return a.answer(output, rec, func() {
+				fmt.Fprintf(a.stdout, "imported %d %s%s", rec.Stored, noun, plural(rec.Stored))
+				if rec.Duplicates > 0 {
+					fmt.Fprintf(a.stdout, "; %d were already stored and were not stored again", rec.Duplicates)
 				}
-				f, err := os.Open(name)
-				if err != nil {
-					return engine.Errorf(engine.EINVALID, "cannot read measurements: %v", err)
-				}
-				defer f.Close()
-				in = f
-			}
-			return a.withService(cmd, func(ctx context.Context, s *service.Service) error {
-				rec, err := s.ImportMeasurements(ctx, name, in, a.cfg.Author)
-				if err != nil {
-					return err
-				}
-				return a.answer(importOutput, rec, func() {
-					fmt.Fprintf(a.stdout, "imported %d measurement%s", rec.Stored, plural(rec.Stored))
-					if rec.Duplicates > 0 {
-						fmt.Fprintf(a.stdout, "; %d were already stored and were not stored again", rec.Duplicates)
-					}
-					fmt.Fprintln(a.stdout)
-				})
+				fmt.Fprintln(a.stdout)
 			})
-		},
+		})
 	}
-	textOrJSON(measurements, &importOutput)
-	imp.AddCommand(measurements)
-	return imp
+	textOrJSON(cmd, &output)
+	return cmd
 }
 
 func (a *app) quarterCommand() *cobra.Command {
