@@ -89,7 +89,7 @@ func (s *Service) audit(ctx context.Context, req AuditRequest) (*AuditResult, er
 	if err != nil {
 		return nil, err
 	}
-	plugins, err := s.PluginStages(rs, req.DevPlugins)
+	plugins, err := s.PluginStages(ctx, rs, req.DevPlugins)
 	if err != nil {
 		return nil, err
 	}

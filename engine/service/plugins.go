@@ -101,12 +101,12 @@ func (s *Service) CheckRuleNames(rs *rules.Set) error {
 // dev binary, and warns in the log about plugin binaries that are not
 // pinned and about settings for plugins that are not pinned. A rule of rs
 // named like a plugin's rules is an error.
-func (s *Service) PluginStages(rs *rules.Set, dev []string) ([]host.Stage, error) {
+func (s *Service) PluginStages(ctx context.Context, rs *rules.Set, dev []string) ([]host.Stage, error) {
 	l, err := s.readLock()
 	if err != nil {
 		return nil, err
 	}
-	devLock, err := s.devPlugins(dev, l)
+	devLock, err := s.devPlugins(ctx, dev, l)
 	if err != nil {
 		return nil, err
 	}
@@ -134,16 +134,23 @@ func (s *Service) PluginStages(rs *rules.Set, dev []string) ([]host.Stage, error
 
 // devPlugins pins the dev binaries as they are now, for this run only,
 // with a loud warning each: development mode runs code nobody pinned. A
-// dev binary replaces a pinned plugin of the same name.
-func (s *Service) devPlugins(paths []string, l *host.Lock) (*host.Lock, error) {
+// directory is the plugin's Go source, built first (see host.BuildDev);
+// its name is the directory's, after okrmap-plugin-. A dev plugin
+// replaces a pinned plugin of the same name.
+func (s *Service) devPlugins(ctx context.Context, paths []string, l *host.Lock) (*host.Lock, error) {
 	out := &host.Lock{}
 	for _, path := range paths {
 		abs, err := filepath.Abs(path)
 		if err != nil {
 			return nil, engine.Errorf(engine.EINVALID, "plugin %s: %v", path, err)
 		}
+		if host.IsSource(abs) {
+			if abs, err = host.BuildDev(ctx, abs, PluginName(abs), devCache()); err != nil {
+				return nil, engine.Errorf(engine.EINVALID, "dev plugin %s: %v", path, err)
+			}
+		}
 		if st, err := os.Stat(abs); err != nil || !st.Mode().IsRegular() || st.Mode()&0o111 == 0 {
-			return nil, engine.Errorf(engine.EINVALID, "dev plugin %s is not an executable file; build it with go build -o %s .", path, path)
+			return nil, engine.Errorf(engine.EINVALID, "dev plugin %s is neither an executable file nor a directory of Go source; give the plugin's source directory, or build it with go build -o %s .", path, path)
 		}
 		sum, err := host.FileSHA256(abs)
 		if err != nil {
@@ -213,6 +220,15 @@ func (s *Service) Unpinned(l *host.Lock) []string {
 		s.opt.Log.Warn("cannot look for unpinned plugins", "err", err)
 	}
 	return l.Unpinned(paths)
+}
+
+// devCache is where plugins built from source for development go.
+func devCache() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "okrmap", "plugin-dev")
 }
 
 // PluginName is the name pinning takes for a binary: its file name after

@@ -10,6 +10,7 @@ import (
 	"github.com/okrmap/okrmap/engine/plan"
 	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/engine/rules"
+	"github.com/okrmap/okrmap/plugins/host"
 )
 
 // RuleSet compiles the built-in pack (unless configured off), the
@@ -62,7 +63,7 @@ type RuleInfo struct {
 
 // Rules lists the rules audits evaluate: the packs' and, described by each
 // pinned plugin, the plugins'. With pack set, only that pack's or plugin's.
-func (s *Service) Rules(ctx context.Context, extra []string, pack string) ([]RuleInfo, error) {
+func (s *Service) Rules(ctx context.Context, extra []string, pack string, dev ...string) ([]RuleInfo, error) {
 	set, err := s.RuleSet(extra)
 	if err != nil {
 		return nil, err
@@ -84,6 +85,17 @@ func (s *Service) Rules(ctx context.Context, extra []string, pack string) ([]Rul
 	if err != nil {
 		return nil, err
 	}
+	if len(dev) > 0 {
+		devLock, err := s.devPlugins(ctx, dev, l)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range devLock.Plugins { // in place of a pinned one of its name
+			desc, err := host.Describe(context.WithoutCancel(ctx), s.pluginSpec(d))
+			plugins = slices.DeleteFunc(plugins, func(p Plugin) bool { return p.Name == d.Name })
+			plugins = append(plugins, Plugin{Locked: d, Description: desc, Err: err})
+		}
+	}
 	for _, p := range plugins {
 		if pack != "" && p.Name != pack {
 			continue
@@ -102,7 +114,7 @@ func (s *Service) Rules(ctx context.Context, extra []string, pack string) ([]Rul
 
 // Rule returns the rule with id, of a pack or of a pinned plugin
 // (starting plugins only when no pack has it).
-func (s *Service) Rule(ctx context.Context, extra []string, id string) (RuleInfo, error) {
+func (s *Service) Rule(ctx context.Context, extra []string, id string, dev ...string) (RuleInfo, error) {
 	set, err := s.RuleSet(extra)
 	if err != nil {
 		return RuleInfo{}, err
@@ -110,7 +122,7 @@ func (s *Service) Rule(ctx context.Context, extra []string, id string) (RuleInfo
 	if r := set.Rule(id); r != nil {
 		return ruleInfo(r), nil
 	}
-	all, err := s.Rules(ctx, extra, "")
+	all, err := s.Rules(ctx, extra, "", dev...)
 	if err != nil {
 		return RuleInfo{}, err
 	}
@@ -119,7 +131,7 @@ func (s *Service) Rule(ctx context.Context, extra []string, id string) (RuleInfo
 			return r, nil
 		}
 	}
-	return RuleInfo{}, engine.NotFound("rule", "no rule %q in the rule packs or pinned plugins", id)
+	return RuleInfo{}, engine.NotFound("rule", "no rule %q in the rule packs or plugins", id)
 }
 
 func ruleInfo(r *rules.Rule) RuleInfo {
@@ -171,7 +183,7 @@ func (s *Service) Lint(ctx context.Context, req LintRequest) (*LintResult, error
 	g := <-resolved
 	var stages []audit.Stage
 	if req.Plugins || len(req.DevPlugins) > 0 {
-		plugins, err := s.PluginStages(rs, req.DevPlugins)
+		plugins, err := s.PluginStages(ctx, rs, req.DevPlugins)
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,21 @@ func fixture(t *testing.T) *sdktest.Fixture {
 	return sdktest.Load(t, "2026-11-20", "../../saas-b2b/measurements.csv", files...)
 }
 
+// TestFalling: a win rate that fell at each of its last two monthly
+// measurements, or is past its critical threshold, is falling.
+func TestFalling(t *testing.T) {
+	files, _ := filepath.Glob("../../saas-b2b/*.yaml")
+	fs := sdktest.Load(t, "2026-11-20", "testdata/falling.csv", files...).Check(t, &winRate{}, nil)
+	if len(fs) != 2 || fs[1].Rule != "winrate-falling" ||
+		fs[1].Message != "win rate win-rate fell at each of its last 2 measurements: 21% on 2026-09-30, 19.5% on 2026-10-31, 18.1% on 2026-11-17" {
+		t.Fatalf("findings %+v, want winrate-low and winrate-falling on win-rate", fs)
+	}
+	fs = sdktest.Load(t, "2026-11-20", "testdata/thresholds.csv", "testdata/thresholds.yaml").Check(t, &winRate{}, nil)
+	if len(fs) != 1 || fs[0].Rule != "winrate-falling" || !strings.Contains(fs[0].Message, "past its critical threshold of 21%") {
+		t.Fatalf("findings %+v, want winrate-falling past the critical threshold", fs)
+	}
+}
+
 func TestInProcess(t *testing.T) {
 	fs := fixture(t).Check(t, &winRate{}, nil)
 	if len(fs) != 1 || fs[0].Rule != "winrate-low" || fs[0].Entity != "win-rate" {
@@ -86,7 +101,7 @@ func TestWalkThrough(t *testing.T) {
 	}
 	dirs := strings.Fields(string(goEnv))
 	env := append(os.Environ(), "HOME="+home, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "OKRMAP_CONFIG=", "OKRMAP_DB="+filepath.Join(home, "okrmap.db"),
+		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_CACHE_HOME=", "OKRMAP_CONFIG=", "OKRMAP_DB="+filepath.Join(home, "okrmap.db"),
 		"OKRMAP_PLUGINS_DIRS=", "GOCACHE="+dirs[0], "GOMODCACHE="+dirs[1], "GOPATH="+dirs[2])
 	run := func(name string, args ...string) string {
 		cmd := exec.Command(name, args...)
@@ -99,7 +114,7 @@ func TestWalkThrough(t *testing.T) {
 	run(filepath.Join(bin, "okrmap"), "import", "measurements", "../../saas-b2b/measurements.csv")
 
 	out := run("bash", "-c", strings.Join(script, "\n"))
-	for _, want := range []string{"pinned winrate 1.0.0", "setting min_win_rate (float, default 20)", "win rate win-rate is 19.5%, under the floor of 20%"} {
+	for _, want := range []string{"pinned winrate 1.1.0", "setting min_win_rate (float, default 20)", "win rate win-rate is 19.5%, under the floor of 20%"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("step 4 output lacks %q:\n%s", want, out)
 		}
@@ -111,6 +126,25 @@ func TestWalkThrough(t *testing.T) {
 	}
 	if out := run(filepath.Join(bin, "okrmap"), "audit"); !strings.Contains(out, "under the floor of 22%") {
 		t.Errorf("the config snippet did not set the floor:\n%s", out)
+	}
+
+	// Step 5: the plugin run from this folder's source.
+	var dev []string
+	for _, line := range strings.Split(readmeStep(t, "## 5. Iterate with --plugin-dev"), "\n") {
+		if cmd, ok := strings.CutPrefix(line, "    "); ok {
+			dev = append(dev, cmd)
+		}
+	}
+	out = run("bash", "-c", strings.Join(dev, "\n"))
+	for _, want := range []string{"winrate-falling", "(DEV: winrate unpinned)",
+		"win rate win-rate fell at each of its last 2 measurements: 21% on 2026-09-30, 19.5% on 2026-10-31, 18.1% on 2026-11-17"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("step 5 output lacks %q:\n%s", want, out)
+		}
+	}
+	cache, _ := filepath.Glob(filepath.Join(home, ".cache", "okrmap", "plugin-dev", "winrate-*", "okrmap-plugin-winrate"))
+	if len(cache) != 1 {
+		t.Errorf("the dev build is not in okrmap's cache: %v", cache)
 	}
 }
 

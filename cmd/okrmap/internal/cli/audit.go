@@ -138,7 +138,7 @@ Put it in cron or CI: see examples/ and the README.`,
 	}
 	sf.register(a, cmd)
 	cmd.Flags().StringArrayVar(&extra, "rules", nil, "a rule pack file to load besides the configured ones (repeatable)")
-	cmd.Flags().StringArrayVar(&devPlugins, "plugin-dev", nil, "run this plugin binary unpinned, for plugin development; the run is marked dev (repeatable)")
+	cmd.Flags().StringArrayVar(&devPlugins, "plugin-dev", nil, devPluginHelp+"; the run is marked dev")
 	out.register(cmd, "text", report.Formats(), true)
 	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 on findings at or above: error, warning, info or never")
 	cmd.Flags().BoolVar(&failOnNew, "fail-on-new", false, "count only findings new since the previous run of the scope")

@@ -186,6 +186,9 @@ func configured(c *pb.ConfigKey, settings map[string]string) map[string]string {
 	return out
 }
 
+// devPluginHelp describes --plugin-dev.
+const devPluginHelp = "run this plugin unpinned, for plugin development: a binary, or its Go source directory, built first (repeatable)"
+
 // devPlugins are the binaries plugins.dev and the --plugin-dev flags name.
 func (a *app) devPlugins(flags []string) []string {
 	return append(slices.Clone(a.cfg.Plugins.Dev), flags...)

@@ -48,7 +48,7 @@ func TestPluginsEndToEnd(t *testing.T) {
 		t.Errorf("lint without --plugins ran them:\n%s", without)
 	}
 	mustContain(t, "rules show a plugin rule", e.ok("rules", "show", "saas-ltv-cac-low"), "saas-ltv-cac-low: ", "pack      plugin:saas", "Fix: ")
-	mustContain(t, "rules show an unknown rule", e.fails(ExitInput, "rules", "show", "saas-nope"), `no rule "saas-nope" in the rule packs or pinned plugins`)
+	mustContain(t, "rules show an unknown rule", e.fails(ExitInput, "rules", "show", "saas-nope"), `no rule "saas-nope" in the rule packs or plugins`)
 	// A pack rule may not be named like a plugin's rules: both would report
 	// under one id.
 	clash := e.write("clash.yaml", "pack: fintech\nrules:\n  - {id: saas-ltv-cac-low, name: Clash, severity: warning, scope: kpi, assert: 'true', message: m}\n")
@@ -231,7 +231,7 @@ overrides:
 		fmt.Sprintf("since run %d:", dev.Run.ID-1))
 	mustContain(t, "lint --plugin-dev", e.ok("lint", "--fail-on", "never", "--plugin-dev", devSame, "../../../../examples/retail/plan.yaml"),
 		"saas-sourced-pipeline-missing")
-	mustContain(t, "dev plugin missing", e.fails(ExitInput, "audit", "--plugin-dev", filepath.Join(e.dir, "nope")), "is not an executable file")
+	mustContain(t, "dev plugin missing", e.fails(ExitInput, "audit", "--plugin-dev", filepath.Join(e.dir, "nope")), "is neither an executable file nor a directory of Go source")
 	// Settings for a plugin that is not pinned (a misspelled name) fail
 	// verify, and an audit warns about them.
 	typo := e.write("typo.yaml", "plugins:\n  settings:\n    sass: {min_ltv_cac: \"4\"}\n")
@@ -424,4 +424,31 @@ func TestLockRefusesBadDescription(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.dir, "plugins.lock")); err == nil {
 		t.Error("the refused plugin was pinned")
 	}
+}
+
+// TestPluginDevFromSource: --plugin-dev takes a plugin's source folder,
+// builds it and lists, shows and runs its rules; a build that fails is the
+// command's error, with the compiler's message.
+func TestPluginDevFromSource(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a plugin")
+	}
+	e := newEnv(t)
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(e.dir, "cache"))
+	src, err := filepath.Abs("../../../../plugins/host/testdata/broken")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("OKRMAP_TEST_FAULT", "history")
+	passFault(t, e)
+	mustContain(t, "list", e.ok("rules", "list", "--plugin-dev", src, "--pack", "broken"), "broken-rule", "plugin:broken")
+	mustContain(t, "show", e.ok("rules", "show", "broken-rule", "--plugin-dev", src), "broken-rule: Broken", "plugin:broken")
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	mustContain(t, "audit", e.ok("audit", "--plugin-dev", src, "--fail-on", "never"), "(DEV: broken unpinned)", "history: ")
+
+	bad := filepath.Join(e.dir, "okrmap-plugin-bad")
+	os.MkdirAll(bad, 0o755)
+	os.WriteFile(filepath.Join(bad, "main.go"), []byte("package main\n\nfunc main() { undefined() }\n"), 0o644)
+	os.WriteFile(filepath.Join(bad, "go.mod"), []byte("module bad\n\ngo 1.22\n"), 0o644)
+	mustContain(t, "a build error", e.fails(ExitInput, "rules", "list", "--plugin-dev", bad), "dev plugin", "go build in", "undefined: undefined")
 }

@@ -29,18 +29,20 @@ false; rules.packs in the config and --rules add more.`,
 	cmd.PersistentFlags().StringArrayVar(&extra, "rules", nil, "a rule pack file to load besides the configured ones (repeatable)")
 
 	var pack, output string
+	var dev []string
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the rules that lint and audits evaluate",
 		Example: `  okrmap rules list
   okrmap rules list --pack okrmap-default -o json
-  okrmap rules list --rules saas.yaml`,
+  okrmap rules list --rules saas.yaml
+  okrmap rules list --plugin-dev ./okrmap-plugin-winrate --pack winrate`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkFormat(output, "table", "json", "yaml"); err != nil {
 				return err
 			}
-			rs, err := a.offline().Rules(cmd.Context(), extra, pack)
+			rs, err := a.offline().Rules(cmd.Context(), extra, pack, a.devPlugins(dev)...)
 			if err != nil {
 				return err
 			}
@@ -52,19 +54,20 @@ false; rules.packs in the config and --rules add more.`,
 		},
 	}
 	list.Flags().StringVar(&pack, "pack", "", "only rules defined by this pack or plugin")
+	list.Flags().StringArrayVar(&dev, "plugin-dev", nil, devPluginHelp)
 	list.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
 
 	var showOutput string
 	show := &cobra.Command{
 		Use:     "show ID",
 		Short:   "Show a rule's expressions, doc and fix",
-		Example: "  okrmap rules show kpi-unlinked\n  okrmap rules show kpi-unlinked -o json",
+		Example: "  okrmap rules show kpi-unlinked\n  okrmap rules show kpi-unlinked -o json\n  okrmap rules show winrate-low --plugin-dev ./okrmap-plugin-winrate",
 		Args:    args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, ids []string) error {
 			if err := checkFormat(showOutput, "text", "json", "yaml"); err != nil {
 				return err
 			}
-			r, err := a.offline().Rule(cmd.Context(), extra, ids[0])
+			r, err := a.offline().Rule(cmd.Context(), extra, ids[0], a.devPlugins(dev)...)
 			if err != nil {
 				return err
 			}
@@ -89,6 +92,7 @@ false; rules.packs in the config and --rules add more.`,
 	}
 
 	show.Flags().StringVarP(&showOutput, "output", "o", "text", "text, json or yaml")
+	show.Flags().StringArrayVar(&dev, "plugin-dev", nil, devPluginHelp)
 	show.ValidArgsFunction = func(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		if a.configure(cmd) != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
@@ -266,7 +270,7 @@ plugin failed (its plugin-failure finding says why) or a rule hit a limit.`,
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text, json, yaml or sarif (findings with the file and line of their entity)")
 	cmd.Flags().StringVar(&today, "today", "", "judge as of this date, YYYY-MM-DD (default today)")
 	cmd.Flags().BoolVar(&plugins, "plugins", false, "run the pinned plugins over the plan files too")
-	cmd.Flags().StringArrayVar(&devPlugins, "plugin-dev", nil, "run this plugin binary unpinned, for plugin development (repeatable)")
+	cmd.Flags().StringArrayVar(&devPlugins, "plugin-dev", nil, devPluginHelp)
 	return cmd
 }
 
