@@ -3,6 +3,7 @@ package sdktest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -170,5 +171,29 @@ func TestFixtureCheckIns(t *testing.T) {
 	}
 	if lr := g.KeyResult("lead-response"); lr == nil || lr.Current == nil || *lr.Current != 14 {
 		t.Errorf("lead-response: %+v", lr)
+	}
+}
+
+// logged is a test that records what is logged to it.
+type logged struct {
+	*testing.T
+	lines []string
+}
+
+func (l *logged) Log(args ...any) { l.lines = append(l.lines, fmt.Sprint(args...)) }
+
+// TestPluginLogGoesToTheTest: what a plugin logs with sdk.Log during an
+// in-process run is the test's log (shown with -v or on failure), not
+// standard error.
+func TestPluginLogGoesToTheTest(t *testing.T) {
+	files, _ := filepath.Glob("../../../examples/saas-b2b/*.yaml")
+	rec := &logged{T: t}
+	p := probe{find: func(g *sdk.Graph) []sdk.Finding {
+		sdk.Log.Warn("floor is not set; using 3", "setting", "floor")
+		return nil
+	}}
+	Load(t, "2026-11-20", "", files...).Check(rec, p, nil)
+	if len(rec.lines) != 1 || !strings.Contains(rec.lines[0], `msg="floor is not set; using 3" setting=floor`) {
+		t.Errorf("logged %q", rec.lines)
 	}
 }

@@ -8,11 +8,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -146,6 +148,29 @@ func (fx *Fixture) Graph() *sdk.Graph {
 	return sdk.FromProto(batches)
 }
 
+// logMu makes one in-process run at a time the one sdk.Log writes to.
+var logMu sync.Mutex
+
+// logTo sends sdk.Log to t's log, which go test shows with -v or when the
+// test fails, until the function it returns is called.
+func logTo(t testing.TB) func() {
+	logMu.Lock()
+	old := sdk.Log
+	sdk.Log = slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return func() {
+		sdk.Log = old
+		logMu.Unlock()
+	}
+}
+
+// testLog writes lines to a test's log.
+type testLog struct{ t testing.TB }
+
+func (w testLog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
 // Finding is a plugin's finding as an audit reports it.
 type Finding struct {
 	Rule     string
@@ -179,6 +204,7 @@ func (fx *Fixture) Check(t testing.TB, p sdk.Plugin, settings map[string]string)
 func (fx *Fixture) Run(t testing.TB, p sdk.Plugin, settings map[string]string) ([]Finding, error) {
 	t.Helper()
 	quietPluginLog.Do(func() { hclog.DefaultOutput = dropDebug{os.Stderr} })
+	defer logTo(t)()
 	client, server := plugin.TestPluginGRPCConn(t, false, protocol.Sets(sdk.Adapt(recovering{p}))[protocol.Version])
 	defer client.Close()
 	defer server.Stop()
