@@ -166,6 +166,10 @@ re-pin that one. Each line says what changed, so you see what you trust.`,
 					}
 					fmt.Fprintf(a.stdout, "  setting %s (%s): %s\n", c.GetKey(), about, c.GetDoc())
 				}
+				if h := d.GetHistory(); h != nil {
+					fmt.Fprintf(a.stdout, "  needs history: %d days of measurements, %d of check-ins (audits send at least plugins.history_days, up to plugins.max_history_days)\n",
+						h.GetMeasurementDays(), h.GetCheckinDays())
+				}
 			}
 			return nil
 		},

@@ -353,6 +353,7 @@ func TestPluginsDeclareTheHistoryTheyNeed(t *testing.T) {
 	e.ok("--author", "bo", "checkin", "sme-sqls", "--value", "1200", "--at", "2026-11-10", "--note", "webinars landed")
 	e.ok("--author", "cy", "checkin", "sme-sqls", "--value", "900", "--at", "2026-09-01", "--note", "too old") // beyond 30 days
 	e.ok("plugins", "lock")
+	mustContain(t, "list", e.ok("plugins", "list"), "needs history: 400 days of measurements, 30 of check-ins")
 	t.Setenv("OKRMAP_PLUGINS_HISTORY_DAYS", "20") // below what the plugin declares
 	out := e.ok("audit", "--today", "2026-11-20", "--fail-on", "never")
 	if !regexp.MustCompile(`history: \d+ measurements over 400 days, \d+ check-ins over 30 days; by .*ana.*bo, .*webinars landed`).MatchString(out) ||
