@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -168,18 +169,7 @@ func (s *Service) ImportMeasurements(ctx context.Context, name string, r io.Read
 	if err != nil {
 		return engine.Recorded{}, err
 	}
-	for i := range ms {
-		if ms[i].Author == "" {
-			ms[i].Author = author
-		}
-	}
-	ph.next("store")
-	rec, err := s.Record(ctx, engine.Batch{Measurements: ms})
-	if err != nil {
-		return rec, err
-	}
-	ph.end("rows", len(ms))
-	return rec, nil
+	return s.recordImport(ctx, ph, engine.Batch{Measurements: ms}, author)
 }
 
 // ImportCheckIns reads a CSV of key result check-ins (see
@@ -196,17 +186,24 @@ func (s *Service) ImportCheckIns(ctx context.Context, name string, r io.Reader, 
 	if err != nil {
 		return engine.Recorded{}, err
 	}
-	for i := range cs {
-		if cs[i].Author == "" {
-			cs[i].Author = author
-		}
+	return s.recordImport(ctx, ph, engine.Batch{CheckIns: cs}, author)
+}
+
+// recordImport stores an imported batch in ph's store phase, its rows
+// without an author getting author.
+func (s *Service) recordImport(ctx context.Context, ph *phases, b engine.Batch, author string) (engine.Recorded, error) {
+	for i := range b.Measurements {
+		b.Measurements[i].Author = cmp.Or(b.Measurements[i].Author, author)
+	}
+	for i := range b.CheckIns {
+		b.CheckIns[i].Author = cmp.Or(b.CheckIns[i].Author, author)
 	}
 	ph.next("store")
-	rec, err := s.Record(ctx, engine.Batch{CheckIns: cs})
+	rec, err := s.Record(ctx, b)
 	if err != nil {
 		return rec, err
 	}
-	ph.end("rows", len(cs))
+	ph.end("rows", len(b.Measurements)+len(b.CheckIns))
 	return rec, nil
 }
 

@@ -12,20 +12,13 @@ import (
 	"github.com/okrmap/okrmap/engine/service"
 )
 
-// entityKinds maps the canonical names of get's entity kinds to kinds.
-var entityKinds = map[string]engine.Kind{
-	"teams": engine.KindTeam, "business-objectives": engine.KindBusinessObjective, "objectives": engine.KindObjective,
-	"key-results": engine.KindKeyResult, "kpis": engine.KindKPI, "assumptions": engine.KindAssumption,
-	"investments": engine.KindInvestment,
-}
-
 // entityKind reads a kind as get does: plural, singular or short.
 func entityKind(name string) (engine.Kind, bool) {
 	i := slices.IndexFunc(listers, func(k kindLister) bool { return slices.Contains(k.names, strings.ToLower(name)) })
 	if i < 0 {
 		return "", false
 	}
-	kind, ok := entityKinds[listers[i].names[0]]
+	kind, ok := service.KindNames[listers[i].names[0]] // get's canonical names are the API's
 	return kind, ok
 }
 
@@ -55,7 +48,7 @@ An objective's key results always go with it.`,
 			if !ok {
 				var names []string
 				for _, l := range listers {
-					if _, ok := entityKinds[l.names[0]]; ok {
+					if _, ok := service.KindNames[l.names[0]]; ok {
 						names = append(names, l.names[0])
 					}
 				}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -270,6 +271,7 @@ objectives:
 // TestRolledKeys: a rolled copy's key names the next period where the
 // closed one stood (q4-net-revenue becomes q1-net-revenue), or gets it
 // appended; --rename chooses a key, and a taken or unrolled one is refused.
+// Closing again finds the copies, renamed or not.
 func TestRolledKeys(t *testing.T) {
 	e := newEnv(t)
 	e.ok("apply", e.write("p.yaml", `version: 1
@@ -292,30 +294,20 @@ objectives:
 	mustContain(t, "a finished key result", e.fails(ExitInput, append(close, "--rename", "done=again")...), "rename done: it does not roll forward")
 	mustContain(t, "twice", e.fails(ExitInput, append(close, "--rename", "win-sme=x", "--rename", "arr-2026-q4=x")...), "would both roll forward as x")
 	mustContain(t, "no roll-forward", e.fails(ExitInput, "quarter", "close", "2026-Q4", "--rename", "a=b"), "only --roll-forward makes copies")
-}
 
-// TestCloseAgainKeepsRenamedCopies: closing a period again finds the
-// copies the first close made, renamed or not, and makes no others.
-func TestCloseAgainKeepsRenamedCopies(t *testing.T) {
-	e := newEnv(t)
-	e.ok("apply", e.write("p.yaml", `version: 1
-period: 2026-Q4
-business_objectives:
-  - {key: grow, title: Grow, pnl_line: revenue, period: "2026", owner: ceo}
-objectives:
-  - {key: q4-revenue, title: Revenue, owner: cro, parent: grow,
-     key_results: [{key: win-sme, title: SME wins, baseline: 1, target: 2, unit: count}]}
-`))
-	e.ok("quarter", "close", "2026-Q4", "--roll-forward", "2027-Q1", "--force", "--rename", "win-sme=sme-wins")
-	out := e.ok("quarter", "close", "2026-Q4", "--roll-forward", "2027-Q1", "--force")
-	if strings.Contains(out, "->") {
+	// Closing again finds the copies the first close made, renamed or
+	// not, and makes no others.
+	real := close[:len(close)-1] // without --dry-run
+	e.ok(append(slices.Clone(real), "--rename", "win-sme=sme-wins")...)
+	if out := e.ok(real...); strings.Contains(out, "->") {
 		t.Errorf("the second close rolled forward again:\n%s", out)
 	}
 	krs := e.ok("get", "kr")
-	if !strings.Contains(krs, "sme-wins") || strings.Contains(krs, "win-sme-2027-q1") || !strings.Contains(e.ok("get", "objectives"), "q1-revenue") {
+	if !strings.Contains(krs, "sme-wins") || strings.Contains(krs, "win-sme-2027-q1") || !strings.Contains(krs, "arr-2027-q1") {
 		t.Errorf("after two closes:\n%s", krs)
 	}
 }
+
 
 // TestFiscalYearIsStored: the first apply records the fiscal year start,
 // later commands use it without configuration, and a configuration that
