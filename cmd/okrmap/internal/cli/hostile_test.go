@@ -308,7 +308,6 @@ objectives:
 	}
 }
 
-
 // TestFiscalYearIsStored: the first apply records the fiscal year start,
 // later commands use it without configuration, and a configuration that
 // says another month is refused.
