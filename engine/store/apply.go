@@ -179,7 +179,7 @@ func (db *DB) applyTx(ctx context.Context, tx *Tx, snap *snapshot, p *engine.Pla
 			return nil, err
 		}
 		if deps := rm.Dependents(); len(deps) > 0 {
-			return nil, engine.Errorf(engine.ECONFLICT, "pruning %s would leave what depends on it: %s; delete those with okrmap delete --cascade, or keep the entities in the files",
+			return nil, engine.Errorf(engine.ECONFLICT, "pruning %s would leave what depends on them: %s; change those first (okrmap delete --cascade shows what a cascade takes), or keep the entities in the files",
 				listed(pruned, 10), listed(deps, 10))
 		}
 		merged, gone = after, rm.Deleted
