@@ -113,3 +113,26 @@ func TestForPeriodKeepsAlignedObjectives(t *testing.T) {
 		t.Errorf("the exported period does not validate: %v", probs)
 	}
 }
+
+// TestRemoveKeyResult: removing a key result takes it out of its
+// objective, cuts what names it, and keeps the objective.
+func TestRemoveKeyResult(t *testing.T) {
+	p := aligned()
+	p.KPIs = []KPI{{Key: "k", Name: "K", Links: []Link{{To: "ceo-kr2"}, {To: "ceo"}}}}
+	after, rm, err := p.Remove("ceo-kr2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Objectives[0].KeyResults) != 1 || after.Objectives[0].KeyResults[0].Key != "ceo-kr" {
+		t.Errorf("the objective keeps %v", after.Objectives[0].KeyResults)
+	}
+	if len(after.Objectives[1].AlignsTo) != 0 || len(after.KPIs[0].Links) != 1 || len(rm.Cut) != 2 || len(rm.Deleted) != 1 {
+		t.Errorf("after: %+v; removal %+v", after, rm)
+	}
+	if probs := after.Validate(); len(probs) != 0 {
+		t.Errorf("what is left is not valid: %v", probs)
+	}
+	if len(p.Objectives[0].KeyResults) != 2 || len(p.KPIs[0].Links) != 2 {
+		t.Error("Remove changed the plan it was given")
+	}
+}

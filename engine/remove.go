@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -142,7 +141,7 @@ func (p *Plan) Remove(keys ...string) (*Plan, Removal, error) {
 			}
 			return keep(a)
 		})
-		o.KeyResults = slices.Clone(o.KeyResults)
+		o.KeyResults = filterBy(o.KeyResults, func(kr KeyResult) bool { return keep(kr.Key) })
 		for i := range o.KeyResults {
 			if kr := &o.KeyResults[i]; gone[kr.MeasuredBy] {
 				rm.Cut = append(rm.Cut, Cut{Ref{KindKeyResult, kr.Key}, "measured_by", kr.MeasuredBy})
