@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/forecast"
 	"github.com/okrmap/okrmap/engine/formula"
 )
 
@@ -134,6 +135,15 @@ type KeyResult struct {
 	Objectives []*Objective `expr:"objectives"`
 	// Shared are objectives under another parent that align to it too.
 	Shared []*Objective `expr:"shared_objectives"`
+	// The forecast of its value at its due date (else its period's end),
+	// from its valued check-ins up to today, with its 80% interval and the
+	// likelihood of reaching its target, 0-1 (see package forecast). Set
+	// for an open key result with a target and three or more check-ins.
+	HasForecast        bool    `expr:"has_forecast"`
+	Forecast           float64 `expr:"forecast"`
+	ForecastLow        float64 `expr:"forecast_low"`
+	ForecastHigh       float64 `expr:"forecast_high"`
+	ForecastLikelihood float64 `expr:"forecast_likelihood"`
 }
 
 // KPI is a KPI with its links, trace and freshness.
@@ -653,7 +663,25 @@ func resolveKR(kr engine.KeyResult, o *Objective, cs []engine.CheckIn, today tim
 	if !last.IsZero() {
 		r.DaysSinceCheckIn = days(last, today)
 	}
+	if r.HasTarget && o.Status != "closed" {
+		forecastKR(r, cs, end, today)
+	}
 	return r
+}
+
+// forecastKR sets r's forecast at due from its valued check-ins up to
+// today.
+func forecastKR(r *KeyResult, cs []engine.CheckIn, due, today time.Time) {
+	var ps []forecast.Point
+	until := today.AddDate(0, 0, 1)
+	for _, c := range cs {
+		if !c.Comment && c.At.Before(until) {
+			ps = append(ps, forecast.Point{At: c.At, Value: c.Value})
+		}
+	}
+	if f, ok := forecast.Make(ps, due, forecast.Target{Value: r.Target, Direction: r.Direction}); ok {
+		r.HasForecast, r.Forecast, r.ForecastLow, r.ForecastHigh, r.ForecastLikelihood = true, f.Value, f.Low, f.High, f.Likelihood
+	}
 }
 
 // tracer finds what KPIs reach, reusing each objective's parent chain and

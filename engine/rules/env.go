@@ -209,6 +209,11 @@ var functions = []expr.Option{
 	expr.Function("percent", func(args ...any) (any, error) {
 		return engine.Percent(toFloat(args[0])), nil
 	}, new(func(float64) string), new(func(int) string)),
+	// number(x, unit): x for people, with thousands separators and the
+	// decimals its unit deserves ("4,600", "3.4"), as reports write it.
+	expr.Function("number", func(args ...any) (any, error) {
+		return engine.Number(toFloat(args[0]), args[1].(string)), nil
+	}, new(func(float64, string) string), new(func(int, string) string)),
 	// word_count(text): the number of words in text.
 	expr.Function("word_count", func(args ...any) (any, error) {
 		return len(wording.Words(args[0].(string))), nil

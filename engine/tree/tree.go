@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/forecast"
 	"github.com/okrmap/okrmap/engine/resolve"
 )
 
@@ -51,6 +52,8 @@ type Node struct {
 	Confidence *float64    `json:"confidence,omitempty" yaml:"confidence,omitempty"` // key results, 0-1
 	Due        engine.Date `json:"due,omitzero" yaml:"due,omitempty"`
 	Score      *float64    `json:"score,omitempty" yaml:"score,omitempty"`
+	// Forecast is where a key result is expected at its due date.
+	Forecast *forecast.Forecast `json:"forecast,omitempty" yaml:"forecast,omitempty"`
 
 	KPIKind  string     `json:"kpi_kind,omitempty" yaml:"kpi_kind,omitempty"` // outcome or activity
 	Drives   bool       `json:"drives,omitempty" yaml:"drives,omitempty"`     // a KPI under the KPI it drives
@@ -288,6 +291,10 @@ func KeyResultNode(kr *resolve.KeyResult) *Node {
 		Owner: kr.Owner, Expected: opt(!kr.PeriodStart.IsZero(), kr.ExpectedProgress), Confidence: opt(kr.HasConfidence, kr.Confidence)}
 	if kr.HasDue {
 		n.Due = engine.DateOf(kr.Due)
+	}
+	if kr.HasForecast {
+		n.Forecast = &forecast.Forecast{Value: kr.Forecast, Low: kr.ForecastLow, High: kr.ForecastHigh,
+			Likelihood: kr.ForecastLikelihood, Method: forecast.Method}
 	}
 	return n
 }

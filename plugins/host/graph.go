@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
+	"github.com/okrmap/okrmap/engine/forecast"
 	"github.com/okrmap/okrmap/engine/resolve"
 	pb "github.com/okrmap/okrmap/plugins/proto/okrmap/plugin/v1"
 	"github.com/okrmap/okrmap/plugins/protocol"
@@ -88,7 +89,8 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 			Confidence: opt(k.HasConfidence, k.Confidence), Due: day(k.HasDue, k.Due), PeriodStart: day(true, k.PeriodStart),
 			PeriodEnd: day(true, k.PeriodEnd), Score: opt(k.HasScore, k.Score), Checkins: int32(k.CheckIns),
 			DaysSinceCheckin: int32(k.DaysSinceCheckIn), CadenceDays: int32(k.CadenceDays), History: checkIns(h.CheckIns[k.Key]),
-			Kpis: kpiKeys(k.KPIs), Objectives: objectiveKeys(k.Objectives), SharedObjectives: objectiveKeys(k.Shared)})
+			Kpis: kpiKeys(k.KPIs), Objectives: objectiveKeys(k.Objectives), SharedObjectives: objectiveKeys(k.Shared),
+			Forecast: forecastOf(k)})
 		next()
 	}
 	for _, k := range g.KPIs {
@@ -136,6 +138,14 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 		out = append(out, cur)
 	}
 	return out, keys
+}
+
+// forecastOf is k's forecast, or nil.
+func forecastOf(k *resolve.KeyResult) *pb.Forecast {
+	if !k.HasForecast {
+		return nil
+	}
+	return &pb.Forecast{Value: k.Forecast, Low: k.ForecastLow, High: k.ForecastHigh, Likelihood: k.ForecastLikelihood, Method: forecast.Method}
 }
 
 func measurements(ms []engine.Measurement) []*pb.Measurement {

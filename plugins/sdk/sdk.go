@@ -205,6 +205,16 @@ type KeyResult struct {
 	// SharedObjectives are objectives under another parent that align
 	// to it too.
 	SharedObjectives []string
+	// Forecast is where it is expected at its due date, from its
+	// check-ins; nil without three of them and a target.
+	Forecast *Forecast
+}
+
+// Forecast is a value expected at a due date, its 80% interval (Low to
+// High), and the likelihood (0-1) of reaching the target.
+type Forecast struct {
+	Value, Low, High, Likelihood float64
+	Method                       string
 }
 
 // Measurement is one value of a KPI.

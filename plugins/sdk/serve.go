@@ -132,7 +132,7 @@ func FromProto(batches []*pb.GraphBatch) *Graph {
 				Confidence: k.Confidence, Score: k.Score, Due: day(k.GetDue()), PeriodStart: day(k.GetPeriodStart()),
 				PeriodEnd: day(k.GetPeriodEnd()), CheckIns: int(k.GetCheckins()), DaysSinceCheckIn: int(k.GetDaysSinceCheckin()),
 				CadenceDays: int(k.GetCadenceDays()), History: checkInsFromProto(k.GetHistory()), KPIs: k.GetKpis(),
-				Objectives: k.GetObjectives(), SharedObjectives: k.GetSharedObjectives()})
+				Objectives: k.GetObjectives(), SharedObjectives: k.GetSharedObjectives(), Forecast: forecastFromProto(k.GetForecast())})
 		}
 		for _, k := range b.GetKpis() {
 			g.KPIs = append(g.KPIs, KPI{Key: k.GetKey(), Name: k.GetName(), Unit: k.GetUnit(), Kind: k.GetKind(),
@@ -177,6 +177,13 @@ func day(s string) time.Time {
 func instant(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339, s)
 	return t
+}
+
+func forecastFromProto(f *pb.Forecast) *Forecast {
+	if f == nil {
+		return nil
+	}
+	return &Forecast{Value: f.GetValue(), Low: f.GetLow(), High: f.GetHigh(), Likelihood: f.GetLikelihood(), Method: f.GetMethod()}
 }
 
 func measurementsFromProto(ms []*pb.Measurement) []Measurement {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/okrmap/okrmap/engine/resolve"
 	"github.com/okrmap/okrmap/plugins/sdk"
 )
 
@@ -160,17 +161,28 @@ func TestFixtureCheckIns(t *testing.T) {
 	if kr == nil || kr.Current == nil || *kr.Current != 3650 || kr.Confidence == nil || *kr.Confidence != 0.8 {
 		t.Fatalf("sme-sqls: %+v", kr)
 	}
-	if kr.CheckIns != 3 || kr.DaysSinceCheckIn != 3 {
-		t.Errorf("sme-sqls has %d check-ins, the last %d days ago; want 3 (a comment counts), 3", kr.CheckIns, kr.DaysSinceCheckIn)
+	if kr.CheckIns != 4 || kr.DaysSinceCheckIn != 3 {
+		t.Errorf("sme-sqls has %d check-ins, the last %d days ago; want 4 (a comment counts), 3", kr.CheckIns, kr.DaysSinceCheckIn)
 	}
-	if len(kr.History) != 2 || kr.History[1].Note != "webinar series landed" || kr.History[1].Author != "ana" {
+	if len(kr.History) != 3 || kr.History[2].Note != "webinar series landed" || kr.History[2].Author != "ana" {
 		t.Errorf("sme-sqls history: %+v", kr.History)
 	}
 	if g.CheckInHistoryDays != 32 {
 		t.Errorf("check-in history reaches %d days back, want 32", g.CheckInHistoryDays)
 	}
-	if lr := g.KeyResult("lead-response"); lr == nil || lr.Current == nil || *lr.Current != 14 {
-		t.Errorf("lead-response: %+v", lr)
+	if lr := g.KeyResult("lead-response"); lr == nil || lr.Current == nil || *lr.Current != 14 || lr.Forecast != nil {
+		t.Errorf("lead-response (one check-in, no forecast): %+v", lr)
+	}
+	// Three valued check-ins make a forecast, the one okrmap's rules see.
+	var want *resolve.KeyResult
+	for _, k := range fx.graph.KeyResults {
+		if k.Key == "sme-sqls" {
+			want = k
+		}
+	}
+	if f := kr.Forecast; f == nil || !want.HasForecast || f.Value != want.Forecast || f.Low != want.ForecastLow ||
+		f.Likelihood != want.ForecastLikelihood || f.Method != "damped-linear-trend" {
+		t.Errorf("sme-sqls forecast %+v, rules see %v", f, want.Forecast)
 	}
 }
 

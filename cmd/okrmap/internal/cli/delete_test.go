@@ -55,3 +55,34 @@ func TestImportCheckIns(t *testing.T) {
 	mustContain(t, "again", e.ok("import", "checkins", good), "imported 0 check-ins; 2 were already stored")
 	mustContain(t, "history", e.ok("get", "checkins", "sme-sqls"), "3,400", "(comment)", "no progress")
 }
+
+// TestTreeShowsForecasts: a key result with three or more check-ins shows
+// where it is forecast to land, in the text tree and in JSON.
+func TestTreeShowsForecasts(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	e.ok("import", "measurements", "../../../../examples/saas-b2b/measurements.csv")
+	mustContain(t, "text", e.ok("tree", "--team", "marketing"),
+		"KR sme-sqls · SME sales-qualified leads: 3,000 → 5,000 count, now 3,620 (31%), due 2026-12-31, forecast 4,127 (", "0% likely to reach the target")
+	var tree struct{ Lines []map[string]any }
+	if err := json.Unmarshal([]byte(e.ok("tree", "-o", "json")), &tree); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	var walk func(n map[string]any)
+	walk = func(n map[string]any) {
+		if f, ok := n["forecast"].(map[string]any); ok && n["key"] == "sme-sqls" {
+			found = f["method"] == "damped-linear-trend" && f["low"].(float64) < f["value"].(float64) && f["likelihood"].(float64) < 0.01
+		}
+		children, _ := n["children"].([]any)
+		for _, c := range children {
+			walk(c.(map[string]any))
+		}
+	}
+	for _, l := range tree.Lines {
+		walk(l)
+	}
+	if !found {
+		t.Error("the JSON tree has no forecast for sme-sqls")
+	}
+}

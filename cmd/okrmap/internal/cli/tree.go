@@ -151,6 +151,10 @@ func krLabel(kr *tree.Node) string {
 	if kr.Score != nil {
 		s += ", score " + num(kr.Score)
 	}
+	if f := kr.Forecast; f != nil {
+		s += fmt.Sprintf(", forecast %s (%s to %s), %s likely to reach the target", numIn(&f.Value, kr.Unit), numIn(&f.Low, kr.Unit),
+			numIn(&f.High, kr.Unit), engine.Percent(f.Likelihood))
+	}
 	return s
 }
 

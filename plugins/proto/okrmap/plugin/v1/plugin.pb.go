@@ -1036,6 +1036,7 @@ type KeyResult struct {
 	Kpis             []string               `protobuf:"bytes,25,rep,name=kpis,proto3" json:"kpis,omitempty"`
 	Objectives       []string               `protobuf:"bytes,26,rep,name=objectives,proto3" json:"objectives,omitempty"`
 	SharedObjectives []string               `protobuf:"bytes,27,rep,name=shared_objectives,json=sharedObjectives,proto3" json:"shared_objectives,omitempty"` // under another parent, aligned to it too
+	Forecast         *Forecast              `protobuf:"bytes,28,opt,name=forecast,proto3" json:"forecast,omitempty"`                                         // unset without three check-ins and a target
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -1259,6 +1260,91 @@ func (x *KeyResult) GetSharedObjectives() []string {
 	return nil
 }
 
+func (x *KeyResult) GetForecast() *Forecast {
+	if x != nil {
+		return x.Forecast
+	}
+	return nil
+}
+
+// Forecast is where a key result is expected at its due date: an 80%
+// interval, and the likelihood (0-1) of reaching its target.
+type Forecast struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Value         float64                `protobuf:"fixed64,1,opt,name=value,proto3" json:"value,omitempty"`
+	Low           float64                `protobuf:"fixed64,2,opt,name=low,proto3" json:"low,omitempty"`
+	High          float64                `protobuf:"fixed64,3,opt,name=high,proto3" json:"high,omitempty"`
+	Likelihood    float64                `protobuf:"fixed64,4,opt,name=likelihood,proto3" json:"likelihood,omitempty"`
+	Method        string                 `protobuf:"bytes,5,opt,name=method,proto3" json:"method,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Forecast) Reset() {
+	*x = Forecast{}
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Forecast) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Forecast) ProtoMessage() {}
+
+func (x *Forecast) ProtoReflect() protoreflect.Message {
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Forecast.ProtoReflect.Descriptor instead.
+func (*Forecast) Descriptor() ([]byte, []int) {
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Forecast) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *Forecast) GetLow() float64 {
+	if x != nil {
+		return x.Low
+	}
+	return 0
+}
+
+func (x *Forecast) GetHigh() float64 {
+	if x != nil {
+		return x.High
+	}
+	return 0
+}
+
+func (x *Forecast) GetLikelihood() float64 {
+	if x != nil {
+		return x.Likelihood
+	}
+	return 0
+}
+
+func (x *Forecast) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
 type KPI struct {
 	state                protoimpl.MessageState `protogen:"open.v1"`
 	Key                  string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
@@ -1316,7 +1402,7 @@ type KPI struct {
 
 func (x *KPI) Reset() {
 	*x = KPI{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[12]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1328,7 +1414,7 @@ func (x *KPI) String() string {
 func (*KPI) ProtoMessage() {}
 
 func (x *KPI) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[12]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1341,7 +1427,7 @@ func (x *KPI) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KPI.ProtoReflect.Descriptor instead.
 func (*KPI) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{12}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *KPI) GetKey() string {
@@ -1693,7 +1779,7 @@ type Link struct {
 
 func (x *Link) Reset() {
 	*x = Link{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1705,7 +1791,7 @@ func (x *Link) String() string {
 func (*Link) ProtoMessage() {}
 
 func (x *Link) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[13]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1718,7 +1804,7 @@ func (x *Link) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Link.ProtoReflect.Descriptor instead.
 func (*Link) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{13}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Link) GetKpi() string {
@@ -1806,7 +1892,7 @@ type Assumption struct {
 
 func (x *Assumption) Reset() {
 	*x = Assumption{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1818,7 +1904,7 @@ func (x *Assumption) String() string {
 func (*Assumption) ProtoMessage() {}
 
 func (x *Assumption) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[14]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1831,7 +1917,7 @@ func (x *Assumption) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assumption.ProtoReflect.Descriptor instead.
 func (*Assumption) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{14}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Assumption) GetKey() string {
@@ -1895,7 +1981,7 @@ type Measurement struct {
 
 func (x *Measurement) Reset() {
 	*x = Measurement{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1907,7 +1993,7 @@ func (x *Measurement) String() string {
 func (*Measurement) ProtoMessage() {}
 
 func (x *Measurement) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[15]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1920,7 +2006,7 @@ func (x *Measurement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Measurement.ProtoReflect.Descriptor instead.
 func (*Measurement) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{15}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Measurement) GetAt() int64 {
@@ -1964,7 +2050,7 @@ type CheckIn struct {
 
 func (x *CheckIn) Reset() {
 	*x = CheckIn{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1976,7 +2062,7 @@ func (x *CheckIn) String() string {
 func (*CheckIn) ProtoMessage() {}
 
 func (x *CheckIn) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[16]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1989,7 +2075,7 @@ func (x *CheckIn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckIn.ProtoReflect.Descriptor instead.
 func (*CheckIn) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{16}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CheckIn) GetAt() int64 {
@@ -2046,7 +2132,7 @@ type Investment struct {
 
 func (x *Investment) Reset() {
 	*x = Investment{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2058,7 +2144,7 @@ func (x *Investment) String() string {
 func (*Investment) ProtoMessage() {}
 
 func (x *Investment) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[17]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2071,7 +2157,7 @@ func (x *Investment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Investment.ProtoReflect.Descriptor instead.
 func (*Investment) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{17}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Investment) GetKey() string {
@@ -2160,7 +2246,7 @@ type FindingBatch struct {
 
 func (x *FindingBatch) Reset() {
 	*x = FindingBatch{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2172,7 +2258,7 @@ func (x *FindingBatch) String() string {
 func (*FindingBatch) ProtoMessage() {}
 
 func (x *FindingBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[18]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2185,7 +2271,7 @@ func (x *FindingBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindingBatch.ProtoReflect.Descriptor instead.
 func (*FindingBatch) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{18}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *FindingBatch) GetFindings() []*Finding {
@@ -2209,7 +2295,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2221,7 +2307,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[19]
+	mi := &file_okrmap_plugin_v1_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2234,7 +2320,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{19}
+	return file_okrmap_plugin_v1_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Finding) GetRule() string {
@@ -2386,7 +2472,7 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x04kpis\x18\x13 \x03(\tR\x04kpis\x12\x1b\n" +
 	"\tteam_lead\x18\x14 \x01(\tR\bteamLead\x12\x1b\n" +
 	"\taligns_to\x18\x15 \x03(\tR\balignsTo\x12/\n" +
-	"\x13business_objectives\x18\x16 \x03(\tR\x12businessObjectives\"\x93\a\n" +
+	"\x13business_objectives\x18\x16 \x03(\tR\x12businessObjectives\"\xcb\a\n" +
 	"\tKeyResult\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1c\n" +
@@ -2423,13 +2509,22 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"objectives\x18\x1a \x03(\tR\n" +
 	"objectives\x12+\n" +
-	"\x11shared_objectives\x18\x1b \x03(\tR\x10sharedObjectivesB\v\n" +
+	"\x11shared_objectives\x18\x1b \x03(\tR\x10sharedObjectives\x126\n" +
+	"\bforecast\x18\x1c \x01(\v2\x1a.okrmap.plugin.v1.ForecastR\bforecastB\v\n" +
 	"\t_baselineB\t\n" +
 	"\a_targetB\n" +
 	"\n" +
 	"\b_currentB\r\n" +
 	"\v_confidenceB\b\n" +
-	"\x06_score\"\xc5\v\n" +
+	"\x06_score\"~\n" +
+	"\bForecast\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\x01R\x05value\x12\x10\n" +
+	"\x03low\x18\x02 \x01(\x01R\x03low\x12\x12\n" +
+	"\x04high\x18\x03 \x01(\x01R\x04high\x12\x1e\n" +
+	"\n" +
+	"likelihood\x18\x04 \x01(\x01R\n" +
+	"likelihood\x12\x16\n" +
+	"\x06method\x18\x05 \x01(\tR\x06method\"\xc5\v\n" +
 	"\x03KPI\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
@@ -2572,7 +2667,7 @@ func file_okrmap_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 	return file_okrmap_plugin_v1_plugin_proto_rawDescData
 }
 
-var file_okrmap_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_okrmap_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_okrmap_plugin_v1_plugin_proto_goTypes = []any{
 	(*DescribeRequest)(nil),   // 0: okrmap.plugin.v1.DescribeRequest
 	(*Description)(nil),       // 1: okrmap.plugin.v1.Description
@@ -2586,43 +2681,45 @@ var file_okrmap_plugin_v1_plugin_proto_goTypes = []any{
 	(*BusinessObjective)(nil), // 9: okrmap.plugin.v1.BusinessObjective
 	(*Objective)(nil),         // 10: okrmap.plugin.v1.Objective
 	(*KeyResult)(nil),         // 11: okrmap.plugin.v1.KeyResult
-	(*KPI)(nil),               // 12: okrmap.plugin.v1.KPI
-	(*Link)(nil),              // 13: okrmap.plugin.v1.Link
-	(*Assumption)(nil),        // 14: okrmap.plugin.v1.Assumption
-	(*Measurement)(nil),       // 15: okrmap.plugin.v1.Measurement
-	(*CheckIn)(nil),           // 16: okrmap.plugin.v1.CheckIn
-	(*Investment)(nil),        // 17: okrmap.plugin.v1.Investment
-	(*FindingBatch)(nil),      // 18: okrmap.plugin.v1.FindingBatch
-	(*Finding)(nil),           // 19: okrmap.plugin.v1.Finding
-	nil,                       // 20: okrmap.plugin.v1.ConfigureRequest.SettingsEntry
+	(*Forecast)(nil),          // 12: okrmap.plugin.v1.Forecast
+	(*KPI)(nil),               // 13: okrmap.plugin.v1.KPI
+	(*Link)(nil),              // 14: okrmap.plugin.v1.Link
+	(*Assumption)(nil),        // 15: okrmap.plugin.v1.Assumption
+	(*Measurement)(nil),       // 16: okrmap.plugin.v1.Measurement
+	(*CheckIn)(nil),           // 17: okrmap.plugin.v1.CheckIn
+	(*Investment)(nil),        // 18: okrmap.plugin.v1.Investment
+	(*FindingBatch)(nil),      // 19: okrmap.plugin.v1.FindingBatch
+	(*Finding)(nil),           // 20: okrmap.plugin.v1.Finding
+	nil,                       // 21: okrmap.plugin.v1.ConfigureRequest.SettingsEntry
 }
 var file_okrmap_plugin_v1_plugin_proto_depIdxs = []int32{
 	3,  // 0: okrmap.plugin.v1.Description.rules:type_name -> okrmap.plugin.v1.RuleInfo
 	4,  // 1: okrmap.plugin.v1.Description.config:type_name -> okrmap.plugin.v1.ConfigKey
 	2,  // 2: okrmap.plugin.v1.Description.history:type_name -> okrmap.plugin.v1.HistoryNeed
-	20, // 3: okrmap.plugin.v1.ConfigureRequest.settings:type_name -> okrmap.plugin.v1.ConfigureRequest.SettingsEntry
+	21, // 3: okrmap.plugin.v1.ConfigureRequest.settings:type_name -> okrmap.plugin.v1.ConfigureRequest.SettingsEntry
 	8,  // 4: okrmap.plugin.v1.GraphBatch.teams:type_name -> okrmap.plugin.v1.Team
 	9,  // 5: okrmap.plugin.v1.GraphBatch.business_objectives:type_name -> okrmap.plugin.v1.BusinessObjective
 	10, // 6: okrmap.plugin.v1.GraphBatch.objectives:type_name -> okrmap.plugin.v1.Objective
 	11, // 7: okrmap.plugin.v1.GraphBatch.key_results:type_name -> okrmap.plugin.v1.KeyResult
-	12, // 8: okrmap.plugin.v1.GraphBatch.kpis:type_name -> okrmap.plugin.v1.KPI
-	17, // 9: okrmap.plugin.v1.GraphBatch.investments:type_name -> okrmap.plugin.v1.Investment
-	13, // 10: okrmap.plugin.v1.GraphBatch.links:type_name -> okrmap.plugin.v1.Link
-	14, // 11: okrmap.plugin.v1.GraphBatch.assumptions:type_name -> okrmap.plugin.v1.Assumption
-	16, // 12: okrmap.plugin.v1.KeyResult.history:type_name -> okrmap.plugin.v1.CheckIn
-	15, // 13: okrmap.plugin.v1.KPI.history:type_name -> okrmap.plugin.v1.Measurement
-	19, // 14: okrmap.plugin.v1.FindingBatch.findings:type_name -> okrmap.plugin.v1.Finding
-	0,  // 15: okrmap.plugin.v1.RulePlugin.Describe:input_type -> okrmap.plugin.v1.DescribeRequest
-	5,  // 16: okrmap.plugin.v1.RulePlugin.Configure:input_type -> okrmap.plugin.v1.ConfigureRequest
-	7,  // 17: okrmap.plugin.v1.RulePlugin.Check:input_type -> okrmap.plugin.v1.GraphBatch
-	1,  // 18: okrmap.plugin.v1.RulePlugin.Describe:output_type -> okrmap.plugin.v1.Description
-	6,  // 19: okrmap.plugin.v1.RulePlugin.Configure:output_type -> okrmap.plugin.v1.ConfigureResponse
-	18, // 20: okrmap.plugin.v1.RulePlugin.Check:output_type -> okrmap.plugin.v1.FindingBatch
-	18, // [18:21] is the sub-list for method output_type
-	15, // [15:18] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	13, // 8: okrmap.plugin.v1.GraphBatch.kpis:type_name -> okrmap.plugin.v1.KPI
+	18, // 9: okrmap.plugin.v1.GraphBatch.investments:type_name -> okrmap.plugin.v1.Investment
+	14, // 10: okrmap.plugin.v1.GraphBatch.links:type_name -> okrmap.plugin.v1.Link
+	15, // 11: okrmap.plugin.v1.GraphBatch.assumptions:type_name -> okrmap.plugin.v1.Assumption
+	17, // 12: okrmap.plugin.v1.KeyResult.history:type_name -> okrmap.plugin.v1.CheckIn
+	12, // 13: okrmap.plugin.v1.KeyResult.forecast:type_name -> okrmap.plugin.v1.Forecast
+	16, // 14: okrmap.plugin.v1.KPI.history:type_name -> okrmap.plugin.v1.Measurement
+	20, // 15: okrmap.plugin.v1.FindingBatch.findings:type_name -> okrmap.plugin.v1.Finding
+	0,  // 16: okrmap.plugin.v1.RulePlugin.Describe:input_type -> okrmap.plugin.v1.DescribeRequest
+	5,  // 17: okrmap.plugin.v1.RulePlugin.Configure:input_type -> okrmap.plugin.v1.ConfigureRequest
+	7,  // 18: okrmap.plugin.v1.RulePlugin.Check:input_type -> okrmap.plugin.v1.GraphBatch
+	1,  // 19: okrmap.plugin.v1.RulePlugin.Describe:output_type -> okrmap.plugin.v1.Description
+	6,  // 20: okrmap.plugin.v1.RulePlugin.Configure:output_type -> okrmap.plugin.v1.ConfigureResponse
+	19, // 21: okrmap.plugin.v1.RulePlugin.Check:output_type -> okrmap.plugin.v1.FindingBatch
+	19, // [19:22] is the sub-list for method output_type
+	16, // [16:19] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_okrmap_plugin_v1_plugin_proto_init() }
@@ -2632,17 +2729,17 @@ func file_okrmap_plugin_v1_plugin_proto_init() {
 	}
 	file_okrmap_plugin_v1_plugin_proto_msgTypes[9].OneofWrappers = []any{}
 	file_okrmap_plugin_v1_plugin_proto_msgTypes[11].OneofWrappers = []any{}
-	file_okrmap_plugin_v1_plugin_proto_msgTypes[12].OneofWrappers = []any{}
 	file_okrmap_plugin_v1_plugin_proto_msgTypes[13].OneofWrappers = []any{}
-	file_okrmap_plugin_v1_plugin_proto_msgTypes[16].OneofWrappers = []any{}
+	file_okrmap_plugin_v1_plugin_proto_msgTypes[14].OneofWrappers = []any{}
 	file_okrmap_plugin_v1_plugin_proto_msgTypes[17].OneofWrappers = []any{}
+	file_okrmap_plugin_v1_plugin_proto_msgTypes[18].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_okrmap_plugin_v1_plugin_proto_rawDesc), len(file_okrmap_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
