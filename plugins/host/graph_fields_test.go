@@ -16,6 +16,9 @@ import (
 var presence = map[string]string{"has_measurement": "latest", "reviewed": "reviewed_at", "synced": "synced_at",
 	"has_return": "return_value"}
 
+// inside names the message field that carries a rule field among others.
+var inside = map[string]string{"forecast_low": "forecast", "forecast_high": "forecast", "forecast_likelihood": "forecast"}
+
 // TestPluginGraphHasRuleFields fails when the rule language sees a field
 // of an entity, or of the graph, that the plugin protocol does not carry:
 // a plugin must be able to judge what a rule pack can.
@@ -37,7 +40,9 @@ func TestPluginGraphHasRuleFields(t *testing.T) {
 				continue
 			}
 			carrier := name
-			if p, ok := presence[name]; ok {
+			if m, ok := inside[name]; ok {
+				carrier = m
+			} else if p, ok := presence[name]; ok {
 				carrier = p
 			} else if rest, ok := strings.CutPrefix(name, "has_"); ok {
 				carrier = rest
