@@ -8,17 +8,20 @@ import (
 // AuditRun is one stored audit: what was judged, with which rules, what was
 // found and how the alignment scored.
 type AuditRun struct {
-	ID         int64          `json:"id"`
-	Scope      string         `json:"scope"`            // canonical, e.g. "period=2026-Q4 teams=marketing"
-	Author     string         `json:"author,omitempty"` // who ran it
-	StartedAt  time.Time      `json:"started_at"`
-	FinishedAt time.Time      `json:"finished_at"`
-	Today      Date           `json:"today"` // the day the plan was judged as of
-	Complete   bool           `json:"complete"`
-	Packs      []PackRef      `json:"packs"`
-	Findings   []Finding      `json:"findings"`
-	Scorecard  Scorecard      `json:"scorecard"`
-	Counts     map[string]int `json:"counts"` // unwaived findings per severity, and "waived"
+	ID         int64     `json:"id"`
+	Scope      string    `json:"scope"`            // canonical, e.g. "period=2026-Q4 teams=marketing"
+	Author     string    `json:"author,omitempty"` // who ran it
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	Today      Date      `json:"today"` // the day the plan was judged as of
+	Complete   bool      `json:"complete"`
+	Packs      []PackRef `json:"packs"`
+	Findings   []Finding `json:"findings"`
+	Scorecard  Scorecard `json:"scorecard"`
+	// Delivery says whether the key results in scope will land; nil for
+	// runs stored before okrmap judged delivery.
+	Delivery *Delivery      `json:"delivery,omitempty"`
+	Counts   map[string]int `json:"counts"` // unwaived findings per severity, and "waived"
 }
 
 // PackRef names a rule pack or plugin an audit used.

@@ -152,6 +152,8 @@ func Run(ctx context.Context, in Input) (*engine.AuditRun, *resolve.Graph, error
 	}
 	run.Packs = append(run.Packs, stageRefs...)
 	run.Scorecard = Scorecard(g, in.Scope)
+	d := Delivery(g, in.Scope)
+	run.Delivery = &d
 	run.FinishedAt = clock()
 	return run, g, nil
 }

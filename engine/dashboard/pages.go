@@ -211,22 +211,19 @@ func boOverview(bo *tree.Node, limit int) boView {
 // date, in words and a class for colour.
 type pace struct{ Word, Class string }
 
-// paceOf judges progress against expected: on track within 10 points of
-// the line, at risk within 25 (the kr-behind-pace rule's margin), off
-// track beyond.
+// paceOf judges progress against expected (see engine.Pace).
 func paceOf(progress, expected *float64) pace {
 	switch {
 	case progress == nil:
 		return pace{"no check-in yet", "none"}
 	case expected == nil:
 		return pace{"no due date", "none"}
-	case *progress >= *expected-0.10:
-		return pace{"on track", "good"}
-	case *progress >= *expected-0.25:
-		return pace{"at risk", "warn"}
 	}
-	return pace{"off track", "bad"}
+	return headings[engine.Pace(*progress, *expected)]
 }
+
+// headings word and colour where a key result is heading.
+var headings = map[string]pace{engine.OnTrack: {"on track", "good"}, engine.AtRisk: {"at risk", "warn"}, engine.OffTrack: {"off track", "bad"}}
 
 // health judges a KPI's latest value against its thresholds and target.
 func health(k engine.KPI, latest *engine.Measurement) pace {

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -60,6 +61,9 @@ func (textWriter) Write(w io.Writer, r *Report) error {
 		fmt.Fprintln(w, "– not judged: nothing in scope to judge; left out of the overall")
 	}
 	fmt.Fprintln(w)
+	if d := run.Delivery; d != nil && d.Company.OnTrack+d.Company.AtRisk+d.Company.OffTrack+d.Company.NoData > 0 {
+		writeDelivery(w, d)
+	}
 
 	isNew := r.newSet()
 	for _, sev := range engine.Severities {
@@ -194,4 +198,32 @@ func overallCell(s engine.Score) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.1f (%d)", s.Overall, s.Rating)
+}
+
+// writeDelivery writes where the key results are heading, for the company
+// and each P&L line: the alignment scorecard says how well the plan is
+// built, this whether it will land.
+func writeDelivery(w io.Writer, d *engine.Delivery) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DELIVERY	score	on track	at risk	off track	no data	forecast to land")
+	row := func(name string, s engine.DeliveryScore) {
+		score, likely := "–", "–"
+		if s.Score != nil {
+			score = fmt.Sprintf("%.0f", *s.Score)
+		}
+		if s.Likelihood != nil {
+			likely = fmt.Sprintf("%s over %d forecasts", engine.Percent(*s.Likelihood), s.Forecasts)
+			if s.Forecasts == 1 {
+				likely = strings.TrimSuffix(likely, "s")
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", name, score, s.OnTrack, s.AtRisk, s.OffTrack, s.NoData, likely)
+	}
+	row("company", d.Company)
+	for _, l := range slices.Sorted(maps.Keys(d.PnLLines)) {
+		row("P&L "+l, d.PnLLines[l])
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "Key results heading by their forecast (on track from 70% likely, at risk from 30%), else by pace to their due date.")
+	fmt.Fprintln(w)
 }

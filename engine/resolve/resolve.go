@@ -663,7 +663,7 @@ func resolveKR(kr engine.KeyResult, o *Objective, cs []engine.CheckIn, today tim
 	if !last.IsZero() {
 		r.DaysSinceCheckIn = days(last, today)
 	}
-	if r.HasTarget && o.Status != "closed" {
+	if r.HasTarget && o.Status != "closed" && len(cs) >= forecast.MinPoints {
 		forecastKR(r, cs, end, today)
 	}
 	return r
@@ -672,7 +672,7 @@ func resolveKR(kr engine.KeyResult, o *Objective, cs []engine.CheckIn, today tim
 // forecastKR sets r's forecast at due from its valued check-ins up to
 // today.
 func forecastKR(r *KeyResult, cs []engine.CheckIn, due, today time.Time) {
-	var ps []forecast.Point
+	ps := make([]forecast.Point, 0, len(cs))
 	until := today.AddDate(0, 0, 1)
 	for _, c := range cs {
 		if !c.Comment && c.At.Before(until) {

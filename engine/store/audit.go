@@ -48,17 +48,25 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 	if err != nil {
 		return err
 	}
+	delivery := ""
+	if run.Delivery != nil {
+		b, err := json.Marshal(run.Delivery)
+		if err != nil {
+			return err
+		}
+		delivery = string(b)
+	}
 	return db.write(ctx, func(tx *Tx) error {
 		ids, err := storeFindings(ctx, tx, run.Scope, run.Findings)
 		if err != nil {
 			return err
 		}
 		err = tx.QueryRowContext(ctx, `INSERT INTO audit_run (scope, started_at, finished_at, today, complete, packs,
-			scorecard, errors, warnings, infos, waived, author, findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			scorecard, errors, warnings, infos, waived, author, findings, delivery) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			RETURNING id`,
 			run.Scope, run.StartedAt.UTC().Format(timeLayout), run.FinishedAt.UTC().Format(timeLayout), run.Today.String(),
 			run.Complete, string(packs), string(card), run.Counts["error"], run.Counts["warning"], run.Counts["info"], run.Counts["waived"],
-			run.Author, encodeIDs(ids)).Scan(&run.ID)
+			run.Author, encodeIDs(ids), delivery).Scan(&run.ID)
 		if err != nil {
 			return fmt.Errorf("store audit run: %w", err)
 		}
@@ -66,15 +74,15 @@ func (db *DB) SaveRun(ctx context.Context, run *engine.AuditRun) error {
 	})
 }
 
-const runColumns = "id, scope, started_at, finished_at, today, complete, packs, scorecard, errors, warnings, infos, waived, author"
+const runColumns = "id, scope, started_at, finished_at, today, complete, packs, scorecard, errors, warnings, infos, waived, author, delivery"
 
 // scanRun reads a row of runColumns and then extra.
 func scanRun(r interface{ Scan(...any) error }, extra ...any) (*engine.AuditRun, error) {
 	run := &engine.AuditRun{}
-	var packs, card string
+	var packs, card, delivery string
 	var e, w, i, wv int
 	dest := append([]any{&run.ID, &run.Scope, timestamp{&run.StartedAt}, timestamp{&run.FinishedAt}, date{&run.Today},
-		&run.Complete, &packs, &card, &e, &w, &i, &wv, &run.Author}, extra...)
+		&run.Complete, &packs, &card, &e, &w, &i, &wv, &run.Author, &delivery}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
@@ -84,6 +92,12 @@ func scanRun(r interface{ Scan(...any) error }, extra ...any) (*engine.AuditRun,
 	}
 	if err := json.Unmarshal([]byte(card), &run.Scorecard); err != nil {
 		return nil, err
+	}
+	if delivery != "" {
+		run.Delivery = &engine.Delivery{}
+		if err := json.Unmarshal([]byte(delivery), run.Delivery); err != nil {
+			return nil, err
+		}
 	}
 	return run, nil
 }

@@ -86,3 +86,37 @@ func TestTreeShowsForecasts(t *testing.T) {
 		t.Error("the JSON tree has no forecast for sme-sqls")
 	}
 }
+
+// TestAuditJudgesDelivery: an audit stores where the key results are
+// heading, shows it in text and JSON, and a stored run shows the same.
+func TestAuditJudgesDelivery(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	e.ok("import", "measurements", "../../../../examples/saas-b2b/measurements.csv")
+	mustContain(t, "text", e.ok("audit", "--today", "2026-11-20", "--fail-on", "never"), "DELIVERY", "P&L revenue", "over 5 forecasts")
+	type run struct {
+		Run struct {
+			Delivery struct {
+				Company struct {
+					Score     *float64
+					Forecasts int
+				}
+				PnLLines map[string]any `json:"pnl_lines"`
+			}
+		}
+	}
+	var fresh, stored run
+	if err := json.Unmarshal([]byte(e.ok("audit", "--today", "2026-11-20", "--fail-on", "never", "-o", "json")), &fresh); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(e.ok("audit", "show", "2", "-o", "json")), &stored); err != nil {
+		t.Fatal(err)
+	}
+	c := fresh.Run.Delivery.Company
+	if c.Score == nil || c.Forecasts != 8 || len(fresh.Run.Delivery.PnLLines) != 5 {
+		t.Errorf("delivery %+v", fresh.Run.Delivery)
+	}
+	if s := stored.Run.Delivery.Company; s.Score == nil || *s.Score != *c.Score || s.Forecasts != c.Forecasts {
+		t.Errorf("the stored run's delivery %+v differs from the audit's %+v", s, c)
+	}
+}
