@@ -9,7 +9,6 @@ import (
 	"github.com/okrmap/okrmap/engine/resolve"
 )
 
-
 // TestDelivery: open key results with a target are judged by their
 // forecast, else their pace, else counted without data; each counts once
 // per team, business objective and P&L line it reaches, aligned
