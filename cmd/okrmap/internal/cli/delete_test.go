@@ -120,3 +120,33 @@ func TestAuditJudgesDelivery(t *testing.T) {
 		t.Errorf("the stored run's delivery %+v differs from the audit's %+v", s, c)
 	}
 }
+
+// TestStatus: status lists the key results in scope worst first, with
+// where each stands and is heading, in text, JSON and markdown.
+func TestStatus(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	e.ok("import", "measurements", "../../../../examples/saas-b2b/measurements.csv")
+	out := e.ok("status", "--today", "2026-11-20")
+	mustContain(t, "text", out, "Delivery, scope all, as of 2026-11-20: 14/100 · 2 on track, 0 at risk, 12 off track, 7 without data",
+		"OFF TRACK (12)", "sme-sqls", "now 3,620, target 5,000 count, due 2026-12-31 · forecast 4,127 (", "ON TRACK (2)", "P&L revenue")
+	if strings.Index(out, "OFF TRACK") > strings.Index(out, "ON TRACK (2)") {
+		t.Errorf("on track before off track:\n%s", out)
+	}
+	var st struct {
+		Today      string
+		KeyResults []struct {
+			Key, Status string
+			Forecast    *struct{ Likelihood float64 }
+		} `json:"key_results"`
+	}
+	if err := json.Unmarshal([]byte(e.ok("status", "--team", "marketing", "--today", "2026-11-20", "-o", "json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Today != "2026-11-20" || len(st.KeyResults) != 7 || st.KeyResults[0].Status != "off_track" || st.KeyResults[0].Forecast == nil ||
+		st.KeyResults[len(st.KeyResults)-1].Status != "on_track" {
+		t.Errorf("marketing's status: %+v", st)
+	}
+	mustContain(t, "markdown", e.ok("status", "-o", "markdown", "--today", "2026-11-20"), "| key result | team | heading | where |", "| sme-sqls | marketing | off track |")
+	mustContain(t, "unknown team", e.fails(ExitInput, "status", "--team", "nope"), `no team "nope"`)
+}
