@@ -182,3 +182,17 @@ func TestTeamPageReflectsItsTeam(t *testing.T) {
 		t.Errorf("picking crm on a team page: %d to %q", resp.StatusCode, got)
 	}
 }
+
+// TestOverviewShowsDelivery: the overview shows where the key results are
+// heading beside the alignment scorecard, and key result rows show their
+// forecasts and judge by them.
+func TestOverviewShowsDelivery(t *testing.T) {
+	s := newSite(t, true)
+	_, page := s.browser().get("/?period=2026-Q4")
+	for _, want := range []string{`<h2 id="delivery-h">Delivery</h2>`, "/100 delivery ·", "<th scope=\"row\">CAC</th>",
+		"off track, by its forecast", "by its due date, 0% likely to reach the target"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the overview lacks %q", want)
+		}
+	}
+}

@@ -21,6 +21,9 @@ func (d *Dashboard) funcs() template.FuncMap {
 		"num":        func(x *float64, unit string) string { return optValue(x, unit) },
 		"pct":        pct,
 		"pace":       paceOf,
+		"heading":    heading,
+		"share":      engine.Percent,
+		"float":      func(x *float64) float64 { return *x },
 		"bar":        bar,
 		"date":       date,
 		"ago":        func(t time.Time) string { return ago(d.svc.Now(), t) },
@@ -185,9 +188,15 @@ func dict(kv ...any) (map[string]any, error) {
 	return m, nil
 }
 
+// acronyms are P&L lines and categories written as letters.
+var acronyms = map[string]string{"cac": "CAC", "ltv": "LTV", "arr": "ARR", "mrr": "MRR", "nps": "NPS"}
+
 // words writes a category or P&L line as words: gross_margin is
-// "Gross margin", customer_experience "Customer experience".
+// "Gross margin", customer_experience "Customer experience", cac "CAC".
 func words(s string) string {
+	if a, ok := acronyms[s]; ok {
+		return a
+	}
 	s = strings.ReplaceAll(s, "_", " ")
 	if s == "" {
 		return s

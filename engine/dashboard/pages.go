@@ -68,6 +68,10 @@ type overviewData struct {
 	Lines     []lineView
 	Tree      *tree.Tree
 	TeamScore string // the team whose row of a company run is shown
+	// Delivery is where the scope's key results are heading now, and
+	// DeliverySpark its company score over the stored runs.
+	Delivery      engine.Delivery
+	DeliverySpark any
 }
 
 type lineView struct {
@@ -133,6 +137,20 @@ func (d *Dashboard) overview(r *http.Request, v *view) (content, error) {
 			data.NewTop = diff.New[:min(len(diff.New), maxRecentFindings)]
 		}
 	}
+	st, err := d.svc.Status(ctx, sc, engine.Date{})
+	if err != nil {
+		return content{}, err
+	}
+	data.Delivery = st.Delivery
+	if len(runs) > 0 {
+		var trend []float64
+		for i := min(len(runs), maxTrend) - 1; i >= 0; i-- {
+			if dl := runs[i].Delivery; dl != nil && dl.Company.Score != nil {
+				trend = append(trend, *dl.Company.Score)
+			}
+		}
+		data.DeliverySpark = sparkline("delivery score over the last runs", trend)
+	}
 	t, err := d.svc.Tree(ctx, sc, 0)
 	if err != nil {
 		return content{}, err
@@ -189,7 +207,7 @@ func boOverview(bo *tree.Node, limit int) boView {
 				for _, kr := range c.Children {
 					if kr.Kind == string(engine.KindKeyResult) {
 						ov.KRs = append(ov.KRs, kr)
-						v.Pace[paceOf(kr.Progress, kr.Expected).Class]++
+						v.Pace[heading(kr).Class]++
 					}
 				}
 				if len(v.Objectives) < limit {
@@ -220,6 +238,17 @@ func paceOf(progress, expected *float64) pace {
 		return pace{"no due date", "none"}
 	}
 	return headings[engine.Pace(*progress, *expected)]
+}
+
+// heading judges a key result node: by its forecast when it has one (see
+// engine.Heading), else by its pace.
+func heading(kr *tree.Node) pace {
+	if f := kr.Forecast; f != nil {
+		p := headings[engine.Heading(f.Likelihood)]
+		p.Word += ", by its forecast"
+		return p
+	}
+	return paceOf(kr.Progress, kr.Expected)
 }
 
 // headings word and colour where a key result is heading.
