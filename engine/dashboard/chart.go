@@ -23,6 +23,16 @@ type chart struct {
 	Bands  []band
 	// From and To widen the time axis beyond the data (a quarter).
 	From, To time.Time
+	// Cone, if set, is a forecast drawn from the last value to its
+	// interval at a later time.
+	Cone *cone
+}
+
+// cone is a forecast: from Start at From to Value, within Low to High, at To.
+type cone struct {
+	Name                    string
+	From, To                time.Time
+	Start, Value, Low, High float64
 }
 
 type series struct {
@@ -94,6 +104,13 @@ func (c chart) bounds() (lo, hi float64, from, to time.Time) {
 		grow(b.From)
 		grow(b.To)
 	}
+	if k := c.Cone; k != nil {
+		grow(k.Low)
+		grow(k.High)
+		if k.To.After(to) {
+			to = k.To
+		}
+	}
 	if math.IsInf(lo, 1) {
 		lo, hi = 0, 1
 	}
@@ -164,6 +181,14 @@ func (c chart) SVG() template.HTML {
 		fmt.Fprintf(&b, `<line class="rule %s" x1="%d" x2="%d" y1="%.1f" y2="%.1f"><title>%s: %s</title></line>`,
 			esc(r.Class), padL, chartW-padR, y(r.V), y(r.V), esc(r.Name), esc(engine.Number(r.V, c.Unit)))
 	}
+	if k := c.Cone; k != nil {
+		tip := esc(fmt.Sprintf("%s on %s: %s (%s to %s)", k.Name, k.To.Format(chartDateFormat), engine.Number(k.Value, c.Unit),
+			engine.Number(k.Low, c.Unit), engine.Number(k.High, c.Unit)))
+		fmt.Fprintf(&b, `<polygon class="cone" points="%.1f,%.1f %.1f,%.1f %.1f,%.1f"><title>%s</title></polygon>`,
+			x(k.From), y(k.Start), x(k.To), y(k.High), x(k.To), y(k.Low), tip)
+		fmt.Fprintf(&b, `<polyline class="line s-forecast dashed" points="%.1f,%.1f %.1f,%.1f"/>`, x(k.From), y(k.Start), x(k.To), y(k.Value))
+		fmt.Fprintf(&b, `<circle class="dot s-forecast" cx="%.1f" cy="%.1f" r="%d"><title>%s</title></circle>`, x(k.To), y(k.Value), pointRadius, tip)
+	}
 	for _, s := range c.Series {
 		if len(s.Points) == 0 {
 			continue
@@ -195,6 +220,9 @@ func (c chart) SVG() template.HTML {
 	for _, bd := range c.Bands {
 		fmt.Fprintf(&b, `<li><span class="swatch band %s" aria-hidden="true"></span>%s</li>`, esc(bd.Class), esc(bd.Name))
 	}
+	if k := c.Cone; k != nil {
+		fmt.Fprintf(&b, `<li><span class="swatch s-forecast" aria-hidden="true"></span>%s, with its 80%% interval</li>`, esc(k.Name))
+	}
 	b.WriteString(`</ul></figcaption></figure>`)
 	c.table(&b)
 	return template.HTML(b.String())
@@ -212,6 +240,11 @@ func (c chart) table(b *strings.Builder) {
 			fmt.Fprintf(b, `<tr><td>%s</td><td>%s</td><td class="num">%s</td></tr>`, html.EscapeString(s.Name),
 				p.T.Format("2006-01-02 15:04"), html.EscapeString(engine.Number(p.V, c.Unit)))
 		}
+	}
+	if k := c.Cone; k != nil {
+		fmt.Fprintf(b, `<tr><td>%s</td><td>%s</td><td class="num">%s (%s to %s)</td></tr>`, html.EscapeString(k.Name),
+			k.To.Format("2006-01-02 15:04"), html.EscapeString(engine.Number(k.Value, c.Unit)),
+			html.EscapeString(engine.Number(k.Low, c.Unit)), html.EscapeString(engine.Number(k.High, c.Unit)))
 	}
 	b.WriteString(`</tbody></table></details>`)
 }

@@ -172,6 +172,7 @@ func TestTeamPageReflectsItsTeam(t *testing.T) {
 	b := s.browser()
 	_, page := b.get("/teams/ops")
 	for _, want := range []string{`<option value="ops" selected>`, `<option value="FY2027-Q4" selected>`, `action="/teams"`,
+		`<h2 id="team-delivery-h">Delivery</h2>`, "– · 0 on track, 0 at risk, 0 off track, 2 without data",
 		`outcome <span class="muted">(inferred)</span>`, `ops@larkspur.example <span class="muted">(team lead)</span>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the ops page lacks %s", want)
@@ -193,6 +194,19 @@ func TestOverviewShowsDelivery(t *testing.T) {
 		"off track, by its forecast", "by its due date, 0% likely to reach the target"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the overview lacks %q", want)
+		}
+	}
+}
+
+// TestKeyResultPageForecasts: a key result with a forecast says where it
+// will land and draws the forecast, with its interval, to its due date.
+func TestKeyResultPageForecasts(t *testing.T) {
+	s := newSite(t, true)
+	_, page := s.browser().get("/key-results/sme-sqls")
+	for _, want := range []string{"Forecast by its due date: <strong>4,127", `<polygon class="cone"`, "Forecast, with its 80% interval",
+		"off track, by its forecast", "<td>Forecast</td><td>2026-12-31 00:00</td>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the sme-sqls page lacks %q", want)
 		}
 	}
 }

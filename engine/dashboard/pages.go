@@ -295,6 +295,8 @@ type teamData struct {
 	Areas      []areaRow
 	Score      engine.Score
 	Company    engine.Score
+	// Delivery is where the team's key results are heading now.
+	Delivery engine.DeliveryScore
 }
 
 type teamObjective struct {
@@ -329,6 +331,11 @@ func (d *Dashboard) team(r *http.Request, v *view) (content, error) {
 		return content{}, engine.NotFound("team", "no team %q", key)
 	}
 	data := teamData{Team: t, Query: r.URL.Query().Get("q")}
+	st, err := d.svc.Status(ctx, engine.Scope{Period: v.Scope.Period, Teams: []string{key}}, engine.Date{})
+	if err != nil {
+		return content{}, err
+	}
+	data.Delivery = st.Delivery.Company
 	for _, o := range t.Objectives {
 		if !(engine.Scope{Period: v.Scope.Period}).Objective(o.Team, o.Period) {
 			continue
@@ -547,12 +554,7 @@ func (d *Dashboard) keyResultPage(r *http.Request, v *view, form checkInForm) (c
 	if p, ok := e.PlanKeyResult(); ok {
 		data.Description = p.Description
 	}
-	if kr.HasCurrent {
-		p, x := kr.Progress, kr.ExpectedProgress
-		data.Pace = paceOf(&p, &x)
-	} else {
-		data.Pace = paceOf(nil, nil)
-	}
+	data.Pace = heading(tree.KeyResultNode(kr))
 	if data.CheckIns, err = d.svc.CheckIns(ctx, key); err != nil {
 		return content{}, err
 	}
@@ -595,6 +597,10 @@ func krCharts(kr *resolve.KeyResult, cs []engine.CheckIn) (chart, chart) {
 	}
 	if kr.HasTarget {
 		values.Rules = []rule{{Name: "Target", Class: "r-target", V: kr.Target}}
+	}
+	if n := len(s.Points); kr.HasForecast && n > 0 {
+		last := s.Points[n-1]
+		values.Cone = &cone{Name: "Forecast", From: last.T, To: end, Start: last.V, Value: kr.Forecast, Low: kr.ForecastLow, High: kr.ForecastHigh}
 	}
 	return values, conf
 }
