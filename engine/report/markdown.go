@@ -47,6 +47,19 @@ func (markdownWriter) Write(w io.Writer, r *Report) error {
 	}
 	p("\n\n\\*: judged on fewer than %d entities; –: not judged (nothing in scope to judge), left out of the overall.\n\n", engine.FewJudged)
 
+	if d := run.Delivery; d != nil {
+		p("## Delivery\n\n")
+		rows := deliveryRows(d, func(l string) string { return "P&L line " + md(l) })
+		rows[0][0] = ""
+		for i, row := range rows {
+			p("| %s |\n", strings.Join(row, " | "))
+			if i == 0 {
+				p("|---|---|---|---|---|---|---|\n")
+			}
+		}
+		p("\n%s\n\n", deliveryNote)
+	}
+
 	if g := r.Graph; g != nil {
 		flagged := r.flagged()
 		p("## Objectives by P&L line\n\n")

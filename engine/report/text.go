@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -205,7 +206,21 @@ func overallCell(s engine.Score) string {
 // built, this whether it will land.
 func writeDelivery(w io.Writer, d *engine.Delivery) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DELIVERY	score	on track	at risk	off track	no data	forecast to land")
+	for _, row := range deliveryRows(d, func(l string) string { return "P&L " + l }) {
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	tw.Flush()
+	fmt.Fprintln(w, deliveryNote)
+	fmt.Fprintln(w)
+}
+
+// deliveryNote says how key results are judged.
+const deliveryNote = "Key results heading by their forecast (on track from 70% likely, at risk from 30%), else by pace to their due date."
+
+// deliveryRows is the delivery table: a header, the company, and each P&L
+// line named by line.
+func deliveryRows(d *engine.Delivery, line func(string) string) [][]string {
+	rows := [][]string{{"DELIVERY", "score", "on track", "at risk", "off track", "no data", "forecast to land"}}
 	row := func(name string, s engine.DeliveryScore) {
 		score, likely := "–", "–"
 		if s.Score != nil {
@@ -217,13 +232,11 @@ func writeDelivery(w io.Writer, d *engine.Delivery) {
 				likely = strings.TrimSuffix(likely, "s")
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\n", name, score, s.OnTrack, s.AtRisk, s.OffTrack, s.NoData, likely)
+		rows = append(rows, []string{name, score, strconv.Itoa(s.OnTrack), strconv.Itoa(s.AtRisk), strconv.Itoa(s.OffTrack), strconv.Itoa(s.NoData), likely})
 	}
 	row("company", d.Company)
 	for _, l := range slices.Sorted(maps.Keys(d.PnLLines)) {
-		row("P&L "+l, d.PnLLines[l])
+		row(line(l), d.PnLLines[l])
 	}
-	tw.Flush()
-	fmt.Fprintln(w, "Key results heading by their forecast (on track from 70% likely, at risk from 30%), else by pace to their due date.")
-	fmt.Fprintln(w)
+	return rows
 }
