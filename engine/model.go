@@ -36,6 +36,10 @@ var (
 	// plan.kpi_categories), allowed beside the built-in ones: a hospital
 	// has clinical teams and safety KPIs.
 	CompanyFunctions, CompanyBusinessCategories, CompanyKPICategories []string
+	// CriticalPnLLines are the P&L lines the company marked critical
+	// (plan.critical_pnl_lines): a key result on one forecast to miss is an
+	// error, not a warning.
+	CriticalPnLLines []string
 	Frequencies                                                       = []string{"daily", "weekly", "monthly", "quarterly"}
 	AttributionModels                                                 = []string{"first_touch", "last_touch", "multi_touch", "data_driven"}
 	AssumptionStatuses                                                = []string{"untested", "holding", "invalidated"}

@@ -139,11 +139,16 @@ type KeyResult struct {
 	// from its valued check-ins up to today, with its 80% interval and the
 	// likelihood of reaching its target, 0-1 (see package forecast). Set
 	// for an open key result with a target and three or more check-ins.
-	HasForecast        bool    `expr:"has_forecast"`
-	Forecast           float64 `expr:"forecast"`
-	ForecastLow        float64 `expr:"forecast_low"`
-	ForecastHigh       float64 `expr:"forecast_high"`
-	ForecastLikelihood float64 `expr:"forecast_likelihood"`
+	// PnLLines are the P&L lines its objective reaches (through parents
+	// and alignments); CriticalLines those of them the company marked
+	// critical (plan.critical_pnl_lines).
+	PnLLines           []string `expr:"pnl_lines"`
+	CriticalLines      []string `expr:"critical_lines"`
+	HasForecast        bool     `expr:"has_forecast"`
+	Forecast           float64  `expr:"forecast"`
+	ForecastLow        float64  `expr:"forecast_low"`
+	ForecastHigh       float64  `expr:"forecast_high"`
+	ForecastLikelihood float64  `expr:"forecast_likelihood"`
 }
 
 // KPI is a KPI with its links, trace and freshness.
@@ -404,10 +409,23 @@ func Resolve(in Input) *Graph {
 	}
 	reached := map[*Objective]bool{}
 	for _, ro := range g.Objectives {
+		var lines []string
 		for _, b := range reachAll(ro, objs, krs, reached) {
 			if b != ro.BusinessObjective {
 				bos[b].AllObjectiveKeys = append(bos[b].AllObjectiveKeys, ro.Key)
 			}
+			if l := bos[b].PnLLine; l != "" && !slices.Contains(lines, l) {
+				lines = append(lines, l)
+			}
+		}
+		var critical []string
+		for _, l := range lines {
+			if slices.Contains(engine.CriticalPnLLines, l) {
+				critical = append(critical, l)
+			}
+		}
+		for _, kr := range ro.KeyResults {
+			kr.PnLLines, kr.CriticalLines = lines, critical
 		}
 	}
 

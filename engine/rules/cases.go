@@ -30,8 +30,10 @@ type Case struct {
 	CheckIns     []engine.CheckIn     `yaml:"checkins"`
 	Measurements []engine.Measurement `yaml:"measurements"`
 	Syncs        []engine.SyncStatus  `yaml:"syncs"` // the last read of KPIs from their connectors
-	Fires        []string             `yaml:"fires"` // entities the rule must flag
-	Quiet        []string             `yaml:"quiet"` // entities it must not flag
+	// CriticalPnLLines stands for plan.critical_pnl_lines in this case.
+	CriticalPnLLines []string `yaml:"critical_pnl_lines"`
+	Fires            []string `yaml:"fires"` // entities the rule must flag
+	Quiet            []string `yaml:"quiet"` // entities it must not flag
 }
 
 // CaseResult is the outcome of one case.
@@ -97,6 +99,8 @@ func (s *Set) runCase(ctx context.Context, file string, i int, c Case) []string 
 			return []string{"today: " + err.Error()}
 		}
 	}
+	defer func(lines []string) { engine.CriticalPnLLines = lines }(engine.CriticalPnLLines)
+	engine.CriticalPnLLines = c.CriticalPnLLines
 	g := resolve.Resolve(resolve.Input{Plan: ps.Plan, CheckIns: c.CheckIns, Latest: engine.Latest(c.Measurements), Syncs: syncsByKPI(c.Syncs), Today: today})
 	only := &Set{Rules: []*Rule{r}, byScope: map[string][]*Rule{r.Scope: {r}}}
 	findings, err := only.Evaluate(ctx, g)

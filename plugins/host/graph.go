@@ -90,7 +90,7 @@ func Batches(g *resolve.Graph, h *History) ([]*pb.GraphBatch, Keys) {
 			PeriodEnd: day(true, k.PeriodEnd), Score: opt(k.HasScore, k.Score), Checkins: int32(k.CheckIns),
 			DaysSinceCheckin: int32(k.DaysSinceCheckIn), CadenceDays: int32(k.CadenceDays), History: checkIns(h.CheckIns[k.Key]),
 			Kpis: kpiKeys(k.KPIs), Objectives: objectiveKeys(k.Objectives), SharedObjectives: objectiveKeys(k.Shared),
-			Forecast: forecastOf(k)})
+			Forecast: forecastOf(k), PnlLines: k.PnLLines, CriticalLines: k.CriticalLines})
 		next()
 	}
 	for _, k := range g.KPIs {

@@ -208,6 +208,9 @@ type KeyResult struct {
 	// Forecast is where it is expected at its due date, from its
 	// check-ins; nil without three of them and a target.
 	Forecast *Forecast
+	// PnLLines are the P&L lines its objective reaches; CriticalLines
+	// those the company marked critical.
+	PnLLines, CriticalLines []string
 }
 
 // Forecast is a value expected at a due date, its 80% interval (Low to

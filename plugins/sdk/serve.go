@@ -132,7 +132,8 @@ func FromProto(batches []*pb.GraphBatch) *Graph {
 				Confidence: k.Confidence, Score: k.Score, Due: day(k.GetDue()), PeriodStart: day(k.GetPeriodStart()),
 				PeriodEnd: day(k.GetPeriodEnd()), CheckIns: int(k.GetCheckins()), DaysSinceCheckIn: int(k.GetDaysSinceCheckin()),
 				CadenceDays: int(k.GetCadenceDays()), History: checkInsFromProto(k.GetHistory()), KPIs: k.GetKpis(),
-				Objectives: k.GetObjectives(), SharedObjectives: k.GetSharedObjectives(), Forecast: forecastFromProto(k.GetForecast())})
+				Objectives: k.GetObjectives(), SharedObjectives: k.GetSharedObjectives(), Forecast: forecastFromProto(k.GetForecast()),
+				PnLLines: k.GetPnlLines(), CriticalLines: k.GetCriticalLines()})
 		}
 		for _, k := range b.GetKpis() {
 			g.KPIs = append(g.KPIs, KPI{Key: k.GetKey(), Name: k.GetName(), Unit: k.GetUnit(), Kind: k.GetKind(),

@@ -245,6 +245,7 @@ func (a *app) configure(cmd *cobra.Command) error {
 	engine.MaxDepth, engine.MaxText = cfg.Plan.MaxDepth, cfg.Plan.MaxText
 	engine.FiscalYearStart = time.Month(max(cfg.Plan.FiscalYearStart, 1)) // the database's may follow (service.Open)
 	engine.CompanyFunctions, engine.CompanyBusinessCategories, engine.CompanyKPICategories = cfg.Plan.Functions, cfg.Plan.BusinessCategories, cfg.Plan.KPICategories
+	engine.CriticalPnLLines = cfg.Plan.CriticalPnLLines
 	if a.atExit == nil { // once, though completions configure again
 		a.atExit = append(a.atExit, watchMemory(cfg.MemoryLimit, os.Stderr))
 		if a.cpuProfile != "" {

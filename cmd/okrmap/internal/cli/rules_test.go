@@ -17,7 +17,7 @@ func TestLint(t *testing.T) {
 		t.Fatalf("lint: exit %d, want 1\n%s%s", code, out, errOut)
 	}
 	mustContain(t, "lint", out, "ERROR (5)", "kpi-unlinked", "KPI email-open-rate (Newsletter email open rate) is linked to nothing",
-		"kpi-opposite-directions", "11 findings: 5 errors, 4 warnings, 2 info", "Skipped 5 rules that judge check-in and measurement history")
+		"kpi-opposite-directions", "11 findings: 5 errors, 4 warnings, 2 info", "Skipped 6 rules that judge check-in and measurement history")
 	mustContain(t, "lint stderr", errOut, "findings at or above --fail-on error")
 
 	out = e.ok(append([]string{"lint", "--today", "2026-11-20", "--fail-on", "never", "-o", "json"}, files...)...)

@@ -78,6 +78,9 @@ type Plan struct {
 	Functions          []string `mapstructure:"functions"`
 	BusinessCategories []string `mapstructure:"business_categories"`
 	KPICategories      []string `mapstructure:"kpi_categories"`
+	// CriticalPnLLines are P&L lines the company marked critical (see
+	// engine.CriticalPnLLines).
+	CriticalPnLLines []string `mapstructure:"critical_pnl_lines"`
 }
 
 // Server configures okrmap serve.
@@ -114,7 +117,7 @@ func Defaults() Config {
 		DB:     filepath.Join(DataDir(), "okrmap.db"),
 		Author: osUser(),
 		Plan: Plan{MaxDepth: engine.MaxDepth, MaxText: engine.MaxText, FiscalYearStart: 0,
-			Functions: []string{}, BusinessCategories: []string{}, KPICategories: []string{}},
+			Functions: []string{}, BusinessCategories: []string{}, KPICategories: []string{}, CriticalPnLLines: []string{}},
 		Rules:      Rules{Builtin: true, Packs: []string{}, MaxSteps: rules.DefaultSteps, MaxText: rules.DefaultText, Timeout: rules.DefaultTimeout},
 		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}, Env: map[string][]string{}, MaxFindings: protocol.MaxFindings, Dev: []string{}, HistoryDays: 90, MaxHistoryDays: 730},
 		Log:        Log{Level: "warn", Format: "text"},

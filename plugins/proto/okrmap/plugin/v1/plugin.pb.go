@@ -1037,6 +1037,8 @@ type KeyResult struct {
 	Objectives       []string               `protobuf:"bytes,26,rep,name=objectives,proto3" json:"objectives,omitempty"`
 	SharedObjectives []string               `protobuf:"bytes,27,rep,name=shared_objectives,json=sharedObjectives,proto3" json:"shared_objectives,omitempty"` // under another parent, aligned to it too
 	Forecast         *Forecast              `protobuf:"bytes,28,opt,name=forecast,proto3" json:"forecast,omitempty"`                                         // unset without three check-ins and a target
+	PnlLines         []string               `protobuf:"bytes,29,rep,name=pnl_lines,json=pnlLines,proto3" json:"pnl_lines,omitempty"`                         // P&L lines its objective reaches
+	CriticalLines    []string               `protobuf:"bytes,30,rep,name=critical_lines,json=criticalLines,proto3" json:"critical_lines,omitempty"`          // of those, the ones marked critical (plan.critical_pnl_lines)
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
 }
@@ -1263,6 +1265,20 @@ func (x *KeyResult) GetSharedObjectives() []string {
 func (x *KeyResult) GetForecast() *Forecast {
 	if x != nil {
 		return x.Forecast
+	}
+	return nil
+}
+
+func (x *KeyResult) GetPnlLines() []string {
+	if x != nil {
+		return x.PnlLines
+	}
+	return nil
+}
+
+func (x *KeyResult) GetCriticalLines() []string {
+	if x != nil {
+		return x.CriticalLines
 	}
 	return nil
 }
@@ -2472,7 +2488,7 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x04kpis\x18\x13 \x03(\tR\x04kpis\x12\x1b\n" +
 	"\tteam_lead\x18\x14 \x01(\tR\bteamLead\x12\x1b\n" +
 	"\taligns_to\x18\x15 \x03(\tR\balignsTo\x12/\n" +
-	"\x13business_objectives\x18\x16 \x03(\tR\x12businessObjectives\"\xcb\a\n" +
+	"\x13business_objectives\x18\x16 \x03(\tR\x12businessObjectives\"\x8f\b\n" +
 	"\tKeyResult\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1c\n" +
@@ -2510,7 +2526,9 @@ const file_okrmap_plugin_v1_plugin_proto_rawDesc = "" +
 	"objectives\x18\x1a \x03(\tR\n" +
 	"objectives\x12+\n" +
 	"\x11shared_objectives\x18\x1b \x03(\tR\x10sharedObjectives\x126\n" +
-	"\bforecast\x18\x1c \x01(\v2\x1a.okrmap.plugin.v1.ForecastR\bforecastB\v\n" +
+	"\bforecast\x18\x1c \x01(\v2\x1a.okrmap.plugin.v1.ForecastR\bforecast\x12\x1b\n" +
+	"\tpnl_lines\x18\x1d \x03(\tR\bpnlLines\x12%\n" +
+	"\x0ecritical_lines\x18\x1e \x03(\tR\rcriticalLinesB\v\n" +
 	"\t_baselineB\t\n" +
 	"\a_targetB\n" +
 	"\n" +
