@@ -39,10 +39,10 @@ var (
 	// CriticalPnLLines are the P&L lines the company marked critical
 	// (plan.critical_pnl_lines): a key result on one forecast to miss is an
 	// error, not a warning.
-	CriticalPnLLines []string
-	Frequencies                                                       = []string{"daily", "weekly", "monthly", "quarterly"}
-	AttributionModels                                                 = []string{"first_touch", "last_touch", "multi_touch", "data_driven"}
-	AssumptionStatuses                                                = []string{"untested", "holding", "invalidated"}
+	CriticalPnLLines   []string
+	Frequencies        = []string{"daily", "weekly", "monthly", "quarterly"}
+	AttributionModels  = []string{"first_touch", "last_touch", "multi_touch", "data_driven"}
+	AssumptionStatuses = []string{"untested", "holding", "invalidated"}
 )
 
 // Source records where a plan entity was read from. It is not stored.
