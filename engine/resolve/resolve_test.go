@@ -134,3 +134,31 @@ func TestCascadeUnderKeyResult(t *testing.T) {
 		t.Errorf("KPI trace through the cascade: aligned %v, %v", k.Aligned, k.Trace)
 	}
 }
+
+// TestForecastSeesOnlyItsDay: a forecast as of a day uses the check-ins
+// up to it, not later ones, and comments not at all; three are needed.
+func TestForecastSeesOnlyItsDay(t *testing.T) {
+	p := &engine.Plan{Objectives: []engine.Objective{{Key: "o", Title: "O", Period: "2026-Q4", KeyResults: []engine.KeyResult{
+		{Key: "kr", Title: "K", Baseline: f(0), Target: f(100), Due: engine.NewDate(2026, 12, 31)}}}}}
+	at := func(day int, v float64) engine.CheckIn {
+		return engine.CheckIn{KeyResult: "kr", At: time.Date(2026, 10, day, 12, 0, 0, 0, time.UTC), Value: v}
+	}
+	comment := at(14, 0)
+	comment.Comment, comment.Note = true, "no progress"
+	cs := []engine.CheckIn{at(1, 10), at(8, 20), comment, at(15, 30), at(22, 90), at(29, 95)}
+	forecastOn := func(day int) *KeyResult {
+		return Resolve(Input{Plan: p, CheckIns: cs, Today: engine.NewDate(2026, 10, day)}).KeyResults[0]
+	}
+	if kr := forecastOn(14); kr.HasForecast {
+		t.Errorf("a forecast from two valued check-ins and a comment: %v", kr.Forecast)
+	}
+	early, late := forecastOn(15), forecastOn(31)
+	if !early.HasForecast || !late.HasForecast || early.Forecast >= late.Forecast {
+		t.Fatalf("as of 10-15 %v (%v), as of 10-31 %v: the later check-ins should lift it", early.Forecast, early.HasForecast, late.Forecast)
+	}
+	// Three steady steps of 10 a week: about 10 a week on to the end of
+	// December, damped.
+	if early.Forecast < 80 || early.Forecast > 130 || early.ForecastLikelihood > 0.9 {
+		t.Errorf("as of 10-15: %v, %.2f likely", early.Forecast, early.ForecastLikelihood)
+	}
+}
