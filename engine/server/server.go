@@ -54,6 +54,9 @@ type Config struct {
 	CORSOrigins []string `mapstructure:"cors_origins"`
 	// Company is the name the dashboard shows.
 	Company string `mapstructure:"company"`
+	// PublicURL is where people reach the dashboard
+	// (https://okrmap.example.com); digests link to it when set.
+	PublicURL string `mapstructure:"public_url"`
 	// MaxStaleness lets reads of the plan (entities, trees) answer from a
 	// graph up to this old while a newer one is read after writes.
 	MaxStaleness time.Duration `mapstructure:"max_staleness"`

@@ -150,3 +150,31 @@ func TestStatus(t *testing.T) {
 	mustContain(t, "markdown", e.ok("status", "-o", "markdown", "--today", "2026-11-20"), "| key result | team | heading | where |", "| sme-sqls | marketing | off track |")
 	mustContain(t, "unknown team", e.fails(ExitInput, "status", "--team", "nope"), `no team "nope"`)
 }
+
+// TestDigest: a digest of a week lists what moved, what needs attention
+// and what is due, links key results to the dashboard when its address is
+// set, and previews as markdown and HTML.
+func TestDigest(t *testing.T) {
+	e := newEnv(t)
+	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
+	e.ok("import", "measurements", "../../../../examples/saas-b2b/measurements.csv")
+	e.ok("checkin", "case-studies-kr", "--value", "3", "--at", "2026-11-18", "--note", "two <b>new</b> stories")
+	e.run("", "audit", "--today", "2026-11-20")
+	out := e.ok("digest", "--team", "marketing", "--today", "2026-11-20")
+	mustContain(t, "text", out, "Digest of 2026-11-14 to 2026-11-20, scope teams=marketing",
+		"Moved (5)", "sme-sqls marketing: 3,525 → 3,620 count (+5 points of the way to target), 1 check-in",
+		"Needs attention (5)", "sme-sqls marketing, off track: now 3,620, target 5,000 count",
+		"Check-in due (2)", "paid-cac-kr marketing: last checked in 20 days ago; the team's cadence is 7 days", "Audit run 1 of 2026-11-20, scope all")
+	if strings.Contains(out, "case-studies-kr marketing: never") {
+		t.Errorf("case-studies-kr was checked in, yet due:\n%s", out)
+	}
+	t.Setenv("OKRMAP_SERVER_PUBLIC_URL", "https://okrmap.example.com/")
+	mustContain(t, "markdown", e.ok("digest", "--team", "marketing", "--today", "2026-11-20", "-o", "markdown"),
+		"## Moved (5)", "- [sme-sqls](https://okrmap.example.com/key-results/sme-sqls) marketing")
+	html := e.ok("digest", "--today", "2026-11-20", "-o", "html")
+	mustContain(t, "html", html, `<a href="https://okrmap.example.com/key-results/sme-sqls"><code>sme-sqls</code></a>`, "<h2 style=")
+	if strings.Contains(html, "<script") {
+		t.Error("the HTML digest has a script")
+	}
+	mustContain(t, "days", e.fails(ExitInput, "digest", "--days", "0"), "--days 0: give 1 to 92 days")
+}
