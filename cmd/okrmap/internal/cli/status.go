@@ -76,7 +76,7 @@ func scoreLine(d engine.DeliveryScore) string {
 	}
 	s += fmt.Sprintf(" · %d on track, %d at risk, %d off track, %d without data", d.OnTrack, d.AtRisk, d.OffTrack, d.NoData)
 	if d.Likelihood != nil {
-		s += fmt.Sprintf(" · forecasts: %s likely to land on average (%d)", engine.Percent(*d.Likelihood), d.Forecasts)
+		s += fmt.Sprintf(" · %d forecast%s: %s likely to land on average", d.Forecasts, plural(d.Forecasts), engine.Percent(*d.Likelihood))
 	}
 	return s
 }
