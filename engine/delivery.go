@@ -59,3 +59,10 @@ func Heading(likelihood float64) string {
 	}
 	return OffTrack
 }
+
+// Reminded is an item an owner was reminded of in the cadence window that
+// starts on Window.
+type Reminded struct {
+	Owner, Item string
+	Window      Date
+}

@@ -21,6 +21,10 @@ type Store interface {
 	ApplyFrom(ctx context.Context, load func() (*Plan, error), opts ApplyOptions) (Changes, error)
 	// Remove deletes entities, archiving them with their history.
 	Remove(ctx context.Context, keys []string, opts RemoveOptions) (Removal, error)
+	// Reminded reports which of rs were sent already; RecordReminders
+	// stores sent ones, each once.
+	Reminded(ctx context.Context, rs []Reminded) (map[Reminded]bool, error)
+	RecordReminders(ctx context.Context, rs []Reminded) error
 	// Archived lists deleted entities, newest first; key's only when set.
 	Archived(ctx context.Context, key string) ([]Archived, error)
 	Snapshot(ctx context.Context) (*Snapshot, error)

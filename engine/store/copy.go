@@ -30,7 +30,7 @@ var copyGroups = []struct {
 	{"history", []table{{"checkin", "id"}, {"measurement", "id"}, {"sync_status", "kpi_id"}, {"idempotency", "key"}}},
 	{"audits", []table{{"audit_run", "id"}, {"audit_finding", "run_id, pos"}, {"audit_trace", "run_id, entity"}, {"finding_body", "id"}}},
 	{"service", []table{{"waiver", "id"}, {"api_token", "id"}, {"meta", "key"}, {"pending_notification", "id"},
-		{"web_session", "id"}, {"schedule_claim", "schedule, slot"}, {"audit_job", "id"}, {"revision", "id"}}},
+		{"web_session", "id"}, {"schedule_claim", "schedule, slot"}, {"audit_job", "id"}, {"revision", "id"}, {"reminder_sent", "owner, item, window_start"}}},
 }
 
 // copied lists copyGroups' tables in order.

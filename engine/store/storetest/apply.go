@@ -452,3 +452,23 @@ func testPrune(t *testing.T, b Backend) {
 		t.Errorf("prune without a set: %v", err)
 	}
 }
+
+// testReminders: sent reminders are found again, by owner, item and
+// window, and recording one twice keeps one.
+func testReminders(t *testing.T, b Backend) {
+	ctx := context.Background()
+	db := b.open(t)
+	w := engine.NewDate(2026, 11, 19)
+	sent := []engine.Reminded{{Owner: "ana@example.com", Item: "kr", Window: w}, {Owner: "bo@example.com", Item: "kpi", Window: w}}
+	if err := db.RecordReminders(ctx, sent); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordReminders(ctx, sent[:1]); err != nil {
+		t.Fatalf("recording a reminder again: %v", err)
+	}
+	ask := append(slices.Clone(sent), engine.Reminded{Owner: "ana@example.com", Item: "kr", Window: engine.NewDate(2026, 11, 26)})
+	got, err := db.Reminded(ctx, ask)
+	if err != nil || len(got) != 2 || !got[sent[0]] || !got[sent[1]] || got[ask[2]] {
+		t.Errorf("reminded %v, %v", got, err)
+	}
+}

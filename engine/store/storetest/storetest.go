@@ -61,6 +61,7 @@ func Run(t *testing.T, b Backend) {
 		{"AlignsToIsStored", testAlignsToIsStored},
 		{"Remove", testRemove},
 		{"Prune", testPrune},
+		{"Reminders", testReminders},
 		{"CheckIn", testCheckIn},
 		{"MeasureIsAllOrNothing", testMeasureIsAllOrNothing},
 		{"CloseQuarterRollForward", testCloseQuarterRollForward},

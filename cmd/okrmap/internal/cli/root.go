@@ -178,7 +178,7 @@ overriding the one before.
 		c.GroupID = "rules"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{a.checkinCommand(), a.measureCommand(), a.importCommand(), a.syncCommand(), a.kpiCommand(), a.statusCommand(), a.digestCommand(), a.quarterCommand()} {
+	for _, c := range []*cobra.Command{a.checkinCommand(), a.measureCommand(), a.importCommand(), a.syncCommand(), a.kpiCommand(), a.statusCommand(), a.digestCommand(), a.remindCommand(), a.quarterCommand()} {
 		c.GroupID = "quarter"
 		root.AddCommand(c)
 	}

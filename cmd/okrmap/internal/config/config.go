@@ -23,6 +23,7 @@ import (
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/connect"
+	"github.com/okrmap/okrmap/engine/notify"
 	"github.com/okrmap/okrmap/engine/rules"
 	"github.com/okrmap/okrmap/engine/server"
 	"github.com/okrmap/okrmap/engine/service"
@@ -52,10 +53,20 @@ type Config struct {
 	Log         Log     `mapstructure:"log"`
 	Server      Server  `mapstructure:"server"`
 	History     History `mapstructure:"history"`
+	// Mail is the SMTP server reminders are sent through.
+	Mail notify.Mail `mapstructure:"mail"`
+	// Remind configures okrmap remind.
+	Remind Remind `mapstructure:"remind"`
 	// Connectors are the named sources okrmap sync reads KPI values from.
 	Connectors map[string]connect.Config `mapstructure:"connectors"`
 	// Schedule lists the audits okrmap serve runs on a schedule.
 	Schedule []server.Schedule `mapstructure:"schedule"`
+}
+
+// Remind configures reminders.
+type Remind struct {
+	// OptOut are owners who get no reminders.
+	OptOut []string `mapstructure:"opt_out"`
 }
 
 // Store names the database by URL.
@@ -122,6 +133,8 @@ func Defaults() Config {
 		Plugins:    Plugins{Dirs: []string{}, Timeout: 30 * time.Second, Timeouts: map[string]time.Duration{}, Settings: map[string]map[string]string{}, Env: map[string][]string{}, MaxFindings: protocol.MaxFindings, Dev: []string{}, HistoryDays: 90, MaxHistoryDays: 730},
 		Log:        Log{Level: "warn", Format: "text"},
 		History:    History{FutureTolerance: 24 * time.Hour},
+		Mail:       notify.Mail{Port: 587, TLS: "starttls", Timeout: 30 * time.Second},
+		Remind:     Remind{OptOut: []string{}},
 		Server:     server.Defaults(),
 		Schedule:   []server.Schedule{},
 		Connectors: map[string]connect.Config{},

@@ -169,7 +169,7 @@ func TestExampleConfig(t *testing.T) {
 	if !slices.Equal(Keys(), []string{"db", "store.url", "author", "memory_limit", "plan.max_depth", "plan.max_text", "plan.fiscal_year_start", "plan.functions", "plan.business_categories", "plan.kpi_categories", "plan.critical_pnl_lines", "rules.builtin", "rules.packs", "rules.max_steps", "rules.max_text", "rules.timeout", "audit.waivers", "plugins.dirs", "plugins.lock", "plugins.timeout", "plugins.timeouts", "plugins.settings", "plugins.max_findings", "plugins.env", "plugins.dev", "plugins.history_days", "plugins.max_history_days", "log.level", "log.format",
 		"server.listen", "server.anonymous_read", "server.auth_proxy.header", "server.auth_proxy.role", "server.auth_proxy.trusted_cidrs",
 		"server.read_header_timeout", "server.read_timeout", "server.write_timeout", "server.idle_timeout", "server.audit_wait",
-		"server.shutdown_grace", "server.max_body", "server.max_plan_body", "server.max_batch", "server.max_plan_uploads", "server.cors_origins", "server.company", "server.public_url", "server.max_staleness", "history.future_tolerance", "connectors", "schedule"}) {
+		"server.shutdown_grace", "server.max_body", "server.max_plan_body", "server.max_batch", "server.max_plan_uploads", "server.cors_origins", "server.company", "server.public_url", "server.max_staleness", "history.future_tolerance", "mail.host", "mail.port", "mail.username", "mail.password_env", "mail.from", "mail.tls", "mail.timeout", "remind.opt_out", "connectors", "schedule"}) {
 		t.Errorf("keys %v", Keys())
 	}
 	// The example shows the defaults.
