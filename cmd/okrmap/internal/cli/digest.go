@@ -19,7 +19,7 @@ func (a *app) digestCommand() *cobra.Command {
 	var days int
 	cmd := &cobra.Command{
 		Use:   "digest",
-		Short: "Summarise the last week for a team or the company: what moved, what needs attention, what the audit found",
+		Short: "Summarise the week for a team or the company: what moved and what needs attention",
 		Long: `Digest gathers the last --days days (7) up to today for a scope: delivery, the
 key results checked in and how far they moved, those off track or at risk
 (worst first, with their forecasts), those whose check-in is due, and the
