@@ -19,8 +19,9 @@ import (
 type Schedule struct {
 	// Name identifies the schedule in logs and as the runs' author.
 	Name string `mapstructure:"name"`
-	// Task is audit (the default) or sync: read the due KPIs from their
-	// connectors, as okrmap sync does.
+	// Task is audit (the default); sync: read the due KPIs from their
+	// connectors, as okrmap sync does; or remind: e-mail owners their
+	// items due, as okrmap remind does.
 	Task string `mapstructure:"task"`
 	// Connectors limits a sync to KPIs read from these.
 	Connectors []string `mapstructure:"connectors"`
@@ -61,13 +62,16 @@ func CheckSchedules(ss []Schedule) error {
 			if len(s.Connectors) > 0 {
 				return fmt.Errorf("%s: connectors are for task: sync", where)
 			}
-		case "sync":
+		case "sync", "remind":
 			if s.Period != "" || len(s.Teams) > 0 || s.Format != "" || s.Output != "" || len(s.Notify) > 0 {
-				return fmt.Errorf("%s: a sync takes no period, teams, format, output or notify; schedule an audit after it for those", where)
+				return fmt.Errorf("%s: a %s takes no period, teams, format, output or notify; schedule an audit for those", where, s.Task)
+			}
+			if s.Task == "remind" && len(s.Connectors) > 0 {
+				return fmt.Errorf("%s: connectors are for task: sync", where)
 			}
 			continue
 		default:
-			return fmt.Errorf("%s: task %q is not audit or sync", where, s.Task)
+			return fmt.Errorf("%s: task %q is not audit, sync or remind", where, s.Task)
 		}
 		if _, err := engine.NewScope(s.Period, s.Teams); err != nil {
 			return fmt.Errorf("%s: %v", where, err)
@@ -132,8 +136,11 @@ func (s *Server) startSchedules() (stop func(ctx context.Context)) {
 	for _, e := range s.schedules {
 		sched, _ := cronParser.Parse(e.Cron) // checked by SetSchedules
 		run := s.runScheduled
-		if e.Task == "sync" {
+		switch e.Task {
+		case "sync":
 			run = s.runScheduledSync
+		case "remind":
+			run = s.runScheduledRemind
 		}
 		c.Schedule(sched, cron.FuncJob(func() {
 			if s.claim(e.Name, slot(sched, time.Now())) {
@@ -235,4 +242,29 @@ func (s *Server) runScheduledSync(e Schedule) {
 		}
 	}
 	s.log.Info("scheduled sync", "schedule", e.Name, "stored", res.Stored, "failed", res.Failed, "took", time.Since(start))
+}
+
+// runScheduledRemind runs one tick of a remind schedule, unless the
+// previous one is still running. Reminders that fail are logged and tried
+// again on the next tick; none is sent twice in its window.
+func (s *Server) runScheduledRemind(e Schedule) {
+	release, ok := s.scopes.try("remind")
+	if !ok {
+		s.log.Warn("skipped a scheduled remind: the previous one is still running", "schedule", e.Name)
+		return
+	}
+	defer release()
+	start := time.Now()
+	res, err := s.svc.Remind(context.Background(), engine.Date{}, false)
+	if err != nil {
+		s.log.Error("scheduled remind failed", "schedule", e.Name, "err", err)
+		return
+	}
+	if res.Failed != nil {
+		s.log.Warn("scheduled remind could not send every reminder; they are tried again on the next tick", "schedule", e.Name, "err", res.Failed)
+	}
+	for _, r := range res.NoAddress {
+		s.log.Warn("an owner with items due has no e-mail address", "schedule", e.Name, "owner", r.Owner, "items", len(r.Items))
+	}
+	s.log.Info("scheduled remind", "schedule", e.Name, "sent", len(res.Sent), "due", len(res.Reminders), "took", time.Since(start))
 }

@@ -5,13 +5,16 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/okrmap/okrmap/engine"
 	"github.com/okrmap/okrmap/engine/connect"
+	"github.com/okrmap/okrmap/engine/notify"
 	"github.com/okrmap/okrmap/engine/service"
+	"github.com/okrmap/okrmap/engine/testenv"
 )
 
 // TestScheduledAudits: a schedule stores runs as okrmap audit would, with
@@ -84,6 +87,39 @@ func TestScheduledSync(t *testing.T) {
 	}
 }
 
+// TestScheduledRemind: a remind schedule e-mails owners their items due,
+// once in a window however often it ticks.
+func TestScheduledRemind(t *testing.T) {
+	box := testenv.StartMailbox(t)
+	port, _ := strconv.Atoi(box.Port)
+	a := newAPI(t, Defaults(), service.Options{Mail: notify.Mail{Host: box.Host, Port: port, TLS: "none", From: "okrmap@northwind.example"}})
+	a.want(200, "POST", "/api/v1/plans", a.token("admin"), examplePlan(t), nil)
+	if err := a.srv.SetSchedules([]Schedule{{Name: "nudges", Cron: "@every 1s", Task: "remind"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, stop := a.serve(t)
+	var first []testenv.Mail
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && len(first) == 0; time.Sleep(100 * time.Millisecond) {
+		first = box.All()
+	}
+	time.Sleep(2500 * time.Millisecond) // two more ticks
+	if err := stop(); err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+	owners := map[string]int{}
+	for _, m := range box.All() {
+		owners[m.To[0]]++
+	}
+	if len(first) == 0 || owners["brand@northwind.example"] != 1 {
+		t.Fatalf("reminders sent: %v", owners)
+	}
+	for o, n := range owners {
+		if n != 1 {
+			t.Errorf("%s was reminded %d times", o, n)
+		}
+	}
+}
+
 func fingerprints(r *engine.AuditRun) []string {
 	var out []string
 	for _, f := range r.Findings {
@@ -123,6 +159,8 @@ func TestCheckSchedules(t *testing.T) {
 		{{Name: "a", Cron: "@daily", Task: "backup"}},
 		{{Name: "a", Cron: "@daily", Task: "sync", Period: "2026-Q4"}},
 		{{Name: "a", Cron: "@daily", Connectors: []string{"db"}}},
+		{{Name: "a", Cron: "@daily", Task: "remind", Teams: []string{"sales"}}},
+		{{Name: "a", Cron: "@daily", Task: "remind", Connectors: []string{"db"}}},
 	} {
 		if err := CheckSchedules(bad); err == nil {
 			t.Errorf("schedules %+v accepted", bad)

@@ -98,6 +98,12 @@ type Options struct {
 	Progress func(op, phase string)
 	// Observer is told about audits and plugin runs; nil tells no one.
 	Observer Observer
+	// Mail is the SMTP server reminders go through; RemindOptOut are the
+	// owners who get none; PublicURL is the dashboard's address, which
+	// reminders link to.
+	Mail         notify.Mail
+	RemindOptOut []string
+	PublicURL    string
 	// FiscalYearStart is the configured month (1-12) fiscal years start
 	// in, 0 when not configured: then the database's, recorded by the
 	// first apply that had one (see Open).

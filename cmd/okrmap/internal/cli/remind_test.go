@@ -8,73 +8,10 @@ import (
 	"net"
 	"net/mail"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/emersion/go-smtp"
+	"github.com/okrmap/okrmap/engine/testenv"
 )
-
-// mailbox is an SMTP server on a local port that keeps what it receives.
-type mailbox struct {
-	mu   sync.Mutex
-	msgs []received
-}
-
-type received struct {
-	from string
-	to   []string
-	data string
-}
-
-func (b *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{box: b}, nil }
-
-func (b *mailbox) all() []received {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]received(nil), b.msgs...)
-}
-
-type mailSession struct {
-	box *mailbox
-	cur received
-}
-
-func (s *mailSession) Reset()        { s.cur = received{} }
-func (s *mailSession) Logout() error { return nil }
-func (s *mailSession) Mail(from string, _ *smtp.MailOptions) error {
-	s.cur.from = from
-	return nil
-}
-func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.cur.to = append(s.cur.to, to)
-	return nil
-}
-func (s *mailSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.cur.data = string(b)
-	s.box.mu.Lock()
-	s.box.msgs = append(s.box.msgs, s.cur)
-	s.box.mu.Unlock()
-	return nil
-}
-
-// startMailbox serves a mailbox on a local port, for the test's life.
-func startMailbox(t *testing.T) (*mailbox, string) {
-	t.Helper()
-	box := &mailbox{}
-	srv := smtp.NewServer(box)
-	srv.Domain = "localhost"
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return box, l.Addr().String()
-}
 
 // parts reads a received message's headers and its text and HTML parts.
 func parts(t *testing.T, raw string) (mail.Header, string, string) {
@@ -113,8 +50,8 @@ func parts(t *testing.T, raw string) (mail.Header, string, string) {
 // items due, text and HTML, linked to the dashboard; a second run in the
 // same window sends nothing; opted-out owners and a dry run get nothing.
 func TestRemindSendsOncePerWindow(t *testing.T) {
-	box, addr := startMailbox(t)
-	host, port, _ := net.SplitHostPort(addr)
+	box := testenv.StartMailbox(t)
+	host, port := box.Host, box.Port
 	e := newEnv(t)
 	e.ok(append([]string{"apply"}, exampleFiles(t)...)...)
 	e.ok("import", "measurements", "../../../../examples/saas-b2b/measurements.csv")
@@ -127,30 +64,30 @@ func TestRemindSendsOncePerWindow(t *testing.T) {
 
 	dry := e.ok("remind", "--dry-run", "--today", "2026-11-20")
 	mustContain(t, "dry run", dry, "Dry run: nothing was sent.", "would remind brand@northwind.example of 4 items: share-of-voice-kr, case-studies-kr, brand-recall, case-studies-published")
-	if len(box.all()) != 0 {
+	if len(box.All()) != 0 {
 		t.Fatal("a dry run sent mail")
 	}
 	if strings.Contains(dry, "growth@") {
 		t.Errorf("an opted-out owner would be reminded:\n%s", dry)
 	}
 	out := e.ok("remind", "--today", "2026-11-20")
-	msgs := box.all()
+	msgs := box.All()
 	if n := strings.Count(out, "reminded "); n == 0 || n != len(msgs) {
 		t.Fatalf("%d messages for:\n%s", len(msgs), out)
 	}
-	var brand *received
+	var brand *testenv.Mail
 	for i, m := range msgs {
-		if len(m.to) != 1 || m.from != "okrmap@northwind.example" {
-			t.Errorf("message %d: from %s to %v", i, m.from, m.to)
+		if len(m.To) != 1 || m.From != "okrmap@northwind.example" {
+			t.Errorf("message %d: from %s to %v", i, m.From, m.To)
 		}
-		if m.to[0] == "brand@northwind.example" {
+		if m.To[0] == "brand@northwind.example" {
 			brand = &msgs[i]
 		}
 	}
 	if brand == nil {
 		t.Fatal("no message to brand@northwind.example")
 	}
-	h, text, html := parts(t, brand.data)
+	h, text, html := parts(t, brand.Data)
 	if h.Get("Subject") != "okrmap: 4 check-ins or measurements due" || h.Get("To") != "<brand@northwind.example>" {
 		t.Errorf("headers %v", h)
 	}
@@ -164,12 +101,12 @@ func TestRemindSendsOncePerWindow(t *testing.T) {
 		t.Errorf("the HTML part lacks its links:\n%s", html)
 	}
 	mustContain(t, "again", e.ok("remind", "--today", "2026-11-20"), "Nothing is due that was not reminded already in its window.")
-	if len(box.all()) != len(msgs) {
+	if len(box.All()) != len(msgs) {
 		t.Error("a second run in the same window sent mail again")
 	}
 	// A week on, the weekly items are due again.
 	e.ok("remind", "--today", "2026-11-27")
-	if len(box.all()) == len(msgs) {
+	if len(box.All()) == len(msgs) {
 		t.Error("nothing was sent in the next window")
 	}
 }

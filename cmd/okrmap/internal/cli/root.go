@@ -277,7 +277,8 @@ func (a *app) configure(cmd *cobra.Command) error {
 func (a *app) options() service.Options {
 	return service.Options{Rules: a.cfg.Rules, Plugins: a.cfg.Plugins, WaiverFile: a.cfg.Audit.Waivers,
 		DBPath: a.cfg.DB, Log: a.log, Now: a.now, Progress: a.progress.phase, MaxStale: a.cfg.Server.MaxStaleness,
-		FutureTolerance: a.cfg.History.FutureTolerance, Connectors: a.cfg.Connectors, FiscalYearStart: a.cfg.Plan.FiscalYearStart}
+		FutureTolerance: a.cfg.History.FutureTolerance, Connectors: a.cfg.Connectors, FiscalYearStart: a.cfg.Plan.FiscalYearStart,
+		Mail: a.cfg.Mail, RemindOptOut: a.cfg.Remind.OptOut, PublicURL: a.cfg.Server.PublicURL}
 }
 
 // offline is the service without a database, for lint, rules and plugins.
