@@ -209,3 +209,21 @@ func TestPluginLogGoesToTheTest(t *testing.T) {
 		t.Errorf("logged %q", rec.lines)
 	}
 }
+
+// TestMeasurementsCheckInMeasuredKeyResults: as in okrmap, a fixture's
+// measurements of a KPI check in the key results measured by it, so they
+// have a current value, history and a forecast.
+func TestMeasurementsCheckInMeasuredKeyResults(t *testing.T) {
+	files, _ := filepath.Glob("../../../examples/saas-b2b/*.yaml")
+	g := Load(t, "2026-11-20", "../../../examples/saas-b2b/measurements.csv", files...).Graph()
+	kr := g.KeyResult("sme-sqls")
+	if kr == nil || kr.Current == nil || *kr.Current != 3620 || kr.CheckIns != 7 || len(kr.History) != 7 || kr.Forecast == nil {
+		t.Fatalf("sme-sqls: %+v", kr)
+	}
+	if h := kr.History[6]; h.Note != "measured by sqls" || h.Author != "warehouse-sync" || h.Value != 3620 {
+		t.Errorf("the last check-in: %+v", h)
+	}
+	if cs := g.KeyResult("case-studies-kr"); cs.CheckIns != 0 {
+		t.Errorf("case-studies-kr is measured by a KPI without values, yet has %d check-ins", cs.CheckIns)
+	}
+}

@@ -39,7 +39,8 @@ type Fixture struct {
 }
 
 // Load reads plan files and, optionally, a measurements CSV ("" for none),
-// and resolves them as of today (YYYY-MM-DD).
+// and resolves them as of today (YYYY-MM-DD). As in okrmap, a measurement
+// of a KPI that a key result is measured_by checks that key result in.
 func Load(t testing.TB, today, measurements string, planFiles ...string) *Fixture {
 	t.Helper()
 	set, err := plan.Load(planFiles...)
@@ -76,15 +77,37 @@ func Load(t testing.TB, today, measurements string, planFiles ...string) *Fixtur
 		h.Days = max(h.Days, int(day.Time().Sub(list[0].At).Hours()/24)+1)
 	}
 	in := resolve.Input{Plan: set.Plan, Latest: engine.Latest(ms), Today: day}
-	return &Fixture{graph: resolve.Resolve(in), history: h, in: in}
+	fx := &Fixture{graph: resolve.Resolve(in), history: h, in: in}
+	if cs := measuredCheckIns(set.Plan, h.Measurements); len(cs) > 0 {
+		fx = fx.checkedIn(t, cs)
+	}
+	return fx
+}
+
+// measuredCheckIns are the check-ins okrmap makes of measurements: each
+// measurement of a KPI a key result is measured_by, within its objective's
+// period, checks that key result in.
+func measuredCheckIns(p *engine.Plan, ms map[string][]engine.Measurement) []engine.CheckIn {
+	var out []engine.CheckIn
+	for _, o := range p.Objectives {
+		per, err := engine.ParsePeriod(o.Period)
+		for _, kr := range o.KeyResults {
+			for _, m := range ms[kr.MeasuredBy] {
+				if kr.MeasuredBy != "" && (err != nil || per.Contains(engine.DateOf(m.At.UTC()))) {
+					out = append(out, engine.CheckIn{KeyResult: kr.Key, At: m.At, Value: m.Value, Author: m.Author, Note: "measured by " + kr.MeasuredBy})
+				}
+			}
+		}
+	}
+	return out
 }
 
 // WithCheckIns returns the fixture with the key result check-ins of a CSV
 // file (key_result, at, value, confidence, author, note; see okrmap import
-// checkins) as of its day: each key result's current value and confidence
-// are its latest check-in's, as okrmap stores them, and the check-ins are
-// its history. A comment (a note, no value) counts as checking in and
-// carries no value.
+// checkins) as of its day, beside those its measurements made: each key
+// result's current value and confidence are its latest check-in's, as
+// okrmap stores them, and the check-ins are its history. A comment (a
+// note, no value) counts as checking in and carries no value.
 func (fx *Fixture) WithCheckIns(t testing.TB, path string) *Fixture {
 	t.Helper()
 	f, err := os.Open(path)
@@ -96,6 +119,14 @@ func (fx *Fixture) WithCheckIns(t testing.TB, path string) *Fixture {
 	if err != nil {
 		t.Fatalf("fixture check-ins: %v", err)
 	}
+	return fx.checkedIn(t, append(slices.Clone(fx.in.CheckIns), all...))
+}
+
+// checkedIn returns the fixture with check-ins cs (those up to its day):
+// each key result's current value and confidence its latest's, and its
+// history.
+func (fx *Fixture) checkedIn(t testing.TB, all []engine.CheckIn) *Fixture {
+	t.Helper()
 	day := fx.in.Today.Time()
 	var cs []engine.CheckIn
 	for _, c := range all {
