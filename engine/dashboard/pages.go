@@ -137,11 +137,9 @@ func (d *Dashboard) overview(r *http.Request, v *view) (content, error) {
 			data.NewTop = diff.New[:min(len(diff.New), maxRecentFindings)]
 		}
 	}
-	st, err := d.svc.Status(ctx, sc, engine.Date{})
-	if err != nil {
+	if data.Delivery, err = d.svc.Delivery(ctx, sc, engine.Date{}); err != nil {
 		return content{}, err
 	}
-	data.Delivery = st.Delivery
 	if len(runs) > 0 {
 		var trend []float64
 		for i := min(len(runs), maxTrend) - 1; i >= 0; i-- {
@@ -331,11 +329,11 @@ func (d *Dashboard) team(r *http.Request, v *view) (content, error) {
 		return content{}, engine.NotFound("team", "no team %q", key)
 	}
 	data := teamData{Team: t, Query: r.URL.Query().Get("q")}
-	st, err := d.svc.Status(ctx, engine.Scope{Period: v.Scope.Period, Teams: []string{key}}, engine.Date{})
+	delivery, err := d.svc.Delivery(ctx, engine.Scope{Period: v.Scope.Period, Teams: []string{key}}, engine.Date{})
 	if err != nil {
 		return content{}, err
 	}
-	data.Delivery = st.Delivery.Company
+	data.Delivery = delivery.Company
 	for _, o := range t.Objectives {
 		if !(engine.Scope{Period: v.Scope.Period}).Objective(o.Team, o.Period) {
 			continue

@@ -36,6 +36,19 @@ type StatusKeyResult struct {
 	Forecast *forecast.Forecast `json:"forecast,omitempty"`
 }
 
+// Delivery judges where the key results in scope are heading as of today
+// (the service's when zero), without listing them as Status does.
+func (s *Service) Delivery(ctx context.Context, scope engine.Scope, today engine.Date) (engine.Delivery, error) {
+	g, snap, err := s.Graph(ctx, today)
+	if err != nil {
+		return engine.Delivery{}, err
+	}
+	if err := checkTeams(snap.Plan, scope); err != nil {
+		return engine.Delivery{}, err
+	}
+	return audit.Delivery(g, scope), nil
+}
+
 // Status judges the delivery of the key results in scope as of today (the
 // service's today when zero), worst first: off track, at risk, without
 // data, on track; within each, the least likely to land first.

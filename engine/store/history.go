@@ -455,9 +455,15 @@ func (db *DB) CheckIns(ctx context.Context, key string) ([]engine.CheckIn, error
 }
 
 func checkIns(ctx context.Context, tx *Tx, key string) ([]engine.CheckIn, error) {
+	return checkInsWhere(ctx, tx, "?1 = '' OR e.key = ?1", key)
+}
+
+// checkInsWhere returns the check-ins of the key results (entity e) where
+// holds, by key, oldest first.
+func checkInsWhere(ctx context.Context, tx *Tx, where string, args ...any) ([]engine.CheckIn, error) {
 	var out []engine.CheckIn
 	err := each(ctx, tx, `SELECT e.key, c.at, c.value, c.confidence, c.note, c.author, c.comment FROM checkin c
-		JOIN entity e ON e.id = c.key_result_id WHERE ?1 = '' OR e.key = ?1 ORDER BY e.key, c.at, c.id`,
+		JOIN entity e ON e.id = c.key_result_id WHERE `+where+` ORDER BY e.key, c.at, c.id`,
 		func(r *sql.Rows) error {
 			var c engine.CheckIn
 			var conf sql.NullFloat64
@@ -467,7 +473,7 @@ func checkIns(ctx context.Context, tx *Tx, key string) ([]engine.CheckIn, error)
 			c.Confidence = float(conf)
 			out = append(out, c)
 			return nil
-		}, key)
+		}, args...)
 	return out, err
 }
 
@@ -484,9 +490,15 @@ func (db *DB) Measurements(ctx context.Context, key string) ([]engine.Measuremen
 }
 
 func measurements(ctx context.Context, tx *Tx, key string) ([]engine.Measurement, error) {
+	return measurementsWhere(ctx, tx, "?1 = '' OR e.key = ?1", key)
+}
+
+// measurementsWhere returns the measurements of the KPIs (entity e) where
+// holds, by key, oldest first.
+func measurementsWhere(ctx context.Context, tx *Tx, where string, args ...any) ([]engine.Measurement, error) {
 	var out []engine.Measurement
 	err := each(ctx, tx, `SELECT e.key, m.at, m.value, m.author, m.note FROM measurement m
-		JOIN entity e ON e.id = m.kpi_id WHERE ?1 = '' OR e.key = ?1 ORDER BY e.key, m.at, m.id`,
+		JOIN entity e ON e.id = m.kpi_id WHERE `+where+` ORDER BY e.key, m.at, m.id`,
 		func(r *sql.Rows) error {
 			var m engine.Measurement
 			if err := r.Scan(&m.KPI, timestamp{&m.At}, &m.Value, &m.Author, &m.Note); err != nil {
@@ -494,7 +506,7 @@ func measurements(ctx context.Context, tx *Tx, key string) ([]engine.Measurement
 			}
 			out = append(out, m)
 			return nil
-		}, key)
+		}, args...)
 	return out, err
 }
 

@@ -68,33 +68,44 @@ func listed(items []string, max int) string {
 // deleteEntities archives the entities refs name, as p defines them, with
 // their history, and deletes them. Nothing that stays may refer to them.
 func deleteEntities(ctx context.Context, tx *Tx, p *engine.Plan, ids map[string]int64, refs []engine.Ref, at, author string) error {
+	// The history of all of them in two reads.
+	var krs, kpis []string
+	for _, r := range refs {
+		switch r.Kind {
+		case engine.KindKeyResult:
+			krs = append(krs, r.Key)
+		case engine.KindKPI:
+			kpis = append(kpis, r.Key)
+		}
+	}
+	const named = "e.key IN (SELECT value FROM json_each(?))"
+	cs, err := checkInsWhere(ctx, tx, named, mustJSON(krs))
+	if err != nil {
+		return err
+	}
+	ms, err := measurementsWhere(ctx, tx, named, mustJSON(kpis))
+	if err != nil {
+		return err
+	}
+	history := map[string][]any{}
+	for _, c := range cs {
+		history[c.KeyResult] = append(history[c.KeyResult], c)
+	}
+	for _, m := range ms {
+		history[m.KPI] = append(history[m.KPI], m)
+	}
 	ins := newInserter(tx, "archived_entity", []string{"kind", "key", "deleted_at", "author", "entity", "history"}, "")
 	var idList []int64
 	for _, r := range refs {
-		var history any = []any{}
-		switch r.Kind {
-		case engine.KindKeyResult:
-			cs, err := checkIns(ctx, tx, r.Key)
-			if err != nil {
-				return err
-			}
-			if cs != nil {
-				history = cs
-			}
-		case engine.KindKPI:
-			ms, err := measurements(ctx, tx, r.Key)
-			if err != nil {
-				return err
-			}
-			if ms != nil {
-				history = ms
-			}
-		}
 		def, err := json.Marshal(p.Definition(r.Key))
 		if err != nil {
 			return err
 		}
-		if err := ins.add(ctx, string(r.Kind), r.Key, at, author, string(def), mustJSON(history)); err != nil {
+		h := history[r.Key]
+		if h == nil {
+			h = []any{} // [], not null
+		}
+		if err := ins.add(ctx, string(r.Kind), r.Key, at, author, string(def), mustJSON(h)); err != nil {
 			return fmt.Errorf("archive %s: %w", r, err)
 		}
 		idList = append(idList, ids[r.Key])
