@@ -241,7 +241,7 @@ func read(name string, r io.Reader, o Options, l layout) ([]row, engine.Problems
 		switch {
 		case m.key == "":
 			bad(line, c, "", "%s is empty", l.key)
-		case len(m.key) > maxText || !utf8.ValidString(m.key):
+		case len(m.key) > maxText || !utf8.ValidString(m.key) || strings.ContainsRune(m.key, 0):
 			bad(line, c, "", "%s %s is not a %s key", l.key, Excerpt(m.key), l.noun)
 		case known != nil && !known(m.key):
 			bad(line, c, "", "no %s %s in the database; apply a plan that declares it, or fix the key", l.noun, Excerpt(m.key))
@@ -253,9 +253,15 @@ func read(name string, r io.Reader, o Options, l layout) ([]row, engine.Problems
 			bad(line, c, key, "the row has %d fields, the header %d; quote a value that holds the separator", len(rec), len(header))
 		}
 		for i, v := range rec {
-			if len(v) > maxText {
-				_, c := cr.FieldPos(i)
+			if i == col[l.key] {
+				continue // checked above
+			}
+			_, c := cr.FieldPos(i)
+			switch {
+			case len(v) > maxText:
 				bad(line, c, key, "the cell is %d bytes long; okrmap keeps text under %d bytes", len(v), maxText)
+			case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
+				bad(line, c, key, "the cell is not text: it holds a NUL byte or bytes that are not UTF-8; save the file as UTF-8")
 			}
 		}
 		at, c := field("at")

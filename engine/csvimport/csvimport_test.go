@@ -203,3 +203,18 @@ func TestCheckIns(t *testing.T) {
 		t.Errorf("a measurements file read as check-ins: %v", err)
 	}
 }
+
+// TestCellsMustBeText: a cell with a NUL byte or bytes that are not UTF-8
+// is refused with its line and column, in measurements and check-ins
+// alike, rather than stored (PostgreSQL cannot store a NUL in text).
+func TestCellsMustBeText(t *testing.T) {
+	_, err := Measurements("m.csv", strings.NewReader("kpi,at,value,note\nnrr,2026-11-01,1,a\x00b\n"), nil)
+	var probs engine.Problems
+	if !errors.As(err, &probs) || len(probs) != 1 || probs[0].Line != 2 || probs[0].Column != 18 || !strings.Contains(probs[0].Msg, "not text") {
+		t.Errorf("a NUL in a note: %v", err)
+	}
+	_, err = CheckIns("c.csv", strings.NewReader("key_result,at,value,note\nkr,2026-11-01,1,\xff\xfe\n"), Options{})
+	if !errors.As(err, &probs) || len(probs) != 1 || !strings.Contains(probs[0].Msg, "not UTF-8") {
+		t.Errorf("bytes that are not UTF-8 in a note: %v", err)
+	}
+}
